@@ -1,0 +1,21 @@
+/** Public API of @kvstore/kvclient. */
+export {
+  KvClient,
+  type KvClientOptions,
+  type PutOptions,
+  type GetOptions,
+  type DeleteOptions,
+  type GetResult,
+  type HealthStatus,
+} from './client';
+export { parseHosts, hostsFromEnv, DEFAULT_HOST } from './hosts';
+export {
+  KvError,
+  type ErrorCode,
+  type PutResult,
+  type DeleteResult,
+  type ClusterView,
+  type PartitionView,
+  type MemberView,
+  type Consistency,
+} from '@kvstore/topology';

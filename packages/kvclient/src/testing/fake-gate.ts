@@ -1,0 +1,209 @@
+/**
+ * An in-memory twin of a gate speaking the public HTTP API of DESIGN.md on
+ * 127.0.0.1, for tests of the client, the CLI and anything built on them.
+ * One process-local map stands in for the whole cluster; faults can be
+ * switched on to see how callers cope with errors and broken connections.
+ */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  DEFAULT_MAX_VALUE_BYTES,
+  HEADER_PARTITION,
+  HEADER_REPLICA,
+  KvError,
+  badRequest,
+  notFound,
+  payloadTooLarge,
+  preconditionFailed,
+  validateKey,
+  type ClusterView,
+  type ErrorCode,
+} from '@kvstore/topology';
+
+/** What every request gets while set: an error answer, a reset once the request arrived, or no answer at all. */
+export type Fault = { kind: 'error'; code: ErrorCode; message?: string } | { kind: 'reset' } | { kind: 'hang' };
+
+export interface FakeGateOptions {
+  maxValueBytes?: number;
+  /** Clock for TTL expiry, in milliseconds. */
+  now?: () => number;
+  cluster?: ClusterView;
+}
+
+interface Entry {
+  value: Buffer;
+  version: number;
+  expiresAtMs: number | null;
+}
+
+export const FAKE_PARTITION = 'p0';
+export const FAKE_REPLICA = 'fake-r1';
+
+export const SAMPLE_CLUSTER: ClusterView = {
+  cluster: 'default',
+  ring: { version: 2, partitions: ['p0', 'p1'] },
+  partitions: [
+    {
+      name: 'p0',
+      epoch: 3,
+      leader: 'r1',
+      isr: ['r1', 'r2'],
+      members: [
+        { id: 'r1', url: 'http://127.0.0.1:4001', role: 'leader', lastSeq: 42, lag: 0 },
+        { id: 'r2', url: 'http://127.0.0.1:4002', role: 'follower', lastSeq: 41, lag: 1 },
+        { id: 'r3', url: 'http://127.0.0.1:4003', role: 'follower', lastSeq: null, lag: null },
+      ],
+    },
+    { name: 'p1', epoch: 1, leader: null, isr: [], members: [] },
+  ],
+};
+
+export class FakeGate {
+  /** Every request received, in order, as "METHOD url". */
+  readonly requests: string[] = [];
+  readonly entries = new Map<string, Entry>();
+  fault: Fault | null = null;
+  cluster: ClusterView;
+  private sequence = 0;
+  private readonly maxValueBytes: number;
+  private readonly now: () => number;
+
+  private constructor(
+    private readonly server: http.Server,
+    options: FakeGateOptions,
+  ) {
+    this.maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
+    this.now = options.now ?? Date.now;
+    this.cluster = options.cluster ?? SAMPLE_CLUSTER;
+  }
+
+  static async start(options: FakeGateOptions = {}): Promise<FakeGate> {
+    const server = http.createServer();
+    const gate = new FakeGate(server, options);
+    server.on('request', (request, response) => gate.receive(request, response));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return gate;
+  }
+
+  /** "127.0.0.1:<port>", the form kvctl's --host takes. */
+  get host(): string {
+    return `127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private receive(request: http.IncomingMessage, response: http.ServerResponse): void {
+    this.requests.push(`${request.method} ${request.url}`);
+    if (this.fault?.kind === 'reset') return void request.socket.destroy();
+    if (this.fault?.kind === 'hang') return;
+    response.setHeader(HEADER_PARTITION, FAKE_PARTITION);
+    response.setHeader(HEADER_REPLICA, FAKE_REPLICA);
+    this.route(request, response).catch((error: unknown) => {
+      const failure = error instanceof KvError ? error : new KvError('INTERNAL', String(error));
+      response.statusCode = failure.status;
+      sendJson(response, failure.toJSON());
+    });
+  }
+
+  private async route(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    if (this.fault?.kind === 'error') throw new KvError(this.fault.code, this.fault.message ?? this.fault.code);
+    const url = new URL(request.url ?? '/', 'http://fake');
+    if (url.pathname === '/healthz' || url.pathname === '/readyz') return sendJson(response, { ok: true });
+    if (url.pathname === '/v1/cluster' && request.method === 'GET') return sendJson(response, this.cluster);
+    if (!url.pathname.startsWith('/v1/kv/')) throw notFound(`no route ${url.pathname}`);
+    const key = validateKey(decodeKey(url.pathname.slice('/v1/kv/'.length)));
+    if (request.method === 'PUT') return this.put(key, url, request, response);
+    if (request.method === 'GET') return this.get(key, url, response);
+    if (request.method === 'DELETE') return this.delete(key, request, response);
+    throw badRequest(`method ${request.method} not allowed`);
+  }
+
+  private async put(
+    key: string,
+    url: URL,
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+  ): Promise<void> {
+    const value = await readBody(request, this.maxValueBytes);
+    const ttl = url.searchParams.get('ttl');
+    if (ttl !== null && !/^[1-9]\d*$/.test(ttl)) throw badRequest('ttl must be whole seconds >= 1');
+    const current = this.live(key);
+    checkPreconditions(request, current);
+    const version = ++this.sequence;
+    const expiresAtMs = ttl === null ? null : this.now() + Number(ttl) * 1000;
+    this.entries.set(key, { value, version, expiresAtMs });
+    response.setHeader('etag', `"${version}"`);
+    sendJson(response, { key, version });
+  }
+
+  private get(key: string, url: URL, response: http.ServerResponse): void {
+    const consistency = url.searchParams.get('consistency');
+    if (consistency !== null && consistency !== 'strong' && consistency !== 'eventual') {
+      throw badRequest('consistency must be strong or eventual');
+    }
+    const entry = this.live(key);
+    if (!entry) throw notFound();
+    response.setHeader('etag', `"${entry.version}"`);
+    response.setHeader('content-type', 'application/octet-stream');
+    response.end(entry.value);
+  }
+
+  private delete(key: string, request: http.IncomingMessage, response: http.ServerResponse): void {
+    const current = this.live(key);
+    checkPreconditions(request, current);
+    if (!current) return sendJson(response, { key, deleted: false, version: this.sequence });
+    this.entries.delete(key);
+    sendJson(response, { key, deleted: true, version: ++this.sequence });
+  }
+
+  private live(key: string): Entry | undefined {
+    const entry = this.entries.get(key);
+    if (entry?.expiresAtMs != null && entry.expiresAtMs <= this.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+}
+
+/** An address where nothing listens, so connecting to it is refused. */
+export async function refusingHost(): Promise<string> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `127.0.0.1:${port}`;
+}
+
+function checkPreconditions(request: http.IncomingMessage, current: Entry | undefined): void {
+  const ifMatch = request.headers['if-match'];
+  if (ifMatch !== undefined && (!current || ifMatch !== `"${current.version}"`)) {
+    throw preconditionFailed(`version does not match ${ifMatch}`);
+  }
+  if (request.headers['if-none-match'] === '*' && current) throw preconditionFailed('key exists');
+}
+
+function decodeKey(encoded: string): string {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    throw badRequest('key is not valid percent-encoded UTF-8');
+  }
+}
+
+async function readBody(request: http.IncomingMessage, limit: number): Promise<Buffer> {
+  // The whole body is read before refusing it, so the caller always gets the 413 and never a reset.
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  const body = Buffer.concat(chunks);
+  if (body.length > limit) throw payloadTooLarge(`value is ${body.length} bytes; the limit is ${limit}`);
+  return body;
+}
+
+function sendJson(response: http.ServerResponse, body: unknown): void {
+  response.setHeader('content-type', 'application/json');
+  response.end(JSON.stringify(body));
+}

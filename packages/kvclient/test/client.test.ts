@@ -1,0 +1,162 @@
+import { after, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { KvClient, KvError } from '../src/index';
+import { FAKE_PARTITION, FAKE_REPLICA, FakeGate, SAMPLE_CLUSTER, refusingHost } from '../src/testing';
+
+describe('KvClient against one gate', () => {
+  let gate: FakeGate;
+  let client: KvClient;
+
+  before(async () => {
+    gate = await FakeGate.start({ maxValueBytes: 1024 });
+    client = new KvClient({ hosts: [gate.host], retries: 0 });
+  });
+  after(async () => {
+    client.close();
+    await gate.close();
+  });
+  beforeEach(() => {
+    gate.fault = null;
+  });
+
+  test('put, get and delete round-trip binary values under awkward keys', async () => {
+    const value = Buffer.from([0, 255, 10, 13, 0xc3, 0x28, 1]);
+    const key = 'dir/ä key?x=1#frag%';
+    const put = await client.put(key, value);
+    assert.equal(put.key, key);
+    const got = await client.get(key, { consistency: 'eventual' });
+    assert.deepEqual(got.value, value);
+    assert.equal(got.version, put.version);
+    assert.equal(got.partition, FAKE_PARTITION);
+    assert.equal(got.replica, FAKE_REPLICA);
+    assert.ok(gate.requests.includes(`PUT /v1/kv/${encodeURIComponent(key)}`));
+
+    const deleted = await client.delete(key);
+    assert.equal(deleted.deleted, true);
+    assert.equal((await client.delete(key)).deleted, false);
+    assert.equal(await client.getOrNull(key), null);
+  });
+
+  test('an empty value round-trips', async () => {
+    await client.put('empty', '');
+    assert.equal((await client.get('empty')).value.length, 0);
+  });
+
+  test('conditional writes and ttl are sent as the API expects', async () => {
+    const first = await client.put('cas', 'a', { ifNoneMatch: true, ttlSeconds: 60 });
+    await assert.rejects(client.put('cas', 'b', { ifNoneMatch: true }), { code: 'PRECONDITION_FAILED' });
+    await assert.rejects(client.put('cas', 'b', { ifMatch: first.version + 100 }), { code: 'PRECONDITION_FAILED' });
+    const second = await client.put('cas', 'b', { ifMatch: first.version });
+    assert.ok(second.version > first.version);
+    await assert.rejects(client.delete('cas', { ifMatch: first.version }), { code: 'PRECONDITION_FAILED' });
+    assert.equal((await client.delete('cas', { ifMatch: second.version })).deleted, true);
+    await assert.rejects(client.put('cas', 'c', { ttlSeconds: 0 }), { code: 'BAD_REQUEST' });
+  });
+
+  test('error answers become KvError with the API code and status', async () => {
+    await assert.rejects(client.get('missing'), (error: unknown) => {
+      assert.ok(error instanceof KvError);
+      assert.equal(error.code, 'NOT_FOUND');
+      assert.equal(error.status, 404);
+      return true;
+    });
+    await assert.rejects(client.put('big', Buffer.alloc(1025)), { code: 'PAYLOAD_TOO_LARGE' });
+    for (const code of ['UNAVAILABLE', 'TIMEOUT', 'BAD_REQUEST'] as const) {
+      gate.fault = { kind: 'error', code };
+      await assert.rejects(client.get('k'), { code });
+    }
+  });
+
+  test('bad keys are refused before anything is sent', async () => {
+    const sent = gate.requests.length;
+    await assert.rejects(client.get(''), { code: 'BAD_REQUEST' });
+    await assert.rejects(client.get('k'.repeat(1025)), { code: 'BAD_REQUEST' });
+    await assert.rejects(client.get('\ud800'), { code: 'BAD_REQUEST' });
+    assert.equal(gate.requests.length, sent);
+  });
+
+  test('cluster view and health', async () => {
+    assert.deepEqual(await client.cluster(), SAMPLE_CLUSTER);
+    assert.deepEqual(await client.health(), { host: `http://${gate.host}`, live: true, ready: true });
+  });
+});
+
+describe('KvClient failover', () => {
+  let gates: FakeGate[] = [];
+  let clients: KvClient[] = [];
+  const clientFor = (options: ConstructorParameters<typeof KvClient>[0]): KvClient => {
+    const client = new KvClient(options);
+    clients.push(client);
+    return client;
+  };
+  const startGate = async (): Promise<FakeGate> => {
+    const gate = await FakeGate.start();
+    gates.push(gate);
+    return gate;
+  };
+  after(async () => {
+    clients.forEach((client) => client.close());
+    await Promise.all(gates.map((gate) => gate.close()));
+    clients = [];
+    gates = [];
+  });
+
+  test('a refused connection moves on to the next gate, which is then tried first', async () => {
+    const gate = await startGate();
+    const client = clientFor({ hosts: [await refusingHost(), gate.host], retries: 0 });
+    await client.put('k', 'v');
+    assert.equal(client.currentHost, `http://${gate.host}`);
+    assert.equal((await client.get('k')).value.toString(), 'v');
+    assert.deepEqual(gate.requests, ['PUT /v1/kv/k', 'GET /v1/kv/k']);
+  });
+
+  test('no gate answering is UNAVAILABLE, with the cause kept', async () => {
+    const hosts = [await refusingHost(), await refusingHost()];
+    const client = clientFor({ hosts, retries: 1, retryDelayMs: 1 });
+    await assert.rejects(client.put('k', 'v'), (error: unknown) => {
+      assert.ok(error instanceof KvError);
+      assert.equal(error.code, 'UNAVAILABLE');
+      assert.match(error.message, /ECONNREFUSED/);
+      assert.ok(error.cause);
+      return true;
+    });
+  });
+
+  test('a write that reached a gate is not sent to another one', async () => {
+    const resetting = await startGate();
+    const hanging = await startGate();
+    const healthy = await startGate();
+    resetting.fault = { kind: 'reset' };
+    hanging.fault = { kind: 'hang' };
+
+    const afterReset = clientFor({ hosts: [resetting.host, healthy.host], retries: 2, retryDelayMs: 1 });
+    await assert.rejects(afterReset.put('k', 'v'), { code: 'TIMEOUT' });
+    await assert.rejects(afterReset.delete('k'), { code: 'TIMEOUT' });
+    const afterHang = clientFor({ hosts: [hanging.host, healthy.host], timeoutMs: 200, retries: 2 });
+    await assert.rejects(afterHang.put('k', 'v'), { code: 'TIMEOUT' });
+
+    assert.deepEqual(resetting.requests, ['PUT /v1/kv/k', 'DELETE /v1/kv/k']);
+    assert.deepEqual(hanging.requests, ['PUT /v1/kv/k']);
+    assert.deepEqual(healthy.requests, []);
+  });
+
+  test('a read moves on after any network failure', async () => {
+    const resetting = await startGate();
+    const healthy = await startGate();
+    resetting.fault = { kind: 'reset' };
+    healthy.entries.set('k', { value: Buffer.from('v'), version: 1, expiresAtMs: null });
+    const client = clientFor({ hosts: [resetting.host, healthy.host], retries: 0 });
+    assert.equal((await client.get('k')).value.toString(), 'v');
+  });
+
+  test('a 503 is repeated after a pause, since it was not applied', async () => {
+    const gate = await startGate();
+    gate.fault = { kind: 'error', code: 'UNAVAILABLE' };
+    const client = clientFor({ hosts: [gate.host], retries: 2, retryDelayMs: 1 });
+    await assert.rejects(client.put('k', 'v'), { code: 'UNAVAILABLE' });
+    assert.equal(gate.requests.length, 3);
+    gate.fault = { kind: 'error', code: 'TIMEOUT' };
+    await assert.rejects(client.put('k', 'v'), { code: 'TIMEOUT' });
+    assert.equal(gate.requests.length, 4, 'a 504 write may have been applied, so it is not repeated');
+  });
+});

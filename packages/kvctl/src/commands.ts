@@ -1,0 +1,117 @@
+/**
+ * The data commands (put, get, delete, cluster status), shared by the
+ * command line and the shell so both accept exactly the same syntax.
+ */
+import { readFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import type { KvClient } from '@kvstore/kvclient';
+import { UsageError } from './failures';
+import { formatClusterTable, formatGetJson } from './format';
+import { readAll, type ProgramIo } from './io';
+import { positiveInteger, version } from './parsers';
+
+export interface CommandContext {
+  io: ProgramIo;
+  /** The client for the gates named on the command line, made on first use. */
+  client(): KvClient;
+  /** In the shell, stdin carries commands rather than a value, and every answer ends its line. */
+  inShell: boolean;
+}
+
+export function addDataCommands(parent: Command, context: CommandContext): void {
+  addPut(parent, context);
+  addGet(parent, context);
+  addDelete(parent, context);
+  const cluster = parent.command('cluster').description('cluster information');
+  cluster
+    .command('status')
+    .description('partitions, leaders, in-sync sets and replication lag')
+    .option('--json', 'print the cluster view as JSON')
+    .action(async (options: { json?: boolean }) => {
+      const view = await context.client().cluster();
+      context.io.stdout.write(options.json ? `${JSON.stringify(view, null, 2)}\n` : formatClusterTable(view));
+    });
+}
+
+interface PutFlags {
+  file?: string;
+  ttl?: number;
+  ifMatch?: number;
+  ifNoneMatch?: boolean;
+  json?: boolean;
+}
+
+function addPut(parent: Command, context: CommandContext): void {
+  parent
+    .command('put')
+    .description('store a value and print its version')
+    .argument('<key>')
+    .argument('[value]', "the value; '-' or nothing reads --file or piped stdin")
+    .option('--file <path>', 'read the value from a file')
+    .option('--ttl <seconds>', 'expire the key after this many seconds', positiveInteger)
+    .option('--if-match <version>', 'store only if the current version is this one', version)
+    .option('--if-none-match', 'store only if the key is absent')
+    .option('--json', 'print the result as JSON')
+    .action(async (key: string, value: string | undefined, flags: PutFlags) => {
+      const bytes = await readValue(value, flags.file, context);
+      const result = await context
+        .client()
+        .put(key, bytes, { ttlSeconds: flags.ttl, ifMatch: flags.ifMatch, ifNoneMatch: flags.ifNoneMatch });
+      context.io.stdout.write(flags.json ? `${JSON.stringify(result)}\n` : `${result.version}\n`);
+    });
+}
+
+function addGet(parent: Command, context: CommandContext): void {
+  parent
+    .command('get')
+    .description("write a value's exact bytes to stdout")
+    .argument('<key>')
+    .addOption(
+      new Option('--consistency <level>', 'read from the leader or any replica').choices(['strong', 'eventual']),
+    )
+    .option('--json', 'print key, value, version, partition and replica as JSON')
+    .action(async (key: string, flags: { consistency?: 'strong' | 'eventual'; json?: boolean }) => {
+      const result = await context.client().get(key, { consistency: flags.consistency });
+      const { stdout, isTTY } = context.io;
+      if (flags.json) return void stdout.write(`${formatGetJson(result)}\n`);
+      stdout.write(result.value);
+      // Scripts get the bytes untouched; a person gets the prompt back on its own line.
+      const lineOriented = context.inShell || isTTY === true;
+      if (lineOriented && result.value.at(-1) !== 0x0a) stdout.write('\n');
+    });
+}
+
+function addDelete(parent: Command, context: CommandContext): void {
+  parent
+    .command('delete')
+    .description('delete a key')
+    .argument('<key>')
+    .option('--if-match <version>', 'delete only if the current version is this one', version)
+    .option('--json', 'print the result as JSON')
+    .action(async (key: string, flags: { ifMatch?: number; json?: boolean }) => {
+      const result = await context.client().delete(key, { ifMatch: flags.ifMatch });
+      context.io.stdout.write(flags.json ? `${JSON.stringify(result)}\n` : result.deleted ? 'deleted\n' : 'absent\n');
+    });
+}
+
+/** The value comes from exactly one place: the argument, --file, or stdin. */
+async function readValue(
+  value: string | undefined,
+  file: string | undefined,
+  context: CommandContext,
+): Promise<Buffer> {
+  const fromStdin = value === '-';
+  if (value !== undefined && !fromStdin) {
+    if (file !== undefined) throw new UsageError('give the value or --file, not both');
+    return Buffer.from(value, 'utf8');
+  }
+  if (file !== undefined) {
+    if (fromStdin) throw new UsageError("give '-' or --file, not both");
+    return readFile(file).catch((error: NodeJS.ErrnoException) => {
+      throw new UsageError(`cannot read ${file}: ${error.code ?? error.message}`);
+    });
+  }
+  if (context.inShell) throw new UsageError('missing value (in the shell, give it or use --file)');
+  if (!fromStdin && context.io.stdin.isTTY) throw new UsageError("missing value (give it, '-' for stdin, or --file)");
+  return readAll(context.io.stdin);
+}

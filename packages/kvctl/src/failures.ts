@@ -1,0 +1,66 @@
+/**
+ * Exit codes (DESIGN.md, "Command lines") and the one line printed for a
+ * failure. Every way a command can fail is mapped here and nowhere else.
+ */
+import { CommanderError } from 'commander';
+import { KvError, type ErrorCode } from '@kvstore/kvclient';
+
+export const EXIT = {
+  OK: 0,
+  NOT_FOUND: 1,
+  USAGE: 2,
+  UNAVAILABLE: 3,
+  REFUSED: 4,
+  /** Not in the contract: a bug in kvctl itself (sysexits' EX_SOFTWARE). */
+  SOFTWARE: 70,
+} as const;
+
+/** A mistake in how kvctl was called that commander cannot see (a missing value, an unreadable --file). */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+const EXIT_BY_CODE: Record<ErrorCode, number> = {
+  NOT_FOUND: EXIT.NOT_FOUND,
+  BAD_REQUEST: EXIT.REFUSED,
+  PRECONDITION_FAILED: EXIT.REFUSED,
+  PAYLOAD_TOO_LARGE: EXIT.REFUSED,
+  UNAVAILABLE: EXIT.UNAVAILABLE,
+  TIMEOUT: EXIT.UNAVAILABLE,
+  // A gate retries these itself; one reaching kvctl means the cluster could not serve the key right now.
+  NOT_LEADER: EXIT.UNAVAILABLE,
+  WRONG_PARTITION: EXIT.UNAVAILABLE,
+  INTERNAL: EXIT.UNAVAILABLE,
+};
+
+/** Commander's ways of ending a run that are not failures. */
+const COMMANDER_SUCCESS = new Set(['commander.helpDisplayed', 'commander.version']);
+
+export interface Failure {
+  exitCode: number;
+  /** The line for stderr, without its newline; null when there is nothing to say. */
+  line: string | null;
+}
+
+export function describeFailure(error: unknown): Failure {
+  if (error instanceof CommanderError) {
+    // 'commander.help' with a non-zero exit code is help shown for a command given without its subcommand.
+    if (COMMANDER_SUCCESS.has(error.code) || error.exitCode === 0) return { exitCode: EXIT.OK, line: null };
+    const message = error.code === 'commander.help' ? 'missing command' : error.message.replace(/^error: /, '');
+    return usage(message);
+  }
+  if (error instanceof UsageError) return usage(error.message);
+  if (error instanceof KvError) {
+    return { exitCode: EXIT_BY_CODE[error.code], line: oneLine(`${error.code}: ${error.message}`) };
+  }
+  const message = error instanceof Error ? error.stack ?? error.message : String(error);
+  return { exitCode: EXIT.SOFTWARE, line: oneLine(`BUG: ${message}`) };
+}
+
+function usage(message: string): Failure {
+  return { exitCode: EXIT.USAGE, line: oneLine(`USAGE: ${message}`) };
+}
+
+function oneLine(text: string): string {
+  return `kvctl: ${text.replace(/\s*\n\s*/g, ' ').trim()}`;
+}

@@ -1,0 +1,81 @@
+/**
+ * kvctl as a function of its streams and environment: createProgram(io).run(argv)
+ * runs one command line and resolves to its exit code, so tests run it in-process.
+ */
+import { Command } from 'commander';
+import { KvClient, hostsFromEnv } from '@kvstore/kvclient';
+import { addDataCommands, type CommandContext } from './commands';
+import { EXIT, UsageError, describeFailure } from './failures';
+import type { ProgramIo } from './io';
+import { collect, positiveInteger } from './parsers';
+import { configureCommand } from './setup';
+import { runShell } from './shell';
+
+export interface Kvctl {
+  /** Runs one command line (the arguments after the program name); resolves to the exit code. */
+  run(argv: readonly string[]): Promise<number>;
+}
+
+interface GlobalFlags {
+  host?: string[];
+  timeout?: number;
+  interactive?: boolean;
+}
+
+export function createProgram(io: ProgramIo): Kvctl {
+  return { run: (argv) => run(io, argv) };
+}
+
+async function run(io: ProgramIo, argv: readonly string[]): Promise<number> {
+  let client: KvClient | undefined;
+  const program = configureCommand(new Command('kvctl'), io);
+  const context: CommandContext = {
+    io,
+    inShell: false,
+    client: () => (client ??= createClient(program.opts<GlobalFlags>(), io.env)),
+  };
+  program
+    .description('command line for kvstore')
+    .option(
+      '--host <host:port>',
+      'a gate; repeat or comma-separate for several (default: $KV_HOST, else localhost:3000)',
+      collect,
+    )
+    .option('--timeout <ms>', 'how long to wait for a gate to answer', positiveInteger)
+    .option('-i, --interactive', 'open the interactive shell');
+  addDataCommands(program, context);
+  program.command('shell').description('open the interactive shell').action(() => runShell(context));
+  // The root has an action (for -i), so commander would not add `help` by itself.
+  program.helpCommand(true);
+  // Excess words are accepted here only to be reported as an unknown command rather than "too many arguments".
+  program.allowExcessArguments(true).action(async (flags: GlobalFlags, command: Command) => {
+    if (command.args.length > 0) {
+      command.error(`unknown command '${command.args[0]}'`, { code: 'commander.unknownCommand' });
+    }
+    if (!flags.interactive) throw new UsageError('missing command');
+    await runShell(context);
+  });
+
+  let exitCode: number = EXIT.OK;
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    const failure = describeFailure(error);
+    if (failure.line) io.stderr.write(`${failure.line}\n`);
+    exitCode = failure.exitCode;
+  } finally {
+    client?.close();
+  }
+  io.exit?.(exitCode);
+  return exitCode;
+}
+
+function createClient(flags: GlobalFlags, env: NodeJS.ProcessEnv): KvClient {
+  try {
+    return new KvClient({ hosts: flags.host ?? hostsFromEnv(env), timeoutMs: flags.timeout });
+  } catch (error) {
+    // The client refuses only malformed settings, which came from the flags or KV_HOST.
+    if (error instanceof TypeError || error instanceof RangeError) throw new UsageError(error.message);
+    throw error;
+  }
+}

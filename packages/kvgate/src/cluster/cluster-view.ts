@@ -1,0 +1,61 @@
+import type { ClusterView, MemberView, PartitionView } from '@kvstore/topology';
+import { currentLeader } from '../routing/routing-table';
+import type { ClusterSnapshot, PartitionRecords } from '../routing/snapshot';
+
+export interface ReplicaStatus {
+  lastSeq: number;
+}
+
+/** Asks one replica for its status; undefined when it does not answer in time. */
+export type StatusFetcher = (url: string) => Promise<ReplicaStatus | undefined>;
+
+/**
+ * `GET /v1/cluster`: the watcher's records plus each member's last sequence
+ * number, fetched in parallel. Roles come from the leader record, so the
+ * view agrees with where the gate routes.
+ */
+export async function buildClusterView(cluster: string, snapshot: ClusterSnapshot, fetchStatus: StatusFetcher): Promise<ClusterView> {
+  const ring = snapshot.ring ?? { version: 0, partitions: [] };
+  const names = [...new Set([...ring.partitions, ...snapshot.partitions.keys()])].sort();
+  const partitions = await Promise.all(names.map((name) => partitionView(name, snapshot.partitions.get(name), fetchStatus)));
+  return { cluster, ring: { version: ring.version, partitions: [...ring.partitions] }, partitions };
+}
+
+async function partitionView(name: string, records: PartitionRecords | undefined, fetchStatus: StatusFetcher): Promise<PartitionView> {
+  const leader = currentLeader(records);
+  const members = [...(records?.members ?? [])].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const statuses = await Promise.all(members.map((member) => fetchStatus(member.url).catch(() => undefined)));
+  const leaderIndex = members.findIndex((member) => member.id === leader?.id);
+  const leaderSeq = leaderIndex >= 0 ? statuses[leaderIndex]?.lastSeq : undefined;
+  const views: MemberView[] = members.map((member, index) => {
+    const lastSeq = statuses[index]?.lastSeq ?? null;
+    return {
+      id: member.id,
+      url: member.url,
+      role: member.id === leader?.id ? 'leader' : 'follower',
+      lastSeq,
+      lag: lastSeq === null || leaderSeq === undefined ? null : Math.max(0, leaderSeq - lastSeq),
+    };
+  });
+  return {
+    name,
+    epoch: records?.state?.epoch ?? records?.leader?.epoch ?? 0,
+    leader: leader?.id ?? null,
+    isr: [...(records?.state?.isr ?? [])],
+    members: views,
+  };
+}
+
+/** Fetches `<url>/internal/status` with a short timeout; any failure or odd answer is "unknown". */
+export function httpStatusFetcher(timeoutMs: number): StatusFetcher {
+  return async (url) => {
+    try {
+      const response = await fetch(`${url.replace(/\/+$/, '')}/internal/status`, { signal: AbortSignal.timeout(timeoutMs) });
+      if (!response.ok) return undefined;
+      const body = (await response.json()) as { lastSeq?: unknown };
+      return Number.isSafeInteger(body.lastSeq) ? { lastSeq: body.lastSeq as number } : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+}

@@ -1,0 +1,42 @@
+import { notFound, unavailable, type ClusterView } from '@kvstore/topology';
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import type { Forwarder } from '../proxy/forwarder';
+import { errorHandler } from './error-handler';
+import { kvRouter } from './kv-routes';
+
+export interface AppDeps {
+  forwarder: Pick<Forwarder, 'forward'>;
+  maxValueBytes: number;
+  clusterView: () => Promise<ClusterView>;
+  readiness: () => { ready: boolean; reason: string };
+  logger?: Logger;
+}
+
+/** The gate's HTTP surface, without a port: main listens, tests use supertest. */
+export function createApp(deps: AppDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  // The replica's ETag (the key's version) is the only one a client should see.
+  app.set('etag', false);
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.get('/readyz', (_req, res) => {
+    const { ready, reason } = deps.readiness();
+    if (!ready) throw unavailable(`not ready: ${reason}`);
+    res.json({ ok: true });
+  });
+  app.get('/v1/cluster', async (_req, res) => {
+    res.json(await deps.clusterView());
+  });
+  app.use(kvRouter(deps.forwarder, deps.maxValueBytes));
+
+  app.use((req, _res, next) => {
+    const path = req.path.length > 200 ? `${req.path.slice(0, 200)}...` : req.path;
+    next(notFound(`no route for ${req.method} ${path}`));
+  });
+  app.use(errorHandler(deps.maxValueBytes, deps.logger));
+  return app;
+}

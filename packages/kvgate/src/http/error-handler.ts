@@ -1,0 +1,31 @@
+import { KvError, badRequest, payloadTooLarge } from '@kvstore/topology';
+import type { ErrorRequestHandler } from 'express';
+import type { Logger } from 'pino';
+
+/** Errors from body-parser and express carry an HTTP status and a `type`; nothing else here is trusted. */
+function toKvError(error: unknown, maxValueBytes: number): KvError | undefined {
+  if (error instanceof KvError) return error;
+  const { status, type } = (error ?? {}) as { status?: unknown; type?: unknown };
+  if (type === 'entity.too.large') return payloadTooLarge(`body is larger than the limit of ${maxValueBytes} bytes`);
+  if (type === 'entity.parse.failed') return badRequest('body is not valid JSON');
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return badRequest(error instanceof Error ? error.message : 'bad request');
+  }
+  return undefined;
+}
+
+/** The one place an error becomes an answer: `{"error":{"code","message"}}` with the status of its code. */
+export function errorHandler(maxValueBytes: number, logger?: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, next) => {
+    if (res.headersSent) return next(error);
+    let kvError = toKvError(error, maxValueBytes);
+    if (!kvError) {
+      logger?.error({ err: error, method: req.method, url: req.originalUrl }, 'unexpected error');
+      kvError = new KvError('INTERNAL', 'internal error');
+    } else if (kvError.status >= 500 && req.path !== '/readyz') {
+      // A failing readiness probe is polled; the watcher already logs why it is not ready.
+      logger?.warn({ code: kvError.code, message: kvError.message, url: req.originalUrl }, 'request failed');
+    }
+    res.status(kvError.status).json({ error: { code: kvError.code, message: kvError.message } });
+  };
+}

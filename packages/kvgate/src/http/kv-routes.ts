@@ -1,0 +1,87 @@
+import { badRequest, notFound, validateKey } from '@kvstore/topology';
+import express, { type Request, type RequestHandler, type Router } from 'express';
+import type { ForwardRequest, Forwarder } from '../proxy/forwarder';
+import { decodeBase64, keyFromPath, parseConsistency, parseTtl, requireKeyParam } from './request-input';
+import { sendForwarded } from './respond';
+
+export const KV_PREFIX = '/v1/kv';
+/** base64 grows a value by 4/3; the key may be JSON-escaped up to 6 characters a byte; plus room for the braces. */
+const jsonLimit = (maxValueBytes: number): number => Math.ceil(maxValueBytes / 3) * 4 + 6 * 1024 + 1024;
+
+function conditionalHeaders(req: Request): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of ['if-match', 'if-none-match']) {
+    const value = req.headers[name];
+    if (typeof value === 'string') headers[name] = value;
+  }
+  return headers;
+}
+
+/** `PUT|GET|DELETE /v1/kv/<key>`: validated here, so a replica never sees input the gate would refuse. */
+function kvHandler(forwarder: Pick<Forwarder, 'forward'>): RequestHandler {
+  return async (req, res) => {
+    const method = req.method;
+    if (method !== 'GET' && method !== 'PUT' && method !== 'DELETE') {
+      throw notFound(`no route for ${method} ${KV_PREFIX}/<key>; use GET, PUT or DELETE`);
+    }
+    const key = keyFromPath(req.url, KV_PREFIX);
+    const query = req.query as Record<string, unknown>;
+    const ttl = parseTtl(query);
+    const consistency = parseConsistency(query);
+    const forwarded: ForwardRequest = { method, key, query: '', headers: {}, consistency };
+    if (method === 'PUT') {
+      forwarded.body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      forwarded.headers = { ...conditionalHeaders(req), 'content-type': 'application/octet-stream' };
+      if (ttl !== undefined) forwarded.query = `ttl=${ttl}`;
+    } else if (method === 'DELETE') {
+      forwarded.headers = conditionalHeaders(req);
+    } else {
+      forwarded.query = `consistency=${consistency}`;
+    }
+    sendForwarded(res, await forwarder.forward(forwarded));
+  };
+}
+
+/** The seed's API, kept working: a JSON put with a base64 value, and a get by query parameter. */
+function seedRoutes(router: Router, forwarder: Pick<Forwarder, 'forward'>, maxValueBytes: number): void {
+  const json = express.json({ limit: jsonLimit(maxValueBytes), type: () => true, strict: true });
+  router.post('/api/cache/put', json, async (req, res) => {
+    const body: unknown = req.body;
+    const shape = 'body must be {"key": string, "value": base64 string}';
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest(shape);
+    const { key, value } = body as { key?: unknown; value?: unknown };
+    if (typeof key !== 'string') throw badRequest(shape);
+    const request: ForwardRequest = {
+      method: 'PUT',
+      key: validateKey(key),
+      query: '',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: decodeBase64(value, maxValueBytes),
+      consistency: 'strong',
+    };
+    sendForwarded(res, await forwarder.forward(request));
+  });
+  router.get('/api/cache/get', async (req, res) => {
+    const query = req.query as Record<string, unknown>;
+    const request: ForwardRequest = {
+      method: 'GET',
+      key: requireKeyParam(query),
+      query: '',
+      headers: {},
+      consistency: parseConsistency(query),
+    };
+    request.query = `consistency=${request.consistency}`;
+    sendForwarded(res, await forwarder.forward(request));
+  });
+}
+
+export function kvRouter(forwarder: Pick<Forwarder, 'forward'>, maxValueBytes: number): Router {
+  const router = express.Router();
+  // Values are opaque bytes whatever Content-Type says; the limit is inclusive (raw-body refuses only above it).
+  const raw = express.raw({ limit: maxValueBytes, type: () => true });
+  const handler = kvHandler(forwarder);
+  router.put(new RegExp(`^${KV_PREFIX}(?:/.*)?$`), raw, handler);
+  router.all(new RegExp(`^${KV_PREFIX}(?:/.*)?$`), handler);
+  seedRoutes(router, forwarder, maxValueBytes);
+  return router;
+}

@@ -1,0 +1,14 @@
+/** Public entry point of @kvstore/kvgate: what scripts, tests and other packages may import. */
+export { parseGateConfig, type GateConfig } from './config';
+export { ConfigError } from './errors';
+export { startGate, type RunningGate } from './gate';
+export { createApp, type AppDeps } from './http/app';
+export { Forwarder, type ForwardRequest, type ForwardResult, type ForwarderOptions } from './proxy/forwarder';
+export { TransportError, type DataTransport, type TransportRequest, type TransportResponse, type TransportFailure } from './proxy/transport';
+export { HttpTransport } from './proxy/http-transport';
+export { MemoryTransport, type MemoryHandler } from './proxy/memory-transport';
+export { RoutingTable, type Route, type Endpoint } from './routing/routing-table';
+export { RoutingState, type RouteSource } from './routing/routing-state';
+export type { ClusterSnapshot, PartitionRecords } from './routing/snapshot';
+export { ClusterWatcher, type ClusterWatcherOptions } from './zk/cluster-watcher';
+export { buildClusterView, httpStatusFetcher, type StatusFetcher, type ReplicaStatus } from './cluster/cluster-view';

@@ -1,0 +1,159 @@
+import { KvError, timeout, unavailable, type Consistency } from '@kvstore/topology';
+import type { RouteSource } from '../routing/routing-state';
+import type { Endpoint, Route } from '../routing/routing-table';
+import { TransportError, type DataTransport, type TransportResponse } from './transport';
+import { upstreamError } from './upstream-error';
+
+export interface ForwardRequest {
+  method: 'GET' | 'PUT' | 'DELETE';
+  key: string;
+  /** Validated query string without `?` (`ttl=5&consistency=eventual`), or empty. */
+  query: string;
+  /** Headers the replica needs (If-Match, If-None-Match, Content-Type). */
+  headers: Record<string, string>;
+  body?: Buffer;
+  consistency: Consistency;
+}
+
+/** Who was involved, for X-Kv-Partition / X-Kv-Replica, and what they answered. */
+export type ForwardResult =
+  | { ok: true; partition: string; replica: string; response: TransportResponse }
+  | { ok: false; partition?: string; replica?: string; error: KvError };
+
+export interface ForwarderOptions {
+  source: RouteSource;
+  transport: DataTransport;
+  /** Retries stop once this much time has passed since the request arrived. */
+  writeTimeoutMs: number;
+  now?: () => number;
+}
+
+/** A bound on attempts, whatever the deadline, so a flapping hint cannot spin. */
+const MAX_ATTEMPTS = 50;
+/** A replica answers a write within its own write timeout; this covers the trip there and back. */
+const ATTEMPT_GRACE_MS = 500;
+const MAX_BACKOFF_MS = 200;
+
+interface Failure {
+  partition?: string;
+  replica?: string;
+  error: KvError;
+}
+
+/**
+ * Sends one public request to the replica that should serve it, retrying
+ * what is safe to retry until the deadline: a NOT_LEADER (at the hinted
+ * leader, or once the watcher knows a new one), a WRONG_PARTITION (once the
+ * ring changes), a refused connection, a 503, a partition without a leader.
+ * A write that may have reached a replica is never sent twice: it is 504.
+ */
+export class Forwarder {
+  private readonly now: () => number;
+
+  constructor(private readonly options: ForwarderOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async forward(request: ForwardRequest): Promise<ForwardResult> {
+    const deadline = this.now() + this.options.writeTimeoutMs;
+    const isWrite = request.method !== 'GET';
+    const eventual = !isWrite && request.consistency === 'eventual';
+    let failure: Failure = { error: unavailable('no ring is loaded yet') };
+    let hint: Endpoint | undefined;
+    let failuresInARow = 0;
+
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      if (attempt > 0 && this.now() >= deadline) break;
+      const table = this.options.source.table();
+      const route = table.route(request.key);
+      if (!route) {
+        failure = { error: unavailable(table.ringVersion === undefined ? 'no ring is loaded yet' : 'the ring has no partitions') };
+        await this.waitForChange(deadline);
+        continue;
+      }
+      const target = hint ?? (eventual ? table.nextReplica(route) : route.leader);
+      hint = undefined;
+      if (!target) {
+        const what = eventual ? 'no live replica' : 'no leader';
+        failure = { partition: route.partition, error: unavailable(`partition ${route.partition} has ${what}`) };
+        await this.waitForChange(deadline);
+        continue;
+      }
+
+      let response: TransportResponse;
+      try {
+        response = await this.send(request, target);
+      } catch (error) {
+        if (!(error instanceof TransportError)) throw error;
+        if (isWrite && error.failure === 'unknown-outcome') {
+          const message = `outcome unknown: replica ${target.id} of partition ${route.partition} did not answer`;
+          return { ok: false, partition: route.partition, replica: target.id, error: timeout(message) };
+        }
+        failure = { partition: route.partition, replica: target.id, error: unavailable(error.message, error) };
+        failuresInARow++;
+        // An eventual read tries the other replicas at once before backing off.
+        if (!eventual || failuresInARow >= route.replicas.length) await this.backOff(deadline, failuresInARow);
+        continue;
+      }
+
+      const replica = response.headers['x-kv-replica'] ?? target.id;
+      if (response.status >= 200 && response.status < 300) {
+        return { ok: true, partition: route.partition, replica, response };
+      }
+      const error = upstreamError(response.status, response.body, target.id);
+      failure = { partition: route.partition, replica, error };
+      if (error.code === 'NOT_LEADER') {
+        hint = this.trustedHint(error, route, target);
+        if (!hint) await this.waitForChange(deadline);
+      } else if (error.code === 'WRONG_PARTITION') {
+        await this.waitForChange(deadline);
+      } else if (error.code === 'UNAVAILABLE' || (!isWrite && error.code === 'TIMEOUT')) {
+        failuresInARow++;
+        await this.backOff(deadline, failuresInARow);
+      } else {
+        return { ok: false, ...failure };
+      }
+    }
+    return { ok: false, ...this.finalFailure(failure) };
+  }
+
+  private send(request: ForwardRequest, target: Endpoint): Promise<TransportResponse> {
+    const path = `/v1/kv/${encodeURIComponent(request.key)}${request.query ? `?${request.query}` : ''}`;
+    return this.options.transport.request({
+      url: target.url,
+      method: request.method,
+      path,
+      headers: request.headers,
+      body: request.body,
+      timeoutMs: this.options.writeTimeoutMs + ATTEMPT_GRACE_MS,
+    });
+  }
+
+  /** A NOT_LEADER's hint is followed only if it names another live member of the same partition. */
+  private trustedHint(error: KvError, route: Route, tried: Endpoint): Endpoint | undefined {
+    if (!error.leader) return undefined;
+    const member = this.options.source.table().memberAt(route.partition, error.leader);
+    return member && member.url !== tried.url ? member : undefined;
+  }
+
+  /** Retries that ran out of time are reported as 503: nothing reached a log. */
+  private finalFailure(failure: Failure): Failure {
+    if (failure.error.code === 'UNAVAILABLE') return failure;
+    const partition = failure.partition ?? 'unknown';
+    const message =
+      failure.error.code === 'NOT_LEADER' ? `partition ${partition} has no leader` : `partition ${partition} is unavailable: ${failure.error.message}`;
+    return { ...failure, error: unavailable(message, failure.error) };
+  }
+
+  private async waitForChange(deadline: number): Promise<void> {
+    const remaining = deadline - this.now();
+    if (remaining > 0) await this.options.source.changed(remaining);
+  }
+
+  /** Exponential, capped, and cut short by any topology change (a new leader is worth trying at once). */
+  private async backOff(deadline: number, failures: number): Promise<void> {
+    const delay = Math.min(MAX_BACKOFF_MS, 10 * 2 ** Math.min(failures, 5));
+    const remaining = deadline - this.now();
+    if (remaining > 0) await this.options.source.changed(Math.min(delay, remaining));
+  }
+}

@@ -1,0 +1,18 @@
+import type { LeaderRecord, MemberRecord, RingRecord, StateRecord } from '@kvstore/topology';
+
+/** What ZooKeeper says about one partition, as last read. */
+export interface PartitionRecords {
+  /** The ephemeral `/leader` record; absent while no replica leads. */
+  leader?: LeaderRecord;
+  state?: StateRecord;
+  /** Live replicas (`/members/m-<seq>`). */
+  members: MemberRecord[];
+}
+
+/** An immutable copy of the cluster's records; the watcher builds one per change. */
+export interface ClusterSnapshot {
+  ring?: RingRecord;
+  partitions: ReadonlyMap<string, PartitionRecords>;
+}
+
+export const EMPTY_SNAPSHOT: ClusterSnapshot = { partitions: new Map() };

@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, parseGateConfig } from '../src/index';
+
+/** Parses and expects a one-line ConfigError that names `flag`. */
+function assertRefused(argv: string[], flag: string, env: Record<string, string> = {}): void {
+  assert.throws(
+    () => parseGateConfig(argv, env),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError, `not a ConfigError: ${String(error)}`);
+      assert.equal(error.exitCode, 2);
+      assert.ok(!error.message.includes('\n'), `more than one line: ${error.message}`);
+      assert.ok(error.message.includes(flag), `"${error.message}" does not name ${flag}`);
+      return true;
+    },
+  );
+}
+
+describe('parseGateConfig', () => {
+  it('fills in the defaults', () => {
+    assert.deepEqual(parseGateConfig(['--zk', '127.0.0.1:2181'], {}), {
+      zk: '127.0.0.1:2181',
+      port: 3000,
+      host: '127.0.0.1',
+      cluster: 'default',
+      advertise: 'http://127.0.0.1:3000',
+      writeTimeoutMs: 1000,
+      sessionTimeoutMs: 5000,
+      maxValueBytes: 1048576,
+    });
+  });
+
+  it('reads the environment, and a flag wins over it', () => {
+    const env = { KV_ZK: 'zk1:2181,zk2:2181/chroot', KV_PORT: '4000', KV_CLUSTER: 'blue', KV_WRITE_TIMEOUT: '250', KV_ADVERTISE: 'http://gate.example:80/' };
+    const config = parseGateConfig(['--port', '5000'], env);
+    assert.equal(config.zk, 'zk1:2181,zk2:2181/chroot');
+    assert.equal(config.port, 5000);
+    assert.equal(config.cluster, 'blue');
+    assert.equal(config.writeTimeoutMs, 250);
+    assert.equal(config.advertise, 'http://gate.example:80');
+  });
+
+  it('derives the advertised url from host and port', () => {
+    assert.equal(parseGateConfig(['--zk', 'z:1', '--host', '0.0.0.0', '--port', '8080'], {}).advertise, 'http://0.0.0.0:8080');
+  });
+
+  it('refuses bad values with a one-line message naming the flag', () => {
+    const zk = ['--zk', '127.0.0.1:2181'];
+    assertRefused([], '--zk');
+    assertRefused(['--zk', 'localhost'], '--zk');
+    assertRefused([...zk, '--port', '70000'], '--port');
+    assertRefused([...zk, '--port', '12ab'], '--port');
+    assertRefused([...zk], '--port', { KV_PORT: '-1' });
+    assertRefused([...zk, '--cluster', 'a/b'], '--cluster');
+    assertRefused([...zk, '--write-timeout', '0'], '--write-timeout');
+    assertRefused([...zk, '--session-timeout', '1.5'], '--session-timeout');
+    assertRefused([...zk, '--max-value-bytes', 'lots'], '--max-value-bytes');
+    assertRefused([...zk, '--advertise', 'ftp://x'], '--advertise');
+    assertRefused([...zk, '--host', 'a b'], '--host');
+    assertRefused([...zk, '--bogus'], '--bogus');
+    assertRefused([...zk, '--port'], '--port');
+  });
+
+  it('returns the help text with exit code 0', () => {
+    assert.throws(() => parseGateConfig(['--help'], {}), (error: unknown) => error instanceof ConfigError && error.exitCode === 0 && error.message.includes('--write-timeout'));
+  });
+});

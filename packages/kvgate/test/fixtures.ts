@@ -1,0 +1,26 @@
+import type { ClusterSnapshot, PartitionRecords } from '../src/routing/snapshot';
+
+/** How a test describes a partition: its live replica ids and which of them leads. */
+export interface PartitionSpec {
+  members?: string[];
+  leader?: string;
+  epoch?: number;
+}
+
+export const urlOf = (id: string): string => `http://${id}.test:4000`;
+
+/** Builds the records the watcher would read for a cluster described in one line per partition. */
+export function snapshotOf(spec: Record<string, PartitionSpec>, ring: { version?: number; partitions?: string[] } = {}): ClusterSnapshot {
+  const partitions = new Map<string, PartitionRecords>();
+  for (const [name, { members = [], leader, epoch = 1 }] of Object.entries(spec)) {
+    const records: PartitionRecords = {
+      members: members.map((id) => ({ id, url: urlOf(id) })),
+      state: { epoch, leader: leader ?? null, isr: [...members] },
+    };
+    if (leader) records.leader = { id: leader, url: urlOf(leader), epoch };
+    partitions.set(name, records);
+  }
+  return { ring: { version: ring.version ?? 1, partitions: ring.partitions ?? Object.keys(spec) }, partitions };
+}
+
+export const keys = (count: number): string[] => Array.from({ length: count }, (_, index) => `key-${index}`);

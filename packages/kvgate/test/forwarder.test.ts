@@ -1,0 +1,180 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Forwarder, type ForwardRequest } from '../src/proxy/forwarder';
+import { MemoryTransport } from '../src/proxy/memory-transport';
+import { TransportError, type TransportResponse } from '../src/proxy/transport';
+import { RoutingState } from '../src/routing/routing-state';
+import { keys, snapshotOf, urlOf, type PartitionSpec } from './fixtures';
+
+const json = (status: number, body: unknown, replica?: string): TransportResponse => ({
+  status,
+  headers: { 'content-type': 'application/json', ...(replica ? { 'x-kv-replica': replica } : {}) },
+  body: Buffer.from(JSON.stringify(body)),
+});
+const ok = (replica: string): TransportResponse => json(200, { key: 'k', version: 1 }, replica);
+const notLeader = (leader?: string): TransportResponse => json(421, { error: { code: 'NOT_LEADER', message: 'not the leader', leader } });
+
+function setup(spec: Record<string, PartitionSpec>, writeTimeoutMs = 200) {
+  const routing = new RoutingState();
+  routing.update(snapshotOf(spec));
+  const transport = new MemoryTransport();
+  const forwarder = new Forwarder({ source: routing, transport, writeTimeoutMs });
+  const keyOf = (partition: string): string => {
+    const key = keys(1000).find((candidate) => routing.table().route(candidate)?.partition === partition);
+    assert.ok(key, `no key for ${partition}`);
+    return key;
+  };
+  return { routing, transport, forwarder, keyOf };
+}
+
+const put = (key: string): ForwardRequest => ({ method: 'PUT', key, query: '', headers: {}, body: Buffer.from('v'), consistency: 'strong' });
+const get = (key: string, consistency: 'strong' | 'eventual' = 'strong'): ForwardRequest => ({
+  method: 'GET',
+  key,
+  query: `consistency=${consistency}`,
+  headers: {},
+  consistency,
+});
+
+describe('Forwarder', () => {
+  it('sends a write to the leader with the key percent-encoded', async () => {
+    const { transport, forwarder } = setup({ p0: { members: ['a', 'b'], leader: 'a' } });
+    transport.serve(urlOf('a'), () => ok('a'));
+    const result = await forwarder.forward({ ...put('a b/ü'), query: 'ttl=5' });
+    assert.equal(result.ok, true);
+    assert.deepEqual(result.ok && [result.partition, result.replica], ['p0', 'a']);
+    assert.equal(transport.requests[0]?.path, '/v1/kv/a%20b%2F%C3%BC?ttl=5');
+  });
+
+  it('follows a NOT_LEADER hint that names a live member', async () => {
+    const { transport, forwarder } = setup({ p0: { members: ['a', 'b'], leader: 'a' } });
+    transport.serve(urlOf('a'), () => notLeader(urlOf('b'))).serve(urlOf('b'), () => ok('b'));
+    const result = await forwarder.forward(put('k'));
+    assert.equal(result.ok && result.replica, 'b');
+    assert.deepEqual(transport.requests.map((request) => request.url), [urlOf('a'), urlOf('b')]);
+  });
+
+  it('waits for the watcher when a NOT_LEADER hint is unknown', async () => {
+    const { routing, transport, forwarder } = setup({ p0: { members: ['a', 'b'], leader: 'a' } });
+    transport.serve(urlOf('a'), () => notLeader('http://stranger:1')).serve(urlOf('b'), () => ok('b'));
+    setTimeout(() => routing.update(snapshotOf({ p0: { members: ['a', 'b'], leader: 'b', epoch: 2 } })), 30);
+    const result = await forwarder.forward(put('k'));
+    assert.equal(result.ok && result.replica, 'b');
+    assert.equal(transport.requestsTo('http://stranger:1').length, 0);
+  });
+
+  it('answers 503 after the deadline for a partition without a leader, touching no other partition', async () => {
+    const { transport, forwarder, keyOf } = setup({ p0: { members: ['a'] }, p1: { members: ['c'], leader: 'c' } }, 150);
+    transport.serve(urlOf('c'), () => ok('c'));
+    const started = Date.now();
+    const result = await forwarder.forward(put(keyOf('p0')));
+    assert.ok(Date.now() - started >= 140, 'gave up before the deadline');
+    assert.equal(result.ok, false);
+    assert.equal(!result.ok && result.error.code, 'UNAVAILABLE');
+    assert.equal(!result.ok && result.error.message, 'partition p0 has no leader');
+    assert.equal(!result.ok && result.partition, 'p0');
+    assert.equal(transport.requests.length, 0);
+  });
+
+  it('sends the write once a leader appears within the deadline', async () => {
+    const { routing, transport, forwarder } = setup({ p0: { members: ['a'] } }, 500);
+    transport.serve(urlOf('a'), () => ok('a'));
+    setTimeout(() => routing.update(snapshotOf({ p0: { members: ['a'], leader: 'a' } })), 30);
+    const result = await forwarder.forward(put('k'));
+    assert.equal(result.ok && result.replica, 'a');
+  });
+
+  it('answers 504 after exactly one attempt when a write may have reached the leader', async () => {
+    const { transport, forwarder } = setup({ p0: { members: ['a', 'b'], leader: 'a' } });
+    transport.serve(urlOf('a'), () => {
+      throw new TransportError('unknown-outcome', 'socket reset');
+    });
+    const result = await forwarder.forward(put('k'));
+    assert.equal(!result.ok && result.error.code, 'TIMEOUT');
+    assert.equal(!result.ok && result.replica, 'a');
+    assert.equal(transport.requests.length, 1);
+  });
+
+  it('passes a replica 504 through without retrying the write', async () => {
+    const { transport, forwarder } = setup({ p0: { members: ['a'], leader: 'a' } });
+    transport.serve(urlOf('a'), () => json(504, { error: { code: 'TIMEOUT', message: 'not acknowledged in time' } }));
+    const result = await forwarder.forward(put('k'));
+    assert.equal(!result.ok && result.error.code, 'TIMEOUT');
+    assert.equal(transport.requests.length, 1);
+  });
+
+  it('retries a read whose answer was lost', async () => {
+    const { transport, forwarder } = setup({ p0: { members: ['a'], leader: 'a' } });
+    let calls = 0;
+    transport.serve(urlOf('a'), () => {
+      calls++;
+      if (calls === 1) throw new TransportError('unknown-outcome', 'socket reset');
+      return { status: 200, headers: { etag: '"3"' }, body: Buffer.from('value') };
+    });
+    const result = await forwarder.forward(get('k'));
+    assert.equal(result.ok && result.response.body.toString(), 'value');
+    assert.equal(calls, 2);
+  });
+
+  it('retries a refused write until the leader is back', async () => {
+    const { transport, forwarder } = setup({ p0: { members: ['a'], leader: 'a' } }, 500);
+    setTimeout(() => transport.serve(urlOf('a'), () => ok('a')), 40);
+    const result = await forwarder.forward(put('k'));
+    assert.equal(result.ok && result.replica, 'a');
+    assert.ok(transport.requests.length >= 2);
+  });
+
+  it('retries a write the replica refused with 503', async () => {
+    const { transport, forwarder } = setup({ p0: { members: ['a'], leader: 'a' } });
+    let calls = 0;
+    transport.serve(urlOf('a'), () => (++calls === 1 ? json(503, { error: { code: 'UNAVAILABLE', message: 'isr too small' } }) : ok('a')));
+    const result = await forwarder.forward(put('k'));
+    assert.equal(result.ok, true);
+    assert.equal(calls, 2);
+  });
+
+  it('keeps answering 503 with the replica message when every retry is refused', async () => {
+    const { transport, forwarder } = setup({ p0: { members: ['a'], leader: 'a' } }, 100);
+    transport.serve(urlOf('a'), () => json(503, { error: { code: 'UNAVAILABLE', message: 'isr too small' } }));
+    const result = await forwarder.forward(put('k'));
+    assert.equal(!result.ok && result.error.message, 'isr too small');
+    assert.equal(!result.ok && result.replica, 'a');
+  });
+
+  it('waits for a newer ring on WRONG_PARTITION, then goes to the new owner', async () => {
+    const { routing, transport, forwarder } = setup({ p0: { members: ['a'], leader: 'a' } }, 500);
+    const moved = snapshotOf({ p0: { members: ['a'], leader: 'a' }, p1: { members: ['c'], leader: 'c' } }, { version: 2 });
+    const key = keys(1000).find((candidate) => isOwnedBy(moved, candidate, 'p1'));
+    assert.ok(key);
+    transport.serve(urlOf('a'), () => json(421, { error: { code: 'WRONG_PARTITION', message: 'not mine' } }));
+    transport.serve(urlOf('c'), () => ok('c'));
+    setTimeout(() => routing.update(moved), 30);
+    const result = await forwarder.forward(put(key));
+    assert.equal(result.ok && result.partition, 'p1');
+  });
+
+  it('does not retry a final answer such as 412', async () => {
+    const { transport, forwarder } = setup({ p0: { members: ['a'], leader: 'a' } });
+    transport.serve(urlOf('a'), () => json(412, { error: { code: 'PRECONDITION_FAILED', message: 'version mismatch' } }));
+    const result = await forwarder.forward(put('k'));
+    assert.equal(!result.ok && result.error.code, 'PRECONDITION_FAILED');
+    assert.equal(transport.requests.length, 1);
+  });
+
+  it('spreads eventual reads over the replicas and skips one that is down', async () => {
+    const { transport, forwarder } = setup({ p0: { members: ['a', 'b', 'c'], leader: 'a' } });
+    for (const id of ['a', 'c']) transport.serve(urlOf(id), () => ({ status: 200, headers: { 'x-kv-replica': id }, body: Buffer.from(id) }));
+    const served: string[] = [];
+    for (let index = 0; index < 4; index++) {
+      const result = await forwarder.forward(get('k', 'eventual'));
+      served.push(result.ok ? result.replica : 'failed');
+    }
+    assert.deepEqual(served, ['a', 'c', 'a', 'c']);
+  });
+});
+
+function isOwnedBy(snapshot: ReturnType<typeof snapshotOf>, key: string, partition: string): boolean {
+  const routing = new RoutingState();
+  routing.update(snapshot);
+  return routing.table().route(key)?.partition === partition;
+}

@@ -1,0 +1,26 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { KvError, badRequest, payloadTooLarge } from '@kvstore/topology';
+import type { Logger } from '../replication/types';
+
+/** Errors of express's body parsers, converted to the API's codes. */
+function fromBodyParser(error: { type?: string; limit?: number; message: string }): KvError | undefined {
+  if (error.type === 'entity.too.large') return payloadTooLarge(`body is larger than the limit of ${error.limit} bytes`);
+  if (error.type === 'entity.parse.failed') return badRequest('body is not valid JSON');
+  if (typeof error.type === 'string') return badRequest(error.message);
+  return undefined;
+}
+
+/** The one place where an error becomes an HTTP answer: `{"error":{"code","message"}}`. */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error, _request, response, next) => {
+    if (response.headersSent) return next(error);
+    const known = error instanceof KvError ? error : fromBodyParser(error as { type?: string; limit?: number; message: string });
+    const kvError = known ?? new KvError('INTERNAL', 'internal error', { cause: error });
+    if (!known) logger.error({ err: error }, 'unexpected error');
+    response.status(kvError.status).json(kvError.toJSON());
+  };
+}
+
+export const unknownRoute: RequestHandler = (request, _response, next) => {
+  next(new KvError('NOT_FOUND', `no route for ${request.method} ${request.path}`));
+};

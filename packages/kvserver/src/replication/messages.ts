@@ -1,0 +1,34 @@
+import type { SnapshotRecord } from '../store/kv-store';
+import type { LogEntry } from './entry';
+
+/** Leader → follower: entries after (prevSeq, prevEpoch), and how far the leader has committed. */
+export interface AppendRequest {
+  epoch: number;
+  leaderId: string;
+  leaderUrl: string;
+  prevSeq: number;
+  prevEpoch: number;
+  commitSeq: number;
+  entries: LogEntry[];
+}
+
+export type AppendResponse =
+  /** The follower's log now matches the leader's up to matchSeq. */
+  | { ok: true; epoch: number; matchSeq: number }
+  /** The sender's epoch is older than the follower's: the sender is no longer leader. */
+  | { ok: false; reason: 'stale-epoch'; epoch: number }
+  /** The follower's log does not hold (prevSeq, prevEpoch); retry from at most lastSeq + 1. */
+  | { ok: false; reason: 'mismatch'; epoch: number; lastSeq: number };
+
+/** Leader → follower: fetch my snapshot, you are too far behind for the log. */
+export interface InstallSnapshotRequest {
+  epoch: number;
+  leaderId: string;
+  leaderUrl: string;
+}
+
+export interface Snapshot {
+  seq: number;
+  epoch: number;
+  records: SnapshotRecord[];
+}

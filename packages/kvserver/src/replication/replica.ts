@@ -1,0 +1,238 @@
+import { KvError, notLeader, type Consistency } from '@kvstore/topology';
+import { sleep, type Clock } from '../clock';
+import type { KvStore, StoredValue } from '../store/kv-store';
+import { acceptAppend } from './follower-log';
+import { Leadership, type Proposal, type WriteResult } from './leadership';
+import type { ReplicationLog } from './log';
+import type { AppendRequest, AppendResponse, InstallSnapshotRequest, Snapshot } from './messages';
+import type { PeerTransport } from './transport';
+import type { IsrCoordination, Logger, Member, ReplicationOptions } from './types';
+
+export type ReplicaRole = 'follower' | 'leader' | 'stopped';
+
+export interface ReplicaDeps {
+  self: Member;
+  partition: string;
+  log: ReplicationLog;
+  store: KvStore;
+  clock: Clock;
+  transport: PeerTransport;
+  coordination: IsrCoordination;
+  options: ReplicationOptions;
+  logger: Logger;
+}
+
+export interface ReplicaStatus {
+  id: string;
+  partition: string;
+  role: ReplicaRole;
+  epoch: number;
+  leader: string | null;
+  lastSeq: number;
+  commitSeq: number;
+  isr: string[] | null;
+  keys: number;
+}
+
+/**
+ * One replica of a partition: its role, epoch, log and state, and the one
+ * place where the role changes (`becomeLeader`, `becomeFollower`,
+ * `stepDown`, `stop`). The ZooKeeper driver decides *when*; this class
+ * keeps every transition safe: a replica never goes back to an older
+ * epoch, and a deposed leader fails whatever it had in flight.
+ */
+export class Replica {
+  role: ReplicaRole = 'follower';
+  epoch = 0;
+  private leaderHint: Member | undefined;
+  private leadership: Leadership | undefined;
+  private members: Member[] = [];
+  private installing = false;
+
+  constructor(private readonly deps: ReplicaDeps) {}
+
+  get id(): string {
+    return this.deps.self.id;
+  }
+
+  get isLeader(): boolean {
+    return this.role === 'leader';
+  }
+
+  get leaderUrl(): string | undefined {
+    return this.isLeader ? this.deps.self.url : this.leaderHint?.url;
+  }
+
+  get lastSeq(): number {
+    return this.deps.log.lastSeq;
+  }
+
+  becomeLeader(epoch: number, isr: readonly string[]): void {
+    this.assertNotOlder(epoch);
+    this.leadership?.stop(undefined);
+    this.role = 'leader';
+    this.epoch = epoch;
+    this.leaderHint = this.deps.self;
+    this.leadership = new Leadership({
+      ...this.deps,
+      epoch,
+      isr,
+      onDeposed: (newer, reason) => this.onDeposed(newer, reason),
+    });
+    this.leadership.setMembers(this.members);
+    this.deps.logger.info({ epoch, isr, lastSeq: this.deps.log.lastSeq }, 'became leader');
+  }
+
+  becomeFollower(epoch: number, leader: Member | undefined): void {
+    if (epoch < this.epoch || this.role === 'stopped') return;
+    const wasLeader = this.role === 'leader';
+    this.epoch = epoch;
+    this.leaderHint = leader;
+    if (wasLeader && leader?.id === this.id) return; // our own term, seen again from ZooKeeper
+    this.endLeadership(leader?.url);
+    this.role = 'follower';
+    if (wasLeader) this.deps.logger.warn({ epoch, leader: leader?.id }, 'stepped down');
+  }
+
+  /** Stops leading at once without knowing who leads next (e.g. the ZooKeeper session expired). */
+  stepDown(reason: string): void {
+    if (this.role !== 'leader') return;
+    this.deps.logger.warn({ epoch: this.epoch, reason }, 'stepping down');
+    this.endLeadership(undefined);
+    this.role = 'follower';
+    this.leaderHint = undefined;
+  }
+
+  /**
+   * Before a clean shutdown: wait (bounded) until another replica is in the
+   * in-sync set, so that leadership can pass to one that has every write.
+   */
+  async handOver(timeoutMs: number): Promise<void> {
+    const deadline = this.deps.clock.now() + timeoutMs;
+    while (this.leadership?.active && this.members.length > 1 && this.leadership.inSyncSet.length < 2 && this.deps.clock.now() < deadline) {
+      await sleep(this.deps.clock, 20);
+    }
+  }
+
+  stop(): void {
+    this.endLeadership(undefined);
+    this.role = 'stopped';
+  }
+
+  /** Live members from ZooKeeper. */
+  setMembers(members: readonly Member[]): void {
+    this.members = [...members];
+    this.leadership?.setMembers(members);
+  }
+
+  /** `/state` as ZooKeeper has it now. */
+  observeState(state: { epoch: number; leader: string | null; isr: readonly string[] }): void {
+    if (state.epoch < this.epoch) return;
+    if (this.role === 'leader' && state.epoch === this.epoch && state.leader === this.id) {
+      this.leadership?.observeIsr(state.isr);
+      return;
+    }
+    if (this.role === 'leader' || state.epoch > this.epoch) {
+      const leader = state.leader === this.id ? undefined : this.members.find((member) => member.id === state.leader);
+      this.becomeFollower(state.epoch, leader);
+    }
+  }
+
+  put(key: string, value: Buffer, ttlSeconds: number | undefined, precondition: Proposal['precondition']): Promise<WriteResult> {
+    return this.requireLeadership().propose({ type: 'put', key, value, ttlSeconds, precondition });
+  }
+
+  delete(key: string, precondition: Proposal['precondition']): Promise<WriteResult> {
+    return this.requireLeadership().propose({ type: 'delete', key, precondition });
+  }
+
+  async read(key: string, consistency: Consistency): Promise<StoredValue | undefined> {
+    if (consistency === 'strong') {
+      const leadership = this.requireLeadership();
+      await leadership.readBarrier(leadership.commitSeq);
+    }
+    return this.deps.store.get(key, this.deps.clock.now());
+  }
+
+  handleAppend(request: AppendRequest): AppendResponse {
+    if (request.epoch < this.epoch || this.role === 'stopped') {
+      return { ok: false, reason: 'stale-epoch', epoch: this.epoch };
+    }
+    if (request.epoch === this.epoch && this.role === 'leader') {
+      // Two leaders in one epoch cannot happen: epochs are won by compare-and-set.
+      this.deps.logger.error({ epoch: this.epoch, from: request.leaderId }, 'another leader claims my epoch');
+      return { ok: false, reason: 'stale-epoch', epoch: this.epoch };
+    }
+    this.becomeFollower(request.epoch, { id: request.leaderId, url: request.leaderUrl });
+    const { log, store } = this.deps;
+    if (this.installing) return { ok: false, reason: 'mismatch', epoch: this.epoch, lastSeq: log.lastSeq };
+    const outcome = acceptAppend(log, store.appliedSeq, request);
+    for (let seq = store.appliedSeq + 1; seq <= outcome.commitTo; seq++) store.apply(log.entryAt(seq)!);
+    const { maxLogEntries } = this.deps.options;
+    if (store.appliedSeq - log.baseSeq > maxLogEntries) log.compactTo(store.appliedSeq - Math.floor(maxLogEntries / 2));
+    return outcome.response;
+  }
+
+  /** The leader found this follower too far behind: pull its snapshot and restart the log there. */
+  async installSnapshot(request: InstallSnapshotRequest): Promise<AppendResponse> {
+    if (request.epoch < this.epoch || this.role !== 'follower' || this.installing) {
+      return { ok: false, reason: 'stale-epoch', epoch: this.epoch };
+    }
+    this.becomeFollower(request.epoch, { id: request.leaderId, url: request.leaderUrl });
+    this.installing = true;
+    try {
+      const snapshot = await this.deps.transport.fetchSnapshot(request.leaderUrl, request.epoch, this.deps.options.writeTimeoutMs * 30);
+      if (this.epoch !== request.epoch || this.role !== 'follower') return { ok: false, reason: 'stale-epoch', epoch: this.epoch };
+      this.deps.store.restore(snapshot.seq, snapshot.records);
+      this.deps.log.resetTo(snapshot.seq, snapshot.epoch);
+      this.deps.logger.info({ seq: snapshot.seq, keys: snapshot.records.length }, 'installed snapshot');
+      return { ok: true, epoch: this.epoch, matchSeq: snapshot.seq };
+    } finally {
+      this.installing = false;
+    }
+  }
+
+  /** A consistent copy of the state for a follower that needs one. */
+  snapshotFor(epoch: number): Snapshot {
+    if (!this.isLeader || epoch !== this.epoch) throw notLeader(this.leaderUrl);
+    const { store, log, clock } = this.deps;
+    return { seq: store.appliedSeq, epoch: log.epochAt(store.appliedSeq) ?? log.baseEpoch, records: store.snapshot(clock.now()) };
+  }
+
+  status(): ReplicaStatus {
+    return {
+      id: this.id,
+      partition: this.deps.partition,
+      role: this.role,
+      epoch: this.epoch,
+      leader: this.isLeader ? this.id : (this.leaderHint?.id ?? null),
+      lastSeq: this.deps.log.lastSeq,
+      commitSeq: this.leadership?.commitSeq ?? this.deps.store.appliedSeq,
+      isr: this.leadership?.inSyncSet ?? null,
+      keys: this.deps.store.size,
+    };
+  }
+
+  private requireLeadership(): Leadership {
+    if (this.role !== 'leader' || !this.leadership?.active) throw notLeader(this.leaderHint?.url);
+    return this.leadership;
+  }
+
+  private onDeposed(epoch: number, reason: string): void {
+    this.deps.logger.warn({ epoch: this.epoch, newer: epoch, reason }, 'deposed');
+    this.endLeadership(undefined);
+    this.role = this.role === 'stopped' ? 'stopped' : 'follower';
+    this.leaderHint = undefined;
+    this.epoch = Math.max(this.epoch, epoch);
+  }
+
+  private endLeadership(leaderUrl: string | undefined): void {
+    this.leadership?.stop(leaderUrl);
+    this.leadership = undefined;
+  }
+
+  private assertNotOlder(epoch: number): void {
+    if (epoch <= this.epoch && this.role === 'leader') throw new KvError('INTERNAL', `cannot lead epoch ${epoch}: already at ${this.epoch}`);
+    if (epoch < this.epoch) throw new KvError('INTERNAL', `cannot lead epoch ${epoch}: already at ${this.epoch}`);
+  }
+}

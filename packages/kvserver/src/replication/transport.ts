@@ -1,0 +1,12 @@
+import type { AppendRequest, AppendResponse, InstallSnapshotRequest, Snapshot } from './messages';
+
+/**
+ * The replica-to-replica data path. The HTTP implementation lives in
+ * http/peer-client.ts; tests use an in-memory network. A failure to reach
+ * the peer rejects; a peer's refusal is an ordinary response.
+ */
+export interface PeerTransport {
+  append(url: string, request: AppendRequest, timeoutMs: number): Promise<AppendResponse>;
+  installSnapshot(url: string, request: InstallSnapshotRequest, timeoutMs: number): Promise<AppendResponse>;
+  fetchSnapshot(leaderUrl: string, epoch: number, timeoutMs: number): Promise<Snapshot>;
+}

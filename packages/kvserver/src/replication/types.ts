@@ -1,0 +1,57 @@
+export interface Member {
+  id: string;
+  url: string;
+}
+
+export type ReplicationMode = 'sync' | 'async';
+
+export interface ReplicationOptions {
+  mode: ReplicationMode;
+  /** Writes are refused (503) while the in-sync set, leader included, is smaller. */
+  minInsync: number;
+  writeTimeoutMs: number;
+  /** A follower that does not answer within this is dropped from the in-sync set. */
+  replicaTimeoutMs: number;
+  maxBatchEntries: number;
+  maxBatchBytes: number;
+  /** The log is compacted once it holds more committed entries than this. */
+  maxLogEntries: number;
+  retryBackoffMs: number;
+}
+
+export const DEFAULT_REPLICATION_OPTIONS: ReplicationOptions = {
+  mode: 'sync',
+  minInsync: 1,
+  writeTimeoutMs: 1000,
+  replicaTimeoutMs: 500,
+  maxBatchEntries: 1024,
+  maxBatchBytes: 4 * 1024 * 1024,
+  maxLogEntries: 100_000,
+  retryBackoffMs: 50,
+};
+
+/** The leader's handle on `/state` in ZooKeeper. */
+export interface IsrCoordination {
+  /**
+   * Applies `change` to the in-sync set by compare-and-set, only while the
+   * state still names this replica leader at `epoch`; rejects with
+   * DeposedError otherwise. Resolves to the new set.
+   */
+  updateIsr(epoch: number, change: (isr: readonly string[]) => string[]): Promise<string[]>;
+}
+
+export class DeposedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DeposedError';
+  }
+}
+
+export interface Logger {
+  info(object: object, message?: string): void;
+  warn(object: object, message?: string): void;
+  error(object: object, message?: string): void;
+  debug(object: object, message?: string): void;
+}
+
+export const silentLogger: Logger = { info() {}, warn() {}, error() {}, debug() {} };

@@ -1,0 +1,63 @@
+import { LRUCache } from 'lru-cache';
+import type { LogEntry } from '../replication/entry';
+import { isLive, type KvStore, type SnapshotRecord, type StoredValue } from './kv-store';
+
+/** What Map and LRUCache have in common. */
+interface Table {
+  readonly size: number;
+  get(key: string): StoredValue | undefined;
+  set(key: string, value: StoredValue): unknown;
+  delete(key: string): boolean;
+  clear(): void;
+  entries(): Iterable<[string, StoredValue]>;
+}
+
+/**
+ * State in memory: a plain Map, or with `maxKeys` an LRU cache that evicts
+ * the least recently used key. Eviction is local to each replica (this
+ * mode is a cache, and says so in the README).
+ */
+export class MemoryStore implements KvStore {
+  appliedSeq = 0;
+  private readonly table: Table;
+
+  constructor(options: { maxKeys?: number | undefined } = {}) {
+    this.table = options.maxKeys ? new LRUCache<string, StoredValue>({ max: options.maxKeys }) : new Map();
+  }
+
+  get size(): number {
+    return this.table.size;
+  }
+
+  get(key: string, nowMs: number): StoredValue | undefined {
+    const value = this.table.get(key);
+    return value && isLive(value, nowMs) ? value : undefined;
+  }
+
+  apply(entry: LogEntry): void {
+    if (entry.seq <= this.appliedSeq) throw new Error(`entry ${entry.seq} applied twice (applied ${this.appliedSeq})`);
+    const { op } = entry;
+    if (op.type === 'put') this.table.set(op.key, { value: op.value, version: entry.seq, expiresAt: op.expiresAt });
+    else if (op.type === 'delete') this.table.delete(op.key);
+    this.appliedSeq = entry.seq;
+  }
+
+  snapshot(nowMs: number): SnapshotRecord[] {
+    const records: SnapshotRecord[] = [];
+    for (const [key, value] of this.table.entries()) if (isLive(value, nowMs)) records.push({ key, ...value });
+    return records;
+  }
+
+  restore(seq: number, records: Iterable<SnapshotRecord>): void {
+    this.table.clear();
+    for (const { key, value, version, expiresAt } of records) this.table.set(key, { value, version, expiresAt });
+    this.appliedSeq = seq;
+  }
+
+  sweepExpired(nowMs: number): number {
+    const expired: string[] = [];
+    for (const [key, value] of this.table.entries()) if (!isLive(value, nowMs)) expired.push(key);
+    for (const key of expired) this.table.delete(key);
+    return expired.length;
+  }
+}

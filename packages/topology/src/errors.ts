@@ -1,0 +1,77 @@
+/**
+ * The error codes every package shares (DESIGN.md, "Public HTTP API").
+ * One table maps a code to its HTTP status and to whether a gate or client
+ * may retry it; nothing else in the code base decides either.
+ */
+export const ERROR_CODES = {
+  BAD_REQUEST: { status: 400, retryable: false },
+  NOT_FOUND: { status: 404, retryable: false },
+  PRECONDITION_FAILED: { status: 412, retryable: false },
+  PAYLOAD_TOO_LARGE: { status: 413, retryable: false },
+  NOT_LEADER: { status: 421, retryable: true },
+  WRONG_PARTITION: { status: 421, retryable: true },
+  UNAVAILABLE: { status: 503, retryable: true },
+  TIMEOUT: { status: 504, retryable: false },
+  INTERNAL: { status: 500, retryable: false },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; leader?: string };
+}
+
+export class KvError extends Error {
+  readonly code: ErrorCode;
+  /** For NOT_LEADER: the leader's url when known. */
+  readonly leader: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; leader?: string } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'KvError';
+    this.code = code;
+    this.leader = options.leader;
+  }
+
+  get status(): number {
+    return ERROR_CODES[this.code].status;
+  }
+
+  /** A gate may try this request again elsewhere (or later) without changing its meaning. */
+  get retryable(): boolean {
+    return ERROR_CODES[this.code].retryable;
+  }
+
+  toJSON(): ErrorBody {
+    const body: ErrorBody = { error: { code: this.code, message: this.message } };
+    if (this.leader !== undefined) body.error.leader = this.leader;
+    return body;
+  }
+}
+
+export const badRequest = (message: string): KvError => new KvError('BAD_REQUEST', message);
+export const notFound = (message = 'key not found'): KvError => new KvError('NOT_FOUND', message);
+export const preconditionFailed = (message: string): KvError => new KvError('PRECONDITION_FAILED', message);
+export const payloadTooLarge = (message: string): KvError => new KvError('PAYLOAD_TOO_LARGE', message);
+export const unavailable = (message: string, cause?: unknown): KvError => new KvError('UNAVAILABLE', message, { cause });
+export const timeout = (message: string): KvError => new KvError('TIMEOUT', message);
+export const notLeader = (leader: string | undefined): KvError =>
+  new KvError('NOT_LEADER', leader ? `not the leader; the leader is ${leader}` : 'not the leader; no leader is known', {
+    leader,
+  });
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CODES, value);
+}
+
+/** Reads `{"error":{"code","message"}}` from a parsed body; undefined if it is not one. */
+export function errorFromBody(body: unknown): KvError | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const error = (body as { error?: unknown }).error;
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, message, leader } = error as { code?: unknown; message?: unknown; leader?: unknown };
+  if (!isErrorCode(code)) return undefined;
+  return new KvError(code, typeof message === 'string' ? message : code, {
+    leader: typeof leader === 'string' ? leader : undefined,
+  });
+}

@@ -1,0 +1,38 @@
+/** ZooKeeper layout (DESIGN.md, "ZooKeeper layout"): every path the cluster uses, in one place. */
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** Cluster, partition and replica names are path segments, so they are restricted. */
+export function isValidName(name: string): boolean {
+  return NAME.test(name);
+}
+
+export interface ClusterPaths {
+  root: string;
+  ring: string;
+  partitions: string;
+  gates: string;
+  gatePrefix: string;
+  partition(name: string): string;
+  members(partition: string): string;
+  memberPrefix(partition: string): string;
+  state(partition: string): string;
+  leader(partition: string): string;
+}
+
+export function clusterPaths(cluster: string): ClusterPaths {
+  const root = `/kvstore/${cluster}`;
+  const partition = (name: string): string => `${root}/partitions/${name}`;
+  return {
+    root,
+    ring: `${root}/ring`,
+    partitions: `${root}/partitions`,
+    gates: `${root}/gates`,
+    gatePrefix: `${root}/gates/g-`,
+    partition,
+    members: (p) => `${partition(p)}/members`,
+    memberPrefix: (p) => `${partition(p)}/members/m-`,
+    state: (p) => `${partition(p)}/state`,
+    leader: (p) => `${partition(p)}/leader`,
+  };
+}

@@ -1,0 +1,170 @@
+import { EventEmitter } from 'node:events';
+import * as zookeeper from 'node-zookeeper-client';
+
+/** ZooKeeper failures converted once, here, into codes the rest of the code can branch on. */
+export type ZkErrorCode = 'NO_NODE' | 'NODE_EXISTS' | 'BAD_VERSION' | 'CONNECTION_LOSS' | 'SESSION_EXPIRED' | 'OTHER';
+
+export class ZkError extends Error {
+  constructor(
+    readonly code: ZkErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ZkError';
+  }
+}
+
+const CODES: ReadonlyArray<[number, ZkErrorCode]> = [
+  [zookeeper.Exception.NO_NODE, 'NO_NODE'],
+  [zookeeper.Exception.NODE_EXISTS, 'NODE_EXISTS'],
+  [zookeeper.Exception.BAD_VERSION, 'BAD_VERSION'],
+  [zookeeper.Exception.CONNECTION_LOSS, 'CONNECTION_LOSS'],
+  [zookeeper.Exception.OPERATION_TIMEOUT, 'CONNECTION_LOSS'],
+  [zookeeper.Exception.SESSION_EXPIRED, 'SESSION_EXPIRED'],
+];
+
+function convert(error: Error | zookeeper.Exception, path: string): ZkError {
+  if (error instanceof zookeeper.Exception) {
+    const code = CODES.find(([number]) => number === error.getCode())?.[1] ?? 'OTHER';
+    return new ZkError(code, `zookeeper ${error.getName()} at ${path}`, { cause: error });
+  }
+  return new ZkError('OTHER', `zookeeper error at ${path}: ${error.message}`, { cause: error });
+}
+
+export type CreateMode = 'persistent' | 'ephemeral' | 'ephemeral-sequential';
+const MODES: Record<CreateMode, number> = {
+  persistent: zookeeper.CreateMode.PERSISTENT,
+  ephemeral: zookeeper.CreateMode.EPHEMERAL,
+  'ephemeral-sequential': zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL,
+};
+
+export interface Versioned {
+  data: Buffer;
+  version: number;
+}
+
+/** Called once, when the watched node or its children change (ZooKeeper watches are one-shot). */
+export type Watcher = () => void;
+
+export interface ZkSessionOptions {
+  sessionTimeoutMs: number;
+  connectTimeoutMs?: number;
+}
+
+/**
+ * One ZooKeeper session with promise methods. Emits `expired` when
+ * ZooKeeper ends the session (every ephemeral node and watch is gone: the
+ * owner must open a new session), `disconnected` and `connected` as the
+ * connection comes and goes within the session.
+ */
+export class ZkSession extends EventEmitter {
+  private closed = false;
+
+  private constructor(private readonly client: zookeeper.Client) {
+    super();
+    client.on('state', (state) => {
+      if (state === zookeeper.State.EXPIRED) this.emit('expired');
+      else if (state === zookeeper.State.DISCONNECTED) this.emit('disconnected');
+      else if (state === zookeeper.State.SYNC_CONNECTED) this.emit('connected');
+    });
+  }
+
+  static connect(connectString: string, options: ZkSessionOptions): Promise<ZkSession> {
+    const client = zookeeper.createClient(connectString, {
+      sessionTimeout: options.sessionTimeoutMs,
+      spinDelay: 200,
+      retries: 1,
+    });
+    const timeoutMs = options.connectTimeoutMs ?? 10_000;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        client.close();
+        reject(new ZkError('CONNECTION_LOSS', `could not connect to ZooKeeper at ${connectString} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      client.once('connected', () => {
+        clearTimeout(timer);
+        resolve(new ZkSession(client));
+      });
+      client.connect();
+    });
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Ends the session; its ephemeral nodes disappear at once. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.client.close();
+  }
+
+  create(path: string, data: Buffer, mode: CreateMode): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.client.create(path, data, MODES[mode], (error, created) =>
+        error ? reject(convert(error, path)) : resolve(created),
+      );
+    });
+  }
+
+  /** Creates `path` and its missing parents as empty persistent nodes. */
+  mkdirp(path: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.client.mkdirp(path, (error) => (error ? reject(convert(error, path)) : resolve()));
+    });
+  }
+
+  /** The node's data and version, or undefined when it does not exist (the watch then fires on its creation). */
+  getData(path: string, watcher?: Watcher): Promise<Versioned | undefined> {
+    return new Promise((resolve, reject) => {
+      const done = (error: Error | zookeeper.Exception | null, data: Buffer, stat: zookeeper.Stat): void => {
+        if (!error) return resolve({ data: data ?? Buffer.alloc(0), version: stat.version });
+        const converted = convert(error, path);
+        if (converted.code !== 'NO_NODE') return reject(converted);
+        if (!watcher) return resolve(undefined);
+        // getData sets no watch on a missing node: exists() does, and fires on creation.
+        this.client.exists(path, () => watcher(), (existsError, stat) => {
+          if (existsError) return reject(convert(existsError, path));
+          if (stat) watcher(); // created in between: let the owner read again
+          resolve(undefined);
+        });
+      };
+      if (watcher) this.client.getData(path, () => watcher(), done);
+      else this.client.getData(path, done);
+    });
+  }
+
+  /** The node's children, or undefined when the node does not exist. */
+  getChildren(path: string, watcher?: Watcher): Promise<string[] | undefined> {
+    return new Promise((resolve, reject) => {
+      const done = (error: Error | zookeeper.Exception | null, children: string[]): void => {
+        if (!error) return resolve(children);
+        const converted = convert(error, path);
+        return converted.code === 'NO_NODE' ? resolve(undefined) : reject(converted);
+      };
+      if (watcher) this.client.getChildren(path, () => watcher(), done);
+      else this.client.getChildren(path, done);
+    });
+  }
+
+  /** Compare-and-set: writes only if the node is still at `version`; returns the new version. */
+  setData(path: string, data: Buffer, version: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.client.setData(path, data, version, (error, stat) =>
+        error ? reject(convert(error, path)) : resolve(stat.version),
+      );
+    });
+  }
+
+  remove(path: string, version = -1): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.client.remove(path, version, (error) => {
+        if (!error) return resolve();
+        const converted = convert(error, path);
+        return converted.code === 'NO_NODE' ? resolve() : reject(converted);
+      });
+    });
+  }
+}

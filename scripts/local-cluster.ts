@@ -1,0 +1,192 @@
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { waitForSettledCluster } from './cluster-view';
+import type { ManagedProcess } from './managed-process';
+import { isPortFree } from './ports';
+import { REPO_ROOT, startKvGate, startKvServer } from './processes';
+import { startOrAttachZooKeeper, type ZooKeeperHandle } from './zookeeper';
+
+const USAGE = `usage: npm start -- [options]
+
+Runs a local kvstore cluster: ZooKeeper, partitions of replicas, and a gate.
+Data lives in ./.data (ZooKeeper in .data/zookeeper, replicas in
+.data/replicas, logs in .data/logs). Ctrl-C stops everything it started.
+
+  --partitions N   partitions p0..p{N-1} (default 2)
+  --replicas N     replicas per partition (default 3)
+  --port N         the gate's port (default 3000)
+  --zk-port N      ZooKeeper's port; one already serving there is reused (default 2181)
+  --base-port N    the first replica's port; the others follow (default 4001)
+  --help           print this`;
+
+interface Options {
+  partitions: number;
+  replicas: number;
+  port: number;
+  zkPort: number;
+  basePort: number;
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      partitions: { type: 'string', default: '2' },
+      replicas: { type: 'string', default: '3' },
+      port: { type: 'string', default: '3000' },
+      'zk-port': { type: 'string', default: '2181' },
+      'base-port': { type: 'string', default: '4001' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const integer = (flag: string, text: string, min: number, max: number): number => {
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${flag} must be an integer from ${min} to ${max}, not "${text}"`);
+    return value;
+  };
+  return {
+    partitions: integer('partitions', values.partitions, 1, 64),
+    replicas: integer('replicas', values.replicas, 1, 9),
+    port: integer('port', values.port, 1, 65535),
+    zkPort: integer('zk-port', values['zk-port'], 1, 65535),
+    basePort: integer('base-port', values['base-port'], 1, 65535),
+  };
+}
+
+interface Replica {
+  id: string;
+  partition: string;
+  port: number;
+}
+
+function layout(options: Options): Replica[] {
+  const replicas: Replica[] = [];
+  for (let p = 0; p < options.partitions; p++) {
+    for (let r = 1; r <= options.replicas; r++) {
+      replicas.push({ id: `p${p}-r${r}`, partition: `p${p}`, port: options.basePort + replicas.length });
+    }
+  }
+  return replicas;
+}
+
+/** Everything this run started, in the order to stop it: the gate first, ZooKeeper last. */
+class Started {
+  readonly gates: ManagedProcess[] = [];
+  readonly servers: ManagedProcess[] = [];
+  zookeeper: ZooKeeperHandle | undefined;
+  stopping = false;
+
+  watch(child: ManagedProcess, kind: 'gate' | 'server'): void {
+    (kind === 'gate' ? this.gates : this.servers).push(child);
+    void child.exited.then(() => {
+      if (this.stopping) return;
+      console.error(`\n!! ${child.name} ${child.describeExit()} unexpectedly; the others keep running.\n--- ${child.logFile} (last lines):\n${child.logTail(20)}\n`);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.gates.map((child) => child.stop()));
+    await Promise.all(this.servers.map((child) => child.stop()));
+    await this.zookeeper?.stop();
+  }
+}
+
+function banner(options: Options, zookeeper: ZooKeeperHandle, replicas: Replica[], logDir: string): string {
+  const gateUrl = `http://127.0.0.1:${options.port}`;
+  return [
+    '',
+    'kvstore local cluster is up',
+    `  ZooKeeper  ${zookeeper.connectString}${zookeeper.owned ? '' : ' (already running; left as it is on exit)'}`,
+    `  gate       ${gateUrl}`,
+    ...replicas.map((replica) => `  ${replica.id.padEnd(10)} http://127.0.0.1:${replica.port}  (partition ${replica.partition})`),
+    `  logs       ${logDir}`,
+    '',
+    'Try:',
+    '  npx kvctl put hello world',
+    '  npx kvctl get hello',
+    '  npx kvctl cluster status',
+    `  curl -X PUT --data-binary world ${gateUrl}/v1/kv/hello`,
+    '',
+    'Ctrl-C stops everything.',
+  ].join('\n');
+}
+
+function parseOptionsOrExit(argv: string[]): Options {
+  try {
+    return parseOptions(argv);
+  } catch (error) {
+    console.error(`${(error as Error).message.split('.')[0]} (see --help)`);
+    process.exit(2);
+  }
+}
+
+async function main(): Promise<void> {
+  const options = parseOptionsOrExit(process.argv.slice(2));
+  const dataDir = path.join(REPO_ROOT, '.data');
+  const logDir = path.join(dataDir, 'logs');
+  const replicas = layout(options);
+  for (const port of [options.port, ...replicas.map((replica) => replica.port)]) {
+    if (!(await isPortFree(port))) throw new Error(`port ${port} is in use (is another \`npm start\` running?); see --help for the port flags`);
+  }
+
+  const started = new Started();
+  let interrupted = false;
+  const shutdown = (signal: string): void => {
+    if (interrupted) {
+      console.error(`${signal} again: killing everything`);
+      for (const child of [...started.gates, ...started.servers]) child.signal('SIGKILL');
+      process.exit(1);
+    }
+    interrupted = true;
+    console.log(`\n${signal}: stopping the cluster...`);
+    void started.stop().then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+
+  try {
+    const zookeeper = await startOrAttachZooKeeper({ port: options.zkPort, dataDir: path.join(dataDir, 'zookeeper') });
+    started.zookeeper = zookeeper;
+    console.log(`ZooKeeper ${zookeeper.owned ? 'started' : 'reused'} on ${zookeeper.connectString}`);
+    // Started together, and each watched as soon as it is up, so that a failed
+    // start still stops the ones that did start.
+    const starts = await Promise.allSettled(
+      replicas.map(async (replica) => {
+        const server = await startKvServer({
+          zk: zookeeper.connectString,
+          partition: replica.partition,
+          id: replica.id,
+          port: replica.port,
+          dataDir: path.join(dataDir, 'replicas', replica.id),
+          logFile: path.join(logDir, `${replica.id}.log`),
+        });
+        started.watch(server, 'server');
+      }),
+    );
+    const failure = starts.find((start): start is PromiseRejectedResult => start.status === 'rejected');
+    if (failure) throw failure.reason;
+    console.log(`started ${replicas.length} replicas`);
+    const gate = await startKvGate({ zk: zookeeper.connectString, port: options.port, logFile: path.join(logDir, 'kvgate.log') });
+    started.watch(gate, 'gate');
+    const expected = new Map<string, string[]>();
+    for (const replica of replicas) expected.set(replica.partition, [...(expected.get(replica.partition) ?? []), replica.id]);
+    await waitForSettledCluster(`http://127.0.0.1:${options.port}`, { partitions: expected }, 60_000);
+    console.log(banner(options, zookeeper, replicas, logDir));
+  } catch (error) {
+    if (interrupted) return;
+    console.error(`could not start the cluster: ${(error as Error).message}`);
+    console.error(`logs are in ${logDir}`);
+    await started.stop();
+    process.exit(1);
+  }
+}
+
+main().catch((error: Error) => {
+  console.error(error.message);
+  process.exit(1);
+});

@@ -1,0 +1,172 @@
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { ManagedProcess } from './managed-process';
+import { waitFor } from './wait';
+import { ensureZooKeeperInstalled, type ZooKeeperInstallation } from './zookeeper-install';
+
+export interface ZooKeeperHandle {
+  /** "127.0.0.1:<port>", for --zk. */
+  readonly connectString: string;
+  readonly port: number;
+  /** Holds zoo.cfg, zookeeper.log and the data; undefined for one we did not start. */
+  readonly dataDir: string | undefined;
+  /** Undefined for one we did not start. */
+  readonly pid: number | undefined;
+  /** True when this process started it (and so may stop, kill or restart it). */
+  readonly owned: boolean;
+  /** SIGTERM, then SIGKILL after a bound; does nothing for one we did not start. */
+  stop(): Promise<void>;
+  /** SIGKILL: every session is lost without a goodbye. */
+  kill(): Promise<void>;
+  /** Stops it if it runs, then starts it again on the same port with the same data. */
+  restart(): Promise<void>;
+}
+
+export interface StartZooKeeperOptions {
+  port: number;
+  dataDir: string;
+  /** Bound on the wait for it to serve (default 30000 ms: a cold JVM on a busy CI machine). */
+  startTimeoutMs?: number;
+}
+
+const STOP_TIMEOUT_MS = 5000;
+
+/** Sends a four-letter command ("srvr", "ruok", ...) and returns the whole answer. */
+export function fourLetterWord(host: string, port: number, word: string, timeoutMs = 1000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    const chunks: Buffer[] = [];
+    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no answer to "${word}" from ${host}:${port} within ${timeoutMs} ms`)));
+    socket.on('connect', () => socket.end(word));
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
+}
+
+/**
+ * True when a ZooKeeper serves clients there. `srvr` reports a `Mode:` only
+ * once the server accepts sessions, whereas `ruok` answers before that.
+ */
+export async function isZooKeeperServing(host: string, port: number): Promise<boolean> {
+  try {
+    return /^Mode: /m.test(await fourLetterWord(host, port, 'srvr'));
+  } catch {
+    return false;
+  }
+}
+
+function writeConfig(options: StartZooKeeperOptions): string {
+  // tickTime 500 ms makes session expiry (checked once per tick) prompt, which
+  // failover tests depend on; the session bounds are set explicitly so that
+  // clients may ask for anything from 1 s to 30 s.
+  const config = [
+    'tickTime=500',
+    'minSessionTimeout=1000',
+    'maxSessionTimeout=30000',
+    `dataDir=${options.dataDir}`,
+    `clientPort=${options.port}`,
+    'clientPortAddress=127.0.0.1',
+    // The admin server would bind :8080; the four-letter words are enough.
+    'admin.enableServer=false',
+    '4lw.commands.whitelist=*',
+    // A throwaway development server: no 64 MB log preallocation, and no
+    // fsync (a killed process still leaves its writes in the page cache).
+    'preAllocSize=1024',
+    'forceSync=no',
+    'autopurge.purgeInterval=1',
+  ];
+  const file = path.join(options.dataDir, 'zoo.cfg');
+  fs.writeFileSync(file, `${config.join('\n')}\n`);
+  return file;
+}
+
+async function launch(installation: ZooKeeperInstallation, options: StartZooKeeperOptions): Promise<ManagedProcess> {
+  if (await isZooKeeperServing('127.0.0.1', options.port)) {
+    throw new Error(`a ZooKeeper already serves on 127.0.0.1:${options.port}`);
+  }
+  const child = await ManagedProcess.start({
+    name: `zookeeper :${options.port}`,
+    command: installation.java,
+    // A small serial-collected heap and the quick JIT tier: ZooKeeper here
+    // holds a few hundred nodes, and CI machines have two cores.
+    args: [
+      '-Xms32m',
+      '-Xmx256m',
+      '-XX:+UseSerialGC',
+      '-XX:TieredStopAtLevel=1',
+      '-Dorg.slf4j.simpleLogger.showDateTime=true',
+      '-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS',
+      '-cp',
+      installation.classpath,
+      'org.apache.zookeeper.server.ZooKeeperServerMain',
+      writeConfig(options),
+    ],
+    logFile: path.join(options.dataDir, 'zookeeper.log'),
+  });
+  const timeoutMs = options.startTimeoutMs ?? 30_000;
+  const outcome = await waitFor(
+    async () => (!child.running ? 'exited' : (await isZooKeeperServing('127.0.0.1', options.port)) && 'serving'),
+    { timeoutMs, what: `ZooKeeper to serve on 127.0.0.1:${options.port}` },
+  ).catch(async (error: Error) => {
+    await child.kill();
+    return error.message;
+  });
+  if (outcome !== 'serving') {
+    const reason = outcome === 'exited' ? `ZooKeeper ${child.describeExit()} on start` : outcome;
+    throw new Error(`${reason}\n--- ${child.logFile} (last lines):\n${child.logTail()}`);
+  }
+  return child;
+}
+
+/** Starts a standalone ZooKeeper on 127.0.0.1:<port>, installing it first if need be (and allowed). */
+export async function startZooKeeper(options: StartZooKeeperOptions): Promise<ZooKeeperHandle> {
+  const installation = await ensureZooKeeperInstalled();
+  fs.mkdirSync(options.dataDir, { recursive: true });
+  let child = await launch(installation, options);
+  const stop = async (): Promise<void> => {
+    await child.stop(STOP_TIMEOUT_MS);
+  };
+  return {
+    connectString: `127.0.0.1:${options.port}`,
+    port: options.port,
+    dataDir: options.dataDir,
+    get pid() {
+      return child.pid;
+    },
+    owned: true,
+    stop,
+    kill: async () => {
+      await child.kill();
+    },
+    restart: async () => {
+      await stop();
+      child = await launch(installation, options);
+    },
+  };
+}
+
+/** A handle on a ZooKeeper someone else runs: we use it, but never stop it. */
+export function attachZooKeeper(connectString: string): ZooKeeperHandle {
+  const match = /^(.+):(\d+)$/.exec(connectString);
+  if (!match) throw new Error(`not a host:port ZooKeeper address: ${connectString}`);
+  const notOurs = (): Promise<void> =>
+    Promise.reject(new Error(`the ZooKeeper at ${connectString} was not started by this process; start a private one to kill or restart it`));
+  return {
+    connectString,
+    port: Number(match[2]),
+    dataDir: undefined,
+    pid: undefined,
+    owned: false,
+    stop: () => Promise.resolve(),
+    kill: notOurs,
+    restart: notOurs,
+  };
+}
+
+/** Uses the ZooKeeper already serving on 127.0.0.1:<port>, or starts one there. */
+export async function startOrAttachZooKeeper(options: StartZooKeeperOptions): Promise<ZooKeeperHandle> {
+  if (await isZooKeeperServing('127.0.0.1', options.port)) return attachZooKeeper(`127.0.0.1:${options.port}`);
+  return startZooKeeper(options);
+}

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import { parseGateConfig } from '@kvstore/kvgate';
+import { parseServerConfig } from '@kvstore/kvserver';
+import { parse } from 'yaml';
+
+/**
+ * There is no Docker engine in CI, so docker-compose.yml is checked
+ * statically: every command line must pass the programs' own config parsers,
+ * and the services must agree with each other on names and ports.
+ */
+
+interface Service {
+  image?: string;
+  entrypoint?: string[];
+  command?: string[];
+  ports?: string[];
+  depends_on?: Record<string, unknown> | string[];
+}
+
+const composeFile = path.resolve(__dirname, '..', '..', '..', 'docker-compose.yml');
+// `merge` resolves the `<<: *kvserver` keys the replicas share.
+const compose = parse(fs.readFileSync(composeFile, 'utf8'), { merge: true }) as { services: Record<string, Service> };
+const services = Object.entries(compose.services);
+
+function programOf(service: Service): string | undefined {
+  return /packages\/(kvserver|kvgate)\/dist\/src\/main\.js$/.exec(service.entrypoint?.join(' ') ?? '')?.[1];
+}
+
+/** The value of `--name` in an argv; the parsers already proved the argv well formed. */
+function flag(argv: string[], name: string): string | undefined {
+  const index = argv.indexOf(`--${name}`);
+  return index === -1 ? undefined : argv[index + 1];
+}
+
+/** Container ports of a service's "host:port:container" mappings. */
+function containerPorts(service: Service): string[] {
+  return (service.ports ?? []).map((mapping) => mapping.split(':').at(-1) as string);
+}
+
+function dependsOn(service: Service): string[] {
+  const dependencies = service.depends_on ?? [];
+  return Array.isArray(dependencies) ? dependencies : Object.keys(dependencies);
+}
+
+const servers = services.filter(([, service]) => programOf(service) === 'kvserver');
+const gates = services.filter(([, service]) => programOf(service) === 'kvgate');
+const zookeeperPort = containerPorts(compose.services.zookeeper ?? {})[0];
+
+test('a zookeeper service runs the official image on 2181', () => {
+  assert.match(compose.services.zookeeper?.image ?? '', /^zookeeper(:|$)/);
+  assert.equal(zookeeperPort, '2181');
+});
+
+test('every kvserver and kvgate command passes its real config parser', () => {
+  assert.equal(servers.length, 6);
+  assert.equal(gates.length, 1);
+  for (const [name, service] of servers) {
+    assert.doesNotThrow(() => parseServerConfig(service.command ?? [], {}), `${name}: ${service.command?.join(' ')}`);
+  }
+  for (const [name, service] of gates) {
+    assert.doesNotThrow(() => parseGateConfig(service.command ?? [], {}), `${name}: ${service.command?.join(' ')}`);
+  }
+});
+
+test('every program reaches ZooKeeper by its service name and port, and starts after it', () => {
+  for (const [name, service] of [...servers, ...gates]) {
+    assert.equal(flag(service.command ?? [], 'zk'), `zookeeper:${zookeeperPort}`, name);
+    assert.ok(dependsOn(service).includes('zookeeper'), `${name} depends on zookeeper`);
+  }
+});
+
+test('published and advertised ports are the --port, advertised under the service name', () => {
+  for (const [name, service] of [...servers, ...gates]) {
+    const argv = service.command ?? [];
+    const port = flag(argv, 'port');
+    assert.ok(port, `${name} has --port`);
+    assert.deepEqual(containerPorts(service), [port], `${name} publishes --port`);
+    assert.equal(flag(argv, 'host'), '0.0.0.0', `${name} listens beyond its container's loopback`);
+    assert.equal(flag(argv, 'advertise'), `http://${name}:${port}`, `${name} advertises itself`);
+  }
+});
+
+test('replica ids are unique, match their service, and every partition has three replicas', () => {
+  const ids = servers.map(([, service]) => flag(service.command ?? [], 'id'));
+  assert.equal(new Set(ids).size, ids.length, `unique ids: ${ids.join(', ')}`);
+  const replicasByPartition = new Map<string, number>();
+  for (const [name, service] of servers) {
+    const argv = service.command ?? [];
+    assert.equal(flag(argv, 'id'), name);
+    const partition = flag(argv, 'partition') ?? '';
+    replicasByPartition.set(partition, (replicasByPartition.get(partition) ?? 0) + 1);
+  }
+  assert.deepEqual(Object.fromEntries(replicasByPartition), { p0: 3, p1: 3 });
+});

@@ -1,0 +1,234 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { once } from 'node:events';
+import { describe, test } from 'node:test';
+import { isValidName, type ClusterView } from '@kvstore/topology';
+import {
+  fourLetterWord,
+  freePort,
+  get,
+  isZooKeeperServing,
+  kvGateArgs,
+  kvServerArgs,
+  ManagedProcess,
+  privateZooKeeper,
+  put,
+  del,
+  TcpProxy,
+  tempDir,
+  uniqueClusterName,
+  unsettledReason,
+  waitFor,
+  waitForHealthy,
+  zookeeperForTests,
+} from '../kit';
+
+/** Starts `node -e <script>` as a managed child logging into a temp dir. */
+function startNode(script: string, name = 'child'): Promise<ManagedProcess> {
+  return ManagedProcess.start({ name, command: process.execPath, args: ['-e', script], logFile: path.join(tempDir('kit'), `${name}.log`) });
+}
+
+describe('waitFor', () => {
+  test('returns the first truthy value', async () => {
+    let calls = 0;
+    assert.equal(await waitFor(() => (++calls >= 3 ? 'done' : undefined), { intervalMs: 1 }), 'done');
+    assert.equal(calls, 3);
+  });
+
+  test('names what it waited for and the last error on timeout', async () => {
+    await assert.rejects(
+      waitFor(
+        () => {
+          throw new Error('still broken');
+        },
+        { timeoutMs: 50, intervalMs: 10, what: 'the moon' },
+      ),
+      /timed out after 50 ms waiting for the moon: last error: still broken/,
+    );
+  });
+});
+
+describe('command lines', () => {
+  test('kvserver gets every given flag and nothing else', () => {
+    const args = kvServerArgs({ zk: '127.0.0.1:2181', partition: 'p0', id: 'p0-r1', port: 4001, replication: 'async', fsync: false, writeTimeoutMs: 800, logFile: 'x', extraArgs: ['--max-keys', '5'] });
+    assert.deepEqual(args, ['--zk', '127.0.0.1:2181', '--port', '4001', '--host', '127.0.0.1', '--write-timeout', '800', '--partition', 'p0', '--id', 'p0-r1', '--replication', 'async', '--fsync', 'off', '--max-keys', '5']);
+  });
+
+  test('kvgate', () => {
+    assert.deepEqual(kvGateArgs({ zk: 'zk:2181', port: 3000, cluster: 'c1', logFile: 'x' }), ['--zk', 'zk:2181', '--port', '3000', '--host', '127.0.0.1', '--cluster', 'c1']);
+  });
+});
+
+describe('cluster names and views', () => {
+  test('cluster names are unique and valid ZooKeeper path segments', () => {
+    const names = new Set(Array.from({ length: 50 }, () => uniqueClusterName('kit test/with odd chars')));
+    assert.equal(names.size, 50);
+    for (const name of names) assert.ok(isValidName(name), name);
+  });
+
+  test('a view is settled once every partition has a leader and a full isr', () => {
+    const expected = { partitions: new Map([['p0', ['a', 'b']]]) };
+    const view = (leader: string | null, isr: string[], ring = ['p0']): ClusterView => ({
+      cluster: 'c',
+      ring: { version: 1, partitions: ring },
+      partitions: [{ name: 'p0', epoch: 1, leader, isr, members: [] }],
+    });
+    assert.match(unsettledReason(view('a', ['a', 'b'], []), expected) ?? '', /not on the ring/);
+    assert.match(unsettledReason(view(null, ['a', 'b']), expected) ?? '', /no leader/);
+    assert.match(unsettledReason(view('a', ['a']), expected) ?? '', /missing b/);
+    assert.equal(unsettledReason(view('a', ['b', 'a']), expected), undefined);
+  });
+});
+
+describe('ZooKeeper', () => {
+  test('the shared ZooKeeper serves and is memoised', async () => {
+    const zookeeper = await zookeeperForTests();
+    assert.equal(await zookeeperForTests(), zookeeper);
+    assert.match(await fourLetterWord('127.0.0.1', zookeeper.port, 'srvr'), /^Mode: standalone$/m);
+  });
+
+  test('a private ZooKeeper can be killed and restarted with its data', async (t) => {
+    const zookeeper = await privateZooKeeper();
+    t.after(() => zookeeper.stop());
+    assert.ok(zookeeper.owned);
+    await zookeeper.kill();
+    assert.equal(await isZooKeeperServing('127.0.0.1', zookeeper.port), false);
+    await zookeeper.restart();
+    assert.ok(await isZooKeeperServing('127.0.0.1', zookeeper.port));
+    await zookeeper.stop();
+    assert.equal(await isZooKeeperServing('127.0.0.1', zookeeper.port), false);
+  });
+});
+
+describe('ManagedProcess', () => {
+  test('logs output, pauses, resumes and stops with SIGTERM', async () => {
+    // The log starts with the command line, so the marker is assembled at run time.
+    const child = await startNode(`console.log(['hello', 'from', 'the', 'child'].join('-')); setInterval(() => {}, 1000)`);
+    await waitFor(() => fs.readFileSync(child.logFile, 'utf8').includes('hello-from-the-child'), { what: 'the log line' });
+    child.pause();
+    child.resume();
+    assert.deepEqual(await child.stop(1000), { code: null, signal: 'SIGTERM' });
+    assert.equal(child.running, false);
+    assert.equal(child.signal('SIGKILL'), false, 'an exited process is never signalled');
+  });
+
+  test('a paused process still stops', async () => {
+    const child = await startNode('setInterval(() => {}, 1000)');
+    child.pause();
+    assert.deepEqual(await child.stop(2000), { code: null, signal: 'SIGTERM' });
+  });
+
+  test('stop falls back to SIGKILL when SIGTERM is ignored', async () => {
+    const child = await startNode(`process.on('SIGTERM', () => {}); console.log(['handler', 'installed'].join('-')); setInterval(() => {}, 1000)`);
+    await waitFor(() => fs.readFileSync(child.logFile, 'utf8').includes('handler-installed'), { what: 'the handler' });
+    assert.deepEqual(await child.stop(200), { code: null, signal: 'SIGKILL' });
+  });
+
+  test('waitForHealthy waits for 200 on /healthz', async () => {
+    const port = await freePort();
+    const child = await startNode(
+      `setTimeout(() => require('node:http').createServer((q, s) => { s.statusCode = q.url === '/healthz' ? 200 : 404; s.end(); }).listen(${port}, '127.0.0.1'), 300)`,
+    );
+    try {
+      await waitForHealthy(child, `http://127.0.0.1:${port}`, 5000);
+    } finally {
+      await child.kill();
+    }
+  });
+
+  test('waitForHealthy fails at once with the log tail when the process exits', async () => {
+    const child = await startNode(`console.error('bad flag --bogus'); process.exit(2)`);
+    await assert.rejects(waitForHealthy(child, `http://127.0.0.1:${await freePort()}`, 10_000), /exited with code 2[\s\S]*bad flag --bogus/);
+  });
+});
+
+async function echoServer(): Promise<net.Server> {
+  // The proxy resets its upstream connections when cut.
+  const server = net.createServer((socket) => socket.on('error', () => undefined).pipe(socket));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return server;
+}
+
+async function roundTrip(port: number, text: string, timeoutMs = 1000): Promise<string> {
+  const socket = net.connect(port, '127.0.0.1');
+  try {
+    socket.write(text);
+    const [data] = (await once(socket, 'data', { signal: AbortSignal.timeout(timeoutMs) })) as [Buffer];
+    return data.toString();
+  } finally {
+    socket.destroy();
+  }
+}
+
+describe('TcpProxy', () => {
+  test('forwards, cuts, blackholes and restores', async (t) => {
+    const server = await echoServer();
+    t.after(() => server.close());
+    const proxy = await TcpProxy.start((server.address() as net.AddressInfo).port);
+    t.after(() => proxy.close());
+    assert.equal(await roundTrip(proxy.port, 'one'), 'one');
+
+    const open = net.connect(proxy.port, '127.0.0.1');
+    await once(open, 'connect');
+    await waitFor(() => proxy.connectionCount === 1, { what: 'the connection to be forwarded' });
+    proxy.cut();
+    open.on('error', () => undefined); // the reset
+    await new Promise((resolve) => open.once('close', resolve));
+    await assert.rejects(roundTrip(proxy.port, 'two'), 'a cut proxy refuses new connections');
+
+    proxy.restore();
+    assert.equal(await roundTrip(proxy.port, 'three'), 'three');
+
+    // Closing the proxy at the end resets this connection.
+    const held = net.connect(proxy.port, '127.0.0.1').on('error', () => undefined);
+    t.after(() => held.destroy());
+    await once(held, 'connect');
+    proxy.blackhole();
+    held.write('four');
+    await assert.rejects(once(held, 'data', { signal: AbortSignal.timeout(300) }), 'no bytes move through a blackhole');
+    proxy.restore();
+    const [late] = (await once(held, 'data', { signal: AbortSignal.timeout(1000) })) as [Buffer];
+    assert.equal(late.toString(), 'four');
+  });
+
+  test('keeps half-closed requests alive (ZooKeeper four-letter words)', async (t) => {
+    const zookeeper = await zookeeperForTests();
+    const proxy = await TcpProxy.start(zookeeper.port);
+    t.after(() => proxy.close());
+    assert.ok(await isZooKeeperServing('127.0.0.1', proxy.port));
+  });
+});
+
+describe('http helpers', () => {
+  test('encode keys, send bodies and queries, parse JSON', async (t) => {
+    const seen: { method?: string; url?: string; body: string }[] = [];
+    const server = http.createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      request.on('end', () => {
+        seen.push({ method: request.method, url: request.url, body });
+        response.setHeader('content-type', 'application/json');
+        response.end(JSON.stringify({ ok: true }));
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    t.after(() => server.close());
+    const base = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+
+    const answer = await put(base, 'a/b c?', 'value', { query: { ttl: 5 } });
+    assert.equal(answer.status, 200);
+    assert.deepEqual(answer.json, { ok: true });
+    await get(base, 'ключ', { consistency: 'eventual' });
+    await del(base, 'k');
+    assert.deepEqual(seen, [
+      { method: 'PUT', url: '/v1/kv/a%2Fb%20c%3F?ttl=5', body: 'value' },
+      { method: 'GET', url: `/v1/kv/${encodeURIComponent('ключ')}?consistency=eventual`, body: '' },
+      { method: 'DELETE', url: '/v1/kv/k', body: '' },
+    ]);
+  });
+});

@@ -1,0 +1,249 @@
+import * as path from 'node:path';
+import type { ClusterView } from '@kvstore/topology';
+import type { ManagedProcess } from '../../scripts/managed-process';
+import type { KvGateOptions, KvServerOptions } from '../../scripts/processes';
+import type { ZooKeeperHandle } from '../../scripts/zookeeper';
+import { clusterViewModule, portsModule, processesModule, waitModule } from './scripts';
+import { tempDir } from './temp';
+import { zookeeperForTests } from './zookeeper';
+
+const { fetchClusterView, unsettledReason, waitForSettledCluster } = clusterViewModule;
+const { startKvGate, startKvServer } = processesModule;
+const { waitFor } = waitModule;
+
+let clusterCount = 0;
+
+/** A cluster name no other test shares, even on one ZooKeeper: it is the --cluster root. */
+export function uniqueClusterName(prefix = 't'): string {
+  const safe = prefix.replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 30);
+  clusterCount += 1;
+  return `${safe}-${process.pid}-${clusterCount}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+export interface ClusterOptions {
+  partitions?: number;
+  replicas?: number;
+  gates?: number;
+  replication?: 'sync' | 'async';
+  minInsync?: number;
+  writeTimeoutMs?: number;
+  replicaTimeoutMs?: number;
+  sessionTimeoutMs?: number;
+  maxKeys?: number;
+  maxValueBytes?: number;
+  /** Give each replica a --data-dir (default true); false keeps them in memory. */
+  persistent?: boolean;
+  /** Appended to every kvserver's command line. */
+  serverArgs?: string[];
+  /** Appended to every kvgate's command line. */
+  gateArgs?: string[];
+  /** Default: zookeeperForTests(). */
+  zookeeper?: ZooKeeperHandle;
+  /** Prefix of the cluster name (default "t"). */
+  name?: string;
+  /** Bound on the wait for every partition to have a leader and a full isr (default 30000 ms). */
+  readyTimeoutMs?: number;
+}
+
+export interface TestServer {
+  id: string;
+  partition: string;
+  port: number;
+  url: string;
+  process: ManagedProcess;
+  /** What it was started with; restartServer reuses it. */
+  options: KvServerOptions;
+}
+
+export interface TestGate {
+  port: number;
+  url: string;
+  process: ManagedProcess;
+  options: KvGateOptions;
+}
+
+export class TestCluster {
+  private stopped = false;
+
+  constructor(
+    readonly name: string,
+    readonly zookeeper: ZooKeeperHandle,
+    /** Logs (logs/<id>.log) and replica data (data/<id>) of this cluster. */
+    readonly dir: string,
+    readonly servers: Map<string, TestServer>,
+    private readonly gateList: TestGate[],
+  ) {}
+
+  get gateUrls(): string[] {
+    return this.gateList.map((gate) => gate.url);
+  }
+
+  get gates(): ManagedProcess[] {
+    return this.gateList.map((gate) => gate.process);
+  }
+
+  /** Partition names to replica ids, as started. */
+  layout(): Map<string, string[]> {
+    const layout = new Map<string, string[]>();
+    for (const server of this.servers.values()) layout.set(server.partition, [...(layout.get(server.partition) ?? []), server.id]);
+    return layout;
+  }
+
+  /** GET /v1/cluster from the first gate that answers. */
+  async clusterView(): Promise<ClusterView> {
+    let lastError: unknown = new Error('no gate is running');
+    for (const gate of this.gateList.filter((candidate) => candidate.process.running)) {
+      try {
+        return await fetchClusterView(gate.url);
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    throw lastError;
+  }
+
+  /** The leader of `partition` according to the gate's view, if it has one. */
+  async leaderOf(partition: string): Promise<TestServer | undefined> {
+    const view = await this.clusterView();
+    const leader = view.partitions.find((candidate) => candidate.name === partition)?.leader;
+    return leader ? this.servers.get(leader) : undefined;
+  }
+
+  /** Waits for `partition` to have a leader (other than `not`, after a failover) and returns it. */
+  async waitForLeader(partition: string, options: { not?: string; timeoutMs?: number } = {}): Promise<TestServer> {
+    return waitFor(
+      async () => {
+        const leader = await this.leaderOf(partition);
+        return leader && leader.id !== options.not ? leader : undefined;
+      },
+      { timeoutMs: options.timeoutMs ?? 20_000, what: `partition ${partition} to have a leader${options.not ? ` other than ${options.not}` : ''}` },
+    );
+  }
+
+  /** Waits for the in-sync set of `partition` to have exactly `size` members and returns it. */
+  async waitForIsr(partition: string, size: number, options: { timeoutMs?: number } = {}): Promise<string[]> {
+    return waitFor(
+      async () => {
+        const view = await this.clusterView();
+        const isr = view.partitions.find((candidate) => candidate.name === partition)?.isr ?? [];
+        return isr.length === size ? isr : undefined;
+      },
+      { timeoutMs: options.timeoutMs ?? 20_000, what: `partition ${partition} to have ${size} replicas in sync` },
+    );
+  }
+
+  /** Waits until every partition has a leader and all its replicas in sync. */
+  waitForSettled(timeoutMs = 30_000): Promise<ClusterView> {
+    return waitForSettledCluster(this.gateList[0].url, { partitions: this.layout() }, timeoutMs);
+  }
+
+  /** Why the cluster is not settled, or undefined if it is (for assertions). */
+  async unsettledReason(): Promise<string | undefined> {
+    return unsettledReason(await this.clusterView(), { partitions: this.layout() });
+  }
+
+  /** Stops the replica if it still runs (SIGTERM), then starts it again with the same flags and port. */
+  async restartServer(id: string): Promise<TestServer> {
+    const server = this.servers.get(id);
+    if (!server) throw new Error(`no replica ${id} in cluster ${this.name}`);
+    await server.process.stop();
+    server.process = await startKvServer(server.options);
+    return server;
+  }
+
+  /** Stops gate `index` if it still runs, then starts it again with the same flags and port. */
+  async restartGate(index: number): Promise<TestGate> {
+    const gate = this.gateList[index];
+    await gate.process.stop();
+    gate.process = await startKvGate(gate.options);
+    return gate;
+  }
+
+  /** Kills every process of the cluster (not ZooKeeper, which it does not own). Safe to call twice. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    const processes = [...this.gateList.map((gate) => gate.process), ...[...this.servers.values()].map((server) => server.process)];
+    await Promise.all(processes.map((child) => child.kill()));
+  }
+
+  /** The last lines of every log of the cluster, to attach to a failure. */
+  logTails(lines = 15): string {
+    const all = [...this.servers.values(), ...this.gateList].map((member) => member.process);
+    return all.map((child) => `--- ${child.name} (${child.describeExit()}) ${child.logFile}\n${child.logTail(lines)}`).join('\n');
+  }
+}
+
+/**
+ * Starts a whole cluster on free ports under a unique name: replicas p<i>-r<j>
+ * and gates, all at once, then waits (bounded) until a gate sees every
+ * partition with a leader and a full in-sync set. Call
+ * `t.after(() => cluster.stop())`.
+ */
+export async function startCluster(options: ClusterOptions = {}): Promise<TestCluster> {
+  const { partitions = 2, replicas = 3, gates = 1, persistent = true } = options;
+  const zookeeper = options.zookeeper ?? (await zookeeperForTests());
+  const name = uniqueClusterName(options.name);
+  const dir = tempDir(name);
+  const common = {
+    zk: zookeeper.connectString,
+    cluster: name,
+    writeTimeoutMs: options.writeTimeoutMs,
+    sessionTimeoutMs: options.sessionTimeoutMs,
+  };
+
+  const servers = new Map<string, TestServer>();
+  const serverOptions: KvServerOptions[] = [];
+  for (let p = 0; p < partitions; p++) {
+    for (let r = 1; r <= replicas; r++) {
+      const id = `p${p}-r${r}`;
+      serverOptions.push({
+        ...common,
+        partition: `p${p}`,
+        id,
+        port: await portsModule.freePort(),
+        dataDir: persistent ? path.join(dir, 'data', id) : undefined,
+        replication: options.replication,
+        minInsync: options.minInsync,
+        replicaTimeoutMs: options.replicaTimeoutMs,
+        maxKeys: options.maxKeys,
+        maxValueBytes: options.maxValueBytes,
+        extraArgs: options.serverArgs,
+        logFile: path.join(dir, 'logs', `${id}.log`),
+      });
+    }
+  }
+  const gateOptions: KvGateOptions[] = [];
+  for (let g = 0; g < gates; g++) {
+    gateOptions.push({ ...common, port: await portsModule.freePort(), extraArgs: options.gateArgs, logFile: path.join(dir, 'logs', `gate-${g}.log`) });
+  }
+
+  // Everything starts at once; whatever did start is recorded (in layout
+  // order) before a failure is reported, so that stop() still reaches it.
+  const starts = await Promise.allSettled([...serverOptions.map(startKvServer), ...gateOptions.map(startKvGate)]);
+  const started = (index: number): ManagedProcess | undefined => {
+    const start = starts[index];
+    return start.status === 'fulfilled' ? start.value : undefined;
+  };
+  serverOptions.forEach((server, index) => {
+    const child = started(index);
+    const url = `http://127.0.0.1:${server.port}`;
+    if (child) servers.set(server.id, { id: server.id, partition: server.partition, port: server.port, url, process: child, options: server });
+  });
+  const gateList: TestGate[] = [];
+  gateOptions.forEach((gate, index) => {
+    const child = started(serverOptions.length + index);
+    if (child) gateList.push({ port: gate.port, url: `http://127.0.0.1:${gate.port}`, process: child, options: gate });
+  });
+  const cluster = new TestCluster(name, zookeeper, dir, servers, gateList);
+  const failure = starts.find((start): start is PromiseRejectedResult => start.status === 'rejected');
+  try {
+    if (failure) throw failure.reason;
+    await cluster.waitForSettled(options.readyTimeoutMs ?? 30_000);
+  } catch (error) {
+    const tails = cluster.logTails();
+    await cluster.stop();
+    throw new Error(`cluster ${name} did not start: ${(error as Error).message}\n${tails}`, { cause: error });
+  }
+  return cluster;
+}

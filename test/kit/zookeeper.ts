@@ -1,0 +1,27 @@
+import * as path from 'node:path';
+import type { ZooKeeperHandle } from '../../scripts/zookeeper';
+import { portsModule, zookeeperModule } from './scripts';
+import { tempDir } from './temp';
+
+let shared: Promise<ZooKeeperHandle> | undefined;
+
+/**
+ * The ZooKeeper this test process shares between its tests: the one `npm test`
+ * started (KV_TEST_ZK), or else one of its own, so that a single test file
+ * also runs alone under `node --test`. Tests keep apart by cluster name.
+ */
+export function zookeeperForTests(): Promise<ZooKeeperHandle> {
+  shared ??= process.env.KV_TEST_ZK
+    ? Promise.resolve(zookeeperModule.attachZooKeeper(process.env.KV_TEST_ZK))
+    : privateZooKeeper();
+  return shared;
+}
+
+/**
+ * A ZooKeeper of its own, for tests that kill or restart it. The caller
+ * stops it (t.after(() => zookeeper.stop())); it is killed at exit anyway.
+ */
+export async function privateZooKeeper(): Promise<ZooKeeperHandle> {
+  const port = await portsModule.freePort();
+  return zookeeperModule.startZooKeeper({ port, dataDir: path.join(tempDir('zookeeper'), 'zookeeper') });
+}
