@@ -98,6 +98,8 @@ class Started {
 
 function banner(options: Options, zookeeper: ZooKeeperHandle, replicas: Replica[], logDir: string): string {
   const gateUrl = `http://127.0.0.1:${options.port}`;
+  // kvctl looks for a gate on localhost:3000 unless told otherwise.
+  const kvctl = options.port === 3000 ? 'npx kvctl' : `npx kvctl --host 127.0.0.1:${options.port}`;
   return [
     '',
     'kvstore local cluster is up',
@@ -107,9 +109,9 @@ function banner(options: Options, zookeeper: ZooKeeperHandle, replicas: Replica[
     `  logs       ${logDir}`,
     '',
     'Try:',
-    '  npx kvctl put hello world',
-    '  npx kvctl get hello',
-    '  npx kvctl cluster status',
+    `  ${kvctl} put hello world`,
+    `  ${kvctl} get hello`,
+    `  ${kvctl} cluster status`,
     `  curl -X PUT --data-binary world ${gateUrl}/v1/kv/hello`,
     '',
     'Ctrl-C stops everything.',
@@ -150,7 +152,11 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
 
   try {
-    const zookeeper = await startOrAttachZooKeeper({ port: options.zkPort, dataDir: path.join(dataDir, 'zookeeper') });
+    // Every child runs in its own process group: Ctrl-C reaches only this
+    // process, which stops them in order (a replica whose ZooKeeper vanished
+    // first would have to wait out its session).
+    const ownProcessGroup = true;
+    const zookeeper = await startOrAttachZooKeeper({ port: options.zkPort, dataDir: path.join(dataDir, 'zookeeper'), ownProcessGroup });
     started.zookeeper = zookeeper;
     console.log(`ZooKeeper ${zookeeper.owned ? 'started' : 'reused'} on ${zookeeper.connectString}`);
     // Started together, and each watched as soon as it is up, so that a failed
@@ -164,6 +170,7 @@ async function main(): Promise<void> {
           port: replica.port,
           dataDir: path.join(dataDir, 'replicas', replica.id),
           logFile: path.join(logDir, `${replica.id}.log`),
+          ownProcessGroup,
         });
         started.watch(server, 'server');
       }),
@@ -171,7 +178,7 @@ async function main(): Promise<void> {
     const failure = starts.find((start): start is PromiseRejectedResult => start.status === 'rejected');
     if (failure) throw failure.reason;
     console.log(`started ${replicas.length} replicas`);
-    const gate = await startKvGate({ zk: zookeeper.connectString, port: options.port, logFile: path.join(logDir, 'kvgate.log') });
+    const gate = await startKvGate({ zk: zookeeper.connectString, port: options.port, logFile: path.join(logDir, 'kvgate.log'), ownProcessGroup });
     started.watch(gate, 'gate');
     const expected = new Map<string, string[]>();
     for (const replica of replicas) expected.set(replica.partition, [...(expected.get(replica.partition) ?? []), replica.id]);

@@ -16,13 +16,18 @@ export interface ProcessSpec {
   logFile: string;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /**
+   * Run in a process group of its own, out of reach of the terminal's Ctrl-C,
+   * for a parent that stops its children itself and in order.
+   */
+  ownProcessGroup?: boolean;
 }
 
 // Every child still running when this process exits is killed, so that a
 // crashed test or script does not leave servers holding ports behind.
-const running = new Set<ManagedProcess>();
+const running = new Set<ChildProcess>();
 process.once('exit', () => {
-  for (const child of running) child.signal('SIGKILL');
+  for (const child of running) child.kill('SIGKILL');
 });
 
 /**
@@ -42,13 +47,11 @@ export class ManagedProcess {
     this.exitStatusPromise = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
         this.status = { code, signal };
-        running.delete(this);
         resolve(this.status);
       });
     });
     // Signalling errors are already reported by signal()'s return value.
     child.on('error', () => undefined);
-    running.add(this);
   }
 
   static async start(spec: ProcessSpec): Promise<ManagedProcess> {
@@ -57,10 +60,17 @@ export class ManagedProcess {
     const logFd = fs.openSync(spec.logFile, 'a');
     let child: ChildProcess;
     try {
-      child = spawn(spec.command, spec.args, { stdio: ['ignore', logFd, logFd], env: spec.env ?? process.env, cwd: spec.cwd });
+      child = spawn(spec.command, spec.args, {
+        stdio: ['ignore', logFd, logFd],
+        env: spec.env ?? process.env,
+        cwd: spec.cwd,
+        detached: spec.ownProcessGroup ?? false,
+      });
     } finally {
       fs.closeSync(logFd); // the child has its own copy of the descriptor
     }
+    running.add(child);
+    child.once('exit', () => running.delete(child));
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
       child.once('error', (error) => reject(new Error(`could not start ${spec.name} (${spec.command}): ${error.message}`)));

@@ -21,6 +21,8 @@ interface CommonOptions {
   env?: NodeJS.ProcessEnv;
   /** Bound on the wait for GET /healthz to answer 200 (default 15000 ms). */
   readyTimeoutMs?: number;
+  /** See ProcessSpec.ownProcessGroup. */
+  ownProcessGroup?: boolean;
 }
 
 export interface KvServerOptions extends CommonOptions {
@@ -103,6 +105,7 @@ async function startProgram(
     logFile: options.logFile,
     env: options.env,
     cwd: REPO_ROOT,
+    ownProcessGroup: options.ownProcessGroup,
   });
   const host = options.host === undefined || options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
   await waitForHealthy(child, `http://${host}:${options.port}`, options.readyTimeoutMs ?? 15_000);

@@ -106,8 +106,13 @@ async function main(): Promise<number> {
     else fs.rmSync(workDir, { recursive: true, force: true });
   };
   let testRun: ChildProcess | undefined;
+  let interrupted = false;
+  // `on`, not `once`: a repeated signal must not meet the default action and
+  // kill this process before it has stopped ZooKeeper.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.once(signal, () => {
+    process.on(signal, () => {
+      if (interrupted) return;
+      interrupted = true;
       if (testRun?.pid !== undefined && testRun.exitCode === null) {
         try {
           process.kill(-testRun.pid, signal);
@@ -140,6 +145,7 @@ async function main(): Promise<number> {
   } finally {
     await cleanUp();
   }
+  if (total.failed > 0 && process.env.KV_KEEP_TMP !== '1') console.log('# KV_KEEP_TMP=1 keeps the logs and data of a run');
   console.log(`${total.passed} passed, ${total.failed} failed`);
   return total.failed > 0 ? 1 : 0;
 }

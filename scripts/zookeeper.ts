@@ -28,6 +28,8 @@ export interface StartZooKeeperOptions {
   dataDir: string;
   /** Bound on the wait for it to serve (default 30000 ms: a cold JVM on a busy CI machine). */
   startTimeoutMs?: number;
+  /** See ProcessSpec.ownProcessGroup. */
+  ownProcessGroup?: boolean;
 }
 
 const STOP_TIMEOUT_MS = 5000;
@@ -104,6 +106,7 @@ async function launch(installation: ZooKeeperInstallation, options: StartZooKeep
       writeConfig(options),
     ],
     logFile: path.join(options.dataDir, 'zookeeper.log'),
+    ownProcessGroup: options.ownProcessGroup,
   });
   const timeoutMs = options.startTimeoutMs ?? 30_000;
   const outcome = await waitFor(

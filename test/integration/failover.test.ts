@@ -140,3 +140,22 @@ test('a partition with no live replica answers 503 while the other partition kee
   await cluster.waitForIsr('p1', 3, { timeoutMs: 20_000 });
   assert.equal((await put(gate, keysOf.get('p1')![0]!, 'back')).status, 200);
 });
+
+test('SIGTERM of a leader hands leadership over at once and exits 0, losing nothing', async (t) => {
+  // A long session timeout: a handover that waited for the session to expire would show.
+  const cluster = await startCluster({ name: 'sigterm', partitions: 1, sessionTimeoutMs: 20_000, persistent: false });
+  t.after(() => cluster.stop());
+  const gate = cluster.gateUrls[0]!;
+  const victim = await leaderId(cluster, 'p0');
+  const writers = startWriters(gate, 4, 'term');
+  await waitFor(() => writers.acked.length >= 100, { timeoutMs: 20_000, what: '100 writes' });
+  const stoppedAt = Date.now();
+  const exit = await cluster.servers.get(victim)!.process.stop(10_000);
+  const successor = await cluster.waitForLeader('p0', { not: victim, timeoutMs: 5000 });
+  const handoverMs = Date.now() - stoppedAt;
+  await writers.stop();
+  t.diagnostic(`SIGTERM handover to ${successor.id} in ${handoverMs} ms (session timeout 20000 ms); exit ${JSON.stringify(exit)}`);
+  assert.equal(exit.code, 0);
+  assert.ok(handoverMs < 5000, 'a clean handover does not wait for the session to expire');
+  await assertAllReadable(gate, writers.acked);
+});

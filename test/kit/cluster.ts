@@ -134,7 +134,8 @@ export class TestCluster {
 
   /** Waits until every partition has a leader and all its replicas in sync. */
   waitForSettled(timeoutMs = 30_000): Promise<ClusterView> {
-    return waitForSettledCluster(this.gateList[0].url, { partitions: this.layout() }, timeoutMs);
+    const gate = this.gateList.find((candidate) => candidate.process.running) ?? this.gateList[0];
+    return waitForSettledCluster(gate.url, { partitions: this.layout() }, timeoutMs);
   }
 
   /** Why the cluster is not settled, or undefined if it is (for assertions). */

@@ -13,6 +13,7 @@ import { MemoryStore } from './store/memory-store';
 import { PartitionCoordinator } from './zk/partition-coordinator';
 
 const EXPIRY_SWEEP_MS = 10_000;
+const SHUTDOWN_ZK_BOUND_MS = 3000;
 
 function fail(message: string, exitCode: number): never {
   process.stderr.write(`kvserver: ${message}\n`);
@@ -109,7 +110,8 @@ async function main(): Promise<void> {
     server.close();
     server.closeIdleConnections();
     await replica.handOver(config.writeTimeoutMs);
-    await zk.shutdown();
+    // ZooKeeper may be gone; leaving it must not hold the process.
+    await Promise.race([zk.shutdown(), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_ZK_BOUND_MS).unref())]);
     await transport.close();
     server.closeAllConnections();
     process.exit(0);

@@ -52,8 +52,6 @@ export function parseIfNoneMatch(raw: string | undefined): boolean {
   throw badRequest('If-None-Match supports only *');
 }
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
 /** The seed API's `{"key": string, "value": base64}`; the size limit applies to the decoded value. */
 export function parseSeedPut(body: Buffer, maxValueBytes: number): { key: string; value: Buffer } {
   let parsed: unknown;
@@ -62,11 +60,13 @@ export function parseSeedPut(body: Buffer, maxValueBytes: number): { key: string
   } catch {
     throw badRequest('body must be JSON: {"key": string, "value": base64}');
   }
-  if (typeof parsed !== 'object' || parsed === null) throw badRequest('body must be a JSON object');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw badRequest('body must be a JSON object');
   const { key, value } = parsed as { key?: unknown; value?: unknown };
   if (typeof key !== 'string') throw badRequest('"key" must be a string');
-  if (typeof value !== 'string' || !BASE64.test(value)) throw badRequest('"value" must be a base64 string');
+  if (typeof value !== 'string') throw badRequest('"value" must be a base64 string');
   const decoded = Buffer.from(value, 'base64');
+  // Buffer.from skips what is not base64; only canonical text (padding included) round-trips.
+  if (decoded.toString('base64') !== value) throw badRequest('"value" is not canonical base64');
   if (decoded.length > maxValueBytes) throw payloadTooLarge(`value is ${decoded.length} bytes; the limit is ${maxValueBytes}`);
   return { key: validateKey(key), value: decoded };
 }

@@ -1,12 +1,17 @@
-import { badRequest, notFound, validateKey } from '@kvstore/topology';
+import {
+  decodeKey,
+  notFound,
+  parseConsistency,
+  parseSeedGetKey,
+  parseSeedPut,
+  parseTtl,
+  seedBodyLimit,
+} from '@kvstore/topology';
 import express, { type Request, type RequestHandler, type Router } from 'express';
 import type { ForwardRequest, Forwarder } from '../proxy/forwarder';
-import { decodeBase64, keyFromPath, parseConsistency, parseTtl, requireKeyParam } from './request-input';
 import { sendForwarded } from './respond';
 
 export const KV_PREFIX = '/v1/kv';
-/** base64 grows a value by 4/3; the key may be JSON-escaped up to 6 characters a byte; plus room for the braces. */
-const jsonLimit = (maxValueBytes: number): number => Math.ceil(maxValueBytes / 3) * 4 + 6 * 1024 + 1024;
 
 function conditionalHeaders(req: Request): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -24,10 +29,9 @@ function kvHandler(forwarder: Pick<Forwarder, 'forward'>): RequestHandler {
     if (method !== 'GET' && method !== 'PUT' && method !== 'DELETE') {
       throw notFound(`no route for ${method} ${KV_PREFIX}/<key>; use GET, PUT or DELETE`);
     }
-    const key = keyFromPath(req.url, KV_PREFIX);
-    const query = req.query as Record<string, unknown>;
-    const ttl = parseTtl(query);
-    const consistency = parseConsistency(query);
+    const key = decodeKey(req.path.slice(KV_PREFIX.length + 1));
+    const ttl = parseTtl(req.query.ttl);
+    const consistency = parseConsistency(req.query.consistency);
     const forwarded: ForwardRequest = { method, key, query: '', headers: {}, consistency };
     if (method === 'PUT') {
       forwarded.body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
@@ -44,31 +48,26 @@ function kvHandler(forwarder: Pick<Forwarder, 'forward'>): RequestHandler {
 
 /** The seed's API, kept working: a JSON put with a base64 value, and a get by query parameter. */
 function seedRoutes(router: Router, forwarder: Pick<Forwarder, 'forward'>, maxValueBytes: number): void {
-  const json = express.json({ limit: jsonLimit(maxValueBytes), type: () => true, strict: true });
-  router.post('/api/cache/put', json, async (req, res) => {
-    const body: unknown = req.body;
-    const shape = 'body must be {"key": string, "value": base64 string}';
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest(shape);
-    const { key, value } = body as { key?: unknown; value?: unknown };
-    if (typeof key !== 'string') throw badRequest(shape);
+  const raw = express.raw({ limit: seedBodyLimit(maxValueBytes), type: () => true });
+  router.post('/api/cache/put', raw, async (req, res) => {
+    const { key, value } = parseSeedPut(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), maxValueBytes);
     const request: ForwardRequest = {
       method: 'PUT',
-      key: validateKey(key),
+      key,
       query: '',
       headers: { 'content-type': 'application/octet-stream' },
-      body: decodeBase64(value, maxValueBytes),
+      body: value,
       consistency: 'strong',
     };
     sendForwarded(res, await forwarder.forward(request));
   });
   router.get('/api/cache/get', async (req, res) => {
-    const query = req.query as Record<string, unknown>;
     const request: ForwardRequest = {
       method: 'GET',
-      key: requireKeyParam(query),
+      key: parseSeedGetKey(req.query.key),
       query: '',
       headers: {},
-      consistency: parseConsistency(query),
+      consistency: parseConsistency(req.query.consistency),
     };
     request.query = `consistency=${request.consistency}`;
     sendForwarded(res, await forwarder.forward(request));

@@ -1,0 +1,83 @@
+import type { StateRecord } from '@kvstore/topology';
+import { decideCampaign, decideResign, type CampaignInput } from '../replication/election';
+import { DeposedError, type IsrCoordination } from '../replication/types';
+
+/**
+ * `/partitions/<p>/state` in memory, changed the way zk/partition-coordinator.ts
+ * changes it in ZooKeeper: campaigns and resignations decided by
+ * replication/election.ts, in-sync set updates by compare-and-set that fail
+ * with DeposedError once the state no longer names the caller leader at its
+ * epoch. Watchers hear of every change on a later microtask. `block()` makes
+ * in-sync set updates wait (a slow ZooKeeper) until `unblock()`.
+ */
+export class MemoryCoordination {
+  state: StateRecord = { epoch: 0, leader: null, isr: [] };
+  /** Raised by one on every write, like a znode's version. */
+  version = 0;
+  private readonly endedSessions = new Set<string>();
+  private readonly watchers: ((state: StateRecord) => void)[] = [];
+  private blockedUntil: Promise<void> | undefined;
+  private unblockNow: (() => void) | undefined;
+
+  /** The IsrCoordination a replica with this id gets. */
+  forReplica(id: string): IsrCoordination {
+    return { updateIsr: (epoch, change) => this.updateIsr(id, epoch, change) };
+  }
+
+  watch(watcher: (state: StateRecord) => void): void {
+    this.watchers.push(watcher);
+  }
+
+  /** Writes the state `decideCampaign` gives, if it gives one: the new state, or undefined when `self` may not lead. */
+  campaign(input: Omit<CampaignInput, 'state'>): StateRecord | undefined {
+    const next = decideCampaign({ ...input, state: this.state });
+    if (next) this.write(next);
+    return next;
+  }
+
+  /** What a memory replica does on start: leave the in-sync set (and the leadership), since it holds nothing. */
+  resign(id: string): void {
+    const next = decideResign(id, this.state);
+    if (next) this.write(next);
+  }
+
+  /** The replica's ZooKeeper session ended: it can no longer write `/state`. */
+  endSession(id: string): void {
+    this.endedSessions.add(id);
+  }
+
+  startSession(id: string): void {
+    this.endedSessions.delete(id);
+  }
+
+  block(): void {
+    this.blockedUntil ??= new Promise((resolve) => (this.unblockNow = resolve));
+  }
+
+  unblock(): void {
+    this.unblockNow?.();
+    this.blockedUntil = undefined;
+    this.unblockNow = undefined;
+  }
+
+  private async updateIsr(id: string, epoch: number, change: (isr: readonly string[]) => string[]): Promise<string[]> {
+    await Promise.resolve(); // a round trip to ZooKeeper is never synchronous
+    while (this.blockedUntil) await this.blockedUntil;
+    if (this.endedSessions.has(id)) throw new DeposedError('no ZooKeeper session');
+    const { state } = this;
+    if (state.epoch !== epoch || state.leader !== id) {
+      throw new DeposedError(`state is now epoch ${state.epoch} led by ${state.leader}`);
+    }
+    const isr = [...new Set([...change(state.isr), id])].sort();
+    this.write({ ...state, isr });
+    return isr;
+  }
+
+  private write(next: StateRecord): void {
+    this.state = next;
+    this.version++;
+    queueMicrotask(() => {
+      for (const watcher of this.watchers) watcher(this.state);
+    });
+  }
+}

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, parseServerConfig } from '../src/config';
+
+const REQUIRED = ['--zk', '127.0.0.1:2181', '--partition', 'p0', '--id', 'r1', '--port', '7001'];
+
+/** Asserts that parsing fails with a ConfigError whose message contains `mentions`. */
+function assertRefused(argv: string[], mentions: string, env: Record<string, string> = {}): void {
+  assert.throws(
+    () => parseServerConfig(argv, env),
+    (error: unknown) => error instanceof ConfigError && error.message.includes(mentions),
+    `expected a ConfigError mentioning ${mentions} for ${argv.join(' ')}`,
+  );
+}
+
+describe('parseServerConfig', () => {
+  it('fills in the defaults of DESIGN.md', () => {
+    assert.deepEqual(parseServerConfig(REQUIRED, {}), {
+      zk: '127.0.0.1:2181',
+      partition: 'p0',
+      id: 'r1',
+      port: 7001,
+      host: '127.0.0.1',
+      advertiseUrl: 'http://127.0.0.1:7001',
+      cluster: 'default',
+      dataDir: undefined,
+      replication: 'sync',
+      minInsync: 1,
+      writeTimeoutMs: 1000,
+      replicaTimeoutMs: 500,
+      sessionTimeoutMs: 5000,
+      maxKeys: undefined,
+      maxValueBytes: 1048576,
+      fsync: true,
+      logLevel: 'info',
+    });
+  });
+
+  it('reads every setting from its environment variable', () => {
+    const config = parseServerConfig([], {
+      KV_ZK: 'zk:2181',
+      KV_PARTITION: 'p7',
+      KV_ID: 'r9',
+      KV_PORT: '7009',
+      KV_CLUSTER: 'staging',
+      KV_DATA_DIR: '/var/kv',
+      KV_REPLICATION: 'async',
+      KV_MIN_INSYNC: '2',
+      KV_WRITE_TIMEOUT: '2000',
+      KV_REPLICA_TIMEOUT: '700',
+      KV_SESSION_TIMEOUT: '8000',
+      KV_MAX_KEYS: '100',
+      KV_MAX_VALUE_BYTES: '4096',
+      KV_FSYNC: 'off',
+      KV_LOG_LEVEL: 'warn',
+      KV_ADVERTISE: 'http://kv9.example:80',
+    });
+    assert.equal(config.zk, 'zk:2181');
+    assert.deepEqual(
+      [config.partition, config.id, config.port, config.cluster, config.dataDir, config.replication],
+      ['p7', 'r9', 7009, 'staging', '/var/kv', 'async'],
+    );
+    assert.deepEqual(
+      [config.minInsync, config.writeTimeoutMs, config.replicaTimeoutMs, config.sessionTimeoutMs, config.maxKeys, config.maxValueBytes],
+      [2, 2000, 700, 8000, 100, 4096],
+    );
+    assert.deepEqual([config.fsync, config.logLevel, config.advertiseUrl], [false, 'warn', 'http://kv9.example:80']);
+  });
+
+  it('prefers a flag over its environment variable', () => {
+    const config = parseServerConfig([...REQUIRED, '--min-insync', '3'], { KV_MIN_INSYNC: '2', KV_PORT: '9999' });
+    assert.deepEqual([config.minInsync, config.port], [3, 7001]);
+  });
+
+  it('advertises 127.0.0.1 when bound to every address', () => {
+    assert.equal(parseServerConfig([...REQUIRED, '--host', '0.0.0.0'], {}).advertiseUrl, 'http://127.0.0.1:7001');
+  });
+
+  const badValues: [flag: string, value: string][] = [
+    ['--port', '0'],
+    ['--port', '65536'],
+    ['--port', 'http'],
+    ['--partition', 'has space'],
+    ['--id', 'a/b'],
+    ['--cluster', ''],
+    ['--replication', 'quorum'],
+    ['--min-insync', '0'],
+    ['--min-insync', '1.5'],
+    ['--write-timeout', '-5'],
+    ['--replica-timeout', '5'],
+    ['--session-timeout', '999'],
+    ['--max-keys', '0'],
+    ['--max-value-bytes', '1e6'],
+    ['--fsync', 'yes'],
+    ['--log-level', 'loud'],
+    ['--advertise', 'kv1:7001'],
+  ];
+  for (const [flag, value] of badValues) {
+    it(`refuses ${flag} ${JSON.stringify(value)}, naming the flag`, () => assertRefused([...REQUIRED, flag, value], flag));
+  }
+
+  it('refuses a bad environment variable, naming the flag', () => {
+    assertRefused(REQUIRED, '--max-keys', { KV_MAX_KEYS: 'lots' });
+  });
+
+  it('refuses an unknown flag, naming it', () => assertRefused([...REQUIRED, '--turbo'], '--turbo'));
+
+  it('refuses a flag without its value', () => assertRefused([...REQUIRED, '--cluster'], '--cluster'));
+
+  it('refuses a stray argument', () => assertRefused([...REQUIRED, 'extra'], 'argument'));
+
+  for (const flag of ['--zk', '--partition', '--id', '--port']) {
+    it(`requires ${flag}`, () => {
+      const index = REQUIRED.indexOf(flag);
+      assertRefused([...REQUIRED.slice(0, index), ...REQUIRED.slice(index + 2)], `${flag} is required`);
+    });
+  }
+
+  it('refuses a replica timeout that is not below the write timeout', () => {
+    assertRefused([...REQUIRED, '--write-timeout', '500', '--replica-timeout', '500'], '--replica-timeout');
+    assertRefused([...REQUIRED, '--write-timeout', '400'], '--replica-timeout (500) must be below --write-timeout (400)');
+    assert.equal(parseServerConfig([...REQUIRED, '--write-timeout', '500', '--replica-timeout', '499'], {}).replicaTimeoutMs, 499);
+  });
+});

@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+const root = join(__dirname, '..', '..', '..');
+const bin = (name: string): string => join(root, 'packages', name, 'bin', `${name}.js`);
+
+function run(name: string, args: string[], env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, [bin(name), ...args], { encoding: 'utf8', timeout: 10_000, env: { ...process.env, ...env } });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+for (const name of ['kvserver', 'kvgate']) {
+  test(`${name}: a bad flag is one line on stderr and exit 2`, () => {
+    const base = name === 'kvserver' ? ['--zk', '127.0.0.1:1', '--partition', 'p0', '--id', 'r1'] : ['--zk', '127.0.0.1:1'];
+    for (const args of [
+      [...base, '--port', 'abc'],
+      [...base, '--port', '70000'],
+      [...base, '--port', '4000', '--no-such-flag'],
+      [...base, '--port', '4000', '--session-timeout', 'soon'],
+    ]) {
+      const result = run(name, args);
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.equal(result.stderr.trim().split('\n').length, 1, `one line: ${result.stderr}`);
+      assert.match(result.stderr, new RegExp(`^${name}: `));
+    }
+  });
+
+  test(`${name}: flags also come from the environment`, () => {
+    const result = run(name, name === 'kvserver' ? ['--partition', 'p0', '--id', 'r1', '--zk', 'h:1'] : ['--zk', 'h:1'], { KV_PORT: 'not-a-port' });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /--port/);
+  });
+
+  test(`${name} --help describes every flag`, () => {
+    const result = run(name, ['--help']);
+    assert.equal(result.code, 0);
+    for (const flag of ['--zk', '--port', '--host', '--cluster', '--session-timeout']) assert.match(result.stdout, new RegExp(flag));
+  });
+}
+
+test('kvserver refuses --replica-timeout at or above --write-timeout', () => {
+  const result = run('kvserver', ['--zk', 'h:1', '--partition', 'p0', '--id', 'r1', '--port', '4000', '--write-timeout', '500', '--replica-timeout', '500']);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /--replica-timeout/);
+});
