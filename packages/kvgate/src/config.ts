@@ -26,7 +26,7 @@ interface Flag {
 const FLAGS: readonly Flag[] = [
   { flags: '--zk <connect>', key: 'zk', env: 'KV_ZK', description: 'ZooKeeper connect string (required)' },
   { flags: '--port <n>', key: 'port', env: 'KV_PORT', description: 'port to listen on', fallback: '3000' },
-  { flags: '--host <host>', key: 'host', env: 'KV_HOST', description: 'address to listen on', fallback: '127.0.0.1' },
+  { flags: '--host <host>', key: 'host', env: 'KV_BIND_HOST', description: 'address to listen on', fallback: '127.0.0.1' },
   { flags: '--cluster <name>', key: 'cluster', env: 'KV_CLUSTER', description: 'cluster name', fallback: 'default' },
   { flags: '--advertise <url>', key: 'advertise', env: 'KV_ADVERTISE', description: 'url this gate is reached at (default http://host:port)' },
   { flags: '--write-timeout <ms>', key: 'writeTimeout', env: 'KV_WRITE_TIMEOUT', description: 'deadline for routing one request', fallback: '1000' },

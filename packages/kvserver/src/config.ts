@@ -58,7 +58,7 @@ const FLAGS = [
   { flag: '--partition <name>', env: 'KV_PARTITION', help: 'partition this replica belongs to', parse: name('--partition') },
   { flag: '--id <id>', env: 'KV_ID', help: 'stable replica id', parse: name('--id') },
   { flag: '--port <n>', env: 'KV_PORT', help: 'port to listen on', parse: integer('--port', 1, 65535) },
-  { flag: '--host <addr>', env: 'KV_HOST', help: 'address to bind', parse: (raw: string) => raw, value: '127.0.0.1' },
+  { flag: '--host <addr>', env: 'KV_BIND_HOST', help: 'address to bind', parse: (raw: string) => raw, value: '127.0.0.1' },
   { flag: '--advertise <url>', env: 'KV_ADVERTISE', help: 'url peers and gates use (default http://host:port)', parse: (raw: string) => raw },
   { flag: '--cluster <name>', env: 'KV_CLUSTER', help: 'cluster name', parse: name('--cluster'), value: 'default' },
   { flag: '--data-dir <dir>', env: 'KV_DATA_DIR', help: 'directory for identity (and, later, durable data)', parse: (raw: string) => raw },
@@ -90,7 +90,6 @@ export function parseServerConfig(argv: readonly string[], env: Env): ServerConf
     if (error instanceof CommanderError) throw new ConfigError(error.message.replace(/^error: /, ''));
     throw error;
   }
-  if (command.args.length > 0) throw new ConfigError(`unexpected argument "${command.args[0]}"`);
   const given = command.opts<Record<string, string | undefined>>();
   const values: Record<string, unknown> = {};
   for (const { flag, env: envName, parse, ...rest } of FLAGS) {

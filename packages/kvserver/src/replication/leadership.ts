@@ -107,7 +107,10 @@ export class Leadership {
       this.replicators.delete(id);
     }
     for (const [id, member] of live) if (!this.replicators.has(id)) this.replicators.set(id, new Replicator(member, this));
-    for (const id of this.isr) if (id !== this.self.id && !live.has(id)) this.removeFromIsr(id, 'its ZooKeeper session ended');
+    // `adding` too: an addition being stored for a follower that has just left must be undone after it.
+    for (const id of new Set([...this.isr, ...this.adding])) {
+      if (id !== this.self.id && !live.has(id)) this.removeFromIsr(id, 'its ZooKeeper session ended');
+    }
     this.advanceCommit();
   }
 

@@ -18,7 +18,9 @@ export type AppendResponse =
   /** The sender's epoch is older than the follower's: the sender is no longer leader. */
   | { ok: false; reason: 'stale-epoch'; epoch: number }
   /** The follower's log does not hold (prevSeq, prevEpoch); retry from at most lastSeq + 1. */
-  | { ok: false; reason: 'mismatch'; epoch: number; lastSeq: number };
+  | { ok: false; reason: 'mismatch'; epoch: number; lastSeq: number }
+  /** The follower cannot take entries now (shutting down, or installing a snapshot): retry later. */
+  | { ok: false; reason: 'busy'; epoch: number };
 
 /** Leader → follower: fetch my snapshot, you are too far behind for the log. */
 export interface InstallSnapshotRequest {

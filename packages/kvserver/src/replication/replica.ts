@@ -138,11 +138,11 @@ export class Replica {
     }
   }
 
-  put(key: string, value: Buffer, ttlSeconds: number | undefined, precondition: Proposal['precondition']): Promise<WriteResult> {
+  async put(key: string, value: Buffer, ttlSeconds: number | undefined, precondition: Proposal['precondition']): Promise<WriteResult> {
     return this.requireLeadership().propose({ type: 'put', key, value, ttlSeconds, precondition });
   }
 
-  delete(key: string, precondition: Proposal['precondition']): Promise<WriteResult> {
+  async delete(key: string, precondition: Proposal['precondition']): Promise<WriteResult> {
     return this.requireLeadership().propose({ type: 'delete', key, precondition });
   }
 
@@ -155,9 +155,8 @@ export class Replica {
   }
 
   handleAppend(request: AppendRequest): AppendResponse {
-    if (request.epoch < this.epoch || this.role === 'stopped') {
-      return { ok: false, reason: 'stale-epoch', epoch: this.epoch };
-    }
+    if (request.epoch < this.epoch) return { ok: false, reason: 'stale-epoch', epoch: this.epoch };
+    if (this.role === 'stopped') return { ok: false, reason: 'busy', epoch: this.epoch };
     if (request.epoch === this.epoch && this.role === 'leader') {
       // Two leaders in one epoch cannot happen: epochs are won by compare-and-set.
       this.deps.logger.error({ epoch: this.epoch, from: request.leaderId }, 'another leader claims my epoch');
@@ -165,7 +164,7 @@ export class Replica {
     }
     this.becomeFollower(request.epoch, { id: request.leaderId, url: request.leaderUrl });
     const { log, store } = this.deps;
-    if (this.installing) return { ok: false, reason: 'mismatch', epoch: this.epoch, lastSeq: log.lastSeq };
+    if (this.installing) return { ok: false, reason: 'busy', epoch: this.epoch };
     const outcome = acceptAppend(log, store.appliedSeq, request);
     for (let seq = store.appliedSeq + 1; seq <= outcome.commitTo; seq++) store.apply(log.entryAt(seq)!);
     const { maxLogEntries } = this.deps.options;
@@ -175,14 +174,14 @@ export class Replica {
 
   /** The leader found this follower too far behind: pull its snapshot and restart the log there. */
   async installSnapshot(request: InstallSnapshotRequest): Promise<AppendResponse> {
-    if (request.epoch < this.epoch || this.role !== 'follower' || this.installing) {
-      return { ok: false, reason: 'stale-epoch', epoch: this.epoch };
-    }
+    if (request.epoch < this.epoch) return { ok: false, reason: 'stale-epoch', epoch: this.epoch };
+    if (this.role === 'stopped' || this.installing) return { ok: false, reason: 'busy', epoch: this.epoch };
+    if (request.epoch === this.epoch && this.role === 'leader') return { ok: false, reason: 'stale-epoch', epoch: this.epoch };
     this.becomeFollower(request.epoch, { id: request.leaderId, url: request.leaderUrl });
     this.installing = true;
     try {
       const snapshot = await this.deps.transport.fetchSnapshot(request.leaderUrl, request.epoch, this.deps.options.writeTimeoutMs * 30);
-      if (this.epoch !== request.epoch || this.role !== 'follower') return { ok: false, reason: 'stale-epoch', epoch: this.epoch };
+      if (this.epoch !== request.epoch || this.role !== 'follower') return { ok: false, reason: 'busy', epoch: this.epoch };
       this.deps.store.restore(snapshot.seq, snapshot.records);
       this.deps.log.resetTo(snapshot.seq, snapshot.epoch);
       this.deps.logger.info({ seq: snapshot.seq, keys: snapshot.records.length }, 'installed snapshot');

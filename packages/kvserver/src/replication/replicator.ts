@@ -86,8 +86,12 @@ export class Replicator {
       this.nextSeq = this.matchSeq + 1;
       this.ackedRound = Math.max(this.ackedRound, round);
       this.leadership.onFollowerProgress(this);
-    } else if (response.reason === 'stale-epoch') {
+    } else if (response.reason === 'stale-epoch' && response.epoch > epoch) {
       this.leadership.onStaleEpoch(response.epoch, this.member.id);
+    } else if (response.reason !== 'mismatch') {
+      // Busy, or (against the protocol) no newer epoch: not a reason to step down, but no progress either.
+      this.leadership.onFollowerUnreachable(this, new Error(`follower answered ${response.reason} at epoch ${response.epoch}`));
+      return false;
     } else {
       // Walk back to where the logs agree; below the log's base that means a snapshot.
       this.nextSeq = Math.max(0, Math.min(this.nextSeq - 1, response.lastSeq + 1));
