@@ -1,24 +1,15 @@
 import { KvError, notLeader, preconditionFailed, timeout, unavailable } from '@kvstore/topology';
 import type { Clock } from '../clock';
-import type { KvStore } from '../store/kv-store';
 import type { LogEntry, Operation } from './entry';
 import type { ReplicationLog } from './log';
 import { Replicator } from './replicator';
 import type { PeerTransport } from './transport';
-import { DeposedError, type IsrCoordination, type Logger, type Member, type ReplicationOptions } from './types';
+import { DeposedError, type Member, type ReplicationDeps, type ReplicationOptions } from './types';
 import { checkPrecondition, type Precondition, type VersionView } from './precondition';
 
-export interface LeadershipDeps {
-  self: Member;
+export interface LeadershipDeps extends ReplicationDeps {
   epoch: number;
   isr: readonly string[];
-  log: ReplicationLog;
-  store: KvStore;
-  clock: Clock;
-  transport: PeerTransport;
-  coordination: IsrCoordination;
-  options: ReplicationOptions;
-  logger: Logger;
   /** Called once when this leadership ends because a newer epoch exists. */
   onDeposed(epoch: number, reason: string): void;
 }

@@ -1,25 +1,15 @@
 import { KvError, notLeader, type Consistency } from '@kvstore/topology';
-import { sleep, type Clock } from '../clock';
-import type { KvStore, StoredValue } from '../store/kv-store';
+import { sleep } from '../clock';
+import type { StoredValue } from '../store/kv-store';
 import { acceptAppend } from './follower-log';
 import { Leadership, type Proposal, type WriteResult } from './leadership';
-import type { ReplicationLog } from './log';
 import type { AppendRequest, AppendResponse, InstallSnapshotRequest, Snapshot } from './messages';
-import type { PeerTransport } from './transport';
-import type { IsrCoordination, Logger, Member, ReplicationOptions } from './types';
+import type { Member, ReplicationDeps } from './types';
 
 export type ReplicaRole = 'follower' | 'leader' | 'stopped';
 
-export interface ReplicaDeps {
-  self: Member;
+export interface ReplicaDeps extends ReplicationDeps {
   partition: string;
-  log: ReplicationLog;
-  store: KvStore;
-  clock: Clock;
-  transport: PeerTransport;
-  coordination: IsrCoordination;
-  options: ReplicationOptions;
-  logger: Logger;
 }
 
 export interface ReplicaStatus {

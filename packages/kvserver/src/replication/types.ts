@@ -1,3 +1,8 @@
+import type { Clock } from '../clock';
+import type { KvStore } from '../store/kv-store';
+import type { ReplicationLog } from './log';
+import type { PeerTransport } from './transport';
+
 export interface Member {
   id: string;
   url: string;
@@ -55,3 +60,15 @@ export interface Logger {
 }
 
 export const silentLogger: Logger = { info() {}, warn() {}, error() {}, debug() {} };
+
+/** What a replica and each of its terms as leader run on: its own log and state, and the edges to the world. */
+export interface ReplicationDeps {
+  self: Member;
+  log: ReplicationLog;
+  store: KvStore;
+  clock: Clock;
+  transport: PeerTransport;
+  coordination: IsrCoordination;
+  options: ReplicationOptions;
+  logger: Logger;
+}
