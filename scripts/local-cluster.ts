@@ -61,6 +61,8 @@ interface Replica {
   id: string;
   partition: string;
   port: number;
+  /** Set once it is running, for the banner (so a user can kill -9 it to watch a failover). */
+  pid?: number;
 }
 
 function layout(options: Options): Replica[] {
@@ -105,7 +107,7 @@ function banner(options: Options, zookeeper: ZooKeeperHandle, replicas: Replica[
     'kvstore local cluster is up',
     `  ZooKeeper  ${zookeeper.connectString}${zookeeper.owned ? '' : ' (already running; left as it is on exit)'}`,
     `  gate       ${gateUrl}`,
-    ...replicas.map((replica) => `  ${replica.id.padEnd(10)} http://127.0.0.1:${replica.port}  (partition ${replica.partition})`),
+    ...replicas.map((replica) => `  ${replica.id.padEnd(10)} http://127.0.0.1:${replica.port}  (partition ${replica.partition}, pid ${replica.pid})`),
     `  logs       ${logDir}`,
     '',
     'Try:',
@@ -173,6 +175,7 @@ async function main(): Promise<void> {
           ownProcessGroup,
         });
         started.watch(server, 'server');
+        replica.pid = server.pid;
       }),
     );
     const failure = starts.find((start): start is PromiseRejectedResult => start.status === 'rejected');

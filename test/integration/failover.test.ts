@@ -159,3 +159,43 @@ test('SIGTERM of a leader hands leadership over at once and exits 0, losing noth
   assert.ok(handoverMs < 5000, 'a clean handover does not wait for the session to expire');
   await assertAllReadable(gate, writers.acked);
 });
+
+test('a paused (SIGSTOP) follower is dropped from the in-sync set, writes keep flowing, and it rejoins after SIGCONT', async (t) => {
+  const cluster = await startCluster({ name: 'pause-follower', partitions: 1, sessionTimeoutMs: 10_000, persistent: false });
+  t.after(() => cluster.stop());
+  const gate = cluster.gateUrls[0]!;
+  const leader = await leaderId(cluster, 'p0');
+  const follower = [...cluster.servers.values()].find((s) => s.id !== leader)!;
+  follower.process.pause();
+  const pausedAt = Date.now();
+  const first = await put(gate, 'after-pause', 'v');
+  t.diagnostic(`first write with a paused follower: ${first.status} after ${Date.now() - pausedAt} ms`);
+  const acked: string[] = [];
+  for (let n = 0; n < 50; n++) if ((await put(gate, `while-paused-${n}`, `p${n}`)).status === 200) acked.push(`while-paused-${n}`);
+  assert.equal(acked.length, 50, 'writes keep flowing without the paused follower');
+  const view = await cluster.clusterView();
+  assert.ok(!view.partitions[0]!.isr.includes(follower.id), 'the paused follower left the in-sync set');
+  follower.process.resume();
+  await cluster.waitForIsr('p0', 3, { timeoutMs: 15_000 });
+  for (const key of acked) assert.equal((await get(follower.url, key, { consistency: 'eventual' })).status, 200);
+});
+
+test('a leader paused past its session is deposed: after SIGCONT it serves no strong read and commits nothing', async (t) => {
+  const cluster = await startCluster({ name: 'pause-leader', partitions: 1, sessionTimeoutMs: SESSION_TIMEOUT_MS, persistent: false });
+  t.after(() => cluster.stop());
+  const gate = cluster.gateUrls[0]!;
+  const zombie = cluster.servers.get(await leaderId(cluster, 'p0'))!;
+  assert.equal((await put(gate, 'k', 'old')).status, 200);
+  zombie.process.pause();
+  const successor = await cluster.waitForLeader('p0', { not: zombie.id, timeoutMs: 4 * SESSION_TIMEOUT_MS });
+  assert.equal((await put(gate, 'k', 'new')).status, 200);
+  zombie.process.resume();
+  // Straight to the zombie, before it has heard from ZooKeeper: it must not answer from its old term.
+  const [read, write] = await Promise.all([get(zombie.url, 'k'), put(zombie.url, 'zombie-write', 'x')]);
+  assert.notEqual(read.status, 200, `the deposed leader served a strong read: ${read.body}`);
+  assert.notEqual(write.status, 200, 'the deposed leader acknowledged a write');
+  assert.equal((await get(gate, 'k')).body.toString(), 'new');
+  assert.equal((await get(gate, 'zombie-write')).status, 404);
+  t.diagnostic(`new leader ${successor.id}; the zombie answered read ${read.status}, write ${write.status}`);
+  await cluster.waitForIsr('p0', 3, { timeoutMs: 15_000 });
+});
