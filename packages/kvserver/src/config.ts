@@ -17,6 +17,7 @@ export interface ServerConfig {
   replicaTimeoutMs: number;
   sessionTimeoutMs: number;
   maxKeys: number | undefined;
+  maxLogEntries: number;
   maxValueBytes: number;
   fsync: boolean;
   logLevel: string;
@@ -67,6 +68,7 @@ const FLAGS = [
   { flag: '--write-timeout <ms>', env: 'KV_WRITE_TIMEOUT', help: 'ack or fail within this', parse: integer('--write-timeout', 10, 600_000), value: '1000' },
   { flag: '--replica-timeout <ms>', env: 'KV_REPLICA_TIMEOUT', help: 'drop a silent follower from the in-sync set after this', parse: integer('--replica-timeout', 10, 600_000), value: '500' },
   { flag: '--session-timeout <ms>', env: 'KV_SESSION_TIMEOUT', help: 'ZooKeeper session timeout', parse: integer('--session-timeout', 1000, 600_000), value: '5000' },
+  { flag: '--max-log-entries <n>', env: 'KV_MAX_LOG_ENTRIES', help: 'compact the log beyond this many entries; further-behind followers get a snapshot', parse: integer('--max-log-entries', 10, 1e9), value: '20000' },
   { flag: '--max-keys <n>', env: 'KV_MAX_KEYS', help: 'memory store: evict least recently used beyond this', parse: integer('--max-keys', 1, 1e12) },
   { flag: '--max-value-bytes <n>', env: 'KV_MAX_VALUE_BYTES', help: 'largest value accepted', parse: integer('--max-value-bytes', 1, 512 * 1024 * 1024), value: String(DEFAULT_MAX_VALUE_BYTES) },
   { flag: '--fsync <on|off>', env: 'KV_FSYNC', help: 'fsync before acknowledging (with --data-dir)', parse: choice('--fsync', ['on', 'off'] as const), value: 'on' },
@@ -125,6 +127,7 @@ export function parseServerConfig(argv: readonly string[], env: Env): ServerConf
     replicaTimeoutMs,
     sessionTimeoutMs: values.sessionTimeout as number,
     maxKeys: values.maxKeys as number | undefined,
+    maxLogEntries: values.maxLogEntries as number,
     maxValueBytes: values.maxValueBytes as number,
     fsync: values.fsync === 'on',
     logLevel: values.logLevel as string,

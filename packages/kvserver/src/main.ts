@@ -8,8 +8,11 @@ import { HttpPeerTransport } from './http/peer-client';
 import { MemoryLog } from './replication/log';
 import { Replica } from './replication/replica';
 import { DEFAULT_REPLICATION_OPTIONS } from './replication/types';
-import { claimDataDir } from './store/identity';
+import type { ReplicationLog } from './replication/log';
+import { IdentityMismatchError, claimDataDir } from './store/identity';
+import type { KvStore } from './store/kv-store';
 import { MemoryStore } from './store/memory-store';
+import { UnrecoverableStorageError, recoverStorage } from './store/recovery';
 import { PartitionCoordinator } from './zk/partition-coordinator';
 
 const EXPIRY_SWEEP_MS = 10_000;
@@ -34,25 +37,31 @@ function readConfig(): ServerConfig {
   }
 }
 
+/** Memory (a cache) without a data dir; LMDB, recovered and checked, with one. */
+async function openStorage(config: ServerConfig, logger: pino.Logger): Promise<{ log: ReplicationLog; store: KvStore; holdsData: boolean }> {
+  if (!config.dataDir) return { log: new MemoryLog(), store: new MemoryStore({ maxKeys: config.maxKeys }), holdsData: false };
+  try {
+    claimDataDir(config.dataDir, { cluster: config.cluster, partition: config.partition, id: config.id });
+    const recovered = await recoverStorage(config.dataDir, { fsync: config.fsync, logger });
+    return recovered;
+  } catch (error) {
+    if (error instanceof IdentityMismatchError || error instanceof UnrecoverableStorageError) fail(error.message, 2);
+    fail(`cannot open the data dir ${config.dataDir}: ${(error as Error).message}`, 1);
+  }
+}
+
 async function main(): Promise<void> {
   const config = readConfig();
   const logger = pino({ level: config.logLevel, base: { replica: config.id, partition: config.partition } });
-  if (config.dataDir) {
-    try {
-      claimDataDir(config.dataDir, { cluster: config.cluster, partition: config.partition, id: config.id });
-    } catch (error) {
-      fail((error as Error).message, 2);
-    }
-    logger.warn({ dataDir: config.dataDir }, 'durable storage is not built yet: the data dir holds the identity only, data stays in memory');
-  }
+  const storage = await openStorage(config, logger);
+  const { store } = storage;
   const self = { id: config.id, url: config.advertiseUrl };
-  const store = new MemoryStore({ maxKeys: config.maxKeys });
   const transport = new HttpPeerTransport();
   let coordinator: PartitionCoordinator | undefined;
   const replica = new Replica({
     self,
     partition: config.partition,
-    log: new MemoryLog(),
+    log: storage.log,
     store,
     clock: systemClock,
     transport,
@@ -63,11 +72,19 @@ async function main(): Promise<void> {
       minInsync: config.minInsync,
       writeTimeoutMs: config.writeTimeoutMs,
       replicaTimeoutMs: config.replicaTimeoutMs,
+      maxLogEntries: config.maxLogEntries,
     },
     logger,
   });
   coordinator = new PartitionCoordinator(
-    { zk: config.zk, cluster: config.cluster, partition: config.partition, sessionTimeoutMs: config.sessionTimeoutMs, durable: false },
+    {
+      zk: config.zk,
+      cluster: config.cluster,
+      partition: config.partition,
+      sessionTimeoutMs: config.sessionTimeoutMs,
+      holdsData: storage.holdsData,
+      durable: config.dataDir !== undefined,
+    },
     self,
     replica,
     logger,
@@ -83,6 +100,7 @@ async function main(): Promise<void> {
     notReadyBecause: () => {
       if (!registered || !zk.connected) return 'not connected to ZooKeeper';
       if (!zk.ring) return 'ring not loaded';
+      if (store.failure) return `storage failed, writes are refused: ${store.failure.message}`;
       if (replica.role !== 'leader' && !replica.leaderUrl) return 'no leader known';
       return undefined;
     },

@@ -69,12 +69,17 @@ describe('MemoryStore', () => {
   it('snapshots live records and restores them into another store', () => {
     const source = new MemoryStore();
     applyAll(source, put('a', '1'), put('b', '2', NOW + 100), put('old', 'x', NOW - 1), del('a'), put('c', '3'));
-    const records = source.snapshot(NOW);
+    const snapshot = source.openSnapshot(NOW);
+    const records = [...snapshot.records];
+    assert.equal(snapshot.seq, 5);
     assert.deepEqual(records.map((record) => [record.key, record.version]).sort(), [['b', 2], ['c', 5]]);
 
     const target = new MemoryStore();
     applyAll(target, put('stale', 'x'));
-    target.restore(source.appliedSeq, records);
+    target.beginRestore();
+    assert.equal(valueOf(target, 'stale'), undefined, 'the state is empty while a restore is under way');
+    target.restoreRecords(records);
+    target.finishRestore(snapshot.seq, snapshot.epoch);
     assert.equal(target.appliedSeq, 5);
     assert.equal(valueOf(target, 'stale'), undefined, 'restore replaces the whole state');
     assert.deepEqual(target.get('b', NOW), { value: Buffer.from('2'), version: 2, expiresAt: NOW + 100 });
@@ -86,8 +91,8 @@ describe('MemoryStore', () => {
   it('takes a snapshot that later applies do not change', () => {
     const store = new MemoryStore();
     applyAll(store, put('a', '1'));
-    const records = store.snapshot(NOW);
+    const snapshot = store.openSnapshot(NOW);
     applyAll(store, put('a', '2'), put('b', '3'));
-    assert.deepEqual(records.map((record) => [record.key, record.value.toString(), record.version]), [['a', '1', 1]]);
+    assert.deepEqual([...snapshot.records].map((record) => [record.key, record.value.toString(), record.version]), [['a', '1', 1]]);
   });
 });

@@ -10,8 +10,8 @@ export function internalRoutes(replica: Replica): Router {
   const router = express.Router();
   const json = express.json({ limit: '64mb' });
 
-  router.post('/internal/append', json, (request, response) => {
-    response.json(replica.handleAppend(parseAppend(request.body)));
+  router.post('/internal/append', json, async (request, response) => {
+    response.json(await replica.handleAppend(parseAppend(request.body)));
   });
 
   router.post('/internal/install-snapshot', json, async (request, response) => {

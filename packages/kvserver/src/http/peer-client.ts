@@ -1,6 +1,6 @@
 import { Agent, request } from 'undici';
 import { toWire } from '../replication/entry';
-import type { AppendRequest, AppendResponse, InstallSnapshotRequest, Snapshot } from '../replication/messages';
+import type { AppendRequest, AppendResponse, InstallSnapshotRequest, SnapshotStream } from '../replication/messages';
 import type { PeerTransport } from '../replication/transport';
 import { readSnapshot } from './snapshot-stream';
 
@@ -16,7 +16,7 @@ export class HttpPeerTransport implements PeerTransport {
     return this.postJson(`${url}/internal/install-snapshot`, message, timeoutMs);
   }
 
-  async fetchSnapshot(leaderUrl: string, epoch: number, timeoutMs: number): Promise<Snapshot> {
+  async fetchSnapshot(leaderUrl: string, epoch: number, timeoutMs: number): Promise<SnapshotStream> {
     const response = await request(`${leaderUrl}/internal/snapshot?epoch=${epoch}`, {
       dispatcher: this.agent,
       signal: AbortSignal.timeout(timeoutMs),

@@ -1,45 +1,69 @@
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { Response } from 'express';
-import type { Snapshot } from '../replication/messages';
+import type { SnapshotSource, SnapshotStream } from '../replication/messages';
 import type { SnapshotRecord } from '../store/kv-store';
 
 /**
- * Snapshots travel as NDJSON: a header line `{seq, epoch, count}`, then one
- * line per record, so neither side builds one giant JSON document.
+ * Snapshots travel as NDJSON: a header line `{seq, epoch}`, one line per
+ * record, and a trailer `{end: count}` so a cut-off stream is told from a
+ * complete one. Neither side holds the whole snapshot in memory.
  */
-export function writeSnapshot(response: Response, snapshot: Snapshot): void {
+export const SNAPSHOT_CHUNK_RECORDS = 1000;
+
+export function writeSnapshot(response: Response, snapshot: SnapshotSource): void {
+  const records = snapshot.records[Symbol.iterator]();
+  let count = 0;
+  let closed = false;
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    snapshot.close();
+  };
+  response.on('close', close);
   response.type('application/x-ndjson');
-  response.write(`${JSON.stringify({ seq: snapshot.seq, epoch: snapshot.epoch, count: snapshot.records.length })}\n`);
-  const records = snapshot.records;
-  let index = 0;
+  response.write(`${JSON.stringify({ seq: snapshot.seq, epoch: snapshot.epoch })}\n`);
   const pump = (): void => {
-    while (index < records.length) {
-      const { key, value, version, expiresAt } = records[index++]!;
+    for (;;) {
+      const next = records.next();
+      if (next.done) break;
+      const { key, value, version, expiresAt } = next.value;
+      count++;
       const line = `${JSON.stringify({ key, value: value.toString('base64'), version, expiresAt })}\n`;
       if (!response.write(line)) {
         response.once('drain', pump);
         return;
       }
     }
-    response.end();
+    close();
+    response.end(`${JSON.stringify({ end: count })}\n`);
   };
   pump();
 }
 
-export async function readSnapshot(body: Readable): Promise<Snapshot> {
-  const lines = createInterface({ input: body, crlfDelay: Infinity });
-  let header: { seq: number; epoch: number; count: number } | undefined;
-  const records: SnapshotRecord[] = [];
-  for await (const line of lines) {
-    if (line.length === 0) continue;
-    const parsed = JSON.parse(line);
-    if (!header) {
-      header = parsed;
-      continue;
+export async function readSnapshot(body: Readable): Promise<SnapshotStream> {
+  const lines = createInterface({ input: body, crlfDelay: Infinity })[Symbol.asyncIterator]();
+  const first = await lines.next();
+  if (first.done) throw new Error('snapshot stream is empty');
+  const header = JSON.parse(first.value) as { seq: number; epoch: number };
+  async function* chunks(): AsyncGenerator<SnapshotRecord[]> {
+    let chunk: SnapshotRecord[] = [];
+    let count = 0;
+    for (let next = await lines.next(); !next.done; next = await lines.next()) {
+      const parsed = JSON.parse(next.value);
+      if (typeof parsed.end === 'number') {
+        if (parsed.end !== count) throw new Error(`snapshot stream has ${count} records, its trailer says ${parsed.end}`);
+        if (chunk.length > 0) yield chunk;
+        return;
+      }
+      chunk.push({ key: parsed.key, value: Buffer.from(parsed.value, 'base64'), version: parsed.version, expiresAt: parsed.expiresAt });
+      count++;
+      if (chunk.length >= SNAPSHOT_CHUNK_RECORDS) {
+        yield chunk;
+        chunk = [];
+      }
     }
-    records.push({ key: parsed.key, value: Buffer.from(parsed.value, 'base64'), version: parsed.version, expiresAt: parsed.expiresAt });
+    throw new Error(`snapshot stream ended early, after ${count} records`);
   }
-  if (!header || records.length !== header.count) throw new Error(`snapshot stream ended early (${records.length} of ${header?.count} records)`);
-  return { seq: header.seq, epoch: header.epoch, records };
+  return { seq: header.seq, epoch: header.epoch, chunks: chunks() };
 }

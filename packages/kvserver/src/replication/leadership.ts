@@ -2,6 +2,7 @@ import { KvError, notLeader, preconditionFailed, timeout, unavailable } from '@k
 import type { Clock } from '../clock';
 import type { LogEntry, Operation } from './entry';
 import type { ReplicationLog } from './log';
+import { compactionPoint, logIsOverBounds } from './compaction';
 import { Replicator } from './replicator';
 import type { PeerTransport } from './transport';
 import { DeposedError, type Member, type ReplicationDeps, type ReplicationOptions } from './types';
@@ -78,6 +79,7 @@ export class Leadership {
     this.commitSeq = deps.store.appliedSeq;
     this.noopSeq = this.log.lastSeq + 1;
     this.log.append([{ seq: this.noopSeq, epoch: this.epoch, op: { type: 'noop' } }]);
+    this.flushLog();
   }
 
   get inSyncSet(): string[] {
@@ -113,6 +115,8 @@ export class Leadership {
 
   async propose(proposal: Proposal): Promise<WriteResult> {
     if (!this.active) throw notLeader(undefined);
+    const failure = this.deps.store.failure;
+    if (failure) throw unavailable(`storage failed, writes are refused: ${failure.message}`, failure);
     const now = this.clock.now();
     const current = this.versionOf(proposal.key, now);
     const failed = checkPrecondition(proposal.precondition, current);
@@ -146,7 +150,7 @@ export class Leadership {
       this.writes.set(seq, { result, resolve, reject, timer });
     });
     this.wakeReplicators();
-    this.advanceCommit();
+    this.flushLog();
     return promise;
   }
 
@@ -220,9 +224,17 @@ export class Leadership {
     return [...new Set([...this.isr, ...this.adding])].filter((id) => id !== this.self.id);
   }
 
+  /** The leader's own copy counts once it is durable; concurrent writes share one flush. */
+  private flushLog(): void {
+    this.log.flush().then(
+      () => this.advanceCommit(),
+      (error: unknown) => this.deps.logger.error({ err: error }, 'the log could not be made durable'),
+    );
+  }
+
   private advanceCommit(): void {
     if (!this.active) return;
-    let commit = this.log.lastSeq;
+    let commit = this.log.durableSeq;
     for (const id of this.requiredFollowers()) commit = Math.min(commit, this.replicators.get(id)?.matchSeq ?? 0);
     if (commit <= this.commitSeq) return;
     for (let seq = this.commitSeq + 1; seq <= commit; seq++) this.applyCommitted(this.log.entryAt(seq)!);
@@ -260,10 +272,9 @@ export class Leadership {
 
   /** Keeps the log bounded: committed entries every follower has are folded away; far-behind followers get a snapshot. */
   private compactLog(): void {
-    const { maxLogEntries } = this.options;
-    if (this.commitSeq - this.log.baseSeq <= maxLogEntries) return;
+    if (!logIsOverBounds(this.log, this.commitSeq, this.options)) return;
     const slowest = Math.min(this.commitSeq, ...[...this.replicators.values()].map((r) => r.matchSeq));
-    this.log.compactTo(Math.max(slowest, this.commitSeq - Math.floor(maxLogEntries / 2)));
+    this.log.compactTo(Math.max(slowest, compactionPoint(this.log, this.commitSeq, this.options)));
   }
 
   private wakeReplicators(): void {

@@ -10,6 +10,16 @@ export interface ReplicationLog {
   readonly baseEpoch: number;
   readonly lastSeq: number;
   readonly lastEpoch: number;
+  /** About how many bytes the entries in the log hold (compaction bounds it). */
+  readonly bytes: number;
+  /** Entries up to here are on disk (or, in memory, simply appended). */
+  readonly durableSeq: number;
+  /**
+   * Resolves once every entry appended (and every truncation made) so far is
+   * durable. Calls made while a flush is under way share the next one: this
+   * is the group commit. Rejects when the disk refused the write.
+   */
+  flush(): Promise<void>;
   /** The epoch of the entry at `seq`; the base's epoch at baseSeq; undefined outside the window. */
   epochAt(seq: number): number | undefined;
   entryAt(seq: number): LogEntry | undefined;
@@ -29,6 +39,8 @@ export class MemoryLog implements ReplicationLog {
   private entries: LogEntry[] = [];
   baseSeq = 0;
   baseEpoch = 0;
+  /** About how many bytes the entries hold. */
+  bytes = 0;
 
   get lastSeq(): number {
     return this.baseSeq + this.entries.length;
@@ -36,6 +48,14 @@ export class MemoryLog implements ReplicationLog {
 
   get lastEpoch(): number {
     return this.entries.length > 0 ? this.entries[this.entries.length - 1]!.epoch : this.baseEpoch;
+  }
+
+  get durableSeq(): number {
+    return this.lastSeq;
+  }
+
+  flush(): Promise<void> {
+    return Promise.resolve();
   }
 
   epochAt(seq: number): number | undefined {
@@ -64,18 +84,22 @@ export class MemoryLog implements ReplicationLog {
       if (entry.seq !== this.lastSeq + 1) throw new Error(`log gap: appending ${entry.seq} after ${this.lastSeq}`);
       if (entry.epoch < this.lastEpoch) throw new Error(`log epoch regression at ${entry.seq}`);
       this.entries.push(entry);
+      this.bytes += entryBytes(entry);
     }
   }
 
   truncateFrom(seq: number): void {
     if (seq <= this.baseSeq) throw new Error(`cannot truncate at ${seq}: entries up to ${this.baseSeq} are in the state`);
-    this.entries.length = Math.max(0, Math.min(this.entries.length, seq - this.baseSeq - 1));
+    const keep = Math.max(0, Math.min(this.entries.length, seq - this.baseSeq - 1));
+    for (const entry of this.entries.slice(keep)) this.bytes -= entryBytes(entry);
+    this.entries.length = keep;
   }
 
   compactTo(seq: number): void {
     if (seq <= this.baseSeq) return;
     const upTo = Math.min(seq, this.lastSeq);
     const epoch = this.epochAt(upTo)!;
+    for (const entry of this.entries.slice(0, upTo - this.baseSeq)) this.bytes -= entryBytes(entry);
     this.entries = this.entries.slice(upTo - this.baseSeq);
     this.baseSeq = upTo;
     this.baseEpoch = epoch;
@@ -83,6 +107,7 @@ export class MemoryLog implements ReplicationLog {
 
   resetTo(seq: number, epoch: number): void {
     this.entries = [];
+    this.bytes = 0;
     this.baseSeq = seq;
     this.baseEpoch = epoch;
   }

@@ -29,8 +29,18 @@ export interface InstallSnapshotRequest {
   leaderUrl: string;
 }
 
-export interface Snapshot {
+/** A snapshot being read on the leader: the state as of (seq, epoch), its records read lazily. */
+export interface SnapshotSource {
   seq: number;
   epoch: number;
-  records: SnapshotRecord[];
+  records: Iterable<SnapshotRecord>;
+  /** Releases the consistent read view the records come from. */
+  close(): void;
+}
+
+/** A snapshot being received by a follower, chunk by chunk. */
+export interface SnapshotStream {
+  seq: number;
+  epoch: number;
+  chunks: AsyncIterable<SnapshotRecord[]>;
 }

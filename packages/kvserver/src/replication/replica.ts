@@ -1,9 +1,10 @@
 import { KvError, notLeader, type Consistency } from '@kvstore/topology';
 import { sleep } from '../clock';
 import type { StoredValue } from '../store/kv-store';
+import { compactionPoint, logIsOverBounds } from './compaction';
 import { acceptAppend } from './follower-log';
 import { Leadership, type Proposal, type WriteResult } from './leadership';
-import type { AppendRequest, AppendResponse, InstallSnapshotRequest, Snapshot } from './messages';
+import type { AppendRequest, AppendResponse, InstallSnapshotRequest, SnapshotSource } from './messages';
 import type { Member, ReplicationDeps } from './types';
 
 export type ReplicaRole = 'follower' | 'leader' | 'stopped';
@@ -144,7 +145,7 @@ export class Replica {
     return this.deps.store.get(key, this.deps.clock.now());
   }
 
-  handleAppend(request: AppendRequest): AppendResponse {
+  async handleAppend(request: AppendRequest): Promise<AppendResponse> {
     if (request.epoch < this.epoch) return { ok: false, reason: 'stale-epoch', epoch: this.epoch };
     if (this.role === 'stopped') return { ok: false, reason: 'busy', epoch: this.epoch };
     if (request.epoch === this.epoch && this.role === 'leader') {
@@ -156,36 +157,54 @@ export class Replica {
     const { log, store } = this.deps;
     if (this.installing) return { ok: false, reason: 'busy', epoch: this.epoch };
     const outcome = acceptAppend(log, store.appliedSeq, request);
+    // Acknowledge only what is on disk, and only to the epoch that sent it: a newer
+    // leader may have rewritten this tail while we waited.
+    await log.flush();
+    if (this.epoch !== request.epoch || this.role !== 'follower') return { ok: false, reason: 'busy', epoch: this.epoch };
     for (let seq = store.appliedSeq + 1; seq <= outcome.commitTo; seq++) store.apply(log.entryAt(seq)!);
-    const { maxLogEntries } = this.deps.options;
-    if (store.appliedSeq - log.baseSeq > maxLogEntries) log.compactTo(store.appliedSeq - Math.floor(maxLogEntries / 2));
+    if (logIsOverBounds(log, store.appliedSeq, this.deps.options)) log.compactTo(compactionPoint(log, store.appliedSeq, this.deps.options));
     return outcome.response;
   }
 
-  /** The leader found this follower too far behind: pull its snapshot and restart the log there. */
+  /**
+   * The leader found this follower too far behind: pull its snapshot, chunk
+   * by chunk, and restart the log there. Until the last chunk is in, this
+   * replica holds nothing it can vouch for (an empty log), so an interrupted
+   * install is simply started again.
+   */
   async installSnapshot(request: InstallSnapshotRequest): Promise<AppendResponse> {
     if (request.epoch < this.epoch) return { ok: false, reason: 'stale-epoch', epoch: this.epoch };
     if (this.role === 'stopped' || this.installing) return { ok: false, reason: 'busy', epoch: this.epoch };
     if (request.epoch === this.epoch && this.role === 'leader') return { ok: false, reason: 'stale-epoch', epoch: this.epoch };
     this.becomeFollower(request.epoch, { id: request.leaderId, url: request.leaderUrl });
     this.installing = true;
+    const { store, log, transport, options, logger } = this.deps;
     try {
-      const snapshot = await this.deps.transport.fetchSnapshot(request.leaderUrl, request.epoch, this.deps.options.writeTimeoutMs * 30);
-      if (this.epoch !== request.epoch || this.role !== 'follower') return { ok: false, reason: 'busy', epoch: this.epoch };
-      this.deps.store.restore(snapshot.seq, snapshot.records);
-      this.deps.log.resetTo(snapshot.seq, snapshot.epoch);
-      this.deps.logger.info({ seq: snapshot.seq, keys: snapshot.records.length }, 'installed snapshot');
+      const snapshot = await transport.fetchSnapshot(request.leaderUrl, request.epoch, options.writeTimeoutMs * 30);
+      const current = (): boolean => this.epoch === request.epoch && this.role === 'follower';
+      if (!current()) return { ok: false, reason: 'busy', epoch: this.epoch };
+      log.resetTo(0, 0);
+      store.beginRestore();
+      let records = 0;
+      for await (const chunk of snapshot.chunks) {
+        if (!current()) return { ok: false, reason: 'busy', epoch: this.epoch };
+        store.restoreRecords(chunk);
+        records += chunk.length;
+      }
+      store.finishRestore(snapshot.seq, snapshot.epoch);
+      log.resetTo(snapshot.seq, snapshot.epoch);
+      await log.flush();
+      logger.info({ seq: snapshot.seq, records }, 'installed snapshot');
       return { ok: true, epoch: this.epoch, matchSeq: snapshot.seq };
     } finally {
       this.installing = false;
     }
   }
 
-  /** A consistent copy of the state for a follower that needs one. */
-  snapshotFor(epoch: number): Snapshot {
+  /** A consistent view of the state for a follower that needs one; the caller closes it. */
+  snapshotFor(epoch: number): SnapshotSource {
     if (!this.isLeader || epoch !== this.epoch) throw notLeader(this.leaderUrl);
-    const { store, log, clock } = this.deps;
-    return { seq: store.appliedSeq, epoch: log.epochAt(store.appliedSeq) ?? log.baseEpoch, records: store.snapshot(clock.now()) };
+    return this.deps.store.openSnapshot(this.deps.clock.now());
   }
 
   status(): ReplicaStatus {

@@ -1,4 +1,4 @@
-import type { AppendRequest, AppendResponse, InstallSnapshotRequest, Snapshot } from './messages';
+import type { AppendRequest, AppendResponse, InstallSnapshotRequest, SnapshotStream } from './messages';
 
 /**
  * The replica-to-replica data path. The HTTP implementation lives in
@@ -8,5 +8,5 @@ import type { AppendRequest, AppendResponse, InstallSnapshotRequest, Snapshot } 
 export interface PeerTransport {
   append(url: string, request: AppendRequest, timeoutMs: number): Promise<AppendResponse>;
   installSnapshot(url: string, request: InstallSnapshotRequest, timeoutMs: number): Promise<AppendResponse>;
-  fetchSnapshot(leaderUrl: string, epoch: number, timeoutMs: number): Promise<Snapshot>;
+  fetchSnapshot(leaderUrl: string, epoch: number, timeoutMs: number): Promise<SnapshotStream>;
 }

@@ -19,8 +19,9 @@ export interface ReplicationOptions {
   replicaTimeoutMs: number;
   maxBatchEntries: number;
   maxBatchBytes: number;
-  /** The log is compacted once it holds more committed entries than this. */
+  /** The log is compacted once it holds more committed entries than this, or more bytes than maxLogBytes. */
   maxLogEntries: number;
+  maxLogBytes: number;
   retryBackoffMs: number;
 }
 
@@ -31,7 +32,8 @@ export const DEFAULT_REPLICATION_OPTIONS: ReplicationOptions = {
   replicaTimeoutMs: 500,
   maxBatchEntries: 1024,
   maxBatchBytes: 4 * 1024 * 1024,
-  maxLogEntries: 100_000,
+  maxLogEntries: 20_000,
+  maxLogBytes: 64 * 1024 * 1024,
   retryBackoffMs: 50,
 };
 

@@ -1,4 +1,5 @@
 import type { LogEntry } from '../replication/entry';
+import type { SnapshotSource } from '../replication/messages';
 
 export interface StoredValue {
   value: Buffer;
@@ -13,20 +14,25 @@ export interface SnapshotRecord extends StoredValue {
 
 /**
  * The key-value state a replica serves reads from: every committed log
- * entry applied in order. The memory store is the first implementation; a
- * durable one (issue 3) sits behind the same interface.
+ * entry applied in order. Two implementations: in memory (a cache, the
+ * default) and on disk (LMDB, with --data-dir).
  */
 export interface KvStore {
-  /** The sequence number of the last entry applied. */
+  /** The sequence number and epoch of the last entry applied. */
   readonly appliedSeq: number;
+  readonly appliedEpoch: number;
   readonly size: number;
+  /** Why writes can no longer be persisted (a full disk, say); undefined while all is well. */
+  readonly failure: Error | undefined;
   /** The live value of `key` at time `nowMs`; expired values are absent. */
   get(key: string, nowMs: number): StoredValue | undefined;
   apply(entry: LogEntry): void;
-  /** Every live record, as of appliedSeq; taken in one go so later applies do not show through. */
-  snapshot(nowMs: number): SnapshotRecord[];
-  /** Replaces the whole state by a snapshot taken at `seq`. */
-  restore(seq: number, records: Iterable<SnapshotRecord>): void;
+  /** A consistent view of every live record, for a follower; later applies do not show through. */
+  openSnapshot(nowMs: number): SnapshotSource;
+  /** Starts replacing the whole state by a snapshot: the state is empty until finishRestore. */
+  beginRestore(): void;
+  restoreRecords(records: readonly SnapshotRecord[]): void;
+  finishRestore(seq: number, epoch: number): void;
   /** Drops expired values; returns how many. */
   sweepExpired(nowMs: number): number;
 }

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { LogEntry } from '../replication/entry';
+import type { SnapshotSource } from '../replication/messages';
 import { isLive, type KvStore, type SnapshotRecord, type StoredValue } from './kv-store';
 
 /** What Map and LRUCache have in common. */
@@ -19,6 +20,8 @@ interface Table {
  */
 export class MemoryStore implements KvStore {
   appliedSeq = 0;
+  appliedEpoch = 0;
+  readonly failure = undefined;
   private readonly table: Table;
 
   constructor(options: { maxKeys?: number | undefined } = {}) {
@@ -40,18 +43,28 @@ export class MemoryStore implements KvStore {
     if (op.type === 'put') this.table.set(op.key, { value: op.value, version: entry.seq, expiresAt: op.expiresAt });
     else if (op.type === 'delete') this.table.delete(op.key);
     this.appliedSeq = entry.seq;
+    this.appliedEpoch = entry.epoch;
   }
 
-  snapshot(nowMs: number): SnapshotRecord[] {
+  openSnapshot(nowMs: number): SnapshotSource {
     const records: SnapshotRecord[] = [];
     for (const [key, value] of this.table.entries()) if (isLive(value, nowMs)) records.push({ key, ...value });
-    return records;
+    return { seq: this.appliedSeq, epoch: this.appliedEpoch, records, close: () => {} };
   }
 
-  restore(seq: number, records: Iterable<SnapshotRecord>): void {
+  beginRestore(): void {
     this.table.clear();
+    this.appliedSeq = 0;
+    this.appliedEpoch = 0;
+  }
+
+  restoreRecords(records: readonly SnapshotRecord[]): void {
     for (const { key, value, version, expiresAt } of records) this.table.set(key, { value, version, expiresAt });
+  }
+
+  finishRestore(seq: number, epoch: number): void {
     this.appliedSeq = seq;
+    this.appliedEpoch = epoch;
   }
 
   sweepExpired(nowMs: number): number {

@@ -1,12 +1,12 @@
 import type { Clock } from '../clock';
-import type { AppendRequest, AppendResponse, InstallSnapshotRequest, Snapshot } from '../replication/messages';
+import type { AppendRequest, AppendResponse, InstallSnapshotRequest, SnapshotSource, SnapshotStream } from '../replication/messages';
 import type { PeerTransport } from '../replication/transport';
 
 /** What the network delivers to: a replica's handlers (Replica has them). */
 export interface PeerEndpoint {
-  handleAppend(request: AppendRequest): AppendResponse;
+  handleAppend(request: AppendRequest): Promise<AppendResponse>;
   installSnapshot(request: InstallSnapshotRequest): Promise<AppendResponse>;
-  snapshotFor(epoch: number): Snapshot;
+  snapshotFor(epoch: number): SnapshotSource;
 }
 
 export type CallKind = 'append' | 'installSnapshot' | 'fetchSnapshot';
@@ -64,7 +64,7 @@ export class MemoryNetwork {
       installSnapshot: (url, request, timeoutMs) =>
         this.call({ kind: 'installSnapshot', from: fromUrl, to: url }, timeoutMs, (peer) => peer.installSnapshot(request)),
       fetchSnapshot: (leaderUrl, epoch, timeoutMs) =>
-        this.call({ kind: 'fetchSnapshot', from: fromUrl, to: leaderUrl }, timeoutMs, (peer) => peer.snapshotFor(epoch)),
+        this.call({ kind: 'fetchSnapshot', from: fromUrl, to: leaderUrl }, timeoutMs, (peer) => streamOf(peer.snapshotFor(epoch))),
     };
   }
 
@@ -167,4 +167,17 @@ export class MemoryNetwork {
 
 function touches(call: NetworkCall, url: string): boolean {
   return call.from === url || call.to === url;
+}
+
+/** The leader's snapshot as a follower receives it: read whole at once (as of the leader's view), in one chunk. */
+function streamOf(source: SnapshotSource): SnapshotStream {
+  const records = [...source.records];
+  source.close();
+  return {
+    seq: source.seq,
+    epoch: source.epoch,
+    chunks: (async function* () {
+      yield records;
+    })(),
+  };
 }

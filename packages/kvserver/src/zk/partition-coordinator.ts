@@ -22,7 +22,13 @@ export interface CoordinatorOptions {
   cluster: string;
   partition: string;
   sessionTimeoutMs: number;
-  /** A memory replica holds nothing after a restart, so it must leave the in-sync set. */
+  /**
+   * The replica starts with the data it had (a recovered data dir). One that
+   * does not (memory, or a new or wiped data dir) must leave the in-sync set
+   * before it joins, or it could be elected with nothing.
+   */
+  holdsData: boolean;
+  /** The replica's data outlives the process (a data dir): it keeps its in-sync place when it exits. */
   durable: boolean;
 }
 
@@ -68,17 +74,17 @@ export class PartitionCoordinator implements IsrCoordination {
     await session.mkdirp(this.paths.members(partition));
     await ensurePartitionOnRing(session, this.options.cluster, partition);
     await this.createIfAbsent(session, this.paths.state(partition), encodeRecord({ epoch: 0, leader: null, isr: [] }));
-    if (!this.options.durable) await this.resign(session);
+    if (!this.options.holdsData) await this.resign(session);
     await this.register(session);
   }
 
-  /** Leaves cleanly: a memory replica gives up its in-sync place, then the session (and its nodes) end. */
+  /** Leaves cleanly: a replica whose data goes with it gives up its in-sync place, then the session (and its nodes) end. */
   async shutdown(): Promise<void> {
     this.closed = true;
     const session = this.session;
     if (!session) return;
     try {
-      if (!this.options.durable || this.replica.isLeader) await this.resign(session);
+      if (!this.options.durable) await this.resign(session);
     } catch (error) {
       this.logger.warn({ err: error }, 'could not resign from the in-sync set');
     }

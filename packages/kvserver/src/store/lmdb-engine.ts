@@ -1,0 +1,143 @@
+import { open, type Database, type RootDatabase } from 'lmdb';
+import { join } from 'node:path';
+
+/** Where the log's base and the state's applied point are kept; JSON values in the `meta` database. */
+export interface StorageMeta {
+  /** The last log entry folded away (compacted, or the snapshot the log restarted after). */
+  base?: { seq: number; epoch: number };
+  /** The last entry applied to the stored state. */
+  applied?: { seq: number; epoch: number };
+  /** Set while a snapshot is being installed: the state is then incomplete. */
+  installing?: boolean;
+}
+
+/**
+ * The LMDB environment of one replica: three databases in one file, so that
+ * writes to the log, the state and the meta share transactions. Every write
+ * goes through here, in call order (strictAsyncOrder), and all writes made
+ * in one event turn commit in one transaction with one fsync: group commit.
+ * The first failed write (a full disk, say) is kept: from then on the
+ * engine refuses to pretend anything is durable.
+ */
+export class LmdbEngine {
+  readonly log: Database<Buffer, number>;
+  readonly state: Database<Buffer, string>;
+  private readonly meta: Database<StorageMeta[keyof StorageMeta], string>;
+  private lastWrite: Promise<unknown> = Promise.resolve();
+  private nextWriteId = 1;
+  private durableWriteId = 0;
+  private readonly durableListeners: Array<(writeId: number) => void> = [];
+  /** whenDurable callbacks, in write order. */
+  private waiting: Array<{ writeId: number; callback: () => void }> = [];
+  failure: Error | undefined;
+
+  private constructor(private readonly root: RootDatabase) {
+    this.log = root.openDB<Buffer, number>({ name: 'log', encoding: 'binary' });
+    this.state = root.openDB<Buffer, string>({ name: 'state', encoding: 'binary' });
+    this.meta = root.openDB({ name: 'meta', encoding: 'json' });
+  }
+
+  static open(dataDir: string, options: { fsync: boolean }): LmdbEngine {
+    const root = open({
+      path: join(dataDir, 'kv.lmdb'),
+      maxDbs: 4,
+      // Resolve writes only once they are on disk: the default resolves at commit, before the fsync.
+      overlappingSync: false,
+      noSync: !options.fsync,
+      strictAsyncOrder: true,
+    });
+    return new LmdbEngine(root);
+  }
+
+  readMeta(): StorageMeta {
+    return {
+      base: this.meta.get('base') as StorageMeta['base'],
+      applied: this.meta.get('applied') as StorageMeta['applied'],
+      installing: this.meta.get('installing') as StorageMeta['installing'],
+    };
+  }
+
+  putMeta<K extends keyof StorageMeta>(name: K, value: NonNullable<StorageMeta[K]>): number {
+    return this.track(this.meta.put(name, value));
+  }
+
+  removeMeta(name: keyof StorageMeta): number {
+    return this.track(this.meta.remove(name));
+  }
+
+  putLog(seq: number, record: Buffer): number {
+    return this.track(this.log.put(seq, record));
+  }
+
+  removeLog(seq: number): number {
+    return this.track(this.log.remove(seq));
+  }
+
+  putState(key: string, record: Buffer): number {
+    return this.track(this.state.put(key, record));
+  }
+
+  removeState(key: string): number {
+    return this.track(this.state.remove(key));
+  }
+
+  clearState(): number {
+    return this.track(this.state.clearAsync());
+  }
+
+  clearLog(): number {
+    return this.track(this.log.clearAsync());
+  }
+
+  /** Resolves once every write made so far is durable; rejects if the disk refused one. */
+  flush(): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    return this.lastWrite.then(() => {
+      if (this.failure) throw this.failure;
+    });
+  }
+
+  /** Called with the id of each write as it becomes durable, in order. */
+  onDurable(listener: (writeId: number) => void): void {
+    this.durableListeners.push(listener);
+  }
+
+  /** Runs `callback` once write `writeId` is durable (at once if it already is). */
+  whenDurable(writeId: number, callback: () => void): void {
+    if (writeId <= this.durableWriteId) callback();
+    else this.waiting.push({ writeId, callback });
+  }
+
+  /** A consistent read view for a long scan (a snapshot for a follower); call `done` when finished. */
+  readView(): { meta: StorageMeta; entries: Iterable<{ key: string; value: Buffer }>; done(): void } {
+    const transaction = this.root.useReadTransaction();
+    const applied = this.meta.get('applied', { transaction }) as StorageMeta['applied'];
+    return {
+      meta: { applied },
+      entries: this.state.getRange({ transaction }) as Iterable<{ key: string; value: Buffer }>,
+      done: () => transaction.done(),
+    };
+  }
+
+  close(): Promise<void> {
+    return this.root.close();
+  }
+
+  private track(write: Promise<unknown>): number {
+    const writeId = this.nextWriteId++;
+    this.lastWrite = write.then(
+      () => {
+        this.durableWriteId = writeId;
+        for (const listener of this.durableListeners) listener(writeId);
+        let due = 0;
+        while (due < this.waiting.length && this.waiting[due]!.writeId <= writeId) due++;
+        if (due > 0) for (const { callback } of this.waiting.splice(0, due)) callback();
+      },
+      (error: unknown) => {
+        this.failure ??= error instanceof Error ? error : new Error(String(error));
+      },
+    );
+    return writeId;
+  }
+
+}
