@@ -6,3 +6,8 @@ export { MemoryStore } from './store/memory-store';
 export type { KvStore, StoredValue } from './store/kv-store';
 export type { PeerTransport } from './replication/transport';
 export { DEFAULT_REPLICATION_OPTIONS, type ReplicationOptions } from './replication/types';
+export { recoverStorage, UnrecoverableStorageError, type Recovered } from './store/recovery';
+export { LmdbEngine, type StorageMeta } from './store/lmdb-engine';
+export { DurableLog } from './store/durable-log';
+export { DurableStore } from './store/durable-store';
+export type { LogEntry, Operation } from './replication/entry';
