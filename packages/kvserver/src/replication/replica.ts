@@ -183,8 +183,9 @@ export class Replica {
       const snapshot = await transport.fetchSnapshot(request.leaderUrl, request.epoch, options.writeTimeoutMs * 30);
       const current = (): boolean => this.epoch === request.epoch && this.role === 'follower';
       if (!current()) return { ok: false, reason: 'busy', epoch: this.epoch };
-      log.resetTo(0, 0);
+      // Marked as installing first: a crash from here on leaves a state recovery wipes.
       store.beginRestore();
+      log.resetTo(0, 0);
       let records = 0;
       for await (const chunk of snapshot.chunks) {
         if (!current()) return { ok: false, reason: 'busy', epoch: this.epoch };

@@ -4,8 +4,8 @@ import { isLive, type KvStore, type SnapshotRecord, type StoredValue } from './k
 import type { LmdbEngine } from './lmdb-engine';
 import { decodeStateValue, encodeStateValue } from './record-codec';
 
-/** At most this many expired keys are dropped per sweep, so a sweep never stalls the event loop for long. */
-const SWEEP_BATCH = 10_000;
+/** Keys looked at per sweep: a sweep walks on from where the last stopped, so it never stalls the event loop for long. */
+const SWEEP_KEYS = 20_000;
 
 /**
  * The key-value state in LMDB. Writes are queued to the engine (they share
@@ -19,6 +19,8 @@ export class DurableStore implements KvStore {
   appliedEpoch: number;
   /** Applied but not yet committed: a value, or null for a delete. */
   private readonly overlay = new Map<string, StoredValue | null>();
+  /** Where the next expiry sweep starts; undefined for the beginning. */
+  private sweepFrom: string | undefined;
 
   constructor(
     private readonly engine: LmdbEngine,
@@ -87,12 +89,16 @@ export class DurableStore implements KvStore {
 
   sweepExpired(nowMs: number): number {
     const expired: string[] = [];
-    for (const { key, value } of this.engine.state.getRange({ snapshot: false })) {
+    let seen = 0;
+    let last: string | undefined;
+    const range = this.engine.state.getRange({ snapshot: false, ...(this.sweepFrom === undefined ? {} : { start: this.sweepFrom, exclusiveStart: true }) });
+    for (const { key, value } of range) {
+      last = key;
       // A key with a write in flight is the overlay's: that write decides.
-      if (this.overlay.has(key)) continue;
-      if (!isLive(decodeStateValue(key, value), nowMs)) expired.push(key);
-      if (expired.length >= SWEEP_BATCH) break;
+      if (!this.overlay.has(key) && !isLive(decodeStateValue(key, value), nowMs)) expired.push(key);
+      if (++seen >= SWEEP_KEYS) break;
     }
+    this.sweepFrom = seen >= SWEEP_KEYS ? last : undefined;
     for (const key of expired) this.engine.removeState(key);
     return expired.length;
   }
