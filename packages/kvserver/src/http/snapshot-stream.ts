@@ -11,7 +11,8 @@ import type { SnapshotRecord } from '../store/kv-store';
  */
 export const SNAPSHOT_CHUNK_RECORDS = 1000;
 
-export function writeSnapshot(response: Response, snapshot: SnapshotSource): void {
+/** `extra` adds fields to the header line (e.g. `partition`); readers ignore fields they do not know. */
+export function writeSnapshot(response: Response, snapshot: SnapshotSource, extra: Record<string, unknown> = {}): void {
   const records = snapshot.records[Symbol.iterator]();
   let count = 0;
   let closed = false;
@@ -22,7 +23,7 @@ export function writeSnapshot(response: Response, snapshot: SnapshotSource): voi
   };
   response.on('close', close);
   response.type('application/x-ndjson');
-  response.write(`${JSON.stringify({ seq: snapshot.seq, epoch: snapshot.epoch })}\n`);
+  response.write(`${JSON.stringify({ ...extra, seq: snapshot.seq, epoch: snapshot.epoch })}\n`);
   const pump = (): void => {
     for (;;) {
       const next = records.next();
