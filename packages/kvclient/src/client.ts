@@ -7,6 +7,7 @@
  * never left this process (the connect failed): after that it may have been
  * applied, and sending it again could apply it twice.
  */
+import type { Readable } from 'node:stream';
 import axios, { type AxiosInstance } from 'axios';
 import {
   HEADER_PARTITION,
@@ -21,6 +22,7 @@ import {
 import { createAgents, type Agents } from './agents';
 import { parseHosts } from './hosts';
 import { errorFromResponse, isConnectError, networkErrorCode, parseJson } from './http-errors';
+import { readPartitionSnapshot, type PartitionSnapshot } from './snapshot';
 
 export interface KvClientOptions {
   /** Gates as "host:port" or urls; a string may hold a comma-separated list. */
@@ -166,6 +168,31 @@ export class KvClient {
     return view as ClusterView;
   }
 
+  /**
+   * Opens the snapshot of one partition, taken by its leader at one sequence
+   * number (`GET /v1/admin/partitions/<p>/snapshot`). Resolves once the
+   * header has arrived; refusals before that are retried like a read
+   * (503, 421, no gate answering). Read `records` to the end or `close()` it.
+   */
+  async openSnapshot(partition: string): Promise<PartitionSnapshot> {
+    if (partition.length === 0) throw new KvError('BAD_REQUEST', 'partition must not be empty');
+    const path = `/v1/admin/partitions/${encodeURIComponent(partition)}/snapshot`;
+    for (let round = 0; ; round++) {
+      let failure: KvError;
+      try {
+        const answer = await this.exchangeStream(path);
+        const replica = typeof answer.headers[HEADER_REPLICA] === 'string' ? (answer.headers[HEADER_REPLICA] as string) : null;
+        if (isSuccess(answer.status)) return await readPartitionSnapshot(answer.stream, partition, replica);
+        failure = errorFromResponse(answer.status, await readBounded(answer.stream));
+      } catch (error) {
+        if (!(error instanceof KvError)) throw error;
+        failure = error;
+      }
+      if (round >= this.retries || !mayRepeat(failure, { method: 'GET', path, write: false })) throw failure;
+      await sleep(this.retryDelayMs * 2 ** round);
+    }
+  }
+
   /** Liveness and readiness of the first gate that answers; a probe reports rather than waits, so no retry rounds. */
   async health(): Promise<HealthStatus> {
     const live = await this.exchange({ method: 'GET', path: '/healthz', write: false });
@@ -230,6 +257,44 @@ export class KvClient {
     }
     throw new KvError('UNAVAILABLE', `no gate answered (${failures.join(', ')})`, { cause: lastCause });
   }
+
+  /** Like exchange, for a GET whose answer is a stream, handed over unread. */
+  private async exchangeStream(path: string): Promise<{ host: string; status: number; headers: Record<string, unknown>; stream: Readable }> {
+    const failures: string[] = [];
+    let lastCause: unknown;
+    for (let offset = 0; offset < this.hosts.length; offset++) {
+      const index = (this.preferred + offset) % this.hosts.length;
+      const host = this.hosts[index]!;
+      try {
+        const response = await this.http.request<Readable>({ baseURL: host, url: path, method: 'GET', responseType: 'stream' });
+        this.preferred = index;
+        return { host, status: response.status, headers: response.headers, stream: response.data };
+      } catch (error) {
+        if (!axios.isAxiosError(error) || error.response) throw error;
+        failures.push(`${host}: ${networkErrorCode(error)}`);
+        lastCause = error;
+      }
+    }
+    throw new KvError('UNAVAILABLE', `no gate answered (${failures.join(', ')})`, { cause: lastCause });
+  }
+}
+
+/** An error answer's body, bounded: it is a small JSON object. */
+async function readBounded(stream: Readable, limit = 64 * 1024): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of stream) {
+      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      chunks.push(buffer);
+      size += buffer.length;
+      if (size > limit) break;
+    }
+  } catch {
+    // What arrived is enough to pick a code by status.
+  }
+  stream.destroy();
+  return Buffer.concat(chunks);
 }
 
 /**

@@ -8,6 +8,7 @@ export {
   type GetResult,
   type HealthStatus,
 } from './client';
+export { ndjsonLines, type PartitionSnapshot, type SnapshotRecord } from './snapshot';
 export { parseHosts, hostsFromEnv, DEFAULT_HOST } from './hosts';
 export {
   KvError,

@@ -1,10 +1,11 @@
 /**
- * The data commands (put, get, delete, cluster status), shared by the
+ * The data commands (put, get, delete, cluster status, backup, restore), shared by the
  * command line and the shell so both accept exactly the same syntax.
  */
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import type { KvClient } from '@kvstore/kvclient';
+import { addBackupCommands } from './backup';
 import { UsageError } from './failures';
 import { formatClusterTable, formatGetJson } from './format';
 import { readAll, type ProgramIo } from './io';
@@ -31,6 +32,7 @@ export function addDataCommands(parent: Command, context: CommandContext): void 
       const view = await context.client().cluster();
       context.io.stdout.write(options.json ? `${JSON.stringify(view, null, 2)}\n` : formatClusterTable(view));
     });
+  addBackupCommands(parent, context);
 }
 
 interface PutFlags {

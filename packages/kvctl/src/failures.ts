@@ -20,6 +20,11 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/** A backup file that restore will not use (not one, cut short, changed): refused before anything is written. */
+export class BackupFileError extends Error {
+  override readonly name = 'BackupFileError';
+}
+
 const EXIT_BY_CODE: Record<ErrorCode, number> = {
   NOT_FOUND: EXIT.NOT_FOUND,
   BAD_REQUEST: EXIT.REFUSED,
@@ -50,6 +55,7 @@ export function describeFailure(error: unknown): Failure {
     return usage(message);
   }
   if (error instanceof UsageError) return usage(error.message);
+  if (error instanceof BackupFileError) return { exitCode: EXIT.REFUSED, line: oneLine(`BAD_BACKUP: ${error.message}`) };
   if (error instanceof KvError) {
     return { exitCode: EXIT_BY_CODE[error.code], line: oneLine(`${error.code}: ${error.message}`) };
   }

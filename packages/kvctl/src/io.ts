@@ -8,6 +8,8 @@ export interface ProgramIo {
   env: NodeJS.ProcessEnv;
   /** Whether stdout is a terminal; decides the newline after `get` and the shell's line editing. Default false. */
   isTTY?: boolean;
+  /** Whether stderr is a terminal; decides whether backup and restore draw a progress bar there. Default false. */
+  stderrIsTTY?: boolean;
   /** Called once with the exit code when a run ends. */
   exit?: (code: number) => void;
 }

@@ -13,6 +13,7 @@ void createProgram({
   stdin: process.stdin,
   env: process.env,
   isTTY: process.stdout.isTTY === true,
+  stderrIsTTY: process.stderr.isTTY === true,
   // exitCode rather than process.exit(), so a large value piped to stdout is written out in full first.
   exit: (code) => {
     process.exitCode = code;

@@ -7,6 +7,8 @@ export interface RunOptions {
   /** Makes stdin look like a terminal (and so not a value source). */
   stdinIsTTY?: boolean;
   isTTY?: boolean;
+  /** Makes stderr look like a terminal (progress bars are drawn). */
+  stderrIsTTY?: boolean;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -30,6 +32,7 @@ export async function runKvctl(argv: string[], options: RunOptions = {}): Promis
     stdin,
     env: options.env ?? {},
     isTTY: options.isTTY,
+    stderrIsTTY: options.stderrIsTTY,
     exit: (value) => (exitedWith = value),
   }).run(argv);
   return { code, stdout: stdout.bytes(), stderr: stderr.bytes().toString('utf8'), exitedWith };

@@ -6,6 +6,7 @@ import type { GateConfig } from './config';
 import { createApp } from './http/app';
 import { Forwarder } from './proxy/forwarder';
 import { HttpTransport } from './proxy/http-transport';
+import { SnapshotProxy, UndiciStreamTransport } from './proxy/snapshot-proxy';
 import { RoutingState } from './routing/routing-state';
 import { currentLeader } from './routing/routing-table';
 import type { ClusterSnapshot } from './routing/snapshot';
@@ -55,6 +56,11 @@ export async function startGate(config: GateConfig, logger: Logger): Promise<Run
   // A connect timeout is a safe "refused"; it must fire before the attempt's own timeout, which is not.
   const transport = new HttpTransport({ connectTimeoutMs: Math.min(1000, config.writeTimeoutMs) });
   const forwarder = new Forwarder({ source: routing, transport, writeTimeoutMs: config.writeTimeoutMs });
+  const snapshots = new SnapshotProxy({
+    routing,
+    transport: new UndiciStreamTransport({ connectTimeoutMs: Math.min(1000, config.writeTimeoutMs) }),
+    writeTimeoutMs: config.writeTimeoutMs,
+  });
   const fetchStatus = httpStatusFetcher(STATUS_TIMEOUT_MS);
   const app = createApp({
     forwarder,
@@ -62,6 +68,7 @@ export async function startGate(config: GateConfig, logger: Logger): Promise<Run
     clusterView: () => buildClusterView(config.cluster, routing.snapshot(), fetchStatus),
     readiness: () => watcher.readiness(),
     logger,
+    snapshots,
   });
 
   const server = app.listen(config.port, config.host);
@@ -90,6 +97,7 @@ export async function startGate(config: GateConfig, logger: Logger): Promise<Run
       await closed;
       watcher.stop();
       await transport.close();
+      await snapshots.close();
     },
   };
 }

@@ -11,3 +11,4 @@ export { LmdbEngine, type StorageMeta } from './store/lmdb-engine';
 export { DurableLog } from './store/durable-log';
 export { DurableStore } from './store/durable-store';
 export type { LogEntry, Operation } from './replication/entry';
+export { compactionPoint, logIsOverBounds } from './replication/compaction';

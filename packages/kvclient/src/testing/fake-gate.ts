@@ -63,6 +63,8 @@ export class FakeGate {
   readonly requests: string[] = [];
   readonly entries = new Map<string, Entry>();
   fault: Fault | null = null;
+  /** When set, a snapshot stream is cut (the connection destroyed) after this many records, without its trailer. */
+  cutSnapshotAfter: number | null = null;
   cluster: ClusterView;
   private sequence = 0;
   private readonly maxValueBytes: number;
@@ -113,6 +115,8 @@ export class FakeGate {
     const url = new URL(request.url ?? '/', 'http://fake');
     if (url.pathname === '/healthz' || url.pathname === '/readyz') return sendJson(response, { ok: true });
     if (url.pathname === '/v1/cluster' && request.method === 'GET') return sendJson(response, this.cluster);
+    const snapshot = /^\/v1\/admin\/partitions\/([^/]+)\/snapshot$/.exec(url.pathname);
+    if (snapshot && request.method === 'GET') return this.snapshot(decodeKey(snapshot[1]!), response);
     if (!url.pathname.startsWith('/v1/kv/')) throw notFound(`no route ${url.pathname}`);
     const key = validateKey(decodeKey(url.pathname.slice('/v1/kv/'.length)));
     if (request.method === 'PUT') return this.put(key, url, request, response);
@@ -157,6 +161,39 @@ export class FakeGate {
     if (!current) return sendJson(response, { key, deleted: false, version: this.sequence });
     this.entries.delete(key);
     sendJson(response, { key, deleted: true, version: ++this.sequence });
+  }
+
+  /** The partition a key belongs to in this fake: a stable hash over the ring's partitions. */
+  partitionOf(key: string): string {
+    const partitions = this.cluster.ring.partitions;
+    let hash = 0;
+    for (const byte of Buffer.from(key, 'utf8')) hash = (hash * 31 + byte) >>> 0;
+    return partitions[hash % partitions.length]!;
+  }
+
+  /** The gate's snapshot stream: header, the partition's live records, trailer (DESIGN.md NDJSON format). */
+  private snapshot(partition: string, response: http.ServerResponse): void {
+    if (!this.cluster.ring.partitions.includes(partition)) throw notFound(`no partition ${JSON.stringify(partition)} on the ring`);
+    const records = [...this.entries.keys()]
+      .filter((key) => this.partitionOf(key) === partition)
+      .flatMap((key) => {
+        const entry = this.live(key);
+        return entry ? [{ key, value: entry.value.toString('base64'), version: entry.version, expiresAt: entry.expiresAtMs }] : [];
+      });
+    const epoch = this.cluster.partitions.find((candidate) => candidate.name === partition)?.epoch ?? 1;
+    response.setHeader('content-type', 'application/x-ndjson');
+    response.setHeader(HEADER_PARTITION, partition);
+    response.write(`${JSON.stringify({ partition, seq: this.sequence, epoch, keys: records.length })}\n`);
+    let count = 0;
+    for (const record of records) {
+      if (this.cutSnapshotAfter !== null && count >= this.cutSnapshotAfter) {
+        response.flushHeaders();
+        return void setImmediate(() => response.socket?.destroy());
+      }
+      response.write(`${JSON.stringify(record)}\n`);
+      count++;
+    }
+    response.end(`${JSON.stringify({ end: count })}\n`);
   }
 
   private live(key: string): Entry | undefined {

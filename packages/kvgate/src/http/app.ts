@@ -2,6 +2,8 @@ import { notFound, unavailable, type ClusterView } from '@kvstore/topology';
 import express, { type Express } from 'express';
 import type { Logger } from 'pino';
 import type { Forwarder } from '../proxy/forwarder';
+import type { SnapshotProxy } from '../proxy/snapshot-proxy';
+import { adminRouter } from './admin-routes';
 import { errorHandler } from './error-handler';
 import { kvRouter } from './kv-routes';
 
@@ -11,6 +13,8 @@ export interface AppDeps {
   clusterView: () => Promise<ClusterView>;
   readiness: () => { ready: boolean; reason: string };
   logger?: Logger;
+  /** Streams partition snapshots (`/v1/admin/partitions/<p>/snapshot`); without it the route is absent. */
+  snapshots?: Pick<SnapshotProxy, 'open'>;
 }
 
 /** The gate's HTTP surface, without a port: main listens, tests use supertest. */
@@ -31,6 +35,7 @@ export function createApp(deps: AppDeps): Express {
   app.get('/v1/cluster', async (_req, res) => {
     res.json(await deps.clusterView());
   });
+  if (deps.snapshots) app.use(adminRouter(deps.snapshots, deps.logger));
   app.use(kvRouter(deps.forwarder, deps.maxValueBytes));
 
   app.use((req, _res, next) => {

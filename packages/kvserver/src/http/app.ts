@@ -1,6 +1,7 @@
 import express, { type Express } from 'express';
 import type { Replica } from '../replication/replica';
 import type { Logger } from '../replication/types';
+import { adminRoutes } from './admin-routes';
 import { errorHandler, unknownRoute } from './error-handler';
 import { internalRoutes } from './internal-routes';
 import { publicRoutes } from './public-routes';
@@ -29,6 +30,7 @@ export function createApp(deps: AppDeps): Express {
     else response.json({ ok: true, ...deps.replica.status() });
   });
   app.use(internalRoutes(deps.replica));
+  app.use(adminRoutes(deps));
   app.use(publicRoutes(deps));
   app.use(unknownRoute);
   app.use(errorHandler(deps.logger));

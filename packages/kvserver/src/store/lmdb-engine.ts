@@ -127,6 +127,7 @@ export class LmdbEngine {
     const writeId = this.nextWriteId++;
     this.lastWrite = write.then(
       () => {
+        if (this.failure) return; // a refused write came first: nothing after it counts as durable
         this.durableWriteId = writeId;
         for (const listener of this.durableListeners) listener(writeId);
         let due = 0;

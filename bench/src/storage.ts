@@ -1,0 +1,601 @@
+/**
+ * Benchmark of kvstore's own storage layer: the replica's real write path on
+ * LMDB, through the same classes a kvserver with --data-dir uses
+ * (recoverStorage → DurableLog + DurableStore on one LmdbEngine).
+ *
+ * A replica's write is: log.append([entry]) → await log.flush() (group
+ * commit: every append of one event turn shares one LMDB transaction and one
+ * fsync) → store.apply(entry), in sequence order. Reads are store.get(key,
+ * now), synchronous. The log is compacted by the replica's own policy
+ * (DEFAULT_REPLICATION_OPTIONS), so it stays as short as it would in a
+ * running replica.
+ *
+ *   0. the disk's fsync floor (no engine), to judge the fsync rows by
+ *   1. puts/s with fsync on and off, 1, 16 and 64 concurrent writers
+ *   2. get/s of random existing keys
+ *   3. restart: write N keys, close, time recoverStorage + first get, a full scan
+ *   4. disk use after writing the same 10,000 keys 100 times, against the live data
+ *
+ * Every measurement uses a fresh directory under os.tmpdir(), removed after.
+ * Results are printed as tables and written as JSON to
+ * bench/results/storage-<ISO date>.json (or --out DIR).
+ *
+ * Usage: node bench/dist/src/storage.js [--quick] [--keys N] [--value-bytes N] [--out DIR]
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import {
+  DEFAULT_REPLICATION_OPTIONS,
+  compactionPoint,
+  logIsOverBounds,
+  recoverStorage,
+  type LogEntry,
+  type Recovered,
+  type ReplicationLog,
+} from '@kvstore/kvserver';
+
+// ---------------------------------------------------------------- settings
+
+const USAGE = `Usage: node bench/dist/src/storage.js [options]
+  --quick            short runs (a few seconds each), 100,000 restart keys
+  --keys N           keys for the restart test (default 1,000,000)
+  --value-bytes N    value size (default 100)
+  --out DIR          where to write storage-<date>.json (default bench/results)`;
+
+const WRITER_COUNTS = [1, 16, 64];
+/** Puts in the writer test go to random keys of this key space. */
+const WRITE_KEY_SPACE = 100_000;
+const READ_KEYS = 100_000;
+/** Entries per append when loading data (restart and disk tests): one flush per batch. */
+const LOAD_BATCH = 1000;
+const OVERWRITE_KEYS = 10_000;
+const EPOCH = 1;
+
+interface Settings {
+  quick: boolean;
+  restartKeys: number;
+  valueBytes: number;
+  writeSeconds: number;
+  warmupSeconds: number;
+  /** Interleaved repetitions of every write configuration; the median is reported. */
+  rounds: number;
+  readSeconds: number;
+  overwriteRounds: number;
+  fsyncFloorSeconds: number;
+  outDir: string;
+}
+
+class UsageError extends Error {}
+
+function parseSettings(argv: string[]): Settings | undefined {
+  let quick = false;
+  let keys: number | undefined;
+  let valueBytes = 100;
+  let outDir = path.join(__dirname, '..', '..', 'results');
+  const positiveInt = (flag: string, text: string | undefined): number => {
+    const n = Number(text);
+    if (text === undefined || !Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} needs a positive integer`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') return undefined;
+    else if (arg === '--quick') quick = true;
+    else if (arg === '--keys') keys = positiveInt(arg, argv[++i]);
+    else if (arg === '--value-bytes') valueBytes = positiveInt(arg, argv[++i]);
+    else if (arg === '--out') {
+      const dir = argv[++i];
+      if (!dir) throw new UsageError('--out needs a directory');
+      outDir = path.resolve(dir);
+    } else throw new UsageError(`unknown argument ${arg}`);
+  }
+  return {
+    quick,
+    restartKeys: keys ?? (quick ? 100_000 : 1_000_000),
+    valueBytes,
+    writeSeconds: quick ? 0.3 : 2,
+    warmupSeconds: quick ? 0.05 : 0.3,
+    rounds: quick ? 1 : 3,
+    readSeconds: quick ? 0.3 : 2,
+    overwriteRounds: quick ? 10 : 100,
+    fsyncFloorSeconds: quick ? 0.2 : 1,
+    outDir,
+  };
+}
+
+// ---------------------------------------------------------------- data
+
+function keyOf(n: number): string {
+  return `key:${n.toString().padStart(10, '0')}`;
+}
+
+/** Slices of random bytes: incompressible, and distinct from round to round. */
+const valuePool = randomBytes(1 << 22);
+function valueOf(n: number, bytes: number): Buffer {
+  const offset = (n * 97) % (valuePool.length - bytes);
+  return valuePool.subarray(offset, offset + bytes);
+}
+
+/** 0..count-1 in random order. */
+function shuffled(count: number): Uint32Array {
+  const order = new Uint32Array(count);
+  for (let i = 0; i < count; i++) order[i] = i;
+  for (let i = count - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
+}
+
+// ---------------------------------------------------------------- the write path
+
+const logger = {
+  info() {},
+  debug() {},
+  warn(object: object, message?: string) {
+    console.error(`storage warn: ${message ?? ''} ${JSON.stringify(object)}`);
+  },
+  error(object: object, message?: string) {
+    console.error(`storage error: ${message ?? ''} ${JSON.stringify(object)}`);
+  },
+};
+
+const { maxLogEntries, maxLogBytes } = DEFAULT_REPLICATION_OPTIONS;
+
+/** The replica's own compaction rule, with the default bounds. */
+function compactIfOverBounds(log: ReplicationLog, appliedSeq: number): void {
+  if (logIsOverBounds(log, appliedSeq, DEFAULT_REPLICATION_OPTIONS)) log.compactTo(compactionPoint(log, appliedSeq, DEFAULT_REPLICATION_OPTIONS));
+}
+
+/**
+ * One replica's storage, written as the replica writes it. Commits are
+ * counted from LMDB's aftercommit event (one per write transaction).
+ */
+class WritePath {
+  private nextSeq: number;
+  commits = 0;
+
+  constructor(readonly storage: Recovered) {
+    this.nextSeq = storage.log.lastSeq + 1;
+    storage.engine.log.on('aftercommit', () => this.commits++);
+  }
+
+  /** One client write: append, wait for its group commit, apply (in order). */
+  async put(key: string, value: Buffer): Promise<void> {
+    const entry: LogEntry = { seq: this.nextSeq++, epoch: EPOCH, op: { type: 'put', key, value, expiresAt: null } };
+    const { log } = this.storage;
+    log.append([entry]);
+    await log.flush();
+    this.applyThrough(entry.seq);
+  }
+
+  /** Many writes in one append and one flush: how data is loaded for the restart and disk tests. */
+  async putMany(records: Array<[string, Buffer]>): Promise<void> {
+    const entries = records.map(([key, value]): LogEntry => ({ seq: this.nextSeq++, epoch: EPOCH, op: { type: 'put', key, value, expiresAt: null } }));
+    const { log } = this.storage;
+    log.append(entries);
+    await log.flush();
+    this.applyThrough(entries.at(-1)!.seq);
+  }
+
+  /** Everything up to `seq` is durable (writes are committed in order): apply it, as a replica does, then maybe compact. */
+  private applyThrough(seq: number): void {
+    const { log, store } = this.storage;
+    if (log.durableSeq < seq) throw new Error(`flush resolved but durableSeq ${log.durableSeq} < ${seq}`);
+    for (let next = store.appliedSeq + 1; next <= seq; next++) store.apply(log.entryAt(next)!);
+    compactIfOverBounds(log, store.appliedSeq);
+  }
+
+  async close(): Promise<void> {
+    await this.storage.log.flush();
+    await this.storage.engine.close();
+  }
+}
+
+async function openWritePath(dir: string, fsync: boolean): Promise<WritePath> {
+  return new WritePath(await recoverStorage(dir, { fsync, logger }));
+}
+
+async function loadKeys(kv: WritePath, order: Uint32Array, valueFor: (n: number) => Buffer): Promise<void> {
+  for (let i = 0; i < order.length; i += LOAD_BATCH) {
+    await kv.putMany(Array.from(order.subarray(i, i + LOAD_BATCH), (n): [string, Buffer] => [keyOf(n), valueFor(n)]));
+  }
+}
+
+// ---------------------------------------------------------------- measurements
+
+async function withDir<T>(root: string, run: (dir: string) => Promise<T>): Promise<T> {
+  const dir = fs.mkdtempSync(path.join(root, 'data-'));
+  try {
+    return await run(dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+function forSeconds(seconds: number): () => boolean {
+  const deadline = performance.now() + seconds * 1000;
+  return () => performance.now() < deadline;
+}
+
+async function timeMs(run: () => unknown): Promise<number> {
+  const start = performance.now();
+  await run();
+  return performance.now() - start;
+}
+
+interface FsyncFloor {
+  syncsPerSec: number;
+  p50Us: number;
+  p99Us: number;
+}
+
+/** One small write + fdatasync in a loop, overwriting in place (as LMDB mostly writes): the disk's floor for W = 1. */
+function measureFsyncFloor(root: string, seconds: number): FsyncFloor {
+  const file = path.join(root, 'fsync-floor');
+  const size = 1 << 20;
+  fs.writeFileSync(file, Buffer.alloc(size));
+  const fd = fs.openSync(file, 'r+');
+  fs.fsyncSync(fd);
+  const record = valueOf(0, 128);
+  const latencies: number[] = [];
+  const keepGoing = forSeconds(seconds);
+  while (keepGoing()) {
+    const start = performance.now();
+    fs.writeSync(fd, record, 0, record.length, (latencies.length * 4096) % size);
+    fs.fdatasyncSync(fd);
+    latencies.push(performance.now() - start);
+  }
+  fs.closeSync(fd);
+  fs.rmSync(file);
+  const sorted = Float64Array.from(latencies).sort();
+  const totalMs = latencies.reduce((sum, ms) => sum + ms, 0);
+  return { syncsPerSec: (latencies.length * 1000) / totalMs, p50Us: percentile(sorted, 0.5) * 1000, p99Us: percentile(sorted, 0.99) * 1000 };
+}
+
+interface WriteRun {
+  puts: number;
+  putsPerSec: number;
+  commitsPerSec: number;
+  putsPerCommit: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/** Closed-loop writers: each waits for its put to be durable and applied before the next, as a client waiting for its PUT. */
+async function runWriters(kv: WritePath, writers: number, seconds: number, valueBytes: number): Promise<WriteRun> {
+  const latencies: number[] = [];
+  const keepGoing = forSeconds(seconds);
+  const commitsBefore = kv.commits;
+  let n = 0;
+  const start = performance.now();
+  const writer = async (): Promise<void> => {
+    while (keepGoing()) {
+      const i = n++;
+      const issued = performance.now();
+      await kv.put(keyOf(Math.floor(Math.random() * WRITE_KEY_SPACE)), valueOf(i, valueBytes));
+      latencies.push(performance.now() - issued);
+    }
+  };
+  await Promise.all(Array.from({ length: writers }, writer));
+  const elapsedMs = performance.now() - start;
+  const commits = kv.commits - commitsBefore;
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    puts: latencies.length,
+    putsPerSec: (latencies.length * 1000) / elapsedMs,
+    commitsPerSec: (commits * 1000) / elapsedMs,
+    putsPerCommit: latencies.length / Math.max(1, commits),
+    p50Ms: percentile(sorted, 0.5),
+    p99Ms: percentile(sorted, 0.99),
+  };
+}
+
+interface WriteRow extends WriteRun {
+  fsync: boolean;
+  writers: number;
+  /** Over the rounds: the median run is the row, these are the spread. */
+  minPutsPerSec: number;
+  maxPutsPerSec: number;
+}
+
+/**
+ * Every configuration on a fresh data dir, after a discarded warm-up. The
+ * fsync latency of a VM disk drifts, so the configurations run in `rounds`
+ * interleaved rounds and the median run is reported with the spread.
+ */
+async function measureWrites(root: string, s: Settings): Promise<WriteRow[]> {
+  const configs = [true, false].flatMap((fsync) => WRITER_COUNTS.map((writers) => ({ fsync, writers })));
+  const runs = configs.map((): WriteRun[] => []);
+  for (let round = 0; round < s.rounds; round++) {
+    for (const [index, { fsync, writers }] of configs.entries()) {
+      const run = await withDir(root, async (dir) => {
+        const kv = await openWritePath(dir, fsync);
+        try {
+          await runWriters(kv, writers, s.warmupSeconds, s.valueBytes);
+          return await runWriters(kv, writers, s.writeSeconds, s.valueBytes);
+        } finally {
+          await kv.close();
+        }
+      });
+      runs[index]!.push(run);
+    }
+  }
+  return configs.map(({ fsync, writers }, index) => {
+    const byRate = [...runs[index]!].sort((a, b) => a.putsPerSec - b.putsPerSec);
+    const median = byRate[Math.floor(byRate.length / 2)]!;
+    return { fsync, writers, ...median, minPutsPerSec: byRate[0]!.putsPerSec, maxPutsPerSec: byRate.at(-1)!.putsPerSec };
+  });
+}
+
+/** Random gets of existing keys for `seconds`, synchronous as the replica reads; every key must be found. */
+function readFor(kv: WritePath, keyCount: number, seconds: number): number {
+  const { store } = kv.storage;
+  const keys = Array.from({ length: Math.min(keyCount, 100_000) }, () => keyOf(Math.floor(Math.random() * keyCount)));
+  const keepGoing = forSeconds(seconds);
+  const start = performance.now();
+  let reads = 0;
+  while (keepGoing()) {
+    const now = Date.now();
+    for (let i = 0; i < 1000; i++) {
+      const key = keys[(reads + i) % keys.length]!;
+      if (store.get(key, now) === undefined) throw new Error(`get: ${key} is missing`);
+    }
+    reads += 1000;
+  }
+  return (reads * 1000) / (performance.now() - start);
+}
+
+interface ReadResult {
+  keys: number;
+  loadSeconds: number;
+  getsPerSec: number;
+}
+
+async function measureReads(root: string, s: Settings): Promise<ReadResult> {
+  return withDir(root, async (dir) => {
+    const kv = await openWritePath(dir, false);
+    try {
+      const loadSeconds = (await timeMs(() => loadKeys(kv, shuffled(READ_KEYS), (n) => valueOf(n, s.valueBytes)))) / 1000;
+      await kv.storage.log.flush(); // the last applies committed: reads come from LMDB, not the overlay
+      readFor(kv, READ_KEYS, s.readSeconds / 5); // warm-up: JIT, page cache
+      return { keys: READ_KEYS, loadSeconds, getsPerSec: readFor(kv, READ_KEYS, s.readSeconds) };
+    } finally {
+      await kv.close();
+    }
+  });
+}
+
+interface RestartResult {
+  keys: number;
+  loadSeconds: number;
+  /** recoverStorage: open the environment, read the meta, verify every log record after the base. */
+  recoverMs: number;
+  logEntriesVerified: number;
+  firstGetMs: number;
+  /** Every state record read and checksummed, through the snapshot reader a follower's snapshot uses. */
+  scanMs: number;
+  scannedKeys: number;
+  getsPerSecAfterRestart: number;
+  diskBytes: number;
+}
+
+/**
+ * Writes `keys` keys in random order (batched, fsync off), closes the engine,
+ * then times a restart as a replica does it. The page cache is warm, as after
+ * a process restart (not a machine reboot).
+ */
+async function measureRestart(root: string, s: Settings): Promise<RestartResult> {
+  return withDir(root, async (dir) => {
+    const loadStart = performance.now();
+    const writer = await openWritePath(dir, false);
+    await loadKeys(writer, shuffled(s.restartKeys), (n) => valueOf(n, s.valueBytes));
+    await writer.close();
+    const loadSeconds = (performance.now() - loadStart) / 1000;
+
+    const recoverStart = performance.now();
+    const storage = await recoverStorage(dir, { fsync: true, logger });
+    const recoverMs = performance.now() - recoverStart;
+    const probe = keyOf(Math.floor(Math.random() * s.restartKeys));
+    const firstGetStart = performance.now();
+    if (storage.store.get(probe, Date.now()) === undefined) throw new Error('restart: the probe key is missing');
+    const firstGetMs = performance.now() - firstGetStart;
+    const kv = new WritePath(storage);
+    try {
+      if (storage.store.appliedSeq !== s.restartKeys) throw new Error(`restart: applied ${storage.store.appliedSeq}, expected ${s.restartKeys}`);
+      let scannedKeys = 0;
+      const scanMs = await timeMs(() => {
+        const snapshot = storage.store.openSnapshot(Date.now());
+        try {
+          for (const record of snapshot.records) if (record.value.length === s.valueBytes) scannedKeys++;
+        } finally {
+          snapshot.close();
+        }
+      });
+      if (scannedKeys !== s.restartKeys) throw new Error(`restart: scanned ${scannedKeys} of ${s.restartKeys} keys`);
+      readFor(kv, s.restartKeys, s.readSeconds / 5);
+      const getsPerSecAfterRestart = readFor(kv, s.restartKeys, s.readSeconds);
+      return {
+        keys: s.restartKeys,
+        loadSeconds,
+        recoverMs,
+        logEntriesVerified: storage.log.lastSeq - storage.log.baseSeq,
+        firstGetMs,
+        scanMs,
+        scannedKeys,
+        getsPerSecAfterRestart,
+        diskBytes: diskUsage(dir).allocated,
+      };
+    } finally {
+      await kv.close();
+    }
+  });
+}
+
+interface DiskResult {
+  keys: number;
+  rounds: number;
+  writes: number;
+  /** Keys + values, raw. */
+  liveBytes: number;
+  /** Keys + stored records (value plus the 20-byte checksummed header). */
+  liveRecordBytes: number;
+  afterFirstRoundBytes: number;
+  halfwayBytes: number;
+  finalBytes: number;
+  finalApparentBytes: number;
+  logEntriesAtEnd: number;
+  ratio: number;
+}
+
+/** Writes the same keys with fresh values, round after round, through the write path (log compacted by policy). */
+async function measureDisk(root: string, s: Settings): Promise<DiskResult> {
+  return withDir(root, async (dir) => {
+    const kv = await openWritePath(dir, false);
+    let afterFirstRoundBytes = 0;
+    let halfwayBytes = 0;
+    let logEntriesAtEnd = 0;
+    try {
+      for (let round = 0; round < s.overwriteRounds; round++) {
+        await loadKeys(kv, shuffled(OVERWRITE_KEYS), (n) => valueOf(round * OVERWRITE_KEYS + n, s.valueBytes));
+        await kv.storage.log.flush();
+        if (round === 0) afterFirstRoundBytes = diskUsage(dir).allocated;
+        if (round === Math.floor(s.overwriteRounds / 2) - 1) halfwayBytes = diskUsage(dir).allocated;
+      }
+      logEntriesAtEnd = kv.storage.log.lastSeq - kv.storage.log.baseSeq;
+    } finally {
+      await kv.close();
+    }
+    const { allocated, apparent } = diskUsage(dir);
+    const keyBytes = Buffer.byteLength(keyOf(0));
+    const liveBytes = OVERWRITE_KEYS * (keyBytes + s.valueBytes);
+    return {
+      keys: OVERWRITE_KEYS,
+      rounds: s.overwriteRounds,
+      writes: OVERWRITE_KEYS * s.overwriteRounds,
+      liveBytes,
+      liveRecordBytes: OVERWRITE_KEYS * (keyBytes + 20 + s.valueBytes),
+      afterFirstRoundBytes,
+      halfwayBytes,
+      finalBytes: allocated,
+      finalApparentBytes: apparent,
+      logEntriesAtEnd,
+      ratio: allocated / liveBytes,
+    };
+  });
+}
+
+/** Allocated bytes (what `du` counts) and file lengths of everything in the data dir. */
+function diskUsage(dir: string): { allocated: number; apparent: number } {
+  let allocated = 0;
+  let apparent = 0;
+  for (const entry of fs.readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+    const stat = fs.statSync(path.join(dir, entry));
+    if (!stat.isFile()) continue;
+    allocated += stat.blocks * 512;
+    apparent += stat.size;
+  }
+  return { allocated, apparent };
+}
+
+// ---------------------------------------------------------------- output
+
+type Cell = string | number;
+
+function printTable(title: string, header: string[], rows: Cell[][]): void {
+  const text = [header, ...rows.map((row) => row.map(formatCell))];
+  const widths = header.map((_, col) => Math.max(...text.map((row) => row[col]!.length)));
+  const line = (row: string[]): string => row.map((cell, col) => (col === 0 ? cell.padEnd(widths[col]!) : cell.padStart(widths[col]!))).join('  ');
+  console.log(`\n${title}\n${line(text[0]!)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
+  for (const row of text.slice(1)) console.log(line(row));
+}
+
+function formatCell(cell: Cell): string {
+  if (typeof cell === 'string') return cell;
+  if (Number.isInteger(cell) || Math.abs(cell) >= 100) return Math.round(cell).toLocaleString('en-US');
+  return cell.toFixed(2);
+}
+
+const MB = 1024 * 1024;
+const thousands = (n: number): string => n.toLocaleString('en-US');
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  const s = parseSettings(process.argv.slice(2));
+  if (!s) {
+    console.log(USAGE);
+    return;
+  }
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kvstore-storage-bench-'));
+  const startedAt = new Date();
+  const started = performance.now();
+  console.log(`kvstore storage bench (DurableLog + DurableStore on LMDB): node ${process.version}, ${os.cpus().length} cpus, data in ${root}`);
+  console.log(`keys "${keyOf(0)}" (${Buffer.byteLength(keyOf(0))} bytes), ${s.valueBytes}-byte random values, log compacted past ${thousands(maxLogEntries)} entries${s.quick ? ', --quick' : ''}`);
+  try {
+    const fsyncFloor = measureFsyncFloor(root, s.fsyncFloorSeconds);
+    printTable('0. Disk floor: one 128-byte overwrite + fdatasync in a loop (no engine)', ['syncs/s', 'p50 us', 'p99 us'],
+      [[fsyncFloor.syncsPerSec, fsyncFloor.p50Us, fsyncFloor.p99Us]]);
+
+    const writes = await measureWrites(root, s);
+    printTable(
+      `1. Puts: append → await flush (group commit) → apply; random keys of ${thousands(WRITE_KEY_SPACE)}; ${s.writeSeconds} s per run, median of ${s.rounds}`,
+      ['fsync', 'writers', 'puts/s', 'min..max', 'commits/s', 'puts/commit', 'p50 ms', 'p99 ms'],
+      writes.map((r) => [r.fsync ? 'on' : 'off', r.writers, r.putsPerSec, `${formatCell(r.minPutsPerSec)}..${formatCell(r.maxPutsPerSec)}`,
+        r.commitsPerSec, r.putsPerCommit, r.p50Ms, r.p99Ms]),
+    );
+
+    const reads = await measureReads(root, s);
+    printTable(`2. Gets: store.get(key, now) of random existing keys`, ['keys', 'load s', 'gets/s'],
+      [[reads.keys, reads.loadSeconds, reads.getsPerSec]]);
+
+    const restart = await measureRestart(root, s);
+    printTable(`3. Restart with ${thousands(restart.keys)} keys (page cache warm, as after a process restart)`,
+      ['load s', 'recoverStorage ms', 'log entries verified', 'first get ms', 'full scan ms', 'gets/s after', 'disk MB'],
+      [[restart.loadSeconds, restart.recoverMs, restart.logEntriesVerified, restart.firstGetMs, restart.scanMs, restart.getsPerSecAfterRestart, restart.diskBytes / MB]]);
+
+    const disk = await measureDisk(root, s);
+    printTable(`4. Disk use: ${thousands(disk.keys)} keys written ${disk.rounds} times (${thousands(disk.writes)} puts)`,
+      ['live MB', 'live records MB', 'after round 1 MB', 'halfway MB', 'final MB', 'file MB', 'log entries', 'final / live'],
+      [[disk.liveBytes / MB, disk.liveRecordBytes / MB, disk.afterFirstRoundBytes / MB, disk.halfwayBytes / MB, disk.finalBytes / MB,
+        disk.finalApparentBytes / MB, disk.logEntriesAtEnd, disk.ratio]]);
+
+    const totalSeconds = (performance.now() - started) / 1000;
+    const results = {
+      suite: 'storage',
+      startedAt: startedAt.toISOString(),
+      machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, platform: process.platform, tmpdir: os.tmpdir() },
+      settings: { ...s, outDir: undefined, writeKeySpace: WRITE_KEY_SPACE, writerCounts: WRITER_COUNTS, loadBatch: LOAD_BATCH, maxLogEntries, maxLogBytes },
+      fsyncFloor,
+      writes,
+      reads,
+      restart,
+      disk,
+      totalSeconds,
+    };
+    fs.mkdirSync(s.outDir, { recursive: true });
+    const file = path.join(s.outDir, `storage-${startedAt.toISOString().replace(/:/g, '-')}.json`);
+    fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+    const shown = path.relative(process.cwd(), file);
+    console.log(`\n${totalSeconds.toFixed(1)} s; results written to ${shown.startsWith('..') ? file : shown}`);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    console.error(`storage bench: ${error.message}\n${USAGE}`);
+    process.exitCode = 2;
+    return;
+  }
+  console.error(error);
+  process.exitCode = 1;
+});

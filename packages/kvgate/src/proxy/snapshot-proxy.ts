@@ -1,0 +1,213 @@
+import type { Readable } from 'node:stream';
+import { KvError, notFound, unavailable } from '@kvstore/topology';
+import { Agent } from 'undici';
+import type { ClusterSnapshot } from '../routing/snapshot';
+import { currentLeader, type Endpoint } from '../routing/routing-table';
+import { upstreamError } from './upstream-error';
+
+/** The replica route that streams a partition's snapshot (kvserver's http/admin-routes.ts). */
+export const REPLICA_SNAPSHOT_PATH = '/v1/admin/snapshot';
+
+export interface StreamRequest {
+  /** The replica's base url. */
+  url: string;
+  path: string;
+  /** Bound on the wait for the status line and headers. */
+  headersTimeoutMs: number;
+  /** Bound on a silence between two chunks of the body once it flows. */
+  idleTimeoutMs: number;
+}
+
+export interface StreamResponse {
+  status: number;
+  /** Lower-case names. */
+  headers: Record<string, string>;
+  /** Not read yet: the caller pipes it on, or reads it whole for an error. */
+  body: Readable;
+}
+
+/** The seam for streamed answers: the buffering DataTransport would hold a whole snapshot in memory. */
+export interface StreamTransport {
+  /** Rejects when no answer (status and headers) arrives; every such failure of a GET is safe to retry. */
+  open(request: StreamRequest): Promise<StreamResponse>;
+  close(): Promise<void>;
+}
+
+/** undici, one keep-alive Agent for snapshot streams (apart from the data path's pool). */
+export class UndiciStreamTransport implements StreamTransport {
+  private readonly agent: Agent;
+
+  constructor(options: { connectTimeoutMs?: number } = {}) {
+    this.agent = new Agent({ connect: { timeout: options.connectTimeoutMs ?? 1000 }, keepAliveTimeout: 4000 });
+  }
+
+  async open(request: StreamRequest): Promise<StreamResponse> {
+    const answer = await this.agent.request({
+      origin: request.url,
+      path: request.path,
+      method: 'GET',
+      headersTimeout: request.headersTimeoutMs,
+      bodyTimeout: request.idleTimeoutMs,
+    });
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(answer.headers)) {
+      if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    return { status: answer.statusCode, headers, body: answer.body };
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+}
+
+export interface SnapshotSourceOfTruth {
+  snapshot(): ClusterSnapshot;
+  /** Resolves at the next change of the records, or after `timeoutMs`. */
+  changed(timeoutMs: number): Promise<void>;
+}
+
+export interface SnapshotProxyOptions {
+  routing: SnapshotSourceOfTruth;
+  transport: StreamTransport;
+  /** Retries stop once this much time has passed since the request arrived (the gate's --write-timeout). */
+  writeTimeoutMs: number;
+  /** Default: max(30 s, 10 × writeTimeoutMs). */
+  idleTimeoutMs?: number;
+  now?: () => number;
+}
+
+export type SnapshotOpenResult =
+  | { ok: true; partition: string; replica: string; response: StreamResponse }
+  | { ok: false; partition?: string; replica?: string; error: KvError };
+
+const MAX_ATTEMPTS = 50;
+/** The leader confirms its leadership (one round to its followers) before the first byte. */
+const ATTEMPT_GRACE_MS = 500;
+const MAX_BACKOFF_MS = 200;
+/** An error answer is a small JSON body; more than this is not read. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+
+/**
+ * Opens the snapshot stream of one partition at its leader, retrying what a
+ * strong read would retry before the first byte: NOT_LEADER (at a trusted
+ * hint, or once the watcher knows a new leader), a refused or silent
+ * connection, a 503, no leader. Once the stream flows, nothing is retried:
+ * the reader tells a cut stream by its missing trailer.
+ */
+export class SnapshotProxy {
+  private readonly now: () => number;
+  private readonly idleTimeoutMs: number;
+
+  constructor(private readonly options: SnapshotProxyOptions) {
+    this.now = options.now ?? Date.now;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? Math.max(30_000, options.writeTimeoutMs * 10);
+  }
+
+  async open(partition: string): Promise<SnapshotOpenResult> {
+    const deadline = this.now() + this.options.writeTimeoutMs;
+    let failure: { replica?: string; error: KvError } = { error: unavailable('no ring is loaded yet') };
+    let hint: Endpoint | undefined;
+    let failuresInARow = 0;
+
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      if (attempt > 0 && this.now() >= deadline) break;
+      const snapshot = this.options.routing.snapshot();
+      if (!snapshot.ring) {
+        failure = { error: unavailable('no ring is loaded yet') };
+        await this.waitForChange(deadline);
+        continue;
+      }
+      if (!snapshot.ring.partitions.includes(partition)) {
+        return { ok: false, error: notFound(`no partition ${JSON.stringify(partition)} on the ring`) };
+      }
+      const records = snapshot.partitions.get(partition);
+      const target = hint ?? currentLeader(records);
+      hint = undefined;
+      if (!target) {
+        failure = { error: unavailable(`partition ${partition} has no leader`) };
+        await this.waitForChange(deadline);
+        continue;
+      }
+
+      let response: StreamResponse;
+      try {
+        response = await this.options.transport.open({
+          url: target.url,
+          path: REPLICA_SNAPSHOT_PATH,
+          headersTimeoutMs: Math.max(1, deadline - this.now()) + ATTEMPT_GRACE_MS,
+          idleTimeoutMs: this.idleTimeoutMs,
+        });
+      } catch (error) {
+        const reason = (error as { code?: unknown }).code ?? (error as Error).message;
+        failure = { replica: target.id, error: unavailable(`replica ${target.id} of partition ${partition} gave no answer (${String(reason)})`, error) };
+        failuresInARow++;
+        await this.backOff(deadline, failuresInARow);
+        continue;
+      }
+
+      const replica = response.headers['x-kv-replica'] ?? target.id;
+      if (response.status >= 200 && response.status < 300) return { ok: true, partition, replica, response };
+      const error = upstreamError(response.status, await readSmall(response.body), target.id);
+      failure = { replica, error };
+      if (error.code === 'NOT_LEADER') {
+        hint = this.trustedHint(error, records, target);
+        if (!hint) await this.waitForChange(deadline);
+      } else if (error.code === 'UNAVAILABLE' || error.code === 'TIMEOUT') {
+        failuresInARow++;
+        await this.backOff(deadline, failuresInARow);
+      } else {
+        return { ok: false, partition, ...failure };
+      }
+    }
+    const error =
+      failure.error.code === 'UNAVAILABLE'
+        ? failure.error
+        : unavailable(failure.error.code === 'NOT_LEADER' ? `partition ${partition} has no leader` : `partition ${partition} is unavailable: ${failure.error.message}`, failure.error);
+    return { ok: false, partition, replica: failure.replica, error };
+  }
+
+  close(): Promise<void> {
+    return this.options.transport.close();
+  }
+
+  private trustedHint(
+    error: KvError,
+    records: { members: readonly { id: string; url: string }[] } | undefined,
+    tried: Endpoint,
+  ): Endpoint | undefined {
+    if (!error.leader) return undefined;
+    const normalized = error.leader.replace(/\/+$/, '');
+    const member = records?.members.find((candidate) => candidate.url.replace(/\/+$/, '') === normalized);
+    return member && member.url !== tried.url ? { id: member.id, url: member.url } : undefined;
+  }
+
+  private async waitForChange(deadline: number): Promise<void> {
+    const remaining = deadline - this.now();
+    if (remaining > 0) await this.options.routing.changed(remaining);
+  }
+
+  private async backOff(deadline: number, failures: number): Promise<void> {
+    const delay = Math.min(MAX_BACKOFF_MS, 10 * 2 ** Math.min(failures, 5));
+    const remaining = deadline - this.now();
+    if (remaining > 0) await this.options.routing.changed(Math.min(delay, remaining));
+  }
+}
+
+/** Reads an error body, bounded; a body that fails midway gives what arrived. */
+async function readSmall(body: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      chunks.push(buffer);
+      size += buffer.length;
+      if (size > MAX_ERROR_BODY_BYTES) break;
+    }
+  } catch {
+    // What arrived is enough to pick a code by status.
+  }
+  body.destroy();
+  return Buffer.concat(chunks);
+}

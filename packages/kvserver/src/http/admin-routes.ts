@@ -1,0 +1,38 @@
+import express, { type Router } from 'express';
+import { HEADER_PARTITION, HEADER_REPLICA } from '@kvstore/topology';
+import type { Replica } from '../replication/replica';
+import { writeSnapshot } from './snapshot-stream';
+
+export interface AdminRouteDeps {
+  replica: Replica;
+  partition: string;
+}
+
+/**
+ * The strong read of this key only confirms leadership (the round to the
+ * in-sync followers every strong read makes); any key would do, and the
+ * value, if any, is thrown away.
+ */
+const LEADERSHIP_PROBE_KEY = '\u0000kvstore-admin-snapshot';
+
+/**
+ * Operator routes of one replica. `GET /v1/admin/snapshot`: the partition's
+ * state at one sequence number, as the NDJSON stream followers catch up
+ * from (header `{partition, seq, epoch, keys}`, one line per live record,
+ * trailer `{end: count}`). Only the leader serves it, after confirming it
+ * still leads, so the snapshot holds every write acknowledged before the
+ * request; a follower answers 421 NOT_LEADER with the leader's url.
+ */
+export function adminRoutes(deps: AdminRouteDeps): Router {
+  const router = express.Router();
+
+  router.get('/v1/admin/snapshot', async (_request, response) => {
+    response.set(HEADER_PARTITION, deps.partition).set(HEADER_REPLICA, deps.replica.id);
+    await deps.replica.read(LEADERSHIP_PROBE_KEY, 'strong');
+    const snapshot = deps.replica.snapshotFor(deps.replica.epoch);
+    // `keys` counts what the store holds, expired values included: an estimate for progress, not the count.
+    writeSnapshot(response, snapshot, { partition: deps.partition, keys: deps.replica.status().keys });
+  });
+
+  return router;
+}
