@@ -19,6 +19,7 @@ const RESTORE_ATTEMPTS = 4;
 export function addBackupCommands(parent: Command, context: CommandContext): void {
   parent
     .command('backup')
+    .summary("write every partition's snapshot to <file>")
     .description(
       "write every partition's snapshot to <file> (NDJSON); each partition is consistent at one sequence number of its own, not across partitions",
     )
@@ -36,6 +37,7 @@ export function addBackupCommands(parent: Command, context: CommandContext): voi
 
   parent
     .command('restore')
+    .summary('write a backup back through the gates (new versions)')
     .description(
       'write every record of a backup <file> through the gates; versions are NOT preserved (each key gets a new one), ' +
         'ttls keep their remaining whole seconds, records already expired are skipped. The file is checked in full before anything is written',

@@ -1,11 +1,14 @@
 import express, { type Router } from 'express';
 import { HEADER_PARTITION, HEADER_REPLICA } from '@kvstore/topology';
 import type { Replica } from '../replication/replica';
+import type { Logger } from '../replication/types';
+import type { SnapshotRecord } from '../store/kv-store';
 import { writeSnapshot } from './snapshot-stream';
 
 export interface AdminRouteDeps {
   replica: Replica;
   partition: string;
+  logger: Logger;
 }
 
 /**
@@ -30,9 +33,27 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
     response.set(HEADER_PARTITION, deps.partition).set(HEADER_REPLICA, deps.replica.id);
     await deps.replica.read(LEADERSHIP_PROBE_KEY, 'strong');
     const snapshot = deps.replica.snapshotFor(deps.replica.epoch);
+    // A read failing midway cuts the stream (the reader sees no trailer) instead of throwing out of a 'drain' callback.
+    const records = guarded(snapshot.records, (error) => {
+      deps.logger.error({ err: error }, 'snapshot read failed; stream cut');
+      response.destroy();
+    });
+    const guardedSource = { seq: snapshot.seq, epoch: snapshot.epoch, records, close: () => snapshot.close() };
     // `keys` counts what the store holds, expired values included: an estimate for progress, not the count.
-    writeSnapshot(response, snapshot, { partition: deps.partition, keys: deps.replica.status().keys });
+    writeSnapshot(response, guardedSource, { partition: deps.partition, keys: deps.replica.status().keys });
   });
 
   return router;
+}
+
+function guarded(records: Iterable<SnapshotRecord>, onError: (error: unknown) => void): Iterable<SnapshotRecord> {
+  return {
+    *[Symbol.iterator]() {
+      try {
+        yield* records;
+      } catch (error) {
+        onError(error);
+      }
+    },
+  };
 }
