@@ -32,6 +32,8 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
   router.get('/v1/admin/snapshot', async (_request, response) => {
     response.set(HEADER_PARTITION, deps.partition).set(HEADER_REPLICA, deps.replica.id);
     await deps.replica.read(LEADERSHIP_PROBE_KEY, 'strong');
+    // On disk, the snapshot reads what is committed: wait for every write applied so far.
+    await deps.replica.settled();
     const snapshot = deps.replica.snapshotFor(deps.replica.epoch);
     // A read failing midway cuts the stream (the reader sees no trailer) instead of throwing out of a 'drain' callback.
     const records = guarded(snapshot.records, (error) => {

@@ -202,6 +202,11 @@ export class Replica {
     }
   }
 
+  /** Resolves once every write applied so far would be in a snapshot. */
+  settled(): Promise<void> {
+    return this.deps.store.settled();
+  }
+
   /** A consistent view of the state for a follower that needs one; the caller closes it. */
   snapshotFor(epoch: number): SnapshotSource {
     if (!this.isLeader || epoch !== this.epoch) throw notLeader(this.leaderUrl);

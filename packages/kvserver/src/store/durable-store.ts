@@ -67,6 +67,10 @@ export class DurableStore implements KvStore {
     return { seq: applied.seq, epoch: applied.epoch, records: records(), close: () => view.done() };
   }
 
+  settled(): Promise<void> {
+    return this.engine.flush();
+  }
+
   beginRestore(): void {
     this.overlay.clear();
     this.engine.putMeta('installing', true);

@@ -29,6 +29,8 @@ export interface KvStore {
   apply(entry: LogEntry): void;
   /** A consistent view of every live record, for a follower; later applies do not show through. */
   openSnapshot(nowMs: number): SnapshotSource;
+  /** Resolves once everything applied so far is in what openSnapshot reads. */
+  settled(): Promise<void>;
   /** Starts replacing the whole state by a snapshot: the state is empty until finishRestore. */
   beginRestore(): void;
   restoreRecords(records: readonly SnapshotRecord[]): void;

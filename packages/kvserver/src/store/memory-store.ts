@@ -52,6 +52,10 @@ export class MemoryStore implements KvStore {
     return { seq: this.appliedSeq, epoch: this.appliedEpoch, records, close: () => {} };
   }
 
+  settled(): Promise<void> {
+    return Promise.resolve();
+  }
+
   beginRestore(): void {
     this.table.clear();
     this.appliedSeq = 0;
