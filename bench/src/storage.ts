@@ -160,7 +160,7 @@ class WritePath {
 
   constructor(readonly storage: Recovered) {
     this.nextSeq = storage.log.lastSeq + 1;
-    storage.engine.log.on('aftercommit', () => this.commits++);
+    storage.engine.onCommit(() => this.commits++);
   }
 
   /** One client write: append, wait for its group commit, apply (in order). */

@@ -26,12 +26,16 @@ test('SIGKILL of every replica of a partition mid-load, three times over, loses 
 
     const restartedAt = Date.now();
     await Promise.all(servers.map((server) => cluster.restartServer(server.id)));
+    const processesUp = Date.now() - restartedAt;
+    // The restarted partition takes writes again, with its whole in-sync set back.
+    await waitFor(() => writers.ackedSince(cycle + 0.5) >= 50, { timeoutMs: 30_000, what: `writes acknowledged after restart ${cycle}` });
+    const firstAck = Math.min(...writers.acked.filter((ack) => ack.round > cycle).map((ack) => ack.at!));
+    restartTimes.push(firstAck - restartedAt);
     await cluster.waitForLeader('p0', { timeoutMs: 6 * SESSION_TIMEOUT_MS });
     await cluster.waitForIsr('p0', 3, { timeoutMs: 30_000 });
-    restartTimes.push(Date.now() - restartedAt);
-    // The restarted partition takes writes again.
-    await waitFor(() => writers.ackedSince(cycle + 0.5) >= 50, { timeoutMs: 20_000, what: `writes acknowledged after restart ${cycle}` });
-    t.diagnostic(`cycle ${cycle}: ${ackedBeforeRestart} acked before the kill; back with a leader and a full in-sync set ${restartTimes.at(-1)} ms after the restart began`);
+    t.diagnostic(
+      `cycle ${cycle}: ${ackedBeforeRestart} acked before the kill; processes healthy ${processesUp} ms after the restart began, first write acknowledged after ${restartTimes.at(-1)} ms`,
+    );
   }
   await writers.stop();
   t.diagnostic(`${writers.acked.length} of ${writers.attempts} writes acknowledged over ${CYCLES} kill/restart cycles`);
@@ -58,41 +62,40 @@ test('SIGKILL of every replica of a partition mid-load, three times over, loses 
     await waitCaughtUp(cluster, server);
     await assertAllReadable(server.url, writers.acked, { consistency: 'eventual', who: server.id });
   }
-  t.diagnostic(`restart to full in-sync set: ${restartTimes.join(', ')} ms`);
+  t.diagnostic(`restart to the first acknowledged write: ${restartTimes.join(', ')} ms (session timeout ${SESSION_TIMEOUT_MS} ms)`);
 });
 
-test('disk use stays a small multiple of the live data when the same 10,000 keys are written 100 times', async (t) => {
+test('disk use stays a small multiple of the live data when the same 10,000 keys are overwritten again and again', async (t) => {
+  // 100 rounds of 10,000 puts do not fit the CI budget over HTTP (about 2,000 puts/s on 2 cores, memory
+  // mode included): this writes as many rounds as fit in ~35 s, well past the point where the log
+  // (20,000 entries by default) is compacting in a steady state. compaction.test.ts writes the full 100
+  // rounds through the storage engine itself.
   const KEYS = 10_000;
-  const ROUNDS = 100;
   const VALUE_BYTES = 100;
-  const BATCH = 100;
+  const BUDGET_MS = 35_000;
   const cluster = await startCluster({ name: 'disk-use', partitions: 1, replicas: 1, serverArgs: ['--fsync', 'off'] });
   t.after(() => cluster.stop());
   const server = [...cluster.servers.values()][0]!;
   const startedAt = Date.now();
 
-  // The write path is the server's own: batched by concurrency, every put acknowledged.
   const valueOf = (round: number) => (n: number) => `${round}:${n}:`.padEnd(VALUE_BYTES, 'x');
-  const timeBudgetMs = 45_000;
+  const sizes: number[] = [];
   let rounds = 0;
-  for (let round = 0; round < ROUNDS && Date.now() - startedAt < timeBudgetMs; round++) {
-    await putManyKeys(server.url, KEYS, valueOf(round), BATCH);
+  while (rounds < 100 && (rounds < 4 || Date.now() - startedAt < BUDGET_MS)) {
+    await putMany(server.url, 'disk', KEYS, valueOf(rounds), 100);
     rounds++;
+    sizes.push(diskUse(dataDirOf(server)));
   }
   const elapsed = Date.now() - startedAt;
   const live = KEYS * VALUE_BYTES;
-  const used = diskUse(dataDirOf(server));
+  const used = sizes.at(-1)!;
   const ratio = used / live;
-  t.diagnostic(`${rounds} rounds × ${KEYS} keys × ${VALUE_BYTES} B in ${elapsed} ms (${Math.round((rounds * KEYS) / (elapsed / 1000))} puts/s): data dir ${used} B for ${live} B live = ${ratio.toFixed(2)}×`);
-  assert.ok(rounds >= 20, `only ${rounds} rounds of overwrites fit in the time budget`);
+  t.diagnostic(`${rounds} rounds × ${KEYS} keys × ${VALUE_BYTES} B in ${elapsed} ms (${Math.round((rounds * KEYS) / (elapsed / 1000))} puts/s)`);
+  t.diagnostic(`data dir after each round (MB): ${sizes.map((size) => (size / 1e6).toFixed(2)).join(' ')}; live data ${live / 1e6} MB; ratio ${ratio.toFixed(2)}×`);
   assert.ok(ratio <= 10, `the data dir uses ${ratio.toFixed(2)}× the live data`);
+  assert.ok(used <= sizes[Math.min(2, sizes.length - 1)]! * 1.5, `the data dir keeps growing: ${sizes.join(', ')}`);
 
   // And the last round is what is there.
   const sample = Array.from({ length: 200 }, (_, i) => i * 50);
   await assertAllReadable(server.url, sample.map((n) => ({ key: `disk-${n}`, value: valueOf(rounds - 1)(n), version: 0, round: 0 })));
 });
-
-/** One round: KEYS puts to disk-<n>, `concurrency` in flight. */
-async function putManyKeys(url: string, keys: number, valueOf: (n: number) => string, concurrency: number): Promise<void> {
-  await putMany(url, 'disk', keys, valueOf, concurrency);
-}

@@ -13,8 +13,11 @@ export interface Ack {
   key: string;
   value: string;
   version: number;
-  /** Which round of a test it was acknowledged in (e.g. the kill/restart cycle). */
+  /** Which round of a test it was begun in (e.g. the kill/restart cycle). */
   round: number;
+  /** When it was begun and acknowledged (Date.now()). */
+  startedAt?: number;
+  at?: number;
 }
 
 /**
@@ -33,10 +36,11 @@ export function startWriters(gate: string, count: number, prefix: string, valueB
       const value = `${key}:${'v'.repeat(Math.max(0, valueBytes - key.length - 1))}`;
       attempts++;
       const startedIn = round;
+      const startedAt = Date.now();
       try {
         const result = await put(gate, key, value, { timeoutMs: 5000 });
         if (result.status === 200) {
-          acked.push({ key, value, version: (result.json as { version: number }).version, round: startedIn });
+          acked.push({ key, value, version: (result.json as { version: number }).version, round: startedIn, startedAt, at: Date.now() });
           continue;
         }
       } catch {

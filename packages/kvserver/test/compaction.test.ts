@@ -4,6 +4,8 @@ import { compactionPoint, logIsOverBounds } from '../src/replication/compaction'
 import { entryBytes, type LogEntry } from '../src/replication/entry';
 import { MemoryLog } from '../src/replication/log';
 import { DEFAULT_REPLICATION_OPTIONS, type ReplicationOptions } from '../src/replication/types';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { closeStorage, openStorage, putEntry, tempDataDir } from './support/storage';
 
 const options = (maxLogEntries: number, maxLogBytes = Infinity): ReplicationOptions => ({ ...DEFAULT_REPLICATION_OPTIONS, maxLogEntries, maxLogBytes });
@@ -112,5 +114,38 @@ describe('compaction decisions', () => {
     } finally {
       await closeStorage(opened);
     }
+  });
+
+  it('keeps the disk bounded: the same 10,000 keys written 100 times, compacted by the default bounds', async (t) => {
+    const KEYS = 10_000;
+    const VALUE_BYTES = 100;
+    const dir = tempDataDir('compaction-disk');
+    const opened = await openStorage(dir, { fsync: false });
+    const bounds = DEFAULT_REPLICATION_OPTIONS;
+    const sizes: number[] = [];
+    try {
+      let seq = 0;
+      for (let round = 0; round < 100; round++) {
+        for (let batch = 0; batch < KEYS; batch += 500) {
+          const entries = Array.from({ length: 500 }, (_, index) => putEntry(++seq, 1, `key-${batch + index}`, `${round}:${batch + index}:`.padEnd(VALUE_BYTES, 'x')));
+          opened.log.append(entries);
+          for (const entry of entries) opened.store.apply(entry);
+          await opened.log.flush();
+          // As a follower does after applying (Replica.handleAppend).
+          if (logIsOverBounds(opened.log, opened.store.appliedSeq, bounds)) opened.log.compactTo(compactionPoint(opened.log, opened.store.appliedSeq, bounds));
+        }
+        await opened.log.flush();
+        sizes.push(statSync(join(dir, 'kv.lmdb')).size);
+      }
+      assert.equal(opened.store.size, KEYS);
+      assert.ok(opened.store.appliedSeq - opened.log.baseSeq <= bounds.maxLogEntries);
+    } finally {
+      await closeStorage(opened);
+    }
+    const live = KEYS * VALUE_BYTES;
+    const ratio = sizes.at(-1)! / live;
+    t.diagnostic(`kv.lmdb after rounds 1, 10, 30, 100: ${[0, 9, 29, 99].map((round) => (sizes[round]! / 1e6).toFixed(2)).join(', ')} MB for ${live / 1e6} MB live: ${ratio.toFixed(2)}×`);
+    assert.ok(ratio <= 10, `${ratio.toFixed(2)}× the live data`);
+    assert.ok(sizes[99]! <= sizes[29]! * 1.1, `the file keeps growing after round 30: ${sizes[29]} -> ${sizes[99]}`);
   });
 });

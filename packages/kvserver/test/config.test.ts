@@ -30,6 +30,7 @@ describe('parseServerConfig', () => {
       replicaTimeoutMs: 500,
       sessionTimeoutMs: 5000,
       maxKeys: undefined,
+      maxLogEntries: 20000,
       maxValueBytes: 1048576,
       fsync: true,
       logLevel: 'info',

@@ -17,9 +17,11 @@ export class HttpPeerTransport implements PeerTransport {
   }
 
   async fetchSnapshot(leaderUrl: string, epoch: number, timeoutMs: number): Promise<SnapshotStream> {
+    // Timeouts on silence, not on the whole transfer: a large snapshot streams for as long as it takes.
     const response = await request(`${leaderUrl}/internal/snapshot?epoch=${epoch}`, {
       dispatcher: this.agent,
-      signal: AbortSignal.timeout(timeoutMs),
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
     });
     if (response.statusCode !== 200) {
       throw new Error(`snapshot from ${leaderUrl} failed: ${response.statusCode} ${await response.body.text()}`);

@@ -95,7 +95,8 @@ export class Leadership {
     if (!this.active) return;
     const live = new Map(members.filter((m) => m.id !== this.self.id).map((m) => [m.id, m]));
     for (const [id, replicator] of this.replicators) {
-      if (live.get(id)?.url === replicator.member.url) continue;
+      const member = live.get(id);
+      if (member?.url === replicator.member.url && member.incarnation === replicator.member.incarnation) continue;
       replicator.stop();
       this.replicators.delete(id);
     }

@@ -3,6 +3,9 @@ import type { Leadership } from './leadership';
 import type { AppendResponse } from './messages';
 import type { Member } from './types';
 
+/** A snapshot of millions of keys takes a while; the follower answers when it is in (or fails at once if it dies). */
+const SNAPSHOT_INSTALL_TIMEOUT_MS = 30 * 60_000;
+
 /**
  * Ships the leader's log to one follower: one request in flight, each
  * carrying every entry the follower lacks (up to a batch bound), the commit
@@ -64,7 +67,7 @@ export class Replicator {
         response = await transport.installSnapshot(
           this.member.url,
           { epoch, leaderId: self.id, leaderUrl: self.url },
-          options.replicaTimeoutMs + options.writeTimeoutMs * 10,
+          SNAPSHOT_INSTALL_TIMEOUT_MS,
         );
       } else {
         const commitSeq = this.leadership.commitSeq;

@@ -6,6 +6,12 @@ import type { PeerTransport } from './transport';
 export interface Member {
   id: string;
   url: string;
+  /**
+   * Which registration of the replica this is (its ZooKeeper member node). A
+   * replica that restarts registers anew, maybe before its old node is gone,
+   * and must not be taken for the process the leader knew.
+   */
+  incarnation?: string;
 }
 
 export type ReplicationMode = 'sync' | 'async';

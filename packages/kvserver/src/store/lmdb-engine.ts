@@ -1,6 +1,8 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { join } from 'node:path';
 
+export const lmdbPath = (dataDir: string): string => join(dataDir, 'kv.lmdb');
+
 /** Where the log's base and the state's applied point are kept; JSON values in the `meta` database. */
 export interface StorageMeta {
   /** The last log entry folded away (compacted, or the snapshot the log restarted after). */
@@ -39,7 +41,7 @@ export class LmdbEngine {
 
   static open(dataDir: string, options: { fsync: boolean }): LmdbEngine {
     const root = open({
-      path: join(dataDir, 'kv.lmdb'),
+      path: lmdbPath(dataDir),
       maxDbs: 4,
       // Resolve writes only once they are on disk: the default resolves at commit, before the fsync.
       overlappingSync: false,
@@ -122,6 +124,12 @@ export class LmdbEngine {
   close(): Promise<void> {
     return this.root.close();
   }
+
+  /** Called after each write transaction commits (for measuring group commit). */
+  onCommit(listener: () => void): void {
+    this.root.on('aftercommit', listener);
+  }
+
 
   private track(write: Promise<unknown>): number {
     const writeId = this.nextWriteId++;

@@ -2,7 +2,8 @@ import type { LogEntry } from '../replication/entry';
 import type { Logger } from '../replication/types';
 import { DurableLog } from './durable-log';
 import { DurableStore } from './durable-store';
-import { LmdbEngine } from './lmdb-engine';
+import { LmdbEngine, lmdbPath } from './lmdb-engine';
+import { lmdbFileDamage } from './lmdb-file-check';
 import { CorruptRecordError, decodeLogEntry } from './record-codec';
 
 export interface Recovered {
@@ -30,6 +31,8 @@ export class UnrecoverableStorageError extends Error {
  * record with good ones after it is corruption: the replica stops.
  */
 export async function recoverStorage(dataDir: string, options: { fsync: boolean; logger: Logger }): Promise<Recovered> {
+  const damage = lmdbFileDamage(lmdbPath(dataDir));
+  if (damage) throw new UnrecoverableStorageError(`${damage}; restore this replica from its peers (empty its data dir)`);
   const engine = LmdbEngine.open(dataDir, { fsync: options.fsync });
   let meta = engine.readMeta();
   let holdsData = meta.applied !== undefined;
@@ -52,7 +55,10 @@ export async function recoverStorage(dataDir: string, options: { fsync: boolean;
   }
   const log = new DurableLog(engine, base, entries);
   if (applied.seq > log.lastSeq) {
-    throw new UnrecoverableStorageError(`the state (applied ${applied.seq}) is ahead of the log's end ${log.lastSeq}`);
+    // The state already holds what was cut off the log's end: the log restarts there.
+    options.logger.warn({ applied: applied.seq, lastSeq: log.lastSeq }, 'the log ends before the state: restarting it at the applied point');
+    log.resetTo(applied.seq, applied.epoch);
+    await engine.flush();
   }
   options.logger.info({ base: base.seq, lastSeq: log.lastSeq, applied: applied.seq }, 'recovered storage');
   return { engine, log, store: new DurableStore(engine, applied), holdsData };

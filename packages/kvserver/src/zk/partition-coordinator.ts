@@ -186,10 +186,13 @@ export class PartitionCoordinator implements IsrCoordination {
   private watchMembers(): Promise<void> {
     const membersPath = this.paths.members(this.options.partition);
     return this.follow(async (session, rewatch) => {
-      const children = (await session.getChildren(membersPath, rewatch)) ?? [];
+      // Sorted by sequence number, so a replica's newest registration wins over one whose session has not ended yet.
+      const children = ((await session.getChildren(membersPath, rewatch)) ?? []).sort();
       const records = await Promise.all(children.map((child) => session.getData(`${membersPath}/${child}`)));
       const byId = new Map<string, Member>();
-      for (const record of records) if (record) byId.set(parseMember(record.data).id, parseMember(record.data));
+      records.forEach((record, index) => {
+        if (record) byId.set(parseMember(record.data).id, { ...parseMember(record.data), incarnation: children[index] });
+      });
       this.members = [...byId.values()];
       this.replica.setMembers(this.members);
       this.evaluate();

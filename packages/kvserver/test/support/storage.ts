@@ -57,7 +57,7 @@ export async function closeStorage(opened: { engine: LmdbEngine }): Promise<void
   await opened.engine.close();
 }
 
-/** The LMDB root of an engine: LmdbEngine keeps it private, and the commit counter needs its 'aftercommit' event. */
+/** The LMDB root of an engine (private to LmdbEngine), for a test that must wait on LMDB itself after the engine has failed. */
 export function rootOf(engine: LmdbEngine): RootDatabase {
   return engine['root'];
 }
@@ -69,7 +69,7 @@ export function rootOf(engine: LmdbEngine): RootDatabase {
  */
 export function countCommits(engine: LmdbEngine): { readonly count: number; reset(): void } {
   let count = 0;
-  rootOf(engine).on('aftercommit', () => {
+  engine.onCommit(() => {
     count++;
   });
   return {
