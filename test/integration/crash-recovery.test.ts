@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { put, startCluster, waitFor } from '../kit';
+import { get, put, startCluster, waitFor } from '../kit';
 import { assertAllReadable, dataDirOf, diskUse, putMany, startWriters, waitCaughtUp } from './durable-support';
 
 const SESSION_TIMEOUT_MS = 2000;
@@ -10,6 +10,11 @@ test('SIGKILL of every replica of a partition mid-load, three times over, loses 
   const cluster = await startCluster({ name: 'crash-all', partitions: 1, replicas: 3, sessionTimeoutMs: SESSION_TIMEOUT_MS });
   t.after(() => cluster.stop());
   const gate = cluster.gateUrls[0]!;
+  // Expiry is absolute and set by the leader: it survives the restarts, neither lost nor extended.
+  const longLived = await put(gate, 'ttl-long', 'stays', { query: { ttl: 600 } });
+  const shortLived = await put(gate, 'ttl-short', 'goes', { query: { ttl: 2 } });
+  assert.deepEqual([longLived.status, shortLived.status], [200, 200]);
+  const shortExpiresAt = Date.now() + 2000;
   const writers = startWriters(gate, 12, 'crash');
   t.after(() => writers.stop());
   const restartTimes: number[] = [];
@@ -41,6 +46,9 @@ test('SIGKILL of every replica of a partition mid-load, three times over, loses 
   t.diagnostic(`${writers.acked.length} of ${writers.attempts} writes acknowledged over ${CYCLES} kill/restart cycles`);
 
   await assertAllReadable(gate, writers.acked);
+  assert.equal((await get(gate, 'ttl-long')).body.toString(), 'stays');
+  assert.ok(Date.now() > shortExpiresAt);
+  assert.equal((await get(gate, 'ttl-short')).status, 404, 'expired across the restarts');
 
   // No version is ever handed out twice, and versions keep rising across the restarts.
   const versions = writers.acked.map((ack) => ack.version);

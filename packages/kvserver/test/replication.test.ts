@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { KvError } from '@kvstore/topology';
 import type { Replica } from '../src/replication/replica';
 import type { Precondition } from '../src/replication/precondition';
 import { SimCluster, bytes, track } from './support/sim-cluster';
@@ -51,6 +52,18 @@ describe('replication: writes in sync mode', () => {
     assert.equal(write.state, 'fulfilled');
     assert.deepEqual(sim.coordination.state.isr, ['a', 'b']);
     assert.deepEqual(sim.replica('a').status().isr, ['a', 'b']);
+  });
+
+  it('refuses writes with 503 before they reach the log once the leader cannot persist (a full disk)', async () => {
+    const sim = await SimCluster.started();
+    const leader = sim.replica('a');
+    await put(leader, 'k', 'v');
+    const lastSeq = sim.node('a').log.lastSeq;
+    sim.node('a').store.failure = new Error('ENOSPC: no space left on device');
+    await assert.rejects(put(leader, 'k', 'w'), (error: KvError) => error.code === 'UNAVAILABLE' && /ENOSPC/.test(error.message));
+    assert.equal(sim.node('a').log.lastSeq, lastSeq, 'nothing reached the log');
+    assert.equal(valueAt(sim, 'a', 'k'), 'v');
+    assert.equal((await leader.read('k', 'strong'))?.value.toString(), 'v', 'reads go on');
   });
 
   it('refuses a write with 503 before it reaches the log when the in-sync set is below --min-insync', async () => {

@@ -21,7 +21,7 @@ interface Table {
 export class MemoryStore implements KvStore {
   appliedSeq = 0;
   appliedEpoch = 0;
-  readonly failure = undefined;
+  readonly failure: Error | undefined = undefined;
   private readonly table: Table;
 
   constructor(options: { maxKeys?: number | undefined } = {}) {

@@ -10,6 +10,8 @@ import { MemoryNetwork } from '../../src/testing/memory-network';
 /** A memory store that remembers the order entries were applied in. */
 export class RecordingStore extends MemoryStore {
   readonly appliedSeqs: number[] = [];
+  /** Set by a test to play a disk that refuses writes. */
+  override failure: Error | undefined = undefined;
 
   override apply(entry: LogEntry): void {
     super.apply(entry);
