@@ -161,7 +161,9 @@ export class ClusterWatcher {
     const rewatch = (): void => this.rewatch(generation, () => this.watchLeader(generation, name));
     await this.readData(generation, this.paths.leader(name), rewatch, (data) => {
       const partition = this.partitions.get(name);
-      if (partition) partition.leader = data && this.parse('leader', data, parseLeader);
+      if (!partition) return;
+      partition.leader = data && this.parse('leader', data, parseLeader);
+      this.options.logger.info({ partition: name, leader: partition.leader ?? null }, 'leader node read');
     });
   }
 

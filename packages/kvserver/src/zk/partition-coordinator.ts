@@ -266,6 +266,7 @@ export class PartitionCoordinator implements IsrCoordination {
     }
     this.replica.becomeLeader(next.epoch, next.isr);
     await this.publishLeader(session, next.epoch);
+    if (!this.replica.isLeader) this.logger.warn({ epoch: next.epoch }, 'lost leadership before publishing the leader node');
   }
 
   /** Creates the ephemeral `/leader` node, waiting out a stale one left by a session that has not expired yet. */
@@ -275,9 +276,11 @@ export class PartitionCoordinator implements IsrCoordination {
     while (this.replica.isLeader && this.replica.epoch === epoch && this.session === session) {
       try {
         await session.create(path, record, 'ephemeral');
+        this.logger.info({ epoch }, 'published the leader node');
         return;
       } catch (error) {
         if (!(error instanceof ZkError && error.code === 'NODE_EXISTS')) throw error;
+        this.logger.warn({ epoch }, 'a leader node of an ended session is still there; waiting for it to go');
         await new Promise<void>((resolve) => {
           void session.getData(path, resolve).then((node) => node ?? resolve());
         });
