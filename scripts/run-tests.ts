@@ -37,9 +37,11 @@ function findTestFiles(dir: string): string[] {
 
 function suites(filters: string[]): Suite[] {
   const packagesDir = path.join(REPO_ROOT, 'packages');
-  const unit = fs
-    .readdirSync(packagesDir)
-    .flatMap((name) => findTestFiles(path.join(packagesDir, name, 'dist', 'test')));
+  const unit = [
+    ...fs.readdirSync(packagesDir).flatMap((name) => findTestFiles(path.join(packagesDir, name, 'dist', 'test'))),
+    // The chaos suite's checker is pure code with unit tests of its own.
+    ...findTestFiles(path.join(REPO_ROOT, 'chaos', 'dist', 'test')),
+  ];
   const integration = findTestFiles(path.join(REPO_ROOT, 'test', 'dist', 'integration'));
   const keep = (file: string): boolean => {
     const relative = path.relative(REPO_ROOT, file);
