@@ -1,0 +1,182 @@
+/**
+ * Per-key linearizability of a read/write/cas register (initially absent).
+ *
+ * Keys are independent registers, so the history is checked one key at a
+ * time (P-compositionality): many tiny searches instead of one huge one.
+ * Each search has a step budget, so a pathological key is reported
+ * 'unknown' rather than hanging the run. A violation is shrunk to a small
+ * failing sub-history so a person can see what went wrong.
+ */
+import type { HistoryOperation } from '../history';
+import { describeOperation } from './describe';
+import { isIrrelevant, refusedForPrecondition, toRegisterOps, type PreconditionTest } from './register';
+import { searchLinearization, type SearchOutcome, type SearchResult } from './search';
+
+export interface LinearizabilityOptions {
+  /** Search budget per key (entries examined); beyond it the key is 'unknown'. Default 300 000. */
+  maxStepsPerKey?: number;
+  /** Budget for shrinking each violation, in search steps. Default 1 000 000. */
+  shrinkSteps?: number;
+  /** Which failed cas ops were 412s (default: `detail` mentions 412 / PRECONDITION). */
+  isPreconditionFailure?: PreconditionTest;
+  /** Time origin for the explanations' relative times (e.g. history.startedAt). Default 0. */
+  origin?: number;
+}
+
+export interface Violation {
+  key: string;
+  /** A failing sub-history of the key, sorted by invocation. */
+  operations: HistoryOperation[];
+  /** True when removing any one of them makes it linearizable (shrinking finished within budget). */
+  minimal: boolean;
+  /** All operations of the key the search considered. */
+  keyOperations: number;
+  explanation: string;
+}
+
+export interface KeyVerdict {
+  key: string;
+  outcome: SearchOutcome;
+  /** Operations the search considered (irrelevant ones, e.g. failed reads, excluded). */
+  operations: number;
+  steps: number;
+  violation?: Violation;
+}
+
+export interface LinearizabilityResult {
+  keys: number;
+  linearizable: number;
+  violations: Violation[];
+  /** Keys whose search ran out of budget: neither proven nor refuted. */
+  unknown: { key: string; operations: number; steps: number }[];
+  steps: number;
+  elapsedMs: number;
+}
+
+const DEFAULT_MAX_STEPS = 300_000;
+const DEFAULT_SHRINK_STEPS = 1_000_000;
+
+export function checkLinearizability(
+  operations: readonly HistoryOperation[],
+  options: LinearizabilityOptions = {},
+): LinearizabilityResult {
+  const started = performance.now();
+  const byKey = new Map<string, HistoryOperation[]>();
+  for (const op of operations) {
+    const list = byKey.get(op.key);
+    if (list === undefined) byKey.set(op.key, [op]);
+    else list.push(op);
+  }
+  const result: LinearizabilityResult = { keys: byKey.size, linearizable: 0, violations: [], unknown: [], steps: 0, elapsedMs: 0 };
+  for (const [key, ops] of byKey) {
+    const verdict = checkKey(key, ops, options);
+    result.steps += verdict.steps;
+    if (verdict.outcome === 'ok') result.linearizable++;
+    else if (verdict.outcome === 'unknown') result.unknown.push({ key, operations: verdict.operations, steps: verdict.steps });
+    else if (verdict.violation !== undefined) result.violations.push(verdict.violation);
+  }
+  result.elapsedMs = Math.round(performance.now() - started);
+  return result;
+}
+
+/** Checks one key's operations; on a violation, shrinks it and explains it. */
+export function checkKey(key: string, ops: readonly HistoryOperation[], options: LinearizabilityOptions = {}): KeyVerdict {
+  const isPrecondition = options.isPreconditionFailure ?? refusedForPrecondition;
+  const relevant = ops.filter((op) => !isIrrelevant(op, isPrecondition));
+  const search = run(relevant, options.maxStepsPerKey ?? DEFAULT_MAX_STEPS, isPrecondition);
+  const verdict: KeyVerdict = { key, outcome: search.outcome, operations: relevant.length, steps: search.steps };
+  if (search.outcome !== 'violation') return verdict;
+
+  const shrunk = shrink(relevant, options);
+  const sorted = [...shrunk.operations].sort((a, b) => a.invokedAt - b.invokedAt || a.id - b.id);
+  verdict.violation = {
+    key,
+    operations: sorted,
+    minimal: shrunk.minimal,
+    keyOperations: relevant.length,
+    explanation: explain(key, sorted, relevant.length, options.origin ?? 0),
+  };
+  return verdict;
+}
+
+function run(ops: readonly HistoryOperation[], maxSteps: number, isPrecondition: PreconditionTest): SearchResult {
+  return searchLinearization(toRegisterOps(ops, isPrecondition), maxSteps);
+}
+
+/**
+ * Delta debugging (ddmin): try removing chunks of the failing set, halving
+ * the chunk size when nothing can go, and keep any removal that still fails.
+ * A check that runs out of budget counts as "does not fail", so what we keep
+ * is always a proven violation. Ends 1-minimal unless the budget runs out.
+ */
+export function shrink(
+  ops: readonly HistoryOperation[],
+  options: LinearizabilityOptions = {},
+): { operations: HistoryOperation[]; minimal: boolean } {
+  const isPrecondition = options.isPreconditionFailure ?? refusedForPrecondition;
+  const maxSteps = options.maxStepsPerKey ?? DEFAULT_MAX_STEPS;
+  let budget = options.shrinkSteps ?? DEFAULT_SHRINK_STEPS;
+  const fails = (candidate: HistoryOperation[]): boolean => {
+    const result = run(candidate, Math.min(maxSteps, Math.max(budget, 1)), isPrecondition);
+    // Preparing and sorting cost about one step per operation too.
+    budget -= result.steps + candidate.length;
+    return result.outcome === 'violation';
+  };
+
+  let current = [...ops];
+  let chunk = Math.max(1, Math.ceil(current.length / 2));
+  while (budget > 0) {
+    let removed = false;
+    for (let start = 0; start < current.length && budget > 0; ) {
+      const candidate = [...current.slice(0, start), ...current.slice(start + chunk)];
+      if (candidate.length > 0 && fails(candidate)) {
+        current = candidate;
+        removed = true;
+      } else {
+        start += chunk;
+      }
+    }
+    if (budget <= 0) break;
+    if (!removed) {
+      if (chunk === 1) return { operations: current, minimal: true };
+      chunk = Math.ceil(chunk / 2);
+    }
+    chunk = Math.min(chunk, Math.max(1, Math.ceil(current.length / 2)));
+  }
+  return { operations: current, minimal: false };
+}
+
+function explain(key: string, ops: readonly HistoryOperation[], keyOperations: number, origin: number): string {
+  const lines = [
+    `key ${JSON.stringify(key)}: no order of these ${ops.length} operations (of ${keyOperations} on the key) ` +
+      'respects real time and a register that starts absent:',
+    ...ops.map((op) => '  ' + describeOperation(op, origin)),
+  ];
+  const hint = hintFor(ops);
+  if (hint !== undefined) lines.push('  ' + hint);
+  return lines.join('\n');
+}
+
+/** A plain-words reading of the most common small violations. */
+function hintFor(ops: readonly HistoryOperation[]): string | undefined {
+  const writes = ops.filter((op) => op.kind !== 'read' && op.outcome !== 'fail');
+  const writerOf = (v: string | null): HistoryOperation | undefined => writes.find((w) => w.value === v);
+  for (const op of ops) {
+    if (op.outcome !== 'ok' || op.kind === 'write') continue;
+    // What the op saw: a read its result, a cas the value it replaced.
+    const seen = (op.kind === 'read' ? op.result : op.expected) ?? null;
+    const writer = writerOf(seen);
+    if (seen !== null && writer === undefined) {
+      return `#${op.id} saw ${JSON.stringify(seen)}, which no operation here could have written (a failed or never-issued write).`;
+    }
+    if (writer !== undefined && writer.outcome !== 'ok') continue;
+    const overwrite = writes.find(
+      (w) => w.outcome === 'ok' && w !== writer && w.invokedAt > (writer?.completedAt ?? -Infinity) && w.completedAt! < op.invokedAt,
+    );
+    if (overwrite !== undefined) {
+      const what = seen === null ? 'the key absent' : JSON.stringify(seen);
+      return `#${op.id} saw ${what} although #${overwrite.id} had replaced it before #${op.id} started: stale or lost.`;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,154 @@
+import * as path from 'node:path';
+import type { ClusterView } from '@kvstore/topology';
+import { kit, type KvGateOptions, type KvServerOptions, type TcpProxy, type TestCluster, type TestGate, type TestServer, type ZooKeeperHandle } from './kit';
+
+/** The links of one replica that the nemesis can cut: what reaches it, and its way to ZooKeeper. */
+export interface ReplicaLinks {
+  /** Peers and gates reach the replica only through this (its advertised url). */
+  inbound: TcpProxy;
+  /** Its --zk points here, and this at ZooKeeper. */
+  zookeeper: TcpProxy;
+}
+
+export interface ChaosClusterOptions {
+  /** Replica data dirs go under <dataDir>/<id>. */
+  dataDir: string;
+  /** Process logs go under <logDir>/<name>.log. */
+  logDir: string;
+  partitions?: number;
+  replicas?: number;
+  gates?: number;
+  sessionTimeoutMs: number;
+  log?: (line: string) => void;
+}
+
+/**
+ * The cluster of a chaos run: a private ZooKeeper (the nemesis restarts it),
+ * replicas p<i>-r<j> with data dirs, each behind two TCP proxies, and gates
+ * talking to ZooKeeper directly. It is built here rather than with the kit's
+ * startCluster, which has no per-replica --advertise or --zk, and then handed
+ * to the kit's TestCluster for views, waits and restarts.
+ */
+export class ChaosCluster {
+  private constructor(
+    readonly zookeeper: ZooKeeperHandle,
+    readonly cluster: TestCluster,
+    readonly links: Map<string, ReplicaLinks>,
+    private readonly gateList: TestGate[],
+  ) {}
+
+  static async start(options: ChaosClusterOptions): Promise<ChaosCluster> {
+    const { partitions = 2, replicas = 3, gates = 2, dataDir, logDir, sessionTimeoutMs } = options;
+    const log = options.log ?? (() => undefined);
+    const zookeeper = await kit.privateZooKeeper();
+    log(`ZooKeeper on ${zookeeper.connectString} (${zookeeper.dataDir})`);
+    const name = kit.uniqueClusterName('chaos');
+    const common = { cluster: name, sessionTimeoutMs };
+    const links = new Map<string, ReplicaLinks>();
+    const serverOptions: KvServerOptions[] = [];
+    for (let p = 0; p < partitions; p++) {
+      for (let r = 1; r <= replicas; r++) {
+        const id = `p${p}-r${r}`;
+        const port = await kit.freePort();
+        const inbound = await kit.TcpProxy.start(port);
+        const zk = await kit.TcpProxy.start(zookeeper.port);
+        links.set(id, { inbound, zookeeper: zk });
+        serverOptions.push({
+          ...common,
+          zk: zk.address,
+          advertise: inbound.url,
+          partition: `p${p}`,
+          id,
+          port,
+          dataDir: path.join(dataDir, id),
+          logFile: path.join(logDir, `${id}.log`),
+          extraArgs: ['--replica-timeout', '500'],
+        });
+      }
+    }
+    const gateOptions: KvGateOptions[] = [];
+    for (let g = 0; g < gates; g++) {
+      gateOptions.push({ ...common, zk: zookeeper.connectString, port: await kit.freePort(), logFile: path.join(logDir, `gate-${g}.log`) });
+    }
+    const starts = await Promise.allSettled([...serverOptions.map(kit.startKvServer), ...gateOptions.map(kit.startKvGate)]);
+    const servers = new Map<string, TestServer>();
+    const gateList: TestGate[] = [];
+    serverOptions.forEach((server, index) => {
+      const start = starts[index];
+      if (start.status === 'fulfilled') {
+        servers.set(server.id, { id: server.id, partition: server.partition, port: server.port, url: server.advertise as string, process: start.value, options: server });
+      }
+    });
+    gateOptions.forEach((gate, index) => {
+      const start = starts[serverOptions.length + index];
+      if (start.status === 'fulfilled') gateList.push({ port: gate.port, url: `http://127.0.0.1:${gate.port}`, process: start.value, options: gate });
+    });
+    const cluster = new kit.TestCluster(name, zookeeper, logDir, servers, gateList);
+    const chaos = new ChaosCluster(zookeeper, cluster, links, gateList);
+    const failure = starts.find((start): start is PromiseRejectedResult => start.status === 'rejected');
+    try {
+      if (failure) throw failure.reason;
+      await cluster.waitForSettled(60_000);
+    } catch (error) {
+      const tails = cluster.logTails();
+      await chaos.stop();
+      throw new Error(`the chaos cluster did not start: ${(error as Error).message}\n${tails}`, { cause: error });
+    }
+    return chaos;
+  }
+
+  get gateUrls(): string[] {
+    return this.gateList.map((gate) => gate.url);
+  }
+
+  get gates(): TestGate[] {
+    return this.gateList;
+  }
+
+  get servers(): TestServer[] {
+    return [...this.cluster.servers.values()];
+  }
+
+  server(id: string): TestServer {
+    const server = this.cluster.servers.get(id);
+    if (!server) throw new Error(`no replica ${id}`);
+    return server;
+  }
+
+  partitions(): string[] {
+    return [...this.cluster.layout().keys()].sort();
+  }
+
+  replicasOf(partition: string): string[] {
+    return [...(this.cluster.layout().get(partition) ?? [])].sort();
+  }
+
+  /** The view of the first gate that answers, or undefined (none does, or not in time). */
+  async view(): Promise<ClusterView | undefined> {
+    try {
+      return await this.cluster.clusterView();
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Cuts a replica off from peers, gates and ZooKeeper: its connections are reset and new ones refused. */
+  isolate(id: string): void {
+    const links = this.links.get(id);
+    links?.inbound.cut();
+    links?.zookeeper.cut();
+  }
+
+  heal(id: string): void {
+    const links = this.links.get(id);
+    links?.inbound.restore();
+    links?.zookeeper.restore();
+  }
+
+  /** Kills every process (ZooKeeper too) and closes the proxies. Safe to call twice. */
+  async stop(): Promise<void> {
+    await this.cluster.stop();
+    await this.zookeeper.kill().catch(() => undefined);
+    await Promise.all([...this.links.values()].flatMap((links) => [links.inbound.close(), links.zookeeper.close()]));
+  }
+}

@@ -1,0 +1,210 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ChaosCluster } from '../cluster';
+import type { FaultEvent } from '../history';
+import { kit } from '../kit';
+import type { FaultKind } from '../options';
+import { Random } from '../random';
+
+/** One fault of the schedule, decided from the seed before the run starts. */
+export interface PlannedFault {
+  kind: FaultKind;
+  /** Quiet time before it, after the previous fault healed. */
+  gapMs: number;
+  /** How long it lasts before it is healed. */
+  holdMs: number;
+  /** Index into the sorted partitions (replica faults). */
+  partition: number;
+  /** Replica faults: hit the current leader, or a follower. */
+  role: 'leader' | 'follower';
+  /** Which follower, gate, or fallback replica (an index, modulo the candidates). */
+  pick: number;
+}
+
+/**
+ * The fault schedule for `durationMs`: the kinds in seeded shuffled rounds (so
+ * every enabled kind comes up), each after a quiet gap of 3–6 s and held for a
+ * few seconds; pauses and cuts outlast the session timeout, so that the
+ * victim's ZooKeeper session expires while it cannot notice.
+ */
+export function planFaults(seed: number, kinds: readonly FaultKind[], durationMs: number, sessionTimeoutMs: number): PlannedFault[] {
+  const rng = Random.stream(seed, 'nemesis');
+  const plan: PlannedFault[] = [];
+  if (kinds.length === 0) return plan;
+  let round: FaultKind[] = [];
+  // Generous: the run stops taking faults that would not heal before the end.
+  for (let total = 0; total < durationMs; ) {
+    if (round.length === 0) round = rng.shuffle(kinds);
+    const kind = round.shift() as FaultKind;
+    const gapMs = plan.length === 0 ? rng.between(2000, 4000) : rng.between(3000, 6000);
+    let holdMs: number;
+    switch (kind) {
+      case 'kill':
+        holdMs = rng.between(1000, 4000);
+        break;
+      case 'pause':
+        holdMs = sessionTimeoutMs + rng.between(1000, 3000);
+        break;
+      case 'gate':
+        holdMs = rng.between(1500, 4000);
+        break;
+      case 'zk':
+        holdMs = rng.between(2000, 5000);
+        break;
+      case 'partition':
+        holdMs = sessionTimeoutMs + rng.between(1000, 4000);
+        break;
+    }
+    const role = kind === 'pause' || rng.chance(0.7) ? 'leader' : 'follower';
+    plan.push({ kind, gapMs, holdMs, partition: rng.int(1000), role, pick: rng.int(1000) });
+    total += gapMs + holdMs;
+  }
+  return plan;
+}
+
+interface ActiveFault {
+  event: FaultEvent;
+  heal: () => Promise<void>;
+}
+
+/**
+ * Injects the planned faults into the cluster one at a time and heals each;
+ * `healAll` puts everything back, whatever state the run was interrupted in.
+ * Processes are signalled only through their ManagedProcess (by PID).
+ */
+export class Nemesis {
+  readonly events: FaultEvent[] = [];
+  private active: ActiveFault | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly cluster: ChaosCluster,
+    private readonly plan: readonly PlannedFault[],
+    private readonly log: (line: string) => void,
+  ) {}
+
+  /** Runs the schedule until `until` (ms since the epoch): never starts a fault that would not heal by then. */
+  async run(until: number): Promise<void> {
+    for (const fault of this.plan) {
+      if (this.stopped || Date.now() + fault.gapMs + fault.holdMs + 1000 > until) break;
+      await sleep(fault.gapMs);
+      if (this.stopped) break;
+      try {
+        this.active = await this.inject(fault);
+      } catch (error) {
+        this.log(`nemesis: could not inject ${fault.kind}: ${(error as Error).message}`);
+        continue;
+      }
+      if (!this.active) continue;
+      await sleep(fault.holdMs);
+      await this.healActive();
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+
+  private async healActive(): Promise<void> {
+    const active = this.active;
+    if (!active) return;
+    this.active = undefined;
+    try {
+      await active.heal();
+    } catch (error) {
+      this.log(`nemesis: healing ${active.event.kind} ${active.event.target} failed: ${(error as Error).message} (healAll retries)`);
+    }
+    active.event.endedAt = Date.now();
+    this.log(`nemesis: healed ${active.event.kind} ${active.event.target}`);
+  }
+
+  /** Heals the current fault, then anything else still broken: paused, killed, cut, ZooKeeper down. */
+  async healAll(): Promise<void> {
+    this.stopped = true;
+    await this.healActive();
+    const { cluster } = this.cluster;
+    for (const server of cluster.servers.values()) {
+      this.cluster.heal(server.id);
+      server.process.resume();
+    }
+    for (const gate of this.cluster.gates) gate.process.resume();
+    if (!(await isServing(this.cluster))) {
+      this.log('nemesis: ZooKeeper is down: restarting it');
+      await this.cluster.zookeeper.restart();
+    }
+    for (const server of cluster.servers.values()) {
+      if (!server.process.running) {
+        this.log(`nemesis: ${server.id} is down: restarting it`);
+        await cluster.restartServer(server.id);
+      }
+    }
+    for (const [index, gate] of this.cluster.gates.entries()) {
+      if (!gate.process.running) {
+        this.log(`nemesis: gate-${index} is down: restarting it`);
+        await cluster.restartGate(index);
+      }
+    }
+  }
+
+  private async replicaTarget(fault: PlannedFault): Promise<{ id: string; partition: string; role: string }> {
+    const partitions = this.cluster.partitions();
+    const partition = partitions[fault.partition % partitions.length];
+    const replicas = this.cluster.replicasOf(partition);
+    const view = await this.cluster.view();
+    const leader = view?.partitions.find((candidate) => candidate.name === partition)?.leader ?? undefined;
+    if (fault.role === 'leader' && leader && replicas.includes(leader)) return { id: leader, partition, role: 'leader' };
+    const followers = replicas.filter((id) => id !== leader);
+    return { id: followers[fault.pick % followers.length], partition, role: leader ? 'follower' : 'replica (no known leader)' };
+  }
+
+  private begin(kind: string, target: string, partition?: string): FaultEvent {
+    const event: FaultEvent = { kind, target, startedAt: Date.now(), ...(partition ? { partition } : {}) };
+    this.events.push(event);
+    return event;
+  }
+
+  private async inject(fault: PlannedFault): Promise<ActiveFault | undefined> {
+    const { cluster } = this.cluster;
+    switch (fault.kind) {
+      case 'kill': {
+        const target = await this.replicaTarget(fault);
+        const server = this.cluster.server(target.id);
+        this.log(`nemesis: SIGKILL ${target.id} (${target.role} of ${target.partition}) for ${fault.holdMs} ms`);
+        const event = this.begin('kill', target.id, target.partition);
+        await server.process.kill();
+        return { event, heal: async () => void (await cluster.restartServer(target.id)) };
+      }
+      case 'pause': {
+        const target = await this.replicaTarget(fault);
+        const server = this.cluster.server(target.id);
+        this.log(`nemesis: SIGSTOP ${target.id} (${target.role} of ${target.partition}) for ${fault.holdMs} ms`);
+        const event = this.begin('pause', target.id, target.partition);
+        server.process.pause();
+        return { event, heal: async () => server.process.resume() };
+      }
+      case 'gate': {
+        const index = fault.pick % this.cluster.gates.length;
+        this.log(`nemesis: SIGKILL gate-${index} for ${fault.holdMs} ms`);
+        const event = this.begin('gate', `gate-${index}`);
+        await this.cluster.gates[index].process.kill();
+        return { event, heal: async () => void (await cluster.restartGate(index)) };
+      }
+      case 'zk': {
+        this.log(`nemesis: stopping ZooKeeper for ${fault.holdMs} ms`);
+        const event = this.begin('zk', 'zookeeper');
+        await this.cluster.zookeeper.stop();
+        return { event, heal: () => this.cluster.zookeeper.restart() };
+      }
+      case 'partition': {
+        const target = await this.replicaTarget(fault);
+        this.log(`nemesis: cutting ${target.id} (${target.role} of ${target.partition}) off for ${fault.holdMs} ms`);
+        const event = this.begin('partition', target.id, target.partition);
+        this.cluster.isolate(target.id);
+        return { event, heal: async () => this.cluster.heal(target.id) };
+      }
+    }
+  }
+}
+
+function isServing(cluster: ChaosCluster): Promise<boolean> {
+  return kit.isZooKeeperServing('127.0.0.1', cluster.zookeeper.port);
+}
