@@ -56,7 +56,7 @@ export function formatReport(report: Report): string {
     more(lin.unknown.items.length, lin.unknown.count);
   }
 
-  const gap = (g: Gap): string => `${g.ms} ms (${relativeTime(g.from, origin)} → ${relativeTime(g.to, origin)})`;
+  const gap = (g: Gap): string => `${Math.round(g.ms)} ms (${relativeTime(g.from, origin)} → ${relativeTime(g.to, origin)})`;
   const { availability } = report;
   lines.push('', 'Availability: longest time without a successful operation');
   for (const p of availability.partitions) {
@@ -65,9 +65,9 @@ export function formatReport(report: Report): string {
   if (availability.byFaultKind.length > 0) {
     lines.push('', `  ${'fault'.padEnd(20)} ${'count'.padStart(5)} ${'max gap'.padStart(10)} ${'mean gap'.padStart(10)} ${'recovery'.padStart(10)}`);
     for (const k of availability.byFaultKind) {
-      const recovery = k.maxRecoveryMs === undefined ? '-' : `${k.maxRecoveryMs} ms`;
+      const recovery = k.maxRecoveryMs === undefined ? '-' : `${Math.round(k.maxRecoveryMs)} ms`;
       lines.push(
-        `  ${k.kind.padEnd(20)} ${String(k.faults).padStart(5)} ${`${k.maxGapMs} ms`.padStart(10)} ` +
+        `  ${k.kind.padEnd(20)} ${String(k.faults).padStart(5)} ${`${Math.round(k.maxGapMs)} ms`.padStart(10)} ` +
           `${`${k.meanGapMs} ms`.padStart(10)} ${recovery.padStart(10)}`,
       );
     }

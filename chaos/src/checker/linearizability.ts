@@ -128,7 +128,7 @@ export function shrink(
   while (budget > 0) {
     let removed = false;
     for (let start = 0; start < current.length && budget > 0; ) {
-      const candidate = [...current.slice(0, start), ...current.slice(start + chunk)];
+      const candidate = withoutOrphans([...current.slice(0, start), ...current.slice(start + chunk)], ops);
       if (candidate.length > 0 && fails(candidate)) {
         current = candidate;
         removed = true;
@@ -144,6 +144,28 @@ export function shrink(
     chunk = Math.min(chunk, Math.max(1, Math.ceil(current.length / 2)));
   }
   return { operations: current, minimal: false };
+}
+
+/**
+ * Removes the operations that saw a value whose write is no longer in the
+ * candidate (transitively, for cas chains). Without this, shrinking a stale
+ * read would end at the read alone, "reading a value never written", which
+ * is true of the sub-history but hides the real story.
+ */
+function withoutOrphans(candidate: HistoryOperation[], all: readonly HistoryOperation[]): HistoryOperation[] {
+  const sees = (op: HistoryOperation): string | null | undefined =>
+    op.outcome !== 'ok' ? undefined : op.kind === 'read' ? op.result : op.kind === 'cas' ? op.expected : undefined;
+  const writtenOriginally = new Set(all.map((op) => op.value));
+  let kept = candidate;
+  for (;;) {
+    const written = new Set(kept.map((op) => op.value));
+    const next = kept.filter((op) => {
+      const seen = sees(op);
+      return seen === undefined || seen === null || written.has(seen) || !writtenOriginally.has(seen);
+    });
+    if (next.length === kept.length) return kept;
+    kept = next;
+  }
 }
 
 function explain(key: string, ops: readonly HistoryOperation[], keyOperations: number, origin: number): string {

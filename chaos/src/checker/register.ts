@@ -28,10 +28,12 @@ export interface RegisterOp {
   effect: RegisterEffect;
   /** Earliest instant it may take effect. */
   call: number;
-  /** Latest instant it may take effect; +Infinity exactly when `optional`. */
+  /** Latest instant it may take effect (for an optional op: after it, it no longer matters). */
   ret: number;
   /** May be left out of the linearization (an unknown write or cas that may never have happened). */
   optional: boolean;
+  /** An optional write nobody observes: only worth applying right before a 412 it would explain. */
+  wildcard: boolean;
 }
 
 /** The state after applying `effect` to `state`, or undefined if the effect is impossible in that state. */
@@ -57,51 +59,73 @@ export type PreconditionTest = (op: HistoryOperation) => boolean;
 export const refusedForPrecondition: PreconditionTest = (op) =>
   op.detail !== undefined && /412|PRECONDITION/i.test(op.detail);
 
-/**
- * A completed operation without a completion time cannot happen (the
- * recorder sets it with the outcome), but if it does the op stays required
- * and its window simply never closes before the optional ones' (+Infinity).
- */
+/** A completed operation without a completion time should not exist; if it does, its window never closes. */
 const OPEN_END = Number.MAX_VALUE;
+
+/** The state a wildcard write leaves: one shared value no operation expects. */
+const UNOBSERVED = '\u0000unobserved';
 
 /**
  * Builds the search input for one key's operations.
  *
- * Unknown writes and cas ops are the search's main cost, so they are
- * narrowed using value uniqueness first:
- * - one whose value some ok operation observed (a read returning it, a cas
- *   expecting it) certainly happened, before the last such observer
- *   completed: it becomes required with that deadline;
- * - one nobody observed can be assumed never to have happened, unless the
- *   key has 412 observations (state ≠ expected), which an unobserved write
- *   could be what satisfied; then it stays optional with an open end.
+ * Unknown writes and cas ops are the search's main cost, so value uniqueness
+ * narrows them first:
+ * - one whose value an ok operation observed (a read returning it, a cas
+ *   expecting it) certainly happened before the last such observer
+ *   completed: it becomes required, with that deadline; likewise, through a
+ *   chain, the write an unknown cas depends on;
+ * - one nobody observed matters only to the key's 412s (state ≠ expected),
+ *   which its value may have satisfied: optional until the last 412 ends,
+ *   dropped outright when there are none. Such a write (not a cas: that has
+ *   its own precondition) is a "wildcard": any one is as good as another.
  */
 export function toRegisterOps(ops: readonly HistoryOperation[], isPrecondition: PreconditionTest): RegisterOp[] {
-  const observedUntil = new Map<string, number>();
-  let hasMismatch = false;
+  const effects = new Map<HistoryOperation, RegisterEffect>();
   for (const op of ops) {
-    if (op.outcome === 'fail' && op.kind === 'cas' && isPrecondition(op)) hasMismatch = true;
-    if (op.outcome !== 'ok') continue;
-    const seen = op.kind === 'read' ? op.result : op.kind === 'cas' ? op.expected : null;
-    if (seen === null || seen === undefined) continue;
-    const end = op.completedAt ?? OPEN_END;
-    observedUntil.set(seen, Math.max(observedUntil.get(seen) ?? -Infinity, end));
+    const effect = effectOf(op, isPrecondition);
+    if (effect !== undefined) effects.set(op, effect);
+  }
+  const unknownWriterOf = new Map<string, HistoryOperation>();
+  const expectedByAnyCas = new Set<string | null>();
+  let lastMismatch = -Infinity;
+  const deadline = new Map<HistoryOperation, number>();
+  const required = new Set<HistoryOperation>();
+  const need = (value: string | null | undefined, until: number, certain: boolean): void => {
+    const writer = value == null ? undefined : unknownWriterOf.get(value);
+    const known = writer !== undefined && (deadline.get(writer) ?? -Infinity) >= until && (!certain || required.has(writer));
+    if (writer === undefined || known) return;
+    deadline.set(writer, Math.max(deadline.get(writer) ?? -Infinity, until));
+    if (certain) required.add(writer);
+    // An unknown cas needs, in turn, the unknown write of the value it replaces.
+    if (writer.kind === 'cas') need(writer.expected, until, certain);
+  };
+
+  for (const [op, effect] of effects) {
+    if (op.outcome === 'unknown') unknownWriterOf.set(op.value!, op);
+    if (effect.kind === 'cas' || effect.kind === 'mismatch') expectedByAnyCas.add(effect.expected);
+    if (effect.kind === 'mismatch') lastMismatch = Math.max(lastMismatch, op.completedAt ?? OPEN_END);
+  }
+  for (const [op, effect] of effects) {
+    if (op.outcome !== 'ok' || (effect.kind !== 'read' && effect.kind !== 'cas')) continue;
+    need(effect.kind === 'read' ? effect.value : effect.expected, op.completedAt ?? OPEN_END, true);
+  }
+  for (const op of unknownWriterOf.values()) {
+    if (op.kind === 'cas') need(op.expected, Math.max(deadline.get(op) ?? -Infinity, lastMismatch), false);
   }
 
   const result: RegisterOp[] = [];
-  for (const op of ops) {
-    const effect = effectOf(op, isPrecondition);
-    if (effect === undefined) continue;
+  for (const [op, effect] of effects) {
     const call = op.invokedAt;
     if (op.outcome !== 'unknown') {
-      result.push({ source: op, effect, call, ret: op.completedAt ?? OPEN_END, optional: false });
-      continue;
-    }
-    const observed = observedUntil.get(op.value as string);
-    if (observed !== undefined) {
-      result.push({ source: op, effect, call, ret: Math.max(call, observed), optional: false });
-    } else if (hasMismatch) {
-      result.push({ source: op, effect, call, ret: Infinity, optional: true });
+      result.push({ source: op, effect, call, ret: op.completedAt ?? OPEN_END, optional: false, wildcard: false });
+    } else if (required.has(op)) {
+      result.push({ source: op, effect, call, ret: Math.max(call, deadline.get(op)!), optional: false, wildcard: false });
+    } else {
+      const until = Math.max(deadline.get(op) ?? -Infinity, lastMismatch);
+      if (until < call) continue; // Could not matter to anything: assume it never happened.
+      const wildcard = op.kind === 'write' && !expectedByAnyCas.has(op.value!);
+      const asWildcard: RegisterEffect = { kind: 'write', value: UNOBSERVED };
+      result.push({ source: op, effect: wildcard ? asWildcard : effect, call, ret: until, optional: true, wildcard });
     }
   }
   return result;

@@ -13,9 +13,9 @@
  *   explored prunes the search: reaching the same pair again by another order
  *   cannot lead anywhere new.
  *
- * Optional operations (unknown outcome) return at +Infinity, after every
- * required one. Reaching such a return entry therefore means every required
- * operation is linearized: the rest may simply never have happened.
+ * Optional operations (unknown outcome) have a deadline after which they no
+ * longer matter; reaching its return entry unlinearized, the search treats
+ * the op as never having happened.
  */
 import { applyEffect, type RegisterOp, type RegisterValue } from './register';
 
@@ -41,8 +41,10 @@ export function searchLinearization(ops: readonly RegisterOp[], maxSteps: number
   const time = (e: number): number => (e & 1 ? ops[e >> 1].ret : ops[e >> 1].call);
   const order = Array.from({ length: 2 * n }, (_, e) => e);
   // Calls before returns at equal times: touching intervals count as concurrent,
-  // which can only accept more histories (millisecond clocks are coarse).
-  order.sort((a, b) => time(a) - time(b) || (a & 1) - (b & 1));
+  // which can only accept more histories (millisecond clocks are coarse). An
+  // optional op's deadline is the end of an op it may serve: it goes last.
+  const rank = (e: number): number => (e & 1) * (ops[e >> 1].optional ? 2 : 1);
+  order.sort((a, b) => time(a) - time(b) || rank(a) - rank(b));
   const next = new Int32Array(2 * n + 1);
   const prev = new Int32Array(2 * n + 1);
   let last = HEAD;
@@ -90,42 +92,97 @@ export function searchLinearization(ops: readonly RegisterOp[], maxSteps: number
     return true;
   };
 
+  const observes = ops.map((op) => op.effect.kind === 'read' || op.effect.kind === 'mismatch');
   const stackOps = new Int32Array(n);
   const stackStates: RegisterValue[] = [];
+  // Whether a stack entry was forced (no alternative to revisit), and whether
+  // a wildcard had already been tried at the level below it.
+  const stackForced = new Uint8Array(n);
+  const stackWildTried = new Uint8Array(n);
   let depth = 0;
   let state: RegisterValue = null;
   let entry = next[HEAD];
+  let wildTried = false;
   let steps = 0;
+
+  const push = (op: number, after: RegisterValue, forced: boolean): void => {
+    stackOps[depth] = op;
+    stackStates[depth] = state;
+    stackForced[depth] = forced ? 1 : 0;
+    stackWildTried[depth] = wildTried ? 1 : 0;
+    depth++;
+    state = after;
+    wildTried = false;
+    lift(op);
+    entry = next[HEAD];
+  };
+  // Back to the latest choice worth revisiting; false when there is none.
+  // Forced entries are popped through:
+  // - an observer (read, 412) taken as soon as it could be: it leaves the
+  //   state unchanged, so taking it later can only fail where taking it now
+  //   failed (this keeps k concurrent reads of one value from costing 2^k);
+  // - an optional op dropped at its deadline: every alternative at that
+  //   level had been tried before the scan reached its deadline.
+  const backtrack = (): boolean => {
+    while (depth > 0) {
+      depth--;
+      const undone = stackOps[depth];
+      state = stackStates[depth];
+      wildTried = stackWildTried[depth] === 1 || ops[undone].wildcard;
+      toggle(undone);
+      unlift(undone);
+      if (stackForced[depth] === 0) {
+        entry = next[2 * undone];
+        return true;
+      }
+    }
+    return false;
+  };
+  // Is a 412 among the candidates refused only because the state equals its expected value?
+  const mismatchWaiting = (): boolean => {
+    for (let e = next[HEAD]; e !== -1 && (e & 1) === 0; e = next[e]) {
+      const effect = ops[e >> 1].effect;
+      if (effect.kind === 'mismatch' && effect.expected === state) return true;
+    }
+    return false;
+  };
 
   while (next[HEAD] !== -1) {
     if (++steps > maxSteps) return { outcome: 'unknown', steps: maxSteps };
     const op = entry >> 1;
-    if ((entry & 1) === 0) {
-      const after = applyEffect(ops[op].effect, state);
-      if (after !== undefined) {
-        toggle(op);
-        if (remember(after)) {
-          stackOps[depth] = op;
-          stackStates[depth] = state;
-          depth++;
-          state = after;
-          lift(op);
-          entry = next[HEAD];
-          continue;
-        }
-        toggle(op);
+    if (entry & 1) {
+      // A return entry: this op must be linearized by now.
+      if (!ops[op].optional) {
+        if (!backtrack()) return { outcome: 'violation', steps };
+        continue;
       }
-      entry = next[entry];
-    } else {
-      if (ops[op].optional) return { outcome: 'ok', steps };
-      if (depth === 0) return { outcome: 'violation', steps };
-      depth--;
-      const undone = stackOps[depth];
-      state = stackStates[depth];
-      toggle(undone);
-      unlift(undone);
-      entry = next[2 * undone];
+      // An optional op past its deadline: from here on it never happened.
+      toggle(op);
+      if (remember(state)) {
+        push(op, state, true);
+        continue;
+      }
+      toggle(op);
+      if (!backtrack()) return { outcome: 'violation', steps };
+      continue;
     }
+    // Wildcards are interchangeable and only useful to let a waiting 412
+    // through, so try at most one per level, and only then.
+    const after = ops[op].wildcard && (wildTried || !mismatchWaiting()) ? undefined : applyEffect(ops[op].effect, state);
+    if (after === undefined) {
+      entry = next[entry];
+      continue;
+    }
+    toggle(op);
+    if (remember(after)) {
+      push(op, after, observes[op]);
+      continue;
+    }
+    toggle(op);
+    // Already explored (and failed) with this observer taken: by the argument
+    // above, so does every branch from here.
+    if (!observes[op]) entry = next[entry];
+    else if (!backtrack()) return { outcome: 'violation', steps };
   }
   return { outcome: 'ok', steps };
 }
