@@ -30,6 +30,8 @@ export interface ChaosClusterOptions {
  * to the kit's TestCluster for views, waits and restarts.
  */
 export class ChaosCluster {
+  private readonly isolated = new Set<string>();
+
   private constructor(
     readonly zookeeper: ZooKeeperHandle,
     readonly cluster: TestCluster,
@@ -132,17 +134,75 @@ export class ChaosCluster {
     }
   }
 
+  /**
+   * Waits (bounded) until some gate sees every partition with a leader and a
+   * full in-sync set; returns that gate's url. Every gate is asked in turn,
+   * so that one gate that never recovers does not hide a settled cluster.
+   */
+  async waitForSettled(timeoutMs: number): Promise<string> {
+    const layout = { partitions: this.cluster.layout() };
+    let reasons: string[] = [];
+    try {
+      return await kit.waitFor(
+        async () => {
+          reasons = [];
+          for (const url of this.gateUrls) {
+            try {
+              const reason = kit.unsettledReason(await kit.fetchClusterView(url, 1000), layout);
+              if (reason === undefined) return url;
+              reasons.push(`${url}: ${reason}`);
+            } catch (error) {
+              reasons.push(`${url}: ${(error as Error).message}`);
+            }
+          }
+          return undefined;
+        },
+        { timeoutMs, intervalMs: 250, what: 'a gate to see every partition with a leader and a full in-sync set' },
+      );
+    } catch (error) {
+      throw new Error(`${(error as Error).message} (${reasons.join('; ')})`, { cause: error });
+    }
+  }
+
+  /** GET /readyz of every gate: url → status (0 when it does not answer). */
+  async gateReadiness(): Promise<Record<string, number>> {
+    const result: Record<string, number> = {};
+    for (const url of this.gateUrls) {
+      try {
+        const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(1000) });
+        await response.body?.cancel();
+        result[url] = response.status;
+      } catch {
+        result[url] = 0;
+      }
+    }
+    return result;
+  }
+
   /** Cuts a replica off from peers, gates and ZooKeeper: its connections are reset and new ones refused. */
   isolate(id: string): void {
     const links = this.links.get(id);
-    links?.inbound.cut();
-    links?.zookeeper.cut();
+    if (!links) return;
+    this.isolated.add(id);
+    links.inbound.cut();
+    links.zookeeper.cut();
   }
 
+  /**
+   * Restores the links of a replica cut off by isolate(), and only those:
+   * TcpProxy.restore() on a proxy that is open pipes its live connections a
+   * second time, so every byte would be forwarded twice.
+   */
   heal(id: string): void {
     const links = this.links.get(id);
-    links?.inbound.restore();
-    links?.zookeeper.restore();
+    if (!links || !this.isolated.delete(id)) return;
+    links.inbound.restore();
+    links.zookeeper.restore();
+  }
+
+  /** Replicas currently cut off. */
+  get isolatedReplicas(): string[] {
+    return [...this.isolated];
   }
 
   /** Kills every process (ZooKeeper too) and closes the proxies. Safe to call twice. */

@@ -9,7 +9,6 @@ import * as path from 'node:path';
  */
 const kitDist = path.resolve(__dirname, '..', '..', '..', 'test', 'dist', 'kit');
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 export const kit = require(path.join(kitDist, 'index.js')) as typeof import('../../test/kit');
 
 export type { ManagedProcess, TestCluster, TestGate, TestServer, ZooKeeperHandle, KvServerOptions, KvGateOptions } from '../../test/kit';

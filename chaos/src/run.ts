@@ -57,6 +57,7 @@ async function main(argv: string[]): Promise<number> {
   let history: History;
   let unread: string[] = [];
   let settled = true;
+  let gateReadiness: Record<string, number> = {};
   let eventualReads;
   let markers: { at: number; label: string }[] = [];
   try {
@@ -81,16 +82,28 @@ async function main(argv: string[]): Promise<number> {
     log(`workload over (${workload.operations.length} operations); healing everything`);
     await nemesis.healAll();
     try {
-      await cluster.cluster.waitForSettled(60_000);
-      log('every partition has a leader and a full in-sync set');
+      const gate = await cluster.waitForSettled(30_000);
+      log(`every partition has a leader and a full in-sync set (seen by ${gate})`);
     } catch (error) {
       settled = false;
       log(`WARNING: the cluster did not settle after healing: ${(error as Error).message}`);
     }
     const finalAt = Date.now();
     ({ unread } = await workload.finalReads(8));
+    const endedAt = Date.now();
     if (unread.length > 0) log(`WARNING: ${unread.length} keys could not be read back: ${unread.slice(0, 10).join(', ')}`);
-    history = { operations: workload.operations, faults: nemesis.events, startedAt, endedAt: Date.now() };
+    // A gate that never recovers is a finding of its own: give it a moment, then say so.
+    gateReadiness = await kit.waitFor(
+      async () => {
+        const readiness = await cluster.gateReadiness();
+        return Object.values(readiness).every((status) => status === 200) ? readiness : undefined;
+      },
+      { timeoutMs: 5000, intervalMs: 500 },
+    ).catch(() => cluster.gateReadiness());
+    for (const [url, status] of Object.entries(gateReadiness)) {
+      if (status !== 200) log(`WARNING: gate ${url} is not ready after healing (GET /readyz: ${status || 'no answer'})`);
+    }
+    history = { operations: workload.operations, faults: nemesis.events, startedAt, endedAt };
     eventualReads = workload.eventualReads;
     markers = [
       { at: workloadEnded, label: 'workload ends' },
@@ -114,6 +127,7 @@ async function main(argv: string[]): Promise<number> {
     options: { ...options },
     plan,
     settledAfterHealing: settled,
+    gateReadinessAfterHealing: gateReadiness,
     unreadKeys: unread,
     eventualReads: { reads: eventual.reads, ok: eventual.ok, anomalies: eventual.anomalies },
     verdict: analysis.verdict,
@@ -126,8 +140,11 @@ async function main(argv: string[]): Promise<number> {
   console.log('');
   console.log(`eventual reads: ${eventual.reads} (${eventual.ok} ok), ${eventual.anomalies.length} returned a value never written (or not applied)`);
   for (const anomaly of eventual.anomalies.slice(0, 10)) console.log(`  ${anomaly.reason}: ${JSON.stringify(anomaly.read)}${anomaly.write ? ` written by ${JSON.stringify(anomaly.write)}` : ''}`);
-  if (!settled) console.log('WARNING: the cluster did not settle (leader and full in-sync set everywhere) within 60 s of healing');
+  if (!settled) console.log('WARNING: the cluster did not settle (leader and full in-sync set everywhere) within 30 s of healing');
   if (unread.length > 0) console.log(`WARNING: ${unread.length} keys could not be read back after healing`);
+  for (const [url, status] of Object.entries(gateReadiness)) {
+    if (status !== 200) console.log(`WARNING: gate ${url} was not ready after healing (GET /readyz: ${status || 'no answer'})`);
+  }
   console.log('');
   console.log(`files in ${options.out}:`);
   for (const file of ['history.json', 'eventual-reads.json', 'report.json', 'summary.json', 'timeline.svg', 'run.log', 'logs/']) console.log(`  ${file}`);

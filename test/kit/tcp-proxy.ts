@@ -61,6 +61,8 @@ export class TcpProxy {
   }
 
   restore(): void {
+    // Idempotent: live links of an open proxy are already piped, and piping them twice would forward every byte twice.
+    if (this.state === 'open') return;
     this.state = 'open';
     for (const link of this.links) this.forward(link);
   }

@@ -75,6 +75,7 @@ export class Nemesis {
   readonly events: FaultEvent[] = [];
   private active: ActiveFault | undefined;
   private stopped = false;
+  private readonly paused = new Set<string>();
 
   constructor(
     private readonly cluster: ChaosCluster,
@@ -122,11 +123,9 @@ export class Nemesis {
     this.stopped = true;
     await this.healActive();
     const { cluster } = this.cluster;
-    for (const server of cluster.servers.values()) {
-      this.cluster.heal(server.id);
-      server.process.resume();
-    }
-    for (const gate of this.cluster.gates) gate.process.resume();
+    for (const id of this.cluster.isolatedReplicas) this.cluster.heal(id);
+    for (const id of this.paused) this.cluster.server(id).process.resume();
+    this.paused.clear();
     if (!(await isServing(this.cluster))) {
       this.log('nemesis: ZooKeeper is down: restarting it');
       await this.cluster.zookeeper.restart();
@@ -179,7 +178,14 @@ export class Nemesis {
         this.log(`nemesis: SIGSTOP ${target.id} (${target.role} of ${target.partition}) for ${fault.holdMs} ms`);
         const event = this.begin('pause', target.id, target.partition);
         server.process.pause();
-        return { event, heal: async () => server.process.resume() };
+        this.paused.add(target.id);
+        return {
+          event,
+          heal: async () => {
+            server.process.resume();
+            this.paused.delete(target.id);
+          },
+        };
       }
       case 'gate': {
         const index = fault.pick % this.cluster.gates.length;

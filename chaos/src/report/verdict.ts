@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { checkHistory, formatReport, type Report } from '../checker/analysis';
 import type { History } from '../history';
 
 /** What decides the exit code. */
@@ -19,49 +20,23 @@ export interface Analysis {
   verdict: Verdict;
   /** For the terminal. */
   text: string;
-  report: unknown;
+  report: Report;
 }
 
-interface CheckerModule {
-  checkHistory(history: History): unknown;
-  formatReport(report: unknown): string;
-}
-
-function count(value: unknown): number {
-  if (Array.isArray(value)) return value.length;
-  if (typeof value === 'number') return value;
-  return 0;
-}
-
-/**
- * Runs the checker (chaos/src/checker/analysis.ts: checkHistory and
- * formatReport), writes report.json, and reads the verdict off the report.
- */
+/** Runs the checker, writes report.json, and reads the verdict off the report. */
 export function analyse(history: History, outDir: string): Analysis {
-  // Loaded at run time: the checker is written alongside this runner.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  let checker: CheckerModule;
-  try {
-    checker = require(path.join(__dirname, '..', 'checker', 'analysis.js')) as CheckerModule;
-  } catch (error) {
-    const verdict: Verdict = { passed: false, operations: history.operations.length, acknowledgedWrites: 0, lostAcknowledgedWrites: 0, linearizabilityViolations: 0, neverWritten: 0, staleReads: 0, undecidedKeys: 0 };
-    return { verdict, text: `the checker could not be loaded: ${(error as Error).message}`, report: undefined };
-  }
-  const report = checker.checkHistory(history);
+  const report = checkHistory(history);
   fs.writeFileSync(path.join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-  const r = report as Record<string, unknown>;
-  const counts = (r.counts ?? {}) as Record<string, unknown>;
-  const lin = (r.linearizability ?? {}) as Record<string, unknown>;
   const verdict: Verdict = {
     passed: false,
-    operations: count(counts.operations),
-    acknowledgedWrites: count(counts.acknowledgedWrites ?? counts.ackedWrites),
-    lostAcknowledgedWrites: count(r.lostAckedWrites),
-    linearizabilityViolations: count(lin.violations ?? r.violations),
-    neverWritten: count(r.neverWritten),
-    staleReads: count(r.staleReads),
-    undecidedKeys: count(lin.unknown),
+    operations: report.operations.total,
+    acknowledgedWrites: report.acknowledgedWrites,
+    lostAcknowledgedWrites: report.lostWrites.count,
+    linearizabilityViolations: report.linearizability.violations.count,
+    neverWritten: report.neverWritten.count,
+    staleReads: report.staleReads.count,
+    undecidedKeys: report.linearizability.unknown.count,
   };
   verdict.passed = verdict.lostAcknowledgedWrites === 0 && verdict.linearizabilityViolations === 0 && verdict.neverWritten === 0;
-  return { verdict, text: checker.formatReport(report), report };
+  return { verdict, text: formatReport(report), report };
 }

@@ -4,7 +4,7 @@
  * another gate), or lost after it may have been sent (outcome unknown).
  */
 export type Attempt =
-  | { kind: 'answered'; status: number; body: string; etag: string | null; partition: string | null }
+  | { kind: 'answered'; status: number; body: string; etag: string | null; partition: string | null; replica: string | null }
   | { kind: 'refused'; error: string }
   | { kind: 'lost'; error: string };
 
@@ -44,7 +44,7 @@ export async function send(options: SendOptions): Promise<Attempt> {
   }
   try {
     const body = await response.text();
-    return { kind: 'answered', status: response.status, body, etag: response.headers.get('etag'), partition: response.headers.get('x-kv-partition') };
+    return { kind: 'answered', status: response.status, body, etag: response.headers.get('etag'), partition: response.headers.get('x-kv-partition'), replica: response.headers.get('x-kv-replica') };
   } catch (error) {
     // The status line came, the body did not: for a write, the status alone
     // decides the outcome; for a read, the value is unknown.

@@ -131,7 +131,8 @@ export class Workload {
     operation.outcome = outcome;
     if (outcome !== 'unknown') operation.completedAt = Date.now();
     if (attempt.kind === 'answered') {
-      operation.detail = `${attempt.status}${attempt.status >= 300 ? ` ${errorCodeOf(attempt.body) ?? ''}`.trimEnd() : ''}`;
+      const code = attempt.status >= 300 ? errorCodeOf(attempt.body) : undefined;
+      operation.detail = `${attempt.status}${code ? ` ${code}` : ''}${attempt.replica ? ` @${attempt.replica}` : ''}`;
       if (attempt.partition) operation.partition = attempt.partition;
     } else {
       operation.detail = attempt.kind === 'refused' ? `refused ${attempt.error}` : `lost ${attempt.error}`;

@@ -60,14 +60,44 @@ export interface ZkSessionOptions {
  */
 export class ZkSession extends EventEmitter {
   private closed = false;
+  private lostTimer: NodeJS.Timeout | undefined;
+  private expired = false;
 
-  private constructor(private readonly client: zookeeper.Client) {
+  private constructor(
+    private readonly client: zookeeper.Client,
+    private readonly sessionTimeoutMs: number,
+  ) {
     super();
     client.on('state', (state) => {
-      if (state === zookeeper.State.EXPIRED) this.emit('expired');
-      else if (state === zookeeper.State.DISCONNECTED) this.emit('disconnected');
-      else if (state === zookeeper.State.SYNC_CONNECTED) this.emit('connected');
+      if (state === zookeeper.State.EXPIRED) this.expire();
+      else if (state === zookeeper.State.DISCONNECTED) this.onDisconnected();
+      else if (state === zookeeper.State.SYNC_CONNECTED) this.onConnected();
     });
+  }
+
+  /**
+   * Disconnected for a whole session timeout: the session is as good as
+   * lost (ZooKeeper expires it, or the client library has stopped trying:
+   * seen after ZooKeeper restarts). Treated as expired, like Curator's LOST,
+   * so the owner opens a new session instead of waiting forever.
+   */
+  private onDisconnected(): void {
+    this.emit('disconnected');
+    this.lostTimer ??= setTimeout(() => this.expire(), this.sessionTimeoutMs);
+    this.lostTimer.unref();
+  }
+
+  private onConnected(): void {
+    clearTimeout(this.lostTimer);
+    this.lostTimer = undefined;
+    this.emit('connected');
+  }
+
+  private expire(): void {
+    clearTimeout(this.lostTimer);
+    if (this.expired || this.closed) return;
+    this.expired = true;
+    this.emit('expired');
   }
 
   static connect(connectString: string, options: ZkSessionOptions): Promise<ZkSession> {
@@ -84,7 +114,7 @@ export class ZkSession extends EventEmitter {
       }, timeoutMs);
       client.once('connected', () => {
         clearTimeout(timer);
-        resolve(new ZkSession(client));
+        resolve(new ZkSession(client, options.sessionTimeoutMs));
       });
       client.connect();
     });
@@ -98,6 +128,7 @@ export class ZkSession extends EventEmitter {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.lostTimer);
     this.client.close();
   }
 
