@@ -215,10 +215,14 @@ export class ClusterWatcher {
 
   /** Children with a child watch; for a missing node, an existence watch and an empty list. */
   private async readChildren(generation: number, path: string, rewatch: () => void): Promise<string[] | typeof STALE> {
-    const children = await this.retry(generation, (session) => session.getChildren(path, rewatch));
-    if (children !== undefined) return children;
-    const created = await this.retry(generation, (session) => session.getData(path, rewatch));
-    return created === STALE ? STALE : [];
+    for (;;) {
+      const children = await this.retry(generation, (session) => session.getChildren(path, rewatch));
+      if (children !== undefined) return children;
+      const created = await this.retry(generation, (session) => session.getData(path, rewatch));
+      if (created === STALE) return STALE;
+      if (created === undefined) return [];
+      // Created between the two reads: its watch now is a data watch, blind to children. Read them again.
+    }
   }
 
   private rewatch(generation: number, read: () => Promise<void>): void {
