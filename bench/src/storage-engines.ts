@@ -22,6 +22,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ClassicLevel } from 'classic-level';
 import { open as openLmdb, type RootDatabase, type RootDatabaseOptions } from 'lmdb';
+import { diskUsage, formatCell, forSeconds, percentile, printTable, shuffled } from './common';
 
 // ---------------------------------------------------------------- settings
 
@@ -84,16 +85,6 @@ function valueOf(n: number): Buffer {
   return valuePool.subarray(offset, offset + VALUE_BYTES);
 }
 
-/** 0..count-1 in random order: state keys arrive in no particular order. */
-function shuffled(count: number): Uint32Array {
-  const order = new Uint32Array(count);
-  for (let i = 0; i < count; i++) order[i] = i;
-  for (let i = count - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [order[i], order[j]] = [order[j]!, order[i]!];
-  }
-  return order;
-}
 
 // ---------------------------------------------------------------- engines
 
@@ -464,14 +455,7 @@ async function runWriters(
   };
 }
 
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
-}
 
-function forSeconds(seconds: number): () => boolean {
-  const deadline = performance.now() + seconds * 1000;
-  return () => performance.now() < deadline;
-}
 
 function forCount(count: number): () => boolean {
   let issued = 0;
@@ -654,36 +638,10 @@ async function measureOverwrites(root: string, variant: Variant): Promise<Overwr
   });
 }
 
-/** Allocated bytes (what `du` reports) count, not file length: LMDB's data file may be sparse. */
-function diskUsage(dir: string): { allocated: number; apparent: number } {
-  let allocated = 0;
-  let apparent = 0;
-  for (const name of fs.readdirSync(dir)) {
-    const stat = fs.statSync(path.join(dir, name));
-    allocated += stat.blocks * 512;
-    apparent += stat.size;
-  }
-  return { allocated, apparent };
-}
 
 // ---------------------------------------------------------------- output
 
-type Cell = string | number;
 
-function printTable(title: string, header: string[], rows: Cell[][]): void {
-  const text = [header, ...rows.map((row) => row.map(formatCell))];
-  const widths = header.map((_, col) => Math.max(...text.map((row) => row[col]!.length)));
-  const line = (row: string[]): string =>
-    row.map((cell, col) => (col === 0 ? cell.padEnd(widths[col]!) : cell.padStart(widths[col]!))).join('  ');
-  console.log(`\n${title}\n${line(text[0]!)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
-  for (const row of text.slice(1)) console.log(line(row));
-}
-
-function formatCell(cell: Cell): string {
-  if (typeof cell === 'string') return cell;
-  if (Number.isInteger(cell) || Math.abs(cell) >= 100) return Math.round(cell).toLocaleString('en-US');
-  return cell.toFixed(2);
-}
 
 const MB = 1024 * 1024;
 
