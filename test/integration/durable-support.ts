@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as pause } from 'node:timers/promises';
 import { get, put, waitFor, type TestCluster, type TestServer } from '../kit';
+import type { ReplicaStatus } from '@kvstore/kvserver';
 
 export interface Ack {
   key: string;
@@ -104,17 +105,6 @@ export async function assertAllReadable(baseUrl: string, acked: readonly Ack[], 
     );
   }
   assert.deepEqual(lost.slice(0, 10), [], `${lost.length} of ${acked.length} acknowledged writes are lost or wrong on ${who}`);
-}
-
-export interface ReplicaStatus {
-  id: string;
-  role: string;
-  epoch: number;
-  leader: string | null;
-  lastSeq: number;
-  commitSeq: number;
-  isr: string[] | null;
-  keys: number;
 }
 
 export async function replicaStatus(server: TestServer): Promise<ReplicaStatus> {

@@ -224,54 +224,52 @@ export class KvClient {
   }
 
   /** Sends to each gate in turn, starting with the last one that answered, until one answers. */
-  private async exchange(request: Request): Promise<Answer> {
+  private exchange(request: Request): Promise<Answer> {
+    return this.onSomeGate(request.write, async (host) => {
+      const response = await this.http.request({
+        baseURL: host,
+        url: request.path,
+        method: request.method,
+        headers: request.headers,
+        data: request.body,
+      });
+      return { host, status: response.status, headers: response.headers, body: toBuffer(response.data) };
+    });
+  }
+
+  /** Like exchange, for a GET whose answer is a stream, handed over unread. */
+  private exchangeStream(path: string): Promise<{ host: string; status: number; headers: Record<string, unknown>; stream: Readable }> {
+    return this.onSomeGate(false, async (host) => {
+      const response = await this.http.request<Readable>({ baseURL: host, url: path, method: 'GET', responseType: 'stream' });
+      return { host, status: response.status, headers: response.headers, stream: response.data };
+    });
+  }
+
+  /**
+   * Runs `send` against each gate in turn, from the last one that answered,
+   * until one answers. A write that may have reached a gate is never sent to
+   * another: its outcome is unknown (TIMEOUT).
+   */
+  private async onSomeGate<T>(write: boolean, send: (host: string) => Promise<T>): Promise<T> {
     const failures: string[] = [];
     let lastCause: unknown;
     for (let offset = 0; offset < this.hosts.length; offset++) {
       const index = (this.preferred + offset) % this.hosts.length;
       const host = this.hosts[index]!;
       try {
-        const response = await this.http.request({
-          baseURL: host,
-          url: request.path,
-          method: request.method,
-          headers: request.headers,
-          data: request.body,
-        });
+        const answer = await send(host);
         this.preferred = index;
-        return { host, status: response.status, headers: response.headers, body: toBuffer(response.data) };
+        return answer;
       } catch (error) {
         // An axios error with a response cannot happen (validateStatus accepts all); anything else is a bug.
         if (!axios.isAxiosError(error) || error.response) throw error;
         const code = networkErrorCode(error);
-        if (request.write && !isConnectError(error)) {
-          throw new KvError(
-            'TIMEOUT',
-            `${host} gave no answer (${code}) after the request was sent; the write's outcome is unknown`,
-            { cause: error },
-          );
+        if (write && !isConnectError(error)) {
+          throw new KvError('TIMEOUT', `${host} gave no answer (${code}) after the request was sent; the write's outcome is unknown`, {
+            cause: error,
+          });
         }
         failures.push(`${host}: ${code}`);
-        lastCause = error;
-      }
-    }
-    throw new KvError('UNAVAILABLE', `no gate answered (${failures.join(', ')})`, { cause: lastCause });
-  }
-
-  /** Like exchange, for a GET whose answer is a stream, handed over unread. */
-  private async exchangeStream(path: string): Promise<{ host: string; status: number; headers: Record<string, unknown>; stream: Readable }> {
-    const failures: string[] = [];
-    let lastCause: unknown;
-    for (let offset = 0; offset < this.hosts.length; offset++) {
-      const index = (this.preferred + offset) % this.hosts.length;
-      const host = this.hosts[index]!;
-      try {
-        const response = await this.http.request<Readable>({ baseURL: host, url: path, method: 'GET', responseType: 'stream' });
-        this.preferred = index;
-        return { host, status: response.status, headers: response.headers, stream: response.data };
-      } catch (error) {
-        if (!axios.isAxiosError(error) || error.response) throw error;
-        failures.push(`${host}: ${networkErrorCode(error)}`);
         lastCause = error;
       }
     }
