@@ -13,6 +13,7 @@ import {
   HEADER_PARTITION,
   HEADER_REPLICA,
   KvError,
+  readErrorBody,
   validateKey,
   type ClusterView,
   type Consistency,
@@ -183,7 +184,7 @@ export class KvClient {
         const answer = await this.exchangeStream(path);
         const replica = typeof answer.headers[HEADER_REPLICA] === 'string' ? (answer.headers[HEADER_REPLICA] as string) : null;
         if (isSuccess(answer.status)) return await readPartitionSnapshot(answer.stream, partition, replica);
-        failure = errorFromResponse(answer.status, await readBounded(answer.stream));
+        failure = errorFromResponse(answer.status, await readErrorBody(answer.stream));
       } catch (error) {
         if (!(error instanceof KvError)) throw error;
         failure = error;
@@ -277,23 +278,6 @@ export class KvClient {
   }
 }
 
-/** An error answer's body, bounded: it is a small JSON object. */
-async function readBounded(stream: Readable, limit = 64 * 1024): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of stream) {
-      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-      chunks.push(buffer);
-      size += buffer.length;
-      if (size > limit) break;
-    }
-  } catch {
-    // What arrived is enough to pick a code by status.
-  }
-  stream.destroy();
-  return Buffer.concat(chunks);
-}
 
 /**
  * Retryable codes (503, 421) mean the request was refused before it reached

@@ -7,3 +7,4 @@ export { Ring } from './ring';
 export { ZkSession, ZkError, type ZkErrorCode, type CreateMode, type Versioned, type Watcher, type ZkSessionOptions } from './zk/session';
 export { readRing, ensurePartitionOnRing } from './zk/ring-store';
 export * from './requests';
+export { readErrorBody, MAX_ERROR_BODY_BYTES } from './error-body';

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { KvError, notFound, unavailable } from '@kvstore/topology';
+import { KvError, notFound, readErrorBody, unavailable } from '@kvstore/topology';
 import { Agent } from 'undici';
 import type { ClusterSnapshot } from '../routing/snapshot';
 import { currentLeader, type Endpoint } from '../routing/routing-table';
@@ -85,8 +85,6 @@ const MAX_ATTEMPTS = 50;
 /** The leader confirms its leadership (one round to its followers) before the first byte. */
 const ATTEMPT_GRACE_MS = 500;
 const MAX_BACKOFF_MS = 200;
-/** An error answer is a small JSON body; more than this is not read. */
-const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 /**
  * Opens the snapshot stream of one partition at its leader, retrying what a
@@ -148,7 +146,7 @@ export class SnapshotProxy {
 
       const replica = response.headers['x-kv-replica'] ?? target.id;
       if (response.status >= 200 && response.status < 300) return { ok: true, partition, replica, response };
-      const error = upstreamError(response.status, await readSmall(response.body), target.id);
+      const error = upstreamError(response.status, await readErrorBody(response.body), target.id);
       failure = { replica, error };
       if (error.code === 'NOT_LEADER') {
         hint = this.trustedHint(error, records, target);
@@ -194,20 +192,3 @@ export class SnapshotProxy {
   }
 }
 
-/** Reads an error body, bounded; a body that fails midway gives what arrived. */
-async function readSmall(body: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of body) {
-      const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-      chunks.push(buffer);
-      size += buffer.length;
-      if (size > MAX_ERROR_BODY_BYTES) break;
-    }
-  } catch {
-    // What arrived is enough to pick a code by status.
-  }
-  body.destroy();
-  return Buffer.concat(chunks);
-}
