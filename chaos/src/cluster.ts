@@ -1,3 +1,4 @@
+import * as net from 'node:net';
 import * as path from 'node:path';
 import type { ClusterView } from '@kvstore/topology';
 import { kit, type KvGateOptions, type KvServerOptions, type TcpProxy, type TestCluster, type TestGate, type TestServer, type ZooKeeperHandle } from './kit';
@@ -48,10 +49,12 @@ export class ChaosCluster {
     const common = { cluster: name, sessionTimeoutMs };
     const links = new Map<string, ReplicaLinks>();
     const serverOptions: KvServerOptions[] = [];
+    // Held until every proxy is listening: a port merely found free could be handed to a proxy next.
+    const held = await holdPorts(partitions * replicas + gates);
     for (let p = 0; p < partitions; p++) {
       for (let r = 1; r <= replicas; r++) {
         const id = `p${p}-r${r}`;
-        const port = await kit.freePort();
+        const port = held.ports.shift()!;
         const inbound = await kit.TcpProxy.start(port);
         const zk = await kit.TcpProxy.start(zookeeper.port);
         links.set(id, { inbound, zookeeper: zk });
@@ -70,8 +73,9 @@ export class ChaosCluster {
     }
     const gateOptions: KvGateOptions[] = [];
     for (let g = 0; g < gates; g++) {
-      gateOptions.push({ ...common, zk: zookeeper.connectString, port: await kit.freePort(), logFile: path.join(logDir, `gate-${g}.log`) });
+      gateOptions.push({ ...common, zk: zookeeper.connectString, port: held.ports.shift()!, logFile: path.join(logDir, `gate-${g}.log`) });
     }
+    await held.release();
     const starts = await Promise.allSettled([...serverOptions.map(kit.startKvServer), ...gateOptions.map(kit.startKvGate)]);
     const servers = new Map<string, TestServer>();
     const gateList: TestGate[] = [];
@@ -211,4 +215,19 @@ export class ChaosCluster {
     await this.zookeeper.kill().catch(() => undefined);
     await Promise.all([...this.links.values()].flatMap((links) => [links.inbound.close(), links.zookeeper.close()]));
   }
+}
+
+/** `count` loopback ports, each held by a listener until `release`, so no one else is given them meanwhile. */
+async function holdPorts(count: number): Promise<{ ports: number[]; release(): Promise<void> }> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
+      const server = net.createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve(server));
+    })),
+  );
+  return {
+    ports: servers.map((server) => (server.address() as net.AddressInfo).port),
+    release: () => Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())))).then(() => undefined),
+  };
 }
