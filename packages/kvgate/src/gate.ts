@@ -1,11 +1,11 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { buildClusterView, httpStatusFetcher } from './cluster/cluster-view';
 import type { GateConfig } from './config';
 import { createApp } from './http/app';
 import { Forwarder } from './proxy/forwarder';
-import { HttpTransport } from './proxy/http-transport';
+import { MuxTransport } from './proxy/mux-transport';
 import { SnapshotProxy, UndiciStreamTransport } from './proxy/snapshot-proxy';
 import { RoutingState } from './routing/routing-state';
 import { currentLeader } from './routing/routing-table';
@@ -54,7 +54,7 @@ export async function startGate(config: GateConfig, logger: Logger): Promise<Run
     },
   });
   // A connect timeout is a safe "refused"; it must fire before the attempt's own timeout, which is not.
-  const transport = new HttpTransport({ connectTimeoutMs: Math.min(1000, config.writeTimeoutMs) });
+  const transport = new MuxTransport({ connectTimeoutMs: Math.min(1000, config.writeTimeoutMs) });
   const forwarder = new Forwarder({ source: routing, transport, writeTimeoutMs: config.writeTimeoutMs });
   const snapshots = new SnapshotProxy({
     routing,
@@ -71,7 +71,8 @@ export async function startGate(config: GateConfig, logger: Logger): Promise<Run
     snapshots,
   });
 
-  const server = app.listen(config.port, config.host);
+  const server = createServer(app);
+  server.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.once('listening', () => {

@@ -5,7 +5,7 @@ export { startGate, type RunningGate } from './gate';
 export { createApp, type AppDeps } from './http/app';
 export { Forwarder, type ForwardRequest, type ForwardResult, type ForwarderOptions } from './proxy/forwarder';
 export { TransportError, type DataTransport, type TransportRequest, type TransportResponse, type TransportFailure } from './proxy/transport';
-export { HttpTransport } from './proxy/http-transport';
+export { MuxTransport } from './proxy/mux-transport';
 export { MemoryTransport, type MemoryHandler } from './proxy/memory-transport';
 export { RoutingTable, type Route, type Endpoint } from './routing/routing-table';
 export { RoutingState, type RouteSource } from './routing/routing-state';

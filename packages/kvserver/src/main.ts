@@ -1,10 +1,10 @@
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import { createServer } from 'node:http';
+import { acceptMux } from '@kvstore/topology';
 import pino from 'pino';
 import { systemClock } from './clock';
 import { ConfigError, buildServerCommand, parseServerConfig, type ServerConfig } from './config';
 import { createApp } from './http/app';
-import { HttpPeerTransport } from './http/peer-client';
 import { MemoryLog } from './replication/log';
 import { Replica } from './replication/replica';
 import { DEFAULT_REPLICATION_OPTIONS } from './replication/types';
@@ -13,6 +13,7 @@ import { IdentityMismatchError, claimDataDir } from './store/identity';
 import type { KvStore } from './store/kv-store';
 import { MemoryStore } from './store/memory-store';
 import { UnrecoverableStorageError, recoverStorage } from './store/recovery';
+import { MuxPeerTransport } from './wire/peer-transport';
 import { PartitionCoordinator } from './zk/partition-coordinator';
 
 const EXPIRY_SWEEP_MS = 10_000;
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
   const storage = await openStorage(config, logger);
   const { store } = storage;
   const self = { id: config.id, url: config.advertiseUrl };
-  const transport = new HttpPeerTransport();
+  const transport = new MuxPeerTransport();
   let coordinator: PartitionCoordinator | undefined;
   const replica = new Replica({
     self,
@@ -105,8 +106,10 @@ async function main(): Promise<void> {
       return undefined;
     },
   });
-  const server: Server = app.listen(config.port, config.host);
+  const server = createServer(app.http);
   server.keepAliveTimeout = 30_000;
+  const mux = acceptMux(server, app.mux, (error) => logger.warn({ err: error }, 'internal protocol request failed'));
+  server.listen(config.port, config.host);
   await Promise.race([
     once(server, 'listening'),
     once(server, 'error').then(([error]) => fail(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`, 1)),
@@ -131,6 +134,7 @@ async function main(): Promise<void> {
     // ZooKeeper may be gone; leaving it must not hold the process.
     await Promise.race([zk.shutdown(), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_ZK_BOUND_MS).unref())]);
     await transport.close();
+    mux.close();
     server.closeAllConnections();
     process.exit(0);
   };

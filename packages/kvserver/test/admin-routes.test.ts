@@ -15,7 +15,7 @@ function appOf(sim: SimCluster, id: string) {
     logger: silentLogger,
     owns: () => true,
     notReadyBecause: () => undefined,
-  });
+  }).http;
 }
 
 /** The body as text, whatever its content type. */

@@ -17,7 +17,7 @@ function appOf(sim: SimCluster, id: string) {
     logger: silentLogger,
     owns: (key) => !key.startsWith('foreign-'),
     notReadyBecause: () => undefined,
-  });
+  }).http;
 }
 
 /** Every refusal is JSON `{"error":{"code","message"}}` with the given status and code. */

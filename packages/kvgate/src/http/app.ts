@@ -1,11 +1,12 @@
-import { notFound, unavailable, type ClusterView } from '@kvstore/topology';
-import express, { type Express } from 'express';
+import type { RequestListener } from 'node:http';
+import { isKvUrl, notFound, unavailable, type ClusterView } from '@kvstore/topology';
+import express from 'express';
 import type { Logger } from 'pino';
 import type { Forwarder } from '../proxy/forwarder';
 import type { SnapshotProxy } from '../proxy/snapshot-proxy';
 import { adminRouter } from './admin-routes';
 import { errorHandler } from './error-handler';
-import { kvRouter } from './kv-routes';
+import { seedRouter, serveKvHttp } from './kv-routes';
 
 export interface AppDeps {
   forwarder: Pick<Forwarder, 'forward'>;
@@ -17,8 +18,14 @@ export interface AppDeps {
   snapshots?: Pick<SnapshotProxy, 'open'>;
 }
 
-/** The gate's HTTP surface, without a port: main listens, tests use supertest. */
-export function createApp(deps: AppDeps): Express {
+/**
+ * The gate's HTTP surface, without a port: main listens, tests use
+ * supertest. `/v1/kv` is served on plain node:http (the data path, where
+ * express would cost several times the CPU of the request); the cluster
+ * view, probes, admin and seed routes on express, where that cost does not
+ * matter.
+ */
+export function createApp(deps: AppDeps): RequestListener {
   const app = express();
   app.disable('x-powered-by');
   // The replica's ETag (the key's version) is the only one a client should see.
@@ -36,12 +43,15 @@ export function createApp(deps: AppDeps): Express {
     res.json(await deps.clusterView());
   });
   if (deps.snapshots) app.use(adminRouter(deps.snapshots, deps.logger));
-  app.use(kvRouter(deps.forwarder, deps.maxValueBytes));
+  app.use(seedRouter(deps));
 
   app.use((req, _res, next) => {
     const path = req.path.length > 200 ? `${req.path.slice(0, 200)}...` : req.path;
     next(notFound(`no route for ${req.method} ${path}`));
   });
   app.use(errorHandler(deps.maxValueBytes, deps.logger));
-  return app;
+  return (request, response) => {
+    if (isKvUrl(request.url ?? '')) void serveKvHttp(deps, request, response);
+    else app(request, response);
+  };
 }

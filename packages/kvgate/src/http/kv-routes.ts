@@ -1,56 +1,84 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  KV_PREFIX,
+  KvError,
   decodeKey,
+  errorAnswer,
+  header,
   notFound,
   parseConsistency,
   parseSeedGetKey,
   parseSeedPut,
   parseTtl,
+  queryParam,
+  readBody,
   seedBodyLimit,
+  sendAnswer,
+  splitKvUrl,
+  type Answer,
 } from '@kvstore/topology';
-import express, { type Request, type RequestHandler, type Router } from 'express';
+import express, { type Router } from 'express';
+import type { Logger } from 'pino';
 import type { ForwardRequest, Forwarder } from '../proxy/forwarder';
-import { sendForwarded } from './respond';
+import { forwardedAnswer } from './respond';
 
-export const KV_PREFIX = '/v1/kv';
+export interface KvRouteDeps {
+  forwarder: Pick<Forwarder, 'forward'>;
+  maxValueBytes: number;
+  logger?: Logger;
+}
 
-function conditionalHeaders(req: Request): Record<string, string> {
+function conditionalHeaders(request: IncomingMessage): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const name of ['if-match', 'if-none-match']) {
-    const value = req.headers[name];
-    if (typeof value === 'string') headers[name] = value;
+    const value = header(request, name);
+    if (value !== undefined) headers[name] = value;
   }
   return headers;
 }
 
-/** `PUT|GET|DELETE /v1/kv/<key>`: validated here, so a replica never sees input the gate would refuse. */
-function kvHandler(forwarder: Pick<Forwarder, 'forward'>): RequestHandler {
-  return async (req, res) => {
-    const method = req.method;
-    if (method !== 'GET' && method !== 'PUT' && method !== 'DELETE') {
-      throw notFound(`no route for ${method} ${KV_PREFIX}/<key>; use GET, PUT or DELETE`);
-    }
-    const key = decodeKey(req.path.slice(KV_PREFIX.length + 1));
-    const ttl = parseTtl(req.query.ttl);
-    const consistency = parseConsistency(req.query.consistency);
-    const forwarded: ForwardRequest = { method, key, query: '', headers: {}, consistency };
-    if (method === 'PUT') {
-      forwarded.body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      forwarded.headers = { ...conditionalHeaders(req), 'content-type': 'application/octet-stream' };
-      if (ttl !== undefined) forwarded.query = `ttl=${ttl}`;
-    } else if (method === 'DELETE') {
-      forwarded.headers = conditionalHeaders(req);
-    } else {
-      forwarded.query = `consistency=${consistency}`;
-    }
-    sendForwarded(res, await forwarder.forward(forwarded));
-  };
+/** Validated here, so a replica never sees input the gate would refuse; throws KvError for bad input. */
+async function parseKvRequest(request: IncomingMessage, maxValueBytes: number): Promise<ForwardRequest> {
+  const method = request.method;
+  if (method !== 'GET' && method !== 'PUT' && method !== 'DELETE') {
+    throw notFound(`no route for ${method} ${KV_PREFIX}/<key>; use GET, PUT or DELETE`);
+  }
+  const { encodedKey, query } = splitKvUrl(request.url ?? '');
+  const key = decodeKey(encodedKey);
+  const ttl = parseTtl(queryParam(query, 'ttl'));
+  const consistency = parseConsistency(queryParam(query, 'consistency'));
+  if (method === 'GET') return { method, key, query: `consistency=${consistency}`, headers: {}, consistency };
+  if (method === 'DELETE') return { method, key, query: '', headers: conditionalHeaders(request), consistency };
+  // Values are opaque bytes whatever Content-Type says; the limit is inclusive.
+  const body = await readBody(request, maxValueBytes);
+  const headers = { ...conditionalHeaders(request), 'content-type': 'application/octet-stream' };
+  return { method, key, query: ttl === undefined ? '' : `ttl=${ttl}`, headers, body, consistency };
 }
 
-/** The seed's API, kept working: a JSON put with a base64 value, and a get by query parameter. */
-function seedRoutes(router: Router, forwarder: Pick<Forwarder, 'forward'>, maxValueBytes: number): void {
-  const raw = express.raw({ limit: seedBodyLimit(maxValueBytes), type: () => true });
+/** `PUT|GET|DELETE /v1/kv/<key>` on plain node:http: the gate's data path. */
+export async function serveKvHttp(deps: KvRouteDeps, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  let answer: Answer;
+  try {
+    answer = forwardedAnswer(await deps.forwarder.forward(await parseKvRequest(request, deps.maxValueBytes)));
+  } catch (error) {
+    answer = refusal(error, deps.logger);
+  }
+  if (answer.status >= 500) deps.logger?.warn({ status: answer.status, url: request.url, body: answer.body.toString('utf8', 0, 500) }, 'request failed');
+  sendAnswer(response, answer);
+}
+
+function refusal(error: unknown, logger: Logger | undefined): Answer {
+  if (error instanceof KvError) return errorAnswer(error);
+  logger?.error({ err: error }, 'unexpected error');
+  return errorAnswer(new KvError('INTERNAL', 'internal error'));
+}
+
+/** The seed's API, kept working on express: a JSON put with a base64 value, and a get by query parameter. */
+export function seedRouter(deps: KvRouteDeps): Router {
+  const router = express.Router();
+  const raw = express.raw({ limit: seedBodyLimit(deps.maxValueBytes), type: () => true });
   router.post('/api/cache/put', raw, async (req, res) => {
-    const { key, value } = parseSeedPut(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), maxValueBytes);
+    const { key, value } = parseSeedPut(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), deps.maxValueBytes);
     const request: ForwardRequest = {
       method: 'PUT',
       key,
@@ -59,28 +87,12 @@ function seedRoutes(router: Router, forwarder: Pick<Forwarder, 'forward'>, maxVa
       body: value,
       consistency: 'strong',
     };
-    sendForwarded(res, await forwarder.forward(request));
+    sendAnswer(res, forwardedAnswer(await deps.forwarder.forward(request)));
   });
   router.get('/api/cache/get', async (req, res) => {
-    const request: ForwardRequest = {
-      method: 'GET',
-      key: parseSeedGetKey(req.query.key),
-      query: '',
-      headers: {},
-      consistency: parseConsistency(req.query.consistency),
-    };
-    request.query = `consistency=${request.consistency}`;
-    sendForwarded(res, await forwarder.forward(request));
+    const consistency = parseConsistency(req.query.consistency);
+    const request: ForwardRequest = { method: 'GET', key: parseSeedGetKey(req.query.key), query: `consistency=${consistency}`, headers: {}, consistency };
+    sendAnswer(res, forwardedAnswer(await deps.forwarder.forward(request)));
   });
-}
-
-export function kvRouter(forwarder: Pick<Forwarder, 'forward'>, maxValueBytes: number): Router {
-  const router = express.Router();
-  // Values are opaque bytes whatever Content-Type says; the limit is inclusive (raw-body refuses only above it).
-  const raw = express.raw({ limit: maxValueBytes, type: () => true });
-  const handler = kvHandler(forwarder);
-  router.put(new RegExp(`^${KV_PREFIX}(?:/.*)?$`), raw, handler);
-  router.all(new RegExp(`^${KV_PREFIX}(?:/.*)?$`), handler);
-  seedRoutes(router, forwarder, maxValueBytes);
   return router;
 }

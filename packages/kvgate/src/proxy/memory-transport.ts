@@ -3,7 +3,7 @@ import { TransportError, type DataTransport, type TransportRequest, type Transpo
 export type MemoryHandler = (request: TransportRequest) => TransportResponse | Promise<TransportResponse>;
 
 /**
- * The in-memory twin of HttpTransport for tests: each replica url maps to a
+ * The in-memory twin of MuxTransport for tests: each replica url maps to a
  * handler; a url without a handler refuses the connection, and a handler
  * may throw a TransportError to play a lost answer. Every request is logged.
  */

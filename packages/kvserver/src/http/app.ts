@@ -1,10 +1,15 @@
-import express, { type Express } from 'express';
+import type { RequestListener } from 'node:http';
+import express from 'express';
+import { isKvUrl, type MuxHandlers } from '@kvstore/topology';
 import type { Replica } from '../replication/replica';
 import type { Logger } from '../replication/types';
+import { peerMuxHandlers } from '../wire/peer-handlers';
 import { adminRoutes } from './admin-routes';
 import { errorHandler, unknownRoute } from './error-handler';
 import { internalRoutes } from './internal-routes';
-import { publicRoutes } from './public-routes';
+import { kvMuxHandler, serveKvHttp } from './kv-http';
+import { KvService } from './kv-service';
+import { seedRoutes } from './seed-routes';
 
 export interface AppDeps {
   replica: Replica;
@@ -16,8 +21,19 @@ export interface AppDeps {
   notReadyBecause(): string | undefined;
 }
 
-/** The replica's HTTP app, apart from main so tests drive it with supertest. */
-export function createApp(deps: AppDeps): Express {
+/** What a replica serves: plain HTTP, and the internal protocol's frames (see main.ts). */
+export interface ReplicaApp {
+  http: RequestListener;
+  mux: MuxHandlers;
+}
+
+/**
+ * The replica's HTTP surface, apart from main so tests drive it with
+ * supertest. `/v1/kv` runs on plain node:http (the data path); the rest,
+ * where a request's cost does not matter, on express.
+ */
+export function createApp(deps: AppDeps): ReplicaApp {
+  const kv = new KvService(deps);
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -31,8 +47,14 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(internalRoutes(deps.replica));
   app.use(adminRoutes(deps));
-  app.use(publicRoutes(deps));
+  app.use(seedRoutes(kv, deps.maxValueBytes));
   app.use(unknownRoute);
   app.use(errorHandler(deps.logger));
-  return app;
+  return {
+    http: (request, response) => {
+      if (isKvUrl(request.url ?? '')) void serveKvHttp(kv, request, response, deps.maxValueBytes);
+      else app(request, response);
+    },
+    mux: { ...kvMuxHandler(kv), ...peerMuxHandlers(deps.replica) },
+  };
 }

@@ -1,0 +1,25 @@
+import express, { type Router } from 'express';
+import { parseSeedGetKey, parseSeedPut, sendAnswer, seedBodyLimit } from '@kvstore/topology';
+import type { KvService } from './kv-service';
+
+/** The seed's API, kept working on express: a JSON put with a base64 value, and a get by query parameter. */
+export function seedRoutes(kv: KvService, maxValueBytes: number): Router {
+  const router = express.Router();
+  router.post('/api/cache/put', express.raw({ type: () => true, limit: seedBodyLimit(maxValueBytes) }), async (request, response) => {
+    const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    sendAnswer(
+      response,
+      await kv.answer(() => {
+        const { key, value } = parseSeedPut(body, maxValueBytes);
+        return kv.put(key, value, undefined);
+      }),
+    );
+  });
+  router.get('/api/cache/get', async (request, response) => {
+    sendAnswer(
+      response,
+      await kv.answer(() => kv.get(parseSeedGetKey(request.query.key), 'strong')),
+    );
+  });
+  return router;
+}

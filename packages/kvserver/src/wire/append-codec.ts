@@ -1,0 +1,118 @@
+import { ByteReader } from '@kvstore/topology';
+import type { LogEntry, Operation } from '../replication/entry';
+import type { AppendRequest } from '../replication/messages';
+
+/**
+ * The `append` frame's payload, binary so values travel as raw bytes (no
+ * base64, no JSON). Numbers are float64, exact for every safe integer.
+ *
+ *   epoch | prevSeq | prevEpoch | commitSeq | leaderId | leaderUrl | u32 count | entry*
+ *   entry:  seq | epoch | u8 type | (put: key | expiresAt (NaN: none) | u32 value bytes | value) (delete: key)
+ *   string: u16 bytes | UTF-8
+ */
+
+const TYPES: ReadonlyArray<Operation['type']> = ['put', 'delete', 'noop'];
+
+function stringBytes(text: string): number {
+  return 2 + Buffer.byteLength(text, 'utf8');
+}
+
+function entryHeadBytes(entry: LogEntry): number {
+  const { op } = entry;
+  if (op.type === 'put') return 17 + stringBytes(op.key) + 12;
+  if (op.type === 'delete') return 17 + stringBytes(op.key);
+  return 17;
+}
+
+class Writer {
+  offset = 0;
+  constructor(readonly buffer: Buffer) {}
+
+  number(value: number): void {
+    this.offset = this.buffer.writeDoubleBE(value, this.offset);
+  }
+
+  string(text: string): void {
+    const bytes = this.buffer.write(text, this.offset + 2, 'utf8');
+    this.buffer.writeUInt16BE(bytes, this.offset);
+    this.offset += 2 + bytes;
+  }
+
+  u8(value: number): void {
+    this.offset = this.buffer.writeUInt8(value, this.offset);
+  }
+
+  u32(value: number): void {
+    this.offset = this.buffer.writeUInt32BE(value, this.offset);
+  }
+}
+
+/** The message as parts: all heads in one buffer is simpler, but then values would be copied; each value is its own part. */
+export function encodeAppend(request: AppendRequest): Buffer[] {
+  let headBytes = 32 + stringBytes(request.leaderId) + stringBytes(request.leaderUrl) + 4;
+  for (const entry of request.entries) headBytes += entryHeadBytes(entry);
+  const head = new Writer(Buffer.allocUnsafe(headBytes));
+  const parts: Buffer[] = [];
+  head.number(request.epoch);
+  head.number(request.prevSeq);
+  head.number(request.prevEpoch);
+  head.number(request.commitSeq);
+  head.string(request.leaderId);
+  head.string(request.leaderUrl);
+  head.u32(request.entries.length);
+  let start = 0;
+  for (const { seq, epoch, op } of request.entries) {
+    head.number(seq);
+    head.number(epoch);
+    head.u8(TYPES.indexOf(op.type));
+    if (op.type === 'noop') continue;
+    head.string(op.key);
+    if (op.type === 'delete') continue;
+    head.number(op.expiresAt ?? NaN);
+    head.u32(op.value.length);
+    parts.push(head.buffer.subarray(start, head.offset), op.value);
+    start = head.offset;
+  }
+  parts.push(head.buffer.subarray(start, head.offset));
+  return parts;
+}
+
+function integer(reader: ByteReader, name: string): number {
+  const value = reader.float64();
+  if (!Number.isSafeInteger(value)) throw new Error(`append frame: ${name} is not an integer`);
+  return value;
+}
+
+function string(reader: ByteReader): string {
+  return reader.text(reader.u16(), 'utf8');
+}
+
+function decodeOperation(reader: ByteReader, seq: number): Operation {
+  const type = TYPES[reader.u8()];
+  if (type === 'noop') return { type };
+  if (type === undefined) throw new Error(`append frame: entry ${seq} has an unknown type`);
+  const key = string(reader);
+  if (type === 'delete') return { type, key };
+  const expiresAt = reader.float64();
+  // A copy: the frame's buffer holds other entries, and the store keeps this value.
+  const value = Buffer.from(reader.view(reader.u32()));
+  return { type, key, value, expiresAt: Number.isNaN(expiresAt) ? null : expiresAt };
+}
+
+export function decodeAppend(payload: Buffer): AppendRequest {
+  const reader = new ByteReader(payload, 'append frame');
+  const epoch = integer(reader, 'epoch');
+  const prevSeq = integer(reader, 'prevSeq');
+  const prevEpoch = integer(reader, 'prevEpoch');
+  const commitSeq = integer(reader, 'commitSeq');
+  const leaderId = string(reader);
+  const leaderUrl = string(reader);
+  const entries: LogEntry[] = [];
+  for (let count = reader.u32(); count > 0; count--) {
+    const seq = integer(reader, 'seq');
+    const entryEpoch = integer(reader, 'epoch');
+    entries.push({ seq, epoch: entryEpoch, op: decodeOperation(reader, seq) });
+  }
+  if (reader.offset !== payload.length) throw new Error('append frame has trailing bytes');
+  return { epoch, leaderId, leaderUrl, prevSeq, prevEpoch, commitSeq, entries };
+}

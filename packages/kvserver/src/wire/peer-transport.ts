@@ -1,0 +1,45 @@
+import { FrameKind, MuxPool } from '@kvstore/topology';
+import { Agent, request } from 'undici';
+import type { AppendRequest, AppendResponse, InstallSnapshotRequest, SnapshotStream } from '../replication/messages';
+import type { PeerTransport } from '../replication/transport';
+import { readSnapshot } from '../http/snapshot-stream';
+import { encodeAppend } from './append-codec';
+
+/**
+ * Replica to replica: appends and snapshot orders over the multiplexed
+ * internal protocol (one persistent connection per follower, binary
+ * entries); the snapshot itself streams over plain HTTP, where undici's
+ * flow control does the work.
+ */
+export class MuxPeerTransport implements PeerTransport {
+  private readonly pool = new MuxPool({ connectTimeoutMs: 1000 });
+  private readonly snapshots = new Agent({ keepAliveTimeout: 30_000, connections: 2 });
+
+  async append(url: string, message: AppendRequest, timeoutMs: number): Promise<AppendResponse> {
+    const answer = await this.pool.call(url, FrameKind.append, encodeAppend(message), timeoutMs);
+    return JSON.parse(answer.toString('utf8')) as AppendResponse;
+  }
+
+  async installSnapshot(url: string, message: InstallSnapshotRequest, timeoutMs: number): Promise<AppendResponse> {
+    const answer = await this.pool.call(url, FrameKind.installSnapshot, Buffer.from(JSON.stringify(message)), timeoutMs);
+    return JSON.parse(answer.toString('utf8')) as AppendResponse;
+  }
+
+  async fetchSnapshot(leaderUrl: string, epoch: number, timeoutMs: number): Promise<SnapshotStream> {
+    // Timeouts on silence, not on the whole transfer: a large snapshot streams for as long as it takes.
+    const response = await request(`${leaderUrl}/internal/snapshot?epoch=${epoch}`, {
+      dispatcher: this.snapshots,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    if (response.statusCode !== 200) {
+      throw new Error(`snapshot from ${leaderUrl} failed: ${response.statusCode} ${await response.body.text()}`);
+    }
+    return readSnapshot(response.body);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+    await this.snapshots.close();
+  }
+}

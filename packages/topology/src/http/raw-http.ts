@@ -1,0 +1,93 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { KvError, payloadTooLarge } from '../errors';
+
+/**
+ * The public data path on plain node:http, shared by kvgate and kvserver.
+ * Express costs several times the CPU of a request here, so `/v1/kv` is
+ * served without it; everything else (admin, cluster view) still is.
+ */
+
+export const KV_PREFIX = '/v1/kv';
+
+/** Whether a request url (path and query) is for `/v1/kv` or a key under it. */
+export function isKvUrl(url: string): boolean {
+  if (!url.startsWith(KV_PREFIX)) return false;
+  const next = url.charCodeAt(KV_PREFIX.length);
+  return Number.isNaN(next) || next === 0x2f /* / */ || next === 0x3f /* ? */;
+}
+
+export interface KvUrl {
+  /** The percent-encoded key ('' for `/v1/kv` itself). */
+  encodedKey: string;
+  query: URLSearchParams;
+}
+
+export function splitKvUrl(url: string): KvUrl {
+  const mark = url.indexOf('?');
+  const path = mark < 0 ? url : url.slice(0, mark);
+  return { encodedKey: path.slice(KV_PREFIX.length + 1), query: new URLSearchParams(mark < 0 ? '' : url.slice(mark + 1)) };
+}
+
+/** One query parameter as the request parsers take it: absent, one string, or several (which they refuse). */
+export function queryParam(query: URLSearchParams, name: string): string | string[] | undefined {
+  const values = query.getAll(name);
+  return values.length === 0 ? undefined : values.length === 1 ? values[0] : values;
+}
+
+export function header(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+function tooLarge(limit: number): KvError {
+  return payloadTooLarge(`body is larger than the limit of ${limit} bytes`);
+}
+
+/** The whole body, refused with 413 as soon as it is known to exceed `limit` bytes. */
+export function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = request.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limit) return Promise.reject(tooLarge(limit));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        request.off('data', onData);
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    request.on('data', onData);
+    request.once('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+    request.once('error', reject);
+  });
+}
+
+export interface Answer {
+  status: number;
+  /** Lower-case names. */
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+export function jsonAnswer(status: number, value: unknown, headers: Record<string, string> = {}): Answer {
+  return { status, headers: { ...headers, 'content-type': JSON_TYPE }, body: Buffer.from(JSON.stringify(value)) };
+}
+
+/** The one shape of a refusal: `{"error":{"code","message"[,"leader"]}}` with the status of its code. */
+export function errorAnswer(error: KvError, headers: Record<string, string> = {}): Answer {
+  return jsonAnswer(error.status, error.toJSON(), headers);
+}
+
+export function sendAnswer(response: ServerResponse, answer: Answer): void {
+  if (response.headersSent || response.destroyed) return;
+  const headers: Record<string, string | number> = { ...answer.headers, 'content-length': answer.body.length };
+  // A body refused for its size is not read; closing spares reading the rest.
+  if (answer.status === 413) headers.connection = 'close';
+  response.writeHead(answer.status, headers);
+  response.end(answer.body);
+}

@@ -1,0 +1,159 @@
+import * as net from 'node:net';
+import { FrameKind, FrameReader, MUX_PATH, MUX_PROTOCOL, type Frame, type RequestKind } from './frames';
+import { FrameWriter } from './frame-writer';
+import { MuxError } from './mux-errors';
+
+interface Pending {
+  resolve(payload: Buffer): void;
+  reject(error: MuxError): void;
+  timer: NodeJS.Timeout;
+}
+
+interface Queued {
+  id: number;
+  kind: RequestKind;
+  payload: Buffer | readonly Buffer[];
+}
+
+const HANDSHAKE_END = '\r\n\r\n';
+const MAX_HANDSHAKE_BYTES = 4096;
+/** Ids wrap well before u32 does; a request is long answered by then. */
+const MAX_ID = 0x7fffffff;
+
+/**
+ * One multiplexed connection to a replica: connects, upgrades, then carries
+ * any number of concurrent requests. Requests made while it connects wait
+ * in a queue and fail as `refused` if it never opens.
+ */
+export class MuxConnection {
+  private readonly socket: net.Socket;
+  private readonly writer: FrameWriter;
+  private readonly pending = new Map<number, Pending>();
+  private queue: Queued[] | undefined = [];
+  private nextId = 1;
+  private closedBecause: Error | undefined;
+
+  constructor(
+    private readonly origin: URL,
+    connectTimeoutMs: number,
+    private readonly onClose: (connection: MuxConnection) => void,
+  ) {
+    this.socket = net.connect({ host: origin.hostname, port: Number(origin.port || 80) });
+    this.socket.setNoDelay(true);
+    this.writer = new FrameWriter(this.socket);
+    const connectTimer = setTimeout(() => this.fail(new Error(`no connection within ${connectTimeoutMs} ms`)), connectTimeoutMs);
+    connectTimer.unref();
+    this.socket.once('connect', () => {
+      this.socket.write(`GET ${MUX_PATH} HTTP/1.1\r\nHost: ${origin.host}\r\nConnection: Upgrade\r\nUpgrade: ${MUX_PROTOCOL}\r\n\r\n`);
+    });
+    this.readHandshake(() => clearTimeout(connectTimer));
+    this.socket.on('error', (error) => this.fail(error));
+    this.socket.on('close', () => this.fail(new Error('connection closed')));
+  }
+
+  get closed(): boolean {
+    return this.closedBecause !== undefined;
+  }
+
+  /** Requests in flight or waiting for the connection. */
+  get load(): number {
+    return this.pending.size + (this.queue?.length ?? 0);
+  }
+
+  call(kind: RequestKind, payload: Buffer | readonly Buffer[], timeoutMs: number): Promise<Buffer> {
+    if (this.closedBecause) return Promise.reject(this.refused(this.closedBecause));
+    const id = this.nextId;
+    this.nextId = id >= MAX_ID ? 1 : id + 1;
+    return new Promise<Buffer>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (!this.pending.delete(id)) return;
+        // Still queued means never sent; once written, the outcome is unknown.
+        const queued = this.queue?.findIndex((item) => item.id === id) ?? -1;
+        if (queued >= 0) {
+          this.queue!.splice(queued, 1);
+          reject(new MuxError('refused', `${this.origin.host}: not connected within ${timeoutMs} ms`));
+        } else {
+          reject(new MuxError('unknown-outcome', `${this.origin.host}: no answer within ${timeoutMs} ms`));
+        }
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer });
+      if (this.queue) this.queue.push({ id, kind, payload });
+      else this.writer.write(id, kind, payload);
+    });
+  }
+
+  close(): void {
+    this.fail(new Error('connection closed by this side'));
+    this.socket.destroy();
+  }
+
+  private readHandshake(onOpen: () => void): void {
+    let text = '';
+    const onData = (chunk: Buffer): void => {
+      text += chunk.toString('latin1');
+      const end = text.indexOf(HANDSHAKE_END);
+      if (end < 0) {
+        if (text.length > MAX_HANDSHAKE_BYTES) this.fail(new Error('handshake answer too long'));
+        return;
+      }
+      this.socket.off('data', onData);
+      const statusLine = text.slice(0, text.indexOf('\r\n'));
+      if (!/^HTTP\/1\.1 101 /.test(statusLine)) {
+        this.fail(new Error(`upgrade refused: ${statusLine}`));
+        return;
+      }
+      onOpen();
+      this.open(Buffer.from(text.slice(end + HANDSHAKE_END.length), 'latin1'));
+    };
+    this.socket.on('data', onData);
+  }
+
+  private open(rest: Buffer): void {
+    const reader = new FrameReader((frame) => this.onFrame(frame));
+    const push = (chunk: Buffer): void => {
+      try {
+        reader.push(chunk);
+      } catch (error) {
+        this.fail(error as Error);
+      }
+    };
+    this.socket.on('data', push);
+    const queued = this.queue ?? [];
+    this.queue = undefined;
+    for (const { id, kind, payload } of queued) this.writer.write(id, kind, payload);
+    if (rest.length > 0) push(rest);
+  }
+
+  private onFrame(frame: Frame): void {
+    const pending = this.pending.get(frame.id);
+    if (!pending) return; // Timed out already.
+    this.pending.delete(frame.id);
+    clearTimeout(pending.timer);
+    if (frame.kind === FrameKind.ok) pending.resolve(frame.payload);
+    else pending.reject(new MuxError('failed', `${this.origin.host}: ${frame.payload.toString('utf8')}`));
+  }
+
+  private refused(cause: Error): MuxError {
+    return new MuxError('refused', `${this.origin.host}: could not connect (${cause.message})`, { cause });
+  }
+
+  /** Fails everything: queued requests were never sent; written ones have an unknown outcome. */
+  private fail(cause: Error): void {
+    if (this.closedBecause) return;
+    this.closedBecause = cause;
+    const queued = new Set((this.queue ?? []).map((item) => item.id));
+    for (const [id, pending] of this.pending) {
+      clearTimeout(pending.timer);
+      const reason = (cause as { code?: string }).code ?? cause.message;
+      pending.reject(
+        queued.has(id)
+          ? this.refused(cause)
+          : new MuxError('unknown-outcome', `${this.origin.host}: connection lost with the request in flight (${reason})`, { cause }),
+      );
+    }
+    this.pending.clear();
+    this.queue = [];
+    this.socket.destroy();
+    this.onClose(this);
+  }
+}

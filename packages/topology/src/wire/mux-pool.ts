@@ -1,0 +1,63 @@
+import type { RequestKind } from './frames';
+import { MuxConnection } from './mux-connection';
+import { MuxError } from './mux-errors';
+
+export interface MuxPoolOptions {
+  /** Bound on establishing a connection; past it the waiting requests fail as `refused`. */
+  connectTimeoutMs?: number;
+  /** Connections per replica. One carries any number of requests; a second spreads the work of large values. */
+  connectionsPerOrigin?: number;
+}
+
+/**
+ * Multiplexed connections to each replica, opened on first use and
+ * replaced when they close. A request goes to the least loaded one.
+ */
+export class MuxPool {
+  private readonly origins = new Map<string, MuxConnection[]>();
+  private readonly connectTimeoutMs: number;
+  private readonly size: number;
+  private closing = false;
+
+  constructor(options: MuxPoolOptions = {}) {
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 1000;
+    this.size = options.connectionsPerOrigin ?? 1;
+  }
+
+  /** `url` is the replica's base url (`http://host:port`); resolves to the answer's payload. */
+  call(url: string, kind: RequestKind, payload: Buffer | readonly Buffer[], timeoutMs: number): Promise<Buffer> {
+    if (this.closing) return Promise.reject(new MuxError('refused', `${url}: the connection pool is closed`));
+    return this.connectionTo(url).call(kind, payload, timeoutMs);
+  }
+
+  close(): Promise<void> {
+    this.closing = true;
+    for (const connections of this.origins.values()) for (const connection of connections) connection.close();
+    this.origins.clear();
+    return Promise.resolve();
+  }
+
+  private connectionTo(url: string): MuxConnection {
+    let connections = this.origins.get(url);
+    if (!connections) {
+      connections = [];
+      this.origins.set(url, connections);
+    }
+    if (connections.length < this.size) {
+      const connection = new MuxConnection(new URL(url), this.connectTimeoutMs, (closed) => this.forget(url, closed));
+      connections.push(connection);
+      return connection;
+    }
+    let best = connections[0]!;
+    for (const connection of connections) if (connection.load < best.load) best = connection;
+    return best;
+  }
+
+  private forget(url: string, closed: MuxConnection): void {
+    const connections = this.origins.get(url);
+    if (!connections) return;
+    const index = connections.indexOf(closed);
+    if (index >= 0) connections.splice(index, 1);
+    if (connections.length === 0) this.origins.delete(url);
+  }
+}

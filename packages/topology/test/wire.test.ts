@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { FrameReader, MAX_FRAME_BYTES, frameHeader, type Frame } from '../src/wire/frames';
+import { decodeKvAnswer, decodeKvRequest, encodeKvAnswer, encodeKvRequest } from '../src/wire/kv-codec';
+
+function frame(id: number, kind: number, payload: string): Buffer {
+  const body = Buffer.from(payload);
+  return Buffer.concat([frameHeader(id, kind, body.length), body]);
+}
+
+function readAll(chunks: Buffer[]): Frame[] {
+  const frames: Frame[] = [];
+  const reader = new FrameReader((read) => frames.push(read));
+  for (const chunk of chunks) reader.push(chunk);
+  return frames;
+}
+
+describe('FrameReader', () => {
+  const stream = Buffer.concat([frame(1, 1, 'first'), frame(2, 128, ''), frame(0xffffffff, 2, 'x'.repeat(1000))]);
+  const expected = [
+    { id: 1, kind: 1, payload: 'first' },
+    { id: 2, kind: 128, payload: '' },
+    { id: 0xffffffff, kind: 2, payload: 'x'.repeat(1000) },
+  ];
+  const simple = (frames: Frame[]) => frames.map(({ id, kind, payload }) => ({ id, kind, payload: payload.toString() }));
+
+  it('reads several frames from one chunk', () => {
+    assert.deepEqual(simple(readAll([stream])), expected);
+  });
+
+  it('reads frames cut at every possible byte, even a length field split in two', () => {
+    for (let cut = 1; cut < stream.length; cut += 7) {
+      assert.deepEqual(simple(readAll([stream.subarray(0, cut), stream.subarray(cut)])), expected, `cut at ${cut}`);
+    }
+    const bytes = Array.from({ length: stream.length }, (_, i) => stream.subarray(i, i + 1));
+    assert.deepEqual(simple(readAll(bytes)), expected);
+  });
+
+  it('refuses a length beyond the bound, or too short to hold a header', () => {
+    const huge = Buffer.alloc(9);
+    huge.writeUInt32BE(MAX_FRAME_BYTES + 1, 0);
+    assert.throws(() => readAll([huge]), /out of bounds/);
+    assert.throws(() => readAll([Buffer.from([0, 0, 0, 2, 0, 0])]), /out of bounds/);
+  });
+});
+
+describe('kv frames', () => {
+  it('carry a request: method, path, headers and the raw body', () => {
+    const body = Buffer.from([0, 255, 10, 13]);
+    const request = { method: 'PUT' as const, path: '/v1/kv/caf%C3%A9?ttl=5', headers: { 'if-match': '"3"', 'content-type': 'x/ü' }, body };
+    assert.deepEqual(decodeKvRequest(Buffer.concat(encodeKvRequest(request))), request);
+  });
+
+  it('carry an answer: status, headers and body', () => {
+    const answer = { status: 421, headers: { 'x-kv-replica': 'r1' }, body: Buffer.from('{"error":{}}') };
+    assert.deepEqual(decodeKvAnswer(Buffer.concat(encodeKvAnswer(answer))), answer);
+  });
+
+  it('refuse a truncated payload or an unknown method', () => {
+    const encoded = Buffer.concat(encodeKvRequest({ method: 'GET', path: '/v1/kv/a', headers: { a: 'b' }, body: Buffer.alloc(0) }));
+    assert.throws(() => decodeKvRequest(encoded.subarray(0, encoded.length - 1)), /truncated/);
+    const unknown = Buffer.from(encoded);
+    unknown[0] = 9;
+    assert.throws(() => decodeKvRequest(unknown), /unknown method/);
+  });
+});
