@@ -58,7 +58,8 @@ export class Forwarder {
     const deadline = this.now() + this.options.writeTimeoutMs;
     const isWrite = request.method !== 'GET';
     const eventual = !isWrite && request.consistency === 'eventual';
-    let failure: Failure = { error: unavailable('no ring is loaded yet') };
+    // Built only when an attempt fails: an Error's stack trace is too dear to make for every request.
+    let failure: Failure | undefined;
     let hint: Endpoint | undefined;
     let failuresInARow = 0;
 
@@ -114,7 +115,7 @@ export class Forwarder {
         return { ok: false, ...failure };
       }
     }
-    return { ok: false, ...this.finalFailure(failure) };
+    return { ok: false, ...this.finalFailure(failure ?? { error: unavailable('no attempt was made') }) };
   }
 
   private send(request: ForwardRequest, target: Endpoint): Promise<TransportResponse> {

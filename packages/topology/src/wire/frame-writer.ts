@@ -2,9 +2,12 @@ import type { Socket } from 'node:net';
 import { frameHeader } from './frames';
 
 /**
- * Writes frames to a socket, gathering every frame written in one tick of
+ * Writes frames to a socket, gathering every frame written in one turn of
  * the event loop into one writev: many requests (or answers) per packet
- * under load, no added latency when idle.
+ * under load, no added latency when idle. The turn, not the tick: all the
+ * client requests read in one poll phase go out together, so the peer is
+ * woken once for them (on a loaded machine each wake-up can cost the
+ * writer its CPU).
  */
 export class FrameWriter {
   private corked = false;
@@ -16,7 +19,7 @@ export class FrameWriter {
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
-      process.nextTick(() => {
+      setImmediate(() => {
         this.corked = false;
         this.socket.uncork();
       });
