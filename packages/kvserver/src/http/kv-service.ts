@@ -46,7 +46,12 @@ const OCTET_STREAM = 'application/octet-stream';
  * code path for client HTTP and for the gate's internal protocol.
  */
 export class KvService {
-  constructor(private readonly deps: KvServiceDeps) {}
+  /** X-Kv-Partition and X-Kv-Replica, the same on every answer. */
+  private readonly who: Readonly<Record<string, string>>;
+
+  constructor(private readonly deps: KvServiceDeps) {
+    this.who = { [HEADER_PARTITION]: deps.partition, [HEADER_REPLICA]: deps.replica.id };
+  }
 
   /** Never rejects: every failure is an error answer. */
   serve(call: KvCall): Promise<Answer> {
@@ -63,9 +68,9 @@ export class KvService {
   }
 
   refusal(error: unknown): Answer {
-    if (error instanceof KvError) return errorAnswer(error, this.whoAnswers());
+    if (error instanceof KvError) return errorAnswer(error, this.who);
     this.deps.logger.error({ err: error }, 'unexpected error');
-    return errorAnswer(new KvError('INTERNAL', 'internal error'), this.whoAnswers());
+    return errorAnswer(new KvError('INTERNAL', 'internal error'), this.who);
   }
 
   async put(key: string, value: Buffer, ttlSeconds: number | undefined, ifMatch?: string, ifNoneMatch?: string): Promise<Answer> {
@@ -75,13 +80,13 @@ export class KvService {
     // The log and the store keep the value: a view into a socket's read buffer would keep the whole buffer alive.
     const owned = value.byteLength === value.buffer.byteLength ? value : Buffer.from(value);
     const { version } = await this.deps.replica.put(this.owned(key), owned, ttlSeconds, precondition);
-    return jsonAnswer(200, { key, version }, { ...this.whoAnswers(), etag: `"${version}"` });
+    return jsonAnswer(200, { key, version }, { ...this.who, etag: `"${version}"` });
   }
 
   async get(key: string, consistency: Consistency): Promise<Answer> {
     const stored = await this.deps.replica.read(this.owned(key), consistency);
     if (!stored) throw notFound();
-    return { status: 200, headers: { ...this.whoAnswers(), etag: `"${stored.version}"`, 'content-type': OCTET_STREAM }, body: stored.value };
+    return { status: 200, headers: { ...this.who, etag: `"${stored.version}"`, 'content-type': OCTET_STREAM }, body: stored.value };
   }
 
   private dispatch(call: KvCall): Promise<Answer> {
@@ -102,7 +107,7 @@ export class KvService {
   private async delete(key: string, ifMatch: string | undefined): Promise<Answer> {
     const precondition = { ifMatch: parseIfMatch(ifMatch) };
     const { version, deleted } = await this.deps.replica.delete(this.owned(key), precondition);
-    return jsonAnswer(200, { key, deleted: deleted ?? false, version }, this.whoAnswers());
+    return jsonAnswer(200, { key, deleted: deleted ?? false, version }, this.who);
   }
 
   /** Checked after the request is parsed, so bad input is a 400 wherever it is sent. */
@@ -111,7 +116,4 @@ export class KvService {
     return key;
   }
 
-  private whoAnswers(): Record<string, string> {
-    return { [HEADER_PARTITION]: this.deps.partition, [HEADER_REPLICA]: this.deps.replica.id };
-  }
 }

@@ -19,17 +19,19 @@ export function isKvUrl(url: string): boolean {
 export interface KvUrl {
   /** The percent-encoded key ('' for `/v1/kv` itself). */
   encodedKey: string;
-  query: URLSearchParams;
+  /** Undefined without a query string (most requests: no parser is made for them). */
+  query: URLSearchParams | undefined;
 }
 
 export function splitKvUrl(url: string): KvUrl {
   const mark = url.indexOf('?');
-  const path = mark < 0 ? url : url.slice(0, mark);
-  return { encodedKey: path.slice(KV_PREFIX.length + 1), query: new URLSearchParams(mark < 0 ? '' : url.slice(mark + 1)) };
+  if (mark < 0) return { encodedKey: url.slice(KV_PREFIX.length + 1), query: undefined };
+  return { encodedKey: url.slice(KV_PREFIX.length + 1, mark), query: new URLSearchParams(url.slice(mark + 1)) };
 }
 
 /** One query parameter as the request parsers take it: absent, one string, or several (which they refuse). */
-export function queryParam(query: URLSearchParams, name: string): string | string[] | undefined {
+export function queryParam(query: URLSearchParams | undefined, name: string): string | string[] | undefined {
+  if (query === undefined) return undefined;
   const values = query.getAll(name);
   return values.length === 0 ? undefined : values.length === 1 ? values[0] : values;
 }
