@@ -22,6 +22,28 @@ interface Suite {
 
 /** The suites, in the order `npm run bench` runs them. */
 const SUITES: Record<string, Suite> = {
+  cluster: {
+    description: 'the whole cluster under HTTP load (autocannon): baselines, gate, leader, replication and fsync variants, scaling, etcd',
+    steps: [
+      {
+        script: 'cluster/main.js',
+        flags: {
+          '--partitions': 'value',
+          '--replicas': 'value',
+          '--replication': 'value',
+          '--fsync': 'value',
+          '--memory': 'switch',
+          '--duration': 'value',
+          '--connections': 'value',
+          '--value-bytes': 'value',
+          '--scale-keys': 'value',
+          '--out': 'value',
+          '--cpu-prof': 'value',
+          '--smoke': 'switch',
+        },
+      },
+    ],
+  },
   storage: {
     description: "the replica's storage layer (puts, gets, restart, disk use), then the LevelDB vs LMDB engine comparison",
     steps: [

@@ -1,4 +1,3 @@
-import * as net from 'node:net';
 import * as path from 'node:path';
 import type { ClusterView } from '@kvstore/topology';
 import { kit, type KvGateOptions, type KvServerOptions, type TcpProxy, type TestCluster, type TestGate, type TestServer, type ZooKeeperHandle } from './kit';
@@ -50,11 +49,12 @@ export class ChaosCluster {
     const links = new Map<string, ReplicaLinks>();
     const serverOptions: KvServerOptions[] = [];
     // Held until every proxy is listening: a port merely found free could be handed to a proxy next.
-    const held = await holdPorts(partitions * replicas + gates);
+    const held = await kit.HeldPorts.hold(partitions * replicas + gates);
+    const ports = held.ports;
     for (let p = 0; p < partitions; p++) {
       for (let r = 1; r <= replicas; r++) {
         const id = `p${p}-r${r}`;
-        const port = held.ports.shift()!;
+        const port = ports.shift()!;
         const inbound = await kit.TcpProxy.start(port);
         const zk = await kit.TcpProxy.start(zookeeper.port);
         links.set(id, { inbound, zookeeper: zk });
@@ -73,9 +73,9 @@ export class ChaosCluster {
     }
     const gateOptions: KvGateOptions[] = [];
     for (let g = 0; g < gates; g++) {
-      gateOptions.push({ ...common, zk: zookeeper.connectString, port: held.ports.shift()!, logFile: path.join(logDir, `gate-${g}.log`) });
+      gateOptions.push({ ...common, zk: zookeeper.connectString, port: ports.shift()!, logFile: path.join(logDir, `gate-${g}.log`) });
     }
-    await held.release();
+    await held.releaseAll();
     const starts = await Promise.allSettled([...serverOptions.map(kit.startKvServer), ...gateOptions.map(kit.startKvGate)]);
     const servers = new Map<string, TestServer>();
     const gateList: TestGate[] = [];
@@ -217,17 +217,3 @@ export class ChaosCluster {
   }
 }
 
-/** `count` loopback ports, each held by a listener until `release`, so no one else is given them meanwhile. */
-async function holdPorts(count: number): Promise<{ ports: number[]; release(): Promise<void> }> {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
-      const server = net.createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve(server));
-    })),
-  );
-  return {
-    ports: servers.map((server) => (server.address() as net.AddressInfo).port),
-    release: () => Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve())))).then(() => undefined),
-  };
-}

@@ -195,6 +195,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
 
   const servers = new Map<string, TestServer>();
   const serverOptions: KvServerOptions[] = [];
+  // Held until the processes start: two ports merely found free could be the same one.
+  const held = await portsModule.HeldPorts.hold(partitions * replicas + gates);
+  const ports = held.ports;
   for (let p = 0; p < partitions; p++) {
     for (let r = 1; r <= replicas; r++) {
       const id = `p${p}-r${r}`;
@@ -202,7 +205,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
         ...common,
         partition: `p${p}`,
         id,
-        port: await portsModule.freePort(),
+        port: ports.shift()!,
         dataDir: persistent ? path.join(dir, 'data', id) : undefined,
         replication: options.replication,
         minInsync: options.minInsync,
@@ -216,9 +219,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
   }
   const gateOptions: KvGateOptions[] = [];
   for (let g = 0; g < gates; g++) {
-    gateOptions.push({ ...common, port: await portsModule.freePort(), extraArgs: options.gateArgs, logFile: path.join(dir, 'logs', `gate-${g}.log`) });
+    gateOptions.push({ ...common, port: ports.shift()!, extraArgs: options.gateArgs, logFile: path.join(dir, 'logs', `gate-${g}.log`) });
   }
 
+  await held.releaseAll();
   // Everything starts at once; whatever did start is recorded (in layout
   // order) before a failure is reported, so that stop() still reaches it.
   const starts = await Promise.allSettled([...serverOptions.map(startKvServer), ...gateOptions.map(startKvGate)]);

@@ -10,7 +10,7 @@ export { privateZooKeeper, zookeeperForTests } from './zookeeper';
 
 export const { waitFor } = waitModule;
 export const { fetchClusterView, unsettledReason } = clusterViewModule;
-export const { freePort, isPortFree } = portsModule;
+export const { freePort, isPortFree, HeldPorts } = portsModule;
 export const { ManagedProcess } = managedProcessModule;
 export const { kvGateArgs, kvServerArgs, startKvGate, startKvServer, waitForHealthy } = processesModule;
 export const { fourLetterWord, isZooKeeperServing } = zookeeperModule;

@@ -1,0 +1,162 @@
+import * as path from 'node:path';
+import { Ring, type ClusterView } from '@kvstore/topology';
+import type { Tracked } from './cpu';
+import { HeldPorts, fetchClusterView, kvGateArgs, kvServerArgs, programMain, waitForSettledCluster, type ManagedProcess, type ZooKeeperHandle } from './kit';
+import { startNodeProgram, type Stoppable } from './lifecycle';
+import { keyOf } from './workload';
+
+/** What differs between the clusters of one run. */
+export interface ClusterConfig {
+  replication: 'sync' | 'async';
+  fsync: boolean;
+  /** No --data-dir: fsync does not apply. */
+  memory: boolean;
+}
+
+/** "sync, fsync on", "async, memory": for row names. */
+export function describeConfig(config: ClusterConfig): string {
+  return `${config.replication}, ${config.memory ? 'memory' : `fsync ${config.fsync ? 'on' : 'off'}`}`;
+}
+
+export interface KvClusterOptions {
+  zookeeper: ZooKeeperHandle;
+  /** The --cluster name: a new one for every cluster started on the same ZooKeeper. */
+  name: string;
+  partitions: number;
+  replicas: number;
+  config: ClusterConfig;
+  /** Logs and replica data go under it. */
+  dir: string;
+  /** Start gate and servers with --cpu-prof into this directory. */
+  cpuProfDir?: string;
+}
+
+interface Server {
+  id: string;
+  partition: string;
+  process: ManagedProcess;
+}
+
+/** A partition's leader, and which of some keys its partition owns. */
+export interface LeaderKeys {
+  partition: string;
+  url: string;
+  keys: number[];
+}
+
+/** Keys first..first+count-1 by the partition that owns them on the view's ring, with its leader (partitions in name order). */
+export function keysByLeader(view: ClusterView, first: number, count: number): LeaderKeys[] {
+  const ring = new Ring(view.ring);
+  const byPartition = new Map<string, number[]>();
+  for (let n = first; n < first + count; n++) {
+    const owner = ring.ownerOf(keyOf(n))!;
+    const keys = byPartition.get(owner) ?? [];
+    if (keys.length === 0) byPartition.set(owner, keys);
+    keys.push(n);
+  }
+  return [...byPartition.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([partition, keys]) => {
+      const state = view.partitions.find((candidate) => candidate.name === partition);
+      const url = state?.members.find((member) => member.id === state.leader)?.url;
+      if (!url) throw new Error(`the gate knows no leader of partition ${partition}`);
+      return { partition, url, keys };
+    });
+}
+
+/** A kvstore cluster on our ZooKeeper: replicas p<i>-r<j> and one gate, all on 127.0.0.1. */
+export class KvCluster implements Stoppable {
+  private constructor(
+    readonly options: KvClusterOptions,
+    readonly gateUrl: string,
+    private readonly gate: ManagedProcess | undefined,
+    private readonly servers: Server[],
+  ) {}
+
+  /** Starts it, and waits until every partition has a leader and a full in-sync set; `onStarted` sees it even if that fails. */
+  static async start(options: KvClusterOptions, onStarted: (cluster: KvCluster) => void): Promise<KvCluster> {
+    const { partitions, replicas, config, dir, zookeeper, name } = options;
+    const held = await HeldPorts.hold(partitions * replicas + 1);
+    const [gatePort, ...serverPorts] = held.ports as [number, ...number[]];
+    const execArgv = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
+    const layout = new Map<string, string[]>();
+    const serverStarts = serverPorts.map(async (port, index) => {
+      const partition = `p${Math.floor(index / replicas)}`;
+      const id = `${partition}-r${(index % replicas) + 1}`;
+      layout.set(partition, [...(layout.get(partition) ?? []), id]);
+      const logFile = path.join(dir, 'logs', `${id}.log`);
+      const args = kvServerArgs({
+        zk: zookeeper.connectString,
+        port,
+        cluster: name,
+        partition,
+        id,
+        dataDir: config.memory ? undefined : path.join(dir, 'data', id),
+        replication: config.replication,
+        fsync: config.memory ? undefined : config.fsync,
+        logFile,
+        extraArgs: ['--log-level', 'warn'],
+      });
+      await held.release(port);
+      return { id, partition, process: await startNodeProgram({ name: `kvserver ${id}`, script: programMain('kvserver'), args, port, logFile, execArgv }) };
+    });
+    const gateStart = (async () => {
+      const logFile = path.join(dir, 'logs', 'gate.log');
+      const args = kvGateArgs({ zk: zookeeper.connectString, port: gatePort, cluster: name, logFile });
+      await held.release(gatePort);
+      return startNodeProgram({ name: 'kvgate', script: programMain('kvgate'), args, port: gatePort, logFile, execArgv });
+    })();
+    // Whatever did start is kept (and handed to onStarted) before a failure is reported, so that it is stopped.
+    const starts = await Promise.allSettled([gateStart, ...serverStarts]);
+    await held.releaseAll();
+    const [gate, ...servers] = starts;
+    const cluster = new KvCluster(
+      options,
+      `http://127.0.0.1:${gatePort}`,
+      gate.status === 'fulfilled' ? gate.value : undefined,
+      servers.flatMap((start) => (start.status === 'fulfilled' ? [start.value] : [])),
+    );
+    onStarted(cluster);
+    const failure = starts.find((start): start is PromiseRejectedResult => start.status === 'rejected');
+    if (failure) throw failure.reason;
+    await waitForSettledCluster(cluster.gateUrl, { partitions: layout }, 60_000);
+    return cluster;
+  }
+
+  /** Where scenarios through the gate send their load. */
+  get url(): string {
+    return this.gateUrl;
+  }
+
+  view(): Promise<ClusterView> {
+    return fetchClusterView(this.gateUrl);
+  }
+
+  /** The processes that serve it, each as what it is now (leaders per the gate's view), and ZooKeeper. */
+  async tracked(): Promise<Tracked[]> {
+    const leaders = new Set((await this.view()).partitions.map((partition) => partition.leader));
+    return [
+      ...(this.gate ? [{ pid: this.gate.pid, kind: 'gate' as const }] : []),
+      ...this.servers.map((server) => ({ pid: server.process.pid, kind: leaders.has(server.id) ? ('leader' as const) : ('followers' as const) })),
+      ...(this.options.zookeeper.pid === undefined ? [] : [{ pid: this.options.zookeeper.pid, kind: 'zookeeper' as const }]),
+    ];
+  }
+
+  /** Pid to "kvgate (sync, fsync on)": to name the CPU profiles. */
+  processNames(): Map<number, string> {
+    const suffix = ` (${describeConfig(this.options.config)})`;
+    const all = [...(this.gate ? [this.gate] : []), ...this.servers.map((server) => server.process)];
+    return new Map(all.map((child) => [child.pid, `${child.name}${suffix}`]));
+  }
+
+  logTails(lines = 15): string {
+    const all = [...(this.gate ? [this.gate] : []), ...this.servers.map((server) => server.process)];
+    return all.map((child) => `--- ${child.name} (${child.describeExit()}) ${child.logFile}\n${child.logTail(lines)}`).join('\n');
+  }
+
+  /** The gate first, so that it does not retry against replicas going away; SIGTERM lets --cpu-prof write its profile. */
+  async stop(): Promise<void> {
+    await this.gate?.stop();
+    await Promise.all(this.servers.map((server) => server.process.stop()));
+  }
+}

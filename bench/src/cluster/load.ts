@@ -1,0 +1,107 @@
+import autocannon from 'autocannon';
+import { percentile } from '../common';
+
+/** One request of a load; `next()` makes a new one for every request sent. */
+export interface RequestShape {
+  method: 'GET' | 'PUT' | 'POST';
+  path: string;
+  body?: Buffer | string;
+}
+
+export interface LoadOptions {
+  /** Base url: http://127.0.0.1:<port>. */
+  url: string;
+  connections: number;
+  /** Run this long... */
+  durationS?: number;
+  /** ...or until this many responses (then every request is next()'s, exactly once). */
+  amount?: number;
+  next: () => RequestShape;
+}
+
+export interface LoadResult {
+  /** Responses of any status. */
+  requests: number;
+  /** How long it ran, in seconds. */
+  elapsedS: number;
+  reqPerSec: number;
+  /** Over every response, in ms (autocannon's own histogram rounds to whole ms). */
+  latencyMs: { p50: number; p99: number; p99_9: number; max: number };
+  /** Connection errors (timeouts included) plus non-2xx answers. */
+  errors: number;
+  connectionErrors: number;
+  timeouts: number;
+  non2xx: number;
+  /** Answers by status code, e.g. { "200": 51234, "503": 2 }. */
+  statusCodes: Record<string, number>;
+}
+
+/** Response times, appended as they come (a typed array: millions of them for a big prefill). */
+class Latencies {
+  private values = new Float64Array(1 << 16);
+  private count = 0;
+
+  add(ms: number): void {
+    if (this.count === this.values.length) {
+      const grown = new Float64Array(this.values.length * 2);
+      grown.set(this.values);
+      this.values = grown;
+    }
+    this.values[this.count++] = ms;
+  }
+
+  sorted(): Float64Array {
+    return this.values.slice(0, this.count).sort();
+  }
+}
+
+/** Runs autocannon in this process, with a request made by `next()` for each one sent. */
+export function runLoad(options: LoadOptions): Promise<LoadResult> {
+  const latencies = new Latencies();
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: options.url,
+        connections: options.amount === undefined ? options.connections : Math.min(options.connections, options.amount),
+        // autocannon refuses an undefined duration: run by amount or by time.
+        ...(options.amount === undefined ? { duration: options.durationS } : { amount: options.amount }),
+        // Fresh headers every time: autocannon keeps the ones it was handed (with
+        // a PUT's Content-Length) for the next request it builds, a GET included.
+        requests: [{ setupRequest: (request) => ({ ...request, headers: {}, ...options.next() }) }],
+      },
+      (error: unknown, result) => {
+        if (error) {
+          reject(error instanceof Error ? error : new Error(String(error)));
+          return;
+        }
+        const sorted = latencies.sorted();
+        const statusCodes: Record<string, number> = {};
+        for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = stats.count ?? 0;
+        resolve({
+          requests: result.requests.total,
+          elapsedS: result.duration,
+          reqPerSec: result.requests.total / result.duration,
+          latencyMs: { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), p99_9: percentile(sorted, 0.999), max: sorted[sorted.length - 1] ?? NaN },
+          errors: result.errors + result.non2xx,
+          connectionErrors: result.errors,
+          timeouts: result.timeouts,
+          non2xx: result.non2xx,
+          statusCodes,
+        });
+      },
+    );
+    instance.on('response', (_client, _status, _bytes, responseTime) => latencies.add(responseTime));
+  });
+}
+
+/** Writes each of `keys` exactly once, as fast as `connections` concurrent requests go. */
+export async function prefill(options: { url: string; connections: number; keys: readonly number[] }, put: (n: number) => RequestShape): Promise<LoadResult> {
+  let next = 0;
+  const result = await runLoad({ url: options.url, connections: options.connections, amount: options.keys.length, next: () => put(options.keys[next++]!) });
+  // Every key must be there for the GET rows that follow: any failed PUT fails the prefill.
+  if (result.errors > 0) {
+    const statuses = JSON.stringify(result.statusCodes);
+    throw new Error(`prefill of ${options.keys.length} keys at ${options.url}: ${result.connectionErrors} connection errors (${result.timeouts} timeouts), statuses ${statuses}`);
+  }
+  return result;
+}

@@ -1,0 +1,79 @@
+/**
+ * `npm run bench -- cluster [flags]`: the whole system under load
+ * (bench/README.md). Node:http baselines in processes of their own, then a
+ * kvstore cluster on a private ZooKeeper (through the gate and straight to a
+ * partition leader), the same cluster with async replication and with fsync
+ * off, the scaling figure, and etcd as a reference; autocannon, in this
+ * process, makes the load. Prints the tables, writes <out>/<stamp>-cluster.json
+ * and .svg, and exits non-zero if any part failed to run.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Run } from './context';
+import { describeConfig } from './kvcluster';
+import { Lifecycle } from './lifecycle';
+import { describeShape, parseOptions, UsageError, USAGE, type ClusterBenchOptions } from './options';
+import { machineInfo, resultsStem, writeResults } from './output';
+import { runAll } from './plan';
+import { printProfileSummaries } from './profile-summary';
+import { addRatios, mainRows, printMainTable, printScalingTables } from './report';
+import { chartSvg } from './svg';
+import { Workload } from './workload';
+
+async function main(): Promise<number> {
+  let options: ClusterBenchOptions | undefined;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`bench cluster: ${error.message} (see --help)`);
+    return 2;
+  }
+  if (!options) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (options.cpuProfDir) fs.mkdirSync(options.cpuProfDir, { recursive: true });
+  const startedAt = new Date();
+  const started = performance.now();
+  const run: Run = {
+    options,
+    lifecycle: new Lifecycle(),
+    dir: fs.mkdtempSync(path.join(os.tmpdir(), 'kvstore-bench-cluster-')),
+    workload: new Workload(options.valueBytes),
+    rows: [],
+    failures: [],
+    processNames: new Map(),
+  };
+  const shape = `${describeShape(options)} (${describeConfig({ replication: options.replication, fsync: options.fsync, memory: options.memory })}), 1 gate`;
+  const load = `${options.connections} connections, ${options.durationS} s per scenario, ${options.valueBytes}-byte values`;
+  console.log(`kvstore cluster bench${options.smoke ? ' (--smoke)' : ''}: ${shape}; ${load}; node ${process.version}, ${os.cpus().length} cpus; work dir ${run.dir}`);
+  try {
+    await runAll(run);
+  } finally {
+    await run.lifecycle.stopAll();
+  }
+
+  addRatios(run.rows);
+  printMainTable(`Cluster bench: ${shape}; ${load}`, run.rows);
+  printScalingTables(run.rows);
+  const failed = [...run.failures, ...run.rows.filter((row) => row.failure).map((row) => `${row.name}: ${row.failure}`)];
+  const totalSeconds = (performance.now() - started) / 1000;
+  const results = { suite: 'cluster', startedAt: startedAt.toISOString(), totalSeconds, machine: machineInfo(), options, rows: run.rows, failures: failed };
+  const files = writeResults(resultsStem(options.outDir, startedAt), results, chartSvg(`kvstore cluster bench: ${shape}; ${load}`, mainRows(run.rows)));
+  if (options.cpuProfDir) printProfileSummaries(options.cpuProfDir, startedAt, run.processNames);
+  console.log(`\n${totalSeconds.toFixed(0)} s; results in ${files.join(' and ')}`);
+  if (failed.length > 0) {
+    console.error(`\n${failed.length} part(s) failed:\n${failed.map((line) => `  ${line.split('\n')[0]}`).join('\n')}\nlogs kept in ${run.dir}`);
+    return 1;
+  }
+  fs.rmSync(run.dir, { recursive: true, force: true });
+  return 0;
+}
+
+// Anything main did not expect rejects, and Node prints it and exits 1 (after main stopped what it started).
+void main().then((code) => {
+  process.exitCode = code;
+});

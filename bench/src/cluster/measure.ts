@@ -1,0 +1,60 @@
+import { startCpuMeter, type CpuSeconds, type Tracked } from './cpu';
+import { runLoad, type LoadResult, type RequestShape } from './load';
+
+/** What a scenario loads: a base url, and the processes whose CPU time it costs. */
+export interface Target {
+  url: string;
+  tracked(): Promise<Tracked[]>;
+}
+
+/** The sections of the report; `connections` and `keys` make the scaling figure. */
+export type Group = 'baseline' | 'gate' | 'direct' | 'variant' | 'etcd' | 'connections' | 'keys';
+
+export interface Scenario {
+  name: string;
+  group: Group;
+  target: Target;
+  next: () => RequestShape;
+  connections: number;
+  durationS: number;
+  /** Names of the rows its req/s is compared with: a node:http baseline, and etcd's 3-member cluster. */
+  comparedWith?: { baseline?: string; etcd?: string };
+  /** For the `keys` rows: keys the cluster holds, and how many of them were written for this row, in how long. */
+  keys?: { count: number; loaded: number; loadSeconds: number };
+}
+
+/** This row's req/s over another's: `against` is that row's name. */
+export interface Ratio {
+  against: string;
+  value: number;
+}
+
+export interface Row extends Omit<Scenario, 'target' | 'next'>, Partial<LoadResult> {
+  cpuSeconds?: CpuSeconds;
+  /** CPU seconds per 10,000 requests, by process kind. */
+  cpuPer10k?: CpuSeconds;
+  /** Set once every row is in (etcd's come last): against the node:http baseline, and against etcd. */
+  ratio?: Ratio;
+  etcdRatio?: Ratio;
+  /** Why it did not run; the bench then exits non-zero. */
+  failure?: string;
+}
+
+function per10k(cpu: CpuSeconds, requests: number): CpuSeconds {
+  return Object.fromEntries(Object.entries(cpu).map(([kind, seconds]) => [kind, (seconds * 10_000) / requests])) as CpuSeconds;
+}
+
+/** Loads the scenario's target and measures it: throughput, latency, errors, and the CPU time of every process involved. */
+export async function runScenario(scenario: Scenario): Promise<Row> {
+  const { target, next, ...described } = scenario;
+  try {
+    const stopMeter = startCpuMeter(await target.tracked());
+    const load = await runLoad({ url: target.url, connections: scenario.connections, durationS: scenario.durationS, next });
+    const cpuSeconds = stopMeter();
+    const row: Row = { ...described, ...load, cpuSeconds, cpuPer10k: per10k(cpuSeconds, load.requests) };
+    if (load.requests === 0) row.failure = 'no request was answered';
+    return row;
+  } catch (error) {
+    return { ...described, failure: (error as Error).message };
+  }
+}
