@@ -9,8 +9,6 @@ export type MuxHandler = (payload: Buffer) => Promise<Buffer | readonly Buffer[]
 export type MuxHandlers = Partial<Record<RequestKind, MuxHandler>>;
 
 export interface MuxServer {
-  /** Open multiplexed connections. */
-  readonly connections: number;
   /** Ends every connection (requests in flight get no answer, which their senders see as unknown outcomes). */
   close(): void;
 }
@@ -39,9 +37,6 @@ export function acceptMux(server: Server, handlers: MuxHandlers, onError: (error
     serveFrames(socket, head, handlers, onError);
   });
   return {
-    get connections() {
-      return sockets.size;
-    },
     close() {
       for (const socket of sockets) socket.destroy();
     },
