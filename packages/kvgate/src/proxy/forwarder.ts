@@ -1,7 +1,8 @@
 import { KvError, timeout, unavailable, type Consistency } from '@kvstore/topology';
 import type { RouteSource } from '../routing/routing-state';
-import type { Endpoint, Route } from '../routing/routing-table';
+import type { Endpoint } from '../routing/routing-table';
 import { TransportError, type DataTransport, type TransportResponse } from './transport';
+import { ATTEMPT_GRACE_MS, MAX_ATTEMPTS, backOff, outOfTime, trustedHint, waitForChange } from './retry';
 import { upstreamError } from './upstream-error';
 
 export interface ForwardRequest {
@@ -28,11 +29,6 @@ export interface ForwarderOptions {
   now?: () => number;
 }
 
-/** A bound on attempts, whatever the deadline, so a flapping hint cannot spin. */
-const MAX_ATTEMPTS = 50;
-/** A replica answers a write within its own write timeout; this covers the trip there and back. */
-const ATTEMPT_GRACE_MS = 500;
-const MAX_BACKOFF_MS = 200;
 
 interface Failure {
   partition?: string;
@@ -69,7 +65,7 @@ export class Forwarder {
       const route = table.route(request.key);
       if (!route) {
         failure = { error: unavailable(table.ringVersion === undefined ? 'no ring is loaded yet' : 'the ring has no partitions') };
-        await this.waitForChange(deadline);
+        await waitForChange(this.options.source, deadline, this.now());
         continue;
       }
       const target = hint ?? (eventual ? table.nextReplica(route) : route.leader);
@@ -77,7 +73,7 @@ export class Forwarder {
       if (!target) {
         const what = eventual ? 'no live replica' : 'no leader';
         failure = { partition: route.partition, error: unavailable(`partition ${route.partition} has ${what}`) };
-        await this.waitForChange(deadline);
+        await waitForChange(this.options.source, deadline, this.now());
         continue;
       }
 
@@ -93,7 +89,7 @@ export class Forwarder {
         failure = { partition: route.partition, replica: target.id, error: unavailable(error.message, error) };
         failuresInARow++;
         // An eventual read tries the other replicas at once before backing off.
-        if (!eventual || failuresInARow >= route.replicas.length) await this.backOff(deadline, failuresInARow);
+        if (!eventual || failuresInARow >= route.replicas.length) await backOff(this.options.source, deadline, this.now(), failuresInARow);
         continue;
       }
 
@@ -104,18 +100,20 @@ export class Forwarder {
       const error = upstreamError(response.status, response.body, target.id);
       failure = { partition: route.partition, replica, error };
       if (error.code === 'NOT_LEADER') {
-        hint = this.trustedHint(error, route, target);
-        if (!hint) await this.waitForChange(deadline);
+        hint = trustedHint(this.options.source, route.partition, error, target);
+        if (!hint) await waitForChange(this.options.source, deadline, this.now());
       } else if (error.code === 'WRONG_PARTITION') {
-        await this.waitForChange(deadline);
+        await waitForChange(this.options.source, deadline, this.now());
       } else if (error.code === 'UNAVAILABLE' || (!isWrite && error.code === 'TIMEOUT')) {
         failuresInARow++;
-        await this.backOff(deadline, failuresInARow);
+        await backOff(this.options.source, deadline, this.now(), failuresInARow);
       } else {
         return { ok: false, ...failure };
       }
     }
-    return { ok: false, ...this.finalFailure(failure ?? { error: unavailable('no attempt was made') }) };
+    // There is at least one attempt, and every one that does not return records its failure.
+    const last = failure!;
+    return { ok: false, partition: last.partition, replica: last.replica, error: outOfTime(last.error, last.partition ?? 'unknown') };
   }
 
   private send(request: ForwardRequest, target: Endpoint): Promise<TransportResponse> {
@@ -128,33 +126,5 @@ export class Forwarder {
       body: request.body,
       timeoutMs: this.options.writeTimeoutMs + ATTEMPT_GRACE_MS,
     });
-  }
-
-  /** A NOT_LEADER's hint is followed only if it names another live member of the same partition. */
-  private trustedHint(error: KvError, route: Route, tried: Endpoint): Endpoint | undefined {
-    if (!error.leader) return undefined;
-    const member = this.options.source.table().memberAt(route.partition, error.leader);
-    return member && member.url !== tried.url ? member : undefined;
-  }
-
-  /** Retries that ran out of time are reported as 503: nothing reached a log. */
-  private finalFailure(failure: Failure): Failure {
-    if (failure.error.code === 'UNAVAILABLE') return failure;
-    const partition = failure.partition ?? 'unknown';
-    const message =
-      failure.error.code === 'NOT_LEADER' ? `partition ${partition} has no leader` : `partition ${partition} is unavailable: ${failure.error.message}`;
-    return { ...failure, error: unavailable(message, failure.error) };
-  }
-
-  private async waitForChange(deadline: number): Promise<void> {
-    const remaining = deadline - this.now();
-    if (remaining > 0) await this.options.source.changed(remaining);
-  }
-
-  /** Exponential, capped, and cut short by any topology change (a new leader is worth trying at once). */
-  private async backOff(deadline: number, failures: number): Promise<void> {
-    const delay = Math.min(MAX_BACKOFF_MS, 10 * 2 ** Math.min(failures, 5));
-    const remaining = deadline - this.now();
-    if (remaining > 0) await this.options.source.changed(Math.min(delay, remaining));
   }
 }

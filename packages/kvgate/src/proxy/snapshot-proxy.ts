@@ -2,7 +2,9 @@ import type { Readable } from 'node:stream';
 import { KvError, notFound, readErrorBody, unavailable } from '@kvstore/topology';
 import { Agent } from 'undici';
 import type { ClusterSnapshot } from '../routing/snapshot';
+import type { RouteSource } from '../routing/routing-state';
 import { currentLeader, type Endpoint } from '../routing/routing-table';
+import { ATTEMPT_GRACE_MS, MAX_ATTEMPTS, backOff, outOfTime, trustedHint, waitForChange } from './retry';
 import { upstreamError } from './upstream-error';
 
 /** The replica route that streams a partition's snapshot (kvserver's http/admin-routes.ts). */
@@ -61,10 +63,9 @@ export class UndiciStreamTransport implements StreamTransport {
   }
 }
 
-export interface SnapshotSourceOfTruth {
+/** The routing state: its records (the snapshot) for the partitions on the ring, its table for hints. */
+export interface SnapshotSourceOfTruth extends RouteSource {
   snapshot(): ClusterSnapshot;
-  /** Resolves at the next change of the records, or after `timeoutMs`. */
-  changed(timeoutMs: number): Promise<void>;
 }
 
 export interface SnapshotProxyOptions {
@@ -81,10 +82,6 @@ export type SnapshotOpenResult =
   | { ok: true; partition: string; replica: string; response: StreamResponse }
   | { ok: false; partition?: string; replica?: string; error: KvError };
 
-const MAX_ATTEMPTS = 50;
-/** The leader confirms its leadership (one round to its followers) before the first byte. */
-const ATTEMPT_GRACE_MS = 500;
-const MAX_BACKOFF_MS = 200;
 
 /**
  * Opens the snapshot stream of one partition at its leader, retrying what a
@@ -104,7 +101,7 @@ export class SnapshotProxy {
 
   async open(partition: string): Promise<SnapshotOpenResult> {
     const deadline = this.now() + this.options.writeTimeoutMs;
-    let failure: { replica?: string; error: KvError } = { error: unavailable('no ring is loaded yet') };
+    let failure: { replica?: string; error: KvError } | undefined;
     let hint: Endpoint | undefined;
     let failuresInARow = 0;
 
@@ -113,7 +110,7 @@ export class SnapshotProxy {
       const snapshot = this.options.routing.snapshot();
       if (!snapshot.ring) {
         failure = { error: unavailable('no ring is loaded yet') };
-        await this.waitForChange(deadline);
+        await waitForChange(this.options.routing, deadline, this.now());
         continue;
       }
       if (!snapshot.ring.partitions.includes(partition)) {
@@ -124,7 +121,7 @@ export class SnapshotProxy {
       hint = undefined;
       if (!target) {
         failure = { error: unavailable(`partition ${partition} has no leader`) };
-        await this.waitForChange(deadline);
+        await waitForChange(this.options.routing, deadline, this.now());
         continue;
       }
 
@@ -140,7 +137,7 @@ export class SnapshotProxy {
         const reason = (error as { code?: unknown }).code ?? (error as Error).message;
         failure = { replica: target.id, error: unavailable(`replica ${target.id} of partition ${partition} gave no answer (${String(reason)})`, error) };
         failuresInARow++;
-        await this.backOff(deadline, failuresInARow);
+        await backOff(this.options.routing, deadline, this.now(), failuresInARow);
         continue;
       }
 
@@ -149,46 +146,21 @@ export class SnapshotProxy {
       const error = upstreamError(response.status, await readErrorBody(response.body), target.id);
       failure = { replica, error };
       if (error.code === 'NOT_LEADER') {
-        hint = this.trustedHint(error, records, target);
-        if (!hint) await this.waitForChange(deadline);
+        hint = trustedHint(this.options.routing, partition, error, target);
+        if (!hint) await waitForChange(this.options.routing, deadline, this.now());
       } else if (error.code === 'UNAVAILABLE' || error.code === 'TIMEOUT') {
         failuresInARow++;
-        await this.backOff(deadline, failuresInARow);
+        await backOff(this.options.routing, deadline, this.now(), failuresInARow);
       } else {
         return { ok: false, partition, ...failure };
       }
     }
-    const error =
-      failure.error.code === 'UNAVAILABLE'
-        ? failure.error
-        : unavailable(failure.error.code === 'NOT_LEADER' ? `partition ${partition} has no leader` : `partition ${partition} is unavailable: ${failure.error.message}`, failure.error);
-    return { ok: false, partition, replica: failure.replica, error };
+    // There is at least one attempt, and every one that does not return records its failure.
+    const last = failure!;
+    return { ok: false, partition, replica: last.replica, error: outOfTime(last.error, partition) };
   }
 
   close(): Promise<void> {
     return this.options.transport.close();
   }
-
-  private trustedHint(
-    error: KvError,
-    records: { members: readonly { id: string; url: string }[] } | undefined,
-    tried: Endpoint,
-  ): Endpoint | undefined {
-    if (!error.leader) return undefined;
-    const normalized = error.leader.replace(/\/+$/, '');
-    const member = records?.members.find((candidate) => candidate.url.replace(/\/+$/, '') === normalized);
-    return member && member.url !== tried.url ? { id: member.id, url: member.url } : undefined;
-  }
-
-  private async waitForChange(deadline: number): Promise<void> {
-    const remaining = deadline - this.now();
-    if (remaining > 0) await this.options.routing.changed(remaining);
-  }
-
-  private async backOff(deadline: number, failures: number): Promise<void> {
-    const delay = Math.min(MAX_BACKOFF_MS, 10 * 2 ** Math.min(failures, 5));
-    const remaining = deadline - this.now();
-    if (remaining > 0) await this.options.routing.changed(Math.min(delay, remaining));
-  }
 }
-
