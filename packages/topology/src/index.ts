@@ -11,7 +11,7 @@ export { readErrorBody, MAX_ERROR_BODY_BYTES } from './error-body';
 export { FrameKind, MUX_PATH, MUX_PROTOCOL, type RequestKind } from './wire/frames';
 export { MuxPool, type MuxPoolOptions } from './wire/mux-pool';
 export { ByteReader } from './wire/byte-reader';
-export { MuxError, type MuxFailure } from './wire/mux-errors';
+export { TransportError, type TransportFailure } from './wire/transport-error';
 export { acceptMux, type MuxHandler, type MuxHandlers, type MuxServer } from './wire/mux-server';
 export { decodeKvAnswer, decodeKvRequest, encodeKvAnswer, encodeKvRequest, type KvMethod, type KvWireRequest } from './wire/kv-codec';
 export { KV_PREFIX, errorAnswer, header, isKvUrl, jsonAnswer, queryParam, readBody, sendAnswer, splitKvUrl, type Answer, type KvUrl } from './http/raw-http';

@@ -1,8 +1,8 @@
 /**
  * The seam between the forwarder and the wire. The forwarder only needs one
- * request/answer exchange and to know, when it fails, whether the request can
- * have reached a server; a later multiplexed protocol replaces the HTTP
- * implementation without touching the forwarder.
+ * request/answer exchange and to know, when it fails (a TransportError),
+ * whether the request can have reached a server. MuxTransport is the real
+ * one; MemoryTransport plays it in tests.
  */
 
 export interface TransportRequest {
@@ -23,24 +23,7 @@ export interface TransportResponse {
   body: Buffer;
 }
 
-/**
- * `refused`: the request never reached a server (connection refused, host
- * unreachable, connect timeout), so retrying cannot apply anything twice.
- * `unknown-outcome`: the request may have been received (reset or timeout
- * after sending); a write must not be retried.
- */
-export type TransportFailure = 'refused' | 'unknown-outcome';
-
-export class TransportError extends Error {
-  constructor(
-    readonly failure: TransportFailure,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'TransportError';
-  }
-}
+export { TransportError, type TransportFailure } from '@kvstore/topology';
 
 export interface DataTransport {
   request(request: TransportRequest): Promise<TransportResponse>;

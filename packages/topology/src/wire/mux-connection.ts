@@ -1,11 +1,11 @@
 import * as net from 'node:net';
 import { FrameKind, FrameReader, MUX_PATH, MUX_PROTOCOL, type Frame, type RequestKind } from './frames';
 import { FrameWriter } from './frame-writer';
-import { MuxError } from './mux-errors';
+import { TransportError } from './transport-error';
 
 interface Pending {
   resolve(payload: Buffer): void;
-  reject(error: MuxError): void;
+  reject(error: TransportError): void;
   timer: NodeJS.Timeout;
 }
 
@@ -71,9 +71,9 @@ export class MuxConnection {
         const queued = this.queue?.findIndex((item) => item.id === id) ?? -1;
         if (queued >= 0) {
           this.queue!.splice(queued, 1);
-          reject(new MuxError('refused', `${this.origin.host}: not connected within ${timeoutMs} ms`));
+          reject(new TransportError('refused', `${this.origin.host}: not connected within ${timeoutMs} ms`));
         } else {
-          reject(new MuxError('unknown-outcome', `${this.origin.host}: no answer within ${timeoutMs} ms`));
+          reject(new TransportError('unknown-outcome', `${this.origin.host}: no answer within ${timeoutMs} ms`));
         }
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
@@ -130,11 +130,11 @@ export class MuxConnection {
     this.pending.delete(frame.id);
     clearTimeout(pending.timer);
     if (frame.kind === FrameKind.ok) pending.resolve(frame.payload);
-    else pending.reject(new MuxError('failed', `${this.origin.host}: ${frame.payload.toString('utf8')}`));
+    else pending.reject(new TransportError('unknown-outcome', `${this.origin.host}: the request failed there: ${frame.payload.toString('utf8')}`));
   }
 
-  private refused(cause: Error): MuxError {
-    return new MuxError('refused', `${this.origin.host}: could not connect (${cause.message})`, { cause });
+  private refused(cause: Error): TransportError {
+    return new TransportError('refused', `${this.origin.host}: could not connect (${cause.message})`, { cause });
   }
 
   /** Fails everything: queued requests were never sent; written ones have an unknown outcome. */
@@ -148,7 +148,7 @@ export class MuxConnection {
       pending.reject(
         queued.has(id)
           ? this.refused(cause)
-          : new MuxError('unknown-outcome', `${this.origin.host}: connection lost with the request in flight (${reason})`, { cause }),
+          : new TransportError('unknown-outcome', `${this.origin.host}: connection lost with the request in flight (${reason})`, { cause }),
       );
     }
     this.pending.clear();

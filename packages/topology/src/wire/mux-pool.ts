@@ -1,6 +1,6 @@
 import type { RequestKind } from './frames';
 import { MuxConnection } from './mux-connection';
-import { MuxError } from './mux-errors';
+import { TransportError } from './transport-error';
 
 export interface MuxPoolOptions {
   /** Bound on establishing a connection; past it the waiting requests fail as `refused`. */
@@ -26,7 +26,7 @@ export class MuxPool {
 
   /** `url` is the replica's base url (`http://host:port`); resolves to the answer's payload. */
   call(url: string, kind: RequestKind, payload: Buffer | readonly Buffer[], timeoutMs: number): Promise<Buffer> {
-    if (this.closing) return Promise.reject(new MuxError('refused', `${url}: the connection pool is closed`));
+    if (this.closing) return Promise.reject(new TransportError('refused', `${url}: the connection pool is closed`));
     return this.connectionTo(url).call(kind, payload, timeoutMs);
   }
 
