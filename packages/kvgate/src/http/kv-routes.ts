@@ -1,9 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   KV_PREFIX,
-  KvError,
   decodeKey,
-  errorAnswer,
   header,
   notFound,
   parseConsistency,
@@ -12,6 +10,7 @@ import {
   parseTtl,
   queryParam,
   readBody,
+  refusalAnswer,
   seedBodyLimit,
   sendAnswer,
   splitKvUrl,
@@ -61,17 +60,12 @@ export async function serveKvHttp(deps: KvRouteDeps, request: IncomingMessage, r
   try {
     answer = forwardedAnswer(await deps.forwarder.forward(await parseKvRequest(request, deps.maxValueBytes)));
   } catch (error) {
-    answer = refusal(error, deps.logger);
+    answer = refusalAnswer(error, {}, (unexpected) => deps.logger?.error({ err: unexpected }, 'unexpected error'));
   }
   if (answer.status >= 500) deps.logger?.warn({ status: answer.status, url: request.url, body: answer.body.toString('utf8', 0, 500) }, 'request failed');
   sendAnswer(response, answer);
 }
 
-function refusal(error: unknown, logger: Logger | undefined): Answer {
-  if (error instanceof KvError) return errorAnswer(error);
-  logger?.error({ err: error }, 'unexpected error');
-  return errorAnswer(new KvError('INTERNAL', 'internal error'));
-}
 
 /** The seed's API, kept working on express: a JSON put with a base64 value, and a get by query parameter. */
 export function seedRouter(deps: KvRouteDeps): Router {

@@ -3,7 +3,6 @@ import {
   HEADER_REPLICA,
   KvError,
   decodeKey,
-  errorAnswer,
   jsonAnswer,
   notFound,
   parseConsistency,
@@ -12,6 +11,7 @@ import {
   parseTtl,
   payloadTooLarge,
   queryParam,
+  refusalAnswer,
   splitKvUrl,
   type Answer,
   type Consistency,
@@ -68,9 +68,7 @@ export class KvService {
   }
 
   refusal(error: unknown): Answer {
-    if (error instanceof KvError) return errorAnswer(error, this.who);
-    this.deps.logger.error({ err: error }, 'unexpected error');
-    return errorAnswer(new KvError('INTERNAL', 'internal error'), this.who);
+    return refusalAnswer(error, this.who, (unexpected) => this.deps.logger.error({ err: unexpected }, 'unexpected error'));
   }
 
   async put(key: string, value: Buffer, ttlSeconds: number | undefined, ifMatch?: string, ifNoneMatch?: string): Promise<Answer> {

@@ -85,6 +85,13 @@ export function errorAnswer(error: KvError, headers: Record<string, string> = {}
   return jsonAnswer(error.status, error.toJSON(), headers);
 }
 
+/** Whatever a request's handling threw, as an answer: a KvError as itself, anything else as a 500 that says nothing of it (`onUnexpected` gets the error). */
+export function refusalAnswer(error: unknown, headers: Record<string, string>, onUnexpected: (error: unknown) => void): Answer {
+  if (error instanceof KvError) return errorAnswer(error, headers);
+  onUnexpected(error);
+  return errorAnswer(new KvError('INTERNAL', 'internal error'), headers);
+}
+
 export function sendAnswer(response: ServerResponse, answer: Answer): void {
   if (response.headersSent || response.destroyed) return;
   const headers: Record<string, string | number> = { ...answer.headers, 'content-length': answer.body.length };
