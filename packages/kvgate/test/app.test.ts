@@ -70,6 +70,17 @@ describe('app: /v1/kv', () => {
     assert.equal(response.status, 200);
     assert.equal(Buffer.from(response.body).toString(), 'value');
     assert.equal(forwarder.seen[0]?.consistency, 'eventual');
+    assert.equal(forwarder.seen[0]?.query, 'consistency=eventual');
+    // Strong is the replica's default, so a strong read carries no query at all.
+    await request(appWith(forwarder)).get('/v1/kv/k?consistency=strong');
+    await request(appWith(forwarder)).get('/v1/kv/k');
+    assert.deepEqual(
+      forwarder.seen.slice(1).map((seen) => [seen.consistency, seen.query]),
+      [
+        ['strong', ''],
+        ['strong', ''],
+      ],
+    );
   });
 
   it('refuses an empty key', async () => {

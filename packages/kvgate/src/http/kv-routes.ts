@@ -15,6 +15,7 @@ import {
   sendAnswer,
   splitKvUrl,
   type Answer,
+  type Consistency,
 } from '@kvstore/topology';
 import express, { type Router } from 'express';
 import type { Logger } from 'pino';
@@ -36,6 +37,11 @@ function conditionalHeaders(request: IncomingMessage): Record<string, string> {
   return headers;
 }
 
+/** Strong is the replica's default: saying so would make it parse a query string on every read. */
+function consistencyQuery(consistency: Consistency): string {
+  return consistency === 'eventual' ? 'consistency=eventual' : '';
+}
+
 /** Validated here, so a replica never sees input the gate would refuse; throws KvError for bad input. */
 async function parseKvRequest(request: IncomingMessage, maxValueBytes: number): Promise<ForwardRequest> {
   const method = request.method;
@@ -46,7 +52,7 @@ async function parseKvRequest(request: IncomingMessage, maxValueBytes: number): 
   const key = decodeKey(encodedKey);
   const ttl = parseTtl(queryParam(query, 'ttl'));
   const consistency = parseConsistency(queryParam(query, 'consistency'));
-  if (method === 'GET') return { method, key, query: `consistency=${consistency}`, headers: {}, consistency };
+  if (method === 'GET') return { method, key, query: consistencyQuery(consistency), headers: {}, consistency };
   if (method === 'DELETE') return { method, key, query: '', headers: conditionalHeaders(request), consistency };
   // Values are opaque bytes whatever Content-Type says; the limit is inclusive.
   const body = await readBody(request, maxValueBytes);
@@ -85,7 +91,7 @@ export function seedRouter(deps: KvRouteDeps): Router {
   });
   router.get('/api/cache/get', async (req, res) => {
     const consistency = parseConsistency(req.query.consistency);
-    const request: ForwardRequest = { method: 'GET', key: parseSeedGetKey(req.query.key), query: `consistency=${consistency}`, headers: {}, consistency };
+    const request: ForwardRequest = { method: 'GET', key: parseSeedGetKey(req.query.key), query: consistencyQuery(consistency), headers: {}, consistency };
     sendAnswer(res, forwardedAnswer(await deps.forwarder.forward(request)));
   });
   return router;
