@@ -1,4 +1,4 @@
-import { KvError, badRequest, payloadTooLarge } from '@kvstore/topology';
+import { KvError, badRequest, payloadTooLarge, refusalAnswer, sendAnswer } from '@kvstore/topology';
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
 
@@ -18,14 +18,12 @@ function toKvError(error: unknown, maxValueBytes: number): KvError | undefined {
 export function errorHandler(maxValueBytes: number, logger?: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) return next(error);
-    let kvError = toKvError(error, maxValueBytes);
-    if (!kvError) {
-      logger?.error({ err: error, method: req.method, url: req.originalUrl }, 'unexpected error');
-      kvError = new KvError('INTERNAL', 'internal error');
-    } else if (kvError.status >= 500 && req.path !== '/readyz') {
+    const kvError = toKvError(error, maxValueBytes);
+    if (kvError && kvError.status >= 500 && req.path !== '/readyz') {
       // A failing readiness probe is polled; the watcher already logs why it is not ready.
       logger?.warn({ code: kvError.code, message: kvError.message, url: req.originalUrl }, 'request failed');
     }
-    res.status(kvError.status).json({ error: { code: kvError.code, message: kvError.message } });
+    const onUnexpected = (unexpected: unknown): void => logger?.error({ err: unexpected, method: req.method, url: req.originalUrl }, 'unexpected error');
+    sendAnswer(res, refusalAnswer(kvError ?? error, {}, onUnexpected));
   };
 }

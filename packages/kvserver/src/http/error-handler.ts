@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { KvError, badRequest, payloadTooLarge } from '@kvstore/topology';
+import { KvError, badRequest, payloadTooLarge, refusalAnswer, sendAnswer } from '@kvstore/topology';
 import type { Logger } from '../replication/types';
 
 /** Errors of express's body parsers, converted to the API's codes. */
@@ -15,9 +15,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, _request, response, next) => {
     if (response.headersSent) return next(error);
     const known = error instanceof KvError ? error : fromBodyParser(error as { type?: string; limit?: number; message: string });
-    const kvError = known ?? new KvError('INTERNAL', 'internal error', { cause: error });
-    if (!known) logger.error({ err: error }, 'unexpected error');
-    response.status(kvError.status).json(kvError.toJSON());
+    sendAnswer(response, refusalAnswer(known ?? error, {}, (unexpected) => logger.error({ err: unexpected }, 'unexpected error')));
   };
 }
 
