@@ -18,6 +18,12 @@ export interface StateRecord {
   epoch: number;
   leader: string | null;
   isr: string[];
+  /**
+   * The member node (incarnation) of each in-sync replica when it was added.
+   * A replica whose registration differs has restarted since, and has not
+   * proven that it still holds the data. Absent in records of older versions.
+   */
+  incarnations?: Record<string, string>;
 }
 
 export interface LeaderRecord {
@@ -70,6 +76,14 @@ function strings(what: string, fields: Fields, name: string): string[] {
   return value as string[];
 }
 
+function stringMap(what: string, fields: Fields, name: string): Record<string, string> {
+  const value = fields[name];
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.values(value).every((item) => typeof item === 'string')) {
+    throw new RecordError(what, `${name} must be an object of strings`);
+  }
+  return { ...(value as Record<string, string>) };
+}
+
 export function parseRing(data: Buffer | string): RingRecord {
   const fields = parseObject('ring', data);
   return { version: int('ring', fields, 'version'), partitions: strings('ring', fields, 'partitions') };
@@ -83,7 +97,9 @@ export function parseMember(data: Buffer | string): MemberRecord {
 export function parseState(data: Buffer | string): StateRecord {
   const fields = parseObject('state', data);
   const leader = fields.leader === null ? null : str('state', fields, 'leader');
-  return { epoch: int('state', fields, 'epoch'), leader, isr: strings('state', fields, 'isr') };
+  const record: StateRecord = { epoch: int('state', fields, 'epoch'), leader, isr: strings('state', fields, 'isr') };
+  if (fields.incarnations !== undefined) record.incarnations = stringMap('state', fields, 'incarnations');
+  return record;
 }
 
 export function parseLeader(data: Buffer | string): LeaderRecord {

@@ -1,4 +1,5 @@
 import type { StateRecord } from '@kvstore/topology';
+import type { IsrChange } from './types';
 
 /**
  * Leader election decisions, free of ZooKeeper: the driver reads `/state`,
@@ -36,5 +37,22 @@ export function decideCampaign({ self, state, liveMembers, leaderNodeExists }: C
  */
 export function decideResign(self: string, state: StateRecord): StateRecord | undefined {
   if (!state.isr.includes(self) && state.leader !== self) return undefined;
-  return { epoch: state.epoch, leader: state.leader === self ? null : state.leader, isr: state.isr.filter((id) => id !== self) };
+  const resigned = applyIsrChange(state, { remove: self });
+  return { ...resigned, leader: state.leader === self ? null : state.leader };
+}
+
+/** `/state` with one in-sync set change applied; an added member's incarnation is recorded beside it. */
+export function applyIsrChange(state: StateRecord, change: IsrChange): StateRecord {
+  const incarnations = { ...state.incarnations };
+  let isr: string[];
+  if ('add' in change) {
+    const { id, incarnation } = change.add;
+    isr = [...new Set([...state.isr, id])].sort();
+    if (incarnation === undefined) delete incarnations[id];
+    else incarnations[id] = incarnation;
+  } else {
+    isr = state.isr.filter((member) => member !== change.remove);
+    delete incarnations[change.remove];
+  }
+  return Object.keys(incarnations).length > 0 ? { ...state, isr, incarnations } : { epoch: state.epoch, leader: state.leader, isr };
 }

@@ -5,7 +5,7 @@ import type { ReplicationLog } from './log';
 import { compactionPoint, logIsOverBounds } from './compaction';
 import { Replicator } from './replicator';
 import type { PeerTransport } from './transport';
-import { DeposedError, type Member, type ReplicationDeps, type ReplicationOptions } from './types';
+import { DeposedError, type IsrChange, type Member, type ReplicationDeps, type ReplicationOptions } from './types';
 import { checkPrecondition, type Precondition, type VersionView } from './precondition';
 
 export interface LeadershipDeps extends ReplicationDeps {
@@ -174,7 +174,7 @@ export class Leadership {
 
   onFollowerProgress(replicator: Replicator): void {
     const { id } = replicator.member;
-    if (!this.isr.has(id) && !this.adding.has(id) && replicator.matchSeq >= this.commitSeq) this.addToIsr(id);
+    if (!this.isr.has(id) && !this.adding.has(id) && replicator.matchSeq >= this.commitSeq) this.addToIsr(replicator.member);
     this.advanceCommit();
     this.checkReads();
   }
@@ -282,23 +282,24 @@ export class Leadership {
     for (const replicator of this.replicators.values()) replicator.wake();
   }
 
-  private addToIsr(id: string): void {
+  private addToIsr(member: Member): void {
+    const { id } = member;
     this.adding.add(id);
-    this.changeIsr(`add ${id}`, (isr) => [...new Set([...isr, id])], () => this.isr.add(id), () => this.adding.delete(id));
+    this.changeIsr({ add: member }, () => this.isr.add(id), () => this.adding.delete(id));
   }
 
   private removeFromIsr(id: string, reason: string): void {
     if (this.removing.has(id)) return;
     this.removing.add(id);
     this.deps.logger.warn({ follower: id, reason }, 'removing follower from the in-sync set');
-    this.changeIsr(`remove ${id}`, (isr) => isr.filter((member) => member !== id), () => {
+    this.changeIsr({ remove: id }, () => {
       this.isr.delete(id);
       this.adding.delete(id);
     }, () => this.removing.delete(id));
   }
 
   /** In-sync set changes run one at a time, each a compare-and-set on `/state`. */
-  private changeIsr(what: string, change: (isr: readonly string[]) => string[], onStored: () => void, always: () => void): void {
+  private changeIsr(change: IsrChange, onStored: () => void, always: () => void): void {
     this.isrChanges = this.isrChanges.then(async () => {
       if (!this.active) return always();
       try {
@@ -309,7 +310,7 @@ export class Leadership {
         }
       } catch (error) {
         if (error instanceof DeposedError) this.deps.onDeposed(this.epoch, error.message);
-        else this.deps.logger.error({ err: error, change: what }, 'could not change the in-sync set');
+        else this.deps.logger.error({ err: error, change }, 'could not change the in-sync set');
       } finally {
         always();
       }

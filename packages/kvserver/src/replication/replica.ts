@@ -39,6 +39,7 @@ export class Replica {
   private leadership: Leadership | undefined;
   private members: Member[] = [];
   private installing = false;
+  private zooKeeperDisconnectedAt: number | undefined;
 
   constructor(private readonly deps: ReplicaDeps) {}
 
@@ -114,6 +115,14 @@ export class Replica {
   setMembers(members: readonly Member[]): void {
     this.members = [...members];
     this.leadership?.setMembers(members);
+  }
+
+  /**
+   * The ZooKeeper session's connection came or went. A leader cut off from
+   * ZooKeeper for longer than its lease stops acknowledging (see Leadership).
+   */
+  observeZooKeeper(connected: boolean): void {
+    this.zooKeeperDisconnectedAt = connected ? undefined : (this.zooKeeperDisconnectedAt ?? this.deps.clock.now());
   }
 
   /** `/state` as ZooKeeper has it now. */

@@ -43,6 +43,13 @@ export const DEFAULT_REPLICATION_OPTIONS: ReplicationOptions = {
   retryBackoffMs: 50,
 };
 
+/**
+ * One change to the in-sync set. An added member's incarnation is stored
+ * beside its id, so a replica that restarted since (a new incarnation) is
+ * known not to have proven it holds the data.
+ */
+export type IsrChange = { add: Member } | { remove: string };
+
 /** The leader's handle on `/state` in ZooKeeper. */
 export interface IsrCoordination {
   /**
@@ -50,7 +57,7 @@ export interface IsrCoordination {
    * state still names this replica leader at `epoch`; rejects with
    * DeposedError otherwise. Resolves to the new set.
    */
-  updateIsr(epoch: number, change: (isr: readonly string[]) => string[]): Promise<string[]>;
+  updateIsr(epoch: number, change: IsrChange): Promise<string[]>;
 }
 
 export class DeposedError extends Error {

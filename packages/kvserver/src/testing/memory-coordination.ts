@@ -1,6 +1,6 @@
 import type { StateRecord } from '@kvstore/topology';
-import { decideCampaign, decideResign, type CampaignInput } from '../replication/election';
-import { DeposedError, type IsrCoordination } from '../replication/types';
+import { applyIsrChange, decideCampaign, decideResign, type CampaignInput } from '../replication/election';
+import { DeposedError, type IsrChange, type IsrCoordination } from '../replication/types';
 
 /**
  * `/partitions/<p>/state` in memory, changed the way zk/partition-coordinator.ts
@@ -60,7 +60,7 @@ export class MemoryCoordination {
     this.unblockNow = undefined;
   }
 
-  private async updateIsr(id: string, epoch: number, change: (isr: readonly string[]) => string[]): Promise<string[]> {
+  private async updateIsr(id: string, epoch: number, change: IsrChange): Promise<string[]> {
     await Promise.resolve(); // a round trip to ZooKeeper is never synchronous
     while (this.blockedUntil) await this.blockedUntil;
     if (this.endedSessions.has(id)) throw new DeposedError('no ZooKeeper session');
@@ -68,8 +68,9 @@ export class MemoryCoordination {
     if (state.epoch !== epoch || state.leader !== id) {
       throw new DeposedError(`state is now epoch ${state.epoch} led by ${state.leader}`);
     }
-    const isr = [...new Set([...change(state.isr), id])].sort();
-    this.write({ ...state, isr });
+    const next = applyIsrChange(state, change);
+    const isr = [...new Set([...next.isr, id])].sort();
+    this.write({ ...next, isr });
     return isr;
   }
 

@@ -15,7 +15,8 @@ import {
 } from '@kvstore/topology';
 import { decideCampaign, decideResign } from '../replication/election';
 import type { Replica } from '../replication/replica';
-import { DeposedError, type IsrCoordination, type Logger, type Member } from '../replication/types';
+import { applyIsrChange } from '../replication/election';
+import { DeposedError, type IsrChange, type IsrCoordination, type Logger, type Member } from '../replication/types';
 
 export interface CoordinatorOptions {
   zk: string;
@@ -92,7 +93,7 @@ export class PartitionCoordinator implements IsrCoordination {
     session.close();
   }
 
-  async updateIsr(epoch: number, change: (isr: readonly string[]) => string[]): Promise<string[]> {
+  async updateIsr(epoch: number, change: IsrChange): Promise<string[]> {
     const session = this.requireSession();
     const path = this.paths.state(this.options.partition);
     for (;;) {
@@ -101,9 +102,10 @@ export class PartitionCoordinator implements IsrCoordination {
       if (!node || !state || state.epoch !== epoch || state.leader !== this.self.id) {
         throw new DeposedError(`state is now epoch ${state?.epoch} led by ${state?.leader}`);
       }
-      const isr = [...new Set([...change(state.isr), this.self.id])].sort();
+      const next = applyIsrChange(state, change);
+      const isr = [...new Set([...next.isr, this.self.id])].sort();
       try {
-        await session.setData(path, encodeRecord({ ...state, isr }), node.version);
+        await session.setData(path, encodeRecord({ ...next, isr }), node.version);
         return isr;
       } catch (error) {
         if (!(error instanceof ZkError && error.code === 'BAD_VERSION')) throw error;
