@@ -5,8 +5,8 @@
  *
  * A replica's write is: log.append([entry]) → await log.flush() (group
  * commit: every append of one event turn shares one LMDB transaction and one
- * fsync) → store.apply(entry), in sequence order. Reads are store.get(key,
- * now), synchronous. The log is compacted by the replica's own policy
+ * fsync) → store.apply(entry), in sequence order. Reads are store.get(key),
+ * synchronous. The log is compacted by the replica's own policy
  * (DEFAULT_REPLICATION_OPTIONS), so it stays as short as it would in a
  * running replica.
  *
@@ -327,10 +327,9 @@ function readFor(kv: WritePath, keyCount: number, seconds: number): number {
   const start = performance.now();
   let reads = 0;
   while (keepGoing()) {
-    const now = Date.now();
     for (let i = 0; i < 1000; i++) {
       const key = keys[(reads + i) % keys.length]!;
-      if (store.get(key, now) === undefined) throw new Error(`get: ${key} is missing`);
+      if (store.get(key) === undefined) throw new Error(`get: ${key} is missing`);
     }
     reads += 1000;
   }
@@ -389,14 +388,14 @@ async function measureRestart(root: string, s: Settings): Promise<RestartResult>
     const recoverMs = performance.now() - recoverStart;
     const probe = keyOf(Math.floor(Math.random() * s.restartKeys));
     const firstGetStart = performance.now();
-    if (storage.store.get(probe, Date.now()) === undefined) throw new Error('restart: the probe key is missing');
+    if (storage.store.get(probe) === undefined) throw new Error('restart: the probe key is missing');
     const firstGetMs = performance.now() - firstGetStart;
     const kv = new WritePath(storage);
     try {
       if (storage.store.appliedSeq !== s.restartKeys) throw new Error(`restart: applied ${storage.store.appliedSeq}, expected ${s.restartKeys}`);
       let scannedKeys = 0;
       const scanMs = await timeMs(() => {
-        const snapshot = storage.store.openSnapshot(Date.now());
+        const snapshot = storage.store.openSnapshot();
         try {
           for (const record of snapshot.records) if (record.value.length === s.valueBytes) scannedKeys++;
         } finally {
@@ -511,7 +510,7 @@ async function main(): Promise<void> {
     );
 
     const reads = await measureReads(root, s);
-    printTable(`2. Gets: store.get(key, now) of random existing keys`, ['keys', 'load s', 'gets/s'],
+    printTable(`2. Gets: store.get(key) of random existing keys`, ['keys', 'load s', 'gets/s'],
       [[reads.keys, reads.loadSeconds, reads.getsPerSec]]);
 
     const restart = await measureRestart(root, s);

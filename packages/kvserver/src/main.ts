@@ -16,7 +16,6 @@ import { UnrecoverableStorageError, recoverStorage } from './store/recovery';
 import { MuxPeerTransport } from './wire/peer-transport';
 import { PartitionCoordinator } from './zk/partition-coordinator';
 
-const EXPIRY_SWEEP_MS = 10_000;
 const SHUTDOWN_ZK_BOUND_MS = 3000;
 
 function fail(message: string, exitCode: number): never {
@@ -74,6 +73,8 @@ async function main(): Promise<void> {
       writeTimeoutMs: config.writeTimeoutMs,
       replicaTimeoutMs: config.replicaTimeoutMs,
       maxLogEntries: config.maxLogEntries,
+      // Half the session: the leader stops acknowledging well before ZooKeeper can have let another replica win.
+      zooKeeperLeaseMs: Math.floor(config.sessionTimeoutMs / 2),
     },
     logger,
   });
@@ -121,7 +122,6 @@ async function main(): Promise<void> {
   }
   registered = true;
   logger.info({ url: self.url, zk: config.zk, cluster: config.cluster }, 'kvserver started');
-  setInterval(() => store.sweepExpired(systemClock.now()), EXPIRY_SWEEP_MS).unref();
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {

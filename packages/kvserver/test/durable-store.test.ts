@@ -40,12 +40,12 @@ describe('DurableStore', () => {
     withStorage(async (opened) => {
       const { store } = opened;
       appendAndApply(opened, [putEntry(1, 1, 'a', 'one', null)]);
-      assert.deepEqual(store.get('a', NOW), { value: Buffer.from('one'), version: 1, expiresAt: null });
+      assert.deepEqual(store.get('a'), { value: Buffer.from('one'), version: 1, expiresAt: null });
       assert.equal(onDisk(opened, 'a'), undefined, 'not committed in the same turn');
       assert.equal(store.appliedSeq, 1);
       await opened.log.flush();
       assert.equal(onDisk(opened, 'a'), 'one');
-      assert.equal(text(store.get('a', NOW)), 'one');
+      assert.equal(text(store.get('a')), 'one');
       assert.equal(opened.store['overlay'].size, 0, 'the overlay is emptied once the write is committed');
       assert.deepEqual(opened.engine.readMeta().applied, { seq: 1, epoch: 1 });
     }));
@@ -56,11 +56,11 @@ describe('DurableStore', () => {
       appendAndApply(opened, [putEntry(1, 1, 'a', 'one')]);
       await opened.log.flush();
       appendAndApply(opened, [deleteEntry(2, 1, 'a')]);
-      assert.equal(store.get('a', NOW), undefined);
+      assert.equal(store.get('a'), undefined);
       assert.equal(onDisk(opened, 'a'), 'one', 'still on disk until the delete commits');
       await opened.log.flush();
       assert.equal(onDisk(opened, 'a'), undefined);
-      assert.equal(store.get('a', NOW), undefined);
+      assert.equal(store.get('a'), undefined);
     }));
 
   it('keeps the newest of several in-flight writes to one key visible', () =>
@@ -70,18 +70,23 @@ describe('DurableStore', () => {
       const firstCommitted = opened.log.flush();
       appendAndApply(opened, [putEntry(2, 1, 'a', 'two')]);
       await firstCommitted;
-      assert.equal(text(store.get('a', NOW)), 'two', 'the commit of the older write does not unmask it');
+      assert.equal(text(store.get('a')), 'two', 'the commit of the older write does not unmask it');
       await opened.log.flush();
       assert.equal(onDisk(opened, 'a'), 'two');
-      assert.equal(store.get('a', NOW)?.version, 2);
+      assert.equal(store.get('a')?.version, 2);
     }));
 
-  it('hides expired values from reads', () =>
+  it('keeps a value past its expiry until an expire entry of that version is applied', () =>
     withStorage(async (opened) => {
       appendAndApply(opened, [putEntry(1, 1, 'ttl', 'x', NOW + 10)]);
       await opened.log.flush();
-      assert.equal(text(opened.store.get('ttl', NOW)), 'x');
-      assert.equal(opened.store.get('ttl', NOW + 10), undefined);
+      assert.equal(text(opened.store.get('ttl')), 'x');
+      appendAndApply(opened, [{ seq: 2, epoch: 1, op: { type: 'expire', key: 'ttl', version: 7 } }]);
+      assert.equal(text(opened.store.get('ttl')), 'x', 'an expiry of another version changes nothing');
+      appendAndApply(opened, [{ seq: 3, epoch: 1, op: { type: 'expire', key: 'ttl', version: 1 } }]);
+      assert.equal(opened.store.get('ttl'), undefined);
+      await opened.log.flush();
+      assert.equal(onDisk(opened, 'ttl'), undefined);
     }));
 
   it('counts stored keys in size', () =>
@@ -104,7 +109,7 @@ describe('DurableStore', () => {
       await opened.log.flush();
       // In flight when the snapshot is opened: neither its value nor its seq may be in the snapshot.
       appendAndApply(opened, [putEntry(4, 2, 'c', 'C'), deleteEntry(5, 2, 'a')]);
-      const snapshot = store.openSnapshot(NOW);
+      const snapshot = store.openSnapshot();
       try {
         assert.deepEqual([snapshot.seq, snapshot.epoch], [3, 2], 'the applied point committed with the state');
         await opened.log.flush();
@@ -114,7 +119,7 @@ describe('DurableStore', () => {
       } finally {
         snapshot.close();
       }
-      const later = store.openSnapshot(NOW);
+      const later = store.openSnapshot();
       try {
         assert.deepEqual([later.seq, later.epoch], [7, 2]);
         assert.deepEqual(drain(later.records), new Map([['b', 'B2@6'], ['c', 'C@4'], ['d', 'D@7']]));
@@ -123,15 +128,16 @@ describe('DurableStore', () => {
       }
     }));
 
-  it('leaves expired values out of a snapshot', () =>
+  it('puts values past their expiry in a snapshot, with their expiry: only an expire entry removes them', () =>
     withStorage(async (opened) => {
       appendAndApply(opened, [putEntry(1, 1, 'gone', 'x', NOW - 1), putEntry(2, 1, 'live', 'y', NOW + 1000), putEntry(3, 1, 'forever', 'z')]);
       await opened.log.flush();
-      const snapshot = opened.store.openSnapshot(NOW);
+      const snapshot = opened.store.openSnapshot();
       try {
         const records = [...snapshot.records];
-        assert.deepEqual(records.map((record) => record.key).sort(), ['forever', 'live']);
+        assert.deepEqual(records.map((record) => record.key).sort(), ['forever', 'gone', 'live']);
         assert.equal(records.find((record) => record.key === 'live')?.expiresAt, NOW + 1000);
+        assert.equal(records.find((record) => record.key === 'gone')?.expiresAt, NOW - 1);
       } finally {
         snapshot.close();
       }
@@ -150,7 +156,7 @@ describe('DurableStore', () => {
     ]);
     await opened.log.flush();
     assert.equal(opened.engine.readMeta().installing, true);
-    assert.equal(opened.store.get('old', NOW), undefined, 'the old state is gone');
+    assert.equal(opened.store.get('old'), undefined, 'the old state is gone');
     assert.deepEqual([opened.store.appliedSeq, opened.log.lastSeq], [0, 0], 'nothing to vouch for until the install ends');
     opened.store.restoreRecords([{ key: 'c', value: Buffer.from('C'), version: 45, expiresAt: null }]);
     opened.store.finishRestore(50, 3);
@@ -166,9 +172,9 @@ describe('DurableStore', () => {
     try {
       assert.equal(reopened.holdsData, true);
       assert.deepEqual([reopened.store.appliedSeq, reopened.store.appliedEpoch, reopened.log.baseSeq, reopened.log.lastSeq], [50, 3, 50, 50]);
-      assert.equal(reopened.store.get('old', NOW), undefined);
-      assert.deepEqual(reopened.store.get('b', NOW), { value: Buffer.from('B'), version: 41, expiresAt: NOW + 5000 });
-      assert.equal(text(reopened.store.get('c', NOW)), 'C');
+      assert.equal(reopened.store.get('old'), undefined);
+      assert.deepEqual(reopened.store.get('b'), { value: Buffer.from('B'), version: 41, expiresAt: NOW + 5000 });
+      assert.equal(text(reopened.store.get('c')), 'C');
       // The log continues after the snapshot.
       appendAndApply(reopened, [putEntry(51, 3, 'd', 'D')]);
       await reopened.log.flush();
@@ -178,28 +184,23 @@ describe('DurableStore', () => {
     }
   });
 
-  it('sweeps expired keys off the disk', () =>
-    withStorage(async (opened) => {
-      appendAndApply(opened, [putEntry(1, 1, 'e1', 'x', NOW - 1), putEntry(2, 1, 'e2', 'x', NOW), putEntry(3, 1, 'live', 'y', NOW + 1), putEntry(4, 1, 'forever', 'z')]);
-      await opened.log.flush();
-      assert.equal(opened.store.sweepExpired(NOW), 2);
-      await opened.log.flush();
-      assert.deepEqual([...opened.engine.state.getKeys()].sort(), ['forever', 'live']);
-      assert.equal(opened.store.sweepExpired(NOW), 0);
-    }));
-
-  it('never sweeps a key whose newer write is in flight', () =>
-    withStorage(async (opened) => {
-      appendAndApply(opened, [putEntry(1, 1, 'k', 'old', NOW - 1), putEntry(2, 1, 'other', 'o', NOW - 1)]);
-      await opened.log.flush();
-      // The expired value is on disk; a new, unexpiring value is applied and not yet committed.
-      appendAndApply(opened, [putEntry(3, 1, 'k', 'new')]);
-      assert.equal(opened.store.sweepExpired(NOW), 1, 'only the key without a write in flight');
-      await opened.log.flush();
-      assert.equal(onDisk(opened, 'k'), 'new');
-      assert.equal(text(opened.store.get('k', NOW)), 'new');
-      assert.equal(onDisk(opened, 'other'), undefined);
-    }));
+  it('lists values due for expiry, those on disk before it opened included', async () => {
+    const dir = tempDataDir('durable-store');
+    const first = await openStorage(dir);
+    appendAndApply(first, [putEntry(1, 1, 'e1', 'x', NOW - 1), putEntry(2, 1, 'e2', 'x', NOW), putEntry(3, 1, 'live', 'y', NOW + 1), putEntry(4, 1, 'forever', 'z')]);
+    await closeStorage(first);
+    const second = await openStorage(dir);
+    try {
+      assert.deepEqual(second.store.dueForExpiry(NOW, 10), [{ key: 'e1', version: 1, expiresAt: NOW - 1 }, { key: 'e2', version: 2, expiresAt: NOW }]);
+      // A newer, unexpiring value is applied and not yet committed: the expired one is no longer current.
+      appendAndApply(second, [putEntry(5, 1, 'e1', 'new')]);
+      assert.deepEqual(second.store.dueForExpiry(NOW, 10).map(({ key }) => key), ['e2']);
+      appendAndApply(second, [putEntry(6, 1, 'soon', 's', NOW + 5)]);
+      assert.deepEqual(second.store.dueForExpiry(NOW + 5, 10).map(({ key }) => key), ['e2', 'live', 'soon']);
+    } finally {
+      await closeStorage(second);
+    }
+  });
 
   it('keeps TTLs as absolute expiries across a reopen', async () => {
     const dir = tempDataDir('durable-store');
@@ -208,8 +209,8 @@ describe('DurableStore', () => {
     await closeStorage(first);
     const second = await openStorage(dir);
     try {
-      assert.deepEqual(second.store.get('ttl', NOW), { value: Buffer.from('x'), version: 1, expiresAt: NOW + 30_000 });
-      assert.equal(second.store.get('ttl', NOW + 30_000), undefined);
+      assert.deepEqual(second.store.get('ttl'), { value: Buffer.from('x'), version: 1, expiresAt: NOW + 30_000 });
+      assert.deepEqual(second.store.dueForExpiry(NOW + 30_000, 10).map(({ key }) => key), ['ttl']);
     } finally {
       await closeStorage(second);
     }
@@ -225,9 +226,9 @@ describe('DurableStore', () => {
     try {
       assert.equal(second.holdsData, true);
       assert.deepEqual([second.store.appliedSeq, second.store.appliedEpoch, second.log.lastSeq], [4, 2, 5]);
-      assert.equal(second.store.get('a', NOW), undefined);
-      assert.deepEqual(second.store.get('b', NOW)?.value, Buffer.from([0, 255, 1]));
-      assert.equal(second.store.get('c', NOW), undefined, 'appended but not applied');
+      assert.equal(second.store.get('a'), undefined);
+      assert.deepEqual(second.store.get('b')?.value, Buffer.from([0, 255, 1]));
+      assert.equal(second.store.get('c'), undefined, 'appended but not applied');
     } finally {
       await closeStorage(second);
     }

@@ -12,15 +12,15 @@ function applyAll(store: MemoryStore, ...ops: LogEntry['op'][]): void {
 
 const put = (key: string, value: string, expiresAt: number | null = null): LogEntry['op'] => ({ type: 'put', key, value: Buffer.from(value), expiresAt });
 const del = (key: string): LogEntry['op'] => ({ type: 'delete', key });
-const valueOf = (store: MemoryStore, key: string, now = NOW): string | undefined => store.get(key, now)?.value.toString();
+const valueOf = (store: MemoryStore, key: string): string | undefined => store.get(key)?.value.toString();
 
 describe('MemoryStore', () => {
   it('applies puts and deletes, the version being the entry’s seq', () => {
     const store = new MemoryStore();
     applyAll(store, put('a', '1'), put('b', '2'), put('a', '3'), del('b'), { type: 'noop' });
     assert.equal(store.appliedSeq, 5);
-    assert.deepEqual(store.get('a', NOW), { value: Buffer.from('3'), version: 3, expiresAt: null });
-    assert.equal(store.get('b', NOW), undefined);
+    assert.deepEqual(store.get('a'), { value: Buffer.from('3'), version: 3, expiresAt: null });
+    assert.equal(store.get('b'), undefined);
     assert.equal(store.size, 1);
   });
 
@@ -31,22 +31,27 @@ describe('MemoryStore', () => {
     assert.equal(valueOf(store, 'a'), '2');
   });
 
-  it('hides a value from its absolute expiry on', () => {
+  it('keeps a value past its expiry until an expire entry of that version is applied', () => {
     const store = new MemoryStore();
     applyAll(store, put('t', 'x', NOW + 1000));
-    assert.equal(valueOf(store, 't', NOW + 999), 'x');
-    assert.equal(valueOf(store, 't', NOW + 1000), undefined);
-    assert.equal(valueOf(store, 't', NOW + 5000), undefined);
+    assert.equal(valueOf(store, 't'), 'x', 'no replica judges expiry by its own clock');
+    applyAll(store, { type: 'expire', key: 't', version: 99 });
+    assert.equal(valueOf(store, 't'), 'x', 'an expiry of another version changes nothing');
+    applyAll(store, { type: 'expire', key: 't', version: 1 });
+    assert.equal(valueOf(store, 't'), undefined);
+    assert.equal(store.appliedSeq, 3);
   });
 
-  it('sweeps expired values out and counts them', () => {
+  it('lists the values due for expiry, soonest first, until their expiry is applied', () => {
     const store = new MemoryStore();
-    applyAll(store, put('gone', 'x', NOW - 1), put('soon', 'x', NOW + 10), put('forever', 'x'));
-    assert.equal(store.sweepExpired(NOW), 1);
-    assert.equal(store.size, 2);
-    assert.equal(store.sweepExpired(NOW + 10), 1);
-    assert.equal(store.size, 1);
-    assert.equal(valueOf(store, 'forever'), 'x');
+    applyAll(store, put('later', 'x', NOW + 10), put('gone', 'x', NOW - 1), put('forever', 'x'), put('rewritten', 'x', NOW - 5));
+    applyAll(store, put('rewritten', 'y'));
+    assert.deepEqual(store.dueForExpiry(NOW, 10), [{ key: 'gone', version: 2, expiresAt: NOW - 1 }]);
+    assert.deepEqual(store.dueForExpiry(NOW, 10).map(({ key }) => key), ['gone'], 'still due: nothing expired it yet');
+    assert.deepEqual(store.dueForExpiry(NOW + 10, 10).map(({ key }) => key), ['gone', 'later']);
+    assert.deepEqual(store.dueForExpiry(NOW + 10, 1).map(({ key }) => key), ['gone'], 'at most the limit');
+    applyAll(store, { type: 'expire', key: 'gone', version: 2 });
+    assert.deepEqual(store.dueForExpiry(NOW + 10, 10).map(({ key }) => key), ['later']);
   });
 
   it('with maxKeys, evicts the least recently written key first', () => {
@@ -66,13 +71,14 @@ describe('MemoryStore', () => {
     assert.deepEqual([valueOf(store, 'a'), valueOf(store, 'c')], ['1', '3']);
   });
 
-  it('snapshots live records and restores them into another store', () => {
+  it('snapshots every record and restores them into another store', () => {
     const source = new MemoryStore();
     applyAll(source, put('a', '1'), put('b', '2', NOW + 100), put('old', 'x', NOW - 1), del('a'), put('c', '3'));
-    const snapshot = source.openSnapshot(NOW);
+    const snapshot = source.openSnapshot();
     const records = [...snapshot.records];
     assert.equal(snapshot.seq, 5);
-    assert.deepEqual(records.map((record) => [record.key, record.version]).sort(), [['b', 2], ['c', 5]]);
+    // A value past its expiry travels too: only the leader's expire entry removes it, on every replica alike.
+    assert.deepEqual(records.map((record) => [record.key, record.version]).sort(), [['b', 2], ['c', 5], ['old', 3]]);
 
     const target = new MemoryStore();
     applyAll(target, put('stale', 'x'));
@@ -82,16 +88,16 @@ describe('MemoryStore', () => {
     target.finishRestore(snapshot.seq, snapshot.epoch);
     assert.equal(target.appliedSeq, 5);
     assert.equal(valueOf(target, 'stale'), undefined, 'restore replaces the whole state');
-    assert.deepEqual(target.get('b', NOW), { value: Buffer.from('2'), version: 2, expiresAt: NOW + 100 });
-    assert.equal(valueOf(target, 'b', NOW + 100), undefined, 'expiry travels with the record');
+    assert.deepEqual(target.get('b'), { value: Buffer.from('2'), version: 2, expiresAt: NOW + 100 });
+    assert.deepEqual(target.dueForExpiry(NOW + 100, 10).map(({ key }) => key), ['old', 'b'], 'expiry travels with the record');
     applyAll(target, put('d', '4'));
-    assert.equal(target.get('d', NOW)?.version, 6);
+    assert.equal(target.get('d')?.version, 6);
   });
 
   it('takes a snapshot that later applies do not change', () => {
     const store = new MemoryStore();
     applyAll(store, put('a', '1'));
-    const snapshot = store.openSnapshot(NOW);
+    const snapshot = store.openSnapshot();
     applyAll(store, put('a', '2'), put('b', '3'));
     assert.deepEqual([...snapshot.records].map((record) => [record.key, record.value.toString(), record.version]), [['a', '1', 1]]);
   });

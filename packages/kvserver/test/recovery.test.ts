@@ -4,7 +4,6 @@ import type { LogEntry } from '../src/replication/entry';
 import { UnrecoverableStorageError } from '../src/store/recovery';
 import { closeStorage, flipByte, logRecord, openStorage, putEntry, tempDataDir, withEngine, type Opened } from './support/storage';
 
-const NOW = 1_000_000;
 
 const puts = (from: number, count: number, epoch = 1): LogEntry[] =>
   Array.from({ length: count }, (_, index) => putEntry(from + index, epoch, `k${from + index}`, `value-${from + index}`));
@@ -47,7 +46,7 @@ describe('recoverStorage', () => {
     await opens(dir, (opened) => {
       assert.equal(opened.holdsData, true);
       assert.deepEqual([opened.log.lastSeq, opened.log.lastEpoch, opened.log.durableSeq, opened.store.appliedSeq], [10, 1, 10, 8]);
-      assert.equal(opened.store.get('k8', NOW)?.value.toString(), 'value-8');
+      assert.equal(opened.store.get('k8')?.value.toString(), 'value-8');
       assert.equal(warnings(opened).length, 0);
     });
   });
@@ -93,7 +92,7 @@ describe('recoverStorage', () => {
     await opens(dir, (opened) => {
       assert.equal(opened.holdsData, true);
       assert.equal(opened.store.appliedSeq, 10);
-      assert.equal(opened.store.get('k10', NOW)?.value.toString(), 'value-10', 'the state still has the entry');
+      assert.equal(opened.store.get('k10')?.value.toString(), 'value-10', 'the state still has the entry');
       assert.ok(opened.log.lastSeq >= opened.store.appliedSeq || opened.log.baseSeq >= opened.store.appliedSeq, 'the log and the state agree');
     });
   });
@@ -174,8 +173,8 @@ describe('recoverStorage', () => {
     await opens(dir, (reopened) => {
       assert.equal(reopened.holdsData, false);
       assert.deepEqual([reopened.log.baseSeq, reopened.log.lastSeq, reopened.store.appliedSeq, reopened.store.size], [0, 0, 0, 0]);
-      assert.equal(reopened.store.get('half', NOW), undefined);
-      assert.equal(reopened.store.get('k1', NOW), undefined);
+      assert.equal(reopened.store.get('half'), undefined);
+      assert.equal(reopened.store.get('k1'), undefined);
       const meta = reopened.engine.readMeta();
       assert.deepEqual(meta, { base: undefined, applied: undefined, installing: undefined });
       assert.ok(warnings(reopened).some((line) => /snapshot install was cut short/.test(line)));

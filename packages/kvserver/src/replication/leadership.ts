@@ -1,6 +1,7 @@
 import { KvError, notLeader, preconditionFailed, timeout, unavailable } from '@kvstore/topology';
 import type { Clock } from '../clock';
-import type { LogEntry, Operation } from './entry';
+import { isLive, type StoredValue } from '../store/kv-store';
+import { entryBytes, type LogEntry, type Operation } from './entry';
 import type { ReplicationLog } from './log';
 import { compactionPoint, logIsOverBounds } from './compaction';
 import { Replicator } from './replicator';
@@ -8,9 +9,16 @@ import type { PeerTransport } from './transport';
 import { DeposedError, type IsrChange, type Member, type ReplicationDeps, type ReplicationOptions } from './types';
 import { checkPrecondition, type Precondition, type VersionView } from './precondition';
 
+/** Values the leader expires per look: a backlog of expiries drains over a few intervals instead of one long turn. */
+const EXPIRIES_PER_INTERVAL = 1000;
+
 export interface LeadershipDeps extends ReplicationDeps {
   epoch: number;
   isr: readonly string[];
+  /** The incarnation `/state` records for each in-sync member (see StateRecord.incarnations). */
+  incarnations: Readonly<Record<string, string>>;
+  /** Since when this replica has been cut off from ZooKeeper; undefined while connected. */
+  zooKeeperDisconnectedAt(): number | undefined;
   /** Called once when this leadership ends because a newer epoch exists. */
   onDeposed(epoch: number, reason: string): void;
 }
@@ -42,6 +50,11 @@ interface PendingRead {
  * member of the in-sync set has it, and confirms leadership for strong
  * reads with one batched round to the in-sync set (etcd's ReadIndex).
  *
+ * Nothing is decided on the state before the term's first entry (the noop)
+ * is committed and applied: until then the tail inherited from older epochs
+ * may be missing from the state, and a compare-and-set or a read would be
+ * judged against the past.
+ *
  * The in-sync set is changed only through ZooKeeper, in an order that keeps
  * acknowledged writes safe: a follower is required locally *before* it is
  * added in ZooKeeper, and stays required until its removal is stored there.
@@ -55,11 +68,12 @@ export class Leadership {
   readonly options: ReplicationOptions;
   active = true;
   commitSeq: number;
-  /** Reads wait for this: the entry that commits the tail inherited from older epochs. */
+  /** The entry that commits the tail inherited from older epochs: nothing is decided before it is applied. */
   readonly noopSeq: number;
   requestedRound = 0;
 
   private isr: Set<string>;
+  private readonly incarnations: Map<string, string>;
   private readonly adding = new Set<string>();
   private readonly removing = new Set<string>();
   private isrChanges: Promise<void> = Promise.resolve();
@@ -67,6 +81,10 @@ export class Leadership {
   private readonly writes = new Map<number, PendingWrite>();
   private readonly overlay = new Map<string, VersionView>();
   private reads: PendingRead[] = [];
+  private waitingForTerm: (() => void)[] = [];
+  /** Bytes of this term's entries not yet committed (the inherited tail is bounded by the last term). */
+  private uncommittedBytes = 0;
+  private expiryTimer: unknown;
 
   constructor(private readonly deps: LeadershipDeps) {
     this.self = deps.self;
@@ -76,10 +94,12 @@ export class Leadership {
     this.transport = deps.transport;
     this.options = deps.options;
     this.isr = new Set([...deps.isr, deps.self.id]);
+    this.incarnations = new Map(Object.entries(deps.incarnations));
     this.commitSeq = deps.store.appliedSeq;
     this.noopSeq = this.log.lastSeq + 1;
     this.log.append([{ seq: this.noopSeq, epoch: this.epoch, op: { type: 'noop' } }]);
     this.flushLog();
+    this.scheduleExpiry();
   }
 
   get inSyncSet(): string[] {
@@ -90,20 +110,25 @@ export class Leadership {
     return new Map([...this.replicators].map(([id, replicator]) => [id, replicator.matchSeq]));
   }
 
-  /** The partition's live members from ZooKeeper: start and stop replicators, drop departed ones from the in-sync set. */
+  /** The partition's live members from ZooKeeper: start and stop replicators, drop departed or restarted ones from the in-sync set. */
   setMembers(members: readonly Member[]): void {
     if (!this.active) return;
     const live = new Map(members.filter((m) => m.id !== this.self.id).map((m) => [m.id, m]));
+    const restarted = new Set<string>();
     for (const [id, replicator] of this.replicators) {
       const member = live.get(id);
       if (member?.url === replicator.member.url && member.incarnation === replicator.member.incarnation) continue;
+      if (member && member.incarnation !== replicator.member.incarnation) restarted.add(id);
       replicator.stop();
       this.replicators.delete(id);
     }
     for (const [id, member] of live) if (!this.replicators.has(id)) this.replicators.set(id, new Replicator(member, this));
     // `adding` too: an addition being stored for a follower that has just left must be undone after it.
     for (const id of new Set([...this.isr, ...this.adding])) {
-      if (id !== this.self.id && !live.has(id)) this.removeFromIsr(id, 'its ZooKeeper session ended');
+      if (id === this.self.id) continue;
+      const member = live.get(id);
+      if (!member) this.removeFromIsr(id, 'its ZooKeeper session ended');
+      else if (restarted.has(id) || this.hasRestarted(member)) this.removeFromIsr(id, 'it restarted, and must show again that it holds every committed entry');
     }
     this.advanceCommit();
   }
@@ -115,7 +140,8 @@ export class Leadership {
   }
 
   async propose(proposal: Proposal): Promise<WriteResult> {
-    if (!this.active) throw notLeader(undefined);
+    await this.termReady();
+    this.checkCanAcknowledge();
     const failure = this.deps.store.failure;
     if (failure) throw unavailable(`storage failed, writes are refused: ${failure.message}`, failure);
     const now = this.clock.now();
@@ -129,7 +155,7 @@ export class Leadership {
     if (this.isr.size < this.options.minInsync) {
       throw unavailable(`only ${this.isr.size} replica(s) in sync; --min-insync is ${this.options.minInsync}`);
     }
-    const seq = this.log.lastSeq + 1;
+    this.checkBacklog();
     const op: Operation =
       proposal.type === 'put'
         ? {
@@ -139,27 +165,38 @@ export class Leadership {
             expiresAt: proposal.ttlSeconds === undefined ? null : now + proposal.ttlSeconds * 1000,
           }
         : { type: 'delete', key: proposal.key };
-    this.log.append([{ seq, epoch: this.epoch, op }]);
-    const present = op.type === 'put';
-    this.overlay.set(proposal.key, { present, version: seq, expiresAt: present ? op.expiresAt : null });
-    const result: WriteResult = present ? { version: seq } : { version: seq, deleted: current.present };
-    const promise = new Promise<WriteResult>((resolve, reject) => {
-      const timer = this.clock.setTimeout(() => {
-        this.writes.delete(seq);
-        reject(timeout(`write ${seq} was not confirmed by the in-sync replicas within ${this.options.writeTimeoutMs} ms; its outcome is unknown`));
-      }, this.options.writeTimeoutMs);
-      this.writes.set(seq, { result, resolve, reject, timer });
-    });
+    const seq = this.appendOwn(op);
+    const result: WriteResult = op.type === 'put' ? { version: seq } : { version: seq, deleted: current.present };
+    const promise = this.awaitCommit(seq, result);
     this.wakeReplicators();
     this.flushLog();
     return promise;
   }
 
-  /** Resolves once this replica is confirmed leader and has applied at least `minCommitSeq`. */
-  readBarrier(minCommitSeq: number): Promise<void> {
-    if (!this.active) return Promise.reject(notLeader(undefined));
+  /**
+   * A linearizable read: leadership confirmed, and the value as committed.
+   * A value whose TTL has run out by this leader's clock is expired through
+   * the log before the read answers that it is absent, so no later leader,
+   * whatever its clock says, can show it again.
+   */
+  async read(key: string): Promise<StoredValue | undefined> {
+    await this.readBarrier(this.commitSeq);
+    const stored = this.deps.store.get(key);
+    if (!stored || isLive(stored, this.clock.now())) return stored;
+    const seq = this.appendOwn({ type: 'expire', key, version: stored.version });
+    const committed = this.awaitCommit(seq, { version: seq });
+    this.wakeReplicators();
+    this.flushLog();
+    await committed;
+    return undefined;
+  }
+
+  /** Resolves once this replica is confirmed leader and every in-sync replica holds at least `minCommitSeq`. */
+  async readBarrier(minCommitSeq: number): Promise<void> {
+    await this.termReady();
+    this.checkCanAcknowledge();
     const commitTarget = Math.max(minCommitSeq, this.noopSeq);
-    if (this.requiredFollowers().length === 0 && this.commitSeq >= commitTarget) return Promise.resolve();
+    if (this.inSyncFollowers().length === 0 && this.commitSeq >= commitTarget) return;
     const round = ++this.requestedRound;
     const promise = new Promise<void>((resolve, reject) => {
       const timer = this.clock.setTimeout(() => {
@@ -173,8 +210,7 @@ export class Leadership {
   }
 
   onFollowerProgress(replicator: Replicator): void {
-    const { id } = replicator.member;
-    if (!this.isr.has(id) && !this.adding.has(id) && replicator.matchSeq >= this.commitSeq) this.addToIsr(replicator.member);
+    this.considerAdding(replicator);
     this.advanceCommit();
     this.checkReads();
   }
@@ -195,6 +231,7 @@ export class Leadership {
   stop(leaderUrl: string | undefined): void {
     if (!this.active) return;
     this.active = false;
+    this.clock.clearTimeout(this.expiryTimer);
     for (const replicator of this.replicators.values()) replicator.stop();
     this.replicators.clear();
     for (const write of this.writes.values()) {
@@ -208,21 +245,120 @@ export class Leadership {
     }
     this.reads = [];
     this.overlay.clear();
+    for (const wake of this.waitingForTerm) wake();
+    this.waitingForTerm = [];
   }
 
-  private versionOf(key: string, now: number): VersionView {
-    const pending = this.overlay.get(key);
-    if (pending) {
-      const live = pending.present && (pending.expiresAt === null || pending.expiresAt > now);
-      return { ...pending, present: live };
+  /** Waits (bounded by the write timeout) until the noop is applied; refused as not applied if it is not. */
+  private termReady(): Promise<void> {
+    if (!this.active) return Promise.reject(notLeader(undefined));
+    if (this.commitSeq >= this.noopSeq) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = this.clock.setTimeout(() => {
+        this.waitingForTerm = this.waitingForTerm.filter((wake) => wake !== onReady);
+        reject(unavailable(`a new leader (epoch ${this.epoch}) could not commit its predecessors' writes within ${this.options.writeTimeoutMs} ms`));
+      }, this.options.writeTimeoutMs);
+      const onReady = (): void => {
+        this.clock.clearTimeout(timer);
+        if (this.active) resolve();
+        else reject(notLeader(undefined));
+      };
+      this.waitingForTerm.push(onReady);
+    });
+  }
+
+  /** Refuses (as not applied) while acknowledging could be unsafe or dishonest. */
+  private checkCanAcknowledge(): void {
+    if (!this.active) throw notLeader(undefined);
+    const disconnectedAt = this.deps.zooKeeperDisconnectedAt();
+    if (disconnectedAt !== undefined && this.clock.now() - disconnectedAt >= this.options.zooKeeperLeaseMs) {
+      throw unavailable(`cut off from ZooKeeper for ${this.clock.now() - disconnectedAt} ms; this leader may have been replaced`);
     }
-    const stored = this.deps.store.get(key, now);
+  }
+
+  private checkBacklog(): void {
+    const entries = this.log.lastSeq - this.commitSeq;
+    if (entries >= this.options.maxUncommittedEntries || this.uncommittedBytes >= this.options.maxUncommittedBytes) {
+      throw unavailable(`${entries} entries (${this.uncommittedBytes} bytes) wait to be committed; writes are refused until the in-sync replicas catch up`);
+    }
+  }
+
+  /**
+   * A key's version as the next write sees it. A value whose TTL has run out
+   * by this leader's clock is expired through the log first, so the answer
+   * (and every replica's state) agrees with the log whoever leads next.
+   */
+  private versionOf(key: string, now: number): VersionView {
+    const current = this.overlay.get(key) ?? this.storedVersion(key);
+    if (!current.present || current.expiresAt === null || current.expiresAt > now) return current;
+    const seq = this.appendOwn({ type: 'expire', key, version: current.version });
+    return { present: false, version: seq, expiresAt: null };
+  }
+
+  private storedVersion(key: string): VersionView {
+    const stored = this.deps.store.get(key);
     return stored ? { present: true, version: stored.version, expiresAt: stored.expiresAt } : { present: false, version: 0, expiresAt: null };
   }
 
-  private requiredFollowers(): string[] {
-    if (this.options.mode === 'async') return [];
+  /** Appends one entry of this term and shows it to later writes of the same key; returns its seq. */
+  private appendOwn(op: Exclude<Operation, { type: 'noop' }>): number {
+    const entry: LogEntry = { seq: this.log.lastSeq + 1, epoch: this.epoch, op };
+    this.log.append([entry]);
+    this.uncommittedBytes += entryBytes(entry);
+    const present = op.type === 'put';
+    this.overlay.set(op.key, { present, version: entry.seq, expiresAt: present ? op.expiresAt : null });
+    return entry.seq;
+  }
+
+  private awaitCommit(seq: number, result: WriteResult): Promise<WriteResult> {
+    return new Promise<WriteResult>((resolve, reject) => {
+      const timer = this.clock.setTimeout(() => {
+        this.writes.delete(seq);
+        reject(timeout(`write ${seq} was not confirmed by the in-sync replicas within ${this.options.writeTimeoutMs} ms; its outcome is unknown`));
+      }, this.options.writeTimeoutMs);
+      this.writes.set(seq, { result, resolve, reject, timer });
+    });
+  }
+
+  /** Every TTL that has run out by this leader's clock becomes an `expire` entry; followers apply it like any write. */
+  private expireDue(): void {
+    if (!this.active || this.commitSeq < this.noopSeq) return;
+    const due = this.deps.store.dueForExpiry(this.clock.now(), EXPIRIES_PER_INTERVAL);
+    const keys = new Set<string>();
+    for (const { key, version } of due) {
+      // A write (or expiry) of the key already in the log decides it.
+      if (this.overlay.has(key) || keys.has(key)) continue;
+      keys.add(key);
+      this.appendOwn({ type: 'expire', key, version });
+    }
+    if (keys.size === 0) return;
+    this.wakeReplicators();
+    this.flushLog();
+  }
+
+  private scheduleExpiry(): void {
+    this.expiryTimer = this.clock.setTimeout(() => {
+      this.expireDue();
+      if (this.active) this.scheduleExpiry();
+    }, this.options.expiryIntervalMs);
+  }
+
+  /** The in-sync set less this leader: whom a commit waits for (sync mode) and whom a strong read asks (every mode). */
+  private inSyncFollowers(): string[] {
     return [...new Set([...this.isr, ...this.adding])].filter((id) => id !== this.self.id);
+  }
+
+  /** How far every in-sync replica, this one included, holds the log durably. */
+  private replicatedSeq(): number {
+    let seq = this.log.durableSeq;
+    for (const id of this.inSyncFollowers()) seq = Math.min(seq, this.replicators.get(id)?.matchSeq ?? 0);
+    return seq;
+  }
+
+  /** A member registered anew since `/state` recorded it in sync: it restarted, maybe with less than it had. */
+  private hasRestarted(member: Member): boolean {
+    const recorded = this.incarnations.get(member.id);
+    return recorded !== undefined && member.incarnation !== undefined && recorded !== member.incarnation;
   }
 
   /** The leader's own copy counts once it is durable; concurrent writes share one flush. */
@@ -235,18 +371,23 @@ export class Leadership {
 
   private advanceCommit(): void {
     if (!this.active) return;
-    let commit = this.log.durableSeq;
-    for (const id of this.requiredFollowers()) commit = Math.min(commit, this.replicators.get(id)?.matchSeq ?? 0);
-    if (commit <= this.commitSeq) return;
-    for (let seq = this.commitSeq + 1; seq <= commit; seq++) this.applyCommitted(this.log.entryAt(seq)!);
-    this.commitSeq = commit;
-    this.compactLog();
-    this.wakeReplicators();
+    const commit = this.options.mode === 'sync' ? this.replicatedSeq() : this.log.durableSeq;
+    if (commit > this.commitSeq) {
+      for (let seq = this.commitSeq + 1; seq <= commit; seq++) this.applyCommitted(this.log.entryAt(seq)!);
+      this.commitSeq = commit;
+      if (commit >= this.noopSeq && this.waitingForTerm.length > 0) {
+        for (const wake of this.waitingForTerm) wake();
+        this.waitingForTerm = [];
+      }
+      this.compactLog();
+      this.wakeReplicators();
+    }
     this.checkReads();
   }
 
   private applyCommitted(entry: LogEntry): void {
     this.deps.store.apply(entry);
+    if (entry.seq > this.noopSeq) this.uncommittedBytes -= entryBytes(entry);
     if (entry.op.type !== 'noop' && this.overlay.get(entry.op.key)?.version === entry.seq) this.overlay.delete(entry.op.key);
     const write = this.writes.get(entry.seq);
     if (!write) return;
@@ -254,19 +395,37 @@ export class Leadership {
     this.clock.clearTimeout(write.timer);
     if (this.isr.size < this.options.minInsync) {
       write.reject(timeout(`write ${entry.seq} reached fewer than --min-insync ${this.options.minInsync} replicas; its outcome is unknown`));
-    } else {
+      return;
+    }
+    try {
+      this.checkCanAcknowledge();
       write.resolve(write.result);
+    } catch (error) {
+      write.reject(timeout(`write ${entry.seq} is committed but cannot be acknowledged: ${(error as Error).message}; its outcome is unknown`));
     }
   }
 
+  /**
+   * A read is answered once its round is confirmed by every in-sync
+   * follower and they all hold what it reads: in async mode as well, so a
+   * strong read never shows a value that a failover could take back.
+   */
   private checkReads(): void {
     if (this.reads.length === 0) return;
-    const required = this.requiredFollowers().map((id) => this.replicators.get(id)?.ackedRound ?? 0);
-    const confirmedRound = Math.min(Infinity, ...required);
+    const followers = this.inSyncFollowers();
+    const confirmedRound = Math.min(Infinity, ...followers.map((id) => this.replicators.get(id)?.ackedRound ?? 0));
+    const replicated = this.replicatedSeq();
+    let refusal: KvError | undefined;
+    try {
+      this.checkCanAcknowledge();
+    } catch (error) {
+      refusal = error as KvError;
+    }
     this.reads = this.reads.filter((read) => {
-      if (read.round > confirmedRound || read.commitTarget > this.commitSeq) return true;
+      if (!refusal && (read.round > confirmedRound || read.commitTarget > this.commitSeq || read.commitTarget > replicated)) return true;
       this.clock.clearTimeout(read.timer);
-      read.resolve();
+      if (refusal) read.reject(refusal);
+      else read.resolve();
       return false;
     });
   }
@@ -282,10 +441,15 @@ export class Leadership {
     for (const replicator of this.replicators.values()) replicator.wake();
   }
 
-  private addToIsr(member: Member): void {
-    const { id } = member;
+  /** A follower that holds every committed entry (this incarnation of it) joins the in-sync set. */
+  private considerAdding(replicator: Replicator): void {
+    const { id } = replicator.member;
+    if (!replicator.reachable || this.isr.has(id) || this.adding.has(id) || replicator.matchSeq < this.commitSeq) return;
     this.adding.add(id);
-    this.changeIsr({ add: member }, () => this.isr.add(id), () => this.adding.delete(id));
+    this.changeIsr({ add: replicator.member }, () => {
+      this.isr.add(id);
+      if (replicator.member.incarnation !== undefined) this.incarnations.set(id, replicator.member.incarnation);
+    }, () => this.adding.delete(id));
   }
 
   private removeFromIsr(id: string, reason: string): void {
@@ -295,6 +459,7 @@ export class Leadership {
     this.changeIsr({ remove: id }, () => {
       this.isr.delete(id);
       this.adding.delete(id);
+      this.incarnations.delete(id);
     }, () => this.removing.delete(id));
   }
 
@@ -315,8 +480,9 @@ export class Leadership {
         always();
       }
       if (this.active) {
+        // A follower that caught up while the change was being stored (a restarted one, say) may join now.
+        for (const replicator of this.replicators.values()) this.considerAdding(replicator);
         this.advanceCommit();
-        this.checkReads();
       }
     });
   }

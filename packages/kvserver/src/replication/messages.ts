@@ -20,7 +20,14 @@ export type AppendResponse =
   /** The follower's log does not hold (prevSeq, prevEpoch); retry from at most lastSeq + 1. */
   | { ok: false; reason: 'mismatch'; epoch: number; lastSeq: number }
   /** The follower cannot take entries now (shutting down, or installing a snapshot): retry later. */
-  | { ok: false; reason: 'busy'; epoch: number };
+  | { ok: false; reason: 'busy'; epoch: number }
+  /**
+   * The sender's epoch is newer than any the follower has seen in ZooKeeper's
+   * `/state`. A real new leader's epoch reaches the follower's watch within
+   * moments, so the leader retries; an epoch nobody won (a forged frame) is
+   * never accepted, and never raises the follower's epoch.
+   */
+  | { ok: false; reason: 'unknown-epoch'; epoch: number };
 
 /** Leader → follower: fetch my snapshot, you are too far behind for the log. */
 export interface InstallSnapshotRequest {

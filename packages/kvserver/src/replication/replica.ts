@@ -1,4 +1,4 @@
-import { KvError, notLeader, type Consistency } from '@kvstore/topology';
+import { KvError, notLeader, unavailable, type Consistency } from '@kvstore/topology';
 import { sleep } from '../clock';
 import type { StoredValue } from '../store/kv-store';
 import { compactionPoint, logIsOverBounds } from './compaction';
@@ -39,6 +39,10 @@ export class Replica {
   private leadership: Leadership | undefined;
   private members: Member[] = [];
   private installing = false;
+  /** Raised by every snapshot install: an append that waited on the disk across one must not go on. */
+  private installs = 0;
+  /** The newest epoch ZooKeeper's `/state` has shown: appends from newer (unknown) epochs are refused. */
+  private zooKeeperEpoch = 0;
   private zooKeeperDisconnectedAt: number | undefined;
 
   constructor(private readonly deps: ReplicaDeps) {}
@@ -59,23 +63,33 @@ export class Replica {
     return this.deps.log.lastSeq;
   }
 
-  becomeLeader(epoch: number, isr: readonly string[]): void {
+  /** This replica won `epoch` in `/state` (by compare-and-set), with that state's in-sync set. */
+  becomeLeader(epoch: number, isr: readonly string[], incarnations: Readonly<Record<string, string>> = {}): void {
     this.assertNotOlder(epoch);
     this.leadership?.stop(undefined);
     this.role = 'leader';
     this.epoch = epoch;
+    this.zooKeeperEpoch = Math.max(this.zooKeeperEpoch, epoch);
     this.leaderHint = this.deps.self;
     this.leadership = new Leadership({
       ...this.deps,
       epoch,
       isr,
+      incarnations,
+      zooKeeperDisconnectedAt: () => this.zooKeeperDisconnectedAt,
       onDeposed: (newer, reason) => this.onDeposed(newer, reason),
     });
     this.leadership.setMembers(this.members);
     this.deps.logger.info({ epoch, isr, lastSeq: this.deps.log.lastSeq }, 'became leader');
   }
 
+  /** ZooKeeper's `/state` names another leader at `epoch`. */
   becomeFollower(epoch: number, leader: Member | undefined): void {
+    this.zooKeeperEpoch = Math.max(this.zooKeeperEpoch, epoch);
+    this.follow(epoch, leader);
+  }
+
+  private follow(epoch: number, leader: Member | undefined): void {
     if (epoch < this.epoch || this.role === 'stopped') return;
     const wasLeader = this.role === 'leader';
     this.epoch = epoch;
@@ -127,6 +141,7 @@ export class Replica {
 
   /** `/state` as ZooKeeper has it now. */
   observeState(state: { epoch: number; leader: string | null; isr: readonly string[] }): void {
+    this.zooKeeperEpoch = Math.max(this.zooKeeperEpoch, state.epoch);
     if (state.epoch < this.epoch) return;
     if (this.role === 'leader' && state.epoch === this.epoch && state.leader === this.id) {
       this.leadership?.observeIsr(state.isr);
@@ -147,29 +162,32 @@ export class Replica {
   }
 
   async read(key: string, consistency: Consistency): Promise<StoredValue | undefined> {
-    if (consistency === 'strong') {
-      const leadership = this.requireLeadership();
-      await leadership.readBarrier(leadership.commitSeq);
-    }
-    return this.deps.store.get(key, this.deps.clock.now());
+    if (consistency === 'strong') return this.requireLeadership().read(key);
+    // Half a snapshot is no state this partition ever had.
+    if (this.installing) throw unavailable('installing a snapshot from the leader; ask another replica');
+    return this.deps.store.get(key);
   }
 
   async handleAppend(request: AppendRequest): Promise<AppendResponse> {
     if (request.epoch < this.epoch) return { ok: false, reason: 'stale-epoch', epoch: this.epoch };
     if (this.role === 'stopped') return { ok: false, reason: 'busy', epoch: this.epoch };
+    if (request.epoch > this.zooKeeperEpoch) return { ok: false, reason: 'unknown-epoch', epoch: this.epoch };
     if (request.epoch === this.epoch && this.role === 'leader') {
       // Two leaders in one epoch cannot happen: epochs are won by compare-and-set.
       this.deps.logger.error({ epoch: this.epoch, from: request.leaderId }, 'another leader claims my epoch');
       return { ok: false, reason: 'stale-epoch', epoch: this.epoch };
     }
-    this.becomeFollower(request.epoch, { id: request.leaderId, url: request.leaderUrl });
+    this.follow(request.epoch, { id: request.leaderId, url: request.leaderUrl });
     const { log, store } = this.deps;
     if (this.installing) return { ok: false, reason: 'busy', epoch: this.epoch };
+    const installs = this.installs;
     const outcome = acceptAppend(log, store.appliedSeq, request);
     // Acknowledge only what is on disk, and only to the epoch that sent it: a newer
-    // leader may have rewritten this tail while we waited.
+    // leader may have rewritten this tail, or a snapshot replaced it, while we waited.
     await log.flush();
-    if (this.epoch !== request.epoch || this.role !== 'follower') return { ok: false, reason: 'busy', epoch: this.epoch };
+    if (this.epoch !== request.epoch || this.role !== 'follower' || this.installs !== installs) {
+      return { ok: false, reason: 'busy', epoch: this.epoch };
+    }
     for (let seq = store.appliedSeq + 1; seq <= outcome.commitTo; seq++) store.apply(log.entryAt(seq)!);
     if (logIsOverBounds(log, store.appliedSeq, this.deps.options)) log.compactTo(compactionPoint(log, store.appliedSeq, this.deps.options));
     return outcome.response;
@@ -185,8 +203,10 @@ export class Replica {
     if (request.epoch < this.epoch) return { ok: false, reason: 'stale-epoch', epoch: this.epoch };
     if (this.role === 'stopped' || this.installing) return { ok: false, reason: 'busy', epoch: this.epoch };
     if (request.epoch === this.epoch && this.role === 'leader') return { ok: false, reason: 'stale-epoch', epoch: this.epoch };
-    this.becomeFollower(request.epoch, { id: request.leaderId, url: request.leaderUrl });
+    if (request.epoch > this.zooKeeperEpoch) return { ok: false, reason: 'unknown-epoch', epoch: this.epoch };
+    this.follow(request.epoch, { id: request.leaderId, url: request.leaderUrl });
     this.installing = true;
+    this.installs++;
     const { store, log, transport, options, logger } = this.deps;
     try {
       const snapshot = await transport.fetchSnapshot(request.leaderUrl, request.epoch, options.writeTimeoutMs * 30);
@@ -219,7 +239,7 @@ export class Replica {
   /** A consistent view of the state for a follower that needs one; the caller closes it. */
   snapshotFor(epoch: number): SnapshotSource {
     if (!this.isLeader || epoch !== this.epoch) throw notLeader(this.leaderUrl);
-    return this.deps.store.openSnapshot(this.deps.clock.now());
+    return this.deps.store.openSnapshot();
   }
 
   status(): ReplicaStatus {

@@ -17,6 +17,10 @@ export class Replicator {
   nextSeq: number;
   /** The newest read-confirmation round this follower has answered. */
   ackedRound = 0;
+  /** The last request was answered (not refused, not lost): a follower that is not may not join the in-sync set. */
+  reachable = false;
+  /** Since when the follower has answered that it does not know this epoch yet. */
+  private unknownEpochSince: number | undefined;
   private sentCommit = 0;
   private running = true;
   private wakeUp: (() => void) | undefined;
@@ -80,10 +84,13 @@ export class Replicator {
         if (response.ok) this.sentCommit = commitSeq;
       }
     } catch (error) {
+      this.reachable = false;
       if (this.running) this.leadership.onFollowerUnreachable(this, error);
       return false;
     }
     if (!this.running || !this.leadership.active) return true;
+    this.reachable = response.ok || response.reason === 'mismatch';
+    if (response.ok || response.reason !== 'unknown-epoch') this.unknownEpochSince = undefined;
     if (response.ok) {
       this.matchSeq = Math.max(this.matchSeq, response.matchSeq);
       this.nextSeq = this.matchSeq + 1;
@@ -91,6 +98,13 @@ export class Replicator {
       this.leadership.onFollowerProgress(this);
     } else if (response.reason === 'stale-epoch' && response.epoch > epoch) {
       this.leadership.onStaleEpoch(response.epoch, this.member.id);
+    } else if (response.reason === 'unknown-epoch') {
+      // Its ZooKeeper watch has not shown it this term yet: retry, and give up on it only after the replica timeout.
+      const { clock, options } = this.leadership;
+      this.unknownEpochSince ??= clock.now();
+      if (clock.now() - this.unknownEpochSince < options.replicaTimeoutMs) return false;
+      this.leadership.onFollowerUnreachable(this, new Error(`follower has not seen epoch ${epoch} in ZooKeeper`));
+      return false;
     } else if (response.reason !== 'mismatch') {
       // Busy, or (against the protocol) no newer epoch: not a reason to step down, but no progress either.
       this.leadership.onFollowerUnreachable(this, new Error(`follower answered ${response.reason} at epoch ${response.epoch}`));

@@ -29,6 +29,21 @@ export interface ReplicationOptions {
   maxLogEntries: number;
   maxLogBytes: number;
   retryBackoffMs: number;
+  /**
+   * Writes are refused (503) while this many entries, or about this many
+   * bytes, wait in the log uncommitted (say, a follower is gone and
+   * ZooKeeper is down so it cannot be removed): the backlog stays bounded.
+   */
+  maxUncommittedEntries: number;
+  maxUncommittedBytes: number;
+  /**
+   * A leader cut off from ZooKeeper for longer than this stops acknowledging
+   * writes and answering strong reads. Shorter than the session timeout, so
+   * it stops before another replica can be elected in its place.
+   */
+  zooKeeperLeaseMs: number;
+  /** How often the leader looks for values whose TTL has run out, and expires them through the log. */
+  expiryIntervalMs: number;
 }
 
 export const DEFAULT_REPLICATION_OPTIONS: ReplicationOptions = {
@@ -41,6 +56,10 @@ export const DEFAULT_REPLICATION_OPTIONS: ReplicationOptions = {
   maxLogEntries: 20_000,
   maxLogBytes: 64 * 1024 * 1024,
   retryBackoffMs: 50,
+  maxUncommittedEntries: 10_000,
+  maxUncommittedBytes: 256 * 1024 * 1024,
+  zooKeeperLeaseMs: 2500,
+  expiryIntervalMs: 1000,
 };
 
 /**

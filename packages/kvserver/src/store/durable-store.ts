@@ -1,11 +1,12 @@
 import type { LogEntry } from '../replication/entry';
 import type { SnapshotSource } from '../replication/messages';
-import { isLive, type KvStore, type SnapshotRecord, type StoredValue } from './kv-store';
+import { ExpiryQueue, type ExpiryCandidate } from './expiry-queue';
+import type { KvStore, SnapshotRecord, StoredValue } from './kv-store';
 import type { LmdbEngine } from './lmdb-engine';
 import { decodeStateValue, encodeStateValue } from './record-codec';
 
-/** Keys looked at per sweep: a sweep walks on from where the last stopped, so it never stalls the event loop for long. */
-const SWEEP_KEYS = 20_000;
+/** Keys looked at per step of the scan for values with a TTL: each step walks on from where the last stopped, so it never stalls the event loop for long. */
+const SCAN_KEYS = 20_000;
 
 /**
  * The key-value state in LMDB. Writes are queued to the engine (they share
@@ -19,8 +20,14 @@ export class DurableStore implements KvStore {
   appliedEpoch: number;
   /** Applied but not yet committed: a value, or null for a delete. */
   private readonly overlay = new Map<string, StoredValue | null>();
-  /** Where the next expiry sweep starts; undefined for the beginning. */
-  private sweepFrom: string | undefined;
+  /** Values with a TTL written since the process started, and those the scan has found. */
+  private readonly expiries = new ExpiryQueue();
+  /**
+   * Where the scan for values with a TTL that were on disk before this
+   * process started goes on; null once it has seen every key (later writes
+   * are queued as they are applied).
+   */
+  private scanFrom: string | undefined | null = undefined;
 
   constructor(
     private readonly engine: LmdbEngine,
@@ -38,10 +45,9 @@ export class DurableStore implements KvStore {
     return (this.engine.state.getStats() as { entryCount: number }).entryCount;
   }
 
-  get(key: string, nowMs: number): StoredValue | undefined {
+  get(key: string): StoredValue | undefined {
     const pending = this.overlay.get(key);
-    const stored = pending !== undefined ? pending : this.read(key);
-    return stored && isLive(stored, nowMs) ? stored : undefined;
+    return (pending !== undefined ? pending : this.read(key)) ?? undefined;
   }
 
   apply(entry: LogEntry): void {
@@ -49,20 +55,18 @@ export class DurableStore implements KvStore {
     const { op } = entry;
     if (op.type === 'put') this.write(op.key, { value: op.value, version: entry.seq, expiresAt: op.expiresAt });
     else if (op.type === 'delete') this.write(op.key, null);
+    else if (op.type === 'expire' && this.get(op.key)?.version === op.version) this.write(op.key, null);
     this.appliedSeq = entry.seq;
     this.appliedEpoch = entry.epoch;
     this.engine.putMeta('applied', { seq: entry.seq, epoch: entry.epoch });
   }
 
   /** What is committed on disk, read in one transaction: the overlay's newer writes are not in it, and neither is their seq. */
-  openSnapshot(nowMs: number): SnapshotSource {
+  openSnapshot(): SnapshotSource {
     const view = this.engine.readView();
     const applied = view.meta.applied ?? { seq: 0, epoch: 0 };
     function* records(): Generator<SnapshotRecord> {
-      for (const { key, value } of view.entries) {
-        const stored = decodeStateValue(key, value);
-        if (isLive(stored, nowMs)) yield { key, ...stored };
-      }
+      for (const { key, value } of view.entries) yield { key, ...decodeStateValue(key, value) };
     }
     return { seq: applied.seq, epoch: applied.epoch, records: records(), close: () => view.done() };
   }
@@ -73,6 +77,8 @@ export class DurableStore implements KvStore {
 
   beginRestore(): void {
     this.overlay.clear();
+    this.expiries.clear();
+    this.scanFrom = null;
     this.engine.putMeta('installing', true);
     this.engine.clearState();
     this.appliedSeq = 0;
@@ -81,7 +87,10 @@ export class DurableStore implements KvStore {
   }
 
   restoreRecords(records: readonly SnapshotRecord[]): void {
-    for (const { key, value, version, expiresAt } of records) this.engine.putState(key, encodeStateValue(key, { value, version, expiresAt }));
+    for (const { key, value, version, expiresAt } of records) {
+      this.engine.putState(key, encodeStateValue(key, { value, version, expiresAt }));
+      if (expiresAt !== null) this.expiries.push({ key, version, expiresAt });
+    }
   }
 
   finishRestore(seq: number, epoch: number): void {
@@ -91,20 +100,24 @@ export class DurableStore implements KvStore {
     this.engine.removeMeta('installing');
   }
 
-  sweepExpired(nowMs: number): number {
-    const expired: string[] = [];
+  dueForExpiry(nowMs: number, limit: number): ExpiryCandidate[] {
+    if (this.scanFrom !== null) this.scanStep();
+    return this.expiries.due(nowMs, limit, ({ key, version }) => this.get(key)?.version === version);
+  }
+
+  /** Queues the values with a TTL among the next SCAN_KEYS keys on disk. */
+  private scanStep(): void {
     let seen = 0;
     let last: string | undefined;
-    const range = this.engine.state.getRange({ snapshot: false, ...(this.sweepFrom === undefined ? {} : { start: this.sweepFrom, exclusiveStart: true }) });
+    const from = this.scanFrom;
+    const range = this.engine.state.getRange({ snapshot: false, ...(from === undefined || from === null ? {} : { start: from, exclusiveStart: true }) });
     for (const { key, value } of range) {
       last = key;
-      // A key with a write in flight is the overlay's: that write decides.
-      if (!this.overlay.has(key) && !isLive(decodeStateValue(key, value), nowMs)) expired.push(key);
-      if (++seen >= SWEEP_KEYS) break;
+      const { version, expiresAt } = decodeStateValue(key, value);
+      if (expiresAt !== null) this.expiries.push({ key, version, expiresAt });
+      if (++seen >= SCAN_KEYS) break;
     }
-    this.sweepFrom = seen >= SWEEP_KEYS ? last : undefined;
-    for (const key of expired) this.engine.removeState(key);
-    return expired.length;
+    this.scanFrom = seen >= SCAN_KEYS ? last : null;
   }
 
   private read(key: string): StoredValue | undefined {
@@ -114,6 +127,7 @@ export class DurableStore implements KvStore {
 
   private write(key: string, stored: StoredValue | null): void {
     this.overlay.set(key, stored);
+    if (stored && stored.expiresAt !== null) this.expiries.push({ key, version: stored.version, expiresAt: stored.expiresAt });
     const writeId = stored ? this.engine.putState(key, encodeStateValue(key, stored)) : this.engine.removeState(key);
     this.engine.whenDurable(writeId, () => {
       if (this.overlay.get(key) === stored) this.overlay.delete(key);

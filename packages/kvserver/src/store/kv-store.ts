@@ -1,5 +1,6 @@
 import type { LogEntry } from '../replication/entry';
 import type { SnapshotSource } from '../replication/messages';
+import type { ExpiryCandidate } from './expiry-queue';
 
 export interface StoredValue {
   value: Buffer;
@@ -24,19 +25,23 @@ export interface KvStore {
   readonly size: number;
   /** Why writes can no longer be persisted (a full disk, say); undefined while all is well. */
   readonly failure: Error | undefined;
-  /** The live value of `key` at time `nowMs`; expired values are absent. */
-  get(key: string, nowMs: number): StoredValue | undefined;
+  /**
+   * The value of `key` as the log made it. A value past its expiry is still
+   * here until the leader's `expire` entry is applied: no replica judges
+   * expiry by its own clock.
+   */
+  get(key: string): StoredValue | undefined;
   apply(entry: LogEntry): void;
-  /** A consistent view of every live record, for a follower; later applies do not show through. */
-  openSnapshot(nowMs: number): SnapshotSource;
+  /** A consistent view of every record, for a follower; later applies do not show through. */
+  openSnapshot(): SnapshotSource;
   /** Resolves once everything applied so far is in what openSnapshot reads. */
   settled(): Promise<void>;
   /** Starts replacing the whole state by a snapshot: the state is empty until finishRestore. */
   beginRestore(): void;
   restoreRecords(records: readonly SnapshotRecord[]): void;
   finishRestore(seq: number, epoch: number): void;
-  /** Drops expired values; returns how many. */
-  sweepExpired(nowMs: number): number;
+  /** Up to `limit` values whose expiry is at or before `nowMs`: what the leader should expire next. */
+  dueForExpiry(nowMs: number, limit: number): ExpiryCandidate[];
 }
 
 export function isLive(value: StoredValue, nowMs: number): boolean {

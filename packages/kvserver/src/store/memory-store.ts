@@ -1,7 +1,8 @@
 import { LRUCache } from 'lru-cache';
 import type { LogEntry } from '../replication/entry';
 import type { SnapshotSource } from '../replication/messages';
-import { isLive, type KvStore, type SnapshotRecord, type StoredValue } from './kv-store';
+import { ExpiryQueue, type ExpiryCandidate } from './expiry-queue';
+import type { KvStore, SnapshotRecord, StoredValue } from './kv-store';
 
 /** What Map and LRUCache have in common. */
 interface Table {
@@ -23,6 +24,7 @@ export class MemoryStore implements KvStore {
   appliedEpoch = 0;
   readonly failure: Error | undefined = undefined;
   private readonly table: Table;
+  private readonly expiries = new ExpiryQueue();
 
   constructor(options: { maxKeys?: number | undefined } = {}) {
     this.table = options.maxKeys ? new LRUCache<string, StoredValue>({ max: options.maxKeys }) : new Map();
@@ -32,23 +34,23 @@ export class MemoryStore implements KvStore {
     return this.table.size;
   }
 
-  get(key: string, nowMs: number): StoredValue | undefined {
-    const value = this.table.get(key);
-    return value && isLive(value, nowMs) ? value : undefined;
+  get(key: string): StoredValue | undefined {
+    return this.table.get(key);
   }
 
   apply(entry: LogEntry): void {
     if (entry.seq <= this.appliedSeq) throw new Error(`entry ${entry.seq} applied twice (applied ${this.appliedSeq})`);
     const { op } = entry;
-    if (op.type === 'put') this.table.set(op.key, { value: op.value, version: entry.seq, expiresAt: op.expiresAt });
+    if (op.type === 'put') this.set(op.key, { value: op.value, version: entry.seq, expiresAt: op.expiresAt });
     else if (op.type === 'delete') this.table.delete(op.key);
+    else if (op.type === 'expire' && this.table.get(op.key)?.version === op.version) this.table.delete(op.key);
     this.appliedSeq = entry.seq;
     this.appliedEpoch = entry.epoch;
   }
 
-  openSnapshot(nowMs: number): SnapshotSource {
+  openSnapshot(): SnapshotSource {
     const records: SnapshotRecord[] = [];
-    for (const [key, value] of this.table.entries()) if (isLive(value, nowMs)) records.push({ key, ...value });
+    for (const [key, value] of this.table.entries()) records.push({ key, ...value });
     return { seq: this.appliedSeq, epoch: this.appliedEpoch, records, close: () => {} };
   }
 
@@ -58,12 +60,13 @@ export class MemoryStore implements KvStore {
 
   beginRestore(): void {
     this.table.clear();
+    this.expiries.clear();
     this.appliedSeq = 0;
     this.appliedEpoch = 0;
   }
 
   restoreRecords(records: readonly SnapshotRecord[]): void {
-    for (const { key, value, version, expiresAt } of records) this.table.set(key, { value, version, expiresAt });
+    for (const { key, value, version, expiresAt } of records) this.set(key, { value, version, expiresAt });
   }
 
   finishRestore(seq: number, epoch: number): void {
@@ -71,10 +74,12 @@ export class MemoryStore implements KvStore {
     this.appliedEpoch = epoch;
   }
 
-  sweepExpired(nowMs: number): number {
-    const expired: string[] = [];
-    for (const [key, value] of this.table.entries()) if (!isLive(value, nowMs)) expired.push(key);
-    for (const key of expired) this.table.delete(key);
-    return expired.length;
+  dueForExpiry(nowMs: number, limit: number): ExpiryCandidate[] {
+    return this.expiries.due(nowMs, limit, ({ key, version }) => this.table.get(key)?.version === version);
+  }
+
+  private set(key: string, value: StoredValue): void {
+    this.table.set(key, value);
+    if (value.expiresAt !== null) this.expiries.push({ key, version: value.version, expiresAt: value.expiresAt });
   }
 }

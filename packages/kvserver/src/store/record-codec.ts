@@ -7,7 +7,7 @@ import type { StoredValue } from './kv-store';
  * its own key), because neither engine checks our records for us: LMDB has
  * no checksums at all through lmdb-js.
  *
- *   log:   crc32 u32 | type u8 | epoch f64 | expiresAt f64 (NaN = none) | keyLength u32 | key | value
+ *   log:   crc32 u32 | type u8 | epoch f64 | expiresAt f64 (NaN = none; an expire's version) | keyLength u32 | key | value
  *   state: crc32 u32 | version f64 | expiresAt f64 (NaN = none) | value
  */
 
@@ -15,12 +15,18 @@ export class CorruptRecordError extends Error {
   override name = 'CorruptRecordError';
 }
 
-const TYPES = ['put', 'delete', 'noop'] as const;
+const TYPES = ['put', 'delete', 'noop', 'expire'] as const;
 const LOG_HEADER = 4 + 1 + 8 + 8 + 4;
 const STATE_HEADER = 4 + 8 + 8;
 
 function checksum(body: Buffer, salt: string | number): number {
   return crc32(body, crc32(String(salt)));
+}
+
+/** The record's one number: a put's expiry, an expire's version. */
+function numberField(op: LogEntry['op']): number {
+  if (op.type === 'expire') return op.version;
+  return op.type === 'put' && op.expiresAt !== null ? op.expiresAt : NaN;
 }
 
 export function encodeLogEntry(entry: LogEntry): Buffer {
@@ -30,7 +36,7 @@ export function encodeLogEntry(entry: LogEntry): Buffer {
   const record = Buffer.allocUnsafe(LOG_HEADER + key.length + value.length);
   record.writeUInt8(TYPES.indexOf(op.type), 4);
   record.writeDoubleBE(entry.epoch, 5);
-  record.writeDoubleBE(op.type === 'put' && op.expiresAt !== null ? op.expiresAt : NaN, 13);
+  record.writeDoubleBE(numberField(op), 13);
   record.writeUInt32BE(key.length, 21);
   key.copy(record, LOG_HEADER);
   value.copy(record, LOG_HEADER + key.length);
@@ -51,6 +57,7 @@ export function decodeLogEntry(seq: number, record: Buffer): LogEntry {
   const value = Buffer.from(record.subarray(LOG_HEADER + keyLength));
   if (type === 'put') return { seq, epoch, op: { type, key, value, expiresAt: Number.isNaN(expiresAt) ? null : expiresAt } };
   if (type === 'delete') return { seq, epoch, op: { type, key } };
+  if (type === 'expire') return { seq, epoch, op: { type, key, version: expiresAt } };
   if (type === 'noop') return { seq, epoch, op: { type } };
   throw new CorruptRecordError(`log record ${seq} has an unknown type`);
 }

@@ -7,11 +7,11 @@ import type { AppendRequest } from '../replication/messages';
  * base64, no JSON). Numbers are float64, exact for every safe integer.
  *
  *   epoch | prevSeq | prevEpoch | commitSeq | leaderId | leaderUrl | u32 count | entry*
- *   entry:  seq | epoch | u8 type | (put: key | expiresAt (NaN: none) | u32 value bytes | value) (delete: key)
+ *   entry:  seq | epoch | u8 type | (put: key | expiresAt (NaN: none) | u32 value bytes | value) (delete: key) (expire: key | version)
  *   string: u16 bytes | UTF-8
  */
 
-const TYPES: ReadonlyArray<Operation['type']> = ['put', 'delete', 'noop'];
+const TYPES: ReadonlyArray<Operation['type']> = ['put', 'delete', 'noop', 'expire'];
 
 function stringBytes(text: string): number {
   return 2 + Buffer.byteLength(text, 'utf8');
@@ -21,6 +21,7 @@ function entryHeadBytes(entry: LogEntry): number {
   const { op } = entry;
   if (op.type === 'put') return 17 + stringBytes(op.key) + 12;
   if (op.type === 'delete') return 17 + stringBytes(op.key);
+  if (op.type === 'expire') return 17 + stringBytes(op.key) + 8;
   return 17;
 }
 
@@ -68,6 +69,10 @@ export function encodeAppend(request: AppendRequest): Buffer[] {
     if (op.type === 'noop') continue;
     head.string(op.key);
     if (op.type === 'delete') continue;
+    if (op.type === 'expire') {
+      head.number(op.version);
+      continue;
+    }
     head.number(op.expiresAt ?? NaN);
     head.u32(op.value.length);
     parts.push(head.buffer.subarray(start, head.offset), op.value);
@@ -93,6 +98,7 @@ function decodeOperation(reader: ByteReader, seq: number): Operation {
   if (type === undefined) throw new Error(`append frame: entry ${seq} has an unknown type`);
   const key = string(reader);
   if (type === 'delete') return { type, key };
+  if (type === 'expire') return { type, key, version: integer(reader, 'version') };
   const expiresAt = reader.float64();
   // A copy: the frame's buffer holds other entries, and the store keeps this value.
   const value = Buffer.from(reader.view(reader.u32()));
