@@ -1,4 +1,5 @@
 import type { LogEntry } from '../../src/replication/entry';
+import type { Clock } from '../../src/clock';
 import { MemoryLog } from '../../src/replication/log';
 import { Replica } from '../../src/replication/replica';
 import { DEFAULT_REPLICATION_OPTIONS, silentLogger, type Member, type ReplicationOptions } from '../../src/replication/types';
@@ -27,6 +28,13 @@ export interface SimNode {
   store: RecordingStore;
   /** Has a live ZooKeeper session: listed as a member and told of `/state` changes. */
   inZooKeeper: boolean;
+  /** Its member node's name: a new one for every session, as ZooKeeper's sequential nodes give. */
+  incarnation: string;
+}
+
+/** The shared clock as a replica whose wall clock is `offsetMs` off sees it (timers run on the shared one). */
+function skewed(clock: ManualClock, offsetMs: number): Clock {
+  return { now: () => clock.now() + offsetMs, setTimeout: (callback, ms) => clock.setTimeout(callback, ms), clearTimeout: (handle) => clock.clearTimeout(handle) };
 }
 
 /**
@@ -43,8 +51,14 @@ export class SimCluster {
   private readonly nodes = new Map<string, SimNode>();
   /** Whose session holds the ephemeral `/leader` node. */
   private leaderNodeHolder: string | undefined;
+  private registrations = 0;
 
-  constructor(ids: readonly string[], options: Partial<ReplicationOptions> = {}) {
+  /** `clockOffsetsMs`: how far each replica's wall clock is off (TTLs are judged by wall clocks). */
+  constructor(
+    ids: readonly string[],
+    options: Partial<ReplicationOptions> = {},
+    private readonly clockOffsetsMs: Readonly<Record<string, number>> = {},
+  ) {
     this.options = { ...DEFAULT_REPLICATION_OPTIONS, ...options };
     for (const id of ids) this.nodes.set(id, this.createNode(id));
     this.coordination.watch(() => this.publishState());
@@ -52,8 +66,12 @@ export class SimCluster {
   }
 
   /** A cluster whose first replica leads at epoch 1 with every replica in sync. */
-  static async started(ids: readonly string[] = ['a', 'b', 'c'], options: Partial<ReplicationOptions> = {}): Promise<SimCluster> {
-    const sim = new SimCluster(ids, options);
+  static async started(
+    ids: readonly string[] = ['a', 'b', 'c'],
+    options: Partial<ReplicationOptions> = {},
+    clockOffsetsMs: Readonly<Record<string, number>> = {},
+  ): Promise<SimCluster> {
+    const sim = new SimCluster(ids, options, clockOffsetsMs);
     await sim.elect(ids[0]!);
     await sim.advance(0);
     return sim;
@@ -74,7 +92,7 @@ export class SimCluster {
   }
 
   members(): Member[] {
-    return [...this.nodes.values()].filter((node) => node.inZooKeeper).map(({ id, url }) => ({ id, url }));
+    return [...this.nodes.values()].filter((node) => node.inZooKeeper).map(({ id, url, incarnation }) => ({ id, url, incarnation }));
   }
 
   /** `id` campaigns (as the coordinator would once `/leader` is gone) and must win. */
@@ -85,7 +103,7 @@ export class SimCluster {
       leaderNodeExists: this.leaderNodeHolder !== undefined,
     });
     if (!next) throw new Error(`${id} may not lead; state is ${JSON.stringify(this.coordination.state)}`);
-    this.replica(id).becomeLeader(next.epoch, next.isr);
+    this.replica(id).becomeLeader(next.epoch, next.isr, next.incarnations);
     this.leaderNodeHolder = id;
     await this.settle();
   }
@@ -115,6 +133,7 @@ export class SimCluster {
     this.network.resume(node.url);
     this.coordination.startSession(id);
     node.inZooKeeper = true;
+    node.incarnation = this.nextIncarnation();
     this.publishMembers();
     this.publishState();
   }
@@ -125,6 +144,20 @@ export class SimCluster {
     this.nodes.set(id, this.createNode(id));
     this.coordination.resign(id);
     this.rejoin(id);
+  }
+
+  /**
+   * The process restarts with a data dir that holds less than it had
+   * acknowledged (an old image restored, or `--fsync off` and a power loss):
+   * it believes it holds the data, so it does not resign. It registers anew
+   * before its old session has ended, so its id never leaves the members.
+   */
+  restartWithLostData(id: string): void {
+    const old = this.node(id);
+    old.replica.stop();
+    this.nodes.set(id, this.createNode(id));
+    this.publishMembers();
+    this.publishState();
   }
 
   /** Runs everything that needs no clock time: delivers every message under way and its consequences. */
@@ -157,14 +190,18 @@ export class SimCluster {
       partition: 'p0',
       log,
       store,
-      clock: this.clock,
+      clock: skewed(this.clock, this.clockOffsetsMs[id] ?? 0),
       transport: this.network.transportFor(url),
       coordination: this.coordination.forReplica(id),
       options: this.options,
       logger: silentLogger,
     });
     this.network.register(url, replica);
-    return { id, url, replica, log, store, inZooKeeper: true };
+    return { id, url, replica, log, store, inZooKeeper: true, incarnation: this.nextIncarnation() };
+  }
+
+  private nextIncarnation(): string {
+    return `m-${String(++this.registrations).padStart(10, '0')}`;
   }
 
   private endSession(id: string): void {
