@@ -13,7 +13,8 @@ describe('replication: writes in sync mode', () => {
   it('gives writes increasing versions, and every replica applies them in log order', async () => {
     const sim = await SimCluster.started();
     const leader = sim.replica('a');
-    assert.deepEqual(sim.coordination.state, { epoch: 1, leader: 'a', isr: ['a', 'b', 'c'] });
+    const incarnations = { b: sim.node('b').incarnation, c: sim.node('c').incarnation };
+    assert.deepEqual(sim.coordination.state, { epoch: 1, leader: 'a', isr: ['a', 'b', 'c'], incarnations }, 'each follower is recorded with the registration that caught up');
     const one = await put(leader, 'k1', 'v1');
     const concurrent = await Promise.all([put(leader, 'k2', 'v2'), put(leader, 'k1', 'v3'), leader.delete('k2', {})]);
     const versions = [one, ...concurrent].map((result) => result.version);

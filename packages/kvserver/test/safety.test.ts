@@ -239,7 +239,9 @@ describe('a snapshot install is atomic to everyone else', () => {
     return {
       replica,
       store,
-      holdFlushes: () => (held = new Promise((resolve) => (release = resolve))),
+      holdFlushes: () => {
+        held = new Promise((resolve) => (release = resolve));
+      },
       releaseFlushes: () => {
         held = undefined;
         release();
