@@ -1,8 +1,8 @@
 /**
  * Keep-alive agents whose connects have their own deadline. A connect that
  * times out has sent nothing, so unlike a timeout while waiting for the
- * answer it is safe to try a write on the next gate; the agent marks it with
- * CONNECT_TIMEOUT_CODE so the client can tell the two apart.
+ * answer it is safe to try a write on the next gate (the socket never
+ * connected); the agent marks it with CONNECT_TIMEOUT_CODE for the message.
  */
 import * as http from 'node:http';
 import * as https from 'node:https';

@@ -2,17 +2,19 @@
  * Typed client for the public HTTP API (DESIGN.md) with gate failover.
  *
  * Every gate serves every key, so a request may go to any of them. The client
- * starts with the gate that answered last and moves on to the next one only
- * when a gate gives no answer at all. A write moves on only when it certainly
- * never left this process (the connect failed): after that it may have been
- * applied, and sending it again could apply it twice.
+ * starts with the gate that answered last and moves on to the next one when a
+ * gate gives no answer at all, or refuses in a way the API defines as not
+ * applied (503 UNAVAILABLE, 421 with the API's error body). A write moves on
+ * only then, or when it certainly never left this process (the connect
+ * failed): otherwise it may have been applied, and sending it again could
+ * apply it twice, so its outcome is unknown (TIMEOUT). Reads move on freely.
  */
-import type { Readable } from 'node:stream';
-import axios, { type AxiosInstance } from 'axios';
 import {
   HEADER_PARTITION,
   HEADER_REPLICA,
   KvError,
+  errorFromAnswer,
+  kvPath,
   readErrorBody,
   validateKey,
   type ClusterView,
@@ -21,18 +23,19 @@ import {
   type PutResult,
 } from '@kvstore/topology';
 import { createAgents, type Agents } from './agents';
+import { GateLink, type GateAnswer, type GateRequest } from './gate-link';
 import { parseHosts } from './hosts';
-import { errorFromResponse, isConnectError, networkErrorCode, parseJson } from './http-errors';
+import { NoAnswer, parseJson } from './http-errors';
 import { readPartitionSnapshot, type PartitionSnapshot } from './snapshot';
 
 export interface KvClientOptions {
   /** Gates as "host:port" or urls; a string may hold a comma-separated list. */
   hosts: string | readonly string[];
-  /** How long one attempt may wait for the gate to say something. Default 5000. */
+  /** How long one attempt may wait for its whole answer (a snapshot: its header). Default 5000. */
   timeoutMs?: number;
   /** How long a connect may take before the next gate is tried. Default min(1000, timeoutMs). */
   connectTimeoutMs?: number;
-  /** Further rounds after a failure that is safe to repeat (no gate answered, 503, 421). Default 2. */
+  /** Further rounds, each from the next gate, after a failure that is safe to repeat (no gate answered, 503, 421). Default 2. */
   retries?: number;
   /** Pause before the first further round, doubled for each next one. Default 100. */
   retryDelayMs?: number;
@@ -69,28 +72,19 @@ export interface HealthStatus {
   ready: boolean;
 }
 
-interface Request {
-  method: 'GET' | 'PUT' | 'DELETE';
-  path: string;
-  headers?: Record<string, string>;
-  body?: Buffer;
+interface Request extends GateRequest {
   /** Sending it twice could apply it twice, so it is never resent once it may have arrived. */
   write: boolean;
 }
 
-interface Answer {
-  host: string;
-  status: number;
-  headers: Record<string, unknown>;
-  body: Buffer;
-}
+type Answer = GateAnswer<Buffer>;
 
 export class KvClient {
   readonly hosts: readonly string[];
   private readonly retries: number;
   private readonly retryDelayMs: number;
   private readonly agents: Agents;
-  private readonly http: AxiosInstance;
+  private readonly links: readonly GateLink[];
   private preferred = 0;
 
   constructor(options: KvClientOptions) {
@@ -100,18 +94,7 @@ export class KvClient {
     this.retries = checkCount('retries', options.retries ?? 2, 0);
     this.retryDelayMs = checkCount('retryDelayMs', options.retryDelayMs ?? 100, 0);
     this.agents = createAgents(connectTimeoutMs);
-    this.http = axios.create({
-      adapter: 'http',
-      timeout: timeoutMs,
-      responseType: 'arraybuffer',
-      // Every answer, error or not, is interpreted here rather than thrown by axios.
-      validateStatus: () => true,
-      maxRedirects: 0,
-      // Gates are addressed directly; an HTTP_PROXY meant for the internet must not capture them.
-      proxy: false,
-      httpAgent: this.agents.http,
-      httpsAgent: this.agents.https,
-    });
+    this.links = this.hosts.map((host) => new GateLink(host, this.agents, timeoutMs));
   }
 
   /** The gate the next request goes to first: the one that answered last. */
@@ -123,16 +106,15 @@ export class KvClient {
     const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
     if (options.ifMatch !== undefined) headers['if-match'] = `"${options.ifMatch}"`;
     if (options.ifNoneMatch) headers['if-none-match'] = '*';
-    const query = options.ttlSeconds === undefined ? '' : `?ttl=${encodeURIComponent(String(options.ttlSeconds))}`;
-    const path = keyPath(key) + query;
-    const answer = await this.call({ method: 'PUT', path, headers, body: asBuffer(value), write: true });
+    const query = options.ttlSeconds === undefined ? '' : `ttl=${encodeURIComponent(String(options.ttlSeconds))}`;
+    const answer = await this.call({ method: 'PUT', path: keyPath(key, query), headers, body: asBuffer(value), write: true });
     const result = parseJson(answer.body.toString('utf8')) as Partial<PutResult> | undefined;
     return { key, version: versionOf(answer, result?.version) };
   }
 
   async get(key: string, options: GetOptions = {}): Promise<GetResult> {
-    const query = options.consistency ? `?consistency=${encodeURIComponent(options.consistency)}` : '';
-    const answer = await this.call({ method: 'GET', path: keyPath(key) + query, write: false });
+    const query = options.consistency ? `consistency=${encodeURIComponent(options.consistency)}` : '';
+    const answer = await this.call({ method: 'GET', path: keyPath(key, query), write: false });
     return {
       key,
       value: answer.body,
@@ -172,32 +154,23 @@ export class KvClient {
   /**
    * Opens the snapshot of one partition, taken by its leader at one sequence
    * number (`GET /v1/admin/partitions/<p>/snapshot`). Resolves once the
-   * header has arrived; refusals before that are retried like a read
-   * (503, 421, no gate answering). Read `records` to the end or `close()` it.
+   * header has arrived; failures before that are retried like a read's.
+   * Read `records` to the end or `close()` it.
    */
   async openSnapshot(partition: string): Promise<PartitionSnapshot> {
     if (partition.length === 0) throw new KvError('BAD_REQUEST', 'partition must not be empty');
     const path = `/v1/admin/partitions/${encodeURIComponent(partition)}/snapshot`;
-    for (let round = 0; ; round++) {
-      let failure: KvError;
-      try {
-        const answer = await this.exchangeStream(path);
-        const replica = typeof answer.headers[HEADER_REPLICA] === 'string' ? (answer.headers[HEADER_REPLICA] as string) : null;
-        if (isSuccess(answer.status)) return await readPartitionSnapshot(answer.stream, partition, replica);
-        failure = errorFromResponse(answer.status, await readErrorBody(answer.stream));
-      } catch (error) {
-        if (!(error instanceof KvError)) throw error;
-        failure = error;
-      }
-      if (round >= this.retries || !mayRepeat(failure, { method: 'GET', path, write: false })) throw failure;
-      await sleep(this.retryDelayMs * 2 ** round);
-    }
+    return this.inRounds(false, async () => {
+      const answer = await this.onSomeGate(false, (link) => link.open(path));
+      if (!isSuccess(answer.status)) throw errorFromAnswer(answer.status, await readErrorBody(answer.body), answer.host);
+      return readPartitionSnapshot(answer.body, partition, headerOf(answer, HEADER_REPLICA));
+    });
   }
 
   /** Liveness and readiness of the first gate that answers; a probe reports rather than waits, so no retry rounds. */
   async health(): Promise<HealthStatus> {
-    const live = await this.exchange({ method: 'GET', path: '/healthz', write: false });
-    const ready = await this.exchange({ method: 'GET', path: '/readyz', write: false });
+    const live = await this.onSomeGate(false, (link) => link.exchange({ method: 'GET', path: '/healthz' }));
+    const ready = await this.onSomeGate(false, (link) => link.exchange({ method: 'GET', path: '/readyz' }));
     return { host: live.host, live: isSuccess(live.status), ready: isSuccess(ready.status) };
   }
 
@@ -208,42 +181,30 @@ export class KvClient {
   }
 
   /** One request with retry rounds for failures the contract says were not applied. */
-  private async call(request: Request): Promise<Answer> {
+  private call(request: Request): Promise<Answer> {
+    return this.inRounds(request.write, async () => {
+      const answer = await this.onSomeGate(request.write, (link) => link.exchange(request));
+      if (!isSuccess(answer.status)) throw errorFromAnswer(answer.status, answer.body, answer.host);
+      return answer;
+    });
+  }
+
+  /**
+   * Runs `attempt` until it succeeds, or fails in a way that is not safe to
+   * repeat, or the rounds are used up. A gate that refused may be the one in
+   * trouble (cut off from ZooKeeper), so each further round starts at the
+   * next gate.
+   */
+  private async inRounds<T>(write: boolean, attempt: () => Promise<T>): Promise<T> {
     for (let round = 0; ; round++) {
-      let failure: KvError;
       try {
-        const answer = await this.exchange(request);
-        if (isSuccess(answer.status)) return answer;
-        failure = errorFromResponse(answer.status, answer.body);
-      } catch (error) {
-        if (!(error instanceof KvError)) throw error;
-        failure = error;
+        return await attempt();
+      } catch (failure) {
+        if (!(failure instanceof KvError) || round >= this.retries || !mayRepeat(failure, write)) throw failure;
       }
-      if (round >= this.retries || !mayRepeat(failure, request)) throw failure;
+      this.preferred = (this.preferred + 1) % this.links.length;
       await sleep(this.retryDelayMs * 2 ** round);
     }
-  }
-
-  /** Sends to each gate in turn, starting with the last one that answered, until one answers. */
-  private exchange(request: Request): Promise<Answer> {
-    return this.onSomeGate(request.write, async (host) => {
-      const response = await this.http.request({
-        baseURL: host,
-        url: request.path,
-        method: request.method,
-        headers: request.headers,
-        data: request.body,
-      });
-      return { host, status: response.status, headers: response.headers, body: toBuffer(response.data) };
-    });
-  }
-
-  /** Like exchange, for a GET whose answer is a stream, handed over unread. */
-  private exchangeStream(path: string): Promise<{ host: string; status: number; headers: Record<string, unknown>; stream: Readable }> {
-    return this.onSomeGate(false, async (host) => {
-      const response = await this.http.request<Readable>({ baseURL: host, url: path, method: 'GET', responseType: 'stream' });
-      return { host, status: response.status, headers: response.headers, stream: response.data };
-    });
   }
 
   /**
@@ -251,51 +212,41 @@ export class KvClient {
    * until one answers. A write that may have reached a gate is never sent to
    * another: its outcome is unknown (TIMEOUT).
    */
-  private async onSomeGate<T>(write: boolean, send: (host: string) => Promise<T>): Promise<T> {
-    const failures: string[] = [];
-    let lastCause: unknown;
-    for (let offset = 0; offset < this.hosts.length; offset++) {
-      const index = (this.preferred + offset) % this.hosts.length;
-      const host = this.hosts[index]!;
+  private async onSomeGate<T>(write: boolean, send: (link: GateLink) => Promise<T>): Promise<T> {
+    const failures: NoAnswer[] = [];
+    for (let offset = 0; offset < this.links.length; offset++) {
+      const index = (this.preferred + offset) % this.links.length;
       try {
-        const answer = await send(host);
+        const answer = await send(this.links[index]!);
         this.preferred = index;
         return answer;
       } catch (error) {
-        // An axios error with a response cannot happen (validateStatus accepts all); anything else is a bug.
-        if (!axios.isAxiosError(error) || error.response) throw error;
-        const code = networkErrorCode(error);
-        if (write && !isConnectError(error)) {
-          throw new KvError('TIMEOUT', `${host} gave no answer (${code}) after the request was sent; the write's outcome is unknown`, {
+        if (!(error instanceof NoAnswer)) throw error;
+        if (write && !error.sentNothing) {
+          throw new KvError('TIMEOUT', `${error.host} gave no answer (${error.code}) after the request was sent; the write's outcome is unknown`, {
             cause: error,
           });
         }
-        failures.push(`${host}: ${code}`);
-        lastCause = error;
+        failures.push(error);
       }
     }
-    throw new KvError('UNAVAILABLE', `no gate answered (${failures.join(', ')})`, { cause: lastCause });
+    throw new KvError('UNAVAILABLE', `no gate answered (${failures.map((failure) => failure.message).join(', ')})`, { cause: failures.at(-1) });
   }
 }
-
 
 /**
- * Retryable codes (503, 421) mean the request was refused before it reached
- * any log, so even a write may be repeated. A read may also be repeated
- * after a 504, which for a write means "maybe applied".
+ * Retryable codes (503, 421 with the API's body) mean the request was refused
+ * before it reached any log, so even a write may be repeated. A read may also
+ * be repeated after an unknown outcome (504, a bare 5xx), which for a write
+ * means "maybe applied".
  */
-function mayRepeat(failure: KvError, request: Request): boolean {
-  return failure.retryable || (!request.write && failure.code === 'TIMEOUT');
+function mayRepeat(failure: KvError, write: boolean): boolean {
+  return failure.retryable || (!write && failure.code === 'TIMEOUT');
 }
 
-function keyPath(key: string): string {
-  validateKey(key);
-  try {
-    return `/v1/kv/${encodeURIComponent(key)}`;
-  } catch {
-    // encodeURIComponent throws only on a lone surrogate, which has no UTF-8 form.
-    throw new KvError('BAD_REQUEST', 'key is not valid UTF-8');
-  }
+/** Refuses a key the API would refuse before anything is sent. */
+function keyPath(key: string, query = ''): string {
+  return kvPath(validateKey(key), query);
 }
 
 /** The version from the JSON body when it has one, else from the ETag. */
@@ -306,7 +257,7 @@ function versionOf(answer: Answer, fromBody?: unknown): number {
   return Number(match[1]);
 }
 
-function headerOf(answer: Answer, name: string): string | null {
+function headerOf(answer: GateAnswer<unknown>, name: string): string | null {
   const value = answer.headers[name];
   return typeof value === 'string' ? value : null;
 }
@@ -315,12 +266,6 @@ function headerOf(answer: Answer, name: string): string | null {
 function asBuffer(value: Buffer | Uint8Array | string): Buffer {
   if (typeof value === 'string') return Buffer.from(value, 'utf8');
   return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-}
-
-function toBuffer(data: unknown): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (data instanceof ArrayBuffer) return Buffer.from(data);
-  return Buffer.alloc(0);
 }
 
 function isSuccess(status: number): boolean {

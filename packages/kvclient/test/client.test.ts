@@ -37,6 +37,16 @@ describe('KvClient against one gate', () => {
     assert.equal(await client.getOrNull(key), null);
   });
 
+  test('every key the API accepts is reachable: . and .. and keys with / ? # %', async () => {
+    const keys = ['.', '..', '...', './..', '/', '?', '#', '%', '%2E', 'a/../b', '..?x#y'];
+    for (const [index, key] of keys.entries()) await client.put(key, `value ${index}`);
+    assert.deepEqual([...gate.entries.keys()].filter((key) => keys.includes(key)).sort(), [...keys].sort());
+    for (const [index, key] of keys.entries()) assert.equal((await client.get(key)).value.toString(), `value ${index}`, key);
+    assert.ok(gate.requests.includes('PUT /v1/kv/%2E'));
+    assert.ok(gate.requests.includes('GET /v1/kv/%2E%2E'));
+    for (const key of keys) assert.equal((await client.delete(key)).deleted, true, key);
+  });
+
   test('an empty value round-trips', async () => {
     await client.put('empty', '');
     assert.equal((await client.get('empty')).value.length, 0);
@@ -71,7 +81,10 @@ describe('KvClient against one gate', () => {
     const sent = gate.requests.length;
     await assert.rejects(client.get(''), { code: 'BAD_REQUEST' });
     await assert.rejects(client.get('k'.repeat(1025)), { code: 'BAD_REQUEST' });
-    await assert.rejects(client.get('\ud800'), { code: 'BAD_REQUEST' });
+    for (const key of ['\ud800', 'a\udc00b']) {
+      await assert.rejects(client.put(key, 'v'), { code: 'BAD_REQUEST', message: /lone surrogate/ });
+      await assert.rejects(client.get(key), { code: 'BAD_REQUEST' });
+    }
     assert.equal(gate.requests.length, sent);
   });
 
@@ -147,6 +160,62 @@ describe('KvClient failover', () => {
     healthy.entries.set('k', { value: Buffer.from('v'), version: 1, expiresAtMs: null });
     const client = clientFor({ hosts: [resetting.host, healthy.host], retries: 0 });
     assert.equal((await client.get('k')).value.toString(), 'v');
+  });
+
+  test('a bare 502 (a load balancer whose gate died) is an unknown outcome: a write is not resent anywhere', async () => {
+    const failing = await startGate();
+    const healthy = await startGate();
+    failing.fault = { kind: 'bare', status: 502 };
+    const client = clientFor({ hosts: [failing.host, healthy.host], retries: 2, retryDelayMs: 1 });
+    for (const write of [() => client.put('k', 'v'), () => client.delete('k')]) {
+      await assert.rejects(write(), (error: unknown) => {
+        assert.ok(error instanceof KvError);
+        assert.equal(error.code, 'TIMEOUT');
+        assert.match(error.message, /answered HTTP 502 without an API error body; the request's outcome is unknown/);
+        return true;
+      });
+    }
+    assert.deepEqual(failing.requests, ['PUT /v1/kv/k', 'DELETE /v1/kv/k']);
+    assert.deepEqual(healthy.requests, []);
+    failing.fault = { kind: 'bare', status: 503 };
+    await assert.rejects(client.put('k', 'v'), { code: 'TIMEOUT' });
+    assert.deepEqual(healthy.requests, [], 'a 503 without the API error body is no refusal either');
+  });
+
+  test('a read after a bare 502 is repeated on the next gate', async () => {
+    const failing = await startGate();
+    const healthy = await startGate();
+    failing.fault = { kind: 'bare', status: 502 };
+    healthy.entries.set('k', { value: Buffer.from('v'), version: 1, expiresAtMs: null });
+    const client = clientFor({ hosts: [failing.host, healthy.host], retries: 1, retryDelayMs: 1 });
+    assert.equal((await client.get('k')).value.toString(), 'v');
+    assert.deepEqual([failing.requests, healthy.requests], [['GET /v1/kv/k'], ['GET /v1/kv/k']]);
+  });
+
+  test('a JSON 503 UNAVAILABLE is resent to the next gate, since it was not applied', async () => {
+    const refusing = await startGate();
+    const healthy = await startGate();
+    refusing.fault = { kind: 'error', code: 'UNAVAILABLE', message: 'partition p0 has no leader' };
+    const client = clientFor({ hosts: [refusing.host, healthy.host], retries: 1, retryDelayMs: 1 });
+    await client.put('k', 'v');
+    assert.deepEqual([refusing.requests, healthy.requests], [['PUT /v1/kv/k'], ['PUT /v1/kv/k']]);
+    assert.equal(client.currentHost, `http://${healthy.host}`);
+  });
+
+  test('a 421 is NOT_LEADER or WRONG_PARTITION, with or without the API error body, and is resent', async () => {
+    const gate = await startGate();
+    const single = clientFor({ hosts: [gate.host], retries: 0 });
+    for (const code of ['NOT_LEADER', 'WRONG_PARTITION'] as const) {
+      gate.fault = { kind: 'error', code };
+      await assert.rejects(single.put('k', 'v'), (error: unknown) => error instanceof KvError && error.code === code && error.status === 421);
+    }
+    gate.fault = { kind: 'bare', status: 421 };
+    await assert.rejects(single.put('k', 'v'), { code: 'NOT_LEADER' });
+
+    const healthy = await startGate();
+    const client = clientFor({ hosts: [gate.host, healthy.host], retries: 1, retryDelayMs: 1 });
+    await client.put('moved', 'v');
+    assert.deepEqual(healthy.requests, ['PUT /v1/kv/moved']);
   });
 
   test('a 503 is repeated after a pause, since it was not applied', async () => {

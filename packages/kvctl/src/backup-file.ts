@@ -15,7 +15,7 @@
 import { createReadStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { ndjsonLines } from '@kvstore/kvclient';
-import { MAX_KEY_BYTES } from '@kvstore/topology';
+import { KvError, validateKey } from '@kvstore/topology';
 import { BackupFileError } from './failures';
 
 export const BACKUP_FORMAT = 1;
@@ -176,8 +176,17 @@ function readLines(file: string): AsyncGenerator<string> {
   return ndjsonLines(createReadStream(file, { highWaterMark: 256 * 1024 }));
 }
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** The API's own key check, so that restore refuses the file before writing a key the gates would refuse. */
+function checkKey(key: string, fail: (reason: string) => never): void {
+  try {
+    validateKey(key);
+  } catch (error) {
+    if (error instanceof KvError) fail(error.message);
+    throw error;
+  }
+}
 
 function parseBackupLine(text: string, fail: (reason: string) => never): Line {
   let parsed: unknown;
@@ -195,10 +204,8 @@ function parseBackupLine(text: string, fail: (reason: string) => never): Line {
   };
   if ('key' in fields) {
     const { key, value, expiresAt } = fields;
-    if (typeof key !== 'string' || key.length === 0) return fail('key must be a non-empty string');
-    const keyBytes = Buffer.byteLength(key, 'utf8');
-    if (keyBytes > MAX_KEY_BYTES) fail(`key is ${keyBytes} bytes; the limit is ${MAX_KEY_BYTES}`);
-    if (LONE_SURROGATE.test(key)) fail('key is not valid UTF-8');
+    if (typeof key !== 'string') return fail('key must be a string');
+    checkKey(key, fail);
     if (typeof value !== 'string' || !BASE64.test(value)) fail('value must be a base64 string');
     const version = count('version', 1);
     if (!(expiresAt === null || (Number.isSafeInteger(expiresAt) && (expiresAt as number) >= 0))) {

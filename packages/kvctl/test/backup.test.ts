@@ -161,6 +161,8 @@ describe('kvctl backup and restore', () => {
       'not a backup': '{"hello":"world"}\n',
       'a line after the summary': `${text}{"key":"late","value":"","version":1,"expiresAt":null}\n`,
       'an empty key': text.replace(/"key":"[^"]*"/, '"key":""'),
+      'a key with a lone surrogate': text.replace(/"key":"[^"]*"/, '"key":"a\\udc00"'),
+      'a key over 1024 bytes': text.replace(/"key":"[^"]*"/, `"key":"${'k'.repeat(1025)}"`),
     };
     const target = await FakeGate.start();
     try {

@@ -127,6 +127,26 @@ describe('kvctl commands', () => {
     assert.match(tooLarge.stderr, /^kvctl: PAYLOAD_TOO_LARGE: /);
   });
 
+  test('keys . and .. and keys with / ? # % are reachable', async () => {
+    const keys = ['.', '..', 'a/../b', '?#%'];
+    for (const key of keys) assert.equal((await kvctl(['put', key, `value of ${key}`])).code, 0, key);
+    for (const key of keys) assert.equal((await kvctl(['get', key])).stdout.toString(), `value of ${key}`, key);
+    assert.ok(gate.requests.includes('PUT /v1/kv/%2E%2E'));
+    assert.equal((await kvctl(['delete', '.'])).stdout.toString(), 'deleted\n');
+    assert.equal(gate.entries.has('.'), false);
+    assert.equal(gate.entries.has('..'), true);
+  });
+
+  test('a key with a lone surrogate is refused before anything is sent (exit 4)', async () => {
+    const sent = gate.requests.length;
+    for (const argv of [['put', 'a\ud800', 'v'], ['get', '\udfff'], ['delete', 'x\ud83d']]) {
+      const result = await kvctl(argv);
+      assert.equal(result.code, 4, argv.join(' '));
+      assert.match(result.stderr, /^kvctl: BAD_REQUEST: key is not well-formed Unicode: it has a lone surrogate [^\n]*\n$/);
+    }
+    assert.equal(gate.requests.length, sent);
+  });
+
   test('hosts: --host repeats and fails over; KV_HOST gives the default', async () => {
     const refusing = await refusingHost();
     assert.equal((await runKvctl(['--host', refusing, '--host', gate.host, 'put', 'h', 'v'])).code, 0);

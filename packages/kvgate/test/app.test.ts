@@ -105,6 +105,23 @@ describe('app: /v1/kv', () => {
     }
   });
 
+  it('refuses a key with a lone surrogate with 400 on every way in, forwarding nothing', async () => {
+    const forwarder = fakeForwarder();
+    const app = appWith(forwarder);
+    for (const path of ['/v1/kv/%ED%A0%80', '/v1/kv/a%ED%B0%80']) assertError(await request(app).put(path).send('x'), 400, 'BAD_REQUEST');
+    const seed = await request(app).post('/api/cache/put').set('Content-Type', 'application/json').send('{"key":"a\\ud800","value":"eA=="}');
+    assertError(seed, 400, 'BAD_REQUEST');
+    assert.match(seed.body.error.message, /lone surrogate/);
+    assert.equal(forwarder.seen.length, 0);
+  });
+
+  it('decodes the keys . and .. from %2E and %2E%2E', async () => {
+    const forwarder = fakeForwarder();
+    const app = appWith(forwarder);
+    for (const path of ['/v1/kv/%2E', '/v1/kv/%2e%2E', '/v1/kv/...']) assert.equal((await request(app).get(path)).status, 200);
+    assert.deepEqual(forwarder.seen.map((seen) => seen.key), ['.', '..', '...']);
+  });
+
   it('refuses bad ttl and consistency values', async () => {
     for (const query of ['ttl=0', 'ttl=-1', 'ttl=1.5', 'ttl=abc', 'ttl=', 'ttl=1&ttl=2', 'ttl=99999999999']) {
       assertError(await request(appWith()).put(`/v1/kv/k?${query}`).send('x'), 400, 'BAD_REQUEST');

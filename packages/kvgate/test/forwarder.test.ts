@@ -161,6 +161,39 @@ describe('Forwarder', () => {
     assert.equal(transport.requests.length, 1);
   });
 
+  it('takes a bare 5xx (no API error body) for an unknown outcome: a write is answered 504 at once, a read is retried', async () => {
+    const { transport, forwarder } = setup({ p0: { members: ['a'], leader: 'a' } });
+    const bare = (): TransportResponse => ({ status: 502, headers: { 'content-type': 'text/html' }, body: Buffer.from('<html>502</html>') });
+    transport.serve(urlOf('a'), bare);
+    const write = await forwarder.forward(put('k'));
+    assert.equal(!write.ok && write.error.code, 'TIMEOUT');
+    assert.match(!write.ok ? write.error.message : '', /replica a answered HTTP 502 without an API error body; the request's outcome is unknown/);
+    assert.equal(transport.requests.length, 1);
+
+    let reads = 0;
+    transport.serve(urlOf('a'), () => (++reads === 1 ? bare() : { status: 200, headers: {}, body: Buffer.from('value') }));
+    const read = await forwarder.forward(get('k'));
+    assert.equal(read.ok && read.response.body.toString(), 'value');
+    assert.equal(reads, 2);
+  });
+
+  it('takes a bare 421 for a NOT_LEADER without a hint', async () => {
+    const { routing, transport, forwarder } = setup({ p0: { members: ['a', 'b'], leader: 'a' } });
+    transport.serve(urlOf('a'), () => ({ status: 421, headers: {}, body: Buffer.alloc(0) })).serve(urlOf('b'), () => ok('b'));
+    setTimeout(() => routing.update(snapshotOf({ p0: { members: ['a', 'b'], leader: 'b', epoch: 2 } })), 30);
+    const result = await forwarder.forward(put('k'));
+    assert.equal(result.ok && result.replica, 'b');
+    assert.equal(transport.requestsTo(urlOf('a')).length, 1);
+  });
+
+  it('sends the keys . and .. as %2E and %2E%2E, which no path normaliser takes for dot-segments', async () => {
+    const { transport, forwarder } = setup({ p0: { members: ['a'], leader: 'a' } });
+    transport.serve(urlOf('a'), () => ok('a'));
+    await forwarder.forward(put('.'));
+    await forwarder.forward(get('..'));
+    assert.deepEqual(transport.requests.map((request) => request.path), ['/v1/kv/%2E', '/v1/kv/%2E%2E?consistency=strong']);
+  });
+
   it('spreads eventual reads over the replicas and skips one that is down', async () => {
     const { transport, forwarder } = setup({ p0: { members: ['a', 'b', 'c'], leader: 'a' } });
     for (const id of ['a', 'c']) transport.serve(urlOf(id), () => ({ status: 200, headers: { 'x-kv-replica': id }, body: Buffer.from(id) }));

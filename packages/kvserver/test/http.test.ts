@@ -96,6 +96,13 @@ describe('http: a leader’s public API', () => {
     assertError(await request(app).get('/api/cache/get?key=absent'), 404, 'NOT_FOUND');
   });
 
+  it('decodes the keys . and .. from %2E and %2E%2E', async () => {
+    assert.equal((await request(app).put('/v1/kv/%2E').send('dot')).body.key, '.');
+    assert.equal((await request(app).put('/v1/kv/%2E%2E').send('dots')).body.key, '..');
+    assert.equal(await getText(app, '/v1/kv/%2e'), 'dot');
+    assert.equal(await getText(app, '/v1/kv/%2E%2E'), 'dots');
+  });
+
   const badRequests: [name: string, send: () => request.Test, status: number, code: string][] = [
     ['an empty key', () => request(app).put('/v1/kv/').send('x'), 400, 'BAD_REQUEST'],
     ['a 1025-byte key', () => request(app).put(`/v1/kv/${'k'.repeat(1025)}`).send('x'), 400, 'BAD_REQUEST'],
@@ -114,6 +121,13 @@ describe('http: a leader’s public API', () => {
       'PAYLOAD_TOO_LARGE',
     ],
     ['seed: get without key', () => request(app).get('/api/cache/get'), 400, 'BAD_REQUEST'],
+    ['an encoded lone surrogate', () => request(app).put('/v1/kv/a%ED%A0%80').send('x'), 400, 'BAD_REQUEST'],
+    [
+      'seed: a key with a lone surrogate',
+      () => request(app).post('/api/cache/put').set('content-type', 'application/json').send('{"key":"victim\\ud800","value":"eA=="}'),
+      400,
+      'BAD_REQUEST',
+    ],
     ['a key of another partition', () => request(app).put('/v1/kv/foreign-key').send('x'), 421, 'WRONG_PARTITION'],
     ['an unknown route', () => request(app).get('/v2/nothing'), 404, 'NOT_FOUND'],
     ['an unsupported method', () => request(app).post('/v1/kv/victim').send('x'), 404, 'NOT_FOUND'],

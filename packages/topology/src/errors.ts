@@ -1,7 +1,8 @@
 /**
  * The error codes every package shares (DESIGN.md, "Public HTTP API").
  * One table maps a code to its HTTP status and to whether a gate or client
- * may retry it; nothing else in the code base decides either.
+ * may retry it, and errorFromAnswer maps an HTTP answer back to a code;
+ * nothing else in the code base decides any of these.
  */
 export const ERROR_CODES = {
   BAD_REQUEST: { status: 400, retryable: false },
@@ -74,4 +75,33 @@ export function errorFromBody(body: unknown): KvError | undefined {
   return new KvError(code, typeof message === 'string' ? message : code, {
     leader: typeof leader === 'string' ? leader : undefined,
   });
+}
+
+/**
+ * The KvError for a non-2xx HTTP answer: a replica's to a gate, or a gate's
+ * to a client. The API's error body is believed only with its code's status.
+ * An answer without one came from something else on the way, such as a load
+ * balancer whose gate died mid-request, perhaps after forwarding it, so its
+ * status says little: a 5xx is an unknown outcome (TIMEOUT), never a refusal
+ * safe to repeat; a 421 was not processed (RFC 9110 15.5.20) and may go
+ * elsewhere; a 413 is a body limit on the way; any other 4xx was refused
+ * unprocessed, though not by the API (a bare 404 is no "key not found").
+ */
+export function errorFromAnswer(status: number, body: Buffer, from: string): KvError {
+  const fromBody = errorFromBody(parseJson(body));
+  if (fromBody && ERROR_CODES[fromBody.code].status === status) return fromBody;
+  const bare = `${from} answered HTTP ${status} without an API error body`;
+  if (status >= 500 && status < 600) return new KvError('TIMEOUT', `${bare}; the request's outcome is unknown`);
+  if (status === 421) return new KvError('NOT_LEADER', bare);
+  if (status === 413) return new KvError('PAYLOAD_TOO_LARGE', bare);
+  if (status >= 400 && status < 500) return new KvError('BAD_REQUEST', bare);
+  return new KvError('INTERNAL', bare);
+}
+
+function parseJson(body: Buffer): unknown {
+  try {
+    return JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
 }

@@ -14,4 +14,4 @@ export { ByteReader } from './wire/byte-reader';
 export { TransportError, type TransportFailure } from './wire/transport-error';
 export { acceptMux, type MuxHandler, type MuxHandlers, type MuxServer } from './wire/mux-server';
 export { decodeKvAnswer, decodeKvRequest, encodeKvAnswer, encodeKvRequest, type KvMethod, type KvWireRequest } from './wire/kv-codec';
-export { KV_PREFIX, errorAnswer, header, isKvUrl, jsonAnswer, queryParam, readBody, refusalAnswer, sendAnswer, splitKvUrl, type Answer, type KvUrl } from './http/raw-http';
+export { KV_PREFIX, errorAnswer, header, isKvUrl, jsonAnswer, kvPath, queryParam, readBody, refusalAnswer, sendAnswer, splitKvUrl, type Answer, type KvUrl } from './http/raw-http';

@@ -10,7 +10,11 @@ import { validateKey } from './keys';
 
 const MAX_TTL_SECONDS = 10 * 365 * 24 * 3600;
 
-/** The key from the path after `/v1/kv/`, still percent-encoded. */
+/**
+ * The key from the path after `/v1/kv/`, still percent-encoded (`%2E` is a
+ * dot like any other). decodeURIComponent throws URIError on a malformed
+ * sequence and on an encoded surrogate (`%ED%A0%80`): both are a 400.
+ */
 export function decodeKey(encoded: string): string {
   let key: string;
   try {

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { KvError } from '../src/errors';
-import { decodeKey, parseConsistency, parseIfMatch, parseIfNoneMatch, parseSeedPut, parseTtl } from '../src/requests';
+import { kvPath, splitKvUrl } from '../src/http/raw-http';
+import { validateKey } from '../src/keys';
+import { decodeKey, parseConsistency, parseIfMatch, parseIfNoneMatch, parseSeedGetKey, parseSeedPut, parseTtl } from '../src/requests';
 
 function code(fn: () => unknown): string | undefined {
   try {
@@ -20,6 +22,31 @@ test('keys: percent-decoded, non-empty, at most 1024 bytes of UTF-8', () => {
   assert.equal(code(() => decodeKey('k'.repeat(1025))), 'BAD_REQUEST');
   assert.equal(code(() => decodeKey('')), 'BAD_REQUEST');
   assert.equal(code(() => decodeKey('%E0%A4%A')), 'BAD_REQUEST');
+});
+
+test('keys with a lone surrogate are refused everywhere, as a 400; a whole pair is fine', () => {
+  for (const key of ['\ud800', 'a\udfff', '\udc00\ud800', 'x\ud83d']) {
+    assert.equal(code(() => validateKey(key)), 'BAD_REQUEST', JSON.stringify(key));
+    assert.equal(code(() => parseSeedGetKey(key)), 'BAD_REQUEST', JSON.stringify(key));
+    assert.equal(code(() => parseSeedPut(Buffer.from(JSON.stringify({ key, value: '' })), 10)), 'BAD_REQUEST', JSON.stringify(key));
+  }
+  assert.equal(code(() => parseSeedPut(Buffer.from('{"key":"\\ud800","value":""}'), 10)), 'BAD_REQUEST', 'a JSON escape');
+  // decodeURIComponent never yields a lone surrogate: an encoded one is malformed UTF-8, and a URIError.
+  assert.equal(code(() => decodeKey('%ED%A0%80')), 'BAD_REQUEST');
+  assert.equal(code(() => decodeKey('%ED%B0%80')), 'BAD_REQUEST');
+  assert.equal(validateKey('\ud83d\ude00'), '😀');
+  assert.equal(decodeKey('%F0%9F%98%80'), '😀');
+});
+
+test('every valid key survives kvPath and back, dot-segments included', () => {
+  assert.equal(kvPath('.'), '/v1/kv/%2E');
+  assert.equal(kvPath('..', 'ttl=5'), '/v1/kv/%2E%2E?ttl=5');
+  assert.equal(kvPath('...'), '/v1/kv/...');
+  for (const key of ['.', '..', '...', './..', 'a/b', '/', '?', '#', '%', '%2E', '..%2F', ' ', 'ä', '😀', 'a?b=c#d']) {
+    const { encodedKey, query } = splitKvUrl(kvPath(key, 'consistency=eventual'));
+    assert.equal(decodeKey(encodedKey), key);
+    assert.equal(query?.get('consistency'), 'eventual');
+  }
 });
 
 test('ttl, consistency and conditional headers', () => {

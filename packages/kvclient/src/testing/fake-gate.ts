@@ -12,16 +12,27 @@ import {
   HEADER_REPLICA,
   KvError,
   badRequest,
+  decodeKey,
+  isKvUrl,
   notFound,
   payloadTooLarge,
   preconditionFailed,
-  validateKey,
+  splitKvUrl,
   type ClusterView,
   type ErrorCode,
 } from '@kvstore/topology';
 
-/** What every request gets while set: an error answer, a reset once the request arrived, or no answer at all. */
-export type Fault = { kind: 'error'; code: ErrorCode; message?: string } | { kind: 'reset' } | { kind: 'hang' };
+/**
+ * What every request gets while set: an API error answer; a bare status
+ * without the API's error body (a load balancer's 502 when the gate behind
+ * it died, perhaps after forwarding); a reset once the request arrived; or
+ * no answer at all.
+ */
+export type Fault =
+  | { kind: 'error'; code: ErrorCode; message?: string }
+  | { kind: 'bare'; status: number }
+  | { kind: 'reset' }
+  | { kind: 'hang' };
 
 export interface FakeGateOptions {
   maxValueBytes?: number;
@@ -101,6 +112,10 @@ export class FakeGate {
     this.requests.push(`${request.method} ${request.url}`);
     if (this.fault?.kind === 'reset') return void request.socket.destroy();
     if (this.fault?.kind === 'hang') return;
+    if (this.fault?.kind === 'bare') {
+      response.writeHead(this.fault.status, { 'content-type': 'text/html' });
+      return void response.end(`<html><body>${this.fault.status}</body></html>`);
+    }
     response.setHeader(HEADER_PARTITION, FAKE_PARTITION);
     response.setHeader(HEADER_REPLICA, FAKE_REPLICA);
     this.route(request, response).catch((error: unknown) => {
@@ -112,27 +127,33 @@ export class FakeGate {
 
   private async route(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     if (this.fault?.kind === 'error') throw new KvError(this.fault.code, this.fault.message ?? this.fault.code);
-    const url = new URL(request.url ?? '/', 'http://fake');
+    // The raw url, as the real gate takes it: a WHATWG parse would turn the keys `.` and `..` into other paths.
+    const raw = request.url ?? '/';
+    if (isKvUrl(raw)) {
+      const { encodedKey, query } = splitKvUrl(raw);
+      const key = decodeKey(encodedKey);
+      const params = query ?? new URLSearchParams();
+      if (request.method === 'PUT') return this.put(key, params, request, response);
+      if (request.method === 'GET') return this.get(key, params, response);
+      if (request.method === 'DELETE') return this.delete(key, request, response);
+      throw badRequest(`method ${request.method} not allowed`);
+    }
+    const url = new URL(raw, 'http://fake');
     if (url.pathname === '/healthz' || url.pathname === '/readyz') return sendJson(response, { ok: true });
     if (url.pathname === '/v1/cluster' && request.method === 'GET') return sendJson(response, this.cluster);
     const snapshot = /^\/v1\/admin\/partitions\/([^/]+)\/snapshot$/.exec(url.pathname);
     if (snapshot && request.method === 'GET') return this.snapshot(decodeKey(snapshot[1]!), response);
-    if (!url.pathname.startsWith('/v1/kv/')) throw notFound(`no route ${url.pathname}`);
-    const key = validateKey(decodeKey(url.pathname.slice('/v1/kv/'.length)));
-    if (request.method === 'PUT') return this.put(key, url, request, response);
-    if (request.method === 'GET') return this.get(key, url, response);
-    if (request.method === 'DELETE') return this.delete(key, request, response);
-    throw badRequest(`method ${request.method} not allowed`);
+    throw notFound(`no route ${url.pathname}`);
   }
 
   private async put(
     key: string,
-    url: URL,
+    params: URLSearchParams,
     request: http.IncomingMessage,
     response: http.ServerResponse,
   ): Promise<void> {
     const value = await readBody(request, this.maxValueBytes);
-    const ttl = url.searchParams.get('ttl');
+    const ttl = params.get('ttl');
     if (ttl !== null && !/^[1-9]\d*$/.test(ttl)) throw badRequest('ttl must be whole seconds >= 1');
     const current = this.live(key);
     checkPreconditions(request, current);
@@ -143,8 +164,8 @@ export class FakeGate {
     sendJson(response, { key, version });
   }
 
-  private get(key: string, url: URL, response: http.ServerResponse): void {
-    const consistency = url.searchParams.get('consistency');
+  private get(key: string, params: URLSearchParams, response: http.ServerResponse): void {
+    const consistency = params.get('consistency');
     if (consistency !== null && consistency !== 'strong' && consistency !== 'eventual') {
       throw badRequest('consistency must be strong or eventual');
     }
@@ -221,14 +242,6 @@ function checkPreconditions(request: http.IncomingMessage, current: Entry | unde
     throw preconditionFailed(`version does not match ${ifMatch}`);
   }
   if (request.headers['if-none-match'] === '*' && current) throw preconditionFailed('key exists');
-}
-
-function decodeKey(encoded: string): string {
-  try {
-    return decodeURIComponent(encoded);
-  } catch {
-    throw badRequest('key is not valid percent-encoded UTF-8');
-  }
 }
 
 async function readBody(request: http.IncomingMessage, limit: number): Promise<Buffer> {

@@ -1,9 +1,8 @@
-import { KvError, timeout, unavailable, type Consistency } from '@kvstore/topology';
+import { KvError, errorFromAnswer, kvPath, timeout, unavailable, type Consistency } from '@kvstore/topology';
 import type { RouteSource } from '../routing/routing-state';
 import type { Endpoint } from '../routing/routing-table';
 import { TransportError, type DataTransport, type TransportResponse } from './transport';
 import { ATTEMPT_GRACE_MS, MAX_ATTEMPTS, backOff, outOfTime, trustedHint, waitForChange } from './retry';
-import { upstreamError } from './upstream-error';
 
 export interface ForwardRequest {
   method: 'GET' | 'PUT' | 'DELETE';
@@ -97,7 +96,7 @@ export class Forwarder {
       if (response.status >= 200 && response.status < 300) {
         return { ok: true, partition: route.partition, replica, response };
       }
-      const error = upstreamError(response.status, response.body, target.id);
+      const error = errorFromAnswer(response.status, response.body, `replica ${target.id}`);
       failure = { partition: route.partition, replica, error };
       if (error.code === 'NOT_LEADER') {
         hint = trustedHint(this.options.source, route.partition, error, target);
@@ -117,11 +116,10 @@ export class Forwarder {
   }
 
   private send(request: ForwardRequest, target: Endpoint): Promise<TransportResponse> {
-    const path = `/v1/kv/${encodeURIComponent(request.key)}${request.query ? `?${request.query}` : ''}`;
     return this.options.transport.request({
       url: target.url,
       method: request.method,
-      path,
+      path: kvPath(request.key, request.query),
       headers: request.headers,
       body: request.body,
       timeoutMs: this.options.writeTimeoutMs + ATTEMPT_GRACE_MS,

@@ -1,11 +1,10 @@
 import type { Readable } from 'node:stream';
-import { KvError, notFound, readErrorBody, unavailable } from '@kvstore/topology';
+import { KvError, errorFromAnswer, notFound, readErrorBody, unavailable } from '@kvstore/topology';
 import { Agent } from 'undici';
 import type { ClusterSnapshot } from '../routing/snapshot';
 import type { RouteSource } from '../routing/routing-state';
 import { currentLeader, type Endpoint } from '../routing/routing-table';
 import { ATTEMPT_GRACE_MS, MAX_ATTEMPTS, backOff, outOfTime, trustedHint, waitForChange } from './retry';
-import { upstreamError } from './upstream-error';
 
 /** The replica route that streams a partition's snapshot (kvserver's http/admin-routes.ts). */
 export const REPLICA_SNAPSHOT_PATH = '/v1/admin/snapshot';
@@ -143,7 +142,7 @@ export class SnapshotProxy {
 
       const replica = response.headers['x-kv-replica'] ?? target.id;
       if (response.status >= 200 && response.status < 300) return { ok: true, partition, replica, response };
-      const error = upstreamError(response.status, await readErrorBody(response.body), target.id);
+      const error = errorFromAnswer(response.status, await readErrorBody(response.body), `replica ${target.id}`);
       failure = { replica, error };
       if (error.code === 'NOT_LEADER') {
         hint = trustedHint(this.options.routing, partition, error, target);

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { KvError, payloadTooLarge } from '../errors';
+import { encodeKey } from '../keys';
 
 /**
  * The public data path on plain node:http, shared by kvgate and kvserver.
@@ -27,6 +28,11 @@ export function splitKvUrl(url: string): KvUrl {
   const mark = url.indexOf('?');
   if (mark < 0) return { encodedKey: url.slice(KV_PREFIX.length + 1), query: undefined };
   return { encodedKey: url.slice(KV_PREFIX.length + 1, mark), query: new URLSearchParams(url.slice(mark + 1)) };
+}
+
+/** The path of a valid key, the inverse of splitKvUrl; `query` without its `?`. */
+export function kvPath(key: string, query = ''): string {
+  return `${KV_PREFIX}/${encodeKey(key)}${query ? `?${query}` : ''}`;
 }
 
 /** One query parameter as the request parsers take it: absent, one string, or several (which they refuse). */
