@@ -18,8 +18,9 @@ FROM node:20-bookworm-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app /app
-# Named volumes mounted on /data take this ownership, so replicas can write there.
-RUN mkdir /data && chown node:node /data
+# Named volumes mounted on /data and /secret take this ownership, so
+# replicas can write their data and compose's cluster-secret service its secret.
+RUN mkdir /data /secret && chown node:node /data /secret
 USER node
 ENTRYPOINT ["node"]
 CMD ["packages/kvgate/dist/src/main.js"]

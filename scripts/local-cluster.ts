@@ -1,5 +1,7 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { ensureClusterSecretFile } from '@kvstore/topology';
 import { waitForSettledCluster } from './cluster-view';
 import type { ManagedProcess } from './managed-process';
 import { isPortFree } from './ports';
@@ -10,7 +12,9 @@ const USAGE = `usage: npm start -- [options]
 
 Runs a local kvstore cluster: ZooKeeper, partitions of replicas, and a gate.
 Data lives in ./.data (ZooKeeper in .data/zookeeper, replicas in
-.data/replicas, logs in .data/logs). Ctrl-C stops everything it started.
+.data/replicas, logs in .data/logs, the cluster secret in
+.data/cluster.secret, made on the first run). Ctrl-C stops everything it
+started.
 
   --partitions N   partitions p0..p{N-1} (default 2)
   --replicas N     replicas per partition (default 3)
@@ -98,7 +102,7 @@ class Started {
   }
 }
 
-function banner(options: Options, zookeeper: ZooKeeperHandle, replicas: Replica[], logDir: string): string {
+function banner(options: Options, zookeeper: ZooKeeperHandle, replicas: Replica[], logDir: string, secretFile: string): string {
   const gateUrl = `http://127.0.0.1:${options.port}`;
   // kvctl looks for a gate on localhost:3000 unless told otherwise.
   const kvctl = options.port === 3000 ? 'npx kvctl' : `npx kvctl --host 127.0.0.1:${options.port}`;
@@ -109,6 +113,7 @@ function banner(options: Options, zookeeper: ZooKeeperHandle, replicas: Replica[
     `  gate       ${gateUrl}`,
     ...replicas.map((replica) => `  ${replica.id.padEnd(10)} http://127.0.0.1:${replica.port}  (partition ${replica.partition}, pid ${replica.pid})`),
     `  logs       ${logDir}`,
+    `  secret     ${secretFile}  (--cluster-secret-file for any other replica or gate of this cluster)`,
     '',
     'Try:',
     `  ${kvctl} put hello world`,
@@ -133,6 +138,8 @@ async function main(): Promise<void> {
   const options = parseOptionsOrExit(process.argv.slice(2));
   const dataDir = path.join(REPO_ROOT, '.data');
   const logDir = path.join(dataDir, 'logs');
+  fs.mkdirSync(dataDir, { recursive: true });
+  const clusterSecretFile = ensureClusterSecretFile(path.join(dataDir, 'cluster.secret'));
   const replicas = layout(options);
   for (const port of [options.port, ...replicas.map((replica) => replica.port)]) {
     if (!(await isPortFree(port))) throw new Error(`port ${port} is in use (is another \`npm start\` running?); see --help for the port flags`);
@@ -170,6 +177,7 @@ async function main(): Promise<void> {
           partition: replica.partition,
           id: replica.id,
           port: replica.port,
+          clusterSecretFile,
           dataDir: path.join(dataDir, 'replicas', replica.id),
           logFile: path.join(logDir, `${replica.id}.log`),
           ownProcessGroup,
@@ -181,12 +189,18 @@ async function main(): Promise<void> {
     const failure = starts.find((start): start is PromiseRejectedResult => start.status === 'rejected');
     if (failure) throw failure.reason;
     console.log(`started ${replicas.length} replicas`);
-    const gate = await startKvGate({ zk: zookeeper.connectString, port: options.port, logFile: path.join(logDir, 'kvgate.log'), ownProcessGroup });
+    const gate = await startKvGate({
+      zk: zookeeper.connectString,
+      port: options.port,
+      clusterSecretFile,
+      logFile: path.join(logDir, 'kvgate.log'),
+      ownProcessGroup,
+    });
     started.watch(gate, 'gate');
     const expected = new Map<string, string[]>();
     for (const replica of replicas) expected.set(replica.partition, [...(expected.get(replica.partition) ?? []), replica.id]);
     await waitForSettledCluster(`http://127.0.0.1:${options.port}`, { partitions: expected }, 60_000);
-    console.log(banner(options, zookeeper, replicas, logDir));
+    console.log(banner(options, zookeeper, replicas, logDir, clusterSecretFile));
   } catch (error) {
     if (interrupted) return;
     console.error(`could not start the cluster: ${(error as Error).message}`);

@@ -14,6 +14,8 @@ interface CommonOptions {
   cluster?: string;
   /** The url others should use to reach it, when it differs from http://host:port. */
   advertise?: string;
+  /** The cluster's shared secret (ensureClusterSecretFile makes one); the programs refuse to start without it. */
+  clusterSecretFile?: string;
   writeTimeoutMs?: number;
   sessionTimeoutMs?: number;
   extraArgs?: string[];
@@ -56,6 +58,7 @@ function commonFlags(options: CommonOptions): Flags {
     port: options.port,
     host: options.host ?? '127.0.0.1',
     cluster: options.cluster,
+    'cluster-secret-file': options.clusterSecretFile,
     advertise: options.advertise,
     'write-timeout': options.writeTimeoutMs,
     'session-timeout': options.sessionTimeoutMs,

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { tempDir } from '../kit';
 
 const root = join(__dirname, '..', '..', '..');
 const bin = (name: string): string => join(root, 'packages', name, 'bin', `${name}.js`);
@@ -11,9 +13,12 @@ function run(name: string, args: string[], env: Record<string, string> = {}) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** The parsers never read the file; the programs do, after parsing. */
+const SECRET = ['--cluster-secret-file', '/nonexistent/cluster.secret'];
+
 for (const name of ['kvserver', 'kvgate']) {
   test(`${name}: a bad flag is one line on stderr and exit 2`, () => {
-    const base = name === 'kvserver' ? ['--zk', '127.0.0.1:1', '--partition', 'p0', '--id', 'r1'] : ['--zk', '127.0.0.1:1'];
+    const base = name === 'kvserver' ? ['--zk', '127.0.0.1:1', '--partition', 'p0', '--id', 'r1', ...SECRET] : ['--zk', '127.0.0.1:1', ...SECRET];
     for (const args of [
       [...base, '--port', 'abc'],
       [...base, '--port', '70000'],
@@ -28,7 +33,10 @@ for (const name of ['kvserver', 'kvgate']) {
   });
 
   test(`${name}: flags also come from the environment`, () => {
-    const result = run(name, name === 'kvserver' ? ['--partition', 'p0', '--id', 'r1', '--zk', 'h:1'] : ['--zk', 'h:1'], { KV_PORT: 'not-a-port' });
+    const result = run(name, name === 'kvserver' ? ['--partition', 'p0', '--id', 'r1', '--zk', 'h:1'] : ['--zk', 'h:1'], {
+      KV_PORT: 'not-a-port',
+      KV_CLUSTER_SECRET_FILE: '/nonexistent/cluster.secret',
+    });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /--port/);
   });
@@ -36,12 +44,32 @@ for (const name of ['kvserver', 'kvgate']) {
   test(`${name} --help describes every flag`, () => {
     const result = run(name, ['--help']);
     assert.equal(result.code, 0);
-    for (const flag of ['--zk', '--port', '--host', '--cluster', '--session-timeout']) assert.match(result.stdout, new RegExp(flag));
+    for (const flag of ['--zk', '--port', '--host', '--cluster', '--session-timeout', '--cluster-secret-file']) assert.match(result.stdout, new RegExp(flag));
+  });
+
+  test(`${name}: no cluster secret, or an unusable one, is one line saying how to make one and exit 2`, () => {
+    const dir = tempDir(`${name}-secret`);
+    const short = join(dir, 'short.secret');
+    writeFileSync(short, '  fifteen bytes..  \n');
+    const base = name === 'kvserver' ? ['--zk', '127.0.0.1:1', '--partition', 'p0', '--id', 'r1', '--port', '1'] : ['--zk', '127.0.0.1:1', '--port', '1'];
+    const cases: [args: string[], says: RegExp][] = [
+      [base, /--cluster-secret-file is required \(or set KV_CLUSTER_SECRET_FILE\).*head -c 32 \/dev\/urandom \| base64 > cluster\.secret/],
+      [[...base, '--cluster-secret-file', short], /holds 15 bytes \(trimmed\); it needs at least 16.*head -c 32/],
+      [[...base, '--cluster-secret-file', join(dir, 'absent')], /cannot read --cluster-secret-file .*absent: ENOENT/],
+    ];
+    for (const [args, says] of cases) {
+      const result = run(name, args);
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.equal(result.stderr.trim().split('\n').length, 1, `one line: ${result.stderr}`);
+      assert.match(result.stderr, new RegExp(`^${name}: `));
+      assert.match(result.stderr, says);
+      assert.doesNotMatch(result.stderr, /fifteen/, 'the secret is never shown');
+    }
   });
 }
 
 test('kvserver refuses --replica-timeout at or above --write-timeout', () => {
-  const result = run('kvserver', ['--zk', 'h:1', '--partition', 'p0', '--id', 'r1', '--port', '4000', '--write-timeout', '500', '--replica-timeout', '500']);
+  const result = run('kvserver', ['--zk', 'h:1', '--partition', 'p0', '--id', 'r1', '--port', '4000', ...SECRET, '--write-timeout', '500', '--replica-timeout', '500']);
   assert.equal(result.code, 2);
   assert.match(result.stderr, /--replica-timeout/);
 });

@@ -17,12 +17,13 @@ interface Service {
   entrypoint?: string[];
   command?: string[];
   ports?: string[];
-  depends_on?: Record<string, unknown> | string[];
+  volumes?: string[];
+  depends_on?: Record<string, { condition?: string }> | string[];
 }
 
 const composeFile = path.resolve(__dirname, '..', '..', '..', 'docker-compose.yml');
 // `merge` resolves the `<<: *kvserver` keys the replicas share.
-const compose = parse(fs.readFileSync(composeFile, 'utf8'), { merge: true }) as { services: Record<string, Service> };
+const compose = parse(fs.readFileSync(composeFile, 'utf8'), { merge: true }) as { services: Record<string, Service>; volumes?: Record<string, unknown> };
 const services = Object.entries(compose.services);
 
 function programOf(service: Service): string | undefined {
@@ -94,4 +95,31 @@ test('replica ids are unique, match their service, and every partition has three
     replicasByPartition.set(partition, (replicasByPartition.get(partition) ?? 0) + 1);
   }
   assert.deepEqual(Object.fromEntries(replicasByPartition), { p0: 3, p1: 3 });
+});
+
+/** "source:target[:mode]" of a service's volume mounts. */
+function mounts(service: Service): { source: string; target: string; mode: string | undefined }[] {
+  return (service.volumes ?? []).map((volume) => {
+    const [source = '', target = '', mode] = volume.split(':');
+    return { source, target, mode };
+  });
+}
+
+test('every program reads the cluster secret from the one volume the cluster-secret service fills, read-only, after it', () => {
+  const maker = compose.services['cluster-secret'];
+  assert.ok(maker, 'a cluster-secret service');
+  assert.match(maker.entrypoint?.join(' ') ?? '', /ensureClusterSecretFile\('\/secret\/cluster\.secret'\)/);
+  const [made] = mounts(maker);
+  assert.deepEqual(made, { source: 'cluster-secret', target: '/secret', mode: undefined });
+  assert.ok(compose.volumes && 'cluster-secret' in compose.volumes, 'a named volume');
+  for (const [name, service] of [...servers, ...gates]) {
+    const file = flag(service.command ?? [], 'cluster-secret-file');
+    assert.equal(file, '/secret/cluster.secret', `${name} passes --cluster-secret-file`);
+    assert.ok(
+      mounts(service).some((mount) => mount.source === 'cluster-secret' && mount.target === path.posix.dirname(file) && mount.mode === 'ro'),
+      `${name} mounts the secret read-only: ${service.volumes?.join(', ')}`,
+    );
+    const dependencies = service.depends_on as Record<string, { condition?: string }>;
+    assert.equal(dependencies['cluster-secret']?.condition, 'service_completed_successfully', `${name} starts once the secret is made`);
+  }
 });

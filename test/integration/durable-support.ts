@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as pause } from 'node:timers/promises';
-import { get, put, waitFor, type TestCluster, type TestServer } from '../kit';
+import { get, internalGet, put, waitFor, type TestCluster, type TestServer } from '../kit';
 import type { ReplicaStatus } from '@kvstore/kvserver';
 
 export interface Ack {
@@ -108,7 +108,7 @@ export async function assertAllReadable(baseUrl: string, acked: readonly Ack[], 
 }
 
 export async function replicaStatus(server: TestServer): Promise<ReplicaStatus> {
-  const response = await fetch(`${server.url}/internal/status`, { signal: AbortSignal.timeout(2000) });
+  const response = await internalGet(server, '/internal/status');
   assert.equal(response.status, 200);
   return (await response.json()) as ReplicaStatus;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { get, put, startCluster, waitFor, type TestCluster } from '../kit';
+import { get, internalGet, put, startCluster, waitFor, type TestCluster } from '../kit';
 
 const SESSION_TIMEOUT_MS = 2000;
 
@@ -103,7 +103,7 @@ test('a restarted follower catches up and rejoins the in-sync set', async (t) =>
   const members = view.partitions[0]!.members;
   const leaderSeq = members.find((m) => m.role === 'leader')!.lastSeq;
   await waitFor(async () => {
-    const status = (await (await fetch(`${restarted.url}/internal/status`)).json()) as { lastSeq: number };
+    const status = (await (await internalGet(restarted, '/internal/status')).json()) as { lastSeq: number };
     return status.lastSeq >= leaderSeq!;
   }, { what: 'the restarted follower to reach the leader' });
   for (let n = 0; n < 100; n++) {

@@ -58,7 +58,18 @@ describe('command lines', () => {
   });
 
   test('kvgate', () => {
-    assert.deepEqual(kvGateArgs({ zk: 'zk:2181', port: 3000, cluster: 'c1', logFile: 'x' }), ['--zk', 'zk:2181', '--port', '3000', '--host', '127.0.0.1', '--cluster', 'c1']);
+    assert.deepEqual(kvGateArgs({ zk: 'zk:2181', port: 3000, cluster: 'c1', clusterSecretFile: '/s', logFile: 'x' }), [
+      '--zk',
+      'zk:2181',
+      '--port',
+      '3000',
+      '--host',
+      '127.0.0.1',
+      '--cluster',
+      'c1',
+      '--cluster-secret-file',
+      '/s',
+    ]);
   });
 });
 

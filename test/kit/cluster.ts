@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import type { ClusterView } from '@kvstore/topology';
+import { ensureClusterSecretFile, type ClusterView } from '@kvstore/topology';
 import type { ManagedProcess } from '../../scripts/managed-process';
 import type { KvGateOptions, KvServerOptions } from '../../scripts/processes';
 import type { ZooKeeperHandle } from '../../scripts/zookeeper';
@@ -68,7 +68,7 @@ export class TestCluster {
   constructor(
     readonly name: string,
     readonly zookeeper: ZooKeeperHandle,
-    /** Logs (logs/<id>.log) and replica data (data/<id>) of this cluster. */
+    /** Logs (logs/<id>.log), replica data (data/<id>) and the secret (cluster.secret, in every member's options) of this cluster. */
     readonly dir: string,
     readonly servers: Map<string, TestServer>,
     private readonly gateList: TestGate[],
@@ -176,8 +176,8 @@ export class TestCluster {
 }
 
 /**
- * Starts a whole cluster on free ports under a unique name: replicas p<i>-r<j>
- * and gates, all at once, then waits (bounded) until a gate sees every
+ * Starts a whole cluster on free ports under a unique name, with a secret of
+ * its own: replicas p<i>-r<j> and gates, all at once, then waits (bounded) until a gate sees every
  * partition with a leader and a full in-sync set. Call
  * `t.after(() => cluster.stop())`.
  */
@@ -186,9 +186,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
   const zookeeper = options.zookeeper ?? (await zookeeperForTests());
   const name = uniqueClusterName(options.name);
   const dir = tempDir(name);
+  const secretFile = ensureClusterSecretFile(path.join(dir, 'cluster.secret'));
   const common = {
     zk: zookeeper.connectString,
     cluster: name,
+    clusterSecretFile: secretFile,
     writeTimeoutMs: options.writeTimeoutMs,
     sessionTimeoutMs: options.sessionTimeoutMs,
   };

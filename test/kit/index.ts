@@ -4,6 +4,7 @@ import { clusterViewModule, managedProcessModule, portsModule, processesModule, 
 
 export { startCluster, uniqueClusterName, TestCluster, type ClusterOptions, type TestGate, type TestServer } from './cluster';
 export { del, get, keyUrl, put, request, type HttpResult, type RequestOptions } from './http';
+export { clusterAuthOf, internalGet } from './internal';
 export { TcpProxy } from './tcp-proxy';
 export { tempDir } from './temp';
 export { privateZooKeeper, zookeeperForTests } from './zookeeper';

@@ -1,5 +1,6 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Ring, type ClusterView } from '@kvstore/topology';
+import { Ring, ensureClusterSecretFile, type ClusterView } from '@kvstore/topology';
 import type { Tracked } from './cpu';
 import { HeldPorts, fetchClusterView, kvGateArgs, kvServerArgs, programMain, waitForSettledCluster, type ManagedProcess, type ZooKeeperHandle } from './kit';
 import { startNodeProgram, type Stoppable } from './lifecycle';
@@ -79,6 +80,8 @@ export class KvCluster implements Stoppable {
     const held = await HeldPorts.hold(partitions * replicas + 1);
     const [gatePort, ...serverPorts] = held.ports as [number, ...number[]];
     const execArgv = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
+    fs.mkdirSync(dir, { recursive: true });
+    const clusterSecretFile = ensureClusterSecretFile(path.join(dir, 'cluster.secret'));
     const layout = new Map<string, string[]>();
     const serverStarts = serverPorts.map(async (port, index) => {
       const partition = `p${Math.floor(index / replicas)}`;
@@ -89,6 +92,7 @@ export class KvCluster implements Stoppable {
         zk: zookeeper.connectString,
         port,
         cluster: name,
+        clusterSecretFile,
         partition,
         id,
         dataDir: config.memory ? undefined : path.join(dir, 'data', id),
@@ -102,7 +106,7 @@ export class KvCluster implements Stoppable {
     });
     const gateStart = (async () => {
       const logFile = path.join(dir, 'logs', 'gate.log');
-      const args = kvGateArgs({ zk: zookeeper.connectString, port: gatePort, cluster: name, logFile });
+      const args = kvGateArgs({ zk: zookeeper.connectString, port: gatePort, cluster: name, clusterSecretFile, logFile });
       await held.release(gatePort);
       return startNodeProgram({ name: 'kvgate', script: programMain('kvgate'), args, port: gatePort, logFile, execArgv });
     })();

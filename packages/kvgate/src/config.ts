@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { DEFAULT_MAX_VALUE_BYTES, isValidName } from '@kvstore/topology';
+import { DEFAULT_MAX_VALUE_BYTES, MAKE_SECRET_HINT, isValidName } from '@kvstore/topology';
 import { ConfigError } from './errors';
 
 /** Everything the gate is told at startup; units in the names, defaults in FLAGS only. */
@@ -8,6 +8,8 @@ export interface GateConfig {
   port: number;
   host: string;
   cluster: string;
+  /** The file holding the secret every replica and gate of the cluster shares; main reads it. */
+  clusterSecretFile: string;
   /** The url other processes (and `/gates/g-<seq>`) know this gate by. */
   advertise: string;
   writeTimeoutMs: number;
@@ -28,6 +30,7 @@ const FLAGS: readonly Flag[] = [
   { flags: '--port <n>', key: 'port', env: 'KV_PORT', description: 'port to listen on', fallback: '3000' },
   { flags: '--host <host>', key: 'host', env: 'KV_BIND_HOST', description: 'address to listen on', fallback: '127.0.0.1' },
   { flags: '--cluster <name>', key: 'cluster', env: 'KV_CLUSTER', description: 'cluster name', fallback: 'default' },
+  { flags: '--cluster-secret-file <path>', key: 'clusterSecretFile', env: 'KV_CLUSTER_SECRET_FILE', description: 'file holding the secret shared by every replica and gate (required)' },
   { flags: '--advertise <url>', key: 'advertise', env: 'KV_ADVERTISE', description: 'url this gate is reached at (default http://host:port)' },
   { flags: '--write-timeout <ms>', key: 'writeTimeout', env: 'KV_WRITE_TIMEOUT', description: 'deadline for routing one request', fallback: '1000' },
   { flags: '--session-timeout <ms>', key: 'sessionTimeout', env: 'KV_SESSION_TIMEOUT', description: 'ZooKeeper session timeout', fallback: '5000' },
@@ -102,6 +105,10 @@ export function parseGateConfig(argv: string[], env: Record<string, string | und
   if (!/^[A-Za-z0-9.\-:[\]]+$/.test(host)) throw new ConfigError(`--host must be a host name or address, got "${host}"`);
   const cluster = value('cluster') ?? '';
   if (!isValidName(cluster)) throw new ConfigError(`--cluster must be 1-64 of [A-Za-z0-9_.-], got "${cluster}"`);
+  const clusterSecretFile = value('clusterSecretFile');
+  if (!clusterSecretFile) {
+    throw new ConfigError(`--cluster-secret-file is required (or set KV_CLUSTER_SECRET_FILE): the secret every replica and gate of the cluster shares; ${MAKE_SECRET_HINT}`);
+  }
   const port = integer('port', value('port') ?? '', 1, 65535);
   const advertise = value('advertise');
   return {
@@ -109,6 +116,7 @@ export function parseGateConfig(argv: string[], env: Record<string, string | und
     port,
     host,
     cluster,
+    clusterSecretFile,
     advertise: advertise === undefined ? `http://${host.includes(':') ? `[${host}]` : host}:${port}` : httpUrl('advertise', advertise),
     writeTimeoutMs: integer('write-timeout', value('writeTimeout') ?? '', 10, 600_000),
     sessionTimeoutMs: integer('session-timeout', value('sessionTimeout') ?? '', 1000, 600_000),

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { MUX_FRAME_HEADROOM, type ClusterAuth } from '@kvstore/topology';
 import type { Logger } from 'pino';
 import { buildClusterView, httpStatusFetcher } from './cluster/cluster-view';
 import type { GateConfig } from './config';
@@ -37,10 +38,10 @@ function logChanges(logger: Logger, before: ClusterSnapshot, after: ClusterSnaps
 
 /**
  * Wires the real pieces (ZooKeeper watcher, HTTP transport, forwarder, app)
- * and listens. ZooKeeper is joined in the background: until it answers,
+ * and listens. `auth` proves the cluster secret to the replicas. ZooKeeper is joined in the background: until it answers,
  * `/readyz` says 503 and requests wait for a ring within their deadline.
  */
-export async function startGate(config: GateConfig, logger: Logger): Promise<RunningGate> {
+export async function startGate(config: GateConfig, auth: ClusterAuth, logger: Logger): Promise<RunningGate> {
   const routing = new RoutingState();
   const watcher = new ClusterWatcher({
     connectString: config.zk,
@@ -54,14 +55,19 @@ export async function startGate(config: GateConfig, logger: Logger): Promise<Run
     },
   });
   // A connect timeout is a safe "refused"; it must fire before the attempt's own timeout, which is not.
-  const transport = new MuxTransport({ connectTimeoutMs: Math.min(1000, config.writeTimeoutMs) });
+  const transport = new MuxTransport({
+    auth,
+    // An answer carries at most one value.
+    maxFrameBytes: config.maxValueBytes + MUX_FRAME_HEADROOM,
+    connectTimeoutMs: Math.min(1000, config.writeTimeoutMs),
+  });
   const forwarder = new Forwarder({ source: routing, transport, writeTimeoutMs: config.writeTimeoutMs });
   const snapshots = new SnapshotProxy({
     routing,
     transport: new UndiciStreamTransport({ connectTimeoutMs: Math.min(1000, config.writeTimeoutMs) }),
     writeTimeoutMs: config.writeTimeoutMs,
   });
-  const fetchStatus = httpStatusFetcher(STATUS_TIMEOUT_MS);
+  const fetchStatus = httpStatusFetcher(STATUS_TIMEOUT_MS, auth);
   const app = createApp({
     forwarder,
     maxValueBytes: config.maxValueBytes,

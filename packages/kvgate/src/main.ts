@@ -1,3 +1,4 @@
+import { ClusterAuth, ClusterSecretError } from '@kvstore/topology';
 import pino from 'pino';
 import { parseGateConfig, type GateConfig } from './config';
 import { ConfigError } from './errors';
@@ -14,10 +15,21 @@ function readConfig(): GateConfig {
   }
 }
 
+function readClusterAuth(config: GateConfig): ClusterAuth {
+  try {
+    return ClusterAuth.fromFile(config.clusterSecretFile);
+  } catch (error) {
+    if (!(error instanceof ClusterSecretError)) throw error;
+    process.stderr.write(`kvgate: ${error.message}\n`);
+    process.exit(2);
+  }
+}
+
 async function main(): Promise<void> {
   const config = readConfig();
+  const auth = readClusterAuth(config);
   const logger = pino({ name: 'kvgate' });
-  const gate = await startGate(config, logger);
+  const gate = await startGate(config, auth, logger);
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals): void => {
     if (stopping) return;

@@ -213,4 +213,13 @@ describe('app: cluster and health', () => {
     assertError(await request(appWith()).get('/nope'), 404, 'NOT_FOUND');
     assertError(await request(appWith()).delete('/healthz'), 404, 'NOT_FOUND');
   });
+
+  it('forwards no internal route: 404 JSON, even for the mux upgrade', async () => {
+    const forwarder = fakeForwarder();
+    assertError(await request(appWith(forwarder)).get('/internal/status'), 404, 'NOT_FOUND');
+    assertError(await request(appWith(forwarder)).get('/internal/snapshot?epoch=1'), 404, 'NOT_FOUND');
+    const upgrade = await request(appWith(forwarder)).get('/internal/mux').set('Connection', 'Upgrade').set('Upgrade', 'kvstore-mux/1');
+    assertError(upgrade, 404, 'NOT_FOUND');
+    assert.equal(forwarder.seen.length, 0);
+  });
 });

@@ -16,13 +16,16 @@ function assertRefused(argv: string[], flag: string, env: Record<string, string>
   );
 }
 
+const SECRET = ['--cluster-secret-file', '/etc/kv/cluster.secret'];
+
 describe('parseGateConfig', () => {
   it('fills in the defaults', () => {
-    assert.deepEqual(parseGateConfig(['--zk', '127.0.0.1:2181'], {}), {
+    assert.deepEqual(parseGateConfig(['--zk', '127.0.0.1:2181', ...SECRET], {}), {
       zk: '127.0.0.1:2181',
       port: 3000,
       host: '127.0.0.1',
       cluster: 'default',
+      clusterSecretFile: '/etc/kv/cluster.secret',
       advertise: 'http://127.0.0.1:3000',
       writeTimeoutMs: 1000,
       sessionTimeoutMs: 5000,
@@ -31,8 +34,17 @@ describe('parseGateConfig', () => {
   });
 
   it('reads the environment, and a flag wins over it', () => {
-    const env = { KV_ZK: 'zk1:2181,zk2:2181/chroot', KV_PORT: '4000', KV_CLUSTER: 'blue', KV_WRITE_TIMEOUT: '250', KV_ADVERTISE: 'http://gate.example:80/' };
+    const env = {
+      KV_ZK: 'zk1:2181,zk2:2181/chroot',
+      KV_PORT: '4000',
+      KV_CLUSTER: 'blue',
+      KV_CLUSTER_SECRET_FILE: '/run/secrets/kv',
+      KV_WRITE_TIMEOUT: '250',
+      KV_ADVERTISE: 'http://gate.example:80/',
+    };
     const config = parseGateConfig(['--port', '5000'], env);
+    assert.equal(config.clusterSecretFile, '/run/secrets/kv');
+    assert.equal(parseGateConfig(SECRET, env).clusterSecretFile, '/etc/kv/cluster.secret', 'the flag wins');
     assert.equal(config.zk, 'zk1:2181,zk2:2181/chroot');
     assert.equal(config.port, 5000);
     assert.equal(config.cluster, 'blue');
@@ -41,13 +53,13 @@ describe('parseGateConfig', () => {
   });
 
   it('derives the advertised url from host and port', () => {
-    assert.equal(parseGateConfig(['--zk', 'z:1', '--host', '0.0.0.0', '--port', '8080'], {}).advertise, 'http://0.0.0.0:8080');
+    assert.equal(parseGateConfig(['--zk', 'z:1', ...SECRET, '--host', '0.0.0.0', '--port', '8080'], {}).advertise, 'http://0.0.0.0:8080');
   });
 
   it('refuses bad values with a one-line message naming the flag', () => {
-    const zk = ['--zk', '127.0.0.1:2181'];
-    assertRefused([], '--zk');
-    assertRefused(['--zk', 'localhost'], '--zk');
+    const zk = ['--zk', '127.0.0.1:2181', ...SECRET];
+    assertRefused(SECRET, '--zk');
+    assertRefused(['--zk', 'localhost', ...SECRET], '--zk');
     assertRefused([...zk, '--port', '70000'], '--port');
     assertRefused([...zk, '--port', '12ab'], '--port');
     assertRefused([...zk], '--port', { KV_PORT: '-1' });
@@ -61,7 +73,14 @@ describe('parseGateConfig', () => {
     assertRefused([...zk, '--port'], '--port');
   });
 
+  it('requires --cluster-secret-file, saying how to make one', () => {
+    for (const argv of [['--zk', 'z:1'], ['--zk', 'z:1', '--cluster-secret-file', '']]) {
+      assertRefused(argv, '--cluster-secret-file is required (or set KV_CLUSTER_SECRET_FILE)');
+      assertRefused(argv, 'head -c 32 /dev/urandom | base64 > cluster.secret');
+    }
+  });
+
   it('returns the help text with exit code 0', () => {
-    assert.throws(() => parseGateConfig(['--help'], {}), (error: unknown) => error instanceof ConfigError && error.exitCode === 0 && error.message.includes('--write-timeout'));
+    assert.throws(() => parseGateConfig(['--help'], {}), (error: unknown) => error instanceof ConfigError && error.exitCode === 0 && error.message.includes('--write-timeout') && error.message.includes('--cluster-secret-file'));
   });
 });

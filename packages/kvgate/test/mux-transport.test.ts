@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
-import { FrameKind, acceptMux, decodeKvRequest, encodeKvAnswer, type MuxHandler } from '@kvstore/topology';
+import { ClusterAuth, FrameKind, acceptMux, decodeKvRequest, encodeKvAnswer, type MuxHandler } from '@kvstore/topology';
 import { MuxTransport } from '../src/proxy/mux-transport';
 import { TransportError } from '../src/proxy/transport';
 
@@ -23,8 +23,11 @@ async function failureOf(promise: Promise<unknown>): Promise<string> {
   assert.fail('the request succeeded');
 }
 
+const auth = new ClusterAuth(Buffer.from('the secret of this test cluster'));
+const MAX_FRAME_BYTES = 64 * 1024;
+
 describe('MuxTransport', () => {
-  const transport = new MuxTransport({ connectTimeoutMs: 500 });
+  const transport = new MuxTransport({ auth, maxFrameBytes: MAX_FRAME_BYTES, connectTimeoutMs: 500 });
   const servers: Server[] = [];
   after(async () => {
     await transport.close();
@@ -38,7 +41,7 @@ describe('MuxTransport', () => {
     const sockets = new Set<Socket>();
     server.on('connection', (socket: Socket) => sockets.add(socket));
     servers.push(server);
-    acceptMux(server, { [FrameKind.kv]: handler }, () => undefined);
+    acceptMux(server, { handlers: { [FrameKind.kv]: handler }, auth, maxFrameBytes: MAX_FRAME_BYTES, onError: () => undefined, onRefused: () => undefined });
     return { url: await listen(server), sockets };
   }
 
@@ -76,6 +79,26 @@ describe('MuxTransport', () => {
     const plain = createServer((_req, res) => res.end());
     servers.push(plain);
     assert.equal(await failureOf(transport.request({ url: await listen(plain), method: 'PUT', path: '/', headers: {}, timeoutMs: 1000 })), 'refused');
+  });
+
+  it('is refused, as never sent, by a replica of a cluster with another secret', async () => {
+    const stranger = new MuxTransport({ auth: new ClusterAuth(Buffer.from('a secret of some other cluster')), maxFrameBytes: MAX_FRAME_BYTES, connectTimeoutMs: 500 });
+    let ran = false;
+    const { url } = await serving(() => {
+      ran = true;
+      return encodeKvAnswer({ status: 200, headers: {}, body: Buffer.alloc(0) });
+    });
+    try {
+      assert.equal(await failureOf(stranger.request({ url, method: 'PUT', path: '/v1/kv/a', headers: {}, body: Buffer.from('v'), timeoutMs: 1000 })), 'refused');
+    } finally {
+      await stranger.close();
+    }
+    assert.equal(ran, false);
+  });
+
+  it('closes a connection whose answer is longer than its frame bound: the request has an unknown outcome', async () => {
+    const { url } = await serving(() => encodeKvAnswer({ status: 200, headers: {}, body: Buffer.alloc(MAX_FRAME_BYTES) }));
+    assert.equal(await failureOf(transport.request({ url, method: 'GET', path: '/v1/kv/big', headers: {}, timeoutMs: 1000 })), 'unknown-outcome');
   });
 
   it('classifies a lost connection after sending, and a silent server, as unknown outcome', async () => {

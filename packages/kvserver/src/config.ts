@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { DEFAULT_MAX_VALUE_BYTES, isValidName } from '@kvstore/topology';
+import { DEFAULT_MAX_VALUE_BYTES, MAKE_SECRET_HINT, isValidName } from '@kvstore/topology';
 import type { ReplicationMode } from './replication/types';
 
 export interface ServerConfig {
@@ -10,6 +10,8 @@ export interface ServerConfig {
   host: string;
   advertiseUrl: string;
   cluster: string;
+  /** The file holding the secret every replica and gate of the cluster shares; main reads it. */
+  clusterSecretFile: string;
   dataDir: string | undefined;
   replication: ReplicationMode;
   minInsync: number;
@@ -62,6 +64,7 @@ const FLAGS = [
   { flag: '--host <addr>', env: 'KV_BIND_HOST', help: 'address to bind', parse: (raw: string) => raw, value: '127.0.0.1' },
   { flag: '--advertise <url>', env: 'KV_ADVERTISE', help: 'url peers and gates use (default http://host:port)', parse: (raw: string) => raw },
   { flag: '--cluster <name>', env: 'KV_CLUSTER', help: 'cluster name', parse: name('--cluster'), value: 'default' },
+  { flag: '--cluster-secret-file <path>', env: 'KV_CLUSTER_SECRET_FILE', help: 'file holding the secret shared by every replica and gate (required)', parse: (raw: string) => raw },
   { flag: '--data-dir <dir>', env: 'KV_DATA_DIR', help: 'directory for identity (and, later, durable data)', parse: (raw: string) => raw },
   { flag: '--replication <mode>', env: 'KV_REPLICATION', help: 'sync or async', parse: choice('--replication', ['sync', 'async'] as const), value: 'sync' },
   { flag: '--min-insync <n>', env: 'KV_MIN_INSYNC', help: 'replicas (leader included) a write needs', parse: integer('--min-insync', 1, 99), value: '1' },
@@ -102,6 +105,9 @@ export function parseServerConfig(argv: readonly string[], env: Env): ServerConf
   for (const key of REQUIRED) {
     if (values[key] === undefined) throw new ConfigError(`--${key} is required (or set ${FLAGS.find((f) => f.flag.startsWith(`--${key} `))!.env})`);
   }
+  if (!values.clusterSecretFile) {
+    throw new ConfigError(`--cluster-secret-file is required (or set KV_CLUSTER_SECRET_FILE): the secret every replica and gate of the cluster shares; ${MAKE_SECRET_HINT}`);
+  }
   const host = values.host as string;
   const port = values.port as number;
   const minInsync = values.minInsync as number;
@@ -120,6 +126,7 @@ export function parseServerConfig(argv: readonly string[], env: Env): ServerConf
     host,
     advertiseUrl,
     cluster: values.cluster as string,
+    clusterSecretFile: values.clusterSecretFile as string,
     dataDir: values.dataDir as string | undefined,
     replication: values.replication as ReplicationMode,
     minInsync,

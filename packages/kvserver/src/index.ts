@@ -12,3 +12,5 @@ export { DurableLog } from './store/durable-log';
 export { DurableStore } from './store/durable-store';
 export type { LogEntry, Operation } from './replication/entry';
 export { compactionPoint, logIsOverBounds } from './replication/compaction';
+export { encodeAppend } from './wire/append-codec';
+export type { AppendRequest } from './replication/messages';

@@ -1,18 +1,19 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
-import { acceptMux } from '@kvstore/topology';
+import { ClusterAuth, ClusterSecretError, acceptMux } from '@kvstore/topology';
 import pino from 'pino';
 import { systemClock } from './clock';
 import { ConfigError, buildServerCommand, parseServerConfig, type ServerConfig } from './config';
 import { createApp } from './http/app';
 import { MemoryLog } from './replication/log';
 import { Replica } from './replication/replica';
-import { DEFAULT_REPLICATION_OPTIONS } from './replication/types';
+import { DEFAULT_REPLICATION_OPTIONS, type ReplicationOptions } from './replication/types';
 import type { ReplicationLog } from './replication/log';
 import { IdentityMismatchError, claimDataDir } from './store/identity';
 import type { KvStore } from './store/kv-store';
 import { MemoryStore } from './store/memory-store';
 import { UnrecoverableStorageError, recoverStorage } from './store/recovery';
+import { replicaFrameLimit } from './wire/frame-limit';
 import { MuxPeerTransport } from './wire/peer-transport';
 import { PartitionCoordinator } from './zk/partition-coordinator';
 
@@ -37,6 +38,15 @@ function readConfig(): ServerConfig {
   }
 }
 
+function readClusterAuth(config: ServerConfig): ClusterAuth {
+  try {
+    return ClusterAuth.fromFile(config.clusterSecretFile);
+  } catch (error) {
+    if (error instanceof ClusterSecretError) fail(error.message, 2);
+    throw error;
+  }
+}
+
 /** Memory (a cache) without a data dir; LMDB, recovered and checked, with one. */
 async function openStorage(config: ServerConfig, logger: pino.Logger): Promise<{ log: ReplicationLog; store: KvStore; holdsData: boolean }> {
   if (!config.dataDir) return { log: new MemoryLog(), store: new MemoryStore({ maxKeys: config.maxKeys }), holdsData: false };
@@ -52,11 +62,23 @@ async function openStorage(config: ServerConfig, logger: pino.Logger): Promise<{
 
 async function main(): Promise<void> {
   const config = readConfig();
+  const auth = readClusterAuth(config);
   const logger = pino({ level: config.logLevel, base: { replica: config.id, partition: config.partition } });
   const storage = await openStorage(config, logger);
   const { store } = storage;
   const self = { id: config.id, url: config.advertiseUrl };
-  const transport = new MuxPeerTransport();
+  const options: ReplicationOptions = {
+    ...DEFAULT_REPLICATION_OPTIONS,
+    mode: config.replication,
+    minInsync: config.minInsync,
+    writeTimeoutMs: config.writeTimeoutMs,
+    replicaTimeoutMs: config.replicaTimeoutMs,
+    maxLogEntries: config.maxLogEntries,
+    // Half the session: the leader stops acknowledging well before ZooKeeper can have let another replica win.
+    zooKeeperLeaseMs: Math.floor(config.sessionTimeoutMs / 2),
+  };
+  const maxFrameBytes = replicaFrameLimit(config.maxValueBytes, options);
+  const transport = new MuxPeerTransport({ auth, maxFrameBytes });
   let coordinator: PartitionCoordinator | undefined;
   const replica = new Replica({
     self,
@@ -66,16 +88,7 @@ async function main(): Promise<void> {
     clock: systemClock,
     transport,
     coordination: { updateIsr: (epoch, change) => coordinator!.updateIsr(epoch, change) },
-    options: {
-      ...DEFAULT_REPLICATION_OPTIONS,
-      mode: config.replication,
-      minInsync: config.minInsync,
-      writeTimeoutMs: config.writeTimeoutMs,
-      replicaTimeoutMs: config.replicaTimeoutMs,
-      maxLogEntries: config.maxLogEntries,
-      // Half the session: the leader stops acknowledging well before ZooKeeper can have let another replica win.
-      zooKeeperLeaseMs: Math.floor(config.sessionTimeoutMs / 2),
-    },
+    options,
     logger,
   });
   coordinator = new PartitionCoordinator(
@@ -98,6 +111,7 @@ async function main(): Promise<void> {
     partition: config.partition,
     maxValueBytes: config.maxValueBytes,
     logger,
+    auth,
     owns: (key) => zk.owns(key),
     notReadyBecause: () => {
       if (!registered || !zk.connected) return 'not connected to ZooKeeper';
@@ -109,7 +123,13 @@ async function main(): Promise<void> {
   });
   const server = createServer(app.http);
   server.keepAliveTimeout = 30_000;
-  const mux = acceptMux(server, app.mux, (error) => logger.warn({ err: error }, 'internal protocol request failed'));
+  const mux = acceptMux(server, {
+    handlers: app.mux,
+    auth,
+    maxFrameBytes,
+    onError: (error) => logger.warn({ err: error }, 'internal protocol request failed'),
+    onRefused: (refusal) => logger.warn(refusal, 'internal protocol connection refused'),
+  });
   server.listen(config.port, config.host);
   await Promise.race([
     once(server, 'listening'),

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
+import { ClusterAuth } from '@kvstore/topology';
 import request from 'supertest';
 import { createApp } from '../src/http/app';
 import { readSnapshot } from '../src/http/snapshot-stream';
 import { silentLogger } from '../src/replication/types';
 import { SimCluster } from './support/sim-cluster';
+
+const auth = new ClusterAuth(Buffer.from('the secret of this test cluster'));
 
 function appOf(sim: SimCluster, id: string) {
   return createApp({
@@ -13,6 +16,7 @@ function appOf(sim: SimCluster, id: string) {
     partition: 'p0',
     maxValueBytes: 1024,
     logger: silentLogger,
+    auth,
     owns: () => true,
     notReadyBecause: () => undefined,
   }).http;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, parseServerConfig } from '../src/config';
 
-const REQUIRED = ['--zk', '127.0.0.1:2181', '--partition', 'p0', '--id', 'r1', '--port', '7001'];
+const REQUIRED = ['--zk', '127.0.0.1:2181', '--partition', 'p0', '--id', 'r1', '--port', '7001', '--cluster-secret-file', '/etc/kv/cluster.secret'];
 
 /** Asserts that parsing fails with a ConfigError whose message contains `mentions`. */
 function assertRefused(argv: string[], mentions: string, env: Record<string, string> = {}): void {
@@ -23,6 +23,7 @@ describe('parseServerConfig', () => {
       host: '127.0.0.1',
       advertiseUrl: 'http://127.0.0.1:7001',
       cluster: 'default',
+      clusterSecretFile: '/etc/kv/cluster.secret',
       dataDir: undefined,
       replication: 'sync',
       minInsync: 1,
@@ -44,6 +45,7 @@ describe('parseServerConfig', () => {
       KV_ID: 'r9',
       KV_PORT: '7009',
       KV_CLUSTER: 'staging',
+      KV_CLUSTER_SECRET_FILE: '/run/secrets/kv',
       KV_DATA_DIR: '/var/kv',
       KV_REPLICATION: 'async',
       KV_MIN_INSYNC: '2',
@@ -66,6 +68,7 @@ describe('parseServerConfig', () => {
       [2, 2000, 700, 8000, 100, 4096],
     );
     assert.deepEqual([config.fsync, config.logLevel, config.advertiseUrl], [false, 'warn', 'http://kv9.example:80']);
+    assert.equal(config.clusterSecretFile, '/run/secrets/kv');
   });
 
   it('prefers a flag over its environment variable', () => {
@@ -109,6 +112,16 @@ describe('parseServerConfig', () => {
   it('refuses a flag without its value', () => assertRefused([...REQUIRED, '--cluster'], '--cluster'));
 
   it('refuses a stray argument', () => assertRefused([...REQUIRED, 'extra'], 'argument'));
+
+  it('requires --cluster-secret-file, saying how to make one', () => {
+    const withoutSecret = REQUIRED.slice(0, REQUIRED.indexOf('--cluster-secret-file'));
+    for (const argv of [withoutSecret, [...withoutSecret, '--cluster-secret-file', '']]) {
+      assertRefused(argv, '--cluster-secret-file is required (or set KV_CLUSTER_SECRET_FILE)');
+      assertRefused(argv, 'head -c 32 /dev/urandom | base64 > cluster.secret');
+    }
+    assert.equal(parseServerConfig(withoutSecret, { KV_CLUSTER_SECRET_FILE: 's' }).clusterSecretFile, 's');
+    assert.equal(parseServerConfig(REQUIRED, { KV_CLUSTER_SECRET_FILE: 's' }).clusterSecretFile, '/etc/kv/cluster.secret', 'the flag wins');
+  });
 
   for (const flag of ['--zk', '--partition', '--id', '--port']) {
     it(`requires ${flag}`, () => {

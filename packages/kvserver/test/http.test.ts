@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { HEADER_PARTITION, HEADER_REPLICA } from '@kvstore/topology';
+import { CLUSTER_PROOF_HEADER, ClusterAuth, HEADER_PARTITION, HEADER_REPLICA } from '@kvstore/topology';
 import request from 'supertest';
 import { createApp } from '../src/http/app';
 import { silentLogger } from '../src/replication/types';
 import { SimCluster } from './support/sim-cluster';
+
+const auth = new ClusterAuth(Buffer.from('the secret of this test cluster'));
 
 const MAX_VALUE_BYTES = 16;
 
@@ -15,6 +17,7 @@ function appOf(sim: SimCluster, id: string) {
     partition: 'p0',
     maxValueBytes: MAX_VALUE_BYTES,
     logger: silentLogger,
+    auth,
     owns: (key) => !key.startsWith('foreign-'),
     notReadyBecause: () => undefined,
   }).http;
@@ -155,5 +158,32 @@ describe('http: a follower', () => {
     }
     assert.equal(await getText(follower, '/v1/kv/k?consistency=eventual'), 'v');
     assertError(await request(follower).get('/v1/kv/k?consistency=sometimes'), 400, 'BAD_REQUEST');
+  });
+});
+
+describe('http: internal routes', () => {
+  it('answer only a request that proves the cluster secret: 401 JSON otherwise, and the connection is closed', async () => {
+    const sim = await SimCluster.started(['a']);
+    const app = appOf(sim, 'a');
+    const stranger = new ClusterAuth(Buffer.from('a secret of some other cluster'));
+    for (const path of ['/internal/status', '/internal/snapshot?epoch=1', '/internal/anything']) {
+      const missing = await request(app).get(path);
+      assertError(missing, 401, 'UNAUTHORIZED');
+      assert.equal(missing.headers.connection, 'close');
+      assertError(await request(app).get(path).set(stranger.headersFor('GET', path)), 401, 'UNAUTHORIZED');
+      assertError(await request(app).get(path).set(CLUSTER_PROOF_HEADER, 'not-a-proof'), 401, 'UNAUTHORIZED');
+    }
+    const status = await request(app).get('/internal/status').set(auth.headersFor('GET', '/internal/status'));
+    assert.equal(status.status, 200);
+    assert.equal(status.body.role, 'leader');
+  });
+
+  it('refuse a proof made for another path, or one sent twice', async () => {
+    const sim = await SimCluster.started(['a']);
+    const app = appOf(sim, 'a');
+    assertError(await request(app).get('/internal/snapshot?epoch=1').set(auth.headersFor('GET', '/internal/status')), 401, 'UNAUTHORIZED');
+    const once = auth.headersFor('GET', '/internal/status');
+    assert.equal((await request(app).get('/internal/status').set(once)).status, 200);
+    assertError(await request(app).get('/internal/status').set(once), 401, 'UNAUTHORIZED');
   });
 });

@@ -6,6 +6,8 @@
  */
 export const ERROR_CODES = {
   BAD_REQUEST: { status: 400, retryable: false },
+  /** Internal routes only: no valid proof of the cluster secret. */
+  UNAUTHORIZED: { status: 401, retryable: false },
   NOT_FOUND: { status: 404, retryable: false },
   PRECONDITION_FAILED: { status: 412, retryable: false },
   PAYLOAD_TOO_LARGE: { status: 413, retryable: false },

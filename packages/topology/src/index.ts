@@ -8,10 +8,22 @@ export { ZkSession, ZkError, type ZkErrorCode, type CreateMode, type Versioned, 
 export { readRing, ensurePartitionOnRing } from './zk/ring-store';
 export * from './requests';
 export { readErrorBody, MAX_ERROR_BODY_BYTES } from './error-body';
-export { FrameKind, MUX_PATH, MUX_PROTOCOL, type RequestKind } from './wire/frames';
+export { FrameKind, MUX_FRAME_HEADROOM, MUX_PATH, MUX_PROTOCOL, type RequestKind } from './wire/frames';
+export {
+  CLUSTER_PROOF_HEADER,
+  CLUSTER_SECRET_MIN_BYTES,
+  ClusterAuth,
+  ClusterSecretError,
+  MAKE_SECRET_HINT,
+  PROOF_WINDOW_MS,
+  ensureClusterSecretFile,
+  proofSubject,
+  readClusterSecret,
+  type ProofRefusal,
+} from './wire/cluster-auth';
 export { MuxPool, type MuxPoolOptions } from './wire/mux-pool';
 export { ByteReader } from './wire/byte-reader';
 export { TransportError, type TransportFailure } from './wire/transport-error';
-export { acceptMux, type MuxHandler, type MuxHandlers, type MuxServer } from './wire/mux-server';
+export { DEFAULT_MAX_IN_FLIGHT, acceptMux, type MuxHandler, type MuxHandlers, type MuxServer, type MuxServerOptions } from './wire/mux-server';
 export { decodeKvAnswer, decodeKvRequest, encodeKvAnswer, encodeKvRequest, type KvMethod, type KvWireRequest } from './wire/kv-codec';
 export { KV_PREFIX, errorAnswer, header, isKvUrl, jsonAnswer, kvPath, queryParam, readBody, refusalAnswer, sendAnswer, splitKvUrl, type Answer, type KvUrl } from './http/raw-http';

@@ -5,6 +5,7 @@ import { ERROR_CODES, KvError, errorFromAnswer, errorFromBody, notLeader, unavai
 test('every code maps to the status DESIGN.md gives it', () => {
   const expected: Record<string, number> = {
     BAD_REQUEST: 400,
+    UNAUTHORIZED: 401,
     NOT_FOUND: 404,
     PRECONDITION_FAILED: 412,
     PAYLOAD_TOO_LARGE: 413,

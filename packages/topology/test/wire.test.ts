@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FrameReader, MAX_FRAME_BYTES, frameHeader, type Frame } from '../src/wire/frames';
+import { FrameLengthError, FrameReader, frameHeader, type Frame } from '../src/wire/frames';
 import { decodeKvAnswer, decodeKvRequest, encodeKvAnswer, encodeKvRequest } from '../src/wire/kv-codec';
 
 function frame(id: number, kind: number, payload: string): Buffer {
@@ -8,9 +8,11 @@ function frame(id: number, kind: number, payload: string): Buffer {
   return Buffer.concat([frameHeader(id, kind, body.length), body]);
 }
 
-function readAll(chunks: Buffer[]): Frame[] {
+const LIMIT = 64 * 1024;
+
+function readAll(chunks: Buffer[], maxFrameBytes = LIMIT): Frame[] {
   const frames: Frame[] = [];
-  const reader = new FrameReader((read) => frames.push(read));
+  const reader = new FrameReader((read) => frames.push(read), maxFrameBytes);
   for (const chunk of chunks) reader.push(chunk);
   return frames;
 }
@@ -36,11 +38,29 @@ describe('FrameReader', () => {
     assert.deepEqual(simple(readAll(bytes)), expected);
   });
 
-  it('refuses a length beyond the bound, or too short to hold a header', () => {
-    const huge = Buffer.alloc(9);
-    huge.writeUInt32BE(MAX_FRAME_BYTES + 1, 0);
-    assert.throws(() => readAll([huge]), /out of bounds/);
-    assert.throws(() => readAll([Buffer.from([0, 0, 0, 2, 0, 0])]), /out of bounds/);
+  it('refuses a length beyond its bound as soon as the length is read, or one too short to hold a header', () => {
+    assert.equal(readAll([frame(1, 1, 'x'.repeat(95))], 100).length, 1, 'a frame of exactly the bound passes');
+    assert.throws(() => readAll([frame(1, 1, 'x'.repeat(96))], 100), FrameLengthError);
+    assert.throws(() => readAll([frameHeader(1, 1, 1 << 30)]), /frame length 1073741829 is out of bounds/);
+    assert.throws(() => readAll([Buffer.from([0, 0, 0, 2, 0, 0])]), FrameLengthError);
+  });
+
+  it('holds frames while paused and hands them out in order when resumed, even when resumed from a frame', () => {
+    const frames: string[] = [];
+    const reader = new FrameReader((read) => {
+      frames.push(read.payload.toString());
+      if (frames.length === 1) reader.pause();
+      if (frames.length === 2) {
+        reader.pause();
+        reader.resume();
+      }
+    }, LIMIT);
+    reader.push(Buffer.concat([frame(1, 1, 'a'), frame(2, 1, 'b'), frame(3, 1, 'c')]));
+    assert.deepEqual(frames, ['a']);
+    reader.push(frame(4, 1, 'd'));
+    assert.deepEqual(frames, ['a']);
+    reader.resume();
+    assert.deepEqual(frames, ['a', 'b', 'c', 'd']);
   });
 });
 

@@ -1,4 +1,4 @@
-import type { ClusterView, MemberView, PartitionView } from '@kvstore/topology';
+import type { ClusterAuth, ClusterView, MemberView, PartitionView } from '@kvstore/topology';
 import { currentLeader } from '../routing/routing-table';
 import type { ClusterSnapshot, PartitionRecords } from '../routing/snapshot';
 
@@ -46,11 +46,16 @@ async function partitionView(name: string, records: PartitionRecords | undefined
   };
 }
 
-/** Fetches `<url>/internal/status` with a short timeout; any failure or odd answer is "unknown". */
-export function httpStatusFetcher(timeoutMs: number): StatusFetcher {
+const STATUS_PATH = '/internal/status';
+
+/** Fetches `<url>/internal/status` (proving the cluster secret) with a short timeout; any failure or odd answer is "unknown". */
+export function httpStatusFetcher(timeoutMs: number, auth: ClusterAuth): StatusFetcher {
   return async (url) => {
     try {
-      const response = await fetch(`${url.replace(/\/+$/, '')}/internal/status`, { signal: AbortSignal.timeout(timeoutMs) });
+      const response = await fetch(`${url.replace(/\/+$/, '')}${STATUS_PATH}`, {
+        headers: auth.headersFor('GET', STATUS_PATH),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
       if (!response.ok) return undefined;
       const body = (await response.json()) as { lastSeq?: unknown };
       return Number.isSafeInteger(body.lastSeq) ? { lastSeq: body.lastSeq as number } : undefined;

@@ -10,7 +10,7 @@ import type { DataTransport, TransportRequest, TransportResponse } from './trans
 export class MuxTransport implements DataTransport {
   private readonly pool: MuxPool;
 
-  constructor(options: MuxPoolOptions = {}) {
+  constructor(options: MuxPoolOptions) {
     this.pool = new MuxPool(options);
   }
 

@@ -1,6 +1,6 @@
 import type { RequestListener } from 'node:http';
 import express from 'express';
-import { isKvUrl, type MuxHandlers } from '@kvstore/topology';
+import { isKvUrl, type ClusterAuth, type MuxHandlers } from '@kvstore/topology';
 import type { Replica } from '../replication/replica';
 import type { Logger } from '../replication/types';
 import { peerMuxHandlers } from '../wire/peer-handlers';
@@ -16,6 +16,8 @@ export interface AppDeps {
   partition: string;
   maxValueBytes: number;
   logger: Logger;
+  /** Checks the proofs that internal routes need. */
+  auth: ClusterAuth;
   owns(key: string): boolean;
   /** Why the replica cannot serve yet, or undefined when it can. */
   notReadyBecause(): string | undefined;
@@ -45,7 +47,7 @@ export function createApp(deps: AppDeps): ReplicaApp {
     if (reason) response.status(503).json({ error: { code: 'UNAVAILABLE', message: reason } });
     else response.json({ ok: true, ...deps.replica.status() });
   });
-  app.use(internalRoutes(deps.replica));
+  app.use(internalRoutes(deps.replica, deps.auth, deps.logger));
   app.use(adminRoutes(deps));
   app.use(seedRoutes(kv, deps.maxValueBytes));
   app.use(unknownRoute);

@@ -1,15 +1,28 @@
 import express, { type Router } from 'express';
-import { badRequest } from '@kvstore/topology';
+import { CLUSTER_PROOF_HEADER, KvError, badRequest, proofSubject, type ClusterAuth } from '@kvstore/topology';
 import type { Replica } from '../replication/replica';
+import type { Logger } from '../replication/types';
 import { writeSnapshot } from './snapshot-stream';
 
 /**
  * Replica-to-replica API over HTTP: the snapshot stream and status. Appends
- * travel over the internal protocol (wire/). It trusts its network (see
- * README, "Deployment").
+ * travel over the internal protocol (wire/). Every request must prove the
+ * cluster secret; one that does not is answered 401 and its connection
+ * closed, so a refusal is logged once per connection.
  */
-export function internalRoutes(replica: Replica): Router {
+export function internalRoutes(replica: Replica, auth: ClusterAuth, logger: Logger): Router {
   const router = express.Router();
+
+  router.use('/internal', (request, response, next) => {
+    const refusal = auth.check(proofSubject(request.method, request.originalUrl), request.get(CLUSTER_PROOF_HEADER));
+    if (refusal === undefined) {
+      next();
+      return;
+    }
+    logger.warn({ remote: request.socket.remoteAddress, url: request.originalUrl.slice(0, 200), reason: refusal }, 'internal request refused: no valid cluster proof');
+    response.set('connection', 'close');
+    next(new KvError('UNAUTHORIZED', 'internal routes need a proof of the cluster secret'));
+  });
 
   router.get('/internal/snapshot', (request, response) => {
     const epoch = Number(request.query.epoch);

@@ -16,7 +16,7 @@ function parseInstall(payload: Buffer): InstallSnapshotRequest {
   return { epoch: epoch as number, leaderId, leaderUrl };
 }
 
-/** The follower's side of replication over the internal protocol. It trusts its network (README, "Deployment"). */
+/** The follower's side of replication over the internal protocol, reached only by peers that proved the cluster secret. */
 export function peerMuxHandlers(replica: Replica): MuxHandlers {
   return {
     [FrameKind.append]: async (payload) => json(await replica.handleAppend(decodeAppend(payload))),

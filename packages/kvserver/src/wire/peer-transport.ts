@@ -1,4 +1,4 @@
-import { FrameKind, MuxPool } from '@kvstore/topology';
+import { FrameKind, MuxPool, type ClusterAuth } from '@kvstore/topology';
 import { Agent, request } from 'undici';
 import type { AppendRequest, AppendResponse, InstallSnapshotRequest, SnapshotStream } from '../replication/messages';
 import type { PeerTransport } from '../replication/transport';
@@ -9,11 +9,17 @@ import { encodeAppend } from './append-codec';
  * Replica to replica: appends and snapshot orders over the multiplexed
  * internal protocol (one persistent connection per follower, binary
  * entries); the snapshot itself streams over plain HTTP, where undici's
- * flow control does the work.
+ * flow control does the work. Both prove the cluster secret.
  */
 export class MuxPeerTransport implements PeerTransport {
-  private readonly pool = new MuxPool({ connectTimeoutMs: 1000 });
+  private readonly auth: ClusterAuth;
+  private readonly pool: MuxPool;
   private readonly snapshots = new Agent({ keepAliveTimeout: 30_000, connections: 2 });
+
+  constructor(options: { auth: ClusterAuth; maxFrameBytes: number }) {
+    this.auth = options.auth;
+    this.pool = new MuxPool({ auth: options.auth, maxFrameBytes: options.maxFrameBytes, connectTimeoutMs: 1000 });
+  }
 
   async append(url: string, message: AppendRequest, timeoutMs: number): Promise<AppendResponse> {
     const answer = await this.pool.call(url, FrameKind.append, encodeAppend(message), timeoutMs);
@@ -27,8 +33,10 @@ export class MuxPeerTransport implements PeerTransport {
 
   async fetchSnapshot(leaderUrl: string, epoch: number, timeoutMs: number): Promise<SnapshotStream> {
     // Timeouts on silence, not on the whole transfer: a large snapshot streams for as long as it takes.
-    const response = await request(`${leaderUrl}/internal/snapshot?epoch=${epoch}`, {
+    const path = `/internal/snapshot?epoch=${epoch}`;
+    const response = await request(`${leaderUrl}${path}`, {
       dispatcher: this.snapshots,
+      headers: this.auth.headersFor('GET', path),
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });

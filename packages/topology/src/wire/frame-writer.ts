@@ -14,8 +14,9 @@ export class FrameWriter {
 
   constructor(private readonly socket: Socket) {}
 
-  write(id: number, kind: number, payload: Buffer | readonly Buffer[]): void {
-    if (this.socket.destroyed) return;
+  /** False when the socket's buffer is full: whoever can should stop producing frames until its 'drain'. */
+  write(id: number, kind: number, payload: Buffer | readonly Buffer[]): boolean {
+    if (this.socket.destroyed) return true;
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
@@ -27,7 +28,8 @@ export class FrameWriter {
     const parts = Buffer.isBuffer(payload) ? [payload] : payload;
     let bytes = 0;
     for (const part of parts) bytes += part.length;
-    this.socket.write(frameHeader(id, kind, bytes));
-    for (const part of parts) if (part.length > 0) this.socket.write(part);
+    let room = this.socket.write(frameHeader(id, kind, bytes));
+    for (const part of parts) if (part.length > 0) room = this.socket.write(part);
+    return room;
   }
 }

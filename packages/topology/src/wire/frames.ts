@@ -12,8 +12,12 @@ export const MUX_PATH = '/internal/mux';
 export const MUX_PROTOCOL = 'kvstore-mux/1';
 
 export const HEADER_BYTES = 9;
-/** Above the largest value (512 MiB) plus an entry's framing: anything bigger is a broken peer. */
-export const MAX_FRAME_BYTES = 600 * 1024 * 1024;
+/**
+ * Room for a frame's head above the largest payload a peer may send: a kv
+ * request's method, path and headers (Node bounds a request's headers at
+ * 16 KiB), an answer's status and headers.
+ */
+export const MUX_FRAME_HEADROOM = 64 * 1024;
 
 /** Request kinds; each names a handler on the serving side. */
 export const FrameKind = {
@@ -42,26 +46,61 @@ export interface Frame {
   payload: Buffer;
 }
 
+/** A frame's length is out of bounds: the stream cannot be trusted after it, so the connection is closed. */
+export class FrameLengthError extends Error {
+  override name = 'FrameLengthError';
+}
+
 /**
  * Cuts a byte stream into frames. Chunks are kept as they arrive and
  * copied once, when a frame that spans several of them is complete.
+ * Paused, it holds what it has read and hands out no frames until resumed.
  */
 export class FrameReader {
   private chunks: Buffer[] = [];
   private buffered = 0;
+  private paused = false;
+  private reading = false;
 
-  constructor(private readonly onFrame: (frame: Frame) => void) {}
+  constructor(
+    private readonly onFrame: (frame: Frame) => void,
+    /** The longest frame accepted (its length field: id, kind and payload). */
+    private readonly maxFrameBytes: number,
+  ) {}
 
-  /** Throws on a frame longer than MAX_FRAME_BYTES: the stream cannot be trusted after that. */
+  /** Throws FrameLengthError on a frame longer than maxFrameBytes (or too short to hold its header). */
   push(chunk: Buffer): void {
     this.chunks.push(chunk);
     this.buffered += chunk.length;
-    while (this.buffered >= 4) {
-      const length = this.peekLength();
-      if (length < 5 || length > MAX_FRAME_BYTES) throw new Error(`frame length ${length} is out of bounds`);
-      if (this.buffered < length + 4) return;
-      const frame = this.take(length + 4);
-      this.onFrame({ id: frame.readUInt32BE(4), kind: frame.readUInt8(8), payload: frame.subarray(HEADER_BYTES) });
+    this.read();
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Hands out the frames held while paused; throws as push does. */
+  resume(): void {
+    this.paused = false;
+    this.read();
+  }
+
+  private read(): void {
+    // onFrame may pause and resume again: the loop already running picks that up.
+    if (this.reading) return;
+    this.reading = true;
+    try {
+      while (!this.paused && this.buffered >= 4) {
+        const length = this.peekLength();
+        if (length < 5 || length > this.maxFrameBytes) {
+          throw new FrameLengthError(`frame length ${length} is out of bounds (5 to ${this.maxFrameBytes})`);
+        }
+        if (this.buffered < length + 4) return;
+        const frame = this.take(length + 4);
+        this.onFrame({ id: frame.readUInt32BE(4), kind: frame.readUInt8(8), payload: frame.subarray(HEADER_BYTES) });
+      }
+    } finally {
+      this.reading = false;
     }
   }
 

@@ -1,4 +1,5 @@
 import * as net from 'node:net';
+import { CLUSTER_PROOF_HEADER, proofSubject, type ClusterAuth } from './cluster-auth';
 import { FrameKind, FrameReader, MUX_PATH, MUX_PROTOCOL, type Frame, type RequestKind } from './frames';
 import { FrameWriter } from './frame-writer';
 import { TransportError } from './transport-error';
@@ -20,10 +21,20 @@ const MAX_HANDSHAKE_BYTES = 4096;
 /** Ids wrap well before u32 does; a request is long answered by then. */
 const MAX_ID = 0x7fffffff;
 
+export interface MuxConnectionOptions {
+  /** Proves the cluster secret on the upgrade. */
+  auth: ClusterAuth;
+  /** The longest answer frame accepted; a longer one closes the connection. */
+  maxFrameBytes: number;
+  connectTimeoutMs: number;
+}
+
 /**
- * One multiplexed connection to a replica: connects, upgrades, then carries
- * any number of concurrent requests. Requests made while it connects wait
- * in a queue and fail as `refused` if it never opens.
+ * One multiplexed connection to a replica: connects, upgrades (with a proof
+ * of the cluster secret), then carries any number of concurrent requests.
+ * Requests made while it connects wait in a queue and fail as `refused` if
+ * it never opens. Its memory is bounded by its callers (their requests in
+ * flight) and by maxFrameBytes per answer.
  */
 export class MuxConnection {
   private readonly socket: net.Socket;
@@ -35,16 +46,20 @@ export class MuxConnection {
 
   constructor(
     private readonly origin: URL,
-    connectTimeoutMs: number,
+    private readonly options: MuxConnectionOptions,
     private readonly onClose: (connection: MuxConnection) => void,
   ) {
+    const { connectTimeoutMs } = options;
     this.socket = net.connect({ host: origin.hostname, port: Number(origin.port || 80) });
     this.socket.setNoDelay(true);
     this.writer = new FrameWriter(this.socket);
     const connectTimer = setTimeout(() => this.fail(new Error(`no connection within ${connectTimeoutMs} ms`)), connectTimeoutMs);
     connectTimer.unref();
     this.socket.once('connect', () => {
-      this.socket.write(`GET ${MUX_PATH} HTTP/1.1\r\nHost: ${origin.host}\r\nConnection: Upgrade\r\nUpgrade: ${MUX_PROTOCOL}\r\n\r\n`);
+      const proof = options.auth.prove(proofSubject('GET', MUX_PATH, MUX_PROTOCOL));
+      this.socket.write(
+        `GET ${MUX_PATH} HTTP/1.1\r\nHost: ${origin.host}\r\nConnection: Upgrade\r\nUpgrade: ${MUX_PROTOCOL}\r\n${CLUSTER_PROOF_HEADER}: ${proof}\r\n\r\n`,
+      );
     });
     this.readHandshake(() => clearTimeout(connectTimer));
     this.socket.on('error', (error) => this.fail(error));
@@ -109,7 +124,7 @@ export class MuxConnection {
   }
 
   private open(rest: Buffer): void {
-    const reader = new FrameReader((frame) => this.onFrame(frame));
+    const reader = new FrameReader((frame) => this.onFrame(frame), this.options.maxFrameBytes);
     const push = (chunk: Buffer): void => {
       try {
         reader.push(chunk);

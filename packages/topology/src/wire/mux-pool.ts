@@ -1,8 +1,13 @@
+import type { ClusterAuth } from './cluster-auth';
 import type { RequestKind } from './frames';
-import { MuxConnection } from './mux-connection';
+import { MuxConnection, type MuxConnectionOptions } from './mux-connection';
 import { TransportError } from './transport-error';
 
 export interface MuxPoolOptions {
+  /** Proves the cluster secret to every replica. */
+  auth: ClusterAuth;
+  /** The longest answer frame accepted. */
+  maxFrameBytes: number;
   /** Bound on establishing a connection; past it the waiting requests fail as `refused`. */
   connectTimeoutMs?: number;
   /** Connections per replica. One carries any number of requests; a second spreads the work of large values. */
@@ -15,12 +20,12 @@ export interface MuxPoolOptions {
  */
 export class MuxPool {
   private readonly origins = new Map<string, MuxConnection[]>();
-  private readonly connectTimeoutMs: number;
+  private readonly connectionOptions: MuxConnectionOptions;
   private readonly size: number;
   private closing = false;
 
-  constructor(options: MuxPoolOptions = {}) {
-    this.connectTimeoutMs = options.connectTimeoutMs ?? 1000;
+  constructor(options: MuxPoolOptions) {
+    this.connectionOptions = { auth: options.auth, maxFrameBytes: options.maxFrameBytes, connectTimeoutMs: options.connectTimeoutMs ?? 1000 };
     this.size = options.connectionsPerOrigin ?? 1;
   }
 
@@ -44,7 +49,7 @@ export class MuxPool {
       this.origins.set(url, connections);
     }
     if (connections.length < this.size) {
-      const connection = new MuxConnection(new URL(url), this.connectTimeoutMs, (closed) => this.forget(url, closed));
+      const connection = new MuxConnection(new URL(url), this.connectionOptions, (closed) => this.forget(url, closed));
       connections.push(connection);
       return connection;
     }

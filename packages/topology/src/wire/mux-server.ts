@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { CLUSTER_PROOF_HEADER, proofSubject, type ClusterAuth } from './cluster-auth';
 import { FrameKind, FrameReader, MUX_PATH, MUX_PROTOCOL, type Frame, type RequestKind } from './frames';
 import { FrameWriter } from './frame-writer';
 
@@ -8,23 +9,56 @@ export type MuxHandler = (payload: Buffer) => Promise<Buffer | readonly Buffer[]
 
 export type MuxHandlers = Partial<Record<RequestKind, MuxHandler>>;
 
+/** Requests one connection may have in flight before its socket is no longer read. */
+export const DEFAULT_MAX_IN_FLIGHT = 1024;
+
+export interface MuxServerOptions {
+  handlers: MuxHandlers;
+  /** Every upgrade must carry a proof of this cluster's secret. */
+  auth: ClusterAuth;
+  /** The longest frame accepted; a longer one closes its connection. */
+  maxFrameBytes: number;
+  /** Default DEFAULT_MAX_IN_FLIGHT. */
+  maxInFlight?: number;
+  /** A handler failed (its request is answered `failed`). */
+  onError(error: Error): void;
+  /** A connection was refused or closed for misbehaving: once per connection, never with the proof. */
+  onRefused(refusal: { remote: string; reason: string }): void;
+}
+
 export interface MuxServer {
   /** Ends every connection (requests in flight get no answer, which their senders see as unknown outcomes). */
   close(): void;
 }
 
+function refuse(socket: Socket, statusLine: string): void {
+  socket.end(`HTTP/1.1 ${statusLine}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  // A peer that keeps its side open must not keep the socket.
+  socket.once('finish', () => socket.destroy());
+  socket.on('error', () => socket.destroy());
+}
+
 /**
  * Accepts the internal protocol on an HTTP server's own port: a client
- * sends `GET /internal/mux` with `Upgrade: kvstore-mux/1`, and the socket
- * then carries frames both ways. Each request runs as soon as it is read;
- * answers go back in whatever order they finish.
+ * sends `GET /internal/mux` with `Upgrade: kvstore-mux/1` and a proof of the
+ * cluster secret, and the socket then carries frames both ways. Each
+ * request runs as soon as it is read; answers go back in whatever order
+ * they finish.
  */
-export function acceptMux(server: Server, handlers: MuxHandlers, onError: (error: Error) => void): MuxServer {
+export function acceptMux(server: Server, options: MuxServerOptions): MuxServer {
   const sockets = new Set<Socket>();
+  const subject = proofSubject('GET', MUX_PATH, MUX_PROTOCOL);
   server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
     const upgrade = request.headers.upgrade;
     if (request.url !== MUX_PATH || upgrade === undefined || upgrade.toLowerCase() !== MUX_PROTOCOL) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      refuse(socket, '404 Not Found');
+      return;
+    }
+    const proof = request.headers[CLUSTER_PROOF_HEADER];
+    const refusal = options.auth.check(subject, typeof proof === 'string' ? proof : undefined);
+    if (refusal !== undefined) {
+      options.onRefused({ remote: remoteOf(socket), reason: `no valid cluster proof (${refusal})` });
+      refuse(socket, '401 Unauthorized');
       return;
     }
     socket.setNoDelay(true);
@@ -34,7 +68,7 @@ export function acceptMux(server: Server, handlers: MuxHandlers, onError: (error
     socket.on('error', () => socket.destroy());
     // HTTP servers allow half-open sockets; a peer that hung up gets no more answers.
     socket.on('end', () => socket.destroy());
-    serveFrames(socket, head, handlers, onError);
+    serveFrames(socket, head, options);
   });
   return {
     close() {
@@ -43,37 +77,97 @@ export function acceptMux(server: Server, handlers: MuxHandlers, onError: (error
   };
 }
 
-function serveFrames(socket: Socket, head: Buffer, handlers: MuxHandlers, onError: (error: Error) => void): void {
+function remoteOf(socket: Socket): string {
+  return `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+}
+
+/**
+ * One connection's requests. Its memory is bounded: a frame by
+ * maxFrameBytes, the requests in flight by maxInFlight, and the answers
+ * waiting to be sent by the socket's buffer: while either is full, the
+ * socket is not read (the peer's own writes then back up).
+ */
+function serveFrames(socket: Socket, head: Buffer, options: MuxServerOptions): void {
+  const { handlers, onError } = options;
+  const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
   const writer = new FrameWriter(socket);
+  let inFlight = 0;
+  let waitingForDrain = false;
+  let reading = true;
+
+  const closeFor = (error: Error): void => {
+    options.onRefused({ remote: remoteOf(socket), reason: error.message });
+    socket.destroy();
+  };
+  const flow = (): void => {
+    const read = inFlight < maxInFlight && !waitingForDrain;
+    if (read === reading || socket.destroyed) return;
+    reading = read;
+    if (!read) {
+      reader.pause();
+      socket.pause();
+      return;
+    }
+    socket.resume();
+    try {
+      reader.resume();
+    } catch (error) {
+      closeFor(error as Error);
+    }
+  };
+  const send = (id: number, kind: number, payload: Buffer | readonly Buffer[]): void => {
+    if (!writer.write(id, kind, payload) && !waitingForDrain) {
+      waitingForDrain = true;
+      socket.once('drain', () => {
+        waitingForDrain = false;
+        flow();
+      });
+    }
+  };
+  const answered = (): void => {
+    inFlight -= 1;
+    flow();
+  };
+
   const answer = (frame: Frame): void => {
     const handler = handlers[frame.kind as RequestKind];
     if (!handler) {
-      writer.write(frame.id, FrameKind.failed, Buffer.from(`no handler for frame kind ${frame.kind}`));
+      send(frame.id, FrameKind.failed, Buffer.from(`no handler for frame kind ${frame.kind}`));
+      flow();
       return;
     }
+    inFlight += 1;
     let result;
     try {
       result = handler(frame.payload);
     } catch (error) {
-      writer.write(frame.id, FrameKind.failed, failure(error, onError));
+      send(frame.id, FrameKind.failed, failure(error, onError));
+      answered();
       return;
     }
     if (!(result instanceof Promise)) {
-      writer.write(frame.id, FrameKind.ok, result);
+      send(frame.id, FrameKind.ok, result);
+      answered();
       return;
     }
+    flow();
     result.then(
-      (payload) => writer.write(frame.id, FrameKind.ok, payload),
-      (error: unknown) => writer.write(frame.id, FrameKind.failed, failure(error, onError)),
+      (payload) => {
+        send(frame.id, FrameKind.ok, payload);
+        answered();
+      },
+      (error: unknown) => {
+        send(frame.id, FrameKind.failed, failure(error, onError));
+        answered();
+      },
     );
   };
-  const reader = new FrameReader(answer);
+  const reader = new FrameReader(answer, options.maxFrameBytes);
   const push = (chunk: Buffer): void => {
     try {
       reader.push(chunk);
     } catch (error) {
-      onError(error as Error);
-      socket.destroy();
+      closeFor(error as Error);
     }
   };
   socket.on('data', push);

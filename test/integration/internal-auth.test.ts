@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import * as fs from 'node:fs';
+import { createServer } from 'node:http';
+import * as net from 'node:net';
+import { test } from 'node:test';
+import { encodeAppend, type AppendRequest } from '@kvstore/kvserver';
+import { CLUSTER_PROOF_HEADER, ClusterAuth, FrameKind, MUX_PATH, MUX_PROTOCOL, proofSubject } from '@kvstore/topology';
+import { clusterAuthOf, get, internalGet, put, startCluster, type TestServer } from '../kit';
+
+const HUGE_EPOCH = 2 ** 52;
+
+function frame(id: number, kind: number, parts: Buffer[]): Buffer {
+  const payload = Buffer.concat(parts);
+  const header = Buffer.alloc(9);
+  header.writeUInt32BE(payload.length + 5, 0);
+  header.writeUInt32BE(id, 4);
+  header.writeUInt8(kind, 8);
+  return Buffer.concat([header, payload]);
+}
+
+/**
+ * A raw client: the mux upgrade (with `proof` if given) and `frames` in one
+ * write, as a stranger in a hurry would send them. Resolves to the status
+ * line once the replica has closed the connection, or at once on a 101.
+ */
+async function upgradeWith(server: TestServer, proof: string | undefined, frames: Buffer[] = []): Promise<string> {
+  const socket = net.connect({ host: '127.0.0.1', port: server.port });
+  await once(socket, 'connect');
+  const proofLine = proof === undefined ? '' : `${CLUSTER_PROOF_HEADER}: ${proof}\r\n`;
+  socket.write(Buffer.concat([Buffer.from(`GET ${MUX_PATH} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: ${MUX_PROTOCOL}\r\n${proofLine}\r\n`), ...frames]));
+  let received = '';
+  socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+  const closed = once(socket, 'close');
+  while (!received.includes('\r\n') && !socket.closed) await Promise.race([once(socket, 'data'), closed]);
+  const statusLine = received.slice(0, received.indexOf('\r\n'));
+  if (statusLine.includes(' 101 ')) socket.destroy();
+  await closed;
+  return statusLine;
+}
+
+test('a stranger without the cluster secret cannot drive replication: forged appends and snapshot orders are refused', async (t) => {
+  const cluster = await startCluster({ partitions: 1, replicas: 3, gates: 1, name: 'internal-auth' });
+  t.after(() => cluster.stop());
+  const [gate] = cluster.gateUrls as [string];
+  const acknowledged = new Map<string, string>();
+  for (let n = 0; n < 50; n++) {
+    const written = await put(gate, `key-${n}`, `value-${n}`);
+    assert.equal(written.status, 200);
+    acknowledged.set(`key-${n}`, `value-${n}`);
+  }
+  const leader = await cluster.waitForLeader('p0');
+  const follower = [...cluster.servers.values()].find((server) => server.id !== leader.id)!;
+  const before = (await (await internalGet(follower, '/internal/status')).json()) as { epoch: number; lastSeq: number };
+
+  // Where a forged install-snapshot would send the follower for its data.
+  let snapshotFetches = 0;
+  const bait = createServer((_request, response) => {
+    snapshotFetches += 1;
+    response.end();
+  });
+  bait.listen(0, '127.0.0.1');
+  await once(bait, 'listening');
+  t.after(() => bait.close());
+  const baitUrl = `http://127.0.0.1:${(bait.address() as net.AddressInfo).port}`;
+
+  const forgedAppend: AppendRequest = {
+    epoch: HUGE_EPOCH,
+    leaderId: 'stranger',
+    leaderUrl: baitUrl,
+    prevSeq: before.lastSeq,
+    prevEpoch: before.epoch,
+    commitSeq: before.lastSeq + acknowledged.size,
+    entries: [...acknowledged.keys()].map((key, index) => ({
+      seq: before.lastSeq + index + 1,
+      epoch: HUGE_EPOCH,
+      op: { type: 'put' as const, key, value: Buffer.from('forged'), expiresAt: null },
+    })),
+  };
+  const forgedFrames = [
+    frame(1, FrameKind.append, encodeAppend(forgedAppend)),
+    frame(2, FrameKind.installSnapshot, [Buffer.from(JSON.stringify({ epoch: HUGE_EPOCH, leaderId: 'stranger', leaderUrl: baitUrl }))]),
+  ];
+  const wrongSecret = new ClusterAuth(Buffer.from('a guess at the secret of this cluster'));
+  const muxSubject = proofSubject('GET', MUX_PATH, MUX_PROTOCOL);
+  const attempts = [undefined, wrongSecret.prove(muxSubject), 'not-a-proof'];
+  const statusLines: string[] = [];
+  for (const target of [follower, leader]) {
+    for (const proof of attempts) statusLines.push(await upgradeWith(target, proof, forgedFrames));
+  }
+  const httpStatuses: number[] = [];
+  for (const path of ['/internal/status', `/internal/snapshot?epoch=${before.epoch}`]) {
+    httpStatuses.push((await fetch(`${follower.url}${path}`)).status);
+    httpStatuses.push((await fetch(`${follower.url}${path}`, { headers: wrongSecret.headersFor('GET', path) })).status);
+  }
+
+  // Nothing changed: every acknowledged value reads back, from the leader and from the follower itself.
+  for (const [key, value] of acknowledged) {
+    assert.equal((await get(gate, key)).body.toString(), value, `${key} through the gate`);
+    assert.equal((await get(follower.url, key, { consistency: 'eventual' })).body.toString(), value, `${key} on ${follower.id}`);
+  }
+  const after = (await (await internalGet(follower, '/internal/status')).json()) as { epoch: number; leader: string };
+  assert.ok(after.epoch < HUGE_EPOCH, `the follower's epoch is ${after.epoch}`);
+  assert.equal(after.leader, (await cluster.waitForLeader('p0')).id);
+  assert.equal(snapshotFetches, 0, 'no snapshot was fetched from the stranger');
+  assert.deepEqual(statusLines, Array(statusLines.length).fill('HTTP/1.1 401 Unauthorized'));
+  assert.deepEqual(httpStatuses, [401, 401, 401, 401]);
+  // The raw client itself is sound: with this cluster's secret the same upgrade is accepted.
+  assert.equal(await upgradeWith(follower, clusterAuthOf(follower).prove(muxSubject)), 'HTTP/1.1 101 Switching Protocols');
+
+  // Each refused connection is logged once, without the proof.
+  const log = fs.readFileSync(follower.process.logFile, 'utf8');
+  assert.equal(log.split('internal protocol connection refused').length - 1, attempts.length);
+  assert.equal(log.split('internal request refused').length - 1, 4);
+  assert.ok(!log.includes(attempts[1]!), 'the proof is not logged');
+
+  // The partition still has a leader, its gate still sees every replica (by proving the secret), and it takes writes.
+  await cluster.waitForSettled();
+  const view = await cluster.clusterView();
+  assert.ok(view.partitions[0]!.members.every((member) => member.lastSeq !== null), JSON.stringify(view.partitions[0]));
+  for (let n = 0; n < 10; n++) {
+    assert.equal((await put(gate, `after-${n}`, `later-${n}`)).status, 200);
+    assert.equal((await get(gate, `after-${n}`)).body.toString(), `later-${n}`);
+  }
+});
