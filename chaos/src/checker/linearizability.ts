@@ -1,5 +1,6 @@
 /**
- * Per-key linearizability of a read/write/cas register (initially absent).
+ * Per-key linearizability of a read/write/cas/delete register (initially
+ * absent) whose TTL'd values expire (register.ts).
  *
  * Keys are independent registers, so the history is checked one key at a
  * time (P-compositionality): many tiny searches instead of one huge one.
@@ -9,7 +10,7 @@
  */
 import type { HistoryOperation } from '../history';
 import { describeOperation } from './describe';
-import { isIrrelevant, refusedForPrecondition, toRegisterOps, type PreconditionTest } from './register';
+import { DEFAULT_TTL_TOLERANCE_MS, isIrrelevant, refusedForPrecondition, toRegisterOps, type PreconditionTest } from './register';
 import { searchLinearization, type SearchOutcome, type SearchResult } from './search';
 
 export interface LinearizabilityOptions {
@@ -21,6 +22,8 @@ export interface LinearizabilityOptions {
   isPreconditionFailure?: PreconditionTest;
   /** Time origin for the explanations' relative times (e.g. history.startedAt). Default 0. */
   origin?: number;
+  /** How far from the nominal time (ttl after the write) an expiry may fall in real time. Default 1000 ms. */
+  ttlToleranceMs?: number;
 }
 
 export interface Violation {
@@ -83,7 +86,8 @@ export function checkLinearizability(
 export function checkKey(key: string, ops: readonly HistoryOperation[], options: LinearizabilityOptions = {}): KeyVerdict {
   const isPrecondition = options.isPreconditionFailure ?? refusedForPrecondition;
   const relevant = ops.filter((op) => !isIrrelevant(op, isPrecondition));
-  const search = run(relevant, options.maxStepsPerKey ?? DEFAULT_MAX_STEPS, isPrecondition);
+  const tolerance = options.ttlToleranceMs ?? DEFAULT_TTL_TOLERANCE_MS;
+  const search = run(relevant, options.maxStepsPerKey ?? DEFAULT_MAX_STEPS, isPrecondition, tolerance);
   const verdict: KeyVerdict = { key, outcome: search.outcome, operations: relevant.length, steps: search.steps };
   if (search.outcome !== 'violation') return verdict;
 
@@ -94,13 +98,13 @@ export function checkKey(key: string, ops: readonly HistoryOperation[], options:
     operations: sorted,
     minimal: shrunk.minimal,
     keyOperations: relevant.length,
-    explanation: explain(key, sorted, relevant.length, options.origin ?? 0),
+    explanation: explain(key, sorted, relevant.length, options.origin ?? 0, tolerance),
   };
   return verdict;
 }
 
-function run(ops: readonly HistoryOperation[], maxSteps: number, isPrecondition: PreconditionTest): SearchResult {
-  return searchLinearization(toRegisterOps(ops, isPrecondition), maxSteps);
+function run(ops: readonly HistoryOperation[], maxSteps: number, isPrecondition: PreconditionTest, ttlToleranceMs: number): SearchResult {
+  return searchLinearization(toRegisterOps(ops, isPrecondition, ttlToleranceMs), maxSteps);
 }
 
 /**
@@ -115,9 +119,10 @@ export function shrink(
 ): { operations: HistoryOperation[]; minimal: boolean } {
   const isPrecondition = options.isPreconditionFailure ?? refusedForPrecondition;
   const maxSteps = options.maxStepsPerKey ?? DEFAULT_MAX_STEPS;
+  const tolerance = options.ttlToleranceMs ?? DEFAULT_TTL_TOLERANCE_MS;
   let budget = options.shrinkSteps ?? DEFAULT_SHRINK_STEPS;
   const fails = (candidate: HistoryOperation[]): boolean => {
-    const result = run(candidate, Math.min(maxSteps, Math.max(budget, 1)), isPrecondition);
+    const result = run(candidate, Math.min(maxSteps, Math.max(budget, 1)), isPrecondition, tolerance);
     // Preparing and sorting cost about one step per operation too.
     budget -= result.steps + candidate.length;
     return result.outcome === 'violation';
@@ -154,7 +159,7 @@ export function shrink(
  */
 function withoutOrphans(candidate: HistoryOperation[], all: readonly HistoryOperation[]): HistoryOperation[] {
   const sees = (op: HistoryOperation): string | null | undefined =>
-    op.outcome !== 'ok' ? undefined : op.kind === 'read' ? op.result : op.kind === 'cas' ? op.expected : undefined;
+    op.outcome !== 'ok' ? undefined : op.kind === 'read' ? op.result : op.kind === 'write' ? undefined : op.expected;
   const writtenOriginally = new Set(all.map((op) => op.value));
   let kept = candidate;
   for (;;) {
@@ -168,30 +173,34 @@ function withoutOrphans(candidate: HistoryOperation[], all: readonly HistoryOper
   }
 }
 
-function explain(key: string, ops: readonly HistoryOperation[], keyOperations: number, origin: number): string {
+function explain(key: string, ops: readonly HistoryOperation[], keyOperations: number, origin: number, ttlToleranceMs: number): string {
   const lines = [
     `key ${JSON.stringify(key)}: no order of these ${ops.length} operations (of ${keyOperations} on the key) ` +
       'respects real time and a register that starts absent:',
     ...ops.map((op) => '  ' + describeOperation(op, origin)),
   ];
-  const hint = hintFor(ops);
+  const hint = hintFor(ops, ttlToleranceMs);
   if (hint !== undefined) lines.push('  ' + hint);
   return lines.join('\n');
 }
 
 /** A plain-words reading of the most common small violations. */
-function hintFor(ops: readonly HistoryOperation[]): string | undefined {
+function hintFor(ops: readonly HistoryOperation[], ttlToleranceMs: number): string | undefined {
   const writes = ops.filter((op) => op.kind !== 'read' && op.outcome !== 'fail');
-  const writerOf = (v: string | null): HistoryOperation | undefined => writes.find((w) => w.value === v);
+  const writerOf = (v: string | null): HistoryOperation | undefined => (v === null ? undefined : writes.find((w) => w.value === v));
+  // Deletes and expiries also make the key absent: "absent after a write" is no finding on its own then.
+  const absentHasCauses = ops.some((op) => op.kind === 'delete' || op.ttlSeconds !== undefined);
   for (const op of ops) {
     if (op.outcome !== 'ok' || op.kind === 'write') continue;
-    // What the op saw: a read its result, a cas the value it replaced.
+    // What the op saw: a read its result, a cas or delete the value it replaced.
     const seen = (op.kind === 'read' ? op.result : op.expected) ?? null;
     const writer = writerOf(seen);
     if (seen !== null && writer === undefined) {
       return `#${op.id} saw ${JSON.stringify(seen)}, which no operation here could have written (a failed or never-issued write).`;
     }
-    if (writer !== undefined && writer.outcome !== 'ok') continue;
+    const expiry = expiryHint(op, seen, writer, ops, ttlToleranceMs);
+    if (expiry !== undefined) return expiry;
+    if ((writer !== undefined && writer.outcome !== 'ok') || (seen === null && absentHasCauses)) continue;
     const overwrite = writes.find(
       (w) => w.outcome === 'ok' && w !== writer && w.invokedAt > (writer?.completedAt ?? -Infinity) && w.completedAt! < op.invokedAt,
     );
@@ -201,4 +210,29 @@ function hintFor(ops: readonly HistoryOperation[]): string | undefined {
     }
   }
   return undefined;
+}
+
+/** A TTL'd value seen after it must have expired, or again after the key was seen absent. */
+function expiryHint(
+  op: HistoryOperation,
+  seen: string | null,
+  writer: HistoryOperation | undefined,
+  ops: readonly HistoryOperation[],
+  ttlToleranceMs: number,
+): string | undefined {
+  if (seen === null || writer?.ttlSeconds === undefined) return undefined;
+  const expiredBy = (writer.completedAt ?? Infinity) + writer.ttlSeconds * 1000 + ttlToleranceMs;
+  if (op.invokedAt > expiredBy) {
+    return `#${op.id} saw ${JSON.stringify(seen)} after its ttl (${writer.ttlSeconds} s from #${writer.id}, + ${ttlToleranceMs} ms tolerance) had run out.`;
+  }
+  const absent = ops.find(
+    (other) =>
+      other.kind === 'read' &&
+      other.outcome === 'ok' &&
+      (other.result ?? null) === null &&
+      other.invokedAt > (writer.completedAt ?? Infinity) &&
+      other.completedAt! < op.invokedAt,
+  );
+  if (absent === undefined) return undefined;
+  return `#${op.id} saw ${JSON.stringify(seen)} (ttl ${writer.ttlSeconds} s) after #${absent.id} had seen the key absent: an expired value came back.`;
 }
