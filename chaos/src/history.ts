@@ -55,6 +55,8 @@ export interface FaultEvent {
   endedAt?: number;
   /** Partition affected, if one. */
   partition?: string;
+  /** What came of it, when that is more than "done" (a forge: how many forged requests were refused). */
+  detail?: string;
 }
 
 export interface History {
