@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Ring } from '@kvstore/topology';
+import type { HistoryOperation } from '../history';
 import type { FaultNotice } from '../nemesis/nemesis';
+import { refusedForPrecondition } from '../checker/register';
 import { Random } from '../random';
 import type { HistoryRecorder, Recorded, Route } from './recorder';
 
@@ -27,6 +29,7 @@ interface Known {
 interface Burst {
   id: number;
   partitions: readonly string[];
+  /** Ends then; a burst that waits for a new leader ends when one is seen. */
   until: number;
   /** A replica to read from directly first: the one the fault hit, or the new leader. */
   victim?: string;
@@ -35,21 +38,28 @@ interface Burst {
 const KEYS_PER_PARTITION = 2;
 const STEADY_PAUSE_MS = [20, 80] as const;
 const BURST_MS = [300, 500] as const;
-const LEADER_POLL_MS = 50;
+const LEADER_POLL_MS = 100;
 const LEADER_WATCH_MS = 15_000;
+/** Of the operations on a TTL key, the writes; the rest are reads. */
+const TTL_WRITE_SHARE = 0.07;
+/** Between requests that found no leader, in a burst. */
+const UNAVAILABLE_PAUSE_MS = 20;
 
 /**
  * Lock clients: on a few lock keys per partition they take locks
  * (`If-None-Match: *`, half of them with a TTL lease), renew and release
  * them (`If-Match` with the version they last saw, which may be stale by
- * then), and write TTL'd values (`?ttl=1..3`) to TTL keys and read them.
+ * then); on a few TTL keys they mostly read, now and then writing a TTL'd
+ * value (`?ttl=1..3`, mostly `If-None-Match: *`), so that values live until
+ * they expire and expiry is seen.
  * At a steady pace they keep those keys busy; right after the nemesis
- * injects or heals a fault — and again as soon as a gate sees a new leader —
- * every client races on the affected partition's keys for a few hundred ms
- * without pause, reading also straight from the replicas (first from the one
- * the fault hit, or the new leader): the milliseconds after a leadership
- * change are where stale compare-and-sets, unfenced reads and clock-judged
- * expiry show.
+ * injects or heals a fault, every client races on the affected partition's
+ * keys for a few hundred ms without pause, reading also straight from the
+ * replicas (first from the one the fault hit). When the fault hit the
+ * leader, the race goes on until a gate sees a new leader, and a few hundred
+ * ms more from there, reading first from the new leader: the milliseconds
+ * after a leadership change are where stale compare-and-sets, unfenced reads
+ * and clock-judged expiry show.
  */
 export class LockWorkload {
   private readonly lockKeys: Map<string, string[]>;
@@ -90,13 +100,15 @@ export class LockWorkload {
     const partitions = partition ? [partition] : this.options.partitions;
     // A paused or killed replica cannot answer yet; once healed (or forged to), read from it first.
     const victim = partition && (notice.phase === 'healed' || notice.event.kind === 'forge') ? target : undefined;
-    this.burst(partitions, victim);
-    if (notice.phase === 'injected' && partition && notice.leaderBefore) void this.afterLeaderChange(partition, notice.leaderBefore);
+    const burst = this.burst(partitions, victim);
+    const leaderHit = notice.phase === 'injected' && partition !== undefined && notice.leaderBefore === target && notice.event.kind !== 'forge';
+    if (leaderHit) void this.untilNewLeader(burst, partition, target);
   }
 
-  private burst(partitions: readonly string[], victim?: string): void {
-    const now = Date.now();
-    this.bursts.push({ id: this.bursts.length + 1, partitions, until: now + this.burstRng.between(...BURST_MS), ...(victim ? { victim } : {}) });
+  private burst(partitions: readonly string[], victim?: string): Burst {
+    const burst: Burst = { id: this.bursts.length + 1, partitions, until: Date.now() + this.burstRng.between(...BURST_MS), ...(victim ? { victim } : {}) };
+    this.bursts.push(burst);
+    return burst;
   }
 
   private currentBurst(): Burst | undefined {
@@ -105,11 +117,13 @@ export class LockWorkload {
     return undefined;
   }
 
-  private async afterLeaderChange(partition: string, before: string): Promise<void> {
-    const deadline = Date.now() + LEADER_WATCH_MS;
-    while (!this.stopped && Date.now() < deadline) {
+  /** Keeps `burst` going until a gate sees a leader other than `before`, then races a while longer on the new leader. */
+  private async untilNewLeader(burst: Burst, partition: string, before: string): Promise<void> {
+    burst.until = Date.now() + LEADER_WATCH_MS;
+    while (!this.stopped && Date.now() < burst.until) {
       const leader = await this.options.leaderOf(partition).catch(() => undefined);
       if (leader !== undefined && leader !== before) {
+        burst.until = Date.now();
         this.burst([partition], leader);
         return;
       }
@@ -132,7 +146,7 @@ export class LockWorkload {
       const partition = rng.pick(burst?.partitions ?? this.options.partitions);
       const isLockKey = rng.chance(0.6);
       const key = rng.pick((isLockKey ? this.lockKeys : this.ttlKeys).get(partition)!);
-      let outcome: string;
+      let last: HistoryOperation;
       if (burst && burst.id > burstSeen) {
         // The first thing in a new burst: a read straight from the victim (strong, or eventual for odd clients).
         burstSeen = burst.id;
@@ -148,22 +162,25 @@ export class LockWorkload {
         }
       }
       const choice = rng.next();
-      if (choice < (burst ? 0.35 : 0.25)) {
+      if (isLockKey ? choice < (burst ? 0.35 : 0.25) : choice >= TTL_WRITE_SHARE) {
         const route: Route = burst && rng.chance(0.5) ? rng.pick(this.options.replicas(partition)) : { gate: rng.int(2) };
         const read = await recorder.read(client, key, route);
         remember(key, read, read.operation.result ?? null);
-        outcome = read.operation.outcome;
+        last = read.operation;
       } else if (!isLockKey) {
+        // Mostly created only when absent, so that a value lives until it expires and the key then stays absent a while.
         const value = `T${client}-${written++}`;
-        const write = await recorder.write(client, key, value, { gate: rng.int(2) }, rng.between(1, 3));
+        const ttl = rng.between(1, 3);
+        const route = { gate: rng.int(2) };
+        const write = rng.chance(0.7) ? await recorder.cas(client, key, null, null, value, route, ttl) : await recorder.write(client, key, value, route, ttl);
         remember(key, write, value);
-        outcome = write.operation.outcome;
+        last = write.operation;
       } else {
-        outcome = await this.lockStep(client, key, known.get(key), `L${client}-${written++}`, rng, remember);
+        last = await this.lockStep(client, key, known.get(key), `L${client}-${written++}`, rng, remember);
       }
       if (!burst) await sleep(rng.between(...STEADY_PAUSE_MS));
       // No leader answers at once: a short breath, so that a burst races rather than spins.
-      else if (outcome !== 'ok') await sleep(5);
+      else if (last.outcome !== 'ok' && !refusedForPrecondition(last)) await sleep(UNAVAILABLE_PAUSE_MS);
     }
   }
 
@@ -175,7 +192,7 @@ export class LockWorkload {
     value: string,
     rng: Random,
     remember: (key: string, recorded: Recorded, value: string | null) => void,
-  ): Promise<string> {
+  ): Promise<HistoryOperation> {
     const { recorder } = this.options;
     const route = { gate: rng.int(2) };
     const lease = rng.chance(0.5) ? rng.between(1, 3) : undefined;
@@ -191,7 +208,7 @@ export class LockWorkload {
       recorded = await recorder.delete(client, key, mine.value, mine.etag, route);
       remember(key, recorded, null);
     }
-    return recorded.operation.outcome;
+    return recorded.operation;
   }
 }
 
