@@ -199,11 +199,34 @@ describe('async replication: acknowledged writes may be lost, strong reads stay 
     assert.equal(checkHistory(h.history(), { replication: 'async' }).linearizability.violations.count, 1);
   });
 
+  test('a 412 explained by an acknowledged write nobody read, which ended before the 412 began', () => {
+    const h = new HistoryBuilder();
+    h.read(null, 0, 30);
+    h.write('a', 1, 25);
+    h.cas(null, 'x', 32, 190, 'fail', { detail: '412 PRECONDITION_FAILED' });
+    h.write('b', 400, 470);
+    h.read('b', 500, 520);
+    assert.equal(checkHistory(h.history(), { replication: 'async' }).linearizability.violations.count, 0);
+  });
+
   test('a value never written still fails an async run', () => {
     const h = lossy();
     h.read('forged-1', 60, 70);
     const report = checkHistory(h.history(), { replication: 'async' });
     assert.equal(report.valid, false);
     assert.equal(report.neverWritten.count, 1);
+  });
+});
+
+describe('shrinking', () => {
+  test('a violation is not shrunk to a lone If-None-Match 412 (which no absent register explains)', () => {
+    const h = new HistoryBuilder();
+    const write = h.write('v', 0, 10, 'ok', ttl(2));
+    h.cas(null, 'x', 20, 30, 'fail', { detail: '412 PRECONDITION_FAILED' });
+    const absent = h.read(null, 2000, 2010);
+    const back = h.read('v', 2500, 2510);
+    const verdict = checkKey('k', h.operations, { ttlToleranceMs: 5000 });
+    assert.equal(verdict.outcome, 'violation');
+    assert.deepEqual(verdict.violation!.operations.map((op) => op.id), [write.id, absent.id, back.id]);
   });
 });

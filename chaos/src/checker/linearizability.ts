@@ -30,7 +30,7 @@ export interface Violation {
   key: string;
   /** A failing sub-history of the key, sorted by invocation. */
   operations: HistoryOperation[];
-  /** True when removing any one of them makes it linearizable (shrinking finished within budget). */
+  /** True when removing any one of them (but the last to be invoked, where it goes wrong) makes it linearizable (shrinking finished within budget). */
   minimal: boolean;
   /** All operations of the key the search considered. */
   keyOperations: number;
@@ -108,10 +108,15 @@ function run(ops: readonly HistoryOperation[], maxSteps: number, isPrecondition:
 }
 
 /**
- * Delta debugging (ddmin): try removing chunks of the failing set, halving
- * the chunk size when nothing can go, and keep any removal that still fails.
- * A check that runs out of budget counts as "does not fail", so what we keep
- * is always a proven violation. Ends 1-minimal unless the budget runs out.
+ * Shrinks a failing history in two steps. First the shortest failing prefix
+ * (by invocation, found by bisection): its last operation is where the
+ * history first goes wrong. Then delta debugging (ddmin) on that prefix: try
+ * removing chunks, halving the chunk size when nothing can go, and keep any
+ * removal that still fails and still holds that operation. Without the
+ * anchor, a sub-history can fail for a reason the whole history does not
+ * have (a 412 whose real cause was removed). A check that runs out of budget
+ * counts as "does not fail", so what we keep is always a proven violation.
+ * Ends 1-minimal (but for the anchor) unless the budget runs out.
  */
 export function shrink(
   ops: readonly HistoryOperation[],
@@ -128,13 +133,23 @@ export function shrink(
     return result.outcome === 'violation';
   };
 
-  let current = [...ops];
+  const sorted = [...ops].sort((a, b) => a.invokedAt - b.invokedAt || a.id - b.id);
+  // The whole history fails; the empty prefix does not.
+  let passing = 0;
+  let failing = sorted.length;
+  while (failing - passing > 1 && budget > 0) {
+    const middle = (passing + failing) >> 1;
+    if (fails(sorted.slice(0, middle))) failing = middle;
+    else passing = middle;
+  }
+  const anchor = sorted[failing - 1];
+  let current = sorted.slice(0, failing);
   let chunk = Math.max(1, Math.ceil(current.length / 2));
   while (budget > 0) {
     let removed = false;
     for (let start = 0; start < current.length && budget > 0; ) {
       const candidate = withoutOrphans([...current.slice(0, start), ...current.slice(start + chunk)], ops);
-      if (candidate.length > 0 && fails(candidate)) {
+      if (candidate.includes(anchor) && fails(candidate)) {
         current = candidate;
         removed = true;
       } else {
@@ -153,18 +168,25 @@ export function shrink(
 
 /**
  * Removes the operations that saw a value whose write is no longer in the
- * candidate (transitively, for cas chains). Without this, shrinking a stale
- * read would end at the read alone, "reading a value never written", which
- * is true of the sub-history but hides the real story.
+ * candidate (transitively, for cas chains), and the 412s of `If-None-Match`
+ * ("present") with no write left before them. Without this, shrinking a
+ * stale read would end at the read alone, "reading a value never written",
+ * or at a lone 412 on a register that starts absent: true of the
+ * sub-history, but hiding the real story.
  */
 function withoutOrphans(candidate: HistoryOperation[], all: readonly HistoryOperation[]): HistoryOperation[] {
+  // What the op saw (a read), or needs to have been there (a cas or delete that may have taken effect).
   const sees = (op: HistoryOperation): string | null | undefined =>
-    op.outcome !== 'ok' ? undefined : op.kind === 'read' ? op.result : op.kind === 'write' ? undefined : op.expected;
+    op.kind === 'read' ? (op.outcome === 'ok' ? op.result : undefined) : op.kind === 'write' || op.outcome === 'fail' ? undefined : op.expected;
+  // Candidates hold only relevant ops: a failed cas here is a 412.
+  const sawPresent = (op: HistoryOperation): boolean => op.kind === 'cas' && op.outcome === 'fail' && (op.expected ?? null) === null;
   const writtenOriginally = new Set(all.map((op) => op.value));
   let kept = candidate;
   for (;;) {
     const written = new Set(kept.map((op) => op.value));
+    const firstWrite = Math.min(...kept.filter((op) => op.value !== undefined && op.outcome !== 'fail').map((op) => op.invokedAt));
     const next = kept.filter((op) => {
+      if (sawPresent(op)) return firstWrite <= (op.completedAt ?? Infinity);
       const seen = sees(op);
       return seen === undefined || seen === null || written.has(seen) || !writtenOriginally.has(seen);
     });

@@ -98,8 +98,8 @@ const UNOBSERVED = '\u0000unobserved';
  *   which its value may have satisfied, and — if it can leave the key
  *   absent (a delete, a TTL'd write) — to observers of absence: optional
  *   until the last of those ends, dropped outright when there are none. Such
- *   a write without TTL (not a cas: that has its own precondition) is a
- *   "wildcard": any one is as good as another.
+ *   a write without TTL or acknowledgement (not a cas: that has its own
+ *   precondition) is a "wildcard": any one is as good as another.
  * An unknown op with a completedAt (acknowledged in async mode) cannot take
  * effect after it, so its window ends there.
  * Each TTL'd write is followed by its expiry (see the file's comment).
@@ -175,7 +175,8 @@ export function toRegisterOps(
     } else {
       const until = Math.min(latest, mattersUntil(op));
       if (until < call) continue; // Could not matter to anything: assume it never happened.
-      const wildcard = op.kind === 'write' && op.ttlSeconds === undefined && !expectedByAnyCas.has(op.value!);
+      // A wildcard is tried only right before a 412 it would explain: its window must reach that far.
+      const wildcard = op.kind === 'write' && op.ttlSeconds === undefined && op.completedAt === undefined && !expectedByAnyCas.has(op.value!);
       const asWildcard: RegisterEffect = { kind: 'write', value: UNOBSERVED };
       push({ source: op, effect: wildcard ? asWildcard : effect, call, ret: until, optional: true, wildcard });
     }

@@ -58,18 +58,26 @@ export class Workload {
 
 /**
  * The final check: one strong read of every key, by `readers` clients
- * numbered from `firstClient`, each read retried until it succeeds
- * (bounded). Returns the keys that could not be read.
+ * numbered from `firstClient`, each read retried until it succeeds (at most
+ * `attempts` times, and not after `withinMs`: a partition that never
+ * recovers must not hold the run). Returns the keys that could not be read.
  */
-export async function finalReads(recorder: HistoryRecorder, keys: readonly string[], readers: number, firstClient: number, attempts = 60): Promise<string[]> {
+export async function finalReads(
+  recorder: HistoryRecorder,
+  keys: readonly string[],
+  readers: number,
+  firstClient: number,
+  { attempts = 60, withinMs = 45_000 } = {},
+): Promise<string[]> {
   const queue = [...keys];
   const unread: string[] = [];
+  const deadline = Date.now() + withinMs;
   await Promise.all(
     Array.from({ length: readers }, async (_, reader) => {
       const client = firstClient + reader;
       for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
         let done = false;
-        for (let attempt = 0; attempt < attempts && !done; attempt++) {
+        for (let attempt = 0; attempt < attempts && !done && Date.now() < deadline; attempt++) {
           done = (await recorder.read(client, key, { gate: attempt % 2 })).operation.outcome === 'ok';
           if (!done) await sleep(250);
         }
