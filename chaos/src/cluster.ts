@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ClusterView } from '@kvstore/topology';
 import { kit, type KvGateOptions, type KvServerOptions, type TcpProxy, type TestCluster, type TestGate, type TestServer, type ZooKeeperHandle } from './kit';
@@ -19,8 +21,29 @@ export interface ChaosClusterOptions {
   replicas?: number;
   gates?: number;
   sessionTimeoutMs: number;
+  /** Every server's --replication (default sync). */
+  replication?: 'sync' | 'async';
+  /** Replica id → how far its clock is off (ms); see clock-skew.ts. */
+  clockOffsets?: ReadonlyMap<string, number>;
+  /** Given to every server and gate as KV_CLUSTER_SECRET_FILE; see writeClusterSecret. */
+  secretFile?: string;
   log?: (line: string) => void;
 }
+
+/** Where servers and gates read the cluster secret from (the file holds it, base64). */
+const CLUSTER_SECRET_ENV = 'KV_CLUSTER_SECRET_FILE';
+/** kvserver's test-only clock offset (packages/kvserver/src/clock.ts). */
+const CLOCK_OFFSET_ENV = 'KV_TEST_CLOCK_OFFSET_MS';
+
+/** Writes 32 random bytes, base64, to `<dir>/cluster-secret`, readable by this user only; returns the path. */
+export function writeClusterSecret(dir: string): string {
+  const file = path.join(dir, 'cluster-secret');
+  fs.writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600 });
+  // The mode above applies only to a new file.
+  fs.chmodSync(file, 0o600);
+  return file;
+}
+
 
 /**
  * The cluster of a chaos run: a private ZooKeeper (the nemesis restarts it),
@@ -42,6 +65,7 @@ export class ChaosCluster {
   static async start(options: ChaosClusterOptions): Promise<ChaosCluster> {
     const { partitions = 2, replicas = 3, gates = 2, dataDir, logDir, sessionTimeoutMs } = options;
     const log = options.log ?? (() => undefined);
+    const env: NodeJS.ProcessEnv = { ...process.env, ...(options.secretFile ? { [CLUSTER_SECRET_ENV]: options.secretFile } : {}) };
     const zookeeper = await kit.privateZooKeeper();
     log(`ZooKeeper on ${zookeeper.connectString} (${zookeeper.dataDir})`);
     const name = kit.uniqueClusterName('chaos');
@@ -55,6 +79,7 @@ export class ChaosCluster {
       for (let r = 1; r <= replicas; r++) {
         const id = `p${p}-r${r}`;
         const port = ports.shift()!;
+        const offset = options.clockOffsets?.get(id);
         const inbound = await kit.TcpProxy.start(port);
         const zk = await kit.TcpProxy.start(zookeeper.port);
         links.set(id, { inbound, zookeeper: zk });
@@ -67,13 +92,15 @@ export class ChaosCluster {
           port,
           dataDir: path.join(dataDir, id),
           logFile: path.join(logDir, `${id}.log`),
-          extraArgs: ['--replica-timeout', '500'],
+          replication: options.replication,
+          replicaTimeoutMs: 500,
+          env: offset ? { ...env, [CLOCK_OFFSET_ENV]: String(offset) } : env,
         });
       }
     }
     const gateOptions: KvGateOptions[] = [];
     for (let g = 0; g < gates; g++) {
-      gateOptions.push({ ...common, zk: zookeeper.connectString, port: ports.shift()!, logFile: path.join(logDir, `gate-${g}.log`) });
+      gateOptions.push({ ...common, zk: zookeeper.connectString, port: ports.shift()!, logFile: path.join(logDir, `gate-${g}.log`), env });
     }
     await held.releaseAll();
     const starts = await Promise.allSettled([...serverOptions.map(kit.startKvServer), ...gateOptions.map(kit.startKvGate)]);

@@ -27,6 +27,11 @@ export class HistoryBuilder {
     return this.add({ kind: 'cas', expected, value, invokedAt, completedAt, outcome, ...extra });
   }
 
+  /** A delete with `If-Match` the version of `expected`. */
+  delete(expected: string, invokedAt: number, completedAt?: number, outcome: Outcome = 'ok', extra: Partial<HistoryOperation> = {}): HistoryOperation {
+    return this.add({ kind: 'delete', expected, invokedAt, completedAt, outcome, ...extra });
+  }
+
   history(startedAt = 0, endedAt?: number): History {
     const lastTime = Math.max(0, ...this.operations.map((op) => op.completedAt ?? op.invokedAt));
     return { operations: this.operations, faults: this.faults, startedAt, endedAt: endedAt ?? lastTime };

@@ -20,8 +20,9 @@ interface ChaosReport {
  * The short chaos run of CI: a private cluster under a fixed-seed nemesis
  * (leader and follower SIGKILLs, a zombie leader, a gate killed, ZooKeeper
  * stopped and restarted, a replica cut off from peers and ZooKeeper) for
- * 60 s, then healed and checked. It fails on any lost acknowledged write,
- * linearizability violation or value never written.
+ * 60 s, with the lock clients racing conditional and TTL'd writes after each
+ * fault, then healed and checked. It fails on any lost acknowledged write,
+ * linearizability violation (TTL expiry included) or value never written.
  */
 test('a 60 s chaos run loses no acknowledged write and stays linearizable', { timeout: 150_000 }, async () => {
   const out = tempDir('chaos-run');
@@ -41,8 +42,14 @@ test('a 60 s chaos run loses no acknowledged write and stays linearizable', { ti
   assert.equal(report.linearizability.violations.count, 0, 'linearizability violations');
   assert.equal(report.neverWritten.count, 0, 'reads of values never written');
 
-  const history = JSON.parse(fs.readFileSync(path.join(out, 'history.json'), 'utf8')) as { faults: { kind: string }[] };
+  const history = JSON.parse(fs.readFileSync(path.join(out, 'history.json'), 'utf8')) as {
+    faults: { kind: string }[];
+    operations: { kind: string; outcome: string; ttlSeconds?: number }[];
+  };
   const kinds = new Set(history.faults.map((fault) => fault.kind));
+  const acknowledged = history.operations.filter((op) => op.outcome === 'ok');
+  assert.ok(acknowledged.some((op) => op.kind === 'delete'), 'the lock clients released no lock');
+  assert.ok(acknowledged.some((op) => op.ttlSeconds !== undefined), 'no TTL write was acknowledged');
   for (const kind of ['kill', 'pause', 'gate', 'zk', 'partition']) assert.ok(kinds.has(kind), `no ${kind} fault was injected (${[...kinds].join(', ')})`);
 
   const svg = fs.readFileSync(path.join(out, 'timeline.svg'), 'utf8');

@@ -2,7 +2,7 @@
  * The whole check of a chaos run: counts, named anomalies, per-key
  * linearizability and availability, as one plain-JSON report.
  */
-import type { History, OperationKind, Outcome } from '../history';
+import type { History, HistoryOperation, OperationKind, Outcome } from '../history';
 import { findAnomalies, type LostWrite, type NeverWrittenRead, type StaleRead } from './anomalies';
 import { measureAvailability, type Availability, type AvailabilityOptions } from './availability';
 import { checkLinearizability, type LinearizabilityOptions, type Violation } from './linearizability';
@@ -12,6 +12,13 @@ export { formatReport } from './format';
 export interface CheckOptions extends LinearizabilityOptions, AvailabilityOptions {
   /** At most this many items per list in the report (counts stay exact). Default 50. */
   maxListed?: number;
+  /**
+   * The cluster's replication mode. In async mode a failover may lose an
+   * acknowledged write, so every acknowledged write, cas or delete is checked
+   * as "maybe applied, by its acknowledgement" (history.ts, Outcome); strong
+   * reads must still be linearizable. Default sync.
+   */
+  replication?: 'sync' | 'async';
 }
 
 /** Exact count, first `maxListed` items. */
@@ -49,11 +56,12 @@ export function checkHistory(history: History, options: CheckOptions = {}): Repo
   const list = <T>(items: readonly T[]): Listed<T> => ({ count: items.length, items: items.slice(0, maxListed) });
 
   const byKind = {} as Record<OperationKind, Record<Outcome, number>>;
-  for (const kind of ['read', 'write', 'cas'] as const) byKind[kind] = { ok: 0, fail: 0, unknown: 0 };
+  for (const kind of OPERATION_KINDS) byKind[kind] = { ok: 0, fail: 0, unknown: 0 };
   for (const op of history.operations) byKind[op.kind][op.outcome]++;
 
-  const anomalies = findAnomalies(history.operations);
-  const linearizability = checkLinearizability(history.operations, { origin: history.startedAt, ...options });
+  const checked = options.replication === 'async' ? history.operations.map(mayBeLost) : history.operations;
+  const anomalies = findAnomalies(checked);
+  const linearizability = checkLinearizability(checked, { origin: history.startedAt, ...options });
   const lostAtEnd = anomalies.lostWrites.filter((l) => l.atEnd);
 
   return {
@@ -66,7 +74,7 @@ export function checkHistory(history: History, options: CheckOptions = {}): Repo
       anomalies.neverWritten.length === 0 &&
       linearizability.violations.length === 0,
     operations: { total: history.operations.length, byKind },
-    acknowledgedWrites: byKind.write.ok + byKind.cas.ok,
+    acknowledgedWrites: byKind.write.ok + byKind.cas.ok + byKind.delete.ok,
     // Losses that survived to the final reads first: they matter most.
     lostWrites: { ...list([...lostAtEnd, ...anomalies.lostWrites.filter((l) => !l.atEnd)]), atEnd: lostAtEnd.length },
     staleReads: list(anomalies.staleReads),
@@ -81,4 +89,12 @@ export function checkHistory(history: History, options: CheckOptions = {}): Repo
     },
     availability: measureAvailability(history, options),
   };
+}
+
+const OPERATION_KINDS: readonly OperationKind[] = ['read', 'write', 'cas', 'delete'];
+
+/** An acknowledged write in async mode: it may have been lost, but if it took effect, it did by its acknowledgement. */
+function mayBeLost(op: HistoryOperation): HistoryOperation {
+  if (op.kind === 'read' || op.outcome !== 'ok') return op;
+  return { ...op, outcome: 'unknown', detail: `${op.detail ?? 'ok'}, async: may be lost` };
 }

@@ -6,8 +6,9 @@
  * They rely only on real-time order between acknowledged operations, so each
  * finding is a certain violation, never a guess. Writes with unknown outcome
  * have no completion time, so a read of their value is never judged stale
- * here (the linearizability search still covers it). The workload issues no
- * deletes, so a read of "absent" after an acknowledged write is always wrong.
+ * here (the linearizability search still covers it). A read of "absent"
+ * after an acknowledged write is wrong on a key that nothing can make absent
+ * again; on a key with deletes or TTL'd writes it is left to the search.
  */
 import type { HistoryOperation } from '../history';
 
@@ -65,6 +66,7 @@ function checkKeyAnomalies(ops: readonly HistoryOperation[], found: Anomalies): 
   for (const w of acked) latestStart.push(Math.max(latestStart.at(-1) ?? -Infinity, w.invokedAt));
 
   const reads = ops.filter((op) => op.kind === 'read' && op.outcome === 'ok');
+  const absenceHasCauses = ops.some((op) => op.outcome !== 'fail' && (op.kind === 'delete' || op.ttlSeconds !== undefined));
   const finalRead = reads.reduce<HistoryOperation | undefined>((a, r) => (a === undefined || r.invokedAt > a.invokedAt ? r : a), undefined);
   const lost = new Map<HistoryOperation, LostWrite>();
 
@@ -77,6 +79,7 @@ function checkKeyAnomalies(ops: readonly HistoryOperation[], found: Anomalies): 
     }
     // Only an acknowledged write has a known end; absent "was written" at -∞.
     if (returned !== undefined && (returned.outcome !== 'ok' || returned.completedAt === undefined)) continue;
+    if (value === null && absenceHasCauses) continue;
     const since = returned?.completedAt ?? -Infinity;
     const before = countCompletedBefore(acked, read.invokedAt);
     if (before === 0 || latestStart[before - 1] <= since) continue;

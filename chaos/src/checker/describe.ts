@@ -21,7 +21,11 @@ export function describeOperation(op: HistoryOperation, origin = 0): string {
     case 'cas':
       what = `cas ${quote(op.expected)} → ${quote(op.value)}`;
       break;
+    case 'delete':
+      what = `delete ${quote(op.expected)}`;
+      break;
   }
+  if (op.ttlSeconds !== undefined) what += ` ttl ${op.ttlSeconds}s`;
   const where = op.partition === undefined ? '' : ` ${op.partition}`;
   const detail = op.detail === undefined ? '' : ` (${op.detail})`;
   const span = `[${relativeTime(op.invokedAt, origin)}, ${relativeTime(op.completedAt, origin)}]`;

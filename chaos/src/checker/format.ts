@@ -11,7 +11,7 @@ export function formatReport(report: Report): string {
   const lines: string[] = [
     `${report.valid ? 'VALID' : 'INVALID'}: ${report.operations.total} operations over ${(report.durationMs / 1000).toFixed(1)} s`,
     '  ' +
-      (['read', 'write', 'cas'] as const)
+      (['read', 'write', 'cas', 'delete'] as const)
         .map((k) => `${k} ${byKind[k].ok} ok / ${byKind[k].fail} fail / ${byKind[k].unknown} unknown`)
         .join(' · '),
     `  acknowledged writes ${report.acknowledgedWrites} · lost ${report.lostWrites.count} (${report.lostWrites.atEnd} at the final reads)` +

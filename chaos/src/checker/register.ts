@@ -4,6 +4,12 @@
  *
  * The register starts absent (null). Values are unique per write, so "which
  * write produced this value" is always a single operation.
+ *
+ * A value written with a TTL expires: the leader stamps it with its own
+ * clock, so in real time it may vanish from `invokedAt + ttl − tolerance`
+ * and must be gone by `completedAt + ttl + tolerance` (the tolerance covers
+ * clocks that disagree). Its expiry is one event of the history, like a
+ * write: once the register was seen absent, the value never comes back.
  */
 import type { HistoryOperation } from '../history';
 
@@ -13,15 +19,18 @@ export type RegisterValue = string | null;
  * What an operation does to the register:
  * - write: sets `value`;
  * - read: requires the state to equal `value` (null: absent);
- * - cas: requires the state to equal `expected`, then sets `value`;
+ * - cas: requires the state to equal `expected`, then sets `value` (null: a delete);
  * - mismatch: a cas refused with 412 — at some instant in its interval the
- *   state differed from `expected`; it changes nothing.
+ *   state differed from `expected`; it changes nothing;
+ * - expire: the end of a TTL'd write's value: absent if the state is still
+ *   `value`, nothing otherwise.
  */
 export type RegisterEffect =
   | { kind: 'write'; value: string }
   | { kind: 'read'; value: RegisterValue }
-  | { kind: 'cas'; expected: RegisterValue; value: string }
-  | { kind: 'mismatch'; expected: RegisterValue };
+  | { kind: 'cas'; expected: RegisterValue; value: RegisterValue }
+  | { kind: 'mismatch'; expected: RegisterValue }
+  | { kind: 'expire'; value: string };
 
 export interface RegisterOp {
   source: HistoryOperation;
@@ -34,6 +43,12 @@ export interface RegisterOp {
   optional: boolean;
   /** An optional write nobody observes: only worth applying right before a 412 it would explain. */
   wildcard: boolean;
+  /**
+   * Index (in the same list) of the op that must be settled — linearized, or
+   * dropped as never having happened — before this one can be taken: an
+   * expiry waits for its write.
+   */
+  requires?: number;
 }
 
 /** The state after applying `effect` to `state`, or undefined if the effect is impossible in that state. */
@@ -47,6 +62,8 @@ export function applyEffect(effect: RegisterEffect, state: RegisterValue): Regis
       return state === effect.expected ? effect.value : undefined;
     case 'mismatch':
       return state !== effect.expected ? state : undefined;
+    case 'expire':
+      return state === effect.value ? null : state;
   }
 }
 
@@ -58,6 +75,9 @@ export function applyEffect(effect: RegisterEffect, state: RegisterValue): Regis
 export type PreconditionTest = (op: HistoryOperation) => boolean;
 export const refusedForPrecondition: PreconditionTest = (op) =>
   op.detail !== undefined && /412|PRECONDITION/i.test(op.detail);
+
+/** Default TTL tolerance: clocks that agree, and a second of slack. */
+export const DEFAULT_TTL_TOLERANCE_MS = 1000;
 
 /** A completed operation without a completion time should not exist; if it does, its window never closes. */
 const OPEN_END = Number.MAX_VALUE;
@@ -75,11 +95,20 @@ const UNOBSERVED = '\u0000unobserved';
  *   completed: it becomes required, with that deadline; likewise, through a
  *   chain, the write an unknown cas depends on;
  * - one nobody observed matters only to the key's 412s (state ≠ expected),
- *   which its value may have satisfied: optional until the last 412 ends,
- *   dropped outright when there are none. Such a write (not a cas: that has
- *   its own precondition) is a "wildcard": any one is as good as another.
+ *   which its value may have satisfied, and — if it can leave the key
+ *   absent (a delete, a TTL'd write) — to observers of absence: optional
+ *   until the last of those ends, dropped outright when there are none. Such
+ *   a write without TTL or acknowledgement (not a cas: that has its own
+ *   precondition) is a "wildcard": any one is as good as another.
+ * An unknown op with a completedAt (acknowledged in async mode) cannot take
+ * effect after it, so its window ends there.
+ * Each TTL'd write is followed by its expiry (see the file's comment).
  */
-export function toRegisterOps(ops: readonly HistoryOperation[], isPrecondition: PreconditionTest): RegisterOp[] {
+export function toRegisterOps(
+  ops: readonly HistoryOperation[],
+  isPrecondition: PreconditionTest,
+  ttlToleranceMs = DEFAULT_TTL_TOLERANCE_MS,
+): RegisterOp[] {
   const effects = new Map<HistoryOperation, RegisterEffect>();
   for (const op of ops) {
     const effect = effectOf(op, isPrecondition);
@@ -88,6 +117,7 @@ export function toRegisterOps(ops: readonly HistoryOperation[], isPrecondition: 
   const unknownWriterOf = new Map<string, HistoryOperation>();
   const expectedByAnyCas = new Set<string | null>();
   let lastMismatch = -Infinity;
+  let lastAbsentObserver = -Infinity;
   const deadline = new Map<HistoryOperation, number>();
   const required = new Set<HistoryOperation>();
   const need = (value: string | null | undefined, until: number, certain: boolean): void => {
@@ -101,39 +131,67 @@ export function toRegisterOps(ops: readonly HistoryOperation[], isPrecondition: 
   };
 
   for (const [op, effect] of effects) {
-    if (op.outcome === 'unknown') unknownWriterOf.set(op.value!, op);
+    if (op.outcome === 'unknown' && op.value !== undefined) unknownWriterOf.set(op.value, op);
     if (effect.kind === 'cas' || effect.kind === 'mismatch') expectedByAnyCas.add(effect.expected);
     if (effect.kind === 'mismatch') lastMismatch = Math.max(lastMismatch, op.completedAt ?? OPEN_END);
+    const seesAbsent = (effect.kind === 'read' && effect.value === null) || (effect.kind === 'cas' && effect.expected === null);
+    if (seesAbsent && op.outcome === 'ok') lastAbsentObserver = Math.max(lastAbsentObserver, op.completedAt ?? OPEN_END);
   }
   for (const [op, effect] of effects) {
     if (op.outcome !== 'ok' || (effect.kind !== 'read' && effect.kind !== 'cas')) continue;
     need(effect.kind === 'read' ? effect.value : effect.expected, op.completedAt ?? OPEN_END, true);
   }
-  for (const op of unknownWriterOf.values()) {
-    if (op.kind === 'cas') need(op.expected, Math.max(deadline.get(op) ?? -Infinity, lastMismatch), false);
+  // What an unknown op that nobody observed can still matter to.
+  const mattersUntil = (op: HistoryOperation): number =>
+    Math.max(deadline.get(op) ?? -Infinity, lastMismatch, leavesAbsent(op) ? lastAbsentObserver : -Infinity);
+  for (const [op, effect] of effects) {
+    if (op.outcome === 'unknown' && effect.kind === 'cas') need(effect.expected, mattersUntil(op), false);
   }
 
   const result: RegisterOp[] = [];
+  const push = (registerOp: RegisterOp): void => {
+    result.push(registerOp);
+    const { source } = registerOp;
+    if (source.ttlSeconds === undefined || source.value === undefined) return;
+    const ttlMs = source.ttlSeconds * 1000;
+    result.push({
+      source,
+      effect: { kind: 'expire', value: source.value },
+      call: source.invokedAt + ttlMs - ttlToleranceMs,
+      ret: (source.completedAt ?? OPEN_END) + ttlMs + ttlToleranceMs,
+      optional: false,
+      wildcard: false,
+      requires: result.length - 1,
+    });
+  };
   for (const [op, effect] of effects) {
     const call = op.invokedAt;
+    // An unknown op acknowledged in async mode took effect by its completion, if at all.
+    const latest = op.completedAt ?? OPEN_END;
     if (op.outcome !== 'unknown') {
-      result.push({ source: op, effect, call, ret: op.completedAt ?? OPEN_END, optional: false, wildcard: false });
+      push({ source: op, effect, call, ret: latest, optional: false, wildcard: false });
     } else if (required.has(op)) {
-      result.push({ source: op, effect, call, ret: Math.max(call, deadline.get(op)!), optional: false, wildcard: false });
+      push({ source: op, effect, call, ret: Math.max(call, Math.min(latest, deadline.get(op)!)), optional: false, wildcard: false });
     } else {
-      const until = Math.max(deadline.get(op) ?? -Infinity, lastMismatch);
+      const until = Math.min(latest, mattersUntil(op));
       if (until < call) continue; // Could not matter to anything: assume it never happened.
-      const wildcard = op.kind === 'write' && !expectedByAnyCas.has(op.value!);
+      // A wildcard is tried only right before a 412 it would explain: its window must reach that far.
+      const wildcard = op.kind === 'write' && op.ttlSeconds === undefined && op.completedAt === undefined && !expectedByAnyCas.has(op.value!);
       const asWildcard: RegisterEffect = { kind: 'write', value: UNOBSERVED };
-      result.push({ source: op, effect: wildcard ? asWildcard : effect, call, ret: until, optional: true, wildcard });
+      push({ source: op, effect: wildcard ? asWildcard : effect, call, ret: until, optional: true, wildcard });
     }
   }
   return result;
 }
 
+/** Whether the op can leave the key absent: a delete, or a write whose value expires. */
+function leavesAbsent(op: HistoryOperation): boolean {
+  return op.kind === 'delete' || op.ttlSeconds !== undefined;
+}
+
 function effectOf(op: HistoryOperation, isPrecondition: PreconditionTest): RegisterEffect | undefined {
   if (op.outcome === 'fail') {
-    return op.kind === 'cas' && isPrecondition(op) ? { kind: 'mismatch', expected: op.expected ?? null } : undefined;
+    return (op.kind === 'cas' || op.kind === 'delete') && isPrecondition(op) ? { kind: 'mismatch', expected: op.expected ?? null } : undefined;
   }
   switch (op.kind) {
     case 'read':
@@ -143,6 +201,9 @@ function effectOf(op: HistoryOperation, isPrecondition: PreconditionTest): Regis
       return op.value === undefined ? undefined : { kind: 'write', value: op.value };
     case 'cas':
       return op.value === undefined ? undefined : { kind: 'cas', expected: op.expected ?? null, value: op.value };
+    case 'delete':
+      // Only conditional deletes are recorded: If-Match on an absent key is a 412, not a no-op.
+      return op.expected === undefined || op.expected === null ? undefined : { kind: 'cas', expected: op.expected, value: null };
   }
 }
 

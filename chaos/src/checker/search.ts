@@ -15,7 +15,9 @@
  *
  * Optional operations (unknown outcome) have a deadline after which they no
  * longer matter; reaching its return entry unlinearized, the search treats
- * the op as never having happened.
+ * the op as never having happened. An op that `requires` another (a TTL
+ * expiry its write) is a candidate only once that one is settled, and is
+ * dropped like an optional op if that one was never taken.
  */
 import { applyEffect, type RegisterOp, type RegisterValue } from './register';
 
@@ -93,6 +95,13 @@ export function searchLinearization(ops: readonly RegisterOp[], maxSteps: number
   };
 
   const observes = ops.map((op) => op.effect.kind === 'read' || op.effect.kind === 'mismatch');
+  const requires = ops.map((op) => op.requires ?? -1);
+  const isLinearized = (op: number): boolean => ((linearized[op >>> 5] >>> (op & 31)) & 1) === 1;
+  // Waiting on an op that is not settled yet (an expiry before its write).
+  const waiting = (op: number): boolean => requires[op] >= 0 && !isLinearized(requires[op]);
+  // An expiry whose value is gone for good (its write is settled, the state is another value) changes
+  // nothing now or ever: like an observer, it is taken as soon as it can be.
+  const noOpForever = (effect: RegisterOp['effect']): boolean => effect.kind === 'expire' && state !== effect.value;
   const stackOps = new Int32Array(n);
   const stackStates: RegisterValue[] = [];
   // Whether a stack entry was forced (no alternative to revisit), and whether
@@ -151,8 +160,8 @@ export function searchLinearization(ops: readonly RegisterOp[], maxSteps: number
     if (++steps > maxSteps) return { outcome: 'unknown', steps: maxSteps };
     const op = entry >> 1;
     if (entry & 1) {
-      // A return entry: this op must be linearized by now.
-      if (!ops[op].optional) {
+      // A return entry: this op must be linearized by now (unless what it waits for never happened).
+      if (!ops[op].optional && !waiting(op)) {
         if (!backtrack()) return { outcome: 'violation', steps };
         continue;
       }
@@ -168,20 +177,22 @@ export function searchLinearization(ops: readonly RegisterOp[], maxSteps: number
     }
     // Wildcards are interchangeable and only useful to let a waiting 412
     // through, so try at most one per level, and only then.
-    const after = ops[op].wildcard && (wildTried || !mismatchWaiting()) ? undefined : applyEffect(ops[op].effect, state);
+    const after =
+      (ops[op].wildcard && (wildTried || !mismatchWaiting())) || waiting(op) ? undefined : applyEffect(ops[op].effect, state);
     if (after === undefined) {
       entry = next[entry];
       continue;
     }
+    const forced = observes[op] || noOpForever(ops[op].effect);
     toggle(op);
     if (remember(after)) {
-      push(op, after, observes[op]);
+      push(op, after, forced);
       continue;
     }
     toggle(op);
     // Already explored (and failed) with this observer taken: by the argument
     // above, so does every branch from here.
-    if (!observes[op]) entry = next[entry];
+    if (!forced) entry = next[entry];
     else if (!backtrack()) return { outcome: 'violation', steps };
   }
   return { outcome: 'ok', steps };

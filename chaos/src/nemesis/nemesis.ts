@@ -4,6 +4,7 @@ import type { FaultEvent } from '../history';
 import { kit } from '../kit';
 import type { FaultKind } from '../options';
 import { Random } from '../random';
+import type { Forger } from './forge';
 
 /** One fault of the schedule, decided from the seed before the run starts. */
 export interface PlannedFault {
@@ -53,6 +54,9 @@ export function planFaults(seed: number, kinds: readonly FaultKind[], durationMs
       case 'partition':
         holdMs = sessionTimeoutMs + rng.between(1000, 4000);
         break;
+      case 'forge':
+        holdMs = rng.between(500, 1000);
+        break;
     }
     const role = kind === 'pause' || rng.chance(0.7) ? 'leader' : 'follower';
     plan.push({ kind, gapMs, holdMs, partition: rng.int(1000), role, pick: rng.int(1000) });
@@ -64,6 +68,25 @@ export function planFaults(seed: number, kinds: readonly FaultKind[], durationMs
 interface ActiveFault {
   event: FaultEvent;
   heal: () => Promise<void>;
+  leaderBefore?: string;
+}
+
+/** Published when a fault is in place, and when it is healed: the workload reacts to both. */
+export interface FaultNotice {
+  phase: 'injected' | 'healed';
+  event: FaultEvent;
+  /** Replica faults: the partition's leader just before the fault, as a gate saw it. */
+  leaderBefore?: string;
+}
+
+export interface NemesisOptions {
+  cluster: ChaosCluster;
+  plan: readonly PlannedFault[];
+  log: (line: string) => void;
+  /** Sends the `forge` fault's requests. */
+  forger: Forger;
+  /** The workload keys a partition owns: the forger writes to some of them. */
+  keysOf: (partition: string) => string[];
 }
 
 /**
@@ -76,12 +99,26 @@ export class Nemesis {
   private active: ActiveFault | undefined;
   private stopped = false;
   private readonly paused = new Set<string>();
+  private readonly listeners: ((notice: FaultNotice) => void)[] = [];
+  private readonly cluster: ChaosCluster;
+  private readonly plan: readonly PlannedFault[];
+  private readonly log: (line: string) => void;
 
-  constructor(
-    private readonly cluster: ChaosCluster,
-    private readonly plan: readonly PlannedFault[],
-    private readonly log: (line: string) => void,
-  ) {}
+  constructor(private readonly options: NemesisOptions) {
+    this.cluster = options.cluster;
+    this.plan = options.plan;
+    this.log = options.log;
+  }
+
+  /** Calls `listener` right after each fault is injected and right after it is healed. */
+  subscribe(listener: (notice: FaultNotice) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private publish(phase: FaultNotice['phase'], active: ActiveFault): void {
+    const notice: FaultNotice = { phase, event: active.event, ...(active.leaderBefore ? { leaderBefore: active.leaderBefore } : {}) };
+    for (const listener of this.listeners) listener(notice);
+  }
 
   /** Runs the schedule until `until` (ms since the epoch): never starts a fault that would not heal by then. */
   async run(until: number): Promise<void> {
@@ -96,6 +133,7 @@ export class Nemesis {
         continue;
       }
       if (!this.active) continue;
+      this.publish('injected', this.active);
       await sleep(fault.holdMs);
       await this.healActive();
     }
@@ -116,6 +154,7 @@ export class Nemesis {
     }
     active.event.endedAt = Date.now();
     this.log(`nemesis: healed ${active.event.kind} ${active.event.target}`);
+    this.publish('healed', active);
   }
 
   /** Heals the current fault, then anything else still broken: paused, killed, cut, ZooKeeper down. */
@@ -144,15 +183,15 @@ export class Nemesis {
     }
   }
 
-  private async replicaTarget(fault: PlannedFault): Promise<{ id: string; partition: string; role: string }> {
+  private async replicaTarget(fault: PlannedFault): Promise<{ id: string; partition: string; role: string; leader?: string }> {
     const partitions = this.cluster.partitions();
     const partition = partitions[fault.partition % partitions.length];
     const replicas = this.cluster.replicasOf(partition);
     const view = await this.cluster.view();
     const leader = view?.partitions.find((candidate) => candidate.name === partition)?.leader ?? undefined;
-    if (fault.role === 'leader' && leader && replicas.includes(leader)) return { id: leader, partition, role: 'leader' };
+    if (fault.role === 'leader' && leader && replicas.includes(leader)) return { id: leader, partition, role: 'leader', leader };
     const followers = replicas.filter((id) => id !== leader);
-    return { id: followers[fault.pick % followers.length], partition, role: leader ? 'follower' : 'replica (no known leader)' };
+    return { id: followers[fault.pick % followers.length], partition, role: leader ? 'follower' : 'replica (no known leader)', ...(leader ? { leader } : {}) };
   }
 
   private begin(kind: string, target: string, partition?: string): FaultEvent {
@@ -170,7 +209,7 @@ export class Nemesis {
         this.log(`nemesis: SIGKILL ${target.id} (${target.role} of ${target.partition}) for ${fault.holdMs} ms`);
         const event = this.begin('kill', target.id, target.partition);
         await server.process.kill();
-        return { event, heal: async () => void (await cluster.restartServer(target.id)) };
+        return { event, leaderBefore: target.leader, heal: async () => void (await cluster.restartServer(target.id)) };
       }
       case 'pause': {
         const target = await this.replicaTarget(fault);
@@ -181,6 +220,7 @@ export class Nemesis {
         this.paused.add(target.id);
         return {
           event,
+          leaderBefore: target.leader,
           heal: async () => {
             server.process.resume();
             this.paused.delete(target.id);
@@ -205,7 +245,19 @@ export class Nemesis {
         this.log(`nemesis: cutting ${target.id} (${target.role} of ${target.partition}) off for ${fault.holdMs} ms`);
         const event = this.begin('partition', target.id, target.partition);
         this.cluster.isolate(target.id);
-        return { event, heal: async () => this.cluster.heal(target.id) };
+        return { event, leaderBefore: target.leader, heal: async () => this.cluster.heal(target.id) };
+      }
+      case 'forge': {
+        const target = await this.replicaTarget(fault);
+        const server = this.cluster.server(target.id);
+        const keys = this.options.keysOf(target.partition);
+        this.log(`nemesis: forging internal requests (no cluster secret, epoch 2^52) to ${target.id} (${target.role} of ${target.partition})`);
+        const event = this.begin('forge', target.id, target.partition);
+        const sent = await this.options.forger.forge({ replica: target.id, url: `http://127.0.0.1:${server.port}`, keys });
+        const accepted = sent.filter((request) => request.outcome === 'accepted');
+        event.detail = `${sent.length} forged requests: ${accepted.length} accepted, ${sent.length - accepted.length} refused`;
+        for (const request of sent) this.log(`nemesis: forged ${request.request} to ${target.id}: ${request.outcome.toUpperCase()} (${request.detail})`);
+        return { event, leaderBefore: target.leader, heal: async () => undefined };
       }
     }
   }

@@ -1,5 +1,5 @@
 import type { HistoryOperation } from '../history';
-import type { EventualRead } from '../workload/workload';
+import type { EventualRead } from '../workload/recorder';
 
 export interface EventualReadAnomaly {
   read: EventualRead;

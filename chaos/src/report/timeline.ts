@@ -22,6 +22,7 @@ const FAULT_COLOURS: Record<string, string> = {
   gate: '#377eb8',
   zk: '#ff7f00',
   partition: '#a65628',
+  forge: '#4daf4a',
 };
 
 function escape(text: string): string {

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { checkHistory, formatReport, type Report } from '../checker/analysis';
+import { checkHistory, formatReport, type CheckOptions, type Report } from '../checker/analysis';
 import type { History } from '../history';
 
 /** What decides the exit code. */
@@ -24,8 +24,8 @@ export interface Analysis {
 }
 
 /** Runs the checker, writes report.json, and reads the verdict off the report. */
-export function analyse(history: History, outDir: string): Analysis {
-  const report = checkHistory(history);
+export function analyse(history: History, outDir: string, options: CheckOptions = {}): Analysis {
+  const report = checkHistory(history, options);
   fs.writeFileSync(path.join(outDir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   const verdict: Verdict = {
     passed: false,

@@ -22,7 +22,7 @@ function errorCode(error: unknown): string {
 }
 
 export interface SendOptions {
-  method: 'GET' | 'PUT';
+  method: 'GET' | 'PUT' | 'DELETE';
   url: string;
   headers?: Record<string, string>;
   body?: string;

@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { clockOffsets } from '../src/clock-skew';
+import { FAULT_KINDS, parseOptions, UsageError } from '../src/options';
+
+describe('chaos options', () => {
+  test('defaults: every fault (forge included), lock clients, sync replication, no clock skew', () => {
+    const options = parseOptions([], '/repo', new Date(0));
+    assert.deepEqual(options.faults, [...FAULT_KINDS]);
+    assert.ok(options.faults.includes('forge'));
+    assert.equal(options.lockClients, 6);
+    assert.equal(options.replication, 'sync');
+    assert.equal(options.clockSkewMs, 0);
+  });
+
+  test('--replication, --clock-skew-ms, --lock-clients', () => {
+    const options = parseOptions(['--replication', 'async', '--clock-skew-ms=2000', '--lock-clients', '0'], '/repo');
+    assert.equal(options.replication, 'async');
+    assert.equal(options.clockSkewMs, 2000);
+    assert.equal(options.lockClients, 0);
+    assert.throws(() => parseOptions(['--replication', 'quorum'], '/repo'), UsageError);
+    assert.throws(() => parseOptions(['--clock-skew-ms', '-5'], '/repo'), UsageError);
+    assert.throws(() => parseOptions(['--faults', 'kill,forgery'], '/repo'), /unknown fault forgery/);
+  });
+});
+
+describe('clock offsets', () => {
+  test('each partition spreads its replicas over [-skew, +skew], the same for the same seed', () => {
+    const offsets = clockOffsets(42, 2, 3, 1500);
+    for (const p of ['p0', 'p1']) {
+      const mine = [1, 2, 3].map((r) => offsets.get(`${p}-r${r}`));
+      assert.deepEqual([...mine].sort((a, b) => a! - b!), [-1500, 0, 1500]);
+    }
+    assert.deepEqual(clockOffsets(42, 2, 3, 1500), offsets);
+    assert.equal(clockOffsets(42, 2, 3, 0).size, 0);
+  });
+});
