@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { acceptMux, FrameKind } from '@kvstore/topology';
+import { acceptMux, ClusterAuth, FrameKind } from '@kvstore/topology';
 import { appendCodec, type AppendRequest } from '../src/compiled';
 import { FORGED_EPOCH, Forger } from '../src/nemesis/forge';
 
@@ -20,23 +20,31 @@ async function close(server: http.Server): Promise<void> {
 async function trustingReplica(lastSeq: number): Promise<{ url: string; appends: AppendRequest[]; server: http.Server }> {
   const appends: AppendRequest[] = [];
   const server = http.createServer();
-  acceptMux(
-    server,
-    {
-      [FrameKind.append]: (payload) => {
+  // It checks no proof at all: the seed's replica, or one whose check is broken.
+  const trustingAuth = new (class extends ClusterAuth {
+    override check(): undefined {
+      return undefined;
+    }
+  })(Buffer.alloc(32));
+  acceptMux(server, {
+    auth: trustingAuth,
+    maxFrameBytes: 1024 * 1024,
+    onError: () => undefined,
+    onRefused: () => undefined,
+    handlers: {
+      [FrameKind.append]: (payload: Buffer) => {
         const request = appendCodec.decodeAppend(payload);
         appends.push(request);
         const answer = request.prevSeq > lastSeq ? { ok: false, reason: 'mismatch', epoch: request.epoch, lastSeq } : { ok: true, epoch: request.epoch, matchSeq: lastSeq + request.entries.length };
         return Buffer.from(JSON.stringify(answer));
       },
-      [FrameKind.installSnapshot]: async (payload) => {
+      [FrameKind.installSnapshot]: async (payload: Buffer) => {
         const { leaderUrl } = JSON.parse(payload.toString('utf8')) as { leaderUrl: string };
         const response = await fetch(`${leaderUrl}/internal/snapshot?epoch=1`);
         throw new Error(`snapshot from ${leaderUrl} failed: ${response.status}`);
       },
     },
-    () => undefined,
-  );
+  });
   return { url: await listen(server), appends, server };
 }
 

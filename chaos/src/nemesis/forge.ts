@@ -4,6 +4,9 @@ import * as net from 'node:net';
 import { FrameKind, MUX_PATH, MUX_PROTOCOL } from '@kvstore/topology';
 import { appendCodec, frames, type AppendRequest, type LogEntry } from '../compiled';
 
+/** The forger reads only short answers. */
+const FORGER_MAX_FRAME_BYTES = 1024 * 1024;
+
 /** Far above any epoch a real election reaches: a replica that takes it is deposed for good. */
 export const FORGED_EPOCH = 2 ** 52;
 
@@ -140,7 +143,7 @@ function muxRequest(url: string, kind: number, payload: readonly Buffer[], timeo
     const reader = new frames.FrameReader((frame) => {
       if (frame.id !== 1) return;
       done(frame.kind === FrameKind.ok ? { kind: 'ok', payload: Buffer.from(frame.payload) } : { kind: 'failed', message: frame.payload.toString('utf8') });
-    });
+    }, FORGER_MAX_FRAME_BYTES);
     const push = (chunk: Buffer): void => {
       try {
         reader.push(chunk);
