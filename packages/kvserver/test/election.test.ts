@@ -36,6 +36,10 @@ describe('decideCampaign', () => {
     assert.equal(decideCampaign({ self: 'b', state: state(2, 'a', ['a', 'b']), liveMembers: ['a', 'b'], leaderNodeExists: false }), undefined);
   });
 
+  it('is not held off by a live recorded leader that may not lead (outside the in-sync set)', () => {
+    assert.equal(decideCampaign({ self: 'a', state: state(2, 'c', ['a', 'b']), liveMembers: ['a', 'c'], leaderNodeExists: false })?.leader, 'a');
+  });
+
   it('lets the recorded leader take its place back at a new epoch', () => {
     assert.deepEqual(decideCampaign({ self: 'a', state: state(2, 'a', ['a', 'b']), liveMembers: ['a', 'b'], leaderNodeExists: false }), {
       epoch: 3,

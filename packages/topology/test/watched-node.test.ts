@@ -118,6 +118,30 @@ describe('WatchedNode', () => {
     await changes.until(() => watch.value?.version === 3);
   });
 
+  it('follows a new session at once while a read on the old one never answers', async () => {
+    const zk = new MemoryZooKeeper();
+    zk.write('/ring', ring(1));
+    const first = zk.connect();
+    const { watch } = ringWatch();
+    await watch.attach(first);
+    first.hang();
+    zk.write('/ring', ring(2));
+    await new Promise((resolve) => setImmediate(resolve));
+    await watch.attach(zk.connect());
+    assert.equal(watch.value?.version, 2);
+  });
+
+  it('resolves nextRead at the next read, good or malformed', async () => {
+    const zk = new MemoryZooKeeper();
+    zk.write('/ring', ring(1));
+    const { watch } = ringWatch();
+    await watch.attach(zk.connect());
+    const read = watch.nextRead();
+    zk.write('/ring', 'garbage');
+    await read;
+    assert.equal(watch.problem?.path, '/ring');
+  });
+
   it('reads nothing more once stopped', async () => {
     const zk = new MemoryZooKeeper();
     zk.write('/ring', ring(1));

@@ -38,11 +38,12 @@ export function decideCampaign({ self, state, liveMembers, liveIncarnations = {}
   const live = new Set(liveMembers);
   const recorded = state.incarnations ?? {};
   const unrestarted = (id: string): boolean => recorded[id] !== undefined && recorded[id] === liveIncarnations[id];
-  const restarted = (id: string): boolean => recorded[id] !== undefined && liveIncarnations[id] !== undefined && recorded[id] !== liveIncarnations[id];
-  // A live recorded leader takes its own place back, unless it has restarted and is no better than the others.
-  if (state.leader !== null && state.leader !== self && live.has(state.leader) && !restarted(state.leader)) return undefined;
-  if (state.isr.length > 0 && !state.isr.includes(self)) return undefined;
-  if (!unrestarted(self) && state.isr.some((id) => id !== self && live.has(id) && unrestarted(id))) return undefined;
+  const mayLead = (id: string): boolean =>
+    (state.isr.length === 0 || state.isr.includes(id)) &&
+    (unrestarted(id) || !state.isr.some((other) => other !== id && live.has(other) && unrestarted(other)));
+  // A live recorded leader that may lead takes its own place back; one that may not holds nobody off.
+  if (state.leader !== null && state.leader !== self && live.has(state.leader) && mayLead(state.leader)) return undefined;
+  if (!mayLead(self)) return undefined;
   const isr = [...new Set([...state.isr.filter((id) => live.has(id)), self])].sort();
   const epoch = Math.max(state.epoch, epochSeen) + 1;
   const incarnations = Object.fromEntries(Object.entries(recorded).filter(([id]) => isr.includes(id)));

@@ -161,6 +161,7 @@ export class MemoryZkSession extends EventEmitter implements ZkClient {
   private expired = false;
   private connected = true;
   private failingReads = 0;
+  private hanging = false;
   private readonly watches: Record<WatchKind, Map<string, Set<Watcher>>> = { data: new Map(), children: new Map() };
 
   constructor(private readonly zookeeper: MemoryZooKeeper) {
@@ -174,6 +175,11 @@ export class MemoryZkSession extends EventEmitter implements ZkClient {
   /** The next `count` reads fail with CONNECTION_LOSS (and arm nothing). */
   failReads(count: number): void {
     this.failingReads = count;
+  }
+
+  /** From now on no call answers, like one queued on a client whose connection never comes back. */
+  hang(): void {
+    this.hanging = true;
   }
 
   /** The connection drops; the session lives on. Calls fail with CONNECTION_LOSS. */
@@ -276,6 +282,7 @@ export class MemoryZkSession extends EventEmitter implements ZkClient {
   /** A call answers on a later turn, and only on a live, connected session. */
   private async roundTrip(path: string): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
+    if (this.hanging) await new Promise(() => undefined);
     if (this.expired || this.closed) fail('SESSION_EXPIRED', path);
     if (!this.connected) fail('CONNECTION_LOSS', path);
   }

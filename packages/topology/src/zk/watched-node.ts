@@ -54,9 +54,11 @@ export class WatchedNode<T> implements Watch {
   problem: RecordProblem | undefined;
   private source: WatchSource | undefined;
   private stopped = false;
+  /** A read loop runs on the current source. One on an earlier source may still wait for an answer that never comes: it is ignored. */
   private reading = false;
   private again = false;
   private done: Promise<void> = Promise.resolve();
+  private readWaiters: (() => void)[] = [];
   /** Ends the backoff between retries early (on stop). */
   private cancelPause: (() => void) | undefined;
   private readonly watcher: Watcher = () => void this.wake();
@@ -71,6 +73,8 @@ export class WatchedNode<T> implements Watch {
   attach(source: WatchSource): Promise<void> {
     if (source === this.source || this.stopped) return this.done;
     this.source = source;
+    this.reading = false;
+    this.cancelPause?.();
     return this.wake();
   }
 
@@ -78,6 +82,13 @@ export class WatchedNode<T> implements Watch {
     this.stopped = true;
     this.source = undefined;
     this.cancelPause?.();
+    this.settleReadWaiters();
+  }
+
+  /** Resolves once the next read is in (good or malformed), or on stop: for an owner waiting for a record to be fixed. */
+  nextRead(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise((resolve) => this.readWaiters.push(resolve));
   }
 
   problems(): RecordProblem[] {
@@ -87,27 +98,25 @@ export class WatchedNode<T> implements Watch {
   private wake(): Promise<void> {
     if (this.stopped) return this.done;
     this.again = true;
-    if (!this.reading) {
+    if (!this.reading && this.source) {
       this.reading = true;
-      this.done = this.loop();
+      this.done = this.loop(this.source);
     }
     return this.done;
   }
 
-  private async loop(): Promise<void> {
+  private async loop(source: WatchSource): Promise<void> {
     let failures = 0;
-    while (this.again && !this.stopped) {
+    while (this.again && !this.stopped && !source.isClosed) {
       this.again = false;
-      const source = this.source;
-      if (!source || source.isClosed) break;
       try {
         const value = await this.read(source, this.path, this.watcher);
-        if (source !== this.source) continue; // attached elsewhere meanwhile: `again` is set
+        if (source !== this.source) return; // attached elsewhere meanwhile: that source has a loop of its own
         if (failures > 0) this.logger.info({ path: this.path }, 'ZooKeeper read works again');
         failures = 0;
         this.accept(value);
       } catch (error) {
-        if (source !== this.source) continue;
+        if (source !== this.source) return;
         if (error instanceof RecordError) {
           this.reject(error);
         } else if (error instanceof ZkError && error.code === 'SESSION_EXPIRED') {
@@ -117,6 +126,7 @@ export class WatchedNode<T> implements Watch {
           failures++;
           this.again = true;
           await this.pause(Math.min(MAX_RETRY_DELAY_MS, FIRST_RETRY_DELAY_MS * 2 ** (failures - 1)));
+          if (source !== this.source) return;
         }
       }
     }
@@ -138,6 +148,7 @@ export class WatchedNode<T> implements Watch {
     if (this.problem) this.logger.info({ path: this.path }, 'record is well-formed again');
     this.problem = undefined;
     this.onChange();
+    this.settleReadWaiters();
   }
 
   private reject(error: RecordError): void {
@@ -146,6 +157,13 @@ export class WatchedNode<T> implements Watch {
     }
     this.problem = { path: this.path, error: error.message };
     this.onChange();
+    this.settleReadWaiters();
+  }
+
+  private settleReadWaiters(): void {
+    const waiters = this.readWaiters;
+    this.readWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 }
 
