@@ -65,7 +65,7 @@ export async function startGate(config: GateConfig, logger: Logger): Promise<Run
   const app = createApp({
     forwarder,
     maxValueBytes: config.maxValueBytes,
-    clusterView: () => buildClusterView(config.cluster, routing.snapshot(), fetchStatus),
+    clusterView: () => buildClusterView(config.cluster, routing.snapshot(), fetchStatus, watcher.problems()),
     readiness: () => watcher.readiness(),
     logger,
     snapshots,
