@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ZkError, ZkSession } from '@kvstore/topology';
-import { uniqueClusterName, zookeeperForTests } from '../kit';
+import { TcpProxy, uniqueClusterName, zookeeperForTests } from '../kit';
 
 describe('ZkSession against a real ZooKeeper', () => {
   let session: ZkSession;
@@ -59,5 +59,15 @@ describe('ZkSession against a real ZooKeeper', () => {
     await session.setData(path, Buffer.from('2'), 1); // no watch armed any more
     await session.getData(path); // a round trip: a second notice would have arrived before its answer
     assert.equal(fired, 1);
+  });
+
+  it('fails a call still waiting for an answer when the session is closed, instead of leaving it pending forever', async (t) => {
+    const proxy = await TcpProxy.start((await zookeeperForTests()).port);
+    t.after(() => proxy.close());
+    const cutOff = await ZkSession.connect(proxy.address, { sessionTimeoutMs: 5000 });
+    proxy.blackhole(); // requests go out and nothing comes back, nor does the connection end
+    const read = cutOff.getData(`${root}/anything`);
+    cutOff.close();
+    await assert.rejects(read, (error: unknown) => error instanceof ZkError && error.code === 'CONNECTION_LOSS');
   });
 });

@@ -14,7 +14,7 @@ let watcher: ClusterWatcher | undefined;
 afterEach(() => watcher?.stop());
 
 /** A cluster of p0 (a leads epoch 2, a and b members) on an in-memory ZooKeeper, and a watcher on it. */
-async function watched(): Promise<{ zk: MemoryZooKeeper; sessions: MemoryZkSession[]; latest: () => ClusterSnapshot; routing: RoutingState }> {
+async function watched(onConnect: (session: MemoryZkSession, count: number) => void = () => undefined): Promise<{ zk: MemoryZooKeeper; sessions: MemoryZkSession[]; latest: () => ClusterSnapshot; routing: RoutingState }> {
   const zk = new MemoryZooKeeper();
   zk.write(paths.ring, encodeRecord({ version: 1, partitions: ['p0'] }));
   zk.write(paths.state('p0'), encodeRecord({ epoch: 2, leader: 'a', isr: ['a', 'b'] }));
@@ -37,6 +37,7 @@ async function watched(): Promise<{ zk: MemoryZooKeeper; sessions: MemoryZkSessi
     connect: () => {
       const session = zk.connect();
       sessions.push(session);
+      onConnect(session, sessions.length);
       return Promise.resolve(session);
     },
   });
@@ -97,6 +98,16 @@ describe('ClusterWatcher', () => {
     zk.write(paths.leader('p0'), encodeRecord({ id: 'b', url: urlOf('b'), epoch: 3 }));
     await until(() => leaderOfKey(routing) === 'b', 'b to be routed to');
     assert.deepEqual(latest().partitions.get('p0')?.members.map((member) => member.id), ['b']);
+  });
+
+  it('opens another session when its first one expires while loading hangs', async () => {
+    const { sessions } = await watched((session, count) => {
+      if (count > 1) return;
+      session.hang();
+      setTimeout(() => session.expire(), 20);
+    });
+    assert.equal(sessions.length, 2);
+    assert.deepEqual(watcher!.readiness(), { ready: true, reason: 'ok' });
   });
 
   it('reads everything again on a new session after its session expires, and registers the gate again', async () => {

@@ -93,6 +93,17 @@ describe('PartitionCoordinator: elections', () => {
     assert.equal(otherLed, false, `${other} won without a member node`);
   });
 
+  it('a leader whose session hangs and then expires rejoins on a new session and leads again', async () => {
+    const p = newPartition();
+    await p.start(['a', 'b']);
+    const leader = await waitFor(() => p.settledLeader(), 'one leader');
+    const epoch = p.state().epoch;
+    p.session(leader).hang();
+    p.session(leader).expire();
+    await waitFor(() => p.settledLeader() !== undefined && p.state().epoch > epoch, 'a leader of a new epoch');
+    await waitFor(() => p.memberNodes(leader).length === 1 && p.node(leader).coordinator.notReadyBecause() === undefined, `${leader} back as a member`);
+  });
+
   it('tells the replica when its ZooKeeper connection goes and comes back, and when the session expires', async () => {
     const p = newPartition();
     const seen: boolean[] = [];

@@ -47,6 +47,7 @@ export class ClusterWatcher {
   private readonly stopping = new AbortController();
   private session: ZkClient | undefined;
   private connected = false;
+  private starting = false;
 
   constructor(private readonly options: ClusterWatcherOptions) {
     const { logger } = options;
@@ -77,16 +78,23 @@ export class ClusterWatcher {
     return [...this.ring.problems(), ...this.partitions.problems()];
   }
 
-  /** Connects (retrying until it succeeds or `stop` is called) and loads everything once. */
+  /** Connects (retrying until it succeeds or `stop` is called) and loads everything once; one run at a time. */
   async start(): Promise<void> {
-    for (let attempt = 0; !this.stopping.signal.aborted; attempt++) {
-      try {
-        await this.openSession();
-        return;
-      } catch (error) {
-        this.options.logger.warn({ err: error, attempt }, 'could not open a ZooKeeper session; retrying');
+    if (this.starting) return;
+    this.starting = true;
+    try {
+      for (let attempt = 0; !this.stopping.signal.aborted; attempt++) {
+        try {
+          const session = await this.openSession();
+          if (session && session === this.session) return;
+          // That session ended while loading: open another.
+        } catch (error) {
+          this.options.logger.warn({ err: error, attempt }, 'could not open a ZooKeeper session; retrying');
+        }
         await this.pause(attempt);
       }
+    } finally {
+      this.starting = false;
     }
   }
 
@@ -99,10 +107,16 @@ export class ClusterWatcher {
     this.session?.close();
   }
 
-  private async openSession(): Promise<void> {
+  /** A session with our gate node and every watch loaded on it; undefined once stopped. */
+  private async openSession(): Promise<ZkClient | undefined> {
     const connect = this.options.connect ?? ((connectString, options) => ZkSession.connect(connectString, options));
     const session = await connect(this.options.connectString, { sessionTimeoutMs: this.options.sessionTimeoutMs });
-    if (this.stopping.signal.aborted) return session.close();
+    if (this.stopping.signal.aborted) {
+      session.close();
+      return undefined;
+    }
+    // Current from the start, so that its expiry at any point is seen (and `start` opens another).
+    this.session = session;
     session.on('expired', () => this.onExpired(session));
     session.on('disconnected', () => this.setConnected(session, false));
     session.on('connected', () => this.setConnected(session, true));
@@ -112,12 +126,14 @@ export class ClusterWatcher {
       this.options.logger.info({ gate }, 'connected to ZooKeeper');
     } catch (error) {
       // Without our gate node this session is of no use; the caller opens another.
+      if (this.session === session) this.session = undefined;
       session.close();
       throw error;
     }
-    this.session = session;
+    if (this.session !== session) return session;
     this.connected = true;
     await Promise.all([this.ring.attach(session), this.partitions.attach(session)]);
+    return session;
   }
 
   private setConnected(session: ZkClient, connected: boolean): void {

@@ -78,6 +78,8 @@ export class PartitionCoordinator implements IsrCoordination {
   private campaignHeldUntil = 0;
   private heldCampaign: NodeJS.Timeout | undefined;
   private closed = false;
+  /** A rejoin after an expired session is under way (one at a time). */
+  private rejoining = false;
 
   constructor(
     private readonly options: CoordinatorOptions,
@@ -192,16 +194,23 @@ export class PartitionCoordinator implements IsrCoordination {
     this.connected = false;
     this.memberNode = undefined;
     this.published = undefined; // its /leader node ended with the session
-    for (let attempt = 1; !this.closed; attempt++) {
-      try {
-        const session = await this.openSession();
-        await this.attachWatches(session);
-        await this.register(session);
-        return;
-      } catch (error) {
-        this.logger.warn({ err: error, attempt }, 'could not rejoin ZooKeeper yet');
+    if (this.rejoining) return; // the running rejoin opens the next session
+    this.rejoining = true;
+    try {
+      for (let attempt = 1; !this.closed; attempt++) {
+        try {
+          const session = await this.openSession();
+          await this.attachWatches(session);
+          await this.register(session);
+          if (this.memberNode) return;
+          // That session ended too while joining: open another.
+        } catch (error) {
+          this.logger.warn({ err: error, attempt }, 'could not rejoin ZooKeeper yet');
+        }
         await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 100 * attempt)));
       }
+    } finally {
+      this.rejoining = false;
     }
   }
 

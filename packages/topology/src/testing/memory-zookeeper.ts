@@ -162,6 +162,8 @@ export class MemoryZkSession extends EventEmitter implements ZkClient {
   private connected = true;
   private failingReads = 0;
   private hanging = false;
+  /** Fails the calls left hanging, when the session ends. */
+  private readonly hung = new Set<(error: ZkError) => void>();
   private readonly watches: Record<WatchKind, Map<string, Set<Watcher>>> = { data: new Map(), children: new Map() };
 
   constructor(private readonly zookeeper: MemoryZooKeeper) {
@@ -177,7 +179,7 @@ export class MemoryZkSession extends EventEmitter implements ZkClient {
     this.failingReads = count;
   }
 
-  /** From now on no call answers, like one queued on a client whose connection never comes back. */
+  /** From now on no call answers until the session ends (then they fail), like one queued on a client whose connection never comes back. */
   hang(): void {
     this.hanging = true;
   }
@@ -197,6 +199,7 @@ export class MemoryZkSession extends EventEmitter implements ZkClient {
   expire(): void {
     if (this.expired || this.closed) return;
     this.expired = true;
+    this.failHung(new ZkError('SESSION_EXPIRED', 'the session expired'));
     this.dropWatches();
     this.zookeeper.endSession(this);
     this.emit('expired');
@@ -205,6 +208,7 @@ export class MemoryZkSession extends EventEmitter implements ZkClient {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.failHung(new ZkError('CONNECTION_LOSS', 'the session was closed'));
     this.dropWatches();
     if (!this.expired) this.zookeeper.endSession(this);
   }
@@ -282,9 +286,14 @@ export class MemoryZkSession extends EventEmitter implements ZkClient {
   /** A call answers on a later turn, and only on a live, connected session. */
   private async roundTrip(path: string): Promise<void> {
     await new Promise((resolve) => setImmediate(resolve));
-    if (this.hanging) await new Promise(() => undefined);
+    if (this.hanging) await new Promise((_, reject) => this.hung.add(reject));
     if (this.expired || this.closed) fail('SESSION_EXPIRED', path);
     if (!this.connected) fail('CONNECTION_LOSS', path);
+  }
+
+  private failHung(error: ZkError): void {
+    for (const fail of this.hung) fail(error);
+    this.hung.clear();
   }
 
   private dropWatches(): void {

@@ -87,6 +87,8 @@ export interface ZkSessionOptions {
  */
 export class ZkSession extends EventEmitter implements ZkClient {
   private closed = false;
+  /** Fails each call still waiting for an answer: see `call`. */
+  private readonly unanswered = new Set<(error: ZkError) => void>();
   private lostTimer: NodeJS.Timeout | undefined;
   private expired = false;
 
@@ -151,16 +153,42 @@ export class ZkSession extends EventEmitter implements ZkClient {
     return this.closed;
   }
 
-  /** Ends the session; its ephemeral nodes disappear at once. */
+  /** Ends the session; its ephemeral nodes disappear at once, and every call still waiting fails with CONNECTION_LOSS. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.lostTimer);
     this.client.close();
+    const lost = new ZkError('CONNECTION_LOSS', 'the ZooKeeper session was closed');
+    for (const fail of this.unanswered) fail(lost);
+    this.unanswered.clear();
+  }
+
+  /**
+   * Runs one client call. Every call settles: the client keeps a request it
+   * queued while disconnected unanswered forever once it is closed, which
+   * would hold up whoever waits on it; `close` fails those.
+   */
+  private call<T>(run: (resolve: (value: T) => void, reject: (error: ZkError) => void) => void): Promise<T> {
+    if (this.closed) return Promise.reject(new ZkError('CONNECTION_LOSS', 'the ZooKeeper session was closed'));
+    return new Promise<T>((resolve, reject) => {
+      const fail = (error: ZkError): void => reject(error);
+      this.unanswered.add(fail);
+      run(
+        (value) => {
+          this.unanswered.delete(fail);
+          resolve(value);
+        },
+        (error) => {
+          this.unanswered.delete(fail);
+          reject(error);
+        },
+      );
+    });
   }
 
   create(path: string, data: Buffer, mode: CreateMode): Promise<string> {
-    return new Promise((resolve, reject) => {
+    return this.call((resolve, reject) => {
       this.client.create(path, data, MODES[mode], (error, created) =>
         error ? reject(convert(error, path)) : resolve(created),
       );
@@ -169,14 +197,14 @@ export class ZkSession extends EventEmitter implements ZkClient {
 
   /** Creates `path` and its missing parents as empty persistent nodes. */
   mkdirp(path: string): Promise<void> {
-    return new Promise((resolve, reject) => {
+    return this.call((resolve, reject) => {
       this.client.mkdirp(path, (error) => (error ? reject(convert(error, path)) : resolve()));
     });
   }
 
   /** The node's data and version, or undefined when it does not exist (the watch then fires on its creation). */
   getData(path: string, watcher?: Watcher): Promise<Versioned | undefined> {
-    return new Promise((resolve, reject) => {
+    return this.call((resolve, reject) => {
       const done = (error: Error | zookeeper.Exception | null, data: Buffer, stat: zookeeper.Stat): void => {
         if (!error) return resolve({ data: data ?? Buffer.alloc(0), version: stat.version });
         const converted = convert(error, path);
@@ -196,7 +224,7 @@ export class ZkSession extends EventEmitter implements ZkClient {
 
   /** The node's children, or undefined when the node does not exist. */
   getChildren(path: string, watcher?: Watcher): Promise<string[] | undefined> {
-    return new Promise((resolve, reject) => {
+    return this.call((resolve, reject) => {
       const done = (error: Error | zookeeper.Exception | null, children: string[]): void => {
         if (!error) return resolve(children);
         const converted = convert(error, path);
@@ -209,7 +237,7 @@ export class ZkSession extends EventEmitter implements ZkClient {
 
   /** Compare-and-set: writes only if the node is still at `version`; returns the new version. */
   setData(path: string, data: Buffer, version: number): Promise<number> {
-    return new Promise((resolve, reject) => {
+    return this.call((resolve, reject) => {
       this.client.setData(path, data, version, (error, stat) =>
         error ? reject(convert(error, path)) : resolve(stat.version),
       );
@@ -217,7 +245,7 @@ export class ZkSession extends EventEmitter implements ZkClient {
   }
 
   remove(path: string, version = -1): Promise<void> {
-    return new Promise((resolve, reject) => {
+    return this.call((resolve, reject) => {
       this.client.remove(path, version, (error) => {
         if (!error) return resolve();
         const converted = convert(error, path);
@@ -240,7 +268,7 @@ export class ZkSession extends EventEmitter implements ZkClient {
       else transaction.remove(op.path, op.version);
       if (op.op !== 'create' && op.version !== undefined) keepExactVersion(transaction, op.version);
     }
-    return new Promise((resolve, reject) => {
+    return this.call((resolve, reject) => {
       transaction.commit((error, results: unknown) => {
         if (!error) return resolve();
         const failed = Array.isArray(results) ? results.findIndex((result: { err?: number }) => result.err !== undefined && result.err !== 0) : -1;
