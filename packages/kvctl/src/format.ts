@@ -4,7 +4,10 @@ import type { ClusterView, GetResult, PartitionView } from '@kvstore/kvclient';
 
 const COLUMNS = ['PARTITION', 'EPOCH', 'LEADER', 'IN-SYNC', 'MEMBER', 'ROLE', 'LAST-SEQ', 'LAG', 'URL'];
 
-/** One row per member, partition fields repeated so that `grep p0` finds all of a partition's rows. */
+/**
+ * One row per member, partition fields repeated so that `grep p0` finds all
+ * of a partition's rows; then a line per malformed record in ZooKeeper.
+ */
 export function formatClusterTable(view: ClusterView): string {
   const known = new Map(view.partitions.map((partition) => [partition.name, partition]));
   // Ring order first; a partition with state but off the ring is still shown, last.
@@ -14,7 +17,8 @@ export function formatClusterTable(view: ClusterView): string {
   const names = [...view.ring.partitions, ...offRing];
   const rows = names.flatMap((name) => partitionRows(name, known.get(name)));
   const header = `cluster ${view.cluster}, ring version ${view.ring.version}, ${names.length} partition(s)`;
-  return `${header}\n\n${alignColumns([COLUMNS, ...rows])}\n`;
+  const problems = (view.problems ?? []).map((problem) => `malformed record at ${problem.path}: ${problem.error}\n`);
+  return `${header}\n\n${alignColumns([COLUMNS, ...rows])}\n${problems.length > 0 ? `\n${problems.join('')}` : ''}`;
 }
 
 function partitionRows(name: string, partition: PartitionView | undefined): string[][] {

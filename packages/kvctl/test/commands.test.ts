@@ -168,4 +168,13 @@ describe('kvctl commands', () => {
     const json = await kvctl(['cluster', 'status', '--json']);
     assert.deepEqual(JSON.parse(json.stdout.toString()), SAMPLE_CLUSTER);
   });
+
+  test('cluster status names each malformed record in ZooKeeper on a line of its own, after the table', async (t) => {
+    const problem = { path: '/kvstore/default/partitions/p0/state', error: 'malformed state record: not JSON' };
+    gate.cluster = { ...SAMPLE_CLUSTER, problems: [problem] };
+    t.after(() => (gate.cluster = SAMPLE_CLUSTER));
+    const lines = (await kvctl(['cluster', 'status'])).stdout.toString().split('\n');
+    assert.deepEqual(lines.slice(-3), ['', `malformed record at ${problem.path}: ${problem.error}`, '']);
+    assert.match(lines.at(-4)!, /^p1\s/, 'after the last row of the table');
+  });
 });

@@ -71,7 +71,7 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
   const app = createApp({
     forwarder,
     maxValueBytes: config.maxValueBytes,
-    clusterView: () => buildClusterView(config.cluster, routing.snapshot(), fetchStatus),
+    clusterView: () => buildClusterView(config.cluster, routing.snapshot(), fetchStatus, watcher.problems()),
     readiness: () => watcher.readiness(),
     logger,
     snapshots,

@@ -25,11 +25,18 @@ describe('buildClusterView', () => {
         },
         { name: 'p1', epoch: 1, leader: null, isr: [], members: [] },
       ],
+      problems: [],
     });
   });
 
   it('answers an empty view before the ring is loaded', async () => {
     const view = await buildClusterView('default', { partitions: new Map() }, async () => undefined);
-    assert.deepEqual(view, { cluster: 'default', ring: { version: 0, partitions: [] }, partitions: [] });
+    assert.deepEqual(view, { cluster: 'default', ring: { version: 0, partitions: [] }, partitions: [], problems: [] });
+  });
+
+  it('lists the malformed records the watcher holds on to', async () => {
+    const problem = { path: '/kvstore/default/partitions/p0/state', error: 'malformed state record: not JSON' };
+    const view = await buildClusterView('default', { partitions: new Map() }, async () => undefined, [problem]);
+    assert.deepEqual(view.problems, [problem]);
   });
 });

@@ -105,7 +105,6 @@ async function main(): Promise<void> {
     logger,
   );
   const zk = coordinator;
-  let registered = false;
   const app = createApp({
     replica,
     partition: config.partition,
@@ -114,8 +113,8 @@ async function main(): Promise<void> {
     auth,
     owns: (key) => zk.owns(key),
     notReadyBecause: () => {
-      if (!registered || !zk.connected) return 'not connected to ZooKeeper';
-      if (!zk.ring) return 'ring not loaded';
+      const zooKeeper = zk.notReadyBecause();
+      if (zooKeeper) return zooKeeper;
       if (store.failure) return `storage failed, writes are refused: ${store.failure.message}`;
       if (replica.role !== 'leader' && !replica.leaderUrl) return 'no leader known';
       return undefined;
@@ -140,7 +139,6 @@ async function main(): Promise<void> {
   } catch (error) {
     fail(`cannot join ZooKeeper at ${config.zk}: ${(error as Error).message}`, 1);
   }
-  registered = true;
   logger.info({ url: self.url, zk: config.zk, cluster: config.cluster }, 'kvserver started');
 
   let stopping = false;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { StateRecord } from '@kvstore/topology';
-import { decideCampaign, decideResign } from '../src/replication/election';
+import { decideCampaign, decideResign, decideStepAside } from '../src/replication/election';
 
 const state = (epoch: number, leader: string | null, isr: string[]): StateRecord => ({ epoch, leader, isr });
 
@@ -36,12 +36,81 @@ describe('decideCampaign', () => {
     assert.equal(decideCampaign({ self: 'b', state: state(2, 'a', ['a', 'b']), liveMembers: ['a', 'b'], leaderNodeExists: false }), undefined);
   });
 
+  it('is not held off by a live recorded leader that may not lead (outside the in-sync set)', () => {
+    assert.equal(decideCampaign({ self: 'a', state: state(2, 'c', ['a', 'b']), liveMembers: ['a', 'c'], leaderNodeExists: false })?.leader, 'a');
+  });
+
   it('lets the recorded leader take its place back at a new epoch', () => {
     assert.deepEqual(decideCampaign({ self: 'a', state: state(2, 'a', ['a', 'b']), liveMembers: ['a', 'b'], leaderNodeExists: false }), {
       epoch: 3,
       leader: 'a',
       isr: ['a', 'b'],
     });
+  });
+});
+
+describe('decideCampaign with incarnations', () => {
+  // a, b, c were in sync as m-1, m-2, m-3; a led epoch 4.
+  const recorded = (leader: string | null): StateRecord => ({ ...state(4, leader, ['a', 'b', 'c']), incarnations: { a: 'm-1', b: 'm-2', c: 'm-3' } });
+
+  it('refuses a restarted replica while a live in-sync one that has not restarted exists', () => {
+    const input = { state: recorded('a'), liveMembers: ['b', 'c'], liveIncarnations: { b: 'm-7', c: 'm-3' }, leaderNodeExists: false };
+    assert.equal(decideCampaign({ ...input, self: 'b' }), undefined, 'b restarted (m-7) and c has not');
+    assert.deepEqual(decideCampaign({ ...input, self: 'c' }), {
+      epoch: 5,
+      leader: 'c',
+      isr: ['b', 'c'],
+      incarnations: { b: 'm-2', c: 'm-3' },
+    });
+  });
+
+  it('lets any of them lead when every live in-sync replica has restarted, recording the new leader as it is now', () => {
+    const next = decideCampaign({ self: 'b', state: recorded('a'), liveMembers: ['b', 'c'], liveIncarnations: { b: 'm-7', c: 'm-8' }, leaderNodeExists: false });
+    assert.deepEqual(next, { epoch: 5, leader: 'b', isr: ['b', 'c'], incarnations: { b: 'm-7', c: 'm-3' } });
+  });
+
+  it('does not let a restarted recorded leader hold off one that has not restarted', () => {
+    const input = { state: recorded('a'), liveMembers: ['a', 'b'], liveIncarnations: { a: 'm-9', b: 'm-2' }, leaderNodeExists: false };
+    assert.equal(decideCampaign({ ...input, self: 'a' }), undefined);
+    assert.equal(decideCampaign({ ...input, self: 'b' })?.leader, 'b');
+  });
+
+  it('still lets a recorded leader that has not restarted take its place back, and holds the others off', () => {
+    const input = { state: recorded('a'), liveMembers: ['a', 'b'], liveIncarnations: { a: 'm-1', b: 'm-2' }, leaderNodeExists: false };
+    assert.equal(decideCampaign({ ...input, self: 'b' }), undefined);
+    assert.equal(decideCampaign({ ...input, self: 'a' })?.epoch, 5);
+  });
+
+  it('treats a replica with no recorded incarnation as not proven, giving way to one that is', () => {
+    const mixed: StateRecord = { ...state(4, null, ['a', 'b']), incarnations: { b: 'm-2' } };
+    const input = { state: mixed, liveMembers: ['a', 'b'], liveIncarnations: { a: 'm-1', b: 'm-2' }, leaderNodeExists: false };
+    assert.equal(decideCampaign({ ...input, self: 'a' }), undefined);
+    assert.deepEqual(decideCampaign({ ...input, self: 'b' }), { epoch: 5, leader: 'b', isr: ['a', 'b'], incarnations: { b: 'm-2' } });
+  });
+
+  it('records the first leader of a fresh partition', () => {
+    const next = decideCampaign({ self: 'a', state: state(0, null, []), liveMembers: ['a', 'b'], liveIncarnations: { a: 'm-1', b: 'm-2' }, leaderNodeExists: false });
+    assert.deepEqual(next, { epoch: 1, leader: 'a', isr: ['a'], incarnations: { a: 'm-1' } });
+  });
+});
+
+describe('decideCampaign and the epoch the replica has seen', () => {
+  it('takes an epoch above both the state and what the replica has already followed', () => {
+    // A /state written back by hand to an older epoch: leading epoch 3 would be refused by the replica itself.
+    const next = decideCampaign({ self: 'a', state: state(2, null, ['a', 'b']), liveMembers: ['a', 'b'], leaderNodeExists: false, epochSeen: 7 });
+    assert.equal(next?.epoch, 8);
+  });
+});
+
+describe('decideStepAside', () => {
+  it('clears its own leadership of that epoch, keeping the in-sync set', () => {
+    const current: StateRecord = { ...state(5, 'a', ['a', 'b']), incarnations: { a: 'm-1' } };
+    assert.deepEqual(decideStepAside('a', 5, current), { ...current, leader: null });
+  });
+
+  it('leaves a state that has moved on alone', () => {
+    assert.equal(decideStepAside('a', 5, state(6, 'b', ['a', 'b'])), undefined);
+    assert.equal(decideStepAside('a', 5, state(5, null, ['b'])), undefined);
   });
 });
 

@@ -15,7 +15,8 @@ async function deposedLeaderComesBack(): Promise<SimCluster> {
   await put(sim.replica('a'), 'k', 'v1');
   sim.freeze('a');
   await sim.elect('b');
-  assert.deepEqual(sim.coordination.state, { epoch: 2, leader: 'b', isr: ['b', 'c'] });
+  const incarnations = { b: sim.node('b').incarnation, c: sim.node('c').incarnation };
+  assert.deepEqual(sim.coordination.state, { epoch: 2, leader: 'b', isr: ['b', 'c'], incarnations });
   sim.thaw('a');
   assert.equal(sim.replica('a').role, 'leader', 'a has not heard of epoch 2');
   return sim;

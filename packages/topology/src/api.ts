@@ -35,6 +35,8 @@ export interface ClusterView {
   cluster: string;
   ring: { version: number; partitions: string[] };
   partitions: PartitionView[];
+  /** Malformed records in ZooKeeper, by path; the gate routes on the last good ones. Absent from gates that predate it. */
+  problems?: { path: string; error: string }[];
 }
 
 export type Consistency = 'strong' | 'eventual';

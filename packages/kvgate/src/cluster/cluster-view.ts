@@ -1,4 +1,4 @@
-import type { ClusterAuth, ClusterView, MemberView, PartitionView } from '@kvstore/topology';
+import type { ClusterAuth, ClusterView, MemberView, PartitionView, RecordProblem } from '@kvstore/topology';
 import { currentLeader } from '../routing/routing-table';
 import type { ClusterSnapshot, PartitionRecords } from '../routing/snapshot';
 
@@ -11,14 +11,20 @@ export type StatusFetcher = (url: string) => Promise<ReplicaStatus | undefined>;
 
 /**
  * `GET /v1/cluster`: the watcher's records plus each member's last sequence
- * number, fetched in parallel. Roles come from the leader record, so the
- * view agrees with where the gate routes.
+ * number, fetched in parallel, and the malformed records the watcher holds
+ * the last good ones of. Roles come from the leader record, so the view
+ * agrees with where the gate routes.
  */
-export async function buildClusterView(cluster: string, snapshot: ClusterSnapshot, fetchStatus: StatusFetcher): Promise<ClusterView> {
+export async function buildClusterView(
+  cluster: string,
+  snapshot: ClusterSnapshot,
+  fetchStatus: StatusFetcher,
+  problems: readonly RecordProblem[] = [],
+): Promise<ClusterView> {
   const ring = snapshot.ring ?? { version: 0, partitions: [] };
   const names = [...new Set([...ring.partitions, ...snapshot.partitions.keys()])].sort();
   const partitions = await Promise.all(names.map((name) => partitionView(name, snapshot.partitions.get(name), fetchStatus)));
-  return { cluster, ring: { version: ring.version, partitions: [...ring.partitions] }, partitions };
+  return { cluster, ring: { version: ring.version, partitions: [...ring.partitions] }, partitions, problems: problems.map(({ path, error }) => ({ path, error })) };
 }
 
 async function partitionView(name: string, records: PartitionRecords | undefined, fetchStatus: StatusFetcher): Promise<PartitionView> {

@@ -11,8 +11,17 @@ export interface CampaignInput {
   state: StateRecord;
   /** Ids with a live member node in ZooKeeper. */
   liveMembers: readonly string[];
+  /**
+   * The member node (incarnation) under which each live member is
+   * registered now, this replica's own included, where known. Compared with
+   * the incarnations `/state` recorded, it tells which in-sync replicas have
+   * restarted since they were last known in sync.
+   */
+  liveIncarnations?: Readonly<Record<string, string>>;
   /** The ephemeral `/leader` node exists: some session still holds leadership. */
   leaderNodeExists: boolean;
+  /** The highest epoch this replica has seen (a leader's messages may bring it before ZooKeeper does); the new epoch is above it. */
+  epochSeen?: number;
 }
 
 /**
@@ -20,14 +29,37 @@ export interface CampaignInput {
  * not campaign. Only a member of the in-sync set may lead, so every
  * acknowledged write is kept; an empty set means every replica that had
  * the data has lost it (memory replicas that restarted), so anyone may.
+ * Among the in-sync replicas, one that has restarted since it was last
+ * known in sync gives way to a live one that has not; when every live one
+ * has restarted (a durable partition restarted whole), any of them may.
  */
-export function decideCampaign({ self, state, liveMembers, leaderNodeExists }: CampaignInput): StateRecord | undefined {
+export function decideCampaign({ self, state, liveMembers, liveIncarnations = {}, leaderNodeExists, epochSeen = 0 }: CampaignInput): StateRecord | undefined {
   if (leaderNodeExists) return undefined;
   const live = new Set(liveMembers);
-  if (state.leader !== null && state.leader !== self && live.has(state.leader)) return undefined;
-  if (state.isr.length > 0 && !state.isr.includes(self)) return undefined;
+  const recorded = state.incarnations ?? {};
+  const unrestarted = (id: string): boolean => recorded[id] !== undefined && recorded[id] === liveIncarnations[id];
+  const mayLead = (id: string): boolean =>
+    (state.isr.length === 0 || state.isr.includes(id)) &&
+    (unrestarted(id) || !state.isr.some((other) => other !== id && live.has(other) && unrestarted(other)));
+  // A live recorded leader that may lead takes its own place back; one that may not holds nobody off.
+  if (state.leader !== null && state.leader !== self && live.has(state.leader) && mayLead(state.leader)) return undefined;
+  if (!mayLead(self)) return undefined;
   const isr = [...new Set([...state.isr.filter((id) => live.has(id)), self])].sort();
-  return { epoch: state.epoch + 1, leader: self, isr };
+  const epoch = Math.max(state.epoch, epochSeen) + 1;
+  const incarnations = Object.fromEntries(Object.entries(recorded).filter(([id]) => isr.includes(id)));
+  const own = liveIncarnations[self];
+  if (own !== undefined) incarnations[self] = own;
+  return Object.keys(incarnations).length > 0 ? { epoch, leader: self, isr, incarnations } : { epoch, leader: self, isr };
+}
+
+/**
+ * The state to write when this replica stops leading `epoch` while `/state`
+ * still names it (its `/leader` node went, or taking the lead failed): no
+ * leader, so that a new election can happen. Undefined when the state has
+ * moved on.
+ */
+export function decideStepAside(self: string, epoch: number, state: StateRecord): StateRecord | undefined {
+  return state.leader === self && state.epoch === epoch ? { ...state, leader: null } : undefined;
 }
 
 /**

@@ -1,5 +1,7 @@
 import {
+  RecordError,
   Ring,
+  WatchedChildren,
   ZkError,
   ZkSession,
   clusterPaths,
@@ -9,14 +11,22 @@ import {
   parseMember,
   parseRing,
   parseState,
-  type ClusterPaths,
+  watchRecord,
   type LeaderRecord,
+  type MemberRecord,
+  type RecordProblem,
+  type RingRecord,
   type StateRecord,
+  type WatchedNode,
+  type ZkClient,
+  type ZkSessionOptions,
 } from '@kvstore/topology';
-import { decideCampaign, decideResign } from '../replication/election';
 import type { Replica } from '../replication/replica';
-import { applyIsrChange } from '../replication/election';
 import { DeposedError, type IsrChange, type IsrCoordination, type Logger, type Member } from '../replication/types';
+import { campaign } from './campaign';
+import { membersFrom } from './member-list';
+import { partitionNodes, type PartitionNodes } from './partition-nodes';
+import { resign, stepAside, updateIsr } from './state-writes';
 
 export interface CoordinatorOptions {
   zk: string;
@@ -31,25 +41,45 @@ export interface CoordinatorOptions {
   holdsData: boolean;
   /** The replica's data outlives the process (a data dir): it keeps its in-sync place when it exits. */
   durable: boolean;
+  /** Opens a session (default ZkSession.connect); tests pass an in-memory ZooKeeper. */
+  connect?: (connectString: string, options: ZkSessionOptions) => Promise<ZkClient>;
+}
+
+/** This replica's term as ZooKeeper knows it: the `/leader` node it created, on which session. */
+interface Published {
+  epoch: number;
+  session: ZkClient;
 }
 
 /**
  * The ZooKeeper side of a replica: membership, the ring, `/state` and the
  * `/leader` node, all followed by watches. It tells the Replica what
- * ZooKeeper says, campaigns when the leader's session is gone, and is the
- * replica's only writer of `/state` (IsrCoordination).
+ * ZooKeeper says, campaigns when no `/leader` node exists, gives up its
+ * `/leader` node and its name in `/state` as soon as the replica stops
+ * leading, and is the replica's only writer of `/state` (IsrCoordination).
  */
 export class PartitionCoordinator implements IsrCoordination {
-  private session: ZkSession | undefined;
-  private generation = 0;
-  private readonly paths: ClusterPaths;
+  private session: ZkClient | undefined;
+  /** The session's connection is up (it may drop and come back within the session). */
+  private connected = false;
+  /** This replica's member node (its incarnation) on the current session; undefined until registered. */
+  private memberNode: string | undefined;
+  private published: Published | undefined;
   private members: Member[] = [];
-  private state: StateRecord | undefined;
-  private leaderNode: LeaderRecord | undefined;
-  private campaigning = false;
-  private campaignAgain = false;
+  private ring: Ring | undefined;
+  private readonly ringNode: WatchedNode<RingRecord>;
+  private readonly stateNode: WatchedNode<StateRecord>;
+  private readonly leaderNode: WatchedNode<LeaderRecord>;
+  private readonly memberNodes: WatchedChildren<WatchedNode<MemberRecord>>;
+  /** The session a reconciliation runs on. One on an ended session may wait forever for an answer: it holds up nothing. */
+  private reconciling: ZkClient | undefined;
+  private reconcileAgain = false;
+  /** After taking the lead failed, no campaign before this (Date.now()), so a failure cannot spin. */
+  private campaignHeldUntil = 0;
+  private heldCampaign: NodeJS.Timeout | undefined;
   private closed = false;
-  ring: Ring | undefined;
+  /** A rejoin after an expired session is under way (one at a time). */
+  private rejoining = false;
 
   constructor(
     private readonly options: CoordinatorOptions,
@@ -57,11 +87,19 @@ export class PartitionCoordinator implements IsrCoordination {
     private readonly replica: Replica,
     private readonly logger: Logger,
   ) {
-    this.paths = clusterPaths(options.cluster);
-  }
-
-  get connected(): boolean {
-    return this.session !== undefined && !this.session.isClosed;
+    const paths = clusterPaths(options.cluster);
+    const { partition } = options;
+    const evaluate = (): void => this.evaluate();
+    this.ringNode = watchRecord(paths.ring, parseRing, () => (this.ring = this.ringNode.value && new Ring(this.ringNode.value)), logger);
+    this.stateNode = watchRecord(paths.state(partition), parseState, evaluate, logger);
+    this.leaderNode = watchRecord(paths.leader(partition), parseLeader, evaluate, logger);
+    const membersPath = paths.members(partition);
+    this.memberNodes = new WatchedChildren(
+      membersPath,
+      (name, notify) => watchRecord(`${membersPath}/${name}`, parseMember, notify, logger),
+      () => this.onMembers(),
+      logger,
+    );
   }
 
   /** Owns `key` on the current ring (true until the ring is known, which readiness reports). */
@@ -69,23 +107,45 @@ export class PartitionCoordinator implements IsrCoordination {
     return this.ring === undefined || this.ring.ownerOf(key) === this.options.partition;
   }
 
+  /** Why this replica cannot serve as far as ZooKeeper goes, or undefined. */
+  notReadyBecause(): string | undefined {
+    if (!this.session || this.session.isClosed || !this.connected) return 'not connected to ZooKeeper';
+    const problems = this.problems();
+    if (problems.length > 0) return problems.map((problem) => `malformed record at ${problem.path}: ${problem.error}`).join('; ');
+    if (!this.memberNode) return 'not registered in ZooKeeper yet';
+    if (!this.ring) return 'ring not loaded';
+    return undefined;
+  }
+
+  problems(): RecordProblem[] {
+    return [this.ringNode, this.stateNode, this.leaderNode, this.memberNodes].flatMap((watch) => watch.problems());
+  }
+
+  /**
+   * Joins: the partition's nodes, the ring, the in-sync set left if the
+   * replica holds nothing, then the member node. A malformed `/ring` or
+   * `/state` on the way is waited out (reported by readiness), not fatal.
+   */
   async start(): Promise<void> {
     const session = await this.openSession();
-    const { partition } = this.options;
-    await session.mkdirp(this.paths.members(partition));
-    await ensurePartitionOnRing(session, this.options.cluster, partition);
-    await this.createIfAbsent(session, this.paths.state(partition), encodeRecord({ epoch: 0, leader: null, isr: [] }));
-    if (!this.options.holdsData) await this.resign(session);
+    const nodes = this.nodes(session);
+    await session.mkdirp(nodes.membersPath);
+    await this.createIfAbsent(session, nodes.statePath, encodeRecord({ epoch: 0, leader: null, isr: [] }));
+    await this.attachWatches(session);
+    await this.untilWellFormed(this.ringNode, () => ensurePartitionOnRing(session, this.options.cluster, this.options.partition));
+    if (!this.options.holdsData) await this.untilWellFormed(this.stateNode, () => this.resign(nodes));
     await this.register(session);
   }
 
   /** Leaves cleanly: a replica whose data goes with it gives up its in-sync place, then the session (and its nodes) end. */
   async shutdown(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.heldCampaign);
+    for (const watch of [this.ringNode, this.stateNode, this.leaderNode, this.memberNodes]) watch.stop();
     const session = this.session;
     if (!session) return;
     try {
-      if (!this.options.durable) await this.resign(session);
+      if (!this.options.durable) await this.resign(this.nodes(session));
     } catch (error) {
       this.logger.warn({ err: error }, 'could not resign from the in-sync set');
     }
@@ -93,213 +153,208 @@ export class PartitionCoordinator implements IsrCoordination {
     session.close();
   }
 
-  async updateIsr(epoch: number, change: IsrChange): Promise<string[]> {
-    const session = this.requireSession();
-    const path = this.paths.state(this.options.partition);
-    for (;;) {
-      const node = await session.getData(path);
-      const state = node && parseState(node.data);
-      if (!node || !state || state.epoch !== epoch || state.leader !== this.self.id) {
-        throw new DeposedError(`state is now epoch ${state?.epoch} led by ${state?.leader}`);
-      }
-      const next = applyIsrChange(state, change);
-      const isr = [...new Set([...next.isr, this.self.id])].sort();
-      try {
-        await session.setData(path, encodeRecord({ ...next, isr }), node.version);
-        return isr;
-      } catch (error) {
-        if (!(error instanceof ZkError && error.code === 'BAD_VERSION')) throw error;
-      }
-    }
+  updateIsr(epoch: number, change: IsrChange): Promise<string[]> {
+    if (!this.session) return Promise.reject(new DeposedError('no ZooKeeper session'));
+    return updateIsr(this.nodes(this.session), epoch, change);
   }
 
-  private async openSession(): Promise<ZkSession> {
-    const session = await ZkSession.connect(this.options.zk, { sessionTimeoutMs: this.options.sessionTimeoutMs });
+  private nodes(session: ZkClient): PartitionNodes {
+    return partitionNodes(session, clusterPaths(this.options.cluster), this.options.partition, this.self);
+  }
+
+  private async openSession(): Promise<ZkClient> {
+    const connect = this.options.connect ?? ((connectString, options) => ZkSession.connect(connectString, options));
+    const session = await connect(this.options.zk, { sessionTimeoutMs: this.options.sessionTimeoutMs });
     this.session = session;
-    this.generation++;
+    this.connected = true;
     session.on('expired', () => void this.onExpired(session));
-    session.on('disconnected', () => this.logger.warn({}, 'disconnected from ZooKeeper'));
+    session.on('disconnected', () => this.onConnection(session, false));
+    session.on('connected', () => this.onConnection(session, true));
+    this.replica.observeZooKeeper(true);
     return session;
   }
 
-  private async onExpired(expired: ZkSession): Promise<void> {
+  private onConnection(session: ZkClient, connected: boolean): void {
+    if (session !== this.session || this.closed) return;
+    this.connected = connected;
+    if (connected) this.logger.info({}, 'ZooKeeper connection back');
+    else this.logger.warn({}, 'disconnected from ZooKeeper');
+    this.replica.observeZooKeeper(connected);
+    // What happened while cut off (e.g. the lease ended the replica's term) can be acted on now.
+    if (connected) this.reconcile();
+  }
+
+  private async onExpired(expired: ZkClient): Promise<void> {
     if (this.session !== expired || this.closed) return;
     this.logger.warn({}, 'ZooKeeper session expired: stepping down and rejoining');
+    this.replica.observeZooKeeper(false);
     this.replica.stepDown('ZooKeeper session expired');
     expired.close();
     this.session = undefined;
-    for (let attempt = 1; !this.closed; attempt++) {
-      try {
-        await this.register(await this.openSession());
-        return;
-      } catch (error) {
-        this.logger.warn({ err: error, attempt }, 'could not rejoin ZooKeeper yet');
+    this.connected = false;
+    this.memberNode = undefined;
+    this.published = undefined; // its /leader node ended with the session
+    if (this.rejoining) return; // the running rejoin opens the next session
+    this.rejoining = true;
+    try {
+      for (let attempt = 1; !this.closed; attempt++) {
+        try {
+          const session = await this.openSession();
+          await this.attachWatches(session);
+          await this.register(session);
+          if (this.memberNode) return;
+          // That session ended too while joining: open another.
+        } catch (error) {
+          this.logger.warn({ err: error, attempt }, 'could not rejoin ZooKeeper yet');
+        }
         await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 100 * attempt)));
       }
+    } finally {
+      this.rejoining = false;
     }
   }
 
-  private async register(session: ZkSession): Promise<void> {
-    const path = await session.create(this.paths.memberPrefix(this.options.partition), encodeRecord(this.self), 'ephemeral-sequential');
+  private async attachWatches(session: ZkClient): Promise<void> {
+    await Promise.all([this.ringNode, this.stateNode, this.leaderNode, this.memberNodes].map((watch) => watch.attach(session)));
+  }
+
+  private async register(session: ZkClient): Promise<void> {
+    const path = await session.create(this.nodes(session).membersPath + '/m-', encodeRecord(this.self), 'ephemeral-sequential');
+    if (session !== this.session) return;
+    this.memberNode = path.slice(path.lastIndexOf('/') + 1);
     this.logger.info({ path }, 'registered as a member');
-    await Promise.all([this.watchRing(), this.watchMembers(), this.watchState(), this.watchLeader()]);
+    this.evaluate();
   }
 
-  private async resign(session: ZkSession): Promise<void> {
-    const path = this.paths.state(this.options.partition);
+  private async resign(nodes: PartitionNodes): Promise<void> {
+    const isr = await resign(nodes);
+    if (isr) this.logger.info({ isr }, 'left the in-sync set');
+  }
+
+  /** Runs `action` until the record it reads is well-formed, waiting for `watch` to read the node again after each failure. */
+  private async untilWellFormed<T>(watch: WatchedNode<unknown>, action: () => Promise<T>): Promise<T> {
     for (;;) {
-      const node = await session.getData(path);
-      if (!node) return;
-      const next = decideResign(this.self.id, parseState(node.data));
-      if (!next) return;
+      const readAgain = watch.nextRead(); // armed first: a fix read while `action` runs is not missed
       try {
-        await session.setData(path, encodeRecord(next), node.version);
-        this.logger.info({ isr: next.isr }, 'left the in-sync set');
-        return;
+        return await action();
       } catch (error) {
-        if (!(error instanceof ZkError && error.code === 'BAD_VERSION')) throw error;
+        if (!(error instanceof RecordError) || this.closed) throw error;
+        this.logger.warn({ path: watch.path, error: error.message }, 'waiting for a malformed record to be fixed');
+        await readAgain;
       }
     }
   }
 
-  /** Runs `read` now and again whenever its watch fires, while this session lasts. */
-  private follow(read: (session: ZkSession, rewatch: () => void) => Promise<void>): Promise<void> {
-    const generation = this.generation;
-    const run = async (): Promise<void> => {
-      const session = this.session;
-      if (!session || generation !== this.generation || this.closed) return;
-      try {
-        await read(session, () => void run());
-      } catch (error) {
-        this.logger.warn({ err: error }, 'ZooKeeper read failed; retrying');
-        setTimeout(() => void run(), 200).unref();
-      }
-    };
-    return run();
+  private onMembers(): void {
+    const records = [...this.memberNodes.children].map(([name, watch]) => [name, watch.value] as const);
+    this.members = membersFrom(records);
+    this.replica.setMembers(this.members);
+    this.evaluate();
   }
 
-  private watchRing(): Promise<void> {
-    return this.follow(async (session, rewatch) => {
-      const node = await session.getData(this.paths.ring, rewatch);
-      if (node) this.ring = new Ring(parseRing(node.data));
-    });
-  }
-
-  private watchMembers(): Promise<void> {
-    const membersPath = this.paths.members(this.options.partition);
-    return this.follow(async (session, rewatch) => {
-      // Sorted by sequence number, so a replica's newest registration wins over one whose session has not ended yet.
-      const children = ((await session.getChildren(membersPath, rewatch)) ?? []).sort();
-      const records = await Promise.all(children.map((child) => session.getData(`${membersPath}/${child}`)));
-      const byId = new Map<string, Member>();
-      records.forEach((record, index) => {
-        if (record) byId.set(parseMember(record.data).id, { ...parseMember(record.data), incarnation: children[index] });
-      });
-      this.members = [...byId.values()];
-      this.replica.setMembers(this.members);
-      this.evaluate();
-    });
-  }
-
-  private watchState(): Promise<void> {
-    return this.follow(async (session, rewatch) => {
-      const node = await session.getData(this.paths.state(this.options.partition), rewatch);
-      this.state = node && parseState(node.data);
-      this.evaluate();
-    });
-  }
-
-  private watchLeader(): Promise<void> {
-    return this.follow(async (session, rewatch) => {
-      const node = await session.getData(this.paths.leader(this.options.partition), rewatch);
-      this.leaderNode = node && parseLeader(node.data);
-      this.evaluate();
-    });
-  }
-
-  /** Tells the replica what ZooKeeper now says, and campaigns if the leader's session is gone. */
+  /** Tells the replica what ZooKeeper now says, then acts on it. */
   private evaluate(): void {
-    const state = this.state;
-    if (!state || this.closed) return;
-    const leader =
-      this.leaderNode?.id === state.leader ? this.leaderNode : this.members.find((member) => member.id === state.leader);
+    const state = this.stateNode.value;
+    if (!state || this.closed || !this.memberNode) return;
+    const leaderNode = this.leaderNode.value;
+    const leader = leaderNode?.id === state.leader ? leaderNode : this.members.find((member) => member.id === state.leader);
     if (state.leader !== null && state.leader !== this.self.id) this.replica.becomeFollower(state.epoch, leader);
     else this.replica.observeState(state);
-    if (!this.leaderNode && !this.replica.isLeader) this.campaign();
+    this.reconcile();
   }
 
-  /** One campaign at a time; an event during one is looked at again when it ends. */
-  private campaign(): void {
-    if (this.campaigning) {
-      this.campaignAgain = true;
+  /** One reconciliation at a time per session; an event during one is looked at again when it ends. */
+  private reconcile(): void {
+    const session = this.session;
+    if (!session || this.closed) return;
+    if (this.reconciling === session) {
+      this.reconcileAgain = true;
       return;
     }
-    this.campaigning = true;
-    this.tryToLead()
-      .catch((error: unknown) => this.logger.warn({ err: error }, 'campaign failed'))
+    this.reconciling = session;
+    this.reconcileAgain = false;
+    this.reconcileOnce(session)
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'could not act on ZooKeeper state; will again on its next change'))
       .finally(() => {
-        this.campaigning = false;
-        if (this.campaignAgain) {
-          this.campaignAgain = false;
-          this.evaluate();
-        }
+        if (this.reconciling !== session) return;
+        this.reconciling = undefined;
+        if (this.reconcileAgain) this.reconcile();
       });
   }
 
-  private async tryToLead(): Promise<void> {
-    const session = this.session;
-    if (!session) return;
-    const { partition } = this.options;
-    const node = await session.getData(this.paths.state(partition));
-    if (!node) return;
-    const leaderNodeExists = (await session.getData(this.paths.leader(partition))) !== undefined;
-    const next = decideCampaign({
-      self: this.self.id,
-      state: parseState(node.data),
-      liveMembers: this.members.map((member) => member.id),
-      leaderNodeExists,
-    });
-    if (!next) return;
-    try {
-      await session.setData(this.paths.state(partition), encodeRecord(next), node.version);
-    } catch (error) {
-      if (error instanceof ZkError && error.code === 'BAD_VERSION') return; // someone else won; the watch tells us who
-      throw error;
-    }
-    this.replica.becomeLeader(next.epoch, next.isr);
-    await this.publishLeader(session, next.epoch);
-    if (!this.replica.isLeader) this.logger.warn({ epoch: next.epoch }, 'lost leadership before publishing the leader node');
-  }
-
-  /** Creates the ephemeral `/leader` node, waiting out a stale one left by a session that has not expired yet. */
-  private async publishLeader(session: ZkSession, epoch: number): Promise<void> {
-    const path = this.paths.leader(this.options.partition);
-    const record = encodeRecord({ id: this.self.id, url: this.self.url, epoch });
-    while (this.replica.isLeader && this.replica.epoch === epoch && this.session === session) {
-      try {
-        await session.create(path, record, 'ephemeral');
-        this.logger.info({ epoch }, 'published the leader node');
-        return;
-      } catch (error) {
-        if (!(error instanceof ZkError && error.code === 'NODE_EXISTS')) throw error;
-        this.logger.warn({ epoch }, 'a leader node of an ended session is still there; waiting for it to go');
-        await new Promise<void>((resolve) => {
-          void session.getData(path, resolve).then((node) => node ?? resolve());
-        });
+  /**
+   * Makes ZooKeeper match the replica: a term that ended (deposed, stepped
+   * down, lease lost) gives up its `/leader` node and its name in `/state`;
+   * a term whose `/leader` node is gone (deleted by hand) ends; and with no
+   * leader node at all, this replica campaigns.
+   */
+  private async reconcileOnce(session: ZkClient): Promise<void> {
+    const memberNode = this.memberNode;
+    if (!memberNode) return;
+    const nodes = this.nodes(session);
+    const published = this.published?.session === session ? this.published : undefined;
+    if (published) {
+      // The term is forgotten only once ZooKeeper has it: a failure is tried again on the next event.
+      const leading = this.replica.isLeader && this.replica.epoch === published.epoch;
+      if (!leading) this.logger.info({ epoch: published.epoch }, 'no longer leading: giving up the leader node');
+      else if (!(await this.leaderNodeIsOurs(nodes, published.epoch))) this.replica.stepDown('the leader node is gone');
+      if (!this.replica.isLeader || this.replica.epoch !== published.epoch) {
+        await stepAside(nodes, published.epoch);
+        if (this.published === published) this.published = undefined;
       }
     }
+    if (this.replica.isLeader || this.leaderNode.value || this.leaderNode.problem) return;
+    const held = this.campaignHeldUntil - Date.now();
+    if (held > 0) {
+      clearTimeout(this.heldCampaign);
+      this.heldCampaign = setTimeout(() => this.reconcile(), held + 1).unref();
+      return;
+    }
+    await this.tryToLead(nodes, memberNode);
   }
 
-  private async createIfAbsent(session: ZkSession, path: string, data: Buffer): Promise<void> {
+  /** From the watch if it agrees, else from a fresh read (the watch may not have seen our own creation yet). */
+  private async leaderNodeIsOurs(nodes: PartitionNodes, epoch: number): Promise<boolean> {
+    const ours = (record: { id: string; epoch: number } | undefined): boolean => record?.id === this.self.id && record.epoch === epoch;
+    if (ours(this.leaderNode.value)) return true;
+    const node = await nodes.session.getData(nodes.leaderPath);
+    if (!node) return false;
+    try {
+      return ours(parseLeader(node.data));
+    } catch (error) {
+      if (error instanceof RecordError) return true; // cannot tell: the watch reports it, and nobody can campaign meanwhile
+      throw error;
+    }
+  }
+
+  private async tryToLead(nodes: PartitionNodes, memberNode: string): Promise<void> {
+    let next;
+    try {
+      next = await campaign(nodes, memberNode, this.replica.epoch);
+    } catch (error) {
+      if (error instanceof RecordError) return; // `/state` is malformed: its watch reports it, and a fix wakes us
+      throw error;
+    }
+    if (!next || nodes.session !== this.session) return; // a campaign on an ended session won nothing that lasts
+    this.published = { epoch: next.epoch, session: nodes.session };
+    try {
+      this.replica.becomeLeader(next.epoch, next.isr, next.incarnations);
+    } catch (error) {
+      this.logger.error({ err: error, epoch: next.epoch }, 'won the election but could not take the lead: stepping aside');
+      this.published = undefined;
+      this.campaignHeldUntil = Date.now() + this.options.sessionTimeoutMs;
+      await stepAside(nodes, next.epoch);
+      this.reconcileAgain = true; // to arm the held campaign's timer
+      return;
+    }
+    this.logger.info({ epoch: next.epoch, isr: next.isr }, 'won the election and published the leader node');
+  }
+
+  private async createIfAbsent(session: ZkClient, path: string, data: Buffer): Promise<void> {
     try {
       await session.create(path, data, 'persistent');
     } catch (error) {
       if (!(error instanceof ZkError && error.code === 'NODE_EXISTS')) throw error;
     }
-  }
-
-  private requireSession(): ZkSession {
-    if (!this.session) throw new DeposedError('no ZooKeeper session');
-    return this.session;
   }
 }

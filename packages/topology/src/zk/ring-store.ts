@@ -1,18 +1,13 @@
 import { clusterPaths } from '../paths';
 import { encodeRecord, parseRing, type RingRecord } from '../records';
-import { ZkError, type ZkSession, type Watcher } from './session';
-
-export async function readRing(session: ZkSession, cluster: string, watcher?: Watcher): Promise<RingRecord | undefined> {
-  const node = await session.getData(clusterPaths(cluster).ring, watcher);
-  return node && parseRing(node.data);
-}
+import { ZkError, type ZkClient } from './session';
 
 /**
  * Puts `partition` on the ring if it is not there yet, by compare-and-set so
  * that replicas of new partitions starting together never lose an update.
  * The ring's version rises by one on every change.
  */
-export async function ensurePartitionOnRing(session: ZkSession, cluster: string, partition: string): Promise<RingRecord> {
+export async function ensurePartitionOnRing(session: ZkClient, cluster: string, partition: string): Promise<RingRecord> {
   const path = clusterPaths(cluster).ring;
   await session.mkdirp(clusterPaths(cluster).root);
   for (let attempt = 0; attempt < 50; attempt++) {

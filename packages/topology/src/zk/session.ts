@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import * as zookeeper from 'node-zookeeper-client';
 
@@ -44,8 +45,34 @@ export interface Versioned {
   version: number;
 }
 
-/** Called once, when the watched node or its children change (ZooKeeper watches are one-shot). */
+/**
+ * Called once, when the watched node or its children change (ZooKeeper
+ * watches are one-shot). The client arms one function once per path however
+ * often it is passed, so a reader that passes the same function on every
+ * read is woken once per change.
+ */
 export type Watcher = () => void;
+
+/** One operation of a multi (a ZooKeeper transaction). */
+export type ZkOp =
+  | { op: 'check'; path: string; version?: number }
+  | { op: 'create'; path: string; data: Buffer; mode: CreateMode }
+  | { op: 'setData'; path: string; data: Buffer; version: number }
+  | { op: 'remove'; path: string; version: number };
+
+/** What code that works on ZooKeeper needs of a session: ZkSession, or a twin in tests. */
+export interface ZkClient {
+  readonly isClosed: boolean;
+  on(event: 'expired' | 'disconnected' | 'connected', listener: () => void): this;
+  close(): void;
+  create(path: string, data: Buffer, mode: CreateMode): Promise<string>;
+  mkdirp(path: string): Promise<void>;
+  getData(path: string, watcher?: Watcher): Promise<Versioned | undefined>;
+  getChildren(path: string, watcher?: Watcher): Promise<string[] | undefined>;
+  setData(path: string, data: Buffer, version: number): Promise<number>;
+  remove(path: string, version?: number): Promise<void>;
+  multi(ops: readonly ZkOp[]): Promise<void>;
+}
 
 export interface ZkSessionOptions {
   sessionTimeoutMs: number;
@@ -58,8 +85,10 @@ export interface ZkSessionOptions {
  * owner must open a new session), `disconnected` and `connected` as the
  * connection comes and goes within the session.
  */
-export class ZkSession extends EventEmitter {
+export class ZkSession extends EventEmitter implements ZkClient {
   private closed = false;
+  /** Fails each call still waiting for an answer: see `call`. */
+  private readonly unanswered = new Set<(error: ZkError) => void>();
   private lostTimer: NodeJS.Timeout | undefined;
   private expired = false;
 
@@ -124,16 +153,42 @@ export class ZkSession extends EventEmitter {
     return this.closed;
   }
 
-  /** Ends the session; its ephemeral nodes disappear at once. */
+  /** Ends the session; its ephemeral nodes disappear at once, and every call still waiting fails with CONNECTION_LOSS. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.lostTimer);
     this.client.close();
+    const lost = new ZkError('CONNECTION_LOSS', 'the ZooKeeper session was closed');
+    for (const fail of this.unanswered) fail(lost);
+    this.unanswered.clear();
+  }
+
+  /**
+   * Runs one client call. Every call settles: the client keeps a request it
+   * queued while disconnected unanswered forever once it is closed, which
+   * would hold up whoever waits on it; `close` fails those.
+   */
+  private call<T>(run: (resolve: (value: T) => void, reject: (error: ZkError) => void) => void): Promise<T> {
+    if (this.closed) return Promise.reject(new ZkError('CONNECTION_LOSS', 'the ZooKeeper session was closed'));
+    return new Promise<T>((resolve, reject) => {
+      const fail = (error: ZkError): void => reject(error);
+      this.unanswered.add(fail);
+      run(
+        (value) => {
+          this.unanswered.delete(fail);
+          resolve(value);
+        },
+        (error) => {
+          this.unanswered.delete(fail);
+          reject(error);
+        },
+      );
+    });
   }
 
   create(path: string, data: Buffer, mode: CreateMode): Promise<string> {
-    return new Promise((resolve, reject) => {
+    return this.call((resolve, reject) => {
       this.client.create(path, data, MODES[mode], (error, created) =>
         error ? reject(convert(error, path)) : resolve(created),
       );
@@ -142,47 +197,47 @@ export class ZkSession extends EventEmitter {
 
   /** Creates `path` and its missing parents as empty persistent nodes. */
   mkdirp(path: string): Promise<void> {
-    return new Promise((resolve, reject) => {
+    return this.call((resolve, reject) => {
       this.client.mkdirp(path, (error) => (error ? reject(convert(error, path)) : resolve()));
     });
   }
 
   /** The node's data and version, or undefined when it does not exist (the watch then fires on its creation). */
   getData(path: string, watcher?: Watcher): Promise<Versioned | undefined> {
-    return new Promise((resolve, reject) => {
+    return this.call((resolve, reject) => {
       const done = (error: Error | zookeeper.Exception | null, data: Buffer, stat: zookeeper.Stat): void => {
         if (!error) return resolve({ data: data ?? Buffer.alloc(0), version: stat.version });
         const converted = convert(error, path);
         if (converted.code !== 'NO_NODE') return reject(converted);
         if (!watcher) return resolve(undefined);
         // getData sets no watch on a missing node: exists() does, and fires on creation.
-        this.client.exists(path, () => watcher(), (existsError, stat) => {
+        this.client.exists(path, watcher, (existsError, stat) => {
           if (existsError) return reject(convert(existsError, path));
           if (stat) watcher(); // created in between: let the owner read again
           resolve(undefined);
         });
       };
-      if (watcher) this.client.getData(path, () => watcher(), done);
+      if (watcher) this.client.getData(path, watcher, done);
       else this.client.getData(path, done);
     });
   }
 
   /** The node's children, or undefined when the node does not exist. */
   getChildren(path: string, watcher?: Watcher): Promise<string[] | undefined> {
-    return new Promise((resolve, reject) => {
+    return this.call((resolve, reject) => {
       const done = (error: Error | zookeeper.Exception | null, children: string[]): void => {
         if (!error) return resolve(children);
         const converted = convert(error, path);
         return converted.code === 'NO_NODE' ? resolve(undefined) : reject(converted);
       };
-      if (watcher) this.client.getChildren(path, () => watcher(), done);
+      if (watcher) this.client.getChildren(path, watcher, done);
       else this.client.getChildren(path, done);
     });
   }
 
   /** Compare-and-set: writes only if the node is still at `version`; returns the new version. */
   setData(path: string, data: Buffer, version: number): Promise<number> {
-    return new Promise((resolve, reject) => {
+    return this.call((resolve, reject) => {
       this.client.setData(path, data, version, (error, stat) =>
         error ? reject(convert(error, path)) : resolve(stat.version),
       );
@@ -190,7 +245,7 @@ export class ZkSession extends EventEmitter {
   }
 
   remove(path: string, version = -1): Promise<void> {
-    return new Promise((resolve, reject) => {
+    return this.call((resolve, reject) => {
       this.client.remove(path, version, (error) => {
         if (!error) return resolve();
         const converted = convert(error, path);
@@ -198,4 +253,40 @@ export class ZkSession extends EventEmitter {
       });
     });
   }
+
+  /**
+   * All of `ops` or none. Rejects with the code of the operation that failed
+   * (e.g. NO_NODE for a `check` of a node that is gone, BAD_VERSION for a
+   * `setData` whose version moved on); then nothing was changed.
+   */
+  multi(ops: readonly ZkOp[]): Promise<void> {
+    const transaction = this.client.transaction();
+    for (const op of ops) {
+      if (op.op === 'check') transaction.check(op.path, op.version);
+      else if (op.op === 'create') transaction.create(op.path, op.data, MODES[op.mode]);
+      else if (op.op === 'setData') transaction.setData(op.path, op.data, op.version);
+      else transaction.remove(op.path, op.version);
+      if (op.op !== 'create' && op.version !== undefined) keepExactVersion(transaction, op.version);
+    }
+    return this.call((resolve, reject) => {
+      transaction.commit((error, results: unknown) => {
+        if (!error) return resolve();
+        const failed = Array.isArray(results) ? results.findIndex((result: { err?: number }) => result.err !== undefined && result.err !== 0) : -1;
+        reject(convert(error, ops[failed]?.path ?? ops.map((op) => op.path).join(', ')));
+      });
+    });
+  }
+}
+
+/**
+ * node-zookeeper-client's Transaction turns a version of 0 into -1, "any
+ * version" (alexguan/node-zookeeper-client#67), which would make a
+ * compare-and-set on a node never written since its creation unconditional.
+ * The operation just added is given the version meant.
+ */
+function keepExactVersion(transaction: zookeeper.Transaction, version: number): void {
+  const ops = (transaction as unknown as { ops?: { version?: number }[] }).ops;
+  const last = ops?.at(-1);
+  assert.ok(last && 'version' in last, 'node-zookeeper-client changed its Transaction: the version-0 workaround needs a look');
+  last.version = version;
 }

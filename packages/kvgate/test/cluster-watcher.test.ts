@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { clusterPaths, encodeRecord } from '@kvstore/topology';
+import { MemoryZooKeeper, type MemoryZkSession } from '@kvstore/topology/testing';
+import pino from 'pino';
+import { RoutingState } from '../src/routing/routing-state';
+import type { ClusterSnapshot } from '../src/routing/snapshot';
+import { ClusterWatcher } from '../src/zk/cluster-watcher';
+import { urlOf } from './fixtures';
+
+const paths = clusterPaths('blue');
+let watcher: ClusterWatcher | undefined;
+
+afterEach(() => watcher?.stop());
+
+/** A cluster of p0 (a leads epoch 2, a and b members) on an in-memory ZooKeeper, and a watcher on it. */
+async function watched(onConnect: (session: MemoryZkSession, count: number) => void = () => undefined): Promise<{ zk: MemoryZooKeeper; sessions: MemoryZkSession[]; latest: () => ClusterSnapshot; routing: RoutingState }> {
+  const zk = new MemoryZooKeeper();
+  zk.write(paths.ring, encodeRecord({ version: 1, partitions: ['p0'] }));
+  zk.write(paths.state('p0'), encodeRecord({ epoch: 2, leader: 'a', isr: ['a', 'b'] }));
+  zk.write(paths.leader('p0'), encodeRecord({ id: 'a', url: urlOf('a'), epoch: 2 }));
+  zk.write(`${paths.members('p0')}/m-0000000001`, encodeRecord({ id: 'a', url: urlOf('a') }));
+  zk.write(`${paths.members('p0')}/m-0000000002`, encodeRecord({ id: 'b', url: urlOf('b') }));
+  const sessions: MemoryZkSession[] = [];
+  const routing = new RoutingState();
+  let latest: ClusterSnapshot = { partitions: new Map() };
+  watcher = new ClusterWatcher({
+    connectString: 'memory',
+    cluster: 'blue',
+    sessionTimeoutMs: 1000,
+    gateUrl: 'http://gate.test:3000',
+    logger: pino({ level: 'silent' }),
+    onSnapshot: (snapshot) => {
+      latest = snapshot;
+      routing.update(snapshot);
+    },
+    connect: () => {
+      const session = zk.connect();
+      sessions.push(session);
+      onConnect(session, sessions.length);
+      return Promise.resolve(session);
+    },
+  });
+  await watcher.start();
+  return { zk, sessions, latest: () => latest, routing };
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+const leaderOfKey = (routing: RoutingState): string | undefined => routing.table().route('k')?.leader?.id;
+
+describe('ClusterWatcher', () => {
+  it('loads the ring and every partition before it is ready, and registers the gate', async () => {
+    const { zk, latest, routing } = await watched();
+    assert.deepEqual(watcher!.readiness(), { ready: true, reason: 'ok' });
+    const p0 = latest().partitions.get('p0');
+    assert.deepEqual(p0?.members.map((member) => member.id), ['a', 'b']);
+    assert.equal(p0?.leader?.id, 'a');
+    assert.equal(leaderOfKey(routing), 'a');
+    assert.equal(zk.children(paths.gates).length, 1);
+  });
+
+  for (const [what, path] of [
+    ['/ring', paths.ring],
+    ['a /state', paths.state('p0')],
+    ['a /leader node', paths.leader('p0')],
+    ['a member node', `${paths.members('p0')}/m-0000000002`],
+  ] as const) {
+    it(`keeps routing on the last good records while ${what} is malformed, says why it is not ready, and recovers`, async () => {
+      const { zk, latest, routing } = await watched();
+      const good = zk.get(path)!.data;
+      zk.write(path, '{"garbage":');
+      await until(() => watcher!.problems().length === 1, 'the problem to be seen');
+      const [problem] = watcher!.problems();
+      assert.equal(problem?.path, path);
+      assert.match(problem.error, /^malformed \w+ record: not JSON$/);
+      assert.deepEqual(watcher!.readiness(), { ready: false, reason: `malformed record at ${path}: ${problem.error}` });
+      assert.equal(leaderOfKey(routing), 'a', 'still routed to the leader');
+      assert.deepEqual(latest().partitions.get('p0')?.members.map((member) => member.id), ['a', 'b']);
+
+      zk.write(path, good);
+      await until(() => watcher!.readiness().ready, 'ready again');
+      assert.deepEqual(watcher!.problems(), []);
+    });
+  }
+
+  it('follows a new leader and a member that leaves', async () => {
+    const { zk, latest, routing } = await watched();
+    zk.delete(`${paths.members('p0')}/m-0000000001`);
+    zk.write(paths.state('p0'), encodeRecord({ epoch: 3, leader: 'b', isr: ['b'] }));
+    zk.delete(paths.leader('p0'));
+    zk.write(paths.leader('p0'), encodeRecord({ id: 'b', url: urlOf('b'), epoch: 3 }));
+    await until(() => leaderOfKey(routing) === 'b', 'b to be routed to');
+    assert.deepEqual(latest().partitions.get('p0')?.members.map((member) => member.id), ['b']);
+  });
+
+  it('opens another session when its first one expires while loading hangs', async () => {
+    const { sessions } = await watched((session, count) => {
+      if (count > 1) return;
+      session.hang();
+      setTimeout(() => session.expire(), 20);
+    });
+    assert.equal(sessions.length, 2);
+    assert.deepEqual(watcher!.readiness(), { ready: true, reason: 'ok' });
+  });
+
+  it('reads everything again on a new session after its session expires, and registers the gate again', async () => {
+    const { zk, sessions, routing } = await watched();
+    sessions[0]!.expire();
+    zk.write(paths.leader('p0'), encodeRecord({ id: 'b', url: urlOf('b'), epoch: 3 }));
+    zk.write(paths.state('p0'), encodeRecord({ epoch: 3, leader: 'b', isr: ['a', 'b'] }));
+    await until(() => sessions.length === 2 && leaderOfKey(routing) === 'b', 'the new session to see b lead');
+    assert.equal(zk.children(paths.gates).length, 1);
+    assert.ok(watcher!.readiness().ready);
+  });
+});
