@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ZkSession, clusterPaths, parseMember, parseState, type ClusterPaths, type StateRecord } from '@kvstore/topology';
-import { get, put, request, startCluster, waitFor, type TestCluster } from '../kit';
+import { get, internalGet, put, request, startCluster, waitFor, type TestCluster } from '../kit';
 
 const SESSION_TIMEOUT_MS = 2000;
 
@@ -37,7 +37,7 @@ async function writesAndReadsWork(gate: string, key: string): Promise<void> {
 
 async function statuses(cluster: TestCluster): Promise<Map<string, Status>> {
   const all = await Promise.all(
-    [...cluster.servers.values()].map(async (server) => [server.id, (await request('GET', `${server.url}/internal/status`)).json as Status] as const),
+    [...cluster.servers.values()].map(async (server) => [server.id, (await (await internalGet(server, '/internal/status')).json()) as Status] as const),
   );
   return new Map(all);
 }
