@@ -54,6 +54,14 @@ describe('parseCommandLine', () => {
     );
   });
 
+  it("keeps the help text's additions", () => {
+    const command = new Command('t').addHelpText('after', 'Exit code: 2 on bad usage.');
+    assert.throws(
+      () => parseCommandLine(command, SETTINGS, ['-h']),
+      (error: unknown) => error instanceof ConfigError && error.message.startsWith('Usage: t [options]') && error.message.includes('Exit code: 2 on bad usage.'),
+    );
+  });
+
   it('leaves process.env as it was', () => {
     const real = process.env;
     refusal([], { T_PORT: 'x' });

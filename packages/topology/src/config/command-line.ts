@@ -18,9 +18,15 @@ export interface Setting {
 
 export type Settings = Readonly<Record<string, Setting>>;
 
-type ValueOf<S> = S extends { parse: ValueParser<infer T> } ? (S extends { default: string } | { required: true | string } ? T : T | undefined) : boolean;
+type ValueOf<S> = S extends { parse: ValueParser<infer T> }
+  ? S extends { default: string } | { required: true | string }
+    ? T
+    : T | undefined
+  : S extends { flags: string; parse?: undefined }
+    ? boolean
+    : unknown;
 
-/** What parseCommandLine returns: a switch is a boolean, a setting without a default may be undefined. */
+/** What parseCommandLine returns: a switch is a boolean, a setting without a default may be undefined (unknown when the settings are built at run time). */
 export type Values<S extends Settings> = { -readonly [K in keyof S]: ValueOf<S[K]> };
 
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -77,12 +83,14 @@ function withEnvironment(env: Environment, parse: () => void): void {
 export function parseCommandLine<S extends Settings>(command: Command, settings: S, argv: readonly string[], env: Environment = {}): Values<S> {
   const options = Object.entries(settings).map(([key, setting]) => ({ key, setting, option: toOption(setting) }));
   for (const { option } of options) command.addOption(option);
-  command.exitOverride().configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
+  // The help text is kept for the ConfigError (with what addHelpText adds, which helpInformation() lacks); errors are thrown.
+  let help = '';
+  command.exitOverride().configureOutput({ writeOut: (text) => (help += text), writeErr: () => undefined });
   try {
     withEnvironment(env, () => command.parse([...argv], { from: 'user' }));
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error;
-    if (error.code === 'commander.helpDisplayed') throw new ConfigError(command.helpInformation(), 0);
+    if (error.code === 'commander.helpDisplayed') throw new ConfigError(help, 0);
     // commander's suggestion ("(Did you mean --port?)") is on a line of its own.
     throw new ConfigError(error.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim());
   }
