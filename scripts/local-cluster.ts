@@ -1,64 +1,39 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
-import { ensureClusterSecretFile } from '@kvstore/topology';
+import { ConfigError, ensureClusterSecretFile, integer, parseCommandLine, type Settings, type Values } from '@kvstore/topology';
+import { Command } from 'commander';
 import { waitForSettledCluster } from './cluster-view';
 import type { ManagedProcess } from './managed-process';
 import { isPortFree } from './ports';
 import { REPO_ROOT, startKvGate, startKvServer } from './processes';
 import { startOrAttachZooKeeper, type ZooKeeperHandle } from './zookeeper';
 
-const USAGE = `usage: npm start -- [options]
+/** The flags of `npm start`, in the order --help lists them. */
+const SETTINGS = {
+  partitions: { flags: '--partitions <n>', description: 'partitions p0..p{N-1}', parse: integer(1, 64), default: '2' },
+  replicas: { flags: '--replicas <n>', description: 'replicas per partition', parse: integer(1, 9), default: '3' },
+  port: { flags: '--port <n>', description: "the gate's port", parse: integer(1, 65535), default: '3000' },
+  zkPort: { flags: '--zk-port <n>', description: "ZooKeeper's port; one already serving there is reused", parse: integer(1, 65535), default: '2181' },
+  basePort: { flags: '--base-port <n>', description: "the first replica's port; the others follow", parse: integer(1, 65535), default: '4001' },
+} as const satisfies Settings;
 
-Runs a local kvstore cluster: ZooKeeper, partitions of replicas, and a gate.
+type Options = Values<typeof SETTINGS>;
+
+/** The options, or exit: with the help text (0), or with one line saying what is wrong (2). */
+function parseOptions(argv: string[]): Options {
+  const command = new Command('npm start --').description(`Runs a local kvstore cluster: ZooKeeper, partitions of replicas, and a gate.
 Data lives in ./.data (ZooKeeper in .data/zookeeper, replicas in
 .data/replicas, logs in .data/logs, the cluster secret in
 .data/cluster.secret, made on the first run). Ctrl-C stops everything it
-started.
-
-  --partitions N   partitions p0..p{N-1} (default 2)
-  --replicas N     replicas per partition (default 3)
-  --port N         the gate's port (default 3000)
-  --zk-port N      ZooKeeper's port; one already serving there is reused (default 2181)
-  --base-port N    the first replica's port; the others follow (default 4001)
-  --help           print this`;
-
-interface Options {
-  partitions: number;
-  replicas: number;
-  port: number;
-  zkPort: number;
-  basePort: number;
-}
-
-function parseOptions(argv: string[]): Options {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      partitions: { type: 'string', default: '2' },
-      replicas: { type: 'string', default: '3' },
-      port: { type: 'string', default: '3000' },
-      'zk-port': { type: 'string', default: '2181' },
-      'base-port': { type: 'string', default: '4001' },
-      help: { type: 'boolean', default: false },
-    },
-  });
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
+started.`);
+  try {
+    return parseCommandLine(command, SETTINGS, argv);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    if (error.exitCode === 0) process.stdout.write(error.message);
+    else console.error(`${error.message} (see --help)`);
+    process.exit(error.exitCode);
   }
-  const integer = (flag: string, text: string, min: number, max: number): number => {
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < min || value > max) throw new Error(`--${flag} must be an integer from ${min} to ${max}, not "${text}"`);
-    return value;
-  };
-  return {
-    partitions: integer('partitions', values.partitions, 1, 64),
-    replicas: integer('replicas', values.replicas, 1, 9),
-    port: integer('port', values.port, 1, 65535),
-    zkPort: integer('zk-port', values['zk-port'], 1, 65535),
-    basePort: integer('base-port', values['base-port'], 1, 65535),
-  };
 }
 
 interface Replica {
@@ -125,17 +100,8 @@ function banner(options: Options, zookeeper: ZooKeeperHandle, replicas: Replica[
   ].join('\n');
 }
 
-function parseOptionsOrExit(argv: string[]): Options {
-  try {
-    return parseOptions(argv);
-  } catch (error) {
-    console.error(`${(error as Error).message.split('.')[0]} (see --help)`);
-    process.exit(2);
-  }
-}
-
 async function main(): Promise<void> {
-  const options = parseOptionsOrExit(process.argv.slice(2));
+  const options = parseOptions(process.argv.slice(2));
   const dataDir = path.join(REPO_ROOT, '.data');
   const logDir = path.join(dataDir, 'logs');
   fs.mkdirSync(dataDir, { recursive: true });

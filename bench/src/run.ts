@@ -7,6 +7,9 @@
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { parseCommandLine, text, type Settings } from '@kvstore/topology';
+import { Argument, Command } from 'commander';
+import { parseOrExit } from './command-line';
 
 interface Step {
   /** A compiled script next to this one. */
@@ -53,46 +56,43 @@ const SUITES: Record<string, Suite> = {
   },
 };
 
-function usage(): string {
-  const names = Object.entries(SUITES).map(([name, suite]) => `  ${name.padEnd(10)} ${suite.description}`);
-  const flags = [...new Set(Object.values(SUITES).flatMap((suite) => suite.steps.flatMap((step) => Object.keys(step.flags))))];
-  return [
-    'Usage: npm run bench [-- <suite> ...] [flags]   (no suite: all of them)',
-    'Suites:',
-    ...names,
-    `Flags (passed to the steps that take them): ${flags.join(' ')}`,
-  ].join('\n');
-}
+/** Every step's flag, taken as text (the step that takes it checks it), described by the steps that take it. */
+const SETTINGS: Settings = (() => {
+  const steps = Object.values(SUITES).flatMap((suite) => suite.steps);
+  const flags = new Set(steps.flatMap((step) => Object.keys(step.flags)));
+  return Object.fromEntries(
+    [...flags].map((flag) => {
+      const takers = steps.filter((step) => flag in step.flags);
+      const description = `for ${takers.map((step) => step.script).join(', ')}`;
+      return [flag, takers[0]!.flags[flag] === 'switch' ? { flags: flag, description } : { flags: `${flag} <value>`, description, parse: text }];
+    }),
+  );
+})();
+
+const SUITES_HELP = ['', 'Suites:', ...Object.entries(SUITES).map(([name, suite]) => `  ${name.padEnd(10)} ${suite.description}`), '', 'A step says what its flags mean: node bench/dist/src/<script> --help'].join('\n');
 
 interface Plan {
   suites: string[];
-  flags: Array<{ flag: string; value?: string }>;
+  /** What each flag given was given: a value, or true for a switch. */
+  flags: Record<string, unknown>;
 }
 
-function parse(argv: string[]): Plan | string {
-  const known = new Map<string, 'switch' | 'value'>();
-  for (const suite of Object.values(SUITES)) for (const step of suite.steps) for (const [flag, kind] of Object.entries(step.flags)) known.set(flag, kind);
-  const plan: Plan = { suites: [], flags: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg.startsWith('-')) {
-      const kind = known.get(arg);
-      if (!kind) return `unknown flag ${arg}`;
-      if (kind === 'switch') plan.flags.push({ flag: arg });
-      else {
-        const value = argv[++i];
-        if (value === undefined) return `${arg} needs a value`;
-        plan.flags.push({ flag: arg, value });
-      }
-    } else if (arg in SUITES) plan.suites.push(arg);
-    else return `unknown suite ${arg}`;
-  }
-  if (plan.suites.length === 0) plan.suites = Object.keys(SUITES);
-  return plan;
+/** Throws ConfigError for a bad command line, or with the help text (exit code 0) for --help. */
+function parse(argv: string[]): Plan {
+  const command = new Command('npm run bench --')
+    .description('Runs the named benchmark suites in order (no suite: all of them), passing each step the flags it takes.')
+    .addArgument(new Argument('[suites...]', 'suites to run').choices(Object.keys(SUITES)))
+    .addHelpText('after', SUITES_HELP);
+  const flags = parseCommandLine(command, SETTINGS, argv);
+  return { suites: command.args.length > 0 ? command.args : Object.keys(SUITES), flags };
 }
 
 function runStep(step: Step, plan: Plan): Promise<number> {
-  const args = plan.flags.filter(({ flag }) => flag in step.flags).flatMap(({ flag, value }) => (value === undefined ? [flag] : [flag, value]));
+  const args = Object.keys(step.flags).flatMap((flag) => {
+    const value = plan.flags[flag];
+    if (value === undefined || value === false) return [];
+    return typeof value === 'string' ? [flag, value] : [flag];
+  });
   const script = path.join(__dirname, step.script);
   console.log(`\n=== ${step.script} ${args.join(' ')}`.trimEnd());
   return new Promise((resolve) => {
@@ -106,16 +106,7 @@ function runStep(step: Step, plan: Plan): Promise<number> {
 }
 
 async function main(): Promise<number> {
-  const argv = process.argv.slice(2);
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(usage());
-    return 0;
-  }
-  const plan = parse(argv);
-  if (typeof plan === 'string') {
-    console.error(`bench: ${plan}\n${usage()}`);
-    return 2;
-  }
+  const plan = parseOrExit('bench', () => parse(process.argv.slice(2)));
   for (const name of plan.suites) {
     for (const step of SUITES[name]!.steps) {
       const code = await runStep(step, plan);

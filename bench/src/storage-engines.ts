@@ -11,17 +11,18 @@
  * plus the raw fsync floor of the disk, so the fsync rows can be judged.
  * Every test uses a fresh directory under os.tmpdir(), removed afterwards.
  *
- * Usage: node bench/dist/src/storage-engines.js [--keys N] [--quick]
- *   --keys N   keys for the restart test (default 1,000,000)
- *   --quick    shorter runs and 100,000 restart keys
+ * Usage: node bench/dist/src/storage-engines.js [--keys N] [--quick] (--help says more)
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { integer, parseCommandLine, type Settings as CommandLineSettings } from '@kvstore/topology';
+import { Command } from 'commander';
 import { ClassicLevel } from 'classic-level';
 import { open as openLmdb, type RootDatabase, type RootDatabaseOptions } from 'lmdb';
+import { parseOrExit } from './command-line';
 import { diskUsage, formatCell, forSeconds, percentile, printTable, shuffled } from './common';
 
 // ---------------------------------------------------------------- settings
@@ -49,13 +50,16 @@ interface Settings {
   fsyncFloorSeconds: number;
 }
 
+const SETTINGS = {
+  keys: { flags: '--keys <n>', description: 'keys for the restart test (default: 1,000,000)', parse: integer(1, Number.MAX_SAFE_INTEGER) },
+  quick: { flags: '--quick', description: 'shorter runs and 100,000 restart keys' },
+} as const satisfies CommandLineSettings;
+
+/** Throws ConfigError for a bad command line, or with the help text (exit code 0) for --help. */
 function parseSettings(argv: string[]): Settings {
-  const quick = argv.includes('--quick');
-  const keysAt = argv.indexOf('--keys');
-  const keys = keysAt >= 0 ? Number(argv[keysAt + 1]) : quick ? 100_000 : 1_000_000;
-  if (!Number.isInteger(keys) || keys <= 0) throw new Error('--keys needs a positive integer');
+  const { keys, quick } = parseCommandLine(new Command('node bench/dist/src/storage-engines.js'), SETTINGS, argv);
   return {
-    restartKeys: keys,
+    restartKeys: keys ?? (quick ? 100_000 : 1_000_000),
     stateKeys: 100_000,
     appendSeconds: quick ? 0.5 : 1,
     warmupSeconds: quick ? 0.1 : 0.2,
@@ -648,7 +652,7 @@ const MB = 1024 * 1024;
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
-  const s = parseSettings(process.argv.slice(2));
+  const s = parseOrExit('storage-engines bench', () => parseSettings(process.argv.slice(2)));
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kvstore-bench-'));
   const started = performance.now();
   console.log(`kvstore storage-engine bench: node ${process.version}, ${os.cpus().length} cpus, data in ${root}`);

@@ -20,13 +20,15 @@
  * Results are printed as tables and written as JSON to
  * bench/results/storage-<ISO date>.json (or --out DIR).
  *
- * Usage: node bench/dist/src/storage.js [--quick] [--keys N] [--value-bytes N] [--out DIR]
+ * Usage: node bench/dist/src/storage.js [--quick] [--keys N] [--value-bytes N] [--out DIR] (--help says more)
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { filePath, integer, parseCommandLine, type Settings as CommandLineSettings } from '@kvstore/topology';
+import { Command } from 'commander';
 import {
   DEFAULT_REPLICATION_OPTIONS,
   compactionPoint,
@@ -36,15 +38,17 @@ import {
   type Recovered,
   type ReplicationLog,
 } from '@kvstore/kvserver';
+import { parseOrExit } from './command-line';
 import { diskUsage, formatCell, forSeconds, percentile, printTable, shuffled } from './common';
 
 // ---------------------------------------------------------------- settings
 
-const USAGE = `Usage: node bench/dist/src/storage.js [options]
-  --quick            short runs (a few seconds each), 100,000 restart keys
-  --keys N           keys for the restart test (default 1,000,000)
-  --value-bytes N    value size (default 100)
-  --out DIR          where to write storage-<date>.json (default bench/results)`;
+const SETTINGS = {
+  quick: { flags: '--quick', description: 'short runs (a few seconds each), 100,000 restart keys' },
+  keys: { flags: '--keys <n>', description: 'keys for the restart test (default: 1,000,000)', parse: integer(1, Number.MAX_SAFE_INTEGER) },
+  valueBytes: { flags: '--value-bytes <n>', description: 'value size', parse: integer(1, Number.MAX_SAFE_INTEGER), default: '100' },
+  out: { flags: '--out <dir>', description: 'where to write storage-<date>.json (default: bench/results)', parse: filePath },
+} as const satisfies CommandLineSettings;
 
 const WRITER_COUNTS = [1, 16, 64];
 /** Puts in the writer test go to random keys of this key space. */
@@ -69,30 +73,10 @@ interface Settings {
   outDir: string;
 }
 
-class UsageError extends Error {}
-
-function parseSettings(argv: string[]): Settings | undefined {
-  let quick = false;
-  let keys: number | undefined;
-  let valueBytes = 100;
-  let outDir = path.join(__dirname, '..', '..', 'results');
-  const positiveInt = (flag: string, text: string | undefined): number => {
-    const n = Number(text);
-    if (text === undefined || !Number.isInteger(n) || n <= 0) throw new UsageError(`${flag} needs a positive integer`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--help' || arg === '-h') return undefined;
-    else if (arg === '--quick') quick = true;
-    else if (arg === '--keys') keys = positiveInt(arg, argv[++i]);
-    else if (arg === '--value-bytes') valueBytes = positiveInt(arg, argv[++i]);
-    else if (arg === '--out') {
-      const dir = argv[++i];
-      if (!dir) throw new UsageError('--out needs a directory');
-      outDir = path.resolve(dir);
-    } else throw new UsageError(`unknown argument ${arg}`);
-  }
+/** Throws ConfigError for a bad command line, or with the help text (exit code 0) for --help. */
+function parseSettings(argv: string[]): Settings {
+  const { quick, keys, valueBytes, out } = parseCommandLine(new Command('node bench/dist/src/storage.js'), SETTINGS, argv);
+  const outDir = path.resolve(out ?? path.join(__dirname, '..', '..', 'results'));
   return {
     quick,
     restartKeys: keys ?? (quick ? 100_000 : 1_000_000),
@@ -486,11 +470,7 @@ const thousands = (n: number): string => n.toLocaleString('en-US');
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
-  const s = parseSettings(process.argv.slice(2));
-  if (!s) {
-    console.log(USAGE);
-    return;
-  }
+  const s = parseOrExit('storage bench', () => parseSettings(process.argv.slice(2)));
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kvstore-storage-bench-'));
   const startedAt = new Date();
   const started = performance.now();
@@ -548,11 +528,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof UsageError) {
-    console.error(`storage bench: ${error.message}\n${USAGE}`);
-    process.exitCode = 2;
-    return;
-  }
   console.error(error);
   process.exitCode = 1;
 });

@@ -1,4 +1,6 @@
 import * as path from 'node:path';
+import { choice, filePath, integer, parseCommandLine, type Settings, type ValueParser } from '@kvstore/topology';
+import { Command, InvalidArgumentError } from 'commander';
 
 export const FAULT_KINDS = ['kill', 'pause', 'gate', 'zk', 'partition', 'forge'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -18,120 +20,70 @@ export interface ChaosOptions {
   replication: 'sync' | 'async';
   /** Each server's clock is off by a seeded amount in [−clockSkewMs, +clockSkewMs]. */
   clockSkewMs: number;
-  help: boolean;
 }
 
-export class UsageError extends Error {}
+/** Comma-separated fault kinds, each once; "none" (or nothing) for none. */
+const faultList: ValueParser<FaultKind[]> = (raw) => {
+  const names = raw === 'none' || raw === '' ? [] : raw.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => !(FAULT_KINDS as readonly string[]).includes(name));
+  if (unknown.length > 0) throw new InvalidArgumentError(`names an unknown fault ${unknown.join(', ')} (known: ${FAULT_KINDS.join(', ')})`);
+  return [...new Set(names)] as FaultKind[];
+};
 
-export const USAGE = `usage: npm run chaos -- [options]
+const SETTINGS = {
+  duration: { flags: '--duration <s>', description: 'seconds of workload under faults', parse: integer(1, 86_400), default: '60' },
+  seed: { flags: '--seed <n>', description: 'seed of every random choice (default: from the clock; printed)', parse: integer(0, 0xffffffff) },
+  faults: {
+    flags: '--faults <list>',
+    description: `comma-separated, of ${FAULT_KINDS.join(',')} (default: all); "none" for none`,
+    parse: faultList,
+  },
+  concurrency: { flags: '--concurrency <n>', description: 'client processes', parse: integer(1, 1024), default: '16' },
+  keys: { flags: '--keys <n>', description: 'distinct keys, few so that they are contended', parse: integer(1, 1_000_000), default: '200' },
+  lockClients: { flags: '--lock-clients <n>', description: 'clients racing on lock and TTL keys after each fault (0: none)', parse: integer(0, 64), default: '6' },
+  replication: {
+    flags: '--replication <mode>',
+    description: "sync or async, every server's --replication; in async mode acknowledged writes may be lost, strong reads must stay linearizable",
+    parse: choice(['sync', 'async']),
+    default: 'sync',
+  },
+  clockSkewMs: {
+    flags: '--clock-skew-ms <ms>',
+    description: "each server's clock is off by a seeded amount within +-ms; the TTL check allows 2 x ms + 1 s",
+    parse: integer(0, 60_000),
+    default: '0',
+  },
+  out: { flags: '--out <dir>', description: 'where history.json, report.json, timeline.svg and logs go (default: chaos/results/<iso time>/)', parse: filePath },
+  sessionTimeout: { flags: '--session-timeout <ms>', description: "the servers' and gates' ZooKeeper session timeout", parse: integer(1000, 30_000), default: '2000' },
+} as const satisfies Settings;
 
-Starts a private cluster (ZooKeeper, 2 partitions x 3 replicas with data dirs,
+const DESCRIPTION = `Starts a private cluster (ZooKeeper, 2 partitions x 3 replicas with data dirs,
 2 gates, a TCP proxy on every replica's links, a cluster secret), runs a
 workload of reads, writes and compare-and-sets, and lock clients that race
 If-None-Match / If-Match / TTL'd writes right after every fault, while a
 nemesis injects faults; heals everything, reads every key back and checks the
 history (linearizability per key with TTL expiry, lost acknowledged writes,
-stale reads, values never written, forged requests accepted, availability).
+stale reads, values never written, forged requests accepted, availability).`;
 
-  --duration <s>          seconds of workload under faults (default 60)
-  --seed <n>              seed of every random choice (default: from the clock; printed)
-  --faults <list>         comma-separated, of kill,pause,gate,zk,partition,forge (default all);
-                          "none" for none
-  --concurrency <n>       client processes (default 16)
-  --keys <n>              distinct keys, few so that they are contended (default 200)
-  --lock-clients <n>      clients racing on lock and TTL keys after each fault (default 6; 0: none)
-  --replication <mode>    sync or async, every server's --replication (default sync); in async
-                          mode acknowledged writes may be lost, strong reads must stay linearizable
-  --clock-skew-ms <ms>    each server's clock is off by a seeded amount within +-ms (default 0);
-                          the TTL check allows 2 x ms + 1 s
-  --out <dir>             where history.json, report.json, timeline.svg and logs go
-                          (default chaos/results/<iso time>/)
-  --session-timeout <ms>  the servers' and gates' ZooKeeper session timeout (default 2000)
-  --help                  this text
-
+const EXIT_CODES = `
 Exit code: 0 when no acknowledged write was lost (sync mode), no history is
 non-linearizable, no read returned a value never written and no forged request
 was accepted; 1 otherwise; 2 on bad usage; 3 when the run itself failed.`;
 
-function integer(flag: string, raw: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (raw === undefined) throw new UsageError(`${flag} needs a value`);
-  if (!/^\d+$/.test(raw)) throw new UsageError(`${flag} must be a whole number, got "${raw}"`);
-  const value = Number(raw);
-  if (value < min || value > max) throw new UsageError(`${flag} must be between ${min} and ${max}, got ${raw}`);
-  return value;
-}
-
+/** Throws ConfigError for a bad command line, or with the help text (exit code 0) for --help. */
 export function parseOptions(argv: readonly string[], repoRoot: string, now = new Date()): ChaosOptions {
-  const options: ChaosOptions = {
-    durationS: 60,
-    seed: now.getTime() % 1_000_000,
-    faults: [...FAULT_KINDS],
-    concurrency: 16,
-    keys: 200,
-    out: '',
-    sessionTimeoutMs: 2000,
-    lockClients: 6,
-    replication: 'sync',
-    clockSkewMs: 0,
-    help: false,
+  const command = new Command('npm run chaos --').description(DESCRIPTION).addHelpText('after', EXIT_CODES);
+  const values = parseCommandLine(command, SETTINGS, argv);
+  return {
+    durationS: values.duration,
+    seed: values.seed ?? now.getTime() % 1_000_000,
+    faults: values.faults ?? [...FAULT_KINDS],
+    concurrency: values.concurrency,
+    keys: values.keys,
+    out: values.out === undefined ? path.join(repoRoot, 'chaos', 'results', now.toISOString().replace(/:/g, '-')) : path.resolve(values.out),
+    sessionTimeoutMs: values.sessionTimeout,
+    lockClients: values.lockClients,
+    replication: values.replication,
+    clockSkewMs: values.clockSkewMs,
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const eq = arg.indexOf('=');
-    const flag = arg.startsWith('--') && eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = arg.startsWith('--') && eq > 0 ? arg.slice(eq + 1) : undefined;
-    const value = (): string | undefined => inline ?? argv[++i];
-    switch (flag) {
-      case '--help':
-      case '-h':
-        options.help = true;
-        break;
-      case '--duration':
-        options.durationS = integer(flag, value(), 1, 86_400);
-        break;
-      case '--seed':
-        options.seed = integer(flag, value(), 0, 0xffffffff);
-        break;
-      case '--concurrency':
-        options.concurrency = integer(flag, value(), 1, 1024);
-        break;
-      case '--keys':
-        options.keys = integer(flag, value(), 1, 1_000_000);
-        break;
-      case '--session-timeout':
-        options.sessionTimeoutMs = integer(flag, value(), 1000, 30_000);
-        break;
-      case '--lock-clients':
-        options.lockClients = integer(flag, value(), 0, 64);
-        break;
-      case '--clock-skew-ms':
-        options.clockSkewMs = integer(flag, value(), 0, 60_000);
-        break;
-      case '--replication': {
-        const mode = value();
-        if (mode !== 'sync' && mode !== 'async') throw new UsageError(`--replication must be sync or async, got "${mode ?? ''}"`);
-        options.replication = mode;
-        break;
-      }
-      case '--out': {
-        const out = value();
-        if (!out) throw new UsageError('--out needs a directory');
-        options.out = path.resolve(out);
-        break;
-      }
-      case '--faults': {
-        const raw = value();
-        if (raw === undefined) throw new UsageError('--faults needs a list');
-        const names = raw === 'none' || raw === '' ? [] : raw.split(',').map((name) => name.trim());
-        const unknown = names.filter((name) => !(FAULT_KINDS as readonly string[]).includes(name));
-        if (unknown.length > 0) throw new UsageError(`--faults: unknown fault ${unknown.join(', ')} (known: ${FAULT_KINDS.join(', ')})`);
-        options.faults = [...new Set(names)] as FaultKind[];
-        break;
-      }
-      default:
-        throw new UsageError(`unknown argument "${arg}" (see --help)`);
-    }
-  }
-  if (!options.out) options.out = path.join(repoRoot, 'chaos', 'results', now.toISOString().replace(/:/g, '-'));
-  return options;
 }

@@ -1,13 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Ring } from '@kvstore/topology';
+import { ConfigError, Ring } from '@kvstore/topology';
 import { clockOffsets } from './clock-skew';
 import { ChaosCluster, writeClusterSecret } from './cluster';
 import type { History } from './history';
 import { kit } from './kit';
 import { Forger } from './nemesis/forge';
 import { Nemesis, planFaults } from './nemesis/nemesis';
-import { parseOptions, USAGE, UsageError, type ChaosOptions } from './options';
+import { parseOptions, type ChaosOptions } from './options';
 import { checkEventualReads } from './report/eventual';
 import { analyse, type Analysis } from './report/verdict';
 import { renderTimeline } from './report/timeline';
@@ -30,15 +30,10 @@ async function main(argv: string[]): Promise<number> {
   try {
     options = parseOptions(argv, REPO_ROOT);
   } catch (error) {
-    if (error instanceof UsageError) {
-      console.error(`chaos: ${error.message}`);
-      return 2;
-    }
-    throw error;
-  }
-  if (options.help) {
-    console.log(USAGE);
-    return 0;
+    if (!(error instanceof ConfigError)) throw error;
+    if (error.exitCode === 0) process.stdout.write(error.message);
+    else console.error(`chaos: ${error.message} (see --help)`);
+    return error.exitCode;
   }
 
   fs.mkdirSync(options.out, { recursive: true });

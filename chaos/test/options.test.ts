@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { clockOffsets } from '../src/clock-skew';
-import { FAULT_KINDS, parseOptions, UsageError } from '../src/options';
+import { ConfigError } from '@kvstore/topology';
+import { FAULT_KINDS, parseOptions } from '../src/options';
 
 describe('chaos options', () => {
   test('defaults: every fault (forge included), lock clients, sync replication, no clock skew', () => {
@@ -18,8 +19,8 @@ describe('chaos options', () => {
     assert.equal(options.replication, 'async');
     assert.equal(options.clockSkewMs, 2000);
     assert.equal(options.lockClients, 0);
-    assert.throws(() => parseOptions(['--replication', 'quorum'], '/repo'), UsageError);
-    assert.throws(() => parseOptions(['--clock-skew-ms', '-5'], '/repo'), UsageError);
+    assert.throws(() => parseOptions(['--replication', 'quorum'], '/repo'), ConfigError);
+    assert.throws(() => parseOptions(['--clock-skew-ms', '-5'], '/repo'), ConfigError);
     assert.throws(() => parseOptions(['--faults', 'kill,forgery'], '/repo'), /unknown fault forgery/);
   });
 });

@@ -14,7 +14,8 @@ import { performance } from 'node:perf_hooks';
 import type { Run } from './context';
 import { describeConfig } from './kvcluster';
 import { Lifecycle } from './lifecycle';
-import { describeShape, parseOptions, UsageError, USAGE, type ClusterBenchOptions } from './options';
+import { parseOrExit } from '../command-line';
+import { describeShape, parseOptions } from './options';
 import { machineInfo, resultsStem, writeResults } from './output';
 import { runAll } from './plan';
 import { printProfileSummaries } from './profile-summary';
@@ -23,18 +24,7 @@ import { chartSvg } from './svg';
 import { Workload } from './workload';
 
 async function main(): Promise<number> {
-  let options: ClusterBenchOptions | undefined;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`bench cluster: ${error.message} (see --help)`);
-    return 2;
-  }
-  if (!options) {
-    console.log(USAGE);
-    return 0;
-  }
+  const options = parseOrExit('bench cluster', () => parseOptions(process.argv.slice(2)));
   if (options.cpuProfDir) fs.mkdirSync(options.cpuProfDir, { recursive: true });
   const startedAt = new Date();
   const started = performance.now();

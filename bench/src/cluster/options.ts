@@ -1,4 +1,6 @@
 import * as path from 'node:path';
+import { choice, filePath, integer, parseCommandLine, type Settings, type ValueParser } from '@kvstore/topology';
+import { Command, InvalidArgumentError } from 'commander';
 
 /** What `npm run bench -- cluster [flags]` was asked to do, with the defaults filled in. */
 export interface ClusterBenchOptions {
@@ -30,73 +32,60 @@ export interface ClusterBenchOptions {
   etcd: boolean;
 }
 
-export const USAGE = `Usage: npm run bench -- cluster [flags]
-  --partitions N           partitions (default 1)
-  --replicas N             replicas per partition (default 3)
-  --replication sync|async (default sync)
-  --fsync on|off           (default on)
-  --memory                 replicas without a data dir (default: a temp data dir each)
-  --duration S             seconds per scenario (default 10)
-  --connections N          concurrent connections of the load (default 64)
-  --value-bytes N          value size (default 100)
-  --scale-keys LIST        key counts of the scaling rows (default 10000,1000000)
-  --out DIR                where the JSON and SVG go (default bench/results)
-  --cpu-prof DIR           run gate and servers with --cpu-prof into DIR, print a summary after
-  --smoke                  a tiny, quick run (1 partition x 2 replicas, 1 s rows, no etcd)`;
+const MAX_SCALE_KEYS = 100_000_000;
 
-/** A bad flag: main prints one line and exits 2. */
-export class UsageError extends Error {}
+/** Seconds, fractions allowed, more than 0 and at most an hour. */
+const seconds: ValueParser<number> = (raw) => {
+  const value = Number(raw);
+  if (!(value > 0 && value <= 3600)) throw new InvalidArgumentError('must be seconds, more than 0 and at most 3600');
+  return value;
+};
 
-function positiveInt(flag: string, text: string | undefined, max: number): number {
-  const n = Number(text);
-  if (text === undefined || !Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`${flag} needs an integer from 1 to ${max}, not ${text ?? 'nothing'}`);
-  return n;
-}
-
-function choice<T extends string>(flag: string, text: string | undefined, choices: readonly T[]): T {
-  const found = choices.find((candidate) => candidate === text);
-  if (found === undefined) throw new UsageError(`${flag} must be ${choices.join(' or ')}, not ${text ?? 'nothing'}`);
-  return found;
-}
-
-function required(flag: string, text: string | undefined): string {
-  if (!text) throw new UsageError(`${flag} needs a value`);
-  return text;
-}
-
-/** Parses the flags; undefined for --help. Throws UsageError on anything else it does not know. */
-export function parseOptions(argv: string[]): ClusterBenchOptions | undefined {
-  const given = new Map<string, string | undefined>();
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    if (flag === '--help' || flag === '-h') return undefined;
-    if (flag === '--memory' || flag === '--smoke') given.set(flag, '');
-    else if (/^--(partitions|replicas|replication|fsync|duration|connections|value-bytes|scale-keys|out|cpu-prof)$/.test(flag)) given.set(flag, argv[++i]);
-    else throw new UsageError(`unknown argument ${flag}`);
+/** Key counts, comma-separated: sorted, each once. */
+const keyCounts: ValueParser<number[]> = (raw) => {
+  try {
+    return [...new Set(raw.split(',').map(integer(1, MAX_SCALE_KEYS)))].sort((a, b) => a - b);
+  } catch {
+    throw new InvalidArgumentError(`must be comma-separated integers from 1 to ${MAX_SCALE_KEYS}`);
   }
-  const smoke = given.has('--smoke');
-  const value = (flag: string, fallback: string): string | undefined => (given.has(flag) ? given.get(flag) : fallback);
-  const durationText = value('--duration', smoke ? '1' : '10');
-  const durationS = Number(durationText);
-  if (!(durationS > 0 && durationS <= 3600)) throw new UsageError(`--duration needs seconds from 0 to 3600, not ${durationText ?? 'nothing'}`);
-  const scaleKeys = required('--scale-keys', value('--scale-keys', smoke ? '2000' : '10000,1000000'))
-    .split(',')
-    .map((text) => positiveInt('--scale-keys', text, 100_000_000));
-  const cpuProf = given.get('--cpu-prof');
+};
+
+/** The flags; a default that --smoke changes is left to parseOptions (and said in the description). */
+const SETTINGS = {
+  partitions: { flags: '--partitions <n>', description: 'partitions', parse: integer(1, 64), default: '1' },
+  replicas: { flags: '--replicas <n>', description: 'replicas per partition (default: 3; 2 with --smoke)', parse: integer(1, 9) },
+  replication: { flags: '--replication <mode>', description: 'sync or async', parse: choice(['sync', 'async']), default: 'sync' },
+  fsync: { flags: '--fsync <on|off>', description: 'fsync before acknowledging', parse: choice(['on', 'off']), default: 'on' },
+  memory: { flags: '--memory', description: 'replicas without a data dir (default: a temp data dir each)' },
+  duration: { flags: '--duration <s>', description: 'seconds per scenario (default: 10; 1 with --smoke)', parse: seconds },
+  connections: { flags: '--connections <n>', description: 'concurrent connections of the load (default: 64; 8 with --smoke)', parse: integer(1, 10_000) },
+  valueBytes: { flags: '--value-bytes <n>', description: 'value size', parse: integer(1, 1024 * 1024), default: '100' },
+  scaleKeys: { flags: '--scale-keys <list>', description: 'key counts of the scaling rows (default: 10000,1000000; 2000 with --smoke)', parse: keyCounts },
+  out: { flags: '--out <dir>', description: 'where the JSON and SVG go (default: bench/results)', parse: filePath },
+  cpuProf: { flags: '--cpu-prof <dir>', description: 'run gate and servers with --cpu-prof into <dir>, print a summary after', parse: filePath },
+  smoke: { flags: '--smoke', description: 'a tiny, quick run (1 partition x 2 replicas, 1 s rows, no etcd)' },
+} as const satisfies Settings;
+
+/** Throws ConfigError for a bad command line, or with the help text (exit code 0) for --help. */
+export function parseOptions(argv: string[]): ClusterBenchOptions {
+  const command = new Command('npm run bench -- cluster').description('The whole cluster under HTTP load (bench/README.md says what each row measures).');
+  const values = parseCommandLine(command, SETTINGS, argv);
+  const smoke = values.smoke;
+  const durationS = values.duration ?? (smoke ? 1 : 10);
   return {
-    partitions: positiveInt('--partitions', value('--partitions', '1'), 64),
-    replicas: positiveInt('--replicas', value('--replicas', smoke ? '2' : '3'), 9),
-    replication: choice('--replication', value('--replication', 'sync'), ['sync', 'async'] as const),
-    fsync: choice('--fsync', value('--fsync', 'on'), ['on', 'off'] as const) === 'on',
-    memory: given.has('--memory'),
+    partitions: values.partitions,
+    replicas: values.replicas ?? (smoke ? 2 : 3),
+    replication: values.replication,
+    fsync: values.fsync === 'on',
+    memory: values.memory,
     durationS,
     scaleDurationS: Math.min(durationS, 5),
-    connections: positiveInt('--connections', value('--connections', smoke ? '8' : '64'), 10_000),
-    valueBytes: positiveInt('--value-bytes', value('--value-bytes', '100'), 1024 * 1024),
-    outDir: path.resolve(required('--out', value('--out', path.join(__dirname, '..', '..', '..', 'results')))),
+    connections: values.connections ?? (smoke ? 8 : 64),
+    valueBytes: values.valueBytes,
+    outDir: path.resolve(values.out ?? path.join(__dirname, '..', '..', '..', 'results')),
     smoke,
-    cpuProfDir: given.has('--cpu-prof') ? path.resolve(required('--cpu-prof', cpuProf)) : undefined,
-    scaleKeys: [...new Set(scaleKeys)].sort((a, b) => a - b),
+    cpuProfDir: values.cpuProf === undefined ? undefined : path.resolve(values.cpuProf),
+    scaleKeys: values.scaleKeys ?? (smoke ? [2000] : [10_000, 1_000_000]),
     scaleConnections: smoke ? [1, 4] : [1, 8, 64, 256],
     hotKeys: smoke ? 100 : 1000,
     uniformKeys: smoke ? 1000 : 100_000,

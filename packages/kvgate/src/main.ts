@@ -1,7 +1,6 @@
-import { ClusterAuth, ClusterSecretError } from '@kvstore/topology';
+import { ClusterAuth, ClusterSecretError, ConfigError } from '@kvstore/topology';
 import pino from 'pino';
 import { parseGateConfig, type GateConfig } from './config';
-import { ConfigError } from './errors';
 import { startGate } from './gate';
 
 function readConfig(): GateConfig {

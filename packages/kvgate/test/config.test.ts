@@ -80,6 +80,16 @@ describe('parseGateConfig', () => {
     }
   });
 
+  it('treats an empty environment variable as unset, so the default applies', () => {
+    const config = parseGateConfig(['--zk', 'z:1', ...SECRET], { KV_PORT: '', KV_CLUSTER: '', KV_ADVERTISE: '', KV_WRITE_TIMEOUT: '' });
+    assert.deepEqual([config.port, config.cluster, config.advertise, config.writeTimeoutMs], [3000, 'default', 'http://127.0.0.1:3000', 1000]);
+    assertRefused(SECRET, '--zk is required (or set KV_ZK)', { KV_ZK: '' });
+  });
+
+  it('names the environment variable a bad value came from', () => {
+    assertRefused(['--zk', 'z:1', ...SECRET], '(from KV_SESSION_TIMEOUT)', { KV_SESSION_TIMEOUT: 'soon' });
+  });
+
   it('returns the help text with exit code 0', () => {
     assert.throws(() => parseGateConfig(['--help'], {}), (error: unknown) => error instanceof ConfigError && error.exitCode === 0 && error.message.includes('--write-timeout') && error.message.includes('--cluster-secret-file'));
   });

@@ -1,6 +1,21 @@
-import { Command, CommanderError, Option } from 'commander';
-import { DEFAULT_MAX_VALUE_BYTES, MAKE_SECRET_HINT, isValidName } from '@kvstore/topology';
+import { Command } from 'commander';
+import {
+  CLUSTER,
+  CLUSTER_SECRET_FILE,
+  ConfigError,
+  MAX_VALUE_BYTES,
+  SESSION_TIMEOUT,
+  choice,
+  integer,
+  name,
+  parseCommandLine,
+  text,
+  type Environment,
+  type Settings,
+} from '@kvstore/topology';
 import type { ReplicationMode } from './replication/types';
+
+export { ConfigError };
 
 export interface ServerConfig {
   zk: string;
@@ -25,118 +40,82 @@ export interface ServerConfig {
   logLevel: string;
 }
 
-/** A bad flag or environment variable: main prints the message on one line and exits 2. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
-type Env = Record<string, string | undefined>;
-
-function integer(flag: string, min: number, max: number) {
-  return (raw: string): number => {
-    if (!/^[0-9]+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
-      throw new ConfigError(`${flag} must be an integer from ${min} to ${max}, got "${raw}"`);
-    }
-    return Number(raw);
-  };
-}
-
-function choice<T extends string>(flag: string, values: readonly T[]) {
-  return (raw: string): T => {
-    if (!values.includes(raw as T)) throw new ConfigError(`${flag} must be one of ${values.join(', ')}, got "${raw}"`);
-    return raw as T;
-  };
-}
-
-function name(flag: string) {
-  return (raw: string): string => {
-    if (!isValidName(raw)) throw new ConfigError(`${flag} must be letters, digits, '.', '_' or '-' (at most 64), got "${raw}"`);
-    return raw;
-  };
-}
-
 /** Every flag, its environment variable, and how its text is checked. Defaults are DESIGN.md's. */
-const FLAGS = [
-  { flag: '--zk <hosts>', env: 'KV_ZK', help: 'ZooKeeper connect string', parse: (raw: string) => raw },
-  { flag: '--partition <name>', env: 'KV_PARTITION', help: 'partition this replica belongs to', parse: name('--partition') },
-  { flag: '--id <id>', env: 'KV_ID', help: 'stable replica id', parse: name('--id') },
-  { flag: '--port <n>', env: 'KV_PORT', help: 'port to listen on', parse: integer('--port', 1, 65535) },
-  { flag: '--host <addr>', env: 'KV_BIND_HOST', help: 'address to bind', parse: (raw: string) => raw, value: '127.0.0.1' },
-  { flag: '--advertise <url>', env: 'KV_ADVERTISE', help: 'url peers and gates use (default http://host:port)', parse: (raw: string) => raw },
-  { flag: '--cluster <name>', env: 'KV_CLUSTER', help: 'cluster name', parse: name('--cluster'), value: 'default' },
-  { flag: '--cluster-secret-file <path>', env: 'KV_CLUSTER_SECRET_FILE', help: 'file holding the secret shared by every replica and gate (required)', parse: (raw: string) => raw },
-  { flag: '--data-dir <dir>', env: 'KV_DATA_DIR', help: 'directory for identity (and, later, durable data)', parse: (raw: string) => raw },
-  { flag: '--replication <mode>', env: 'KV_REPLICATION', help: 'sync or async', parse: choice('--replication', ['sync', 'async'] as const), value: 'sync' },
-  { flag: '--min-insync <n>', env: 'KV_MIN_INSYNC', help: 'replicas (leader included) a write needs', parse: integer('--min-insync', 1, 99), value: '1' },
-  { flag: '--write-timeout <ms>', env: 'KV_WRITE_TIMEOUT', help: 'ack or fail within this', parse: integer('--write-timeout', 10, 600_000), value: '1000' },
-  { flag: '--replica-timeout <ms>', env: 'KV_REPLICA_TIMEOUT', help: 'drop a silent follower from the in-sync set after this', parse: integer('--replica-timeout', 10, 600_000), value: '500' },
-  { flag: '--session-timeout <ms>', env: 'KV_SESSION_TIMEOUT', help: 'ZooKeeper session timeout', parse: integer('--session-timeout', 1000, 600_000), value: '5000' },
-  { flag: '--max-log-entries <n>', env: 'KV_MAX_LOG_ENTRIES', help: 'compact the log beyond this many entries; further-behind followers get a snapshot', parse: integer('--max-log-entries', 10, 1e9), value: '20000' },
-  { flag: '--max-keys <n>', env: 'KV_MAX_KEYS', help: 'memory store: evict least recently used beyond this', parse: integer('--max-keys', 1, 1e12) },
-  { flag: '--max-value-bytes <n>', env: 'KV_MAX_VALUE_BYTES', help: 'largest value accepted', parse: integer('--max-value-bytes', 1, 512 * 1024 * 1024), value: String(DEFAULT_MAX_VALUE_BYTES) },
-  { flag: '--fsync <on|off>', env: 'KV_FSYNC', help: 'fsync before acknowledging (with --data-dir)', parse: choice('--fsync', ['on', 'off'] as const), value: 'on' },
-  { flag: '--log-level <level>', env: 'KV_LOG_LEVEL', help: 'pino log level', parse: choice('--log-level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const), value: 'info' },
-] as const;
+const SETTINGS = {
+  zk: { flags: '--zk <hosts>', env: 'KV_ZK', description: 'ZooKeeper connect string', parse: text, required: true },
+  partition: { flags: '--partition <name>', env: 'KV_PARTITION', description: 'partition this replica belongs to', parse: name, required: true },
+  id: { flags: '--id <id>', env: 'KV_ID', description: 'stable replica id', parse: name, required: true },
+  port: { flags: '--port <n>', env: 'KV_PORT', description: 'port to listen on', parse: integer(1, 65535), required: true },
+  host: { flags: '--host <addr>', env: 'KV_BIND_HOST', description: 'address to bind', parse: text, default: '127.0.0.1' },
+  advertise: { flags: '--advertise <url>', env: 'KV_ADVERTISE', description: 'url peers and gates use (default http://host:port)', parse: text },
+  cluster: CLUSTER,
+  clusterSecretFile: CLUSTER_SECRET_FILE,
+  dataDir: { flags: '--data-dir <dir>', env: 'KV_DATA_DIR', description: 'directory for identity (and, later, durable data)', parse: text },
+  replication: { flags: '--replication <mode>', env: 'KV_REPLICATION', description: 'sync or async', parse: choice(['sync', 'async']), default: 'sync' },
+  minInsync: { flags: '--min-insync <n>', env: 'KV_MIN_INSYNC', description: 'replicas (leader included) a write needs', parse: integer(1, 99), default: '1' },
+  writeTimeout: { flags: '--write-timeout <ms>', env: 'KV_WRITE_TIMEOUT', description: 'ack or fail within this', parse: integer(10, 600_000), default: '1000' },
+  replicaTimeout: {
+    flags: '--replica-timeout <ms>',
+    env: 'KV_REPLICA_TIMEOUT',
+    description: 'drop a silent follower from the in-sync set after this',
+    parse: integer(10, 600_000),
+    default: '500',
+  },
+  sessionTimeout: SESSION_TIMEOUT,
+  maxLogEntries: {
+    flags: '--max-log-entries <n>',
+    env: 'KV_MAX_LOG_ENTRIES',
+    description: 'compact the log beyond this many entries; further-behind followers get a snapshot',
+    parse: integer(10, 1e9),
+    default: '20000',
+  },
+  maxKeys: { flags: '--max-keys <n>', env: 'KV_MAX_KEYS', description: 'memory store: evict least recently used beyond this', parse: integer(1, 1e12) },
+  maxValueBytes: MAX_VALUE_BYTES,
+  fsync: { flags: '--fsync <on|off>', env: 'KV_FSYNC', description: 'fsync before acknowledging (with --data-dir)', parse: choice(['on', 'off']), default: 'on' },
+  logLevel: {
+    flags: '--log-level <level>',
+    env: 'KV_LOG_LEVEL',
+    description: 'pino log level',
+    parse: choice(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    default: 'info',
+  },
+} as const satisfies Settings;
 
-const REQUIRED = ['zk', 'partition', 'id', 'port'] as const;
-
-export function buildServerCommand(): Command {
-  const command = new Command('kvserver').description('a kvstore replica').exitOverride().configureOutput({ writeErr: () => {} });
-  for (const { flag, env, help } of FLAGS) command.addOption(new Option(flag, `${help} [env ${env}]`));
-  return command;
+function serverCommand(): Command {
+  return new Command('kvserver')
+    .description('a kvstore replica')
+    .allowExcessArguments(false)
+    .configureHelp({ optionDescription: (option) => (option.envVar === undefined ? option.description : `${option.description} [env ${option.envVar}]`) });
 }
 
-/** Parses arguments (after the program name) and environment; throws ConfigError naming the bad flag. */
-export function parseServerConfig(argv: readonly string[], env: Env): ServerConfig {
-  const command = buildServerCommand();
-  try {
-    command.parse([...argv], { from: 'user' });
-  } catch (error) {
-    if (error instanceof CommanderError) throw new ConfigError(error.message.replace(/^error: /, ''));
-    throw error;
-  }
-  const given = command.opts<Record<string, string | undefined>>();
-  const values: Record<string, unknown> = {};
-  for (const { flag, env: envName, parse, ...rest } of FLAGS) {
-    const key = command.options.find((option) => option.flags === flag)!.attributeName();
-    const raw = given[key] ?? env[envName] ?? ('value' in rest ? rest.value : undefined);
-    values[key] = raw === undefined ? undefined : parse(raw);
-  }
-  for (const key of REQUIRED) {
-    if (values[key] === undefined) throw new ConfigError(`--${key} is required (or set ${FLAGS.find((f) => f.flag.startsWith(`--${key} `))!.env})`);
-  }
-  if (!values.clusterSecretFile) {
-    throw new ConfigError(`--cluster-secret-file is required (or set KV_CLUSTER_SECRET_FILE): the secret every replica and gate of the cluster shares; ${MAKE_SECRET_HINT}`);
-  }
-  const host = values.host as string;
-  const port = values.port as number;
-  const minInsync = values.minInsync as number;
-  const writeTimeoutMs = values.writeTimeout as number;
-  const replicaTimeoutMs = values.replicaTimeout as number;
+/** Parses arguments (after the program name) and environment; throws ConfigError naming the bad flag, or with the help text. */
+export function parseServerConfig(argv: readonly string[], env: Environment): ServerConfig {
+  const values = parseCommandLine(serverCommand(), SETTINGS, argv, env);
+  const { host, port, writeTimeout: writeTimeoutMs, replicaTimeout: replicaTimeoutMs } = values;
   if (replicaTimeoutMs >= writeTimeoutMs) {
     throw new ConfigError(`--replica-timeout (${replicaTimeoutMs}) must be below --write-timeout (${writeTimeoutMs}), so a silent follower can be dropped in time`);
   }
-  const advertiseUrl = (values.advertise as string | undefined) ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  const advertiseUrl = values.advertise ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   if (!/^https?:\/\/[^/\s]+$/.test(advertiseUrl)) throw new ConfigError(`--advertise must be a url like http://host:port, got "${advertiseUrl}"`);
   return {
-    zk: values.zk as string,
-    partition: values.partition as string,
-    id: values.id as string,
+    zk: values.zk,
+    partition: values.partition,
+    id: values.id,
     port,
     host,
     advertiseUrl,
-    cluster: values.cluster as string,
-    clusterSecretFile: values.clusterSecretFile as string,
-    dataDir: values.dataDir as string | undefined,
-    replication: values.replication as ReplicationMode,
-    minInsync,
+    cluster: values.cluster,
+    clusterSecretFile: values.clusterSecretFile,
+    dataDir: values.dataDir,
+    replication: values.replication,
+    minInsync: values.minInsync,
     writeTimeoutMs,
     replicaTimeoutMs,
-    sessionTimeoutMs: values.sessionTimeout as number,
-    maxKeys: values.maxKeys as number | undefined,
-    maxLogEntries: values.maxLogEntries as number,
-    maxValueBytes: values.maxValueBytes as number,
+    sessionTimeoutMs: values.sessionTimeout,
+    maxKeys: values.maxKeys,
+    maxLogEntries: values.maxLogEntries,
+    maxValueBytes: values.maxValueBytes,
     fsync: values.fsync === 'on',
-    logLevel: values.logLevel as string,
+    logLevel: values.logLevel,
   };
 }

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import { ClusterAuth, ClusterSecretError, acceptMux } from '@kvstore/topology';
 import pino from 'pino';
 import { systemClock } from './clock';
-import { ConfigError, buildServerCommand, parseServerConfig, type ServerConfig } from './config';
+import { ConfigError, parseServerConfig, type ServerConfig } from './config';
 import { createApp } from './http/app';
 import { MemoryLog } from './replication/log';
 import { Replica } from './replication/replica';
@@ -25,16 +25,13 @@ function fail(message: string, exitCode: number): never {
 }
 
 function readConfig(): ServerConfig {
-  const argv = process.argv.slice(2);
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(buildServerCommand().helpInformation());
-    process.exit(0);
-  }
   try {
-    return parseServerConfig(argv, process.env);
+    return parseServerConfig(process.argv.slice(2), process.env);
   } catch (error) {
-    if (error instanceof ConfigError) fail(error.message, 2);
-    throw error;
+    if (!(error instanceof ConfigError)) throw error;
+    if (error.exitCode !== 0) fail(error.message, error.exitCode);
+    process.stdout.write(error.message);
+    process.exit(0);
   }
 }
 

@@ -130,6 +130,27 @@ describe('parseServerConfig', () => {
     });
   }
 
+  it('treats an empty environment variable as unset, so the default applies', () => {
+    const config = parseServerConfig(REQUIRED, { KV_CLUSTER: '', KV_MIN_INSYNC: '', KV_DATA_DIR: '', KV_ADVERTISE: '', KV_LOG_LEVEL: '' });
+    assert.deepEqual([config.cluster, config.minInsync, config.dataDir, config.advertiseUrl, config.logLevel], ['default', 1, undefined, 'http://127.0.0.1:7001', 'info']);
+    assertRefused(REQUIRED.slice(2), '--zk is required (or set KV_ZK)', { KV_ZK: '' });
+  });
+
+  it('refuses an empty --zk as missing', () => assertRefused([...REQUIRED, '--zk', ''], '--zk is required (or set KV_ZK)'));
+
+  it('names the environment variable a bad value came from, and only then', () => {
+    assertRefused(REQUIRED.slice(0, 6), '--port must be an integer from 1 to 65535, got "x" (from KV_PORT)', { KV_PORT: 'x' });
+    assertRefused([...REQUIRED, '--port', 'x'], '--port must be an integer from 1 to 65535, got "x"', { KV_PORT: '7001' });
+    assert.throws(() => parseServerConfig([...REQUIRED, '--port', 'x'], {}), (error: unknown) => error instanceof ConfigError && !error.message.includes('KV_PORT'));
+  });
+
+  it('returns the help text with exit code 0', () => {
+    assert.throws(
+      () => parseServerConfig(['--help'], {}),
+      (error: unknown) => error instanceof ConfigError && error.exitCode === 0 && error.message.includes('--max-log-entries <n>') && error.message.includes('[env KV_CLUSTER_SECRET_FILE]'),
+    );
+  });
+
   it('refuses a replica timeout that is not below the write timeout', () => {
     assertRefused([...REQUIRED, '--write-timeout', '500', '--replica-timeout', '500'], '--replica-timeout');
     assertRefused([...REQUIRED, '--write-timeout', '400'], '--replica-timeout (500) must be below --write-timeout (400)');

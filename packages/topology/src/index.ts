@@ -28,3 +28,4 @@ export { TransportError, type TransportFailure } from './wire/transport-error';
 export { DEFAULT_MAX_IN_FLIGHT, acceptMux, type MuxHandler, type MuxHandlers, type MuxServer, type MuxServerOptions } from './wire/mux-server';
 export { decodeKvAnswer, decodeKvRequest, encodeKvAnswer, encodeKvRequest, type KvMethod, type KvWireRequest } from './wire/kv-codec';
 export { KV_PREFIX, errorAnswer, header, isKvUrl, jsonAnswer, kvPath, queryParam, readBody, refusalAnswer, sendAnswer, splitKvUrl, type Answer, type KvUrl } from './http/raw-http';
+export * from './config';

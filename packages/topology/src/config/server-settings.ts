@@ -1,0 +1,38 @@
+import { DEFAULT_MAX_VALUE_BYTES } from '../keys';
+import { MAKE_SECRET_HINT } from '../wire/cluster-auth';
+import type { Setting } from './command-line';
+import { integer, name, text } from './values';
+
+/** The settings kvserver and kvgate share, word for word; each program lists them among its own, in its own order. */
+
+export const CLUSTER = {
+  flags: '--cluster <name>',
+  env: 'KV_CLUSTER',
+  description: 'cluster name',
+  parse: name,
+  default: 'default',
+} as const satisfies Setting;
+
+export const CLUSTER_SECRET_FILE = {
+  flags: '--cluster-secret-file <path>',
+  env: 'KV_CLUSTER_SECRET_FILE',
+  description: 'file holding the secret shared by every replica and gate (required)',
+  parse: text,
+  required: `the secret every replica and gate of the cluster shares; ${MAKE_SECRET_HINT}`,
+} as const satisfies Setting;
+
+export const SESSION_TIMEOUT = {
+  flags: '--session-timeout <ms>',
+  env: 'KV_SESSION_TIMEOUT',
+  description: 'ZooKeeper session timeout',
+  parse: integer(1000, 600_000),
+  default: '5000',
+} as const satisfies Setting;
+
+export const MAX_VALUE_BYTES = {
+  flags: '--max-value-bytes <n>',
+  env: 'KV_MAX_VALUE_BYTES',
+  description: 'largest value accepted',
+  parse: integer(1, 512 * 1024 * 1024),
+  default: String(DEFAULT_MAX_VALUE_BYTES),
+} as const satisfies Setting;
