@@ -1,4 +1,5 @@
 export { parseServerConfig, ConfigError, type ServerConfig } from './config';
+export { startServer, StartupError, type RunningServer } from './server';
 export { createApp, type AppDeps } from './http/app';
 export { Replica, type ReplicaStatus, type ReplicaRole } from './replication/replica';
 export { MemoryLog, type ReplicationLog } from './replication/log';

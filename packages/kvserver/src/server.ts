@@ -1,0 +1,155 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import { acceptMux, type ClusterAuth, type MuxServer } from '@kvstore/topology';
+import type { Logger } from 'pino';
+import { systemClock } from './clock';
+import type { ServerConfig } from './config';
+import { createApp } from './http/app';
+import { MemoryLog, type ReplicationLog } from './replication/log';
+import { Replica } from './replication/replica';
+import { DEFAULT_REPLICATION_OPTIONS, type ReplicationOptions } from './replication/types';
+import { IdentityMismatchError, claimDataDir } from './store/identity';
+import type { KvStore } from './store/kv-store';
+import { MemoryStore } from './store/memory-store';
+import { UnrecoverableStorageError, recoverStorage } from './store/recovery';
+import { replicaFrameLimit } from './wire/frame-limit';
+import { MuxPeerTransport } from './wire/peer-transport';
+import { PartitionCoordinator } from './zk/partition-coordinator';
+
+/** ZooKeeper may be gone at shutdown; leaving it must not hold the process. */
+const SHUTDOWN_ZK_BOUND_MS = 3000;
+
+/** Why the server could not start, and the exit code `main` gives it (2: fix the configuration or data; 1: try again). */
+export class StartupError extends Error {
+  override name = 'StartupError';
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2,
+  ) {
+    super(message);
+  }
+}
+
+export interface RunningServer {
+  replica: Replica;
+  coordinator: PartitionCoordinator;
+  server: Server;
+  /** Stops taking requests, hands leadership over (bounded), leaves ZooKeeper and closes every connection. */
+  close(): Promise<void>;
+}
+
+/** Memory (a cache) without a data dir; LMDB, recovered and checked, with one. */
+async function openStorage(config: ServerConfig, logger: Logger): Promise<{ log: ReplicationLog; store: KvStore; holdsData: boolean }> {
+  if (!config.dataDir) return { log: new MemoryLog(), store: new MemoryStore({ maxKeys: config.maxKeys }), holdsData: false };
+  try {
+    claimDataDir(config.dataDir, { cluster: config.cluster, partition: config.partition, id: config.id });
+    return await recoverStorage(config.dataDir, { fsync: config.fsync, logger });
+  } catch (error) {
+    if (error instanceof IdentityMismatchError || error instanceof UnrecoverableStorageError) throw new StartupError(error.message, 2);
+    throw new StartupError(`cannot open the data dir ${config.dataDir}: ${(error as Error).message}`, 1);
+  }
+}
+
+export function replicationOptions(config: ServerConfig): ReplicationOptions {
+  return {
+    ...DEFAULT_REPLICATION_OPTIONS,
+    mode: config.replication,
+    minInsync: config.minInsync,
+    writeTimeoutMs: config.writeTimeoutMs,
+    replicaTimeoutMs: config.replicaTimeoutMs,
+    maxLogEntries: config.maxLogEntries,
+    // Half the session: the leader stops acknowledging well before ZooKeeper can have let another replica win.
+    zooKeeperLeaseMs: Math.floor(config.sessionTimeoutMs / 2),
+  };
+}
+
+/**
+ * A replica, started: storage recovered, the public API and the internal
+ * protocol listening, ZooKeeper joined. `auth` proves and checks the
+ * cluster secret. Rejects with StartupError.
+ */
+export async function startServer(config: ServerConfig, auth: ClusterAuth, logger: Logger): Promise<RunningServer> {
+  const storage = await openStorage(config, logger);
+  const { store } = storage;
+  const self = { id: config.id, url: config.advertiseUrl };
+  const options = replicationOptions(config);
+  const maxFrameBytes = replicaFrameLimit(config.maxValueBytes, options);
+  const transport = new MuxPeerTransport({ auth, maxFrameBytes });
+  const replica: Replica = new Replica({
+    self,
+    partition: config.partition,
+    log: storage.log,
+    store,
+    clock: systemClock,
+    transport,
+    // The replica and its coordinator need each other; the replica asks only once it leads, long after both exist.
+    coordination: { updateIsr: (epoch, change) => coordinator.updateIsr(epoch, change) },
+    options,
+    logger,
+  });
+  const coordinator: PartitionCoordinator = new PartitionCoordinator(
+    {
+      zk: config.zk,
+      cluster: config.cluster,
+      partition: config.partition,
+      sessionTimeoutMs: config.sessionTimeoutMs,
+      holdsData: storage.holdsData,
+      durable: config.dataDir !== undefined,
+    },
+    self,
+    replica,
+    logger,
+  );
+  const app = createApp({
+    replica,
+    partition: config.partition,
+    maxValueBytes: config.maxValueBytes,
+    logger,
+    auth,
+    owns: (key) => coordinator.owns(key),
+    notReadyBecause: () => {
+      const zooKeeper = coordinator.notReadyBecause();
+      if (zooKeeper) return zooKeeper;
+      if (store.failure) return `storage failed, writes are refused: ${store.failure.message}`;
+      if (replica.role !== 'leader' && !replica.leaderUrl) return 'no leader known';
+      return undefined;
+    },
+  });
+  const server = createServer(app.http);
+  server.keepAliveTimeout = 30_000;
+  const mux: MuxServer = acceptMux(server, {
+    handlers: app.mux,
+    auth,
+    maxFrameBytes,
+    onError: (error) => logger.warn({ err: error }, 'internal protocol request failed'),
+    onRefused: (refusal) => logger.warn(refusal, 'internal protocol connection refused'),
+  });
+  server.listen(config.port, config.host);
+  await Promise.race([
+    once(server, 'listening'),
+    once(server, 'error').then(([error]) => {
+      throw new StartupError(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`, 1);
+    }),
+  ]);
+  try {
+    await coordinator.start();
+  } catch (error) {
+    server.close();
+    throw new StartupError(`cannot join ZooKeeper at ${config.zk}: ${(error as Error).message}`, 1);
+  }
+  logger.info({ url: self.url, zk: config.zk, cluster: config.cluster }, 'kvserver started');
+  return {
+    replica,
+    coordinator,
+    server,
+    async close() {
+      server.close();
+      server.closeIdleConnections();
+      await replica.handOver(config.writeTimeoutMs);
+      await Promise.race([coordinator.shutdown(), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_ZK_BOUND_MS).unref())]);
+      await transport.close();
+      mux.close();
+      server.closeAllConnections();
+    },
+  };
+}
