@@ -55,7 +55,7 @@ function name(flag: string) {
   };
 }
 
-/** Every flag, its environment variable, and how its text is checked. Defaults are DESIGN.md's. */
+/** Every flag, its environment variable, and how its text is checked. Defaults as in docs/command-lines.md. */
 const FLAGS = [
   { flag: '--zk <hosts>', env: 'KV_ZK', help: 'ZooKeeper connect string', parse: (raw: string) => raw },
   { flag: '--partition <name>', env: 'KV_PARTITION', help: 'partition this replica belongs to', parse: name('--partition') },

@@ -1,5 +1,5 @@
 /**
- * The error codes every package shares (DESIGN.md, "Public HTTP API").
+ * The error codes every package shares (docs/api.md, "Errors").
  * One table maps a code to its HTTP status and to whether a gate or client
  * may retry it, and errorFromAnswer maps an HTTP answer back to a code;
  * nothing else in the code base decides any of these.

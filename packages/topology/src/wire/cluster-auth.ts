@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 
 /**
  * The cluster secret, and the proofs of it that every internal connection
- * and request carries (ARCHITECTURE.md, "Internal protocol"). A proof is
+ * and request carries (docs/internal-protocol.md, "Cluster-secret proofs").
+ * A proof is
  *
  *   <timestamp ms>.<nonce: 16 random bytes, hex>.<HMAC-SHA256(secret, context | timestamp | nonce | subject), hex>
  *

@@ -1,5 +1,5 @@
 /**
- * The internal protocol's frames (DESIGN.md, "Internal protocol"): after an
+ * The internal protocol's frames (docs/internal-protocol.md): after an
  * HTTP Upgrade on a replica's own port, both sides exchange
  *
  *   u32 length | u32 id | u8 kind | payload      (length counts id, kind and payload)
