@@ -65,7 +65,7 @@ const FLAGS = [
   { flag: '--advertise <url>', env: 'KV_ADVERTISE', help: 'url peers and gates use (default http://host:port)', parse: (raw: string) => raw },
   { flag: '--cluster <name>', env: 'KV_CLUSTER', help: 'cluster name', parse: name('--cluster'), value: 'default' },
   { flag: '--cluster-secret-file <path>', env: 'KV_CLUSTER_SECRET_FILE', help: 'file holding the secret shared by every replica and gate (required)', parse: (raw: string) => raw },
-  { flag: '--data-dir <dir>', env: 'KV_DATA_DIR', help: 'directory for identity (and, later, durable data)', parse: (raw: string) => raw },
+  { flag: '--data-dir <dir>', env: 'KV_DATA_DIR', help: 'keep the log, state (LMDB) and identity here; without it, memory only', parse: (raw: string) => raw },
   { flag: '--replication <mode>', env: 'KV_REPLICATION', help: 'sync or async', parse: choice('--replication', ['sync', 'async'] as const), value: 'sync' },
   { flag: '--min-insync <n>', env: 'KV_MIN_INSYNC', help: 'replicas (leader included) a write needs', parse: integer('--min-insync', 1, 99), value: '1' },
   { flag: '--write-timeout <ms>', env: 'KV_WRITE_TIMEOUT', help: 'ack or fail within this', parse: integer('--write-timeout', 10, 600_000), value: '1000' },

@@ -63,7 +63,7 @@ export const notLeader = (leader: string | undefined): KvError =>
     leader,
   });
 
-export function isErrorCode(value: unknown): value is ErrorCode {
+function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CODES, value);
 }
 

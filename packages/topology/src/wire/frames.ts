@@ -11,7 +11,7 @@
 export const MUX_PATH = '/internal/mux';
 export const MUX_PROTOCOL = 'kvstore-mux/1';
 
-export const HEADER_BYTES = 9;
+const HEADER_BYTES = 9;
 /**
  * Room for a frame's head above the largest payload a peer may send: a kv
  * request's method, path and headers (Node bounds a request's headers at
