@@ -1,5 +1,5 @@
 /**
- * Storage-engine benchmark for a kvstore replica (issue 3, DESIGN.md "Storage").
+ * Storage-engine benchmark for a kvstore replica (issue 3, README "Storage").
  *
  * Compares LevelDB (classic-level) and LMDB (lmdb-js) on the project's own
  * write path, on this machine:

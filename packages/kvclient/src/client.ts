@@ -1,5 +1,5 @@
 /**
- * Typed client for the public HTTP API (DESIGN.md) with gate failover.
+ * Typed client for the public HTTP API (docs/api.md) with gate failover.
  *
  * Every gate serves every key, so a request may go to any of them. The client
  * starts with the gate that answered last and moves on to the next one when a

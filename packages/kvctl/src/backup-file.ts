@@ -18,7 +18,7 @@ import { ndjsonLines } from '@kvstore/kvclient';
 import { KvError, validateKey } from '@kvstore/topology';
 import { BackupFileError } from './failures';
 
-export const BACKUP_FORMAT = 1;
+const BACKUP_FORMAT = 1;
 /** Room for the record count of a partition header: up to 15 digits. */
 const COUNT_WIDTH = 15;
 

@@ -1,5 +1,5 @@
 /**
- * Exit codes (DESIGN.md, "Command lines") and the one line printed for a
+ * Exit codes (docs/command-lines.md, "kvctl") and the one line printed for a
  * failure. Every way a command can fail is mapped here and nowhere else.
  */
 import { CommanderError } from 'commander';
@@ -11,7 +11,7 @@ export const EXIT = {
   USAGE: 2,
   UNAVAILABLE: 3,
   REFUSED: 4,
-  /** Not in the contract: a bug in kvctl itself (sysexits' EX_SOFTWARE). */
+  /** A bug in kvctl itself (sysexits' EX_SOFTWARE). */
   SOFTWARE: 70,
 } as const;
 

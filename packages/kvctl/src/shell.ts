@@ -11,7 +11,7 @@ import { HISTORY_LIMIT, appendHistory, historyPath, loadHistory } from './histor
 import { configureCommand } from './setup';
 import { splitWords } from './words';
 
-export const PROMPT = 'kv> ';
+const PROMPT = 'kv> ';
 
 export async function runShell(outer: CommandContext): Promise<void> {
   const context: CommandContext = { ...outer, inShell: true };

@@ -11,4 +11,4 @@ export { RoutingTable, type Route, type Endpoint } from './routing/routing-table
 export { RoutingState, type RouteSource } from './routing/routing-state';
 export type { ClusterSnapshot, PartitionRecords } from './routing/snapshot';
 export { ClusterWatcher, type ClusterWatcherOptions } from './zk/cluster-watcher';
-export { buildClusterView, httpStatusFetcher, type StatusFetcher, type ReplicaStatus } from './cluster/cluster-view';
+export { buildClusterView, type StatusFetcher, type ReplicaStatus } from './cluster/cluster-view';

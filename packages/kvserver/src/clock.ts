@@ -12,7 +12,7 @@ export interface Clock {
  * gives each replica its own offset to make their clocks disagree. Read once,
  * when this module loads.
  */
-export const TEST_CLOCK_OFFSET_ENV = 'KV_TEST_CLOCK_OFFSET_MS';
+const TEST_CLOCK_OFFSET_ENV = 'KV_TEST_CLOCK_OFFSET_MS';
 
 /** The offset `raw` (the variable's value) asks for; a malformed one is refused through `warn` and ignored. */
 export function testClockOffset(raw: string | undefined, warn: (message: string) => void): number {

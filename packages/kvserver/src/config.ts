@@ -40,7 +40,7 @@ export interface ServerConfig {
   logLevel: string;
 }
 
-/** Every flag, its environment variable, and how its text is checked. Defaults are DESIGN.md's. */
+/** Every flag, its environment variable, and how its text is checked. docs/command-lines.md lists them. */
 const SETTINGS = {
   zk: { flags: '--zk <hosts>', env: 'KV_ZK', description: 'ZooKeeper connect string', parse: text, required: true },
   partition: { flags: '--partition <name>', env: 'KV_PARTITION', description: 'partition this replica belongs to', parse: name, required: true },
@@ -50,7 +50,7 @@ const SETTINGS = {
   advertise: { flags: '--advertise <url>', env: 'KV_ADVERTISE', description: 'url peers and gates use (default http://host:port)', parse: text },
   cluster: CLUSTER,
   clusterSecretFile: CLUSTER_SECRET_FILE,
-  dataDir: { flags: '--data-dir <dir>', env: 'KV_DATA_DIR', description: 'directory for identity (and, later, durable data)', parse: text },
+  dataDir: { flags: '--data-dir <dir>', env: 'KV_DATA_DIR', description: 'keep the log, state (LMDB) and identity here; without it, memory only', parse: text },
   replication: { flags: '--replication <mode>', env: 'KV_REPLICATION', description: 'sync or async', parse: choice(['sync', 'async']), default: 'sync' },
   minInsync: { flags: '--min-insync <n>', env: 'KV_MIN_INSYNC', description: 'replicas (leader included) a write needs', parse: integer(1, 99), default: '1' },
   writeTimeout: { flags: '--write-timeout <ms>', env: 'KV_WRITE_TIMEOUT', description: 'ack or fail within this', parse: integer(10, 600_000), default: '1000' },

@@ -14,7 +14,7 @@ function assertRefused(argv: string[], mentions: string, env: Record<string, str
 }
 
 describe('parseServerConfig', () => {
-  it('fills in the defaults of DESIGN.md', () => {
+  it('fills in the defaults of docs/command-lines.md', () => {
     assert.deepEqual(parseServerConfig(REQUIRED, {}), {
       zk: '127.0.0.1:2181',
       partition: 'p0',

@@ -1,4 +1,4 @@
-/** Wire types of the public HTTP API (DESIGN.md), shared by server, gate, client and CLI. */
+/** Wire types of the public HTTP API (docs/api.md), shared by server, gate, client and CLI. */
 
 export interface PutResult {
   key: string;

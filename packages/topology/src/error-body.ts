@@ -1,5 +1,5 @@
 /** The largest error answer worth reading: an `{"error":{...}}` body is small. */
-export const MAX_ERROR_BODY_BYTES = 64 * 1024;
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
 /**
  * Reads an error answer's body from a stream that would otherwise carry a

@@ -1,5 +1,5 @@
 /**
- * The error codes every package shares (DESIGN.md, "Public HTTP API").
+ * The error codes every package shares (docs/api.md, "Errors").
  * One table maps a code to its HTTP status and to whether a gate or client
  * may retry it, and errorFromAnswer maps an HTTP answer back to a code;
  * nothing else in the code base decides any of these.
@@ -63,7 +63,7 @@ export const notLeader = (leader: string | undefined): KvError =>
     leader,
   });
 
-export function isErrorCode(value: unknown): value is ErrorCode {
+function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CODES, value);
 }
 

@@ -1,4 +1,4 @@
-/** ZooKeeper layout (DESIGN.md, "ZooKeeper layout"): every path the cluster uses, in one place. */
+/** ZooKeeper layout (docs/zookeeper.md): every path the cluster uses, in one place. */
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 

@@ -107,10 +107,6 @@ export function parseLeader(data: Buffer | string): LeaderRecord {
   return { id: str('leader', fields, 'id'), url: str('leader', fields, 'url'), epoch: int('leader', fields, 'epoch') };
 }
 
-export function parseGate(data: Buffer | string): GateRecord {
-  return { url: str('gate', parseObject('gate', data), 'url') };
-}
-
 export function encodeRecord(record: RingRecord | MemberRecord | StateRecord | LeaderRecord | GateRecord): Buffer {
   return Buffer.from(JSON.stringify(record));
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ERROR_CODES, KvError, errorFromAnswer, errorFromBody, notLeader, unavailable } from '../src/errors';
 
-test('every code maps to the status DESIGN.md gives it', () => {
+test('every code maps to the status docs/api.md gives it', () => {
   const expected: Record<string, number> = {
     BAD_REQUEST: 400,
     UNAUTHORIZED: 401,

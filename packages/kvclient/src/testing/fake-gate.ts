@@ -1,5 +1,5 @@
 /**
- * An in-memory twin of a gate speaking the public HTTP API of DESIGN.md on
+ * An in-memory twin of a gate speaking the public HTTP API of docs/api.md on
  * 127.0.0.1, for tests of the client, the CLI and anything built on them.
  * One process-local map stands in for the whole cluster; faults can be
  * switched on to see how callers cope with errors and broken connections.
@@ -192,7 +192,7 @@ export class FakeGate {
     return partitions[hash % partitions.length]!;
   }
 
-  /** The gate's snapshot stream: header, the partition's live records, trailer (DESIGN.md NDJSON format). */
+  /** The gate's snapshot stream: header, the partition's live records, trailer (docs/api.md, "Snapshots"). */
   private snapshot(partition: string, response: http.ServerResponse): void {
     if (!this.cluster.ring.partitions.includes(partition)) throw notFound(`no partition ${JSON.stringify(partition)} on the ring`);
     const records = [...this.entries.keys()]

@@ -7,7 +7,7 @@ import { currentLeader, type Endpoint } from '../routing/routing-table';
 import { ATTEMPT_GRACE_MS, MAX_ATTEMPTS, backOff, outOfTime, trustedHint, waitForChange } from './retry';
 
 /** The replica route that streams a partition's snapshot (kvserver's http/admin-routes.ts). */
-export const REPLICA_SNAPSHOT_PATH = '/v1/admin/snapshot';
+const REPLICA_SNAPSHOT_PATH = '/v1/admin/snapshot';
 
 export interface StreamRequest {
   /** The replica's base url. */

@@ -41,7 +41,7 @@ export interface KvCall {
 const OCTET_STREAM = 'application/octet-stream';
 
 /**
- * The public API of this replica's partition (DESIGN.md), the same answers
+ * The public API of this replica's partition (docs/api.md), the same answers
  * the gate gives, as plain answers rather than through a framework: one
  * code path for client HTTP and for the gate's internal protocol.
  */

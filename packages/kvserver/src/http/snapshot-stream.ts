@@ -9,7 +9,7 @@ import type { SnapshotRecord } from '../store/kv-store';
  * record, and a trailer `{end: count}` so a cut-off stream is told from a
  * complete one. Neither side holds the whole snapshot in memory.
  */
-export const SNAPSHOT_CHUNK_RECORDS = 1000;
+const SNAPSHOT_CHUNK_RECORDS = 1000;
 
 /** `extra` adds fields to the header line (e.g. `partition`); readers ignore fields they do not know. */
 export function writeSnapshot(response: Response, snapshot: SnapshotSource, extra: Record<string, unknown> = {}): void {

@@ -1,8 +1,8 @@
 import type { AppendRequest, AppendResponse, InstallSnapshotRequest, SnapshotStream } from './messages';
 
 /**
- * The replica-to-replica data path. The HTTP implementation lives in
- * http/peer-client.ts; tests use an in-memory network. A failure to reach
+ * The replica-to-replica data path. The real one is wire/peer-transport.ts
+ * (the internal protocol); tests use an in-memory network. A failure to reach
  * the peer rejects; a peer's refusal is an ordinary response.
  */
 export interface PeerTransport {

@@ -180,7 +180,7 @@ export class PartitionCoordinator implements IsrCoordination {
     if (connected) this.logger.info({}, 'ZooKeeper connection back');
     else this.logger.warn({}, 'disconnected from ZooKeeper');
     this.replica.observeZooKeeper(connected);
-    // What happened while cut off (e.g. the lease ended the replica's term) can be acted on now.
+    // What happened while cut off (a newer epoch, the leader node gone) can be acted on now.
     if (connected) this.reconcile();
   }
 
@@ -284,9 +284,9 @@ export class PartitionCoordinator implements IsrCoordination {
 
   /**
    * Makes ZooKeeper match the replica: a term that ended (deposed, stepped
-   * down, lease lost) gives up its `/leader` node and its name in `/state`;
-   * a term whose `/leader` node is gone (deleted by hand) ends; and with no
-   * leader node at all, this replica campaigns.
+   * down) gives up its `/leader` node and its name in `/state`; a term whose
+   * `/leader` node is gone (deleted by hand) ends; and with no leader node
+   * at all, this replica campaigns.
    */
   private async reconcileOnce(session: ZkClient): Promise<void> {
     const memberNode = this.memberNode;

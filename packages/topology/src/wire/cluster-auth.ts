@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 
 /**
  * The cluster secret, and the proofs of it that every internal connection
- * and request carries (ARCHITECTURE.md, "Internal protocol"). A proof is
+ * and request carries (docs/internal-protocol.md, "Cluster-secret proofs").
+ * A proof is
  *
  *   <timestamp ms>.<nonce: 16 random bytes, hex>.<HMAC-SHA256(secret, context | timestamp | nonce | subject), hex>
  *
@@ -15,7 +16,7 @@ import * as fs from 'node:fs';
  */
 
 export const CLUSTER_PROOF_HEADER = 'x-kv-cluster-proof';
-export const CLUSTER_SECRET_MIN_BYTES = 16;
+const CLUSTER_SECRET_MIN_BYTES = 16;
 /** How far a proof's timestamp may be from the receiver's clock, either way. */
 export const PROOF_WINDOW_MS = 30_000;
 export const MAKE_SECRET_HINT = 'make one with: head -c 32 /dev/urandom | base64 > cluster.secret';

@@ -1,5 +1,5 @@
 /**
- * The internal protocol's frames (DESIGN.md, "Internal protocol"): after an
+ * The internal protocol's frames (docs/internal-protocol.md): after an
  * HTTP Upgrade on a replica's own port, both sides exchange
  *
  *   u32 length | u32 id | u8 kind | payload      (length counts id, kind and payload)
@@ -11,7 +11,7 @@
 export const MUX_PATH = '/internal/mux';
 export const MUX_PROTOCOL = 'kvstore-mux/1';
 
-export const HEADER_BYTES = 9;
+const HEADER_BYTES = 9;
 /**
  * Room for a frame's head above the largest payload a peer may send: a kv
  * request's method, path and headers (Node bounds a request's headers at

@@ -10,7 +10,7 @@ export type MuxHandler = (payload: Buffer) => Promise<Buffer | readonly Buffer[]
 export type MuxHandlers = Partial<Record<RequestKind, MuxHandler>>;
 
 /** Requests one connection may have in flight before its socket is no longer read. */
-export const DEFAULT_MAX_IN_FLIGHT = 1024;
+const DEFAULT_MAX_IN_FLIGHT = 1024;
 
 export interface MuxServerOptions {
   handlers: MuxHandlers;

@@ -177,7 +177,7 @@ export function watchRecord<T>(path: string, parse: (data: Buffer) => T, onChang
 }
 
 /** A node's children, sorted; undefined while the node is absent (its creation wakes the watch). */
-export function watchChildNames(path: string, onChange: () => void, logger: WatchLogger): WatchedNode<string[]> {
+function watchChildNames(path: string, onChange: () => void, logger: WatchLogger): WatchedNode<string[]> {
   return new WatchedNode(path, readChildNames, onChange, logger);
 }
 
