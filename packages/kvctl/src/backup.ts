@@ -7,7 +7,7 @@ import { open, rename, rm } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { KvError, type KvClient } from '@kvstore/kvclient';
 import { BackupWriter, backupRecords, validateBackup, type BackupRecord, type PartitionHeader } from './backup-file';
-import type { CommandContext } from './commands';
+import type { CommandContext } from './context';
 import { UsageError } from './failures';
 import { positiveInteger } from './parsers';
 import { createProgress } from './progress';

@@ -4,20 +4,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import type { KvClient } from '@kvstore/kvclient';
 import { addBackupCommands } from './backup';
+import type { CommandContext } from './context';
 import { UsageError } from './failures';
 import { formatClusterTable, formatGetJson } from './format';
-import { readAll, type ProgramIo } from './io';
+import { readAll } from './io';
 import { positiveInteger, version } from './parsers';
-
-export interface CommandContext {
-  io: ProgramIo;
-  /** The client for the gates named on the command line, made on first use. */
-  client(): KvClient;
-  /** In the shell, stdin carries commands rather than a value, and every answer ends its line. */
-  inShell: boolean;
-}
 
 export function addDataCommands(parent: Command, context: CommandContext): void {
   addPut(parent, context);

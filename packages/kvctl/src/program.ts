@@ -4,7 +4,8 @@
  */
 import { Command } from 'commander';
 import { KvClient, hostsFromEnv } from '@kvstore/kvclient';
-import { addDataCommands, type CommandContext } from './commands';
+import { addDataCommands } from './commands';
+import type { CommandContext } from './context';
 import { EXIT, UsageError, describeFailure } from './failures';
 import type { ProgramIo } from './io';
 import { collect, positiveInteger } from './parsers';

@@ -5,7 +5,8 @@
  */
 import { createInterface, type Completer } from 'node:readline';
 import { Command } from 'commander';
-import { addDataCommands, type CommandContext } from './commands';
+import { addDataCommands } from './commands';
+import type { CommandContext } from './context';
 import { describeFailure } from './failures';
 import { HISTORY_LIMIT, appendHistory, historyPath, loadHistory } from './history';
 import { configureCommand } from './setup';
