@@ -26,6 +26,7 @@ import { createAgents, type Agents } from './agents';
 import { GateLink, type GateAnswer, type GateRequest } from './gate-link';
 import { parseHosts } from './hosts';
 import { NoAnswer, parseJson } from './http-errors';
+import { withRetries } from './retry';
 import { readPartitionSnapshot, type PartitionSnapshot } from './snapshot';
 
 export interface KvClientOptions {
@@ -189,22 +190,17 @@ export class KvClient {
     });
   }
 
-  /**
-   * Runs `attempt` until it succeeds, or fails in a way that is not safe to
-   * repeat, or the rounds are used up. A gate that refused may be the one in
-   * trouble (cut off from ZooKeeper), so each further round starts at the
-   * next gate.
-   */
-  private async inRounds<T>(write: boolean, attempt: () => Promise<T>): Promise<T> {
-    for (let round = 0; ; round++) {
-      try {
-        return await attempt();
-      } catch (failure) {
-        if (!(failure instanceof KvError) || round >= this.retries || !mayRepeat(failure, write)) throw failure;
-      }
-      this.preferred = (this.preferred + 1) % this.links.length;
-      await sleep(this.retryDelayMs * 2 ** round);
-    }
+  /** A gate that refused may be the one in trouble (cut off from ZooKeeper), so each further round starts at the next gate. */
+  private inRounds<T>(write: boolean, attempt: () => Promise<T>): Promise<T> {
+    return withRetries(
+      {
+        retries: this.retries,
+        delayMs: this.retryDelayMs,
+        mayRepeat: (failure) => mayRepeat(failure, write),
+        beforeRetry: () => (this.preferred = (this.preferred + 1) % this.links.length),
+      },
+      attempt,
+    );
   }
 
   /**
@@ -277,6 +273,3 @@ function checkCount(name: string, value: number, minimum: number): number {
   return value;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

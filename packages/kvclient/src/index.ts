@@ -9,6 +9,7 @@ export {
   type HealthStatus,
 } from './client';
 export { ndjsonLines, type PartitionSnapshot, type SnapshotRecord } from './snapshot';
+export { withRetries, type RetryPolicy } from './retry';
 export { parseHosts, hostsFromEnv, DEFAULT_HOST } from './hosts';
 export {
   KvError,

@@ -5,7 +5,7 @@
  */
 import { open, rename, rm } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { KvError, type KvClient } from '@kvstore/kvclient';
+import { KvError, withRetries, type KvClient } from '@kvstore/kvclient';
 import { BackupWriter, backupRecords, validateBackup, type BackupRecord, type PartitionHeader } from './backup-file';
 import type { CommandContext } from './context';
 import { UsageError } from './failures';
@@ -175,25 +175,24 @@ async function forEachRecord(file: string, each: (record: BackupRecord) => boole
   }
 }
 
-/** Writes one record with its remaining ttl; false when it has already expired. */
-async function restoreRecord(client: KvClient, record: BackupRecord): Promise<boolean> {
+/**
+ * Writes one record with its remaining ttl; false when it has already
+ * expired. Repeating a restore's put is harmless (same key, same value, no
+ * condition), so it is retried after an unknown outcome too.
+ */
+function restoreRecord(client: KvClient, record: BackupRecord): Promise<boolean> {
   const value = Buffer.from(record.value, 'base64');
-  for (let attempt = 1; ; attempt++) {
+  const policy = { retries: RESTORE_ATTEMPTS - 1, delayMs: 200, mayRepeat: (error: KvError) => error.code === 'UNAVAILABLE' || error.code === 'TIMEOUT' };
+  return withRetries(policy, async () => {
     let ttlSeconds: number | undefined;
     if (record.expiresAt !== null) {
       const remainingMs = record.expiresAt - Date.now();
       if (remainingMs <= 0) return false;
       ttlSeconds = Math.max(1, Math.ceil(remainingMs / 1000));
     }
-    try {
-      await client.put(record.key, value, { ttlSeconds });
-      return true;
-    } catch (error) {
-      const again = error instanceof KvError && (error.code === 'UNAVAILABLE' || error.code === 'TIMEOUT');
-      if (!again || attempt >= RESTORE_ATTEMPTS) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
-    }
-  }
+    await client.put(record.key, value, { ttlSeconds });
+    return true;
+  });
 }
 
 function secondsSince(started: number): number {
