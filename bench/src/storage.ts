@@ -1,7 +1,8 @@
 /**
  * Benchmark of kvstore's own storage layer: the replica's real write path on
  * LMDB, through the same classes a kvserver with --data-dir uses
- * (recoverStorage → DurableLog + DurableStore on one LmdbEngine).
+ * (StorageWriter of @kvstore/kvserver/internal: recoverStorage → DurableLog +
+ * DurableStore on one LmdbEngine).
  *
  * A replica's write is: log.append([entry]) → await log.flush() (group
  * commit: every append of one event turn shares one LMDB transaction and one
