@@ -2,11 +2,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, ensureClusterSecretFile, integer, parseCommandLine, type Settings, type Values } from '@kvstore/topology';
 import { Command } from 'commander';
-import { waitForSettledCluster } from './cluster-view';
-import type { ManagedProcess } from './managed-process';
-import { isPortFree } from './ports';
-import { REPO_ROOT, startKvGate, startKvServer } from './processes';
-import { startOrAttachZooKeeper, type ZooKeeperHandle } from './zookeeper';
+import {
+  REPO_ROOT,
+  isPortFree,
+  startKvGate,
+  startKvServer,
+  startOrAttachZooKeeper,
+  waitForSettledCluster,
+  type ManagedProcess,
+  type ZooKeeperHandle,
+} from '@kvstore/testkit/harness';
 
 /** The flags of `npm start`, in the order --help lists them. */
 const SETTINGS = {

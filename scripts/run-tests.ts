@@ -2,9 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePort } from './ports';
-import { REPO_ROOT } from './processes';
-import { startZooKeeper, type ZooKeeperHandle } from './zookeeper';
+import { REPO_ROOT, freePort, startZooKeeper, type ZooKeeperHandle } from '@kvstore/testkit/harness';
 
 /**
  * `npm test [-- filter ...]`: unit tests of every package, then the

@@ -1,7 +1,8 @@
 /**
  * Benchmark of kvstore's own storage layer: the replica's real write path on
  * LMDB, through the same classes a kvserver with --data-dir uses
- * (recoverStorage → DurableLog + DurableStore on one LmdbEngine).
+ * (StorageWriter of @kvstore/kvserver/internal: recoverStorage → DurableLog +
+ * DurableStore on one LmdbEngine).
  *
  * A replica's write is: log.append([entry]) → await log.flush() (group
  * commit: every append of one event turn shares one LMDB transaction and one
@@ -29,15 +30,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { filePath, integer, parseCommandLine, type Settings as CommandLineSettings } from '@kvstore/topology';
 import { Command } from 'commander';
-import {
-  DEFAULT_REPLICATION_OPTIONS,
-  compactionPoint,
-  logIsOverBounds,
-  recoverStorage,
-  type LogEntry,
-  type Recovered,
-  type ReplicationLog,
-} from '@kvstore/kvserver';
+import { DEFAULT_REPLICATION_OPTIONS, StorageWriter, type Operation } from '@kvstore/kvserver/internal';
 import { parseOrExit } from './command-line';
 import { diskUsage, formatCell, forSeconds, percentile, printTable, shuffled } from './common';
 
@@ -120,58 +113,42 @@ const logger = {
 
 const { maxLogEntries, maxLogBytes } = DEFAULT_REPLICATION_OPTIONS;
 
-/** The replica's own compaction rule, with the default bounds. */
-function compactIfOverBounds(log: ReplicationLog, appliedSeq: number): void {
-  if (logIsOverBounds(log, appliedSeq, DEFAULT_REPLICATION_OPTIONS)) log.compactTo(compactionPoint(log, appliedSeq, DEFAULT_REPLICATION_OPTIONS));
-}
-
 /**
- * One replica's storage, written as the replica writes it. Commits are
- * counted from LMDB's aftercommit event (one per write transaction).
+ * One replica's storage, written as the replica writes it (StorageWriter).
+ * Commits are counted from LMDB's aftercommit event (one per write transaction).
  */
 class WritePath {
-  private nextSeq: number;
   commits = 0;
 
-  constructor(readonly storage: Recovered) {
-    this.nextSeq = storage.log.lastSeq + 1;
-    storage.engine.onCommit(() => this.commits++);
+  constructor(readonly storage: StorageWriter) {
+    storage.onCommit(() => this.commits++);
   }
 
   /** One client write: append, wait for its group commit, apply (in order). */
-  async put(key: string, value: Buffer): Promise<void> {
-    const entry: LogEntry = { seq: this.nextSeq++, epoch: EPOCH, op: { type: 'put', key, value, expiresAt: null } };
-    const { log } = this.storage;
-    log.append([entry]);
-    await log.flush();
-    this.applyThrough(entry.seq);
+  put(key: string, value: Buffer): Promise<void> {
+    return this.storage.appendAndApply([putOf(key, value)]);
   }
 
   /** Many writes in one append and one flush: how data is loaded for the restart and disk tests. */
-  async putMany(records: Array<[string, Buffer]>): Promise<void> {
-    const entries = records.map(([key, value]): LogEntry => ({ seq: this.nextSeq++, epoch: EPOCH, op: { type: 'put', key, value, expiresAt: null } }));
-    const { log } = this.storage;
-    log.append(entries);
-    await log.flush();
-    this.applyThrough(entries.at(-1)!.seq);
+  putMany(records: Array<[string, Buffer]>): Promise<void> {
+    return this.storage.appendAndApply(records.map(([key, value]) => putOf(key, value)));
   }
 
-  /** Everything up to `seq` is durable (writes are committed in order): apply it, as a replica does, then maybe compact. */
-  private applyThrough(seq: number): void {
-    const { log, store } = this.storage;
-    if (log.durableSeq < seq) throw new Error(`flush resolved but durableSeq ${log.durableSeq} < ${seq}`);
-    for (let next = store.appliedSeq + 1; next <= seq; next++) store.apply(log.entryAt(next)!);
-    compactIfOverBounds(log, store.appliedSeq);
-  }
-
-  async close(): Promise<void> {
-    await this.storage.log.flush();
-    await this.storage.engine.close();
+  close(): Promise<void> {
+    return this.storage.close();
   }
 }
 
+function putOf(key: string, value: Buffer): Operation {
+  return { type: 'put', key, value, expiresAt: null };
+}
+
+function openStorage(dir: string, fsync: boolean): Promise<StorageWriter> {
+  return StorageWriter.open(dir, { fsync, logger, epoch: EPOCH });
+}
+
 async function openWritePath(dir: string, fsync: boolean): Promise<WritePath> {
-  return new WritePath(await recoverStorage(dir, { fsync, logger }));
+  return new WritePath(await openStorage(dir, fsync));
 }
 
 async function loadKeys(kv: WritePath, order: Uint32Array, valueFor: (n: number) => Buffer): Promise<void> {
@@ -368,7 +345,7 @@ async function measureRestart(root: string, s: Settings): Promise<RestartResult>
     const loadSeconds = (performance.now() - loadStart) / 1000;
 
     const recoverStart = performance.now();
-    const storage = await recoverStorage(dir, { fsync: true, logger });
+    const storage = await openStorage(dir, true);
     const recoverMs = performance.now() - recoverStart;
     const probe = keyOf(Math.floor(Math.random() * s.restartKeys));
     const firstGetStart = performance.now();

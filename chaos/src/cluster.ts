@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ClusterView } from '@kvstore/topology';
-import { kit, type KvGateOptions, type KvServerOptions, type TcpProxy, type TestCluster, type TestGate, type TestServer, type ZooKeeperHandle } from './kit';
+import * as kit from '@kvstore/testkit';
+import type { KvGateOptions, KvServerOptions, TcpProxy, TestCluster, TestGate, TestServer, ZooKeeperHandle } from '@kvstore/testkit';
 
 /** The links of one replica that the nemesis can cut: what reaches it, and its way to ZooKeeper. */
 export interface ReplicaLinks {

@@ -4,7 +4,7 @@ import { ConfigError, Ring } from '@kvstore/topology';
 import { clockOffsets } from './clock-skew';
 import { ChaosCluster, writeClusterSecret } from './cluster';
 import type { History } from './history';
-import { kit } from './kit';
+import * as kit from '@kvstore/testkit';
 import { Forger } from './nemesis/forge';
 import { Nemesis, planFaults } from './nemesis/nemesis';
 import { parseOptions, type ChaosOptions } from './options';

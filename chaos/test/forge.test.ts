@@ -3,7 +3,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { acceptMux, ClusterAuth, FrameKind } from '@kvstore/topology';
-import { appendCodec, type AppendRequest } from '../src/compiled';
+import { decodeAppend, type AppendRequest } from '@kvstore/kvserver/internal';
 import { FORGED_EPOCH, Forger } from '../src/nemesis/forge';
 
 async function listen(server: http.Server): Promise<string> {
@@ -33,7 +33,7 @@ async function trustingReplica(lastSeq: number): Promise<{ url: string; appends:
     onRefused: () => undefined,
     handlers: {
       [FrameKind.append]: (payload: Buffer) => {
-        const request = appendCodec.decodeAppend(payload);
+        const request = decodeAppend(payload);
         appends.push(request);
         const answer = request.prevSeq > lastSeq ? { ok: false, reason: 'mismatch', epoch: request.epoch, lastSeq } : { ok: true, epoch: request.epoch, matchSeq: lastSeq + request.entries.length };
         return Buffer.from(JSON.stringify(answer));

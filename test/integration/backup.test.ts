@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { KvClient } from '@kvstore/kvclient';
-import { startCluster, tempDir, type TestCluster } from '../kit';
+import { startCluster, tempDir, type TestCluster } from '@kvstore/testkit';
 
 const KVCTL = join(__dirname, '..', '..', '..', 'packages', 'kvctl', 'bin', 'kvctl.js');
 const KEYS = 3000;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { KvClient } from '@kvstore/kvclient';
-import { get, put, request, startCluster, type HttpResult, type TestCluster } from '../kit';
+import { get, put, request, startCluster, type HttpResult, type TestCluster } from '@kvstore/testkit';
 
 const MAX_VALUE_BYTES = 64 * 1024;
 

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { tempDir } from '../kit';
+import { tempDir } from '@kvstore/testkit';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 const RUNNER = path.join(REPO_ROOT, 'chaos', 'dist', 'src', 'run.js');

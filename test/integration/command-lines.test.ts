@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { tempDir } from '../kit';
+import { tempDir } from '@kvstore/testkit';
 
 const root = join(__dirname, '..', '..', '..');
 const bin = (name: string): string => join(root, 'packages', name, 'bin', `${name}.js`);

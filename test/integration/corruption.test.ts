@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { LmdbEngine } from '@kvstore/kvserver';
-import { ManagedProcess, kvServerArgs, startCluster, waitFor, type TestCluster, type TestServer } from '../kit';
-import { processesModule } from '../kit/scripts';
+import { LmdbEngine } from '@kvstore/kvserver/internal';
+import { ManagedProcess, kvServerArgs, startCluster, waitFor, type TestCluster, type TestServer } from '@kvstore/testkit';
+import * as processesModule from '@kvstore/testkit/harness';
 import { assertAllReadable, dataDirOf, followersOf, lmdbFileOf, logSince, logSize, putMany, replicaStatus, waitCaughtUp, type Ack } from './durable-support';
 
 const SESSION_TIMEOUT_MS = 2000;

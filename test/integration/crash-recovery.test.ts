@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { get, put, startCluster, waitFor } from '../kit';
+import { get, put, startCluster, waitFor } from '@kvstore/testkit';
 import { assertAllReadable, dataDirOf, diskUse, putMany, startWriters, waitCaughtUp } from './durable-support';
 
 const SESSION_TIMEOUT_MS = 2000;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { del, get, put, request, startCluster, waitFor } from '../kit';
+import { del, get, put, request, startCluster, waitFor } from '@kvstore/testkit';
 
 test('the public API through the gate, on two partitions of three replicas', async (t) => {
   const cluster = await startCluster({ partitions: 2, replicas: 3, gates: 2, name: 'crud' });

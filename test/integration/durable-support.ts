@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { setTimeout as pause } from 'node:timers/promises';
-import { get, internalGet, put, waitFor, type TestCluster, type TestServer } from '../kit';
+import { get, internalGet, put, waitFor, type TestCluster, type TestServer } from '@kvstore/testkit';
 import type { ReplicaStatus } from '@kvstore/kvserver';
 
 export interface Ack {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { get, internalGet, put, startCluster, waitFor, type TestCluster } from '../kit';
+import { get, internalGet, put, startCluster, waitFor, type TestCluster } from '@kvstore/testkit';
 
 const SESSION_TIMEOUT_MS = 2000;
 

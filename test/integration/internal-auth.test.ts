@@ -4,9 +4,9 @@ import * as fs from 'node:fs';
 import { createServer } from 'node:http';
 import * as net from 'node:net';
 import { test } from 'node:test';
-import { encodeAppend, type AppendRequest } from '@kvstore/kvserver';
+import { encodeAppend, type AppendRequest } from '@kvstore/kvserver/internal';
 import { CLUSTER_PROOF_HEADER, ClusterAuth, FrameKind, MUX_PATH, MUX_PROTOCOL, proofSubject } from '@kvstore/topology';
-import { clusterAuthOf, get, internalGet, put, startCluster, type TestServer } from '../kit';
+import { clusterAuthOf, get, internalGet, put, startCluster, type TestServer } from '@kvstore/testkit';
 
 const HUGE_EPOCH = 2 ** 52;
 

@@ -24,7 +24,7 @@ import {
   waitFor,
   waitForHealthy,
   zookeeperForTests,
-} from '../kit';
+} from '@kvstore/testkit';
 
 /** Starts `node -e <script>` as a managed child logging into a temp dir. */
 function startNode(script: string, name = 'child'): Promise<ManagedProcess> {

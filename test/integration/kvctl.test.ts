@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { freePort, startCluster, tempDir } from '../kit';
+import { freePort, startCluster, tempDir } from '@kvstore/testkit';
 
 const KVCTL = join(__dirname, '..', '..', '..', 'packages', 'kvctl', 'bin', 'kvctl.js');
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { test } from 'node:test';
-import { startCluster, waitFor } from '../kit';
+import { startCluster, waitFor } from '@kvstore/testkit';
 import {
   assertAllReadable,
   dataDirOf,

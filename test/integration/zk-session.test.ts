@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ZkError, ZkSession } from '@kvstore/topology';
-import { TcpProxy, uniqueClusterName, zookeeperForTests } from '../kit';
+import { TcpProxy, uniqueClusterName, zookeeperForTests } from '@kvstore/testkit';
 
 describe('ZkSession against a real ZooKeeper', () => {
   let session: ZkSession;

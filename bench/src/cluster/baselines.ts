@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import type { Tracked } from './cpu';
-import { freePort, type ManagedProcess } from './kit';
+import { freePort, type ManagedProcess } from '@kvstore/testkit/harness';
 import { startNodeProgram, type Stoppable } from './lifecycle';
 
 /** A raw node:http server in a process of its own (see baseline-server.ts), to measure the cluster against. */

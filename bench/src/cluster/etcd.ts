@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Tracked } from './cpu';
-import { HeldPorts, ManagedProcess, waitFor } from './kit';
+import { HeldPorts, ManagedProcess, waitFor } from '@kvstore/testkit/harness';
 import type { Stoppable } from './lifecycle';
 
 /** Debian's etcd-server package (3.4 on bookworm). */

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Ring, ensureClusterSecretFile, type ClusterView } from '@kvstore/topology';
 import type { Tracked } from './cpu';
-import { HeldPorts, fetchClusterView, kvGateArgs, kvServerArgs, programMain, waitForSettledCluster, type ManagedProcess, type ZooKeeperHandle } from './kit';
+import { HeldPorts, fetchClusterView, kvGateArgs, kvServerArgs, programMain, waitForSettledCluster, type ManagedProcess, type ZooKeeperHandle } from '@kvstore/testkit/harness';
 import { startNodeProgram, type Stoppable } from './lifecycle';
 import { keyOf } from './workload';
 

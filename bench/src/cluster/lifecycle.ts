@@ -1,5 +1,5 @@
 import * as os from 'node:os';
-import { ManagedProcess, REPO_ROOT, waitForHealthy } from './kit';
+import { ManagedProcess, REPO_ROOT, waitForHealthy } from '@kvstore/testkit/harness';
 
 /** Something this run started and must stop: a cluster, etcd, a baseline server, ZooKeeper. */
 export interface Stoppable {

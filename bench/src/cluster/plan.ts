@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { BaselineServer } from './baselines';
 import { load, loadCluster, measure, range, section, warmUp, type Run } from './context';
 import { Etcd, etcdInstalled } from './etcd';
-import { freePort, startZooKeeper, type ZooKeeperHandle } from './kit';
+import { freePort, startZooKeeper, type ZooKeeperHandle } from '@kvstore/testkit/harness';
 import { describeConfig, KvCluster, type ClusterConfig } from './kvcluster';
 import { describeShape } from './options';
 import { baselineScenarios, connectionScenarios, directScenarios, etcdScenarios, gateScenarios, keysScenario, variantScenario } from './scenarios';

@@ -2,7 +2,8 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as net from 'node:net';
 import { FrameKind, MUX_PATH, MUX_PROTOCOL } from '@kvstore/topology';
-import { appendCodec, frames, type AppendRequest, type LogEntry } from '../compiled';
+import { encodeAppend, type AppendRequest, type LogEntry } from '@kvstore/kvserver/internal';
+import { FrameReader, frameHeader } from '@kvstore/topology/internal';
 
 /** The forger reads only short answers. */
 const FORGER_MAX_FRAME_BYTES = 1024 * 1024;
@@ -78,7 +79,7 @@ export class Forger {
     };
     try {
       const forged = (fields: Pick<AppendRequest, 'prevSeq' | 'prevEpoch' | 'commitSeq' | 'entries'>): Buffer[] =>
-        appendCodec.encodeAppend({ epoch: FORGED_EPOCH, leaderId: FORGER_ID, leaderUrl: trap.url, ...fields });
+        encodeAppend({ epoch: FORGED_EPOCH, leaderId: FORGER_ID, leaderUrl: trap.url, ...fields });
       // Past any log's end: a trusting replica adopts the epoch and answers "mismatch" with its last seq.
       const probe = await send('append-probe', FrameKind.append, forged({ prevSeq: FORGED_EPOCH, prevEpoch: FORGED_EPOCH, commitSeq: 0, entries: [] }));
       const lastSeq = probe.kind === 'ok' ? lastSeqIn(probe.payload) : 0;
@@ -140,7 +141,7 @@ function muxRequest(url: string, kind: number, payload: readonly Buffer[], timeo
       resolve(answer);
     };
     const timer = setTimeout(() => done({ kind: 'timeout' }), timeoutMs);
-    const reader = new frames.FrameReader((frame) => {
+    const reader = new FrameReader((frame) => {
       if (frame.id !== 1) return;
       done(frame.kind === FrameKind.ok ? { kind: 'ok', payload: Buffer.from(frame.payload) } : { kind: 'failed', message: frame.payload.toString('utf8') });
     }, FORGER_MAX_FRAME_BYTES);
@@ -168,7 +169,7 @@ function muxRequest(url: string, kind: number, payload: readonly Buffer[], timeo
       if (!/^HTTP\/1\.1 101 /.test(statusLine)) return done({ kind: 'upgrade-refused', statusLine });
       upgraded = true;
       const bytes = payload.reduce((sum, part) => sum + part.length, 0);
-      socket.write(Buffer.concat([frames.frameHeader(1, kind, bytes), ...payload]));
+      socket.write(Buffer.concat([frameHeader(1, kind, bytes), ...payload]));
       if (end + 4 < handshake.length) push(handshake.subarray(end + 4));
     });
     socket.on('error', (error: NodeJS.ErrnoException) => done({ kind: 'closed', reason: `connection failed: ${error.code ?? error.message}` }));

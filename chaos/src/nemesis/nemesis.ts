@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChaosCluster } from '../cluster';
 import type { FaultEvent } from '../history';
-import { kit } from '../kit';
+import * as kit from '@kvstore/testkit';
 import type { FaultKind } from '../options';
 import { Random } from '../random';
 import type { Forger } from './forge';

@@ -1,17 +1,9 @@
+/**
+ * Public entry point of @kvstore/kvserver: the replica's configuration and
+ * the status it reports (GET /internal/status). The replica itself is the
+ * program (bin/kvserver); its internals, for the bench, chaos and tests, are
+ * @kvstore/kvserver/internal.
+ */
 export { parseServerConfig, ConfigError, type ServerConfig } from './config';
 export { startServer, StartupError, type RunningServer } from './server';
-export { createApp, type AppDeps } from './http/app';
-export { Replica, type ReplicaStatus, type ReplicaRole } from './replication/replica';
-export { MemoryLog, type ReplicationLog } from './replication/log';
-export { MemoryStore } from './store/memory-store';
-export type { KvStore, StoredValue } from './store/kv-store';
-export type { PeerTransport } from './replication/transport';
-export { DEFAULT_REPLICATION_OPTIONS, type ReplicationOptions } from './replication/types';
-export { recoverStorage, UnrecoverableStorageError, type Recovered } from './store/recovery';
-export { LmdbEngine, type StorageMeta } from './store/lmdb-engine';
-export { DurableLog } from './store/durable-log';
-export { DurableStore } from './store/durable-store';
-export type { LogEntry, Operation } from './replication/entry';
-export { compactionPoint, logIsOverBounds } from './replication/compaction';
-export { encodeAppend } from './wire/append-codec';
-export type { AppendRequest } from './replication/messages';
+export type { ReplicaStatus, ReplicaRole } from './replication/replica';

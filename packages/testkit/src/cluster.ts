@@ -1,15 +1,20 @@
 import * as path from 'node:path';
 import { ensureClusterSecretFile, type ClusterView } from '@kvstore/topology';
-import type { ManagedProcess } from '../../scripts/managed-process';
-import type { KvGateOptions, KvServerOptions } from '../../scripts/processes';
-import type { ZooKeeperHandle } from '../../scripts/zookeeper';
-import { clusterViewModule, portsModule, processesModule, waitModule } from './scripts';
+import {
+  HeldPorts,
+  fetchClusterView,
+  startKvGate,
+  startKvServer,
+  unsettledReason,
+  waitFor,
+  waitForSettledCluster,
+  type KvGateOptions,
+  type KvServerOptions,
+  type ManagedProcess,
+  type ZooKeeperHandle,
+} from './harness';
 import { tempDir } from './temp';
-import { zookeeperForTests } from './zookeeper';
-
-const { fetchClusterView, unsettledReason, waitForSettledCluster } = clusterViewModule;
-const { startKvGate, startKvServer } = processesModule;
-const { waitFor } = waitModule;
+import { zookeeperForTests } from './test-zookeeper';
 
 let clusterCount = 0;
 
@@ -198,7 +203,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
   const servers = new Map<string, TestServer>();
   const serverOptions: KvServerOptions[] = [];
   // Held until the processes start: two ports merely found free could be the same one.
-  const held = await portsModule.HeldPorts.hold(partitions * replicas + gates);
+  const held = await HeldPorts.hold(partitions * replicas + gates);
   const ports = held.ports;
   for (let p = 0; p < partitions; p++) {
     for (let r = 1; r <= replicas; r++) {

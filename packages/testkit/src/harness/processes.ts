@@ -3,8 +3,8 @@ import * as path from 'node:path';
 import { ManagedProcess } from './managed-process';
 import { waitFor } from './wait';
 
-/** The repository root: this file runs from scripts/dist. */
-export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+/** The repository root: this file runs from packages/testkit/dist/src/harness. */
+export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..', '..', '..');
 
 interface CommonOptions {
   zk: string;

@@ -1,6 +1,5 @@
 import * as path from 'node:path';
-import type { ZooKeeperHandle } from '../../scripts/zookeeper';
-import { portsModule, zookeeperModule } from './scripts';
+import { attachZooKeeper, freePort, startZooKeeper, type ZooKeeperHandle } from './harness';
 import { tempDir } from './temp';
 
 let shared: Promise<ZooKeeperHandle> | undefined;
@@ -12,7 +11,7 @@ let shared: Promise<ZooKeeperHandle> | undefined;
  */
 export function zookeeperForTests(): Promise<ZooKeeperHandle> {
   shared ??= process.env.KV_TEST_ZK
-    ? Promise.resolve(zookeeperModule.attachZooKeeper(process.env.KV_TEST_ZK))
+    ? Promise.resolve(attachZooKeeper(process.env.KV_TEST_ZK))
     : privateZooKeeper();
   return shared;
 }
@@ -22,6 +21,6 @@ export function zookeeperForTests(): Promise<ZooKeeperHandle> {
  * stops it (t.after(() => zookeeper.stop())); it is killed at exit anyway.
  */
 export async function privateZooKeeper(): Promise<ZooKeeperHandle> {
-  const port = await portsModule.freePort();
-  return zookeeperModule.startZooKeeper({ port, dataDir: path.join(tempDir('zookeeper'), 'zookeeper') });
+  const port = await freePort();
+  return startZooKeeper({ port, dataDir: path.join(tempDir('zookeeper'), 'zookeeper') });
 }

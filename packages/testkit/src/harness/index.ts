@@ -1,0 +1,30 @@
+/**
+ * @kvstore/testkit/harness: start and stop kvserver, kvgate and ZooKeeper
+ * processes, hold free ports, wait for conditions, read a gate's cluster
+ * view. No side effects on import (no signal handlers, no exit hooks), so
+ * `npm start`, the test runner and the bench use it as well as the kit.
+ */
+export { fetchClusterView, unsettledReason, waitForSettledCluster, type ExpectedLayout } from './cluster-view';
+export { ManagedProcess, type ExitStatus, type ProcessSpec } from './managed-process';
+export { HeldPorts, freePort, isPortFree } from './ports';
+export {
+  REPO_ROOT,
+  kvGateArgs,
+  kvServerArgs,
+  programMain,
+  startKvGate,
+  startKvServer,
+  waitForHealthy,
+  type KvGateOptions,
+  type KvServerOptions,
+} from './processes';
+export { waitFor, type WaitOptions } from './wait';
+export {
+  attachZooKeeper,
+  fourLetterWord,
+  isZooKeeperServing,
+  startOrAttachZooKeeper,
+  startZooKeeper,
+  type StartZooKeeperOptions,
+  type ZooKeeperHandle,
+} from './zookeeper';

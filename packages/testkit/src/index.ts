@@ -1,0 +1,36 @@
+/**
+ * @kvstore/testkit: the shared kit of the integration tests, chaos and the
+ * bench (STYLE.md, "Tests"). Importing it installs signal handlers that exit
+ * through the 'exit' hooks (see signals.ts); the side-effect-free process
+ * harness alone is @kvstore/testkit/harness.
+ */
+import './signals';
+
+export { startCluster, uniqueClusterName, TestCluster, type ClusterOptions, type TestGate, type TestServer } from './cluster';
+export { del, get, keyUrl, put, request, type HttpResult, type RequestOptions } from './http';
+export { clusterAuthOf, internalGet } from './internal';
+export { TcpProxy } from './tcp-proxy';
+export { tempDir } from './temp';
+export { privateZooKeeper, zookeeperForTests } from './test-zookeeper';
+export {
+  HeldPorts,
+  ManagedProcess,
+  fetchClusterView,
+  fourLetterWord,
+  freePort,
+  isPortFree,
+  isZooKeeperServing,
+  kvGateArgs,
+  kvServerArgs,
+  startKvGate,
+  startKvServer,
+  unsettledReason,
+  waitFor,
+  waitForHealthy,
+  type ExitStatus,
+  type KvGateOptions,
+  type KvServerOptions,
+  type ProcessSpec,
+  type WaitOptions,
+  type ZooKeeperHandle,
+} from './harness';
