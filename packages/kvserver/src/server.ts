@@ -9,7 +9,7 @@ import { MemoryLog, type ReplicationLog } from './replication/log';
 import { Replica } from './replication/replica';
 import { DEFAULT_REPLICATION_OPTIONS, type ReplicationOptions } from './replication/types';
 import { IdentityMismatchError, claimDataDir } from './store/identity';
-import type { KvStore } from './store/kv-store';
+import type { KvStore } from './replication/kv-store';
 import { MemoryStore } from './store/memory-store';
 import { UnrecoverableStorageError, recoverStorage } from './store/recovery';
 import { replicaFrameLimit } from './wire/frame-limit';

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { ClusterAuth } from '@kvstore/topology';
 import request from 'supertest';
 import { createApp } from '../src/http/app';
-import { readSnapshot } from '../src/http/snapshot-stream';
+import { readSnapshot } from '../src/wire/snapshot-stream';
 import { silentLogger } from '../src/replication/types';
 import { SimCluster } from './support/sim-cluster';
 

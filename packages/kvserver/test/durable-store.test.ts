@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LogEntry } from '../src/replication/entry';
-import type { SnapshotRecord } from '../src/store/kv-store';
+import type { SnapshotRecord } from '../src/replication/kv-store';
 import { decodeStateValue } from '../src/store/record-codec';
 import { closeStorage, deleteEntry, noopEntry, openStorage, putEntry, rootOf, tempDataDir, type Opened } from './support/storage';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { crc32 } from 'node:zlib';
 import type { LogEntry } from '../src/replication/entry';
-import type { StoredValue } from '../src/store/kv-store';
+import type { StoredValue } from '../src/replication/kv-store';
 import { CorruptRecordError, decodeLogEntry, decodeStateValue, encodeLogEntry, encodeStateValue } from '../src/store/record-codec';
 import { deleteEntry, flipByte, noopEntry, putEntry } from './support/storage';
 

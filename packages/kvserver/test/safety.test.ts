@@ -5,7 +5,7 @@ import { MemoryLog } from '../src/replication/log';
 import type { SnapshotStream } from '../src/replication/messages';
 import { Replica } from '../src/replication/replica';
 import { DEFAULT_REPLICATION_OPTIONS, silentLogger } from '../src/replication/types';
-import type { SnapshotRecord } from '../src/store/kv-store';
+import type { SnapshotRecord } from '../src/replication/kv-store';
 import { MemoryStore } from '../src/store/memory-store';
 import { ManualClock } from '../src/testing/manual-clock';
 import { MemoryCoordination } from '../src/testing/memory-coordination';

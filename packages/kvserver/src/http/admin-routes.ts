@@ -2,8 +2,8 @@ import express, { type Router } from 'express';
 import { HEADER_PARTITION, HEADER_REPLICA } from '@kvstore/topology';
 import type { Replica } from '../replication/replica';
 import type { Logger } from '../replication/types';
-import type { SnapshotRecord } from '../store/kv-store';
-import { writeSnapshot } from './snapshot-stream';
+import type { SnapshotRecord } from '../replication/kv-store';
+import { writeSnapshot } from '../wire/snapshot-stream';
 
 export interface AdminRouteDeps {
   replica: Replica;

@@ -2,7 +2,7 @@ import express, { type Router } from 'express';
 import { CLUSTER_PROOF_HEADER, KvError, badRequest, proofSubject, type ClusterAuth } from '@kvstore/topology';
 import type { Replica } from '../replication/replica';
 import type { Logger } from '../replication/types';
-import { writeSnapshot } from './snapshot-stream';
+import { writeSnapshot } from '../wire/snapshot-stream';
 
 /**
  * Replica-to-replica API over HTTP: the snapshot stream and status. Appends

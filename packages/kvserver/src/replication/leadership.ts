@@ -1,6 +1,6 @@
 import { KvError, notLeader, preconditionFailed, timeout, unavailable } from '@kvstore/topology';
 import type { Clock } from '../clock';
-import { isLive, type StoredValue } from '../store/kv-store';
+import { isLive, type StoredValue } from './kv-store';
 import { entryBytes, type LogEntry, type Operation } from './entry';
 import type { ReplicationLog } from './log';
 import { compactionPoint, logIsOverBounds } from './compaction';

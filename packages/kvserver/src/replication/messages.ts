@@ -1,4 +1,4 @@
-import type { SnapshotRecord } from '../store/kv-store';
+import type { SnapshotRecord } from './kv-store';
 import type { LogEntry } from './entry';
 
 /** Leader → follower: entries after (prevSeq, prevEpoch), and how far the leader has committed. */

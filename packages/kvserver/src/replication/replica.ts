@@ -1,6 +1,6 @@
 import { KvError, notLeader, unavailable, type Consistency } from '@kvstore/topology';
 import { sleep } from '../clock';
-import type { StoredValue } from '../store/kv-store';
+import type { StoredValue } from './kv-store';
 import { compactionPoint, logIsOverBounds } from './compaction';
 import { acceptAppend } from './follower-log';
 import { Leadership, type Proposal, type WriteResult } from './leadership';

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock';
-import type { KvStore } from '../store/kv-store';
+import type { KvStore } from './kv-store';
 import type { ReplicationLog } from './log';
 import type { PeerTransport } from './transport';
 

@@ -1,7 +1,7 @@
 import type { LogEntry } from '../replication/entry';
 import type { SnapshotSource } from '../replication/messages';
-import { ExpiryQueue, type ExpiryCandidate } from './expiry-queue';
-import type { KvStore, SnapshotRecord, StoredValue } from './kv-store';
+import type { ExpiryCandidate, KvStore, SnapshotRecord, StoredValue } from '../replication/kv-store';
+import { ExpiryQueue } from './expiry-queue';
 import type { LmdbEngine } from './lmdb-engine';
 import { decodeStateValue, encodeStateValue } from './record-codec';
 

@@ -1,9 +1,4 @@
-/** A value written with a TTL: the write's version, and when it expires. */
-export interface ExpiryCandidate {
-  key: string;
-  version: number;
-  expiresAt: number;
-}
+import type { ExpiryCandidate } from '../replication/kv-store';
 
 /**
  * The values that carry a TTL, soonest first (a binary heap), so the leader

@@ -1,8 +1,8 @@
 import { LRUCache } from 'lru-cache';
 import type { LogEntry } from '../replication/entry';
 import type { SnapshotSource } from '../replication/messages';
-import { ExpiryQueue, type ExpiryCandidate } from './expiry-queue';
-import type { KvStore, SnapshotRecord, StoredValue } from './kv-store';
+import type { ExpiryCandidate, KvStore, SnapshotRecord, StoredValue } from '../replication/kv-store';
+import { ExpiryQueue } from './expiry-queue';
 
 /** What Map and LRUCache have in common. */
 interface Table {

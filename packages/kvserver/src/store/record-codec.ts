@@ -1,6 +1,6 @@
 import { crc32 } from 'node:zlib';
 import type { LogEntry } from '../replication/entry';
-import type { StoredValue } from './kv-store';
+import type { StoredValue } from '../replication/kv-store';
 
 /**
  * On-disk records. Every record starts with a CRC-32 of what follows (and of

@@ -2,7 +2,7 @@ import { FrameKind, MuxPool, type ClusterAuth } from '@kvstore/topology';
 import { Agent, request } from 'undici';
 import type { AppendRequest, AppendResponse, InstallSnapshotRequest, SnapshotStream } from '../replication/messages';
 import type { PeerTransport } from '../replication/transport';
-import { readSnapshot } from '../http/snapshot-stream';
+import { readSnapshot } from './snapshot-stream';
 import { encodeAppend } from './append-codec';
 
 /**

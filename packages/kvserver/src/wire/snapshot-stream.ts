@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { Response } from 'express';
 import type { SnapshotSource, SnapshotStream } from '../replication/messages';
-import type { SnapshotRecord } from '../store/kv-store';
+import type { SnapshotRecord } from '../replication/kv-store';
 
 /**
  * Snapshots travel as NDJSON: a header line `{seq, epoch}`, one line per

@@ -1,12 +1,18 @@
-import type { LogEntry } from '../replication/entry';
-import type { SnapshotSource } from '../replication/messages';
-import type { ExpiryCandidate } from './expiry-queue';
+import type { LogEntry } from './entry';
+import type { SnapshotSource } from './messages';
 
 export interface StoredValue {
   value: Buffer;
   version: number;
   /** Absolute expiry in ms since the epoch, set by the leader; null for no expiry. */
   expiresAt: number | null;
+}
+
+/** A value written with a TTL: the write's version, and when it expires. */
+export interface ExpiryCandidate {
+  key: string;
+  version: number;
+  expiresAt: number;
 }
 
 export interface SnapshotRecord extends StoredValue {
