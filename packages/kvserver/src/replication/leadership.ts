@@ -6,7 +6,8 @@ import type { ReplicationLog } from './log';
 import { compactionPoint, logIsOverBounds } from './compaction';
 import { Replicator } from './replicator';
 import type { PeerTransport } from './transport';
-import { DeposedError, type IsrChange, type Member, type ReplicationDeps, type ReplicationOptions } from './types';
+import { InSyncSet } from './in-sync-set';
+import type { Member, ReplicationDeps, ReplicationOptions } from './types';
 import { checkPrecondition, type Precondition, type VersionView } from './precondition';
 
 /** Values the leader expires per look: a backlog of expiries drains over a few intervals instead of one long turn. */
@@ -55,9 +56,7 @@ interface PendingRead {
  * may be missing from the state, and a compare-and-set or a read would be
  * judged against the past.
  *
- * The in-sync set is changed only through ZooKeeper, in an order that keeps
- * acknowledged writes safe: a follower is required locally *before* it is
- * added in ZooKeeper, and stays required until its removal is stored there.
+ * The in-sync set (InSyncSet) changes only through ZooKeeper.
  */
 export class Leadership {
   readonly self: Member;
@@ -72,11 +71,7 @@ export class Leadership {
   readonly noopSeq: number;
   requestedRound = 0;
 
-  private isr: Set<string>;
-  private readonly incarnations: Map<string, string>;
-  private readonly adding = new Set<string>();
-  private readonly removing = new Set<string>();
-  private isrChanges: Promise<void> = Promise.resolve();
+  private readonly isr: InSyncSet;
   private readonly replicators = new Map<string, Replicator>();
   private readonly writes = new Map<number, PendingWrite>();
   private readonly overlay = new Map<string, VersionView>();
@@ -93,8 +88,14 @@ export class Leadership {
     this.clock = deps.clock;
     this.transport = deps.transport;
     this.options = deps.options;
-    this.isr = new Set([...deps.isr, deps.self.id]);
-    this.incarnations = new Map(Object.entries(deps.incarnations));
+    this.isr = new InSyncSet({
+      ...deps,
+      onChanged: () => {
+        // A follower that caught up while the change was being stored (a restarted one, say) may join now.
+        for (const replicator of this.replicators.values()) this.considerAdding(replicator);
+        this.advanceCommit();
+      },
+    });
     this.commitSeq = deps.store.appliedSeq;
     this.noopSeq = this.log.lastSeq + 1;
     this.log.append([{ seq: this.noopSeq, epoch: this.epoch, op: { type: 'noop' } }]);
@@ -103,7 +104,7 @@ export class Leadership {
   }
 
   get inSyncSet(): string[] {
-    return [...this.isr].sort();
+    return this.isr.sorted;
   }
 
   followerProgress(): Map<string, number> {
@@ -123,19 +124,18 @@ export class Leadership {
       this.replicators.delete(id);
     }
     for (const [id, member] of live) if (!this.replicators.has(id)) this.replicators.set(id, new Replicator(member, this));
-    // `adding` too: an addition being stored for a follower that has just left must be undone after it.
-    for (const id of new Set([...this.isr, ...this.adding])) {
-      if (id === this.self.id) continue;
+    // Those being added too: an addition being stored for a follower that has just left must be undone after it.
+    for (const id of this.isr.followers()) {
       const member = live.get(id);
-      if (!member) this.removeFromIsr(id, 'its ZooKeeper session ended');
-      else if (restarted.has(id) || this.hasRestarted(member)) this.removeFromIsr(id, 'it restarted, and must show again that it holds every committed entry');
+      if (!member) this.isr.remove(id, 'its ZooKeeper session ended');
+      else if (restarted.has(id) || this.isr.hasRestarted(member)) this.isr.remove(id, 'it restarted, and must show again that it holds every committed entry');
     }
     this.advanceCommit();
   }
 
   /** `/state` changed in ZooKeeper (e.g. a restarted follower resigned from the in-sync set). */
   observeIsr(isr: readonly string[]): void {
-    this.isr = new Set([...isr, this.self.id]);
+    this.isr.observe(isr);
     this.advanceCommit();
   }
 
@@ -196,7 +196,7 @@ export class Leadership {
     await this.termReady();
     this.checkCanAcknowledge();
     const commitTarget = Math.max(minCommitSeq, this.noopSeq);
-    if (this.inSyncFollowers().length === 0 && this.commitSeq >= commitTarget) return;
+    if (this.isr.followers().length === 0 && this.commitSeq >= commitTarget) return;
     const round = ++this.requestedRound;
     const promise = new Promise<void>((resolve, reject) => {
       const timer = this.clock.setTimeout(() => {
@@ -218,9 +218,7 @@ export class Leadership {
   onFollowerUnreachable(replicator: Replicator, error: unknown): void {
     const { id } = replicator.member;
     const needed = replicator.matchSeq < this.log.lastSeq || replicator.ackedRound < this.requestedRound;
-    if (needed && (this.isr.has(id) || this.adding.has(id))) {
-      this.removeFromIsr(id, `did not answer: ${(error as Error).message}`);
-    }
+    if (needed && this.isr.includes(id)) this.isr.remove(id, `did not answer: ${(error as Error).message}`);
   }
 
   onStaleEpoch(epoch: number, from: string): void {
@@ -231,6 +229,7 @@ export class Leadership {
   stop(leaderUrl: string | undefined): void {
     if (!this.active) return;
     this.active = false;
+    this.isr.stop();
     this.clock.clearTimeout(this.expiryTimer);
     for (const replicator of this.replicators.values()) replicator.stop();
     this.replicators.clear();
@@ -343,22 +342,11 @@ export class Leadership {
     }, this.options.expiryIntervalMs);
   }
 
-  /** The in-sync set less this leader: whom a commit waits for (sync mode) and whom a strong read asks (every mode). */
-  private inSyncFollowers(): string[] {
-    return [...new Set([...this.isr, ...this.adding])].filter((id) => id !== this.self.id);
-  }
-
   /** How far every in-sync replica, this one included, holds the log durably. */
   private replicatedSeq(): number {
     let seq = this.log.durableSeq;
-    for (const id of this.inSyncFollowers()) seq = Math.min(seq, this.replicators.get(id)?.matchSeq ?? 0);
+    for (const id of this.isr.followers()) seq = Math.min(seq, this.replicators.get(id)?.matchSeq ?? 0);
     return seq;
-  }
-
-  /** A member registered anew since `/state` recorded it in sync: it restarted, maybe with less than it had. */
-  private hasRestarted(member: Member): boolean {
-    const recorded = this.incarnations.get(member.id);
-    return recorded !== undefined && member.incarnation !== undefined && recorded !== member.incarnation;
   }
 
   /** The leader's own copy counts once it is durable; concurrent writes share one flush. */
@@ -412,7 +400,7 @@ export class Leadership {
    */
   private checkReads(): void {
     if (this.reads.length === 0) return;
-    const followers = this.inSyncFollowers();
+    const followers = this.isr.followers();
     const confirmedRound = Math.min(Infinity, ...followers.map((id) => this.replicators.get(id)?.ackedRound ?? 0));
     const replicated = this.replicatedSeq();
     let refusal: KvError | undefined;
@@ -443,47 +431,6 @@ export class Leadership {
 
   /** A follower that holds every committed entry (this incarnation of it) joins the in-sync set. */
   private considerAdding(replicator: Replicator): void {
-    const { id } = replicator.member;
-    if (!replicator.reachable || this.isr.has(id) || this.adding.has(id) || replicator.matchSeq < this.commitSeq) return;
-    this.adding.add(id);
-    this.changeIsr({ add: replicator.member }, () => {
-      this.isr.add(id);
-      if (replicator.member.incarnation !== undefined) this.incarnations.set(id, replicator.member.incarnation);
-    }, () => this.adding.delete(id));
-  }
-
-  private removeFromIsr(id: string, reason: string): void {
-    if (this.removing.has(id)) return;
-    this.removing.add(id);
-    this.deps.logger.warn({ follower: id, reason }, 'removing follower from the in-sync set');
-    this.changeIsr({ remove: id }, () => {
-      this.isr.delete(id);
-      this.adding.delete(id);
-      this.incarnations.delete(id);
-    }, () => this.removing.delete(id));
-  }
-
-  /** In-sync set changes run one at a time, each a compare-and-set on `/state`. */
-  private changeIsr(change: IsrChange, onStored: () => void, always: () => void): void {
-    this.isrChanges = this.isrChanges.then(async () => {
-      if (!this.active) return always();
-      try {
-        const stored = await this.deps.coordination.updateIsr(this.epoch, change);
-        if (this.active) {
-          onStored();
-          this.isr = new Set([...stored, this.self.id]);
-        }
-      } catch (error) {
-        if (error instanceof DeposedError) this.deps.onDeposed(this.epoch, error.message);
-        else this.deps.logger.error({ err: error, change }, 'could not change the in-sync set');
-      } finally {
-        always();
-      }
-      if (this.active) {
-        // A follower that caught up while the change was being stored (a restarted one, say) may join now.
-        for (const replicator of this.replicators.values()) this.considerAdding(replicator);
-        this.advanceCommit();
-      }
-    });
+    if (replicator.reachable && replicator.matchSeq >= this.commitSeq) this.isr.add(replicator.member);
   }
 }
