@@ -219,7 +219,8 @@ describe('TcpProxy', () => {
     t.after(() => target.close());
     const proxy = await TcpProxy.start((target.address() as net.AddressInfo).port);
     t.after(() => proxy.close());
-    const lagMs = 300;
+    // Long, so that a loaded machine cannot pass bytes that were not held off as held, or the reverse.
+    const lagMs = 1000;
     proxy.lag(lagMs);
 
     const slow = net.connect(proxy.port, '127.0.0.1').on('error', () => undefined);

@@ -116,6 +116,11 @@ export class LockWorkload {
     this.stopped = true;
   }
 
+  /** Ends the run early: each client stops after its current operation. */
+  stop(): void {
+    this.stopped = true;
+  }
+
   /**
    * Resolves with the next lock write acknowledged on `partition` that
    * timesLagKill, as soon as its client has the answer; undefined if none
@@ -191,7 +196,7 @@ export class LockWorkload {
     const remember = (key: string, recorded: Recorded, value: string | null): void => {
       if (recorded.operation.outcome === 'ok') known.set(key, { value, etag: value === null ? null : recorded.etag });
     };
-    while (Date.now() < until) {
+    while (!this.stopped && Date.now() < until) {
       const burst = this.currentBurst();
       const partition = rng.pick(burst?.partitions ?? this.options.partitions);
       const burstKey = burst?.key;
