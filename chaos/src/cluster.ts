@@ -31,6 +31,9 @@ export interface ChaosClusterOptions {
   log?: (line: string) => void;
 }
 
+/** Every server's --replica-timeout: a follower that does not answer an append within it leaves the in-sync set. */
+export const REPLICA_TIMEOUT_MS = 500;
+
 /** Where servers and gates read the cluster secret from (the file holds it, base64). */
 const CLUSTER_SECRET_ENV = 'KV_CLUSTER_SECRET_FILE';
 /** kvserver's test-only clock offset (packages/kvserver/src/clock.ts). */
@@ -55,6 +58,7 @@ export function writeClusterSecret(dir: string): string {
  */
 export class ChaosCluster {
   private readonly isolated = new Set<string>();
+  private readonly lagging = new Set<string>();
 
   private constructor(
     readonly zookeeper: ZooKeeperHandle,
@@ -94,7 +98,7 @@ export class ChaosCluster {
           dataDir: path.join(dataDir, id),
           logFile: path.join(logDir, `${id}.log`),
           replication: options.replication,
-          replicaTimeoutMs: 500,
+          replicaTimeoutMs: REPLICA_TIMEOUT_MS,
           env: offset ? { ...env, [CLOCK_OFFSET_ENV]: String(offset) } : env,
         });
       }
@@ -230,6 +234,31 @@ export class ChaosCluster {
     if (!links || !this.isolated.delete(id)) return;
     links.inbound.restore();
     links.zookeeper.restore();
+  }
+
+  /** Holds what reaches a replica (appends, gates' requests) `ms` before it is delivered; its answers are not held. */
+  lag(id: string, ms: number): void {
+    const links = this.links.get(id);
+    if (!links) return;
+    this.lagging.add(id);
+    links.inbound.lag(ms);
+  }
+
+  /** Resets the connections into a replica, dropping what a lag still holds for it. */
+  resetInbound(id: string): void {
+    this.links.get(id)?.inbound.resetConnections();
+  }
+
+  /** Ends a lag() (what is held is delivered), and only that: see heal(). */
+  unlag(id: string): void {
+    const links = this.links.get(id);
+    if (!links || !this.lagging.delete(id)) return;
+    links.inbound.restore();
+  }
+
+  /** Replicas whose inbound link lags. */
+  get laggingReplicas(): string[] {
+    return [...this.lagging];
   }
 
   /** Replicas currently cut off. */

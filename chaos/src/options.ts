@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { choice, filePath, integer, parseCommandLine, type Settings, type ValueParser } from '@kvstore/topology';
 import { Command, InvalidArgumentError } from 'commander';
 
-export const FAULT_KINDS = ['kill', 'pause', 'gate', 'zk', 'partition', 'forge'] as const;
+export const FAULT_KINDS = ['kill', 'pause', 'gate', 'zk', 'partition', 'forge', 'lag-kill'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface ChaosOptions {
@@ -65,6 +65,21 @@ nemesis injects faults; heals everything, reads every key back and checks the
 history (linearizability per key with TTL expiry, lost acknowledged writes,
 stale reads, values never written, forged requests accepted, availability).`;
 
+const FAULTS = `
+Faults (--faults), one at a time, each healed after a few seconds:
+  kill       SIGKILL of a replica (the leader 70% of the time); restarted after 1-4 s
+  pause      SIGSTOP of a leader until its ZooKeeper session expired; SIGCONT
+  gate       SIGKILL of a gate; restarted after 1.5-4 s
+  zk         ZooKeeper stopped for 2-5 s
+  partition  a replica (leader 70%) cut off from peers, gates and ZooKeeper
+  forge      internal requests to a replica without the cluster secret
+  lag-kill   the leader's followers' inbound links lag 150-250 ms; the leader is
+             SIGKILLed right after its next acknowledged lock write, before its
+             followers learn that write's commit point; lock clients race on
+             that key at the new leader; lag removed and leader restarted after
+             session timeout + 1-3 s
+`;
+
 const EXIT_CODES = `
 Exit code: 0 when no acknowledged write was lost (sync mode), no history is
 non-linearizable, no read returned a value never written and no forged request
@@ -72,7 +87,7 @@ was accepted; 1 otherwise; 2 on bad usage; 3 when the run itself failed.`;
 
 /** Throws ConfigError for a bad command line, or with the help text (exit code 0) for --help. */
 export function parseOptions(argv: readonly string[], repoRoot: string, now = new Date()): ChaosOptions {
-  const command = new Command('npm run chaos --').description(DESCRIPTION).addHelpText('after', EXIT_CODES);
+  const command = new Command('npm run chaos --').description(DESCRIPTION).addHelpText('after', FAULTS + EXIT_CODES);
   const values = parseCommandLine(command, SETTINGS, argv);
   return {
     durationS: values.duration,

@@ -94,6 +94,7 @@ async function main(argv: string[]): Promise<number> {
       log,
       forger,
       keysOf: (partition) => [...locks.keysOf(partition), ...workload.keys.filter((key) => ring.ownerOf(key) === partition)],
+      nextLockWrite: (partition, withinMs) => locks.nextAcknowledgedWrite(partition, withinMs),
     });
     if (options.lockClients > 0) nemesis.subscribe((notice) => locks.onFault(notice));
     const startedAt = Date.now();

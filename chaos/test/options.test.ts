@@ -5,10 +5,11 @@ import { ConfigError } from '@kvstore/topology';
 import { FAULT_KINDS, parseOptions } from '../src/options';
 
 describe('chaos options', () => {
-  test('defaults: every fault (forge included), lock clients, sync replication, no clock skew', () => {
+  test('defaults: every fault (forge and lag-kill included), lock clients, sync replication, no clock skew', () => {
     const options = parseOptions([], '/repo', new Date(0));
     assert.deepEqual(options.faults, [...FAULT_KINDS]);
     assert.ok(options.faults.includes('forge'));
+    assert.ok(options.faults.includes('lag-kill'));
     assert.equal(options.lockClients, 6);
     assert.equal(options.replication, 'sync');
     assert.equal(options.clockSkewMs, 0);

@@ -206,6 +206,61 @@ describe('TcpProxy', () => {
     assert.equal(late.toString(), 'four');
   });
 
+  test('lag holds client bytes in order, answers flow at once; restore delivers what is held; a reset drops it', async (t) => {
+    // A target that greets on connect (an answer, never held) and records what reaches it.
+    const received: string[] = [];
+    const target = net.createServer((socket) => {
+      const index = received.push('') - 1;
+      socket.on('error', () => undefined).on('data', (chunk: Buffer) => (received[index] += chunk.toString()));
+      socket.write('hello');
+    });
+    target.listen(0, '127.0.0.1');
+    await once(target, 'listening');
+    t.after(() => target.close());
+    const proxy = await TcpProxy.start((target.address() as net.AddressInfo).port);
+    t.after(() => proxy.close());
+    // Long, so that a loaded machine cannot pass bytes that were not held off as held, or the reverse.
+    const lagMs = 1000;
+    proxy.lag(lagMs);
+
+    const slow = net.connect(proxy.port, '127.0.0.1').on('error', () => undefined);
+    t.after(() => slow.destroy());
+    const greeted = Date.now();
+    await once(slow, 'data', { signal: AbortSignal.timeout(lagMs / 2) });
+    assert.ok(Date.now() - greeted < lagMs, 'the answer is not held');
+    const sentAt = Date.now();
+    slow.write('a');
+    slow.write('b');
+    await waitFor(() => received[0] === 'ab', { intervalMs: 5, what: 'the held bytes' });
+    assert.ok(Date.now() - sentAt >= lagMs - 5, `delivered after ${Date.now() - sentAt} ms, before the lag of ${lagMs} ms`);
+
+    // Held bytes come out at once, in order, when the lag ends; later ones are not held.
+    slow.write('c');
+    await waitFor(() => proxy.heldBytes === 1, { intervalMs: 5, what: 'the proxy to hold a byte' });
+    proxy.restore();
+    await waitFor(() => received[0] === 'abc', { timeoutMs: lagMs / 2, intervalMs: 5, what: 'the held byte, at once' });
+    assert.equal(proxy.heldBytes, 0);
+    slow.write('d');
+    await waitFor(() => received[0] === 'abcd', { timeoutMs: lagMs / 2, intervalMs: 5, what: 'bytes sent after restore' });
+
+    // A reset drops what a lag holds and resets the client; new connections are still lagged.
+    proxy.lag(lagMs);
+    const dropped = net.connect(proxy.port, '127.0.0.1').on('error', () => undefined);
+    await once(dropped, 'data');
+    dropped.write('lost');
+    await waitFor(() => proxy.heldBytes === 4, { intervalMs: 5, what: 'the proxy to hold the bytes' });
+    const closed = new Promise((resolve) => dropped.once('close', resolve));
+    proxy.resetConnections();
+    await closed;
+    assert.equal(proxy.connectionCount, 0);
+    const later = net.connect(proxy.port, '127.0.0.1').on('error', () => undefined);
+    t.after(() => later.destroy());
+    await once(later, 'data');
+    later.write('kept');
+    await waitFor(() => received.length === 3 && received[2] === 'kept', { intervalMs: 5, what: 'a new lagged connection' });
+    assert.equal(received[1], '', 'the held bytes of a reset connection never reach the target');
+  });
+
   test('keeps half-closed requests alive (ZooKeeper four-letter words)', async (t) => {
     const zookeeper = await zookeeperForTests();
     const proxy = await TcpProxy.start(zookeeper.port);

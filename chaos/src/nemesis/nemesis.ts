@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChaosCluster } from '../cluster';
-import type { FaultEvent } from '../history';
+import type { FaultEvent, HistoryOperation } from '../history';
 import * as kit from '@kvstore/testkit';
 import type { FaultKind } from '../options';
 import { Random } from '../random';
@@ -19,7 +19,19 @@ export interface PlannedFault {
   role: 'leader' | 'follower';
   /** Which follower, gate, or fallback replica (an index, modulo the candidates). */
   pick: number;
+  /** lag-kill: how long the followers' inbound links hold what reaches them. */
+  lagMs?: number;
 }
+
+/**
+ * lag-kill's lag: long enough that the append carrying a commit point is
+ * still in the proxy when the leader dies, short enough that the lagging
+ * followers answer appends within the replica timeout (REPLICA_TIMEOUT_MS)
+ * and stay in sync.
+ */
+export const LAG_MS = [150, 250] as const;
+/** How long a lag-kill waits for a lock write to time the kill on; then it kills anyway. */
+const LOCK_WRITE_WAIT_MS = 3000;
 
 /**
  * The fault schedule for `durationMs`: the kinds in seeded shuffled rounds (so
@@ -57,9 +69,14 @@ export function planFaults(seed: number, kinds: readonly FaultKind[], durationMs
       case 'forge':
         holdMs = rng.between(500, 1000);
         break;
+      case 'lag-kill':
+        // The new leader is elected under the lag, once the killed one's session has expired.
+        holdMs = sessionTimeoutMs + rng.between(1000, 3000);
+        break;
     }
-    const role = kind === 'pause' || rng.chance(0.7) ? 'leader' : 'follower';
-    plan.push({ kind, gapMs, holdMs, partition: rng.int(1000), role, pick: rng.int(1000) });
+    const role = kind === 'pause' || kind === 'lag-kill' || rng.chance(0.7) ? 'leader' : 'follower';
+    const lag = kind === 'lag-kill' ? { lagMs: rng.between(...LAG_MS) } : {};
+    plan.push({ kind, gapMs, holdMs, partition: rng.int(1000), role, pick: rng.int(1000), ...lag });
     total += gapMs + holdMs;
   }
   return plan;
@@ -69,6 +86,7 @@ interface ActiveFault {
   event: FaultEvent;
   heal: () => Promise<void>;
   leaderBefore?: string;
+  key?: string;
 }
 
 /** Published when a fault is in place, and when it is healed: the workload reacts to both. */
@@ -77,6 +95,8 @@ export interface FaultNotice {
   event: FaultEvent;
   /** Replica faults: the partition's leader just before the fault, as a gate saw it. */
   leaderBefore?: string;
+  /** lag-kill: the lock key whose acknowledged write the kill was timed on. */
+  key?: string;
 }
 
 export interface NemesisOptions {
@@ -87,6 +107,8 @@ export interface NemesisOptions {
   forger: Forger;
   /** The workload keys a partition owns: the forger writes to some of them. */
   keysOf: (partition: string) => string[];
+  /** The next lock write acknowledged on `partition` that a lag-kill may time its kill on; undefined if none within `withinMs`. */
+  nextLockWrite: (partition: string, withinMs: number) => Promise<HistoryOperation | undefined>;
 }
 
 /**
@@ -116,7 +138,12 @@ export class Nemesis {
   }
 
   private publish(phase: FaultNotice['phase'], active: ActiveFault): void {
-    const notice: FaultNotice = { phase, event: active.event, ...(active.leaderBefore ? { leaderBefore: active.leaderBefore } : {}) };
+    const notice: FaultNotice = {
+      phase,
+      event: active.event,
+      ...(active.leaderBefore ? { leaderBefore: active.leaderBefore } : {}),
+      ...(active.key ? { key: active.key } : {}),
+    };
     for (const listener of this.listeners) listener(notice);
   }
 
@@ -163,6 +190,7 @@ export class Nemesis {
     await this.healActive();
     const { cluster } = this.cluster;
     for (const id of this.cluster.isolatedReplicas) this.cluster.heal(id);
+    for (const id of this.cluster.laggingReplicas) this.cluster.unlag(id);
     for (const id of this.paused) this.cluster.server(id).process.resume();
     this.paused.clear();
     if (!(await isServing(this.cluster))) {
@@ -259,6 +287,57 @@ export class Nemesis {
         for (const request of sent) this.log(`nemesis: forged ${request.request} to ${target.id}: ${request.outcome.toUpperCase()} (${request.detail})`);
         return { event, leaderBefore: target.leader, heal: async () => undefined };
       }
+      case 'lag-kill':
+        return this.lagKill(fault);
+    }
+  }
+
+  /**
+   * Lags what reaches the leader's followers, SIGKILLs the leader right
+   * after its next acknowledged lock write and resets the followers'
+   * inbound connections: the append that would tell them that write's
+   * commit point dies in the proxies. A new leader then holds the write in
+   * its log but not in its state until its own first entry commits, which
+   * the lag (kept until healed) slows down: the window in which a
+   * compare-and-set judged before the inherited tail is applied goes wrong.
+   */
+  private async lagKill(fault: PlannedFault): Promise<ActiveFault> {
+    const target = await this.replicaTarget(fault);
+    if (target.role !== 'leader') throw new Error(`no leader of ${target.partition} known`);
+    const server = this.cluster.server(target.id);
+    const followers = this.cluster.replicasOf(target.partition).filter((id) => id !== target.id);
+    const lagMs = fault.lagMs ?? LAG_MS[0];
+    this.log(`nemesis: lagging ${followers.join(', ')} by ${lagMs} ms, to SIGKILL ${target.id} (leader of ${target.partition}) after its next acknowledged lock write`);
+    const event = this.begin('lag-kill', target.id, target.partition);
+    for (const id of followers) this.cluster.lag(id, lagMs);
+    const unlag = (): void => {
+      for (const id of followers) this.cluster.unlag(id);
+    };
+    try {
+      const write = await this.options.nextLockWrite(target.partition, LOCK_WRITE_WAIT_MS);
+      const killedAt = Date.now();
+      const killed = server.process.kill();
+      for (const id of followers) this.cluster.resetInbound(id);
+      await killed;
+      // Anything it managed to send between the signal and its death is held too: drop it.
+      for (const id of followers) this.cluster.resetInbound(id);
+      event.detail = write
+        ? `killed ${killedAt - (write.completedAt ?? killedAt)} ms after write #${write.id} to ${write.key} was acknowledged; lag ${lagMs} ms`
+        : `no lock write acknowledged within ${LOCK_WRITE_WAIT_MS} ms: killed anyway; lag ${lagMs} ms`;
+      this.log(`nemesis: SIGKILL ${target.id}: ${event.detail}; healed in ${fault.holdMs} ms`);
+      return {
+        event,
+        leaderBefore: target.leader,
+        ...(write ? { key: write.key } : {}),
+        heal: async () => {
+          unlag();
+          await this.cluster.cluster.restartServer(target.id);
+        },
+      };
+    } catch (error) {
+      unlag();
+      event.endedAt = Date.now();
+      throw error;
     }
   }
 }

@@ -33,6 +33,12 @@ interface Burst {
   until: number;
   /** A replica to read from directly first: the one the fault hit, or the new leader. */
   victim?: string;
+  /**
+   * The lock key a lag-kill was timed on: most operations go to it, straight
+   * to the victim (or to any replica of the partition while none is known),
+   * so that one reaches a new leader the moment it takes over.
+   */
+  key?: string;
 }
 
 const KEYS_PER_PARTITION = 2;
@@ -44,6 +50,22 @@ const LEADER_WATCH_MS = 15_000;
 const TTL_WRITE_SHARE = 0.07;
 /** Between requests that found no leader, in a burst. */
 const UNAVAILABLE_PAUSE_MS = 20;
+/** Of a keyed burst's operations, those on its key. */
+const BURST_KEY_SHARE = 0.8;
+
+/**
+ * A lock write a lag-kill may time its kill on: an acknowledged conditional
+ * PUT without a lease. A second create after a leased one could be
+ * explained by the lease running out, and would show nothing.
+ */
+export function timesLagKill(operation: HistoryOperation): boolean {
+  return operation.kind === 'cas' && operation.outcome === 'ok' && operation.ttlSeconds === undefined;
+}
+
+interface WriteWatcher {
+  partition: string;
+  settle(operation: HistoryOperation | undefined): void;
+}
 
 /**
  * Lock clients: on a few lock keys per partition they take locks
@@ -65,6 +87,7 @@ export class LockWorkload {
   private readonly lockKeys: Map<string, string[]>;
   private readonly ttlKeys: Map<string, string[]>;
   private readonly bursts: Burst[] = [];
+  private readonly writeWatchers = new Set<WriteWatcher>();
   private readonly burstRng: Random;
   private stopped = false;
 
@@ -93,6 +116,31 @@ export class LockWorkload {
     this.stopped = true;
   }
 
+  /** Ends the run early: each client stops after its current operation. */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /**
+   * Resolves with the next lock write acknowledged on `partition` that
+   * timesLagKill, as soon as its client has the answer; undefined if none
+   * comes within `withinMs`.
+   */
+  nextAcknowledgedWrite(partition: string, withinMs: number): Promise<HistoryOperation | undefined> {
+    return new Promise((resolve) => {
+      const watcher: WriteWatcher = {
+        partition,
+        settle: (operation) => {
+          clearTimeout(timer);
+          this.writeWatchers.delete(watcher);
+          resolve(operation);
+        },
+      };
+      const timer = setTimeout(() => watcher.settle(undefined), withinMs);
+      this.writeWatchers.add(watcher);
+    });
+  }
+
   /** The nemesis's listener: a burst now, and one more when a leader the fault deposed is replaced. */
   onFault(notice: FaultNotice): void {
     if (this.stopped) return;
@@ -100,13 +148,20 @@ export class LockWorkload {
     const partitions = partition ? [partition] : this.options.partitions;
     // A paused or killed replica cannot answer yet; once healed (or forged to), read from it first.
     const victim = partition && (notice.phase === 'healed' || notice.event.kind === 'forge') ? target : undefined;
-    const burst = this.burst(partitions, victim);
+    const key = notice.phase === 'injected' ? notice.key : undefined;
+    const burst = this.burst(partitions, victim, key);
     const leaderHit = notice.phase === 'injected' && partition !== undefined && notice.leaderBefore === target && notice.event.kind !== 'forge';
     if (leaderHit) void this.untilNewLeader(burst, partition, target);
   }
 
-  private burst(partitions: readonly string[], victim?: string): Burst {
-    const burst: Burst = { id: this.bursts.length + 1, partitions, until: Date.now() + this.burstRng.between(...BURST_MS), ...(victim ? { victim } : {}) };
+  private burst(partitions: readonly string[], victim?: string, key?: string): Burst {
+    const burst: Burst = {
+      id: this.bursts.length + 1,
+      partitions,
+      until: Date.now() + this.burstRng.between(...BURST_MS),
+      ...(victim ? { victim } : {}),
+      ...(key ? { key } : {}),
+    };
     this.bursts.push(burst);
     return burst;
   }
@@ -124,7 +179,7 @@ export class LockWorkload {
       const leader = await this.options.leaderOf(partition).catch(() => undefined);
       if (leader !== undefined && leader !== before) {
         burst.until = Date.now();
-        this.burst([partition], leader);
+        this.burst([partition], leader, burst.key);
         return;
       }
       await sleep(LEADER_POLL_MS);
@@ -141,16 +196,19 @@ export class LockWorkload {
     const remember = (key: string, recorded: Recorded, value: string | null): void => {
       if (recorded.operation.outcome === 'ok') known.set(key, { value, etag: value === null ? null : recorded.etag });
     };
-    while (Date.now() < until) {
+    while (!this.stopped && Date.now() < until) {
       const burst = this.currentBurst();
       const partition = rng.pick(burst?.partitions ?? this.options.partitions);
-      const isLockKey = rng.chance(0.6);
-      const key = rng.pick((isLockKey ? this.lockKeys : this.ttlKeys).get(partition)!);
+      const burstKey = burst?.key;
+      const onBurstKey = burstKey !== undefined && rng.chance(BURST_KEY_SHARE);
+      const isLockKey = onBurstKey || rng.chance(0.6);
+      const key = onBurstKey ? burstKey : rng.pick((isLockKey ? this.lockKeys : this.ttlKeys).get(partition)!);
       let last: HistoryOperation;
       if (burst && burst.id > burstSeen) {
         // The first thing in a new burst: a read straight from the victim (strong, or eventual for odd clients).
+        // Not in a keyed burst: a new leader's strong read waits out the very window its writes are after.
         burstSeen = burst.id;
-        const victim = this.options.replicas(partition).find((replica) => replica.replica === burst.victim);
+        const victim = burstKey === undefined ? this.options.replicas(partition).find((replica) => replica.replica === burst.victim) : undefined;
         if (victim !== undefined) {
           if (index % 2 === 1) {
             await recorder.eventualRead(client, key, victim);
@@ -162,8 +220,9 @@ export class LockWorkload {
         }
       }
       const choice = rng.next();
+      const direct = onBurstKey ? this.replicaFor(partition, burst?.victim, rng) : undefined;
       if (isLockKey ? choice < (burst ? 0.35 : 0.25) : choice >= TTL_WRITE_SHARE) {
-        const route: Route = burst && rng.chance(0.5) ? rng.pick(this.options.replicas(partition)) : { gate: rng.int(2) };
+        const route: Route = direct ?? (burst && rng.chance(0.5) ? rng.pick(this.options.replicas(partition)) : { gate: rng.int(2) });
         const read = await recorder.read(client, key, route);
         remember(key, read, read.operation.result ?? null);
         last = read.operation;
@@ -176,7 +235,7 @@ export class LockWorkload {
         remember(key, write, value);
         last = write.operation;
       } else {
-        last = await this.lockStep(client, key, known.get(key), `L${client}-${written++}`, rng, remember);
+        last = await this.lockStep(client, key, known.get(key), `L${client}-${written++}`, rng, remember, direct);
       }
       if (!burst) await sleep(rng.between(...STEADY_PAUSE_MS));
       // No leader answers at once: a short breath, so that a burst races rather than spins.
@@ -184,7 +243,13 @@ export class LockWorkload {
     }
   }
 
-  /** Take the lock (maybe with a lease), renew it or release it, against what this client last knew. */
+  /** A keyed burst's route: straight to its victim, or to any replica of the partition while no new leader is known. */
+  private replicaFor(partition: string, victim: string | undefined, rng: Random): Route {
+    const replicas = this.options.replicas(partition);
+    return replicas.find((replica) => replica.replica === victim) ?? rng.pick(replicas);
+  }
+
+  /** Take the lock (maybe with a lease), renew it or release it, against what this client last knew; through a gate unless `direct`. */
   private async lockStep(
     client: number,
     key: string,
@@ -192,9 +257,10 @@ export class LockWorkload {
     value: string,
     rng: Random,
     remember: (key: string, recorded: Recorded, value: string | null) => void,
+    direct?: Route,
   ): Promise<HistoryOperation> {
     const { recorder } = this.options;
-    const route = { gate: rng.int(2) };
+    const route = direct ?? { gate: rng.int(2) };
     const lease = rng.chance(0.5) ? rng.between(1, 3) : undefined;
     const action = rng.next();
     let recorded: Recorded;
@@ -208,7 +274,12 @@ export class LockWorkload {
       recorded = await recorder.delete(client, key, mine.value, mine.etag, route);
       remember(key, recorded, null);
     }
+    if (direct === undefined && timesLagKill(recorded.operation)) this.acknowledged(recorded.operation);
     return recorded.operation;
+  }
+
+  private acknowledged(operation: HistoryOperation): void {
+    for (const watcher of this.writeWatchers) if (watcher.partition === operation.partition) watcher.settle(operation);
   }
 }
 

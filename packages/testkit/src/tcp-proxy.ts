@@ -3,6 +3,15 @@ import * as net from 'node:net';
 interface Link {
   client: net.Socket;
   upstream: net.Socket;
+  /** Lag mode: what the client sent and the proxy still holds (null: the client's end), oldest first. */
+  lagged?: Lagged;
+}
+
+interface Lagged {
+  held: { chunk: Buffer | null; due: number }[];
+  timer?: NodeJS.Timeout;
+  /** Stops taking the client's bytes into `held`. */
+  detach?: () => void;
 }
 
 /**
@@ -10,11 +19,15 @@ interface Link {
  * ZooKeeper, a gate and a replica) to fail the link between them:
  * `cut()` resets every connection and refuses new ones, like a crashed peer;
  * `blackhole()` keeps connections open but moves no bytes, like a network
- * partition, so that only timeouts notice; `restore()` heals either.
+ * partition, so that only timeouts notice; `lag(ms)` holds every byte from
+ * client to target that long (answers are not held), like a slow link;
+ * `resetConnections()` resets the live connections, dropping what is held;
+ * `restore()` heals any of them (held bytes are delivered at once, in order).
  */
 export class TcpProxy {
   private readonly links = new Set<Link>();
-  private state: 'open' | 'cut' | 'blackhole' = 'open';
+  private state: 'open' | 'cut' | 'blackhole' | 'lag' = 'open';
+  private lagMs = 0;
 
   private constructor(
     private readonly server: net.Server,
@@ -50,6 +63,13 @@ export class TcpProxy {
     return this.links.size;
   }
 
+  /** Bytes from clients that a lag (or a blackhole after one) holds, not yet delivered. */
+  get heldBytes(): number {
+    let bytes = 0;
+    for (const link of this.links) for (const { chunk } of link.lagged?.held ?? []) bytes += chunk?.length ?? 0;
+    return bytes;
+  }
+
   cut(): void {
     this.state = 'cut';
     for (const link of this.links) this.drop(link);
@@ -58,6 +78,20 @@ export class TcpProxy {
   blackhole(): void {
     this.state = 'blackhole';
     for (const link of this.links) this.hold(link);
+  }
+
+  /** From now on, bytes from clients reach the target `ms` later, in order; bytes already held keep their time. */
+  lag(ms: number): void {
+    if (!(ms > 0)) throw new RangeError(`lag must be a positive number of ms, not ${ms}`);
+    this.lagMs = ms;
+    if (this.state === 'lag') return;
+    this.state = 'lag';
+    for (const link of this.links) this.delay(link);
+  }
+
+  /** Resets every live connection, dropping the bytes a lag or blackhole holds; new ones are taken as before. */
+  resetConnections(): void {
+    for (const link of this.links) this.drop(link);
   }
 
   restore(): void {
@@ -78,7 +112,7 @@ export class TcpProxy {
       return;
     }
     const upstream = net.connect({ ...this.target, allowHalfOpen: true });
-    const link = { client, upstream };
+    const link: Link = { client, upstream };
     this.links.add(link);
     // A failing side resets the other, as a broken connection would; a side
     // that closed cleanly (both directions done) takes the other with it.
@@ -86,19 +120,76 @@ export class TcpProxy {
       socket.on('error', () => this.drop(link));
       socket.on('close', () => {
         this.links.delete(link);
+        clearTimeout(link.lagged?.timer);
         other.destroy();
       });
     }
     if (this.state === 'blackhole') this.hold(link);
+    else if (this.state === 'lag') this.delay(link);
     else this.forward(link);
   }
 
   private forward(link: Link): void {
+    this.stopLag(link);
+    if (link.lagged) this.deliver(link, Infinity);
+    link.lagged = undefined;
+    // unpipe first: from lag, the answers are piped already.
+    link.upstream.unpipe(link.client);
     link.client.pipe(link.upstream);
     link.upstream.pipe(link.client);
   }
 
+  /** Client bytes go into `held` and out when due; answers flow as they come. */
+  private delay(link: Link): void {
+    const { client, upstream } = link;
+    client.unpipe(upstream);
+    upstream.unpipe(client);
+    upstream.pipe(client);
+    const lagged: Lagged = link.lagged ?? { held: [] };
+    link.lagged = lagged;
+    const take = (chunk: Buffer | null): void => {
+      lagged.held.push({ chunk, due: Date.now() + this.lagMs });
+      this.schedule(link);
+    };
+    const onData = (chunk: Buffer): void => take(chunk);
+    const onEnd = (): void => take(null);
+    client.on('data', onData).once('end', onEnd);
+    lagged.detach = () => client.off('data', onData).off('end', onEnd);
+    client.resume();
+    this.schedule(link);
+  }
+
+  private schedule(link: Link): void {
+    const lagged = link.lagged;
+    if (!lagged || lagged.timer || !lagged.detach || lagged.held.length === 0) return;
+    lagged.timer = setTimeout(() => {
+      lagged.timer = undefined;
+      this.deliver(link, Date.now());
+      this.schedule(link);
+    }, lagged.held[0].due - Date.now());
+  }
+
+  /** Writes the held bytes due by `until` to the target. */
+  private deliver(link: Link, until: number): void {
+    const held = link.lagged?.held ?? [];
+    while (held.length > 0 && held[0].due <= until) {
+      const { chunk } = held.shift()!;
+      if (chunk === null) link.upstream.end();
+      else link.upstream.write(chunk);
+    }
+  }
+
+  /** Stops taking and delivering client bytes; what is held stays held. */
+  private stopLag(link: Link): void {
+    if (!link.lagged) return;
+    clearTimeout(link.lagged.timer);
+    link.lagged.timer = undefined;
+    link.lagged.detach?.();
+    link.lagged.detach = undefined;
+  }
+
   private hold(link: Link): void {
+    this.stopLag(link);
     link.client.unpipe(link.upstream);
     link.upstream.unpipe(link.client);
     link.client.pause();
@@ -107,6 +198,7 @@ export class TcpProxy {
 
   private drop(link: Link): void {
     if (!this.links.delete(link)) return;
+    this.stopLag(link);
     link.client.resetAndDestroy();
     link.upstream.resetAndDestroy();
   }
