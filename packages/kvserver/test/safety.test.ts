@@ -136,6 +136,47 @@ describe('TTL is judged by the leader’s clock, and expiry travels through the 
   });
 });
 
+describe('an expiry never hides a write that follows it in the log', () => {
+  it('keeps a create that is pending when a strong read expires the value before it', async () => {
+    let release: () => void = () => {};
+    let held: Promise<void> | undefined;
+    class HeldLog extends MemoryLog {
+      override flush(): Promise<void> {
+        return held ?? Promise.resolve();
+      }
+    }
+    const clock = new ManualClock();
+    const replica = new Replica({
+      self: { id: 'a', url: 'http://a.sim:7000' },
+      partition: 'p0',
+      log: new HeldLog(),
+      store: new MemoryStore(),
+      clock,
+      transport: { append: () => Promise.reject(new Error('unused')), installSnapshot: () => Promise.reject(new Error('unused')), fetchSnapshot: () => Promise.reject(new Error('unused')) },
+      coordination: new MemoryCoordination().forReplica('a'),
+      options: { ...DEFAULT_REPLICATION_OPTIONS, expiryIntervalMs: 600_000 },
+      logger: silentLogger,
+    });
+    replica.becomeLeader(1, ['a']);
+    await replica.put('lock', bytes('lease'), 1, {});
+    clock.advance(1500);
+    held = new Promise((resolve) => (release = resolve));
+    // A create finds the lease expired: it expires it through the log, then appends itself; neither is committed yet.
+    const create = replica.put('lock', bytes('first'), undefined, { ifNoneMatch: true });
+    await new Promise((resolve) => setImmediate(resolve));
+    // A strong read still sees the expired lease as the committed value.
+    const read = replica.read('lock', 'strong');
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = replica.put('lock', bytes('second'), undefined, { ifNoneMatch: true });
+    held = undefined;
+    release();
+    await assert.rejects(second, (error) => code(error) === 'PRECONDITION_FAILED');
+    assert.equal(text(await read), 'first');
+    assert.ok((await create).version > 0);
+    assert.equal(text(await replica.read('lock', 'strong')), 'first');
+  });
+});
+
 describe('a replica keeps no in-sync place it has not earned', () => {
   it('drops a follower that restarted with less than it had from the in-sync set, until it has caught up again', async () => {
     const sim = await SimCluster.started();

@@ -180,15 +180,22 @@ export class Leadership {
    * whatever its clock says, can show it again.
    */
   async read(key: string): Promise<StoredValue | undefined> {
-    await this.readBarrier(this.commitSeq);
-    const stored = this.deps.store.get(key);
-    if (!stored || isLive(stored, this.clock.now())) return stored;
-    const seq = this.appendOwn({ type: 'expire', key, version: stored.version });
-    const committed = this.awaitCommit(seq, { version: seq });
-    this.wakeReplicators();
-    this.flushLog();
-    await committed;
-    return undefined;
+    for (;;) {
+      await this.readBarrier(this.commitSeq);
+      const stored = this.deps.store.get(key);
+      if (!stored || isLive(stored, this.clock.now())) return stored;
+      // A write (or expiry) of the key is already in the log after the expired value: it decides; read again once it is committed.
+      if (this.overlay.has(key)) {
+        await this.readBarrier(this.log.lastSeq);
+        continue;
+      }
+      const seq = this.appendOwn({ type: 'expire', key, version: stored.version });
+      const committed = this.awaitCommit(seq, { version: seq });
+      this.wakeReplicators();
+      this.flushLog();
+      await committed;
+      return undefined;
+    }
   }
 
   /** Resolves once this replica is confirmed leader and every in-sync replica holds at least `minCommitSeq`. */
