@@ -4,14 +4,15 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 # Manifests first, so that `npm ci` stays cached while only sources change.
 COPY package.json package-lock.json tsconfig.json tsconfig.base.json ./
-COPY packages/topology/package.json packages/topology/
+COPY packages/protocol/package.json packages/protocol/
+COPY packages/cluster/package.json packages/cluster/
 COPY packages/kvclient/package.json packages/kvclient/
 COPY packages/kvserver/package.json packages/kvserver/
 COPY packages/kvgate/package.json packages/kvgate/
 COPY packages/kvctl/package.json packages/kvctl/
 RUN npm ci
 COPY packages packages
-RUN npx tsc -b packages/topology packages/kvclient packages/kvserver packages/kvgate packages/kvctl \
+RUN npx tsc -b packages/protocol packages/cluster packages/kvclient packages/kvserver packages/kvgate packages/kvctl \
  && npm prune --omit=dev
 
 FROM node:20-bookworm-slim

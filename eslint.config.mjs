@@ -20,4 +20,14 @@ export default tseslint.config(
       '@typescript-eslint/await-thenable': 'error',
     },
   },
+  {
+    // @kvstore/protocol is what kvclient installs: plain data, no Node I/O (Buffer is a global).
+    files: ['packages/protocol/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['node:*', 'commander', 'node-zookeeper-client', '@kvstore/*'], message: '@kvstore/protocol does no I/O and depends on no other package of the project.' }] },
+      ],
+    },
+  },
 );

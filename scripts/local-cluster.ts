@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, ensureClusterSecretFile, integer, parseCommandLine, type Settings, type Values } from '@kvstore/topology';
+import { ConfigError, ensureClusterSecretFile, integer, parseCommandLine, type Settings, type Values } from '@kvstore/cluster';
 import { Command } from 'commander';
 import {
   REPO_ROOT,

@@ -1,4 +1,4 @@
-import { ConfigError } from '@kvstore/topology';
+import { ConfigError } from '@kvstore/cluster';
 
 /**
  * Runs a bench script's command-line parser; when there is nothing to run, prints the

@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
-import { parseCommandLine, text, type Settings } from '@kvstore/topology';
+import { parseCommandLine, text, type Settings } from '@kvstore/cluster';
 import { Argument, Command } from 'commander';
 import { parseOrExit } from './command-line';
 

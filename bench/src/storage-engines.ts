@@ -18,7 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { integer, parseCommandLine, type Settings as CommandLineSettings } from '@kvstore/topology';
+import { integer, parseCommandLine, type Settings as CommandLineSettings } from '@kvstore/cluster';
 import { Command } from 'commander';
 import { ClassicLevel } from 'classic-level';
 import { open as openLmdb, type RootDatabase, type RootDatabaseOptions } from 'lmdb';

@@ -28,7 +28,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { filePath, integer, parseCommandLine, type Settings as CommandLineSettings } from '@kvstore/topology';
+import { filePath, integer, parseCommandLine, type Settings as CommandLineSettings } from '@kvstore/cluster';
 import { Command } from 'commander';
 import { DEFAULT_REPLICATION_OPTIONS, StorageWriter, type Operation } from '@kvstore/kvserver/internal';
 import { parseOrExit } from './command-line';

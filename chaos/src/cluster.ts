@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { ClusterView } from '@kvstore/topology';
+import type { ClusterView } from '@kvstore/protocol';
 import * as kit from '@kvstore/testkit';
 import type { KvGateOptions, KvServerOptions, TcpProxy, TestCluster, TestGate, TestServer, ZooKeeperHandle } from '@kvstore/testkit';
 

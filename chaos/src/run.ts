@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, Ring } from '@kvstore/topology';
+import { ConfigError } from '@kvstore/cluster';
+import { Ring } from '@kvstore/protocol';
 import { clockOffsets } from './clock-skew';
 import { ChaosCluster, writeClusterSecret } from './cluster';
 import type { History } from './history';

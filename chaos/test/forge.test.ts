@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { acceptMux, ClusterAuth, FrameKind } from '@kvstore/topology';
+import { acceptMux, ClusterAuth, FrameKind } from '@kvstore/cluster';
 import { decodeAppend, type AppendRequest } from '@kvstore/kvserver/internal';
 import { FORGED_EPOCH, Forger } from '../src/nemesis/forge';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { clockOffsets } from '../src/clock-skew';
-import { ConfigError } from '@kvstore/topology';
+import { ConfigError } from '@kvstore/cluster';
 import { FAULT_KINDS, parseOptions } from '../src/options';
 
 describe('chaos options', () => {

@@ -5,7 +5,7 @@ import { createServer } from 'node:http';
 import * as net from 'node:net';
 import { test } from 'node:test';
 import { encodeAppend, type AppendRequest } from '@kvstore/kvserver/internal';
-import { CLUSTER_PROOF_HEADER, ClusterAuth, FrameKind, MUX_PATH, MUX_PROTOCOL, proofSubject } from '@kvstore/topology';
+import { CLUSTER_PROOF_HEADER, ClusterAuth, FrameKind, MUX_PATH, MUX_PROTOCOL, proofSubject } from '@kvstore/cluster';
 import { clusterAuthOf, get, internalGet, put, startCluster, type TestServer } from '@kvstore/testkit';
 
 const HUGE_EPOCH = 2 ** 52;

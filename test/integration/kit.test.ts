@@ -5,7 +5,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { once } from 'node:events';
 import { describe, test } from 'node:test';
-import { isValidName, type ClusterView } from '@kvstore/topology';
+import { isValidName, type ClusterView } from '@kvstore/protocol';
 import {
   fourLetterWord,
   freePort,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ZkSession, clusterPaths, parseMember, parseState, type ClusterPaths, type StateRecord } from '@kvstore/topology';
+import { ZkSession } from '@kvstore/cluster';
+import { clusterPaths, parseMember, parseState, type ClusterPaths, type StateRecord } from '@kvstore/protocol';
 import { get, internalGet, put, request, startCluster, waitFor, type TestCluster } from '@kvstore/testkit';
 
 const SESSION_TIMEOUT_MS = 2000;

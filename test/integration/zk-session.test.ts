@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ZkError, ZkSession } from '@kvstore/topology';
+import { ZkError, ZkSession } from '@kvstore/cluster';
 import { TcpProxy, uniqueClusterName, zookeeperForTests } from '@kvstore/testkit';
 
 describe('ZkSession against a real ZooKeeper', () => {

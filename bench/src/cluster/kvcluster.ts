@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Ring, ensureClusterSecretFile, type ClusterView } from '@kvstore/topology';
+import { ensureClusterSecretFile } from '@kvstore/cluster';
+import { Ring, type ClusterView } from '@kvstore/protocol';
 import type { Tracked } from './cpu';
 import { HeldPorts, fetchClusterView, kvGateArgs, kvServerArgs, programMain, waitForSettledCluster, type ManagedProcess, type ZooKeeperHandle } from '@kvstore/testkit/harness';
 import { startNodeProgram, type Stoppable } from './lifecycle';

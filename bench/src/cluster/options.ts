@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { choice, filePath, integer, parseCommandLine, type Settings, type ValueParser } from '@kvstore/topology';
+import { choice, filePath, integer, parseCommandLine, type Settings, type ValueParser } from '@kvstore/cluster';
 import { Command, InvalidArgumentError } from 'commander';
 
 /** What `npm run bench -- cluster [flags]` was asked to do, with the defaults filled in. */

@@ -1,9 +1,9 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as net from 'node:net';
-import { FrameKind, MUX_PATH, MUX_PROTOCOL } from '@kvstore/topology';
+import { FrameKind, MUX_PATH, MUX_PROTOCOL } from '@kvstore/cluster';
 import { encodeAppend, type AppendRequest, type LogEntry } from '@kvstore/kvserver/internal';
-import { FrameReader, frameHeader } from '@kvstore/topology/internal';
+import { FrameReader, frameHeader } from '@kvstore/cluster/internal';
 
 /** The forger reads only short answers. */
 const FORGER_MAX_FRAME_BYTES = 1024 * 1024;

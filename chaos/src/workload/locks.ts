@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Ring } from '@kvstore/topology';
+import type { Ring } from '@kvstore/protocol';
 import type { HistoryOperation } from '../history';
 import type { FaultNotice } from '../nemesis/nemesis';
 import { refusedForPrecondition } from '../checker/register';

@@ -1,4 +1,4 @@
-import type { Ring } from '@kvstore/topology';
+import type { Ring } from '@kvstore/protocol';
 import type { HistoryOperation, OperationKind } from '../history';
 import { errorCodeOf, send, type Attempt } from './http';
 

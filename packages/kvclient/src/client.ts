@@ -21,7 +21,7 @@ import {
   type Consistency,
   type DeleteResult,
   type PutResult,
-} from '@kvstore/topology';
+} from '@kvstore/protocol';
 import { createAgents, type Agents } from './agents';
 import { GateLink, type GateAnswer, type GateRequest } from './gate-link';
 import { parseHosts } from './hosts';

@@ -1,7 +1,7 @@
 /**
  * A request to a gate that got no answer (refused, reset, timed out), and
  * whether it certainly never reached the gate: only then may a write be sent
- * to another one. Error answers are topology's errorFromAnswer.
+ * to another one. Error answers are @kvstore/protocol's errorFromAnswer.
  */
 
 /** A code of our own for a connect that did not finish in time; nothing was sent. */

@@ -20,4 +20,4 @@ export {
   type PartitionView,
   type MemberView,
   type Consistency,
-} from '@kvstore/topology';
+} from '@kvstore/protocol';

@@ -1,4 +1,4 @@
-import { KvError } from '@kvstore/topology';
+import { KvError } from '@kvstore/protocol';
 
 export interface RetryPolicy {
   /** Further attempts after the first. */

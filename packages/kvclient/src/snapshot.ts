@@ -7,7 +7,7 @@
  */
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { KvError } from '@kvstore/topology';
+import { KvError } from '@kvstore/protocol';
 
 export interface SnapshotRecord {
   key: string;

@@ -15,7 +15,7 @@
 import { createReadStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { ndjsonLines } from '@kvstore/kvclient';
-import { KvError, validateKey } from '@kvstore/topology';
+import { KvError, validateKey } from '@kvstore/protocol';
 import { BackupFileError } from './failures';
 
 const BACKUP_FORMAT = 1;

@@ -11,7 +11,7 @@ import {
   parseCommandLine,
   type Environment,
   type Settings,
-} from '@kvstore/topology';
+} from '@kvstore/cluster';
 
 /** Everything the gate is told at startup; units in the names, defaults in SETTINGS only. */
 export interface GateConfig {

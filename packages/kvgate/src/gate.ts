@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MUX_FRAME_HEADROOM, type ClusterAuth } from '@kvstore/topology';
+import { MUX_FRAME_HEADROOM, type ClusterAuth } from '@kvstore/cluster';
 import type { Logger } from 'pino';
 import { buildClusterView, httpStatusFetcher } from './cluster/cluster-view';
 import type { GateConfig } from './config';

@@ -1,6 +1,6 @@
 /** Public entry point of @kvstore/kvgate: what scripts, tests and other packages may import. */
 export { parseGateConfig, type GateConfig } from './config';
-export { ConfigError } from '@kvstore/topology';
+export { ConfigError } from '@kvstore/cluster';
 export { startGate, type RunningGate } from './gate';
 export { createApp, type AppDeps } from './http/app';
 export { Forwarder, type ForwardRequest, type ForwardResult, type ForwarderOptions } from './proxy/forwarder';

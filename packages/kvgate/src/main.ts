@@ -1,4 +1,4 @@
-import { ClusterAuth, ClusterSecretError, ConfigError } from '@kvstore/topology';
+import { ClusterAuth, ClusterSecretError, ConfigError } from '@kvstore/cluster';
 import pino from 'pino';
 import { parseGateConfig, type GateConfig } from './config';
 import { startGate } from './gate';

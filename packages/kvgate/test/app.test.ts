@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { KvError, unavailable, type ClusterView } from '@kvstore/topology';
+import { KvError, unavailable, type ClusterView } from '@kvstore/protocol';
 import request from 'supertest';
 import { createApp } from '../src/http/app';
 import type { ForwardRequest, ForwardResult } from '../src/proxy/forwarder';

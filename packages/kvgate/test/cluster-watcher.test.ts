@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { clusterPaths, encodeRecord } from '@kvstore/topology';
-import { MemoryZooKeeper, type MemoryZkSession } from '@kvstore/topology/testing';
+import { clusterPaths, encodeRecord } from '@kvstore/protocol';
+import { MemoryZooKeeper, type MemoryZkSession } from '@kvstore/cluster/testing';
 import pino from 'pino';
 import { RoutingState } from '../src/routing/routing-state';
 import type { ClusterSnapshot } from '../src/routing/snapshot';

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
-import { ClusterAuth, FrameKind, acceptMux, decodeKvRequest, encodeKvAnswer, type MuxHandler } from '@kvstore/topology';
+import { ClusterAuth, FrameKind, acceptMux, decodeKvRequest, encodeKvAnswer, type MuxHandler } from '@kvstore/cluster';
 import { MuxTransport } from '../src/proxy/mux-transport';
 import { TransportError } from '../src/proxy/transport';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import type { ClusterView } from '@kvstore/topology';
+import type { ClusterView } from '@kvstore/protocol';
 import request from 'supertest';
 import { createApp } from '../src/http/app';
 import { SnapshotProxy, type StreamRequest, type StreamResponse, type StreamTransport } from '../src/proxy/snapshot-proxy';

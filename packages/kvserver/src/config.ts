@@ -12,7 +12,7 @@ import {
   text,
   type Environment,
   type Settings,
-} from '@kvstore/topology';
+} from '@kvstore/cluster';
 import type { ReplicationMode } from './replication/types';
 
 export { ConfigError };

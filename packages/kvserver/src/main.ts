@@ -1,4 +1,4 @@
-import { ClusterAuth, ClusterSecretError } from '@kvstore/topology';
+import { ClusterAuth, ClusterSecretError } from '@kvstore/cluster';
 import pino from 'pino';
 import { ConfigError, parseServerConfig, type ServerConfig } from './config';
 import { StartupError, startServer } from './server';

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import { acceptMux, type ClusterAuth, type MuxServer } from '@kvstore/topology';
+import { acceptMux, type ClusterAuth, type MuxServer } from '@kvstore/cluster';
 import type { Logger } from 'pino';
 import { systemClock } from './clock';
 import type { ServerConfig } from './config';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { ClusterAuth } from '@kvstore/topology';
+import { ClusterAuth } from '@kvstore/cluster';
 import request from 'supertest';
 import { createApp } from '../src/http/app';
 import { readSnapshot } from '../src/wire/snapshot-stream';

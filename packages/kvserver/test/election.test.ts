@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { StateRecord } from '@kvstore/topology';
+import type { StateRecord } from '@kvstore/protocol';
 import { decideCampaign, decideResign, decideStepAside } from '../src/replication/election';
 
 const state = (epoch: number, leader: string | null, isr: string[]): StateRecord => ({ epoch, leader, isr });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { CLUSTER_PROOF_HEADER, ClusterAuth, HEADER_PARTITION, HEADER_REPLICA } from '@kvstore/topology';
+import { CLUSTER_PROOF_HEADER, ClusterAuth } from '@kvstore/cluster';
+import { HEADER_PARTITION, HEADER_REPLICA } from '@kvstore/protocol';
 import request from 'supertest';
 import { createApp } from '../src/http/app';
 import { silentLogger } from '../src/replication/types';

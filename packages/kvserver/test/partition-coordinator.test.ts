@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { encodeRecord } from '@kvstore/topology';
+import { encodeRecord } from '@kvstore/protocol';
 import { Replica, type ReplicaDeps } from '../src/replication/replica';
 import { PARTITION, PATHS, ZkPartition, waitFor } from './support/zk-partition';
 

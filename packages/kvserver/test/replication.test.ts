@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { KvError } from '@kvstore/topology';
+import type { KvError } from '@kvstore/protocol';
 import type { Replica } from '../src/replication/replica';
 import type { Precondition } from '../src/replication/precondition';
 import { SimCluster, bytes, track } from './support/sim-cluster';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { KvError } from '@kvstore/topology';
+import { KvError } from '@kvstore/protocol';
 import { MemoryLog } from '../src/replication/log';
 import type { SnapshotStream } from '../src/replication/messages';
 import { Replica } from '../src/replication/replica';

@@ -1,5 +1,6 @@
 import * as path from 'node:path';
-import { ensureClusterSecretFile, type ClusterView } from '@kvstore/topology';
+import { ensureClusterSecretFile } from '@kvstore/cluster';
+import { type ClusterView } from '@kvstore/protocol';
 import {
   HeldPorts,
   fetchClusterView,

@@ -1,4 +1,4 @@
-import { ClusterAuth } from '@kvstore/topology';
+import { ClusterAuth } from '@kvstore/cluster';
 import type { TestServer } from './cluster';
 
 /** One per secret file: a ClusterAuth remembers the proofs it accepted, and reading the file once is enough. */

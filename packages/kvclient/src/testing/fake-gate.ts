@@ -20,7 +20,7 @@ import {
   splitKvUrl,
   type ClusterView,
   type ErrorCode,
-} from '@kvstore/topology';
+} from '@kvstore/protocol';
 
 /**
  * What every request gets while set: an API error answer; a bare status

@@ -1,4 +1,5 @@
-import type { ClusterAuth, ClusterView, MemberView, PartitionView, RecordProblem } from '@kvstore/topology';
+import type { ClusterAuth, RecordProblem } from '@kvstore/cluster';
+import type { ClusterView, MemberView, PartitionView } from '@kvstore/protocol';
 import { currentLeader } from '../routing/routing-table';
 import type { ClusterSnapshot, PartitionRecords } from '../routing/snapshot';
 

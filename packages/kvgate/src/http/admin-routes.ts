@@ -1,5 +1,5 @@
 import { pipeline } from 'node:stream/promises';
-import { HEADER_PARTITION, HEADER_REPLICA } from '@kvstore/topology';
+import { HEADER_PARTITION, HEADER_REPLICA } from '@kvstore/protocol';
 import express, { type Router } from 'express';
 import type { Logger } from 'pino';
 import type { SnapshotProxy } from '../proxy/snapshot-proxy';

@@ -1,5 +1,5 @@
 import type { RequestListener } from 'node:http';
-import { isKvUrl, notFound, unavailable, type ClusterView } from '@kvstore/topology';
+import { isKvUrl, notFound, unavailable, type ClusterView } from '@kvstore/protocol';
 import express from 'express';
 import type { Logger } from 'pino';
 import type { Forwarder } from '../proxy/forwarder';

@@ -1,4 +1,5 @@
-import { KvError, badRequest, payloadTooLarge, refusalAnswer, sendAnswer } from '@kvstore/topology';
+import { refusalAnswer, sendAnswer } from '@kvstore/cluster';
+import { KvError, badRequest, payloadTooLarge } from '@kvstore/protocol';
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
 

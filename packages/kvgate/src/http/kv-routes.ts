@@ -1,22 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { header, readBody, refusalAnswer, sendAnswer, type Answer } from '@kvstore/cluster';
 import {
   KV_PREFIX,
   decodeKey,
-  header,
   notFound,
   parseConsistency,
   parseSeedGetKey,
   parseSeedPut,
   parseTtl,
   queryParam,
-  readBody,
-  refusalAnswer,
   seedBodyLimit,
-  sendAnswer,
   splitKvUrl,
-  type Answer,
   type Consistency,
-} from '@kvstore/topology';
+} from '@kvstore/protocol';
 import express, { type Router } from 'express';
 import type { Logger } from 'pino';
 import type { ForwardRequest, Forwarder } from '../proxy/forwarder';

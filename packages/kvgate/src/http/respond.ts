@@ -1,4 +1,5 @@
-import { HEADER_PARTITION, HEADER_REPLICA, errorAnswer, type Answer } from '@kvstore/topology';
+import { errorAnswer, type Answer } from '@kvstore/cluster';
+import { HEADER_PARTITION, HEADER_REPLICA } from '@kvstore/protocol';
 import type { ForwardResult } from '../proxy/forwarder';
 
 /** Replica headers a client may rely on; hop-by-hop and length headers are the gate's own business. */

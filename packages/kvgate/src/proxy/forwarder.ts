@@ -1,4 +1,4 @@
-import { KvError, errorFromAnswer, kvPath, timeout, unavailable, type Consistency } from '@kvstore/topology';
+import { KvError, errorFromAnswer, kvPath, timeout, unavailable, type Consistency } from '@kvstore/protocol';
 import type { RouteSource } from '../routing/routing-state';
 import type { Endpoint } from '../routing/routing-table';
 import { TransportError, type DataTransport, type TransportResponse } from './transport';

@@ -1,4 +1,4 @@
-import { FrameKind, MuxPool, decodeKvAnswer, encodeKvRequest, type MuxPoolOptions } from '@kvstore/topology';
+import { FrameKind, MuxPool, decodeKvAnswer, encodeKvRequest, type MuxPoolOptions } from '@kvstore/cluster';
 import type { DataTransport, TransportRequest, TransportResponse } from './transport';
 
 /**

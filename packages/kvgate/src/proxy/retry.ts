@@ -1,4 +1,4 @@
-import { unavailable, type KvError } from '@kvstore/topology';
+import { unavailable, type KvError } from '@kvstore/protocol';
 import type { RouteSource } from '../routing/routing-state';
 import type { Endpoint } from '../routing/routing-table';
 

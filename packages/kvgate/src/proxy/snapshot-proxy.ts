@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { KvError, errorFromAnswer, notFound, readErrorBody, unavailable } from '@kvstore/topology';
+import { KvError, errorFromAnswer, notFound, readErrorBody, unavailable } from '@kvstore/protocol';
 import { Agent } from 'undici';
 import type { ClusterSnapshot } from '../routing/snapshot';
 import type { RouteSource } from '../routing/routing-state';

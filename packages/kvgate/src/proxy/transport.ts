@@ -23,7 +23,7 @@ export interface TransportResponse {
   body: Buffer;
 }
 
-export { TransportError, type TransportFailure } from '@kvstore/topology';
+export { TransportError, type TransportFailure } from '@kvstore/cluster';
 
 export interface DataTransport {
   request(request: TransportRequest): Promise<TransportResponse>;

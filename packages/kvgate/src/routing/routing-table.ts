@@ -1,4 +1,4 @@
-import { Ring } from '@kvstore/topology';
+import { Ring } from '@kvstore/protocol';
 import type { ClusterSnapshot, PartitionRecords } from './snapshot';
 
 export interface Endpoint {

@@ -1,4 +1,4 @@
-import type { LeaderRecord, MemberRecord, RingRecord, StateRecord } from '@kvstore/topology';
+import type { LeaderRecord, MemberRecord, RingRecord, StateRecord } from '@kvstore/protocol';
 
 /** What ZooKeeper says about one partition, as last read. */
 export interface PartitionRecords {

@@ -2,18 +2,13 @@ import { setTimeout as delay } from 'node:timers/promises';
 import {
   WatchedChildren,
   ZkSession,
-  clusterPaths,
-  encodeRecord,
-  isValidName,
-  parseRing,
   watchRecord,
-  type ClusterPaths,
   type RecordProblem,
-  type RingRecord,
   type WatchedNode,
   type ZkClient,
   type ZkSessionOptions,
-} from '@kvstore/topology';
+} from '@kvstore/cluster';
+import { clusterPaths, encodeRecord, isValidName, parseRing, type ClusterPaths, type RingRecord } from '@kvstore/protocol';
 import type { Logger } from 'pino';
 import type { ClusterSnapshot, PartitionRecords } from '../routing/snapshot';
 import { PartitionWatch } from './partition-watch';

@@ -1,19 +1,21 @@
 import {
   WatchedChildren,
-  parseLeader,
-  parseMember,
-  parseState,
   watchRecord,
-  type ClusterPaths,
-  type LeaderRecord,
-  type MemberRecord,
   type RecordProblem,
-  type StateRecord,
   type Watch,
   type WatchLogger,
   type WatchSource,
   type WatchedNode,
-} from '@kvstore/topology';
+} from '@kvstore/cluster';
+import {
+  parseLeader,
+  parseMember,
+  parseState,
+  type ClusterPaths,
+  type LeaderRecord,
+  type MemberRecord,
+  type StateRecord,
+} from '@kvstore/protocol';
 import type { PartitionRecords } from '../routing/snapshot';
 
 /** One partition's leader node, state and members, each followed by a watch. */

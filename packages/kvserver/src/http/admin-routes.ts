@@ -1,5 +1,5 @@
 import express, { type Router } from 'express';
-import { HEADER_PARTITION, HEADER_REPLICA } from '@kvstore/topology';
+import { HEADER_PARTITION, HEADER_REPLICA } from '@kvstore/protocol';
 import type { Replica } from '../replication/replica';
 import type { Logger } from '../replication/types';
 import type { SnapshotRecord } from '../replication/kv-store';

@@ -1,6 +1,7 @@
 import type { RequestListener } from 'node:http';
 import express from 'express';
-import { isKvUrl, type ClusterAuth, type MuxHandlers } from '@kvstore/topology';
+import { type ClusterAuth, type MuxHandlers } from '@kvstore/cluster';
+import { isKvUrl } from '@kvstore/protocol';
 import type { Replica } from '../replication/replica';
 import type { Logger } from '../replication/types';
 import { peerMuxHandlers } from '../wire/peer-handlers';

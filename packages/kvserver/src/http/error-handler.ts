@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { KvError, badRequest, payloadTooLarge, refusalAnswer, sendAnswer } from '@kvstore/topology';
+import { refusalAnswer, sendAnswer } from '@kvstore/cluster';
+import { KvError, badRequest, payloadTooLarge } from '@kvstore/protocol';
 import type { Logger } from '../replication/types';
 
 /** Errors of express's body parsers, converted to the API's codes. */

@@ -1,5 +1,6 @@
 import express, { type Router } from 'express';
-import { CLUSTER_PROOF_HEADER, KvError, badRequest, proofSubject, type ClusterAuth } from '@kvstore/topology';
+import { CLUSTER_PROOF_HEADER, proofSubject, type ClusterAuth } from '@kvstore/cluster';
+import { KvError, badRequest } from '@kvstore/protocol';
 import type { Replica } from '../replication/replica';
 import type { Logger } from '../replication/types';
 import { writeSnapshot } from '../wire/snapshot-stream';

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FrameKind, decodeKvRequest, encodeKvAnswer, header, readBody, sendAnswer, type MuxHandlers } from '@kvstore/topology';
+import { FrameKind, decodeKvRequest, encodeKvAnswer, header, readBody, sendAnswer, type MuxHandlers } from '@kvstore/cluster';
 import type { KvService } from './kv-service';
 
 const EMPTY: Buffer = Buffer.alloc(0);

@@ -1,9 +1,9 @@
+import { jsonAnswer, refusalAnswer, type Answer } from '@kvstore/cluster';
 import {
   HEADER_PARTITION,
   HEADER_REPLICA,
   KvError,
   decodeKey,
-  jsonAnswer,
   notFound,
   parseConsistency,
   parseIfMatch,
@@ -11,11 +11,9 @@ import {
   parseTtl,
   payloadTooLarge,
   queryParam,
-  refusalAnswer,
   splitKvUrl,
-  type Answer,
   type Consistency,
-} from '@kvstore/topology';
+} from '@kvstore/protocol';
 import type { Replica } from '../replication/replica';
 import type { Logger } from '../replication/types';
 

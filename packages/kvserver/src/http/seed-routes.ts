@@ -1,5 +1,6 @@
 import express, { type Router } from 'express';
-import { parseSeedGetKey, parseSeedPut, sendAnswer, seedBodyLimit } from '@kvstore/topology';
+import { sendAnswer } from '@kvstore/cluster';
+import { parseSeedGetKey, parseSeedPut, seedBodyLimit } from '@kvstore/protocol';
 import type { KvService } from './kv-service';
 
 /** The seed's API, kept working on express: a JSON put with a base64 value, and a get by query parameter. */

@@ -1,4 +1,4 @@
-import type { StateRecord } from '@kvstore/topology';
+import type { StateRecord } from '@kvstore/protocol';
 import type { IsrChange } from './types';
 
 /**

@@ -1,4 +1,4 @@
-import { KvError, notLeader, preconditionFailed, timeout, unavailable } from '@kvstore/topology';
+import { KvError, notLeader, preconditionFailed, timeout, unavailable } from '@kvstore/protocol';
 import type { Clock } from '../clock';
 import { isLive, type StoredValue } from './kv-store';
 import { entryBytes, type LogEntry, type Operation } from './entry';

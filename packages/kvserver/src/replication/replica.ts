@@ -1,4 +1,4 @@
-import { KvError, notLeader, unavailable, type Consistency } from '@kvstore/topology';
+import { KvError, notLeader, unavailable, type Consistency } from '@kvstore/protocol';
 import { sleep } from '../clock';
 import type { StoredValue } from './kv-store';
 import { compactionPoint, logIsOverBounds } from './compaction';

@@ -1,4 +1,4 @@
-import type { StateRecord } from '@kvstore/topology';
+import type { StateRecord } from '@kvstore/protocol';
 import { applyIsrChange, decideCampaign, decideResign, type CampaignInput } from '../replication/election';
 import { DeposedError, type IsrChange, type IsrCoordination } from '../replication/types';
 

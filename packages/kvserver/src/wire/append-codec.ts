@@ -1,4 +1,4 @@
-import { ByteReader } from '@kvstore/topology';
+import { ByteReader } from '@kvstore/cluster';
 import type { LogEntry, Operation } from '../replication/entry';
 import type { AppendRequest } from '../replication/messages';
 

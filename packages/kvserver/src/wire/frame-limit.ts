@@ -1,4 +1,5 @@
-import { MAX_KEY_BYTES, MUX_FRAME_HEADROOM } from '@kvstore/topology';
+import { MUX_FRAME_HEADROOM } from '@kvstore/cluster';
+import { MAX_KEY_BYTES } from '@kvstore/protocol';
 import type { ReplicationOptions } from '../replication/types';
 
 /**

@@ -1,4 +1,4 @@
-import { FrameKind, type MuxHandlers } from '@kvstore/topology';
+import { FrameKind, type MuxHandlers } from '@kvstore/cluster';
 import type { InstallSnapshotRequest } from '../replication/messages';
 import type { Replica } from '../replication/replica';
 import { decodeAppend } from './append-codec';

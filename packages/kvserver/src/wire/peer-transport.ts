@@ -1,4 +1,4 @@
-import { FrameKind, MuxPool, type ClusterAuth } from '@kvstore/topology';
+import { FrameKind, MuxPool, type ClusterAuth } from '@kvstore/cluster';
 import { Agent, request } from 'undici';
 import type { AppendRequest, AppendResponse, InstallSnapshotRequest, SnapshotStream } from '../replication/messages';
 import type { PeerTransport } from '../replication/transport';

@@ -1,4 +1,5 @@
-import { ZkError, encodeRecord, parseState, type StateRecord, type ZkErrorCode } from '@kvstore/topology';
+import { ZkError, type ZkErrorCode } from '@kvstore/cluster';
+import { encodeRecord, parseState, type StateRecord } from '@kvstore/protocol';
 import { decideCampaign } from '../replication/election';
 import { readLiveMembers } from './member-list';
 import type { PartitionNodes } from './partition-nodes';

@@ -1,4 +1,5 @@
-import { RecordError, parseMember, type MemberRecord, type ZkClient } from '@kvstore/topology';
+import { type ZkClient } from '@kvstore/cluster';
+import { RecordError, parseMember, type MemberRecord } from '@kvstore/protocol';
 import type { Member } from '../replication/types';
 
 /**

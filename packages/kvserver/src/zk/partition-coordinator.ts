@@ -1,26 +1,28 @@
 import {
-  RecordError,
-  Ring,
   WatchedChildren,
   ZkError,
   ZkSession,
+  watchRecord,
+  type RecordProblem,
+  type WatchedNode,
+  type ZkClient,
+  type ZkSessionOptions,
+} from '@kvstore/cluster';
+import {
+  RecordError,
+  Ring,
   clusterPaths,
   encodeRecord,
-  ensurePartitionOnRing,
   parseLeader,
   parseMember,
   parseRing,
   parseState,
-  watchRecord,
   type LeaderRecord,
   type MemberRecord,
-  type RecordProblem,
   type RingRecord,
   type StateRecord,
-  type WatchedNode,
-  type ZkClient,
-  type ZkSessionOptions,
-} from '@kvstore/topology';
+} from '@kvstore/protocol';
+import { ensurePartitionOnRing } from './ring-store';
 import type { Replica } from '../replication/replica';
 import { DeposedError, type IsrChange, type IsrCoordination, type Logger, type Member } from '../replication/types';
 import { campaign } from './campaign';

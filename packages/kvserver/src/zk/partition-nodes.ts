@@ -1,4 +1,5 @@
-import type { ClusterPaths, ZkClient } from '@kvstore/topology';
+import type { ZkClient } from '@kvstore/cluster';
+import type { ClusterPaths } from '@kvstore/protocol';
 import type { Member } from '../replication/types';
 
 /** One replica's handle on its partition's nodes, on one session. */

@@ -1,4 +1,5 @@
-import { RecordError, ZkError, encodeRecord, parseLeader, parseState, type Versioned, type ZkOp } from '@kvstore/topology';
+import { ZkError, type Versioned, type ZkOp } from '@kvstore/cluster';
+import { RecordError, encodeRecord, parseLeader, parseState } from '@kvstore/protocol';
 import { applyIsrChange, decideResign, decideStepAside } from '../replication/election';
 import { DeposedError, type IsrChange } from '../replication/types';
 import type { PartitionNodes } from './partition-nodes';

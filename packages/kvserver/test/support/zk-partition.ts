@@ -1,5 +1,5 @@
-import { clusterPaths, parseLeader, parseState, type LeaderRecord, type StateRecord } from '@kvstore/topology';
-import { MemoryZooKeeper, type MemoryZkSession } from '@kvstore/topology/testing';
+import { clusterPaths, parseLeader, parseState, type LeaderRecord, type StateRecord } from '@kvstore/protocol';
+import { MemoryZooKeeper, type MemoryZkSession } from '@kvstore/cluster/testing';
 import { systemClock } from '../../src/clock';
 import { MemoryLog } from '../../src/replication/log';
 import { Replica, type ReplicaDeps } from '../../src/replication/replica';

@@ -1,4 +1,4 @@
-import type { ClusterView } from '@kvstore/topology';
+import type { ClusterView } from '@kvstore/protocol';
 import { waitFor } from './wait';
 
 /** GET <gate>/v1/cluster, parsed; throws on anything but a 200 with JSON. */

@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_VALUE_BYTES } from '../keys';
+import { DEFAULT_MAX_VALUE_BYTES } from '@kvstore/protocol';
 import { MAKE_SECRET_HINT } from '../wire/cluster-auth';
 import type { Setting } from './command-line';
 import { integer, name, text } from './values';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { KvError } from '../src/errors';
-import { kvPath, splitKvUrl } from '../src/http/raw-http';
+import { kvPath, splitKvUrl } from '../src/kv-url';
 import { validateKey } from '../src/keys';
 import { decodeKey, parseConsistency, parseIfMatch, parseIfNoneMatch, parseSeedGetKey, parseSeedPut, parseTtl } from '../src/requests';
 

@@ -1,4 +1,4 @@
-import { RecordError } from '../records';
+import { RecordError } from '@kvstore/protocol';
 import { ZkError, type Versioned, type Watcher } from './session';
 
 /** What a watch reads through: a ZkSession, or a twin in tests. */

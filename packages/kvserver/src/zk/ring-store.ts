@@ -1,6 +1,5 @@
-import { clusterPaths } from '../paths';
-import { encodeRecord, parseRing, type RingRecord } from '../records';
-import { ZkError, type ZkClient } from './session';
+import { ZkError, type ZkClient } from '@kvstore/cluster';
+import { clusterPaths, encodeRecord, parseRing, type RingRecord } from '@kvstore/protocol';
 
 /**
  * Puts `partition` on the ring if it is not there yet, by compare-and-set so

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { encodeRecord, parseMember, parseRing, type MemberRecord, type RingRecord } from '../src/records';
+import { encodeRecord, parseMember, parseRing, type MemberRecord, type RingRecord } from '@kvstore/protocol';
 import { MemoryZooKeeper } from '../src/testing';
 import { WatchedChildren, watchRecord, type WatchLogger, type WatchedNode } from '../src/zk/watched-node';
 

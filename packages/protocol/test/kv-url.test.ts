@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isKvUrl, queryParam, splitKvUrl } from '../src/http/raw-http';
+import { isKvUrl, queryParam, splitKvUrl } from '../src/kv-url';
 
-describe('raw http helpers', () => {
+describe('the /v1/kv url', () => {
   it('know a /v1/kv url from its look-alikes', () => {
     for (const url of ['/v1/kv', '/v1/kv/', '/v1/kv/a', '/v1/kv?x=1', '/v1/kv/a%2Fb?ttl=5']) assert.ok(isKvUrl(url), url);
     for (const url of ['/v1/kvx', '/v1/k', '/v1/cluster', '/', '/v1/kv2/a']) assert.ok(!isKvUrl(url), url);

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import { isValidName } from '../paths';
+import { isValidName } from '@kvstore/protocol';
 
 /**
  * Turns the text of a flag or environment variable into its value, or throws

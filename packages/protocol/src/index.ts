@@ -1,0 +1,46 @@
+/** @kvstore/protocol: what every party to the public API and the cluster's records agrees on; plain data, no I/O. */
+export {
+  ERROR_CODES,
+  KvError,
+  badRequest,
+  errorFromAnswer,
+  errorFromBody,
+  notFound,
+  notLeader,
+  payloadTooLarge,
+  preconditionFailed,
+  timeout,
+  unavailable,
+  type ErrorBody,
+  type ErrorCode,
+} from './errors';
+export { readErrorBody } from './error-body';
+export {
+  HEADER_PARTITION,
+  HEADER_REPLICA,
+  type ClusterView,
+  type Consistency,
+  type DeleteResult,
+  type MemberView,
+  type PartitionView,
+  type PutResult,
+  type Role,
+} from './api';
+export { DEFAULT_MAX_VALUE_BYTES, MAX_KEY_BYTES, encodeKey, validateKey } from './keys';
+export { KV_PREFIX, isKvUrl, kvPath, queryParam, splitKvUrl, type KvUrl } from './kv-url';
+export { decodeKey, parseConsistency, parseIfMatch, parseIfNoneMatch, parseSeedGetKey, parseSeedPut, parseTtl, seedBodyLimit } from './requests';
+export { clusterPaths, isValidName, type ClusterPaths } from './paths';
+export {
+  RecordError,
+  encodeRecord,
+  parseLeader,
+  parseMember,
+  parseRing,
+  parseState,
+  type GateRecord,
+  type LeaderRecord,
+  type MemberRecord,
+  type RingRecord,
+  type StateRecord,
+} from './records';
+export { Ring } from './ring';

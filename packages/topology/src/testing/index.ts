@@ -1,2 +1,0 @@
-/** Test helpers of @kvstore/topology/testing: ZooKeeper in memory, for unit tests of code that watches and writes it. */
-export { MemoryZooKeeper, MemoryZkSession } from './memory-zookeeper';
