@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
-import { Ring } from '@kvstore/topology';
+import { Ring } from '@kvstore/protocol';
 import { REPLICA_TIMEOUT_MS } from '../src/cluster';
 import type { HistoryOperation } from '../src/history';
 import { LAG_MS, planFaults } from '../src/nemesis/nemesis';
