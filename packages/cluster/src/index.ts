@@ -13,6 +13,7 @@ export {
   readClusterSecret,
   type ProofRefusal,
 } from './wire/cluster-auth';
+export { clusterAuthOrExit, exitWith, configOrExit, shutdownOnSignals, type ShutdownLogger } from './program';
 export { MuxPool, type MuxPoolOptions } from './wire/mux-pool';
 export { ByteReader } from './wire/byte-reader';
 export { TransportError, type TransportFailure } from './wire/transport-error';
