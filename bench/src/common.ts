@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** Helpers both storage benchmarks share: timing loops, percentiles, tables, disk use. */
+/** Helpers both storage benchmarks share: data dirs, timing loops, closed-loop writers, percentiles, tables, disk use. */
 
 export type Cell = string | number;
 
@@ -50,4 +50,105 @@ export function diskUsage(dir: string): { allocated: number; apparent: number } 
     apparent += stat.size;
   }
   return { allocated, apparent };
+}
+
+export const MB = 1024 * 1024;
+
+/** Runs `run` on a fresh directory under `root`, removed when done. */
+export async function withDir<T>(root: string, run: (dir: string) => Promise<T>): Promise<T> {
+  const dir = fs.mkdtempSync(path.join(root, 'data-'));
+  try {
+    return await run(dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function timeMs(run: () => unknown): Promise<number> {
+  const start = performance.now();
+  await run();
+  return performance.now() - start;
+}
+
+export interface Latencies {
+  count: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+export function latencies(ms: number[]): Latencies {
+  const sorted = Float64Array.from(ms).sort();
+  return { count: ms.length, p50Ms: percentile(sorted, 0.5), p99Ms: percentile(sorted, 0.99) };
+}
+
+export interface SyncFloor {
+  perSec: number;
+  p50Us: number;
+  p99Us: number;
+}
+
+/**
+ * The disk's floor for one durable write, with no engine: `record` written at
+ * `offsetOf(i)` of a file of `preallocated` zero bytes and synced, in a loop
+ * for `seconds`. The file is removed after.
+ */
+export function measureSyncedWrites(
+  file: string,
+  preallocated: number,
+  record: Buffer,
+  seconds: number,
+  offsetOf: (i: number) => number,
+  sync: (fd: number) => void,
+): SyncFloor {
+  fs.writeFileSync(file, Buffer.alloc(preallocated));
+  const fd = fs.openSync(file, 'r+');
+  fs.fsyncSync(fd);
+  const samples: number[] = [];
+  const keepGoing = forSeconds(seconds);
+  while (keepGoing()) {
+    const start = performance.now();
+    fs.writeSync(fd, record, 0, record.length, offsetOf(samples.length));
+    sync(fd);
+    samples.push(performance.now() - start);
+  }
+  fs.closeSync(fd);
+  fs.rmSync(file);
+  const { p50Ms, p99Ms } = latencies(samples);
+  const totalMs = samples.reduce((sum, ms) => sum + ms, 0);
+  return { perSec: (samples.length * 1000) / totalMs, p50Us: p50Ms * 1000, p99Us: p99Ms * 1000 };
+}
+
+export interface ClosedLoopRun extends Latencies {
+  elapsedMs: number;
+}
+
+/**
+ * Closed-loop writers: each waits for its write's ack before the next, as a
+ * client waiting for its PUT does. Stops issuing once `keepGoing` says so.
+ */
+export async function runClosedLoop<K>(
+  writers: number,
+  keepGoing: () => boolean,
+  nextRecord: () => [K, Buffer],
+  write: (key: K, value: Buffer) => Promise<unknown>,
+): Promise<ClosedLoopRun> {
+  const samples: number[] = [];
+  const start = performance.now();
+  const writer = async (): Promise<void> => {
+    while (keepGoing()) {
+      const [key, value] = nextRecord();
+      const issued = performance.now();
+      await write(key, value);
+      samples.push(performance.now() - issued);
+    }
+  };
+  await Promise.all(Array.from({ length: writers }, writer));
+  const elapsedMs = performance.now() - start;
+  return { ...latencies(samples), elapsedMs };
+}
+
+/** The median of repeated runs by `rate`, with the lowest and highest rate: a drifting disk's spread. */
+export function medianRun<T>(runs: T[], rate: (run: T) => number): { median: T; min: number; max: number } {
+  const byRate = [...runs].sort((a, b) => rate(a) - rate(b));
+  return { median: byRate[Math.floor(byRate.length / 2)]!, min: rate(byRate[0]!), max: rate(byRate.at(-1)!) };
 }

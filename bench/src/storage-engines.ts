@@ -23,7 +23,7 @@ import { Command } from 'commander';
 import { ClassicLevel } from 'classic-level';
 import { open as openLmdb, type RootDatabase, type RootDatabaseOptions } from 'lmdb';
 import { parseOrExit } from './command-line';
-import { diskUsage, formatCell, forSeconds, percentile, printTable, shuffled } from './common';
+import { MB, diskUsage, formatCell, forSeconds, measureSyncedWrites, medianRun, printTable, runClosedLoop, shuffled, timeMs, withDir, type SyncFloor } from './common';
 
 // ---------------------------------------------------------------- settings
 
@@ -364,21 +364,8 @@ const NOSYNC_VARIANTS = [LEVELDB_NOSYNC, LMDB_NOSYNC];
 
 // ---------------------------------------------------------------- measurements
 
-/** Each measurement gets its own fresh directory, removed when done. */
-async function withDir<T>(root: string, run: (dir: string) => Promise<T>): Promise<T> {
-  const dir = fs.mkdtempSync(path.join(root, 'db-'));
-  try {
-    return await run(dir);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-interface FsyncFloor {
+interface FsyncFloor extends SyncFloor {
   how: string;
-  perSec: number;
-  p50Us: number;
-  p99Us: number;
 }
 
 /**
@@ -398,23 +385,8 @@ function measureFsyncFloor(root: string, seconds: number): FsyncFloor[] {
     { how: 'overwrite in place + fdatasync', sync: fs.fdatasyncSync, append: false },
   ];
   return cases.map(({ how, sync, append }) => {
-    fs.writeFileSync(file, Buffer.alloc(preallocated));
-    const fd = fs.openSync(file, 'r+');
-    fs.fsyncSync(fd);
-    const latencies: number[] = [];
-    const keepGoing = forSeconds(seconds);
-    while (keepGoing()) {
-      const offset = latencies.length * RECORD_BYTES;
-      const start = performance.now();
-      fs.writeSync(fd, record, 0, RECORD_BYTES, append ? preallocated + offset : offset % preallocated);
-      sync(fd);
-      latencies.push(performance.now() - start);
-    }
-    fs.closeSync(fd);
-    fs.rmSync(file);
-    const sorted = Float64Array.from(latencies).sort();
-    const totalMs = latencies.reduce((sum, ms) => sum + ms, 0);
-    return { how, perSec: (latencies.length * 1000) / totalMs, p50Us: percentile(sorted, 0.5) * 1000, p99Us: percentile(sorted, 0.99) * 1000 };
+    const offsetOf = (i: number): number => (append ? preallocated + i * RECORD_BYTES : (i * RECORD_BYTES) % preallocated);
+    return { how, ...measureSyncedWrites(file, preallocated, record, seconds, offsetOf, sync) };
   });
 }
 
@@ -426,40 +398,23 @@ interface WriteResult {
   p99Ms: number;
 }
 
-/**
- * Closed-loop writers: each waits for its write's ack before the next, as a
- * client waiting for its PUT does. Stops issuing once `keepGoing` says so.
- */
+/** Closed-loop writers on `store` (runClosedLoop), with the records per commit. */
 async function runWriters(
   store: Store,
   writers: number,
   keepGoing: () => boolean,
   nextKey: () => [Buffer, Buffer],
 ): Promise<WriteResult> {
-  const latencies: number[] = [];
   const commitsBefore = store.commits();
-  const start = performance.now();
-  const writer = async (): Promise<void> => {
-    while (keepGoing()) {
-      const [key, value] = nextKey();
-      const issued = performance.now();
-      await store.write(key, value);
-      latencies.push(performance.now() - issued);
-    }
-  };
-  await Promise.all(Array.from({ length: writers }, writer));
-  const elapsedMs = performance.now() - start;
-  const sorted = Float64Array.from(latencies).sort();
+  const { count, elapsedMs, p50Ms, p99Ms } = await runClosedLoop(writers, keepGoing, nextKey, (key, value) => store.write(key, value));
   return {
-    records: latencies.length,
-    perSec: (latencies.length * 1000) / elapsedMs,
-    recordsPerCommit: latencies.length / Math.max(1, store.commits() - commitsBefore),
-    p50Ms: percentile(sorted, 0.5),
-    p99Ms: percentile(sorted, 0.99),
+    records: count,
+    perSec: (count * 1000) / elapsedMs,
+    recordsPerCommit: count / Math.max(1, store.commits() - commitsBefore),
+    p50Ms,
+    p99Ms,
   };
 }
-
-
 
 function forCount(count: number): () => boolean {
   let issued = 0;
@@ -505,8 +460,8 @@ async function measureAppendMatrix(root: string, variants: Variant[], s: Setting
     }
   }
   return [...runs.values()].map((series) => {
-    const byRate = [...series].sort((a, b) => a.perSec - b.perSec);
-    return { ...byRate[Math.floor(byRate.length / 2)]!, minPerSec: byRate[0]!.perSec, maxPerSec: byRate.at(-1)!.perSec };
+    const { median, min, max } = medianRun(series, (run) => run.perSec);
+    return { ...median, minPerSec: min, maxPerSec: max };
   });
 }
 
@@ -601,12 +556,6 @@ async function loadInBatches(store: Store, order: Uint32Array, valueFor: (n: num
   }
 }
 
-async function timeMs(run: () => Promise<void>): Promise<number> {
-  const start = performance.now();
-  await run();
-  return performance.now() - start;
-}
-
 interface OverwriteResult {
   engine: string;
   liveBytes: number;
@@ -642,12 +591,6 @@ async function measureOverwrites(root: string, variant: Variant): Promise<Overwr
   });
 }
 
-
-// ---------------------------------------------------------------- output
-
-
-
-const MB = 1024 * 1024;
 
 // ---------------------------------------------------------------- main
 

@@ -32,7 +32,7 @@ import { filePath, integer, parseCommandLine, type Settings as CommandLineSettin
 import { Command } from 'commander';
 import { DEFAULT_REPLICATION_OPTIONS, StorageWriter, type Operation } from '@kvstore/kvserver/internal';
 import { parseOrExit } from './command-line';
-import { diskUsage, formatCell, forSeconds, percentile, printTable, shuffled } from './common';
+import { MB, diskUsage, formatCell, forSeconds, measureSyncedWrites, medianRun, printTable, runClosedLoop, shuffled, timeMs, withDir } from './common';
 
 // ---------------------------------------------------------------- settings
 
@@ -159,23 +159,6 @@ async function loadKeys(kv: WritePath, order: Uint32Array, valueFor: (n: number)
 
 // ---------------------------------------------------------------- measurements
 
-async function withDir<T>(root: string, run: (dir: string) => Promise<T>): Promise<T> {
-  const dir = fs.mkdtempSync(path.join(root, 'data-'));
-  try {
-    return await run(dir);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-
-
-async function timeMs(run: () => unknown): Promise<number> {
-  const start = performance.now();
-  await run();
-  return performance.now() - start;
-}
-
 interface FsyncFloor {
   syncsPerSec: number;
   p50Us: number;
@@ -184,25 +167,9 @@ interface FsyncFloor {
 
 /** One small write + fdatasync in a loop, overwriting in place (as LMDB mostly writes): the disk's floor for W = 1. */
 function measureFsyncFloor(root: string, seconds: number): FsyncFloor {
-  const file = path.join(root, 'fsync-floor');
   const size = 1 << 20;
-  fs.writeFileSync(file, Buffer.alloc(size));
-  const fd = fs.openSync(file, 'r+');
-  fs.fsyncSync(fd);
-  const record = valueOf(0, 128);
-  const latencies: number[] = [];
-  const keepGoing = forSeconds(seconds);
-  while (keepGoing()) {
-    const start = performance.now();
-    fs.writeSync(fd, record, 0, record.length, (latencies.length * 4096) % size);
-    fs.fdatasyncSync(fd);
-    latencies.push(performance.now() - start);
-  }
-  fs.closeSync(fd);
-  fs.rmSync(file);
-  const sorted = Float64Array.from(latencies).sort();
-  const totalMs = latencies.reduce((sum, ms) => sum + ms, 0);
-  return { syncsPerSec: (latencies.length * 1000) / totalMs, p50Us: percentile(sorted, 0.5) * 1000, p99Us: percentile(sorted, 0.99) * 1000 };
+  const { perSec, p50Us, p99Us } = measureSyncedWrites(path.join(root, 'fsync-floor'), size, valueOf(0, 128), seconds, (i) => (i * 4096) % size, fs.fdatasyncSync);
+  return { syncsPerSec: perSec, p50Us, p99Us };
 }
 
 interface WriteRun {
@@ -216,30 +183,18 @@ interface WriteRun {
 
 /** Closed-loop writers: each waits for its put to be durable and applied before the next, as a client waiting for its PUT. */
 async function runWriters(kv: WritePath, writers: number, seconds: number, valueBytes: number): Promise<WriteRun> {
-  const latencies: number[] = [];
-  const keepGoing = forSeconds(seconds);
   const commitsBefore = kv.commits;
   let n = 0;
-  const start = performance.now();
-  const writer = async (): Promise<void> => {
-    while (keepGoing()) {
-      const i = n++;
-      const issued = performance.now();
-      await kv.put(keyOf(Math.floor(Math.random() * WRITE_KEY_SPACE)), valueOf(i, valueBytes));
-      latencies.push(performance.now() - issued);
-    }
-  };
-  await Promise.all(Array.from({ length: writers }, writer));
-  const elapsedMs = performance.now() - start;
+  const nextRecord = (): [string, Buffer] => [keyOf(Math.floor(Math.random() * WRITE_KEY_SPACE)), valueOf(n++, valueBytes)];
+  const { count, elapsedMs, p50Ms, p99Ms } = await runClosedLoop(writers, forSeconds(seconds), nextRecord, (key, value) => kv.put(key, value));
   const commits = kv.commits - commitsBefore;
-  const sorted = Float64Array.from(latencies).sort();
   return {
-    puts: latencies.length,
-    putsPerSec: (latencies.length * 1000) / elapsedMs,
+    puts: count,
+    putsPerSec: (count * 1000) / elapsedMs,
     commitsPerSec: (commits * 1000) / elapsedMs,
-    putsPerCommit: latencies.length / Math.max(1, commits),
-    p50Ms: percentile(sorted, 0.5),
-    p99Ms: percentile(sorted, 0.99),
+    putsPerCommit: count / Math.max(1, commits),
+    p50Ms,
+    p99Ms,
   };
 }
 
@@ -274,9 +229,8 @@ async function measureWrites(root: string, s: Settings): Promise<WriteRow[]> {
     }
   }
   return configs.map(({ fsync, writers }, index) => {
-    const byRate = [...runs[index]!].sort((a, b) => a.putsPerSec - b.putsPerSec);
-    const median = byRate[Math.floor(byRate.length / 2)]!;
-    return { fsync, writers, ...median, minPutsPerSec: byRate[0]!.putsPerSec, maxPutsPerSec: byRate.at(-1)!.putsPerSec };
+    const { median, min, max } = medianRun(runs[index]!, (run) => run.putsPerSec);
+    return { fsync, writers, ...median, minPutsPerSec: min, maxPutsPerSec: max };
   });
 }
 
@@ -439,9 +393,6 @@ async function measureDisk(root: string, s: Settings): Promise<DiskResult> {
 
 // ---------------------------------------------------------------- output
 
-
-
-const MB = 1024 * 1024;
 const thousands = (n: number): string => n.toLocaleString('en-US');
 
 // ---------------------------------------------------------------- main
