@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import type { ClusterView } from '@kvstore/protocol';
+import { textBody } from '@kvstore/cluster/testing';
 import request from 'supertest';
 import { createApp } from '../src/http/app';
 import { SnapshotProxy, type StreamRequest, type StreamResponse, type StreamTransport } from '../src/proxy/snapshot-proxy';
@@ -53,12 +54,7 @@ function setup(spec: Record<string, PartitionSpec>, script: Record<string, Answe
     request(app)
       .get(`/v1/admin/partitions/${partition}/snapshot`)
       .buffer(true)
-      .parse((response, callback) => {
-        let text = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => (text += chunk));
-        response.on('end', () => callback(null, text));
-      });
+      .parse(textBody);
   return { routing, transport, get };
 }
 

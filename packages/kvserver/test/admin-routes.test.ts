@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { ClusterAuth } from '@kvstore/cluster';
+import { textBody } from '@kvstore/cluster/testing';
 import request from 'supertest';
 import { createApp } from '../src/http/app';
 import { readSnapshot } from '../src/wire/snapshot-stream';
@@ -27,12 +28,7 @@ const getText = (app: ReturnType<typeof appOf>, path: string) =>
   request(app)
     .get(path)
     .buffer(true)
-    .parse((response, callback) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (text += chunk));
-      response.on('end', () => callback(null, text));
-    });
+    .parse(textBody);
 
 describe('http: GET /v1/admin/snapshot', () => {
   it('the leader streams its state at one sequence number as NDJSON, readable by the follower reader', async () => {
