@@ -23,12 +23,12 @@ import {
   type StateRecord,
 } from '@kvstore/protocol';
 import { ensurePartitionOnRing } from './ring-store';
-import type { Replica } from '../replication/replica';
 import { DeposedError, type IsrChange, type IsrCoordination, type Logger, type Member } from '../replication/types';
 import { campaign } from './campaign';
 import { membersFrom } from './member-list';
 import { partitionNodes, type PartitionNodes } from './partition-nodes';
 import { resign, stepAside, updateIsr } from './state-writes';
+import type { ReplicaControl } from './replica-control';
 
 export interface CoordinatorOptions {
   zk: string;
@@ -55,10 +55,10 @@ interface Published {
 
 /**
  * The ZooKeeper side of a replica: membership, the ring, `/state` and the
- * `/leader` node, all followed by watches. It tells the Replica what
- * ZooKeeper says, campaigns when no `/leader` node exists, gives up its
- * `/leader` node and its name in `/state` as soon as the replica stops
- * leading, and is the replica's only writer of `/state` (IsrCoordination).
+ * `/leader` node, all followed by watches. It tells the replica (through
+ * ReplicaControl) what ZooKeeper says, campaigns when no `/leader` node
+ * exists, gives up its `/leader` node and its name in `/state` as soon as
+ * the replica stops leading, and is the replica's only writer of `/state` (IsrCoordination).
  */
 export class PartitionCoordinator implements IsrCoordination {
   private session: ZkClient | undefined;
@@ -86,7 +86,7 @@ export class PartitionCoordinator implements IsrCoordination {
   constructor(
     private readonly options: CoordinatorOptions,
     private readonly self: Member,
-    private readonly replica: Replica,
+    private readonly replica: ReplicaControl,
     private readonly logger: Logger,
   ) {
     const paths = clusterPaths(options.cluster);
