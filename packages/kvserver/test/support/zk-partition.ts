@@ -1,4 +1,5 @@
 import { clusterPaths, parseLeader, parseState, type LeaderRecord, type StateRecord } from '@kvstore/protocol';
+import type { ZkSessionOptions } from '@kvstore/cluster';
 import { MemoryZooKeeper, type MemoryZkSession } from '@kvstore/cluster/testing';
 import { systemClock } from '../../src/clock';
 import { MemoryLog } from '../../src/replication/log';
@@ -18,6 +19,8 @@ export interface ZkNode {
   coordinator: PartitionCoordinator;
   /** Every session the coordinator opened, the current one last. */
   sessions: MemoryZkSession[];
+  /** The options of every attempt to open one. */
+  connects: ZkSessionOptions[];
 }
 
 export interface NodeOptions {
@@ -56,6 +59,7 @@ export class ZkPartition {
     const replica = options.makeReplica?.(deps) ?? new Replica(deps);
     this.network.register(url, replica);
     const sessions: MemoryZkSession[] = [];
+    const connects: ZkSessionOptions[] = [];
     const coordinator = new PartitionCoordinator(
       {
         zk: 'memory',
@@ -64,7 +68,8 @@ export class ZkPartition {
         sessionTimeoutMs: this.sessionTimeoutMs,
         holdsData: options.holdsData ?? true,
         durable: true,
-        connect: () => {
+        connect: (_connectString, connectOptions) => {
+          connects.push(connectOptions);
           const session = this.zk.connect();
           sessions.push(session);
           return Promise.resolve(session);
@@ -74,7 +79,7 @@ export class ZkPartition {
       replica,
       options.logger ?? silentLogger,
     );
-    const node: ZkNode = { id, replica, coordinator, sessions };
+    const node: ZkNode = { id, replica, coordinator, sessions, connects };
     this.nodes.set(id, node);
     return node;
   }
