@@ -107,11 +107,15 @@ describe('replication: async mode', () => {
     sim.network.pause(sim.url('c'));
     const { version } = await put(sim.replica('a'), 'k', 'v');
     assert.equal(sim.node('b').log.lastSeq < version, true);
-    assert.equal(valueAt(sim, 'a', 'k'), 'v');
+    assert.equal(valueAt(sim, 'a', 'k'), undefined, 'the state shows it only once every in-sync replica holds it');
+    const read = track(sim.replica('a').read('k', 'strong'));
+    await sim.advance(10);
+    assert.equal(read.state, 'pending', 'a strong read waits for the acknowledged write to be held by the in-sync followers');
     sim.network.resume(sim.url('b'));
     sim.network.resume(sim.url('c'));
     await sim.settle();
-    assert.deepEqual([valueAt(sim, 'b', 'k'), valueAt(sim, 'c', 'k')], ['v', 'v']);
+    assert.equal((read.value as { value: Buffer } | undefined)?.value.toString(), 'v');
+    assert.deepEqual([valueAt(sim, 'a', 'k'), valueAt(sim, 'b', 'k'), valueAt(sim, 'c', 'k')], ['v', 'v', 'v']);
   });
 });
 

@@ -96,6 +96,31 @@ describe('strong reads are linearizable in async mode too', () => {
   });
 });
 
+describe('async mode: a strong read never shows what a failover could take back', () => {
+  it('does not answer with a write the followers do not hold yet, even once the leader has acknowledged it', async () => {
+    const sim = await SimCluster.started(['a', 'b', 'c'], { mode: 'async' });
+    await sim.replica('a').put('k', bytes('v1'), undefined, {});
+    await sim.advance(10);
+    // The read's confirmation round leaves first; a write is acknowledged (async) right behind it.
+    const held = { b: 0, c: 0 };
+    let write: Promise<{ version: number }> | undefined;
+    sim.network.onCall((call) => {
+      if (call.kind === 'append') write ??= sim.replica('a').put('k', bytes('v2'), undefined, {});
+    });
+    const read = sim.replica('a').read('k', 'strong').then((value) => {
+      held.b = sim.node('b').log.lastSeq;
+      held.c = sim.node('c').log.lastSeq;
+      return value;
+    });
+    await sim.advance(100);
+    const { version } = await write!;
+    const value = await read;
+    if (text(value) === 'v2') {
+      assert.ok(held.b >= version && held.c >= version, `the read showed v2 while b held up to ${held.b} and c up to ${held.c} of ${version}`);
+    }
+  });
+});
+
 describe('TTL is judged by the leader’s clock, and expiry travels through the log', () => {
   it('expires a value on every replica at the same sequence number, whatever their clocks say', async () => {
     const sim = await SimCluster.started(['a', 'b', 'c'], {}, { b: -60_000, c: 60_000 });

@@ -181,7 +181,8 @@ export class Leadership {
    */
   async read(key: string): Promise<StoredValue | undefined> {
     for (;;) {
-      await this.readBarrier(this.commitSeq);
+      // In async mode a write is acknowledged before it is committed: the read must wait for it too.
+      await this.readBarrier(this.options.mode === 'async' ? this.log.lastSeq : this.commitSeq);
       const stored = this.deps.store.get(key);
       if (!stored || isLive(stored, this.clock.now())) return stored;
       // A write (or expiry) of the key is already in the log after the expired value: it decides; read again once it is committed.
@@ -190,10 +191,10 @@ export class Leadership {
         continue;
       }
       const seq = this.appendOwn({ type: 'expire', key, version: stored.version });
-      const committed = this.awaitCommit(seq, { version: seq });
       this.wakeReplicators();
       this.flushLog();
-      await committed;
+      // Absent only once the expiry is committed: held by every in-sync replica, whoever leads next.
+      await this.readBarrier(seq);
       return undefined;
     }
   }
@@ -364,9 +365,18 @@ export class Leadership {
     );
   }
 
+  /**
+   * An entry is committed, and applied, once every in-sync replica holds it,
+   * in both modes: the state never shows what a failover could take back. A
+   * write is acknowledged when it is committed (sync), or as soon as the
+   * leader's own copy is durable (async: it may be lost).
+   */
   private advanceCommit(): void {
     if (!this.active) return;
-    const commit = this.options.mode === 'sync' ? this.replicatedSeq() : this.log.durableSeq;
+    if (this.options.mode === 'async') {
+      for (const seq of [...this.writes.keys()].filter((seq) => seq <= this.log.durableSeq)) this.acknowledge(seq);
+    }
+    const commit = this.replicatedSeq();
     if (commit > this.commitSeq) {
       for (let seq = this.commitSeq + 1; seq <= commit; seq++) this.applyCommitted(this.log.entryAt(seq)!);
       this.commitSeq = commit;
@@ -384,19 +394,23 @@ export class Leadership {
     this.deps.store.apply(entry);
     if (entry.seq > this.noopSeq) this.uncommittedBytes -= entryBytes(entry);
     if (entry.op.type !== 'noop' && this.overlay.get(entry.op.key)?.version === entry.seq) this.overlay.delete(entry.op.key);
-    const write = this.writes.get(entry.seq);
+    this.acknowledge(entry.seq);
+  }
+
+  private acknowledge(seq: number): void {
+    const write = this.writes.get(seq);
     if (!write) return;
-    this.writes.delete(entry.seq);
+    this.writes.delete(seq);
     this.clock.clearTimeout(write.timer);
     if (this.isr.size < this.options.minInsync) {
-      write.reject(timeout(`write ${entry.seq} reached fewer than --min-insync ${this.options.minInsync} replicas; its outcome is unknown`));
+      write.reject(timeout(`write ${seq} reached fewer than --min-insync ${this.options.minInsync} replicas; its outcome is unknown`));
       return;
     }
     try {
       this.checkCanAcknowledge();
       write.resolve(write.result);
     } catch (error) {
-      write.reject(timeout(`write ${entry.seq} is committed but cannot be acknowledged: ${(error as Error).message}; its outcome is unknown`));
+      write.reject(timeout(`write ${seq} is committed but cannot be acknowledged: ${(error as Error).message}; its outcome is unknown`));
     }
   }
 
