@@ -102,9 +102,6 @@ describe('PartitionCoordinator: elections', () => {
     p.session(leader).expire();
     await waitFor(() => p.settledLeader() !== undefined && p.state().epoch > epoch, 'a leader of a new epoch');
     await waitFor(() => p.memberNodes(leader).length === 1 && p.node(leader).coordinator.notReadyBecause() === undefined, `${leader} back as a member`);
-    // A client made while ZooKeeper is down may never notice it come back: a rejoin gives up on one after a session timeout.
-    const rejoin = p.node(leader).connects.at(-1);
-    assert.equal(rejoin?.connectTimeoutMs, rejoin?.sessionTimeoutMs);
   });
 
   it('tells the replica when its ZooKeeper connection goes and comes back, and when the session expires', async () => {

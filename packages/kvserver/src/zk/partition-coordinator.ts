@@ -164,11 +164,9 @@ export class PartitionCoordinator implements IsrCoordination {
     return partitionNodes(session, clusterPaths(this.options.cluster), this.options.partition, this.self);
   }
 
-  /** `connectTimeoutMs`: how long to wait for this client (the session wrapper's default unless given). */
-  private async openSession(connectTimeoutMs?: number): Promise<ZkClient> {
+  private async openSession(): Promise<ZkClient> {
     const connect = this.options.connect ?? ((connectString, options) => ZkSession.connect(connectString, options));
-    const { sessionTimeoutMs } = this.options;
-    const session = await connect(this.options.zk, connectTimeoutMs === undefined ? { sessionTimeoutMs } : { sessionTimeoutMs, connectTimeoutMs });
+    const session = await connect(this.options.zk, { sessionTimeoutMs: this.options.sessionTimeoutMs });
     this.session = session;
     this.connected = true;
     session.on('expired', () => void this.onExpired(session));
@@ -203,8 +201,7 @@ export class PartitionCoordinator implements IsrCoordination {
     try {
       for (let attempt = 1; !this.closed; attempt++) {
         try {
-          // A client made while ZooKeeper is down may not notice it come back: give up on it after a session timeout and make another.
-          const session = await this.openSession(this.options.sessionTimeoutMs);
+          const session = await this.openSession();
           await this.attachWatches(session);
           await this.register(session);
           if (this.memberNode) return;

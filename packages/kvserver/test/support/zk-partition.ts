@@ -1,5 +1,4 @@
 import { clusterPaths, parseLeader, parseState, type LeaderRecord, type StateRecord } from '@kvstore/protocol';
-import type { ZkSessionOptions } from '@kvstore/cluster';
 import { MemoryZooKeeper, type MemoryZkSession } from '@kvstore/cluster/testing';
 import { systemClock } from '../../src/clock';
 import { MemoryLog } from '../../src/replication/log';
@@ -19,8 +18,6 @@ export interface ZkNode {
   coordinator: PartitionCoordinator;
   /** Every session the coordinator opened, the current one last. */
   sessions: MemoryZkSession[];
-  /** The options of every attempt to open one. */
-  connects: ZkSessionOptions[];
 }
 
 export interface NodeOptions {
@@ -59,7 +56,6 @@ export class ZkPartition {
     const replica = options.makeReplica?.(deps) ?? new Replica(deps);
     this.network.register(url, replica);
     const sessions: MemoryZkSession[] = [];
-    const connects: ZkSessionOptions[] = [];
     const coordinator = new PartitionCoordinator(
       {
         zk: 'memory',
@@ -68,8 +64,7 @@ export class ZkPartition {
         sessionTimeoutMs: this.sessionTimeoutMs,
         holdsData: options.holdsData ?? true,
         durable: true,
-        connect: (_connectString, connectOptions) => {
-          connects.push(connectOptions);
+        connect: () => {
           const session = this.zk.connect();
           sessions.push(session);
           return Promise.resolve(session);
@@ -79,7 +74,7 @@ export class ZkPartition {
       replica,
       options.logger ?? silentLogger,
     );
-    const node: ZkNode = { id, replica, coordinator, sessions, connects };
+    const node: ZkNode = { id, replica, coordinator, sessions };
     this.nodes.set(id, node);
     return node;
   }
