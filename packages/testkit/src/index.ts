@@ -1,6 +1,6 @@
 /**
  * @kvstore/testkit: the shared kit of the integration tests, chaos and the
- * bench (STYLE.md, "Tests"). Importing it installs signal handlers that exit
+ * bench (README, "Tests"). Importing it installs signal handlers that exit
  * through the 'exit' hooks (see signals.ts); the side-effect-free process
  * harness alone is @kvstore/testkit/harness.
  */
