@@ -31,9 +31,34 @@ export interface PartitionView {
   members: MemberView[];
 }
 
+/** A migration of slots as `/v1/cluster` and `kvctl migration status` show it. */
+export interface MigrationView {
+  id: string;
+  kind: 'add' | 'remove' | 'rebalance';
+  partition: string | null;
+  state: 'running' | 'aborting' | 'done' | 'aborted';
+  startedAt: number;
+  finishedAt: number | null;
+  slotsTotal: number;
+  slotsMoved: number;
+  keysMoved: number;
+  bytesMoved: number;
+  /** Keys per second since the migration started. */
+  keysPerSecond: number;
+  /** Seconds left at the rate so far (by slots); null when unknown or finished. */
+  etaSeconds: number | null;
+  /** The longest write pause of a slot batch so far, in ms. */
+  pauseMsMax: number;
+  /** Why a source cannot go on, by partition. */
+  blocked: { partition: string; reason: string }[];
+}
+
 export interface ClusterView {
   cluster: string;
-  ring: { version: number; partitions: string[] };
+  /** `slots`: how many of the SLOT_COUNT slots each partition owns; `sealed`: data has been written. Absent from gates that predate them. */
+  ring: { version: number; partitions: string[]; slots?: Record<string, number>; sealed?: boolean };
+  /** The running (or last) migration; null when there has been none. Absent from gates that predate it. */
+  migration?: MigrationView | null;
   partitions: PartitionView[];
   /** Malformed records in ZooKeeper, by path; the gate routes on the last good ones. Absent from gates that predate it. */
   problems?: { path: string; error: string }[];
@@ -44,3 +69,9 @@ export type Consistency = 'strong' | 'eventual';
 /** Response headers every gate answer carries. */
 export const HEADER_PARTITION = 'x-kv-partition';
 export const HEADER_REPLICA = 'x-kv-replica';
+/**
+ * The `/ring` version a gate routed a request with (request) or a replica
+ * judged it by (a WRONG_PARTITION answer): the side with the older one
+ * catches up before the request is tried again.
+ */
+export const HEADER_ROUTING_VERSION = 'x-kv-routing-version';

@@ -18,7 +18,9 @@ export { readErrorBody } from './error-body';
 export {
   HEADER_PARTITION,
   HEADER_REPLICA,
+  HEADER_ROUTING_VERSION,
   type ClusterView,
+  type MigrationView,
   type Consistency,
   type DeleteResult,
   type MemberView,
@@ -34,13 +36,20 @@ export {
   RecordError,
   encodeRecord,
   parseLeader,
+  parseMigration,
+  parseProgress,
   parseMember,
   parseRing,
   parseState,
   type GateRecord,
   type LeaderRecord,
+  type MigrationKind,
+  type MigrationRecord,
+  type MigrationState,
+  type ProgressRecord,
   type MemberRecord,
   type RingRecord,
   type StateRecord,
 } from './records';
-export { Ring } from './ring';
+export { Ring, ringRecord } from './ring';
+export { SLOT_COUNT, placeSlots, slotOf } from './slots';

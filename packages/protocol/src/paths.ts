@@ -13,6 +13,9 @@ export interface ClusterPaths {
   partitions: string;
   gates: string;
   gatePrefix: string;
+  migration: string;
+  progress: string;
+  progressOf(partition: string): string;
   partition(name: string): string;
   members(partition: string): string;
   memberPrefix(partition: string): string;
@@ -29,6 +32,9 @@ export function clusterPaths(cluster: string): ClusterPaths {
     partitions: `${root}/partitions`,
     gates: `${root}/gates`,
     gatePrefix: `${root}/gates/g-`,
+    migration: `${root}/migration`,
+    progress: `${root}/migration-progress`,
+    progressOf: (p) => `${root}/migration-progress/${p}`,
     partition,
     members: (p) => `${partition(p)}/members`,
     memberPrefix: (p) => `${partition(p)}/members/m-`,

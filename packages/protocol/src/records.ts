@@ -4,9 +4,57 @@
  * half-trusted.
  */
 
+import { SLOT_COUNT } from './slots';
+
 export interface RingRecord {
   version: number;
+  /** Every partition that owns slots, or is gaining or losing them (sorted). */
   partitions: string[];
+  /**
+   * The slot table: the owner of each of the SLOT_COUNT slots, as an index
+   * into `partitions`. Absent: the placement of `partitions` (placeSlots),
+   * for a ring that no slot has moved on yet.
+   */
+  owners?: number[];
+  /** For a slot that moved: the sequence number in its owner's log from which the owner holds its data. */
+  since?: Record<string, number>;
+  /** Set before the first write is accepted: from then on partitions join only by moving slots with their data. */
+  sealed?: boolean;
+}
+
+export type MigrationKind = 'add' | 'remove' | 'rebalance';
+export type MigrationState = 'running' | 'aborting' | 'done' | 'aborted';
+
+/** `/migration`: the one migration of slots that runs (or last ran) in the cluster (docs/resharding.md). */
+export interface MigrationRecord {
+  id: string;
+  kind: MigrationKind;
+  /** The partition added or removed; null for a rebalance. */
+  partition: string | null;
+  state: MigrationState;
+  startedAt: number;
+  finishedAt?: number;
+  /** Partition names that `target` and `original` index. */
+  names: string[];
+  /** Where each slot is going. An abort sets it back to `original`. */
+  target: number[];
+  /** Where each slot was when the migration started. */
+  original: number[];
+}
+
+/** `/migration-progress/<partition>`: what a source partition's leader has moved so far. */
+export interface ProgressRecord {
+  migration: string;
+  slotsMoved: number;
+  keysMoved: number;
+  bytesMoved: number;
+  /** The longest time, in ms, a slot batch refused writes (from its fence to the new owner in `/ring`). */
+  pauseMsMax: number;
+  pauseMsTotal: number;
+  pauses: number;
+  updatedAt: number;
+  /** Why it cannot go on (a destination without a leader, say); absent while it can. */
+  blocked?: string;
 }
 
 export interface MemberRecord {
@@ -84,9 +132,74 @@ function stringMap(what: string, fields: Fields, name: string): Record<string, s
   return { ...(value as Record<string, string>) };
 }
 
+function ints(what: string, fields: Fields, name: string, length: number, below: number): number[] {
+  const value = fields[name];
+  if (!Array.isArray(value) || value.length !== length || !value.every((item) => Number.isSafeInteger(item) && item >= 0 && item < below)) {
+    throw new RecordError(what, `${name} must be ${length} integers in [0, ${below})`);
+  }
+  return value as number[];
+}
+
+function intMap(what: string, fields: Fields, name: string): Record<string, number> {
+  const value = fields[name];
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.values(value).every((item) => Number.isSafeInteger(item) && item >= 0)) {
+    throw new RecordError(what, `${name} must be an object of integers ≥ 0`);
+  }
+  return { ...(value as Record<string, number>) };
+}
+
+function oneOf<T extends string>(what: string, fields: Fields, name: string, values: readonly T[]): T {
+  const value = fields[name];
+  if (!values.includes(value as T)) throw new RecordError(what, `${name} must be one of ${values.join(', ')}`);
+  return value as T;
+}
+
 export function parseRing(data: Buffer | string): RingRecord {
   const fields = parseObject('ring', data);
-  return { version: int('ring', fields, 'version'), partitions: strings('ring', fields, 'partitions') };
+  const partitions = strings('ring', fields, 'partitions');
+  const record: RingRecord = { version: int('ring', fields, 'version'), partitions };
+  if (fields.owners !== undefined) record.owners = ints('ring', fields, 'owners', SLOT_COUNT, partitions.length);
+  if (fields.since !== undefined) record.since = intMap('ring', fields, 'since');
+  if (fields.sealed !== undefined) {
+    if (typeof fields.sealed !== 'boolean') throw new RecordError('ring', 'sealed must be a boolean');
+    record.sealed = fields.sealed;
+  }
+  return record;
+}
+
+export function parseMigration(data: Buffer | string): MigrationRecord {
+  const what = 'migration';
+  const fields = parseObject(what, data);
+  const names = strings(what, fields, 'names');
+  const record: MigrationRecord = {
+    id: str(what, fields, 'id'),
+    kind: oneOf(what, fields, 'kind', ['add', 'remove', 'rebalance'] as const),
+    partition: fields.partition === null ? null : str(what, fields, 'partition'),
+    state: oneOf(what, fields, 'state', ['running', 'aborting', 'done', 'aborted'] as const),
+    startedAt: int(what, fields, 'startedAt'),
+    names,
+    target: ints(what, fields, 'target', SLOT_COUNT, names.length),
+    original: ints(what, fields, 'original', SLOT_COUNT, names.length),
+  };
+  if (fields.finishedAt !== undefined) record.finishedAt = int(what, fields, 'finishedAt');
+  return record;
+}
+
+export function parseProgress(data: Buffer | string): ProgressRecord {
+  const what = 'progress';
+  const fields = parseObject(what, data);
+  const record: ProgressRecord = {
+    migration: str(what, fields, 'migration'),
+    slotsMoved: int(what, fields, 'slotsMoved'),
+    keysMoved: int(what, fields, 'keysMoved'),
+    bytesMoved: int(what, fields, 'bytesMoved'),
+    pauseMsMax: int(what, fields, 'pauseMsMax'),
+    pauseMsTotal: int(what, fields, 'pauseMsTotal'),
+    pauses: int(what, fields, 'pauses'),
+    updatedAt: int(what, fields, 'updatedAt'),
+  };
+  if (fields.blocked !== undefined) record.blocked = str(what, fields, 'blocked');
+  return record;
 }
 
 export function parseMember(data: Buffer | string): MemberRecord {
@@ -107,6 +220,6 @@ export function parseLeader(data: Buffer | string): LeaderRecord {
   return { id: str('leader', fields, 'id'), url: str('leader', fields, 'url'), epoch: int('leader', fields, 'epoch') };
 }
 
-export function encodeRecord(record: RingRecord | MemberRecord | StateRecord | LeaderRecord | GateRecord): Buffer {
+export function encodeRecord(record: RingRecord | MemberRecord | StateRecord | LeaderRecord | GateRecord | MigrationRecord | ProgressRecord): Buffer {
   return Buffer.from(JSON.stringify(record));
 }

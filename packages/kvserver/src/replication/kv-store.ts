@@ -45,9 +45,25 @@ export interface KvStore {
   /** Starts replacing the whole state by a snapshot: the state is empty until finishRestore. */
   beginRestore(): void;
   restoreRecords(records: readonly SnapshotRecord[]): void;
-  finishRestore(seq: number, epoch: number): void;
+  finishRestore(seq: number, epoch: number, slots: SlotState): void;
   /** Up to `limit` values whose expiry is at or before `nowMs`: what the leader should expire next. */
   dueForExpiry(nowMs: number, limit: number): ExpiryCandidate[];
+  /** Slot ownership as the applied log made it: fenced slots, and the version offset. */
+  readonly slots: SlotState;
+  /** How many keys the state holds in `slot`. */
+  keysInSlot(slot: number): number;
+  /** Every record in `slots`, as applied (values past their expiry included: the expiry travels with them). */
+  recordsInSlots(slots: readonly number[]): SnapshotRecord[];
+  /** Up to `limit` keys in `slots`. */
+  someKeysInSlots(slots: readonly number[], limit: number): string[];
+}
+
+/** The part of a partition's state that resharding adds (replicated, persisted, and carried by snapshots). */
+export interface SlotState {
+  /** Slots whose keys this partition must no longer serve or write: they moved, or are moving, away. */
+  fenced: ReadonlySet<number>;
+  /** Added to a write's seq to make its version; raised by imports above the versions they bring. */
+  versionOffset: number;
 }
 
 export function isLive(value: StoredValue, nowMs: number): boolean {

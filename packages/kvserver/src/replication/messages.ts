@@ -1,4 +1,4 @@
-import type { SnapshotRecord } from './kv-store';
+import type { SlotState, SnapshotRecord } from './kv-store';
 import type { LogEntry } from './entry';
 
 /** Leader → follower: entries after (prevSeq, prevEpoch), and how far the leader has committed. */
@@ -40,6 +40,7 @@ export interface InstallSnapshotRequest {
 export interface SnapshotSource {
   seq: number;
   epoch: number;
+  slots: SlotState;
   records: Iterable<SnapshotRecord>;
   /** Releases the consistent read view the records come from. */
   close(): void;
@@ -49,5 +50,6 @@ export interface SnapshotSource {
 export interface SnapshotStream {
   seq: number;
   epoch: number;
+  slots: SlotState;
   chunks: AsyncIterable<SnapshotRecord[]>;
 }
