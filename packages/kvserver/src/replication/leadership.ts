@@ -1,7 +1,7 @@
 import { KvError, notLeader, preconditionFailed, timeout, unavailable } from '@kvstore/protocol';
 import type { Clock } from '../clock';
 import { isLive, type StoredValue } from './kv-store';
-import { entryBytes, type LogEntry, type Operation } from './entry';
+import { entryBytes, type KeyOperation, type LogEntry, type Operation } from './entry';
 import type { ReplicationLog } from './log';
 import { compactionPoint, logIsOverBounds } from './compaction';
 import { Replicator } from './replicator';
@@ -308,7 +308,7 @@ export class Leadership {
   }
 
   /** Appends one entry of this term and shows it to later writes of the same key; returns its seq. */
-  private appendOwn(op: Exclude<Operation, { type: 'noop' }>): number {
+  private appendOwn(op: KeyOperation): number {
     const entry: LogEntry = { seq: this.log.lastSeq + 1, epoch: this.epoch, op };
     this.log.append([entry]);
     this.uncommittedBytes += entryBytes(entry);
@@ -393,7 +393,7 @@ export class Leadership {
   private applyCommitted(entry: LogEntry): void {
     this.deps.store.apply(entry);
     if (entry.seq > this.noopSeq) this.uncommittedBytes -= entryBytes(entry);
-    if (entry.op.type !== 'noop' && this.overlay.get(entry.op.key)?.version === entry.seq) this.overlay.delete(entry.op.key);
+    if ('key' in entry.op && this.overlay.get(entry.op.key)?.version === entry.seq) this.overlay.delete(entry.op.key);
     this.acknowledge(entry.seq);
   }
 
