@@ -10,12 +10,15 @@ import { SLOT_COUNT, placeSlots, slotOf } from './slots';
 export class Ring {
   readonly version: number;
   readonly partitions: readonly string[];
+  /** The record this table was built from (to build the next one from). */
+  readonly record: RingRecord;
   /** Once sealed, partitions join and leave only by moving slots with their data. */
   readonly sealed: boolean;
   private readonly owners: readonly string[];
   private readonly since: Readonly<Record<string, number>>;
 
   constructor(record: RingRecord) {
+    this.record = record;
     this.version = record.version;
     this.partitions = [...new Set(record.partitions)];
     this.sealed = record.sealed === true;
