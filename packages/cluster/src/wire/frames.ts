@@ -24,13 +24,15 @@ export const FrameKind = {
   kv: 1,
   append: 2,
   installSnapshot: 3,
+  /** Resharding: a source partition's leader hands slots' data to the destination's leader. */
+  importSlots: 4,
   /** An answer: the payload is the handler's result. */
   ok: 128,
   /** An answer: the handler failed; the payload is its message (UTF-8). */
   failed: 129,
 } as const;
 
-export type RequestKind = typeof FrameKind.kv | typeof FrameKind.append | typeof FrameKind.installSnapshot;
+export type RequestKind = typeof FrameKind.kv | typeof FrameKind.append | typeof FrameKind.installSnapshot | typeof FrameKind.importSlots;
 
 export function frameHeader(id: number, kind: number, payloadBytes: number): Buffer {
   const header = Buffer.allocUnsafe(HEADER_BYTES);

@@ -1,4 +1,4 @@
-import { KvError, notLeader, preconditionFailed, timeout, unavailable } from '@kvstore/protocol';
+import { KvError, notLeader, preconditionFailed, slotOf, timeout, unavailable } from '@kvstore/protocol';
 import type { Clock } from '../clock';
 import { isLive, type StoredValue } from './kv-store';
 import { entryBytes, type KeyOperation, type LogEntry, type Operation } from './entry';
@@ -9,6 +9,7 @@ import type { PeerTransport } from './transport';
 import { InSyncSet } from './in-sync-set';
 import type { Member, ReplicationDeps, ReplicationOptions } from './types';
 import { checkPrecondition, type Precondition, type VersionView } from './precondition';
+import { ProposedSlots } from './proposed-slots';
 
 /** Values the leader expires per look: a backlog of expiries drains over a few intervals instead of one long turn. */
 const EXPIRIES_PER_INTERVAL = 1000;
@@ -29,6 +30,9 @@ export type Proposal =
   | { type: 'delete'; key: string; precondition: Precondition };
 
 export type WriteResult = { version: number; deleted?: boolean };
+
+/** The resharding operations (entry.ts): they write slots, not one key. */
+export type SlotOperation = Exclude<Operation, { key: string } | { type: 'noop' }>;
 
 interface PendingWrite {
   result: WriteResult;
@@ -70,6 +74,8 @@ export class Leadership {
   /** The entry that commits the tail inherited from older epochs: nothing is decided before it is applied. */
   readonly noopSeq: number;
   requestedRound = 0;
+  /** Slot ownership as this leader's log makes it (fences, imports), committed or not. */
+  readonly slots: ProposedSlots;
 
   private readonly isr: InSyncSet;
   private readonly replicators = new Map<string, Replicator>();
@@ -97,6 +103,7 @@ export class Leadership {
       },
     });
     this.commitSeq = deps.store.appliedSeq;
+    this.slots = new ProposedSlots(deps.store.slots, this.unappliedOperations());
     this.noopSeq = this.log.lastSeq + 1;
     this.log.append([{ seq: this.noopSeq, epoch: this.epoch, op: { type: 'noop' } }]);
     this.flushLog();
@@ -142,6 +149,7 @@ export class Leadership {
   async propose(proposal: Proposal): Promise<WriteResult> {
     await this.termReady();
     this.checkCanAcknowledge();
+    this.checkSlotServed(proposal.key);
     const failure = this.deps.store.failure;
     if (failure) throw unavailable(`storage failed, writes are refused: ${failure.message}`, failure);
     const now = this.clock.now();
@@ -166,7 +174,8 @@ export class Leadership {
           }
         : { type: 'delete', key: proposal.key };
     const seq = this.appendOwn(op);
-    const result: WriteResult = op.type === 'put' ? { version: seq } : { version: seq, deleted: current.present };
+    const version = seq + this.slots.versionOffset;
+    const result: WriteResult = op.type === 'put' ? { version } : { version, deleted: current.present };
     const promise = this.awaitCommit(seq, result);
     this.wakeReplicators();
     this.flushLog();
@@ -183,6 +192,8 @@ export class Leadership {
     for (;;) {
       // In async mode a write is acknowledged before it is committed: the read must wait for it too.
       await this.readBarrier(this.options.mode === 'async' ? this.log.lastSeq : this.commitSeq);
+      // Judged after the barrier: a fence appended while it waited may already have let the new owner write.
+      this.checkSlotServed(key);
       const stored = this.deps.store.get(key);
       if (!stored || isLive(stored, this.clock.now())) return stored;
       // A write (or expiry) of the key is already in the log after the expired value: it decides; read again once it is committed.
@@ -197,6 +208,21 @@ export class Leadership {
       await this.readBarrier(seq);
       return undefined;
     }
+  }
+
+  /**
+   * Appends a resharding operation and resolves with its seq once it is
+   * committed and applied on this leader (and held by every in-sync replica).
+   */
+  async confirm(op: SlotOperation): Promise<number> {
+    await this.termReady();
+    this.checkCanAcknowledge();
+    this.checkBacklog();
+    const seq = this.appendEntry(op);
+    this.wakeReplicators();
+    this.flushLog();
+    await this.readBarrier(seq);
+    return seq;
   }
 
   /** Resolves once this replica is confirmed leader and every in-sync replica holds at least `minCommitSeq`. */
@@ -283,6 +309,18 @@ export class Leadership {
     }
   }
 
+  /** A key whose slot is fenced in this leader's log belongs to another partition now (or will once its move ends). */
+  private checkSlotServed(key: string): void {
+    if (this.slots.fenced.size === 0) return;
+    const slot = slotOf(key);
+    if (this.slots.fenced.has(slot)) throw new KvError('WRONG_PARTITION', `slot ${slot} is moving to another partition`);
+  }
+
+  /** The operations in the log that the state does not hold yet (the tail a new leader inherits). */
+  private *unappliedOperations(): Generator<Operation> {
+    for (let seq = this.deps.store.appliedSeq + 1; seq <= this.log.lastSeq; seq++) yield this.log.entryAt(seq)!.op;
+  }
+
   private checkBacklog(): void {
     const entries = this.log.lastSeq - this.commitSeq;
     if (entries >= this.options.maxUncommittedEntries || this.uncommittedBytes >= this.options.maxUncommittedBytes) {
@@ -299,7 +337,7 @@ export class Leadership {
     const current = this.overlay.get(key) ?? this.storedVersion(key);
     if (!current.present || current.expiresAt === null || current.expiresAt > now) return current;
     const seq = this.appendOwn({ type: 'expire', key, version: current.version });
-    return { present: false, version: seq, expiresAt: null };
+    return { present: false, version: seq + this.slots.versionOffset, expiresAt: null };
   }
 
   private storedVersion(key: string): VersionView {
@@ -309,11 +347,17 @@ export class Leadership {
 
   /** Appends one entry of this term and shows it to later writes of the same key; returns its seq. */
   private appendOwn(op: KeyOperation): number {
+    const seq = this.appendEntry(op);
+    const present = op.type === 'put';
+    this.overlay.set(op.key, { present, version: seq + this.slots.versionOffset, expiresAt: present ? op.expiresAt : null });
+    return seq;
+  }
+
+  private appendEntry(op: Exclude<Operation, { type: 'noop' }>): number {
     const entry: LogEntry = { seq: this.log.lastSeq + 1, epoch: this.epoch, op };
     this.log.append([entry]);
     this.uncommittedBytes += entryBytes(entry);
-    const present = op.type === 'put';
-    this.overlay.set(op.key, { present, version: entry.seq, expiresAt: present ? op.expiresAt : null });
+    this.slots.observe(op);
     return entry.seq;
   }
 
@@ -333,8 +377,8 @@ export class Leadership {
     const due = this.deps.store.dueForExpiry(this.clock.now(), EXPIRIES_PER_INTERVAL);
     const keys = new Set<string>();
     for (const { key, version } of due) {
-      // A write (or expiry) of the key already in the log decides it.
-      if (this.overlay.has(key) || keys.has(key)) continue;
+      // A write (or expiry) of the key already in the log decides it; a moving slot's keys expire at their new owner.
+      if (this.overlay.has(key) || keys.has(key) || (this.slots.fenced.size > 0 && this.slots.fenced.has(slotOf(key)))) continue;
       keys.add(key);
       this.appendOwn({ type: 'expire', key, version });
     }
