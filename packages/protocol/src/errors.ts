@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   UNAUTHORIZED: { status: 401, retryable: false },
   NOT_FOUND: { status: 404, retryable: false },
   PRECONDITION_FAILED: { status: 412, retryable: false },
+  CONFLICT: { status: 409, retryable: false },
   PAYLOAD_TOO_LARGE: { status: 413, retryable: false },
   NOT_LEADER: { status: 421, retryable: true },
   WRONG_PARTITION: { status: 421, retryable: true },

@@ -1,6 +1,6 @@
 import { KvError, notLeader, unavailable, type Consistency } from '@kvstore/protocol';
 import { sleep } from '../clock';
-import type { StoredValue } from './kv-store';
+import type { KvStore, StoredValue } from './kv-store';
 import { compactionPoint, logIsOverBounds } from './compaction';
 import { acceptAppend } from './follower-log';
 import { Leadership, type Proposal, type WriteResult } from './leadership';
@@ -256,7 +256,17 @@ export class Replica {
     };
   }
 
-  private requireLeadership(): Leadership {
+  /** The current term, for resharding (migration/): it fences, imports and purges through the log like any write. */
+  get currentLeadership(): Leadership | undefined {
+    return this.role === 'leader' && this.leadership?.active ? this.leadership : undefined;
+  }
+
+  /** The applied state (resharding reads slots' records and key counts from it). */
+  get store(): KvStore {
+    return this.deps.store;
+  }
+
+  requireLeadership(): Leadership {
     if (this.role !== 'leader' || !this.leadership?.active) throw notLeader(this.leaderHint?.url);
     return this.leadership;
   }

@@ -1,0 +1,37 @@
+import { SLOT_COUNT } from '@kvstore/protocol';
+import type { Operation } from './entry';
+import type { SlotState } from './kv-store';
+
+/**
+ * Slot ownership as the leader's log makes it, committed or not: the
+ * applied state (KvStore.slots) with the log's unapplied tail folded in.
+ * A write or strong read is judged against this, so once a fence is in the
+ * log no later entry can write its slots, whoever leads next.
+ */
+export class ProposedSlots implements SlotState {
+  readonly fenced: Set<number>;
+  versionOffset: number;
+
+  constructor(applied: SlotState, tail: Iterable<Operation>) {
+    this.fenced = new Set(applied.fenced);
+    this.versionOffset = applied.versionOffset;
+    for (const op of tail) this.observe(op);
+  }
+
+  observe(op: Operation): void {
+    if (op.type === 'fence') for (const slot of op.slots) this.fenced.add(slot);
+    else if (op.type === 'unfence') for (const slot of op.slots) this.fenced.delete(slot);
+    else if (op.type === 'import') {
+      if (op.clear) for (const slot of op.slots) this.fenced.delete(slot);
+      this.versionOffset = Math.max(this.versionOffset, op.versionFloor);
+    }
+  }
+}
+
+/** Slots must be integers in [0, SLOT_COUNT), without repeats: what a frame claims is checked before it reaches the log. */
+export function checkSlots(slots: unknown): number[] {
+  if (!Array.isArray(slots) || slots.length === 0) throw new Error('slots must be a non-empty array');
+  if (!slots.every((slot) => Number.isSafeInteger(slot) && slot >= 0 && slot < SLOT_COUNT)) throw new Error(`slots must be integers in [0, ${SLOT_COUNT})`);
+  if (new Set(slots).size !== slots.length) throw new Error('slots must not repeat');
+  return slots as number[];
+}
