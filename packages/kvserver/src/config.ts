@@ -38,6 +38,10 @@ export interface ServerConfig {
   maxValueBytes: number;
   fsync: boolean;
   logLevel: string;
+  /** auto: a partition not on a sealed ring joins by an online migration at start; manual: it waits for `kvctl cluster add-partition`. */
+  join: 'auto' | 'manual';
+  /** Keys per second a migration copies (and purges) at most. */
+  migrationRate: number;
 }
 
 /** Every flag, its environment variable, and how its text is checked. docs/command-lines.md lists them. */
@@ -72,6 +76,20 @@ const SETTINGS = {
   maxKeys: { flags: '--max-keys <n>', env: 'KV_MAX_KEYS', description: 'memory store: evict least recently used beyond this', parse: integer(1, 1e12) },
   maxValueBytes: MAX_VALUE_BYTES,
   fsync: { flags: '--fsync <on|off>', env: 'KV_FSYNC', description: 'fsync before acknowledging (with --data-dir)', parse: choice(['on', 'off']), default: 'on' },
+  join: {
+    flags: '--join <auto|manual>',
+    env: 'KV_JOIN',
+    description: 'a new partition joins a cluster holding data by an online migration (auto), or waits for `kvctl cluster add-partition` (manual)',
+    parse: choice(['auto', 'manual']),
+    default: 'auto',
+  },
+  migrationRate: {
+    flags: '--migration-rate <keys/s>',
+    env: 'KV_MIGRATION_RATE',
+    description: 'keys per second this partition copies to (and purges after) a migration at most',
+    parse: integer(1, 1e9),
+    default: '20000',
+  },
   logLevel: {
     flags: '--log-level <level>',
     env: 'KV_LOG_LEVEL',
@@ -117,5 +135,7 @@ export function parseServerConfig(argv: readonly string[], env: Environment): Se
     maxValueBytes: values.maxValueBytes,
     fsync: values.fsync === 'on',
     logLevel: values.logLevel,
+    join: values.join,
+    migrationRate: values.migrationRate,
   };
 }

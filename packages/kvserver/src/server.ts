@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { acceptMux, type ClusterAuth, type MuxServer } from '@kvstore/cluster';
+import { clusterPaths } from '@kvstore/protocol';
 import type { Logger } from 'pino';
 import { systemClock } from './clock';
 import type { ServerConfig } from './config';
@@ -15,6 +16,9 @@ import { UnrecoverableStorageError, recoverStorage } from './store/recovery';
 import { replicaFrameLimit } from './wire/frame-limit';
 import { MuxPeerTransport } from './wire/peer-transport';
 import { PartitionCoordinator } from './zk/partition-coordinator';
+import { SlotRouting } from './zk/slot-routing';
+import { ImportReceiver } from './migration/import-receiver';
+import { DEFAULT_SLOT_MOVER_OPTIONS, SlotMover } from './migration/slot-mover';
 
 /** ZooKeeper may be gone at shutdown; leaving it must not hold the process. */
 const SHUTDOWN_ZK_BOUND_MS = 3000;
@@ -87,8 +91,22 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
     options,
     logger,
   });
+  const paths = clusterPaths(config.cluster);
+  const mover: SlotMover = new SlotMover({
+    partition: config.partition,
+    replica,
+    paths,
+    zk: () => coordinator.zk(),
+    ring: () => coordinator.currentRing,
+    migration: () => coordinator.currentMigration,
+    transport,
+    clock: systemClock,
+    logger,
+    options: { ...DEFAULT_SLOT_MOVER_OPTIONS, rateKeysPerSecond: config.migrationRate, timeoutMs: config.writeTimeoutMs * 5 },
+  });
   const coordinator: PartitionCoordinator = new PartitionCoordinator(
     {
+      onRoutingChange: () => mover.poke(),
       zk: config.zk,
       cluster: config.cluster,
       partition: config.partition,
@@ -100,13 +118,23 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
     replica,
     logger,
   );
+  const routing = new SlotRouting({
+    partition: config.partition,
+    cluster: config.cluster,
+    replica,
+    ring: () => coordinator.currentRing,
+    zk: () => coordinator.zk(),
+    adoptRing: (record) => coordinator.adoptRing(record),
+  });
+  const imports = new ImportReceiver({ partition: config.partition, replica, paths, zk: () => coordinator.zk() });
   const app = createApp({
     replica,
     partition: config.partition,
     maxValueBytes: config.maxValueBytes,
     logger,
     auth,
-    owns: (key) => coordinator.owns(key),
+    routing,
+    imports,
     notReadyBecause: () => {
       const zooKeeper = coordinator.notReadyBecause();
       if (zooKeeper) return zooKeeper;
@@ -137,6 +165,7 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
     server.close();
     throw new StartupError(`cannot join ZooKeeper at ${config.zk}: ${(error as Error).message}`, 1);
   }
+  mover.start();
   logger.info({ url: self.url, zk: config.zk, cluster: config.cluster }, 'kvserver started');
   return {
     replica,
@@ -145,6 +174,7 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
     async close() {
       server.close();
       server.closeIdleConnections();
+      mover.stop();
       await replica.handOver(config.writeTimeoutMs);
       await Promise.race([coordinator.shutdown(), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_ZK_BOUND_MS).unref())]);
       await transport.close();

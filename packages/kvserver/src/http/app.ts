@@ -5,11 +5,12 @@ import { isKvUrl } from '@kvstore/protocol';
 import type { Replica } from '../replication/replica';
 import type { Logger } from '../replication/types';
 import { peerMuxHandlers } from '../wire/peer-handlers';
+import type { ImportReceiver } from '../migration/import-receiver';
 import { adminRoutes } from './admin-routes';
 import { errorHandler, unknownRoute } from './error-handler';
 import { internalRoutes } from './internal-routes';
 import { kvMuxHandler, serveKvHttp } from './kv-http';
-import { KvService } from './kv-service';
+import { KvService, type KeyRouting } from './kv-service';
 import { seedRoutes } from './seed-routes';
 
 export interface AppDeps {
@@ -19,7 +20,9 @@ export interface AppDeps {
   logger: Logger;
   /** Checks the proofs that internal routes need. */
   auth: ClusterAuth;
-  owns(key: string): boolean;
+  routing: KeyRouting;
+  /** The destination's side of slot moves. */
+  imports: ImportReceiver;
   /** Why the replica cannot serve yet, or undefined when it can. */
   notReadyBecause(): string | undefined;
 }
@@ -58,6 +61,6 @@ export function createApp(deps: AppDeps): ReplicaApp {
       if (isKvUrl(request.url ?? '')) void serveKvHttp(kv, request, response, deps.maxValueBytes);
       else app(request, response);
     },
-    mux: { ...kvMuxHandler(kv), ...peerMuxHandlers(deps.replica) },
+    mux: { ...kvMuxHandler(kv), ...peerMuxHandlers(deps.replica, deps.imports) },
   };
 }

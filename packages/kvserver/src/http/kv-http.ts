@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FrameKind, decodeKvRequest, encodeKvAnswer, header, readBody, sendAnswer, type MuxHandlers } from '@kvstore/cluster';
+import { HEADER_ROUTING_VERSION } from '@kvstore/protocol';
 import type { KvService } from './kv-service';
 
 const EMPTY: Buffer = Buffer.alloc(0);
@@ -16,7 +17,14 @@ export async function serveKvHttp(kv: KvService, request: IncomingMessage, respo
       return;
     }
   }
-  const call = { method, url: request.url ?? '/', ifMatch: header(request, 'if-match'), ifNoneMatch: header(request, 'if-none-match'), body };
+  const call = {
+    method,
+    url: request.url ?? '/',
+    ifMatch: header(request, 'if-match'),
+    ifNoneMatch: header(request, 'if-none-match'),
+    routingVersion: header(request, HEADER_ROUTING_VERSION),
+    body,
+  };
   sendAnswer(response, await kv.serve(call));
 }
 
@@ -30,6 +38,7 @@ export function kvMuxHandler(kv: KvService): MuxHandlers {
         url: request.path,
         ifMatch: request.headers['if-match'],
         ifNoneMatch: request.headers['if-none-match'],
+        routingVersion: request.headers[HEADER_ROUTING_VERSION],
         body: request.body,
       });
       return encodeKvAnswer(answer);

@@ -2,7 +2,9 @@ import { jsonAnswer, refusalAnswer, type Answer } from '@kvstore/cluster';
 import {
   HEADER_PARTITION,
   HEADER_REPLICA,
+  HEADER_ROUTING_VERSION,
   KvError,
+  badRequest,
   decodeKey,
   notFound,
   parseConsistency,
@@ -22,8 +24,17 @@ export interface KvServiceDeps {
   partition: string;
   maxValueBytes: number;
   logger: Logger;
-  /** Whether the current ring puts `key` on this partition. */
-  owns(key: string): boolean;
+  /** Which keys this replica serves (SlotRouting in the program). */
+  routing: KeyRouting;
+}
+
+/** What KvService needs of the slot table (zk/slot-routing.ts). */
+export interface KeyRouting {
+  /** Throws WRONG_PARTITION (a NotServedError carries the ring version) or UNAVAILABLE when `key` is not served here for `use`. */
+  check(key: string, use: 'write' | 'strong' | 'eventual', requestVersion: number | undefined): void;
+  /** Before a write: a promise while the ring must first be sealed, else undefined. */
+  beforeWrite(): Promise<void> | undefined;
+  readonly ringVersion: number | undefined;
 }
 
 /** A `/v1/kv` request, whichever way it arrived (plain HTTP from a client, or a gate's multiplexed frame). */
@@ -33,6 +44,8 @@ export interface KvCall {
   url: string;
   ifMatch: string | undefined;
   ifNoneMatch: string | undefined;
+  /** The `x-kv-routing-version` the gate routed the request by, as sent. */
+  routingVersion: string | undefined;
   body: Buffer;
 }
 
@@ -66,21 +79,27 @@ export class KvService {
   }
 
   refusal(error: unknown): Answer {
-    return refusalAnswer(error, this.who, (unexpected) => this.deps.logger.error({ err: unexpected }, 'unexpected error'));
+    // A WRONG_PARTITION says which table it was judged by: a gate with an older one catches up, one with a newer one waits for this replica.
+    const version = error instanceof KvError && error.code === 'WRONG_PARTITION' ? this.deps.routing.ringVersion : undefined;
+    const headers = version === undefined ? this.who : { ...this.who, [HEADER_ROUTING_VERSION]: String(version) };
+    return refusalAnswer(error, headers, (unexpected) => this.deps.logger.error({ err: unexpected }, 'unexpected error'));
   }
 
-  async put(key: string, value: Buffer, ttlSeconds: number | undefined, ifMatch?: string, ifNoneMatch?: string): Promise<Answer> {
+  async put(key: string, value: Buffer, ttlSeconds: number | undefined, ifMatch?: string, ifNoneMatch?: string, routingVersion?: number): Promise<Answer> {
     // Plain HTTP refuses a large body before reading it; a gate's frame arrives whole.
     if (value.length > this.deps.maxValueBytes) throw payloadTooLarge(`value is ${value.length} bytes; the limit is ${this.deps.maxValueBytes}`);
     const precondition = { ifMatch: parseIfMatch(ifMatch), ifNoneMatch: parseIfNoneMatch(ifNoneMatch) };
     // The log and the store keep the value: a view into a socket's read buffer would keep the whole buffer alive.
     const owned = value.byteLength === value.buffer.byteLength ? value : Buffer.from(value);
-    const { version } = await this.deps.replica.put(this.owned(key), owned, ttlSeconds, precondition);
+    await this.deps.routing.beforeWrite();
+    this.deps.routing.check(key, 'write', routingVersion);
+    const { version } = await this.deps.replica.put(key, owned, ttlSeconds, precondition);
     return jsonAnswer(200, { key, version }, { ...this.who, etag: `"${version}"` });
   }
 
-  async get(key: string, consistency: Consistency): Promise<Answer> {
-    const stored = await this.deps.replica.read(this.owned(key), consistency);
+  async get(key: string, consistency: Consistency, routingVersion?: number): Promise<Answer> {
+    this.deps.routing.check(key, consistency, routingVersion);
+    const stored = await this.deps.replica.read(key, consistency);
     if (!stored) throw notFound();
     return { status: 200, headers: { ...this.who, etag: `"${stored.version}"`, 'content-type': OCTET_STREAM }, body: stored.value };
   }
@@ -88,28 +107,32 @@ export class KvService {
   private dispatch(call: KvCall): Promise<Answer> {
     const { encodedKey, query } = splitKvUrl(call.url);
     const key = decodeKey(encodedKey);
+    const routingVersion = parseRoutingVersion(call.routingVersion);
     switch (call.method) {
       case 'PUT':
-        return this.put(key, call.body, parseTtl(queryParam(query, 'ttl')), call.ifMatch, call.ifNoneMatch);
+        return this.put(key, call.body, parseTtl(queryParam(query, 'ttl')), call.ifMatch, call.ifNoneMatch, routingVersion);
       case 'GET':
-        return this.get(key, parseConsistency(queryParam(query, 'consistency')));
+        return this.get(key, parseConsistency(queryParam(query, 'consistency')), routingVersion);
       case 'DELETE':
-        return this.delete(key, call.ifMatch);
+        return this.delete(key, call.ifMatch, routingVersion);
       default:
         throw new KvError('NOT_FOUND', `no route for ${call.method} /v1/kv/<key>; use GET, PUT or DELETE`);
     }
   }
 
-  private async delete(key: string, ifMatch: string | undefined): Promise<Answer> {
+  private async delete(key: string, ifMatch: string | undefined, routingVersion: number | undefined): Promise<Answer> {
     const precondition = { ifMatch: parseIfMatch(ifMatch) };
-    const { version, deleted } = await this.deps.replica.delete(this.owned(key), precondition);
+    await this.deps.routing.beforeWrite();
+    this.deps.routing.check(key, 'write', routingVersion);
+    const { version, deleted } = await this.deps.replica.delete(key, precondition);
     return jsonAnswer(200, { key, deleted: deleted ?? false, version }, this.who);
   }
 
-  /** Checked after the request is parsed, so bad input is a 400 wherever it is sent. */
-  private owned(key: string): string {
-    if (!this.deps.owns(key)) throw new KvError('WRONG_PARTITION', `key does not belong to partition ${this.deps.partition} on the current ring`);
-    return key;
-  }
+}
 
+function parseRoutingVersion(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const version = Number(raw);
+  if (!/^\d{1,15}$/.test(raw) || !Number.isSafeInteger(version)) throw badRequest(`${HEADER_ROUTING_VERSION} must be a ring version (an integer)`);
+  return version;
 }

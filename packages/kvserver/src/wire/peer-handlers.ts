@@ -2,6 +2,8 @@ import { FrameKind, type MuxHandlers } from '@kvstore/cluster';
 import type { InstallSnapshotRequest } from '../replication/messages';
 import type { Replica } from '../replication/replica';
 import { decodeAppend } from './append-codec';
+import { decodeImport } from './import-codec';
+import type { ImportReceiver } from '../migration/import-receiver';
 
 function json(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value));
@@ -17,8 +19,9 @@ function parseInstall(payload: Buffer): InstallSnapshotRequest {
 }
 
 /** The follower's side of replication over the internal protocol, reached only by peers that proved the cluster secret. */
-export function peerMuxHandlers(replica: Replica): MuxHandlers {
+export function peerMuxHandlers(replica: Replica, imports: ImportReceiver): MuxHandlers {
   return {
+    [FrameKind.importSlots]: async (payload) => json(await imports.receive(decodeImport(payload))),
     [FrameKind.append]: async (payload) => json(await replica.handleAppend(decodeAppend(payload))),
     [FrameKind.installSnapshot]: async (payload) => json(await replica.installSnapshot(parseInstall(payload))),
   };

@@ -4,6 +4,8 @@ import type { AppendRequest, AppendResponse, InstallSnapshotRequest, SnapshotStr
 import type { PeerTransport } from '../replication/transport';
 import { readSnapshot } from './snapshot-stream';
 import { encodeAppend } from './append-codec';
+import { decodeImportResponse, encodeImport } from './import-codec';
+import type { ImportRequest, ImportResponse, SlotTransport } from '../migration/messages';
 
 /**
  * Replica to replica: appends and snapshot orders over the multiplexed
@@ -11,7 +13,7 @@ import { encodeAppend } from './append-codec';
  * entries); the snapshot itself streams over plain HTTP, where undici's
  * flow control does the work. Both prove the cluster secret.
  */
-export class MuxPeerTransport implements PeerTransport {
+export class MuxPeerTransport implements PeerTransport, SlotTransport {
   private readonly auth: ClusterAuth;
   private readonly pool: MuxPool;
   private readonly snapshots = new Agent({ keepAliveTimeout: 30_000, connections: 2 });
@@ -24,6 +26,10 @@ export class MuxPeerTransport implements PeerTransport {
   async append(url: string, message: AppendRequest, timeoutMs: number): Promise<AppendResponse> {
     const answer = await this.pool.call(url, FrameKind.append, encodeAppend(message), timeoutMs);
     return JSON.parse(answer.toString('utf8')) as AppendResponse;
+  }
+
+  async importSlots(url: string, message: ImportRequest, timeoutMs: number): Promise<ImportResponse> {
+    return decodeImportResponse(await this.pool.call(url, FrameKind.importSlots, encodeImport(message), timeoutMs));
   }
 
   async installSnapshot(url: string, message: InstallSnapshotRequest, timeoutMs: number): Promise<AppendResponse> {

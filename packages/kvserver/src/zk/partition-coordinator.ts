@@ -15,10 +15,12 @@ import {
   encodeRecord,
   parseLeader,
   parseMember,
+  parseMigration,
   parseRing,
   parseState,
   type LeaderRecord,
   type MemberRecord,
+  type MigrationRecord,
   type RingRecord,
   type StateRecord,
 } from '@kvstore/protocol';
@@ -43,6 +45,8 @@ export interface CoordinatorOptions {
   holdsData: boolean;
   /** The replica's data outlives the process (a data dir): it keeps its in-sync place when it exits. */
   durable: boolean;
+  /** The slot table or the migration changed (resharding acts on it). */
+  onRoutingChange?: () => void;
   /** Opens a session (default ZkSession.connect); tests pass an in-memory ZooKeeper. */
   connect?: (connectString: string, options: ZkSessionOptions) => Promise<ZkClient>;
 }
@@ -70,6 +74,7 @@ export class PartitionCoordinator implements IsrCoordination {
   private members: Member[] = [];
   private ring: Ring | undefined;
   private readonly ringNode: WatchedNode<RingRecord>;
+  private readonly migrationNode: WatchedNode<MigrationRecord>;
   private readonly stateNode: WatchedNode<StateRecord>;
   private readonly leaderNode: WatchedNode<LeaderRecord>;
   private readonly memberNodes: WatchedChildren<WatchedNode<MemberRecord>>;
@@ -92,7 +97,14 @@ export class PartitionCoordinator implements IsrCoordination {
     const paths = clusterPaths(options.cluster);
     const { partition } = options;
     const evaluate = (): void => this.evaluate();
-    this.ringNode = watchRecord(paths.ring, parseRing, () => (this.ring = this.ringNode.value && new Ring(this.ringNode.value)), logger);
+    const routingChanged = (): void => this.options.onRoutingChange?.();
+    this.ringNode = watchRecord(paths.ring, parseRing, () => {
+      const record = this.ringNode.value;
+      // A ring this replica wrote itself (sealing) may be newer than the watch's last read.
+      if (record && (!this.ring || record.version >= this.ring.version)) this.ring = new Ring(record);
+      routingChanged();
+    }, logger);
+    this.migrationNode = watchRecord(paths.migration, parseMigration, routingChanged, logger);
     this.stateNode = watchRecord(paths.state(partition), parseState, evaluate, logger);
     this.leaderNode = watchRecord(paths.leader(partition), parseLeader, evaluate, logger);
     const membersPath = paths.members(partition);
@@ -104,9 +116,24 @@ export class PartitionCoordinator implements IsrCoordination {
     );
   }
 
-  /** Owns `key` on the current ring (true until the ring is known, which readiness reports). */
-  owns(key: string): boolean {
-    return this.ring === undefined || this.ring.ownerOf(key) === this.options.partition;
+  /** The slot table as last read (or written) by this replica. */
+  get currentRing(): Ring | undefined {
+    return this.ring;
+  }
+
+  /** A ring this replica wrote (sealing it): newer than the watch's view until the watch reads it. */
+  adoptRing(record: RingRecord): void {
+    if (!this.ring || record.version > this.ring.version) this.ring = new Ring(record);
+    this.options.onRoutingChange?.();
+  }
+
+  get currentMigration(): MigrationRecord | undefined {
+    return this.migrationNode.value;
+  }
+
+  /** The session, while connected. */
+  zk(): ZkClient | undefined {
+    return this.session && !this.session.isClosed && this.connected ? this.session : undefined;
   }
 
   /** Why this replica cannot serve as far as ZooKeeper goes, or undefined. */
@@ -120,7 +147,7 @@ export class PartitionCoordinator implements IsrCoordination {
   }
 
   problems(): RecordProblem[] {
-    return [this.ringNode, this.stateNode, this.leaderNode, this.memberNodes].flatMap((watch) => watch.problems());
+    return [this.ringNode, this.migrationNode, this.stateNode, this.leaderNode, this.memberNodes].flatMap((watch) => watch.problems());
   }
 
   /**
@@ -143,7 +170,7 @@ export class PartitionCoordinator implements IsrCoordination {
   async shutdown(): Promise<void> {
     this.closed = true;
     clearTimeout(this.heldCampaign);
-    for (const watch of [this.ringNode, this.stateNode, this.leaderNode, this.memberNodes]) watch.stop();
+    for (const watch of [this.ringNode, this.migrationNode, this.stateNode, this.leaderNode, this.memberNodes]) watch.stop();
     const session = this.session;
     if (!session) return;
     try {
@@ -217,7 +244,7 @@ export class PartitionCoordinator implements IsrCoordination {
   }
 
   private async attachWatches(session: ZkClient): Promise<void> {
-    await Promise.all([this.ringNode, this.stateNode, this.leaderNode, this.memberNodes].map((watch) => watch.attach(session)));
+    await Promise.all([this.ringNode, this.migrationNode, this.stateNode, this.leaderNode, this.memberNodes].map((watch) => watch.attach(session)));
   }
 
   private async register(session: ZkClient): Promise<void> {

@@ -1,0 +1,295 @@
+import { ZkError, type ZkClient } from '@kvstore/cluster';
+import {
+  KvError,
+  Ring,
+  encodeRecord,
+  parseLeader,
+  parseMigration,
+  parseProgress,
+  parseRing,
+  unavailable,
+  type ClusterPaths,
+  type MigrationRecord,
+  type ProgressRecord,
+} from '@kvstore/protocol';
+import { sleep, type Clock } from '../clock';
+import type { Leadership } from '../replication/leadership';
+import type { Replica } from '../replication/replica';
+import type { Logger } from '../replication/types';
+import type { SlotTransport } from './messages';
+import { flipSlots, isActive, nextBatch, reachedTarget, settledRing, slotsToUnfence, targetOf, type Batch } from './plan';
+
+export interface SlotMoverOptions {
+  /** Keys per second copied (and purged) at most, so a migration under load does not starve client traffic. */
+  rateKeysPerSecond: number;
+  /** About this many keys per batch: a batch's slots refuse writes from its fence to its flip. */
+  batchKeys: number;
+  /** Records per import frame. */
+  chunkRecords: number;
+  timeoutMs: number;
+}
+
+export const DEFAULT_SLOT_MOVER_OPTIONS: SlotMoverOptions = { rateKeysPerSecond: 20_000, batchKeys: 2000, chunkRecords: 1000, timeoutMs: 5000 };
+
+export interface SlotMoverDeps {
+  partition: string;
+  replica: Replica;
+  paths: ClusterPaths;
+  zk(): ZkClient | undefined;
+  ring(): Ring | undefined;
+  migration(): MigrationRecord | undefined;
+  transport: SlotTransport;
+  clock: Clock;
+  logger: Logger;
+  options: SlotMoverOptions;
+}
+
+/** Retry pace after a failed step (a destination without a leader, ZooKeeper away). */
+const RETRY_MS = 500;
+/** With nothing to do, look again this often even without a watch firing (a purge left to do, say). */
+const IDLE_MS = 1000;
+
+/**
+ * The source side of a migration, run by each partition's leader for its
+ * own outgoing slots (docs/resharding.md): fence a batch in the log, copy
+ * it into the destination's log, flip its owner in `/ring` by
+ * compare-and-set, then purge it here in the background. Every step is
+ * idempotent and starts from what the log and ZooKeeper say, so a new
+ * leader (or this one after a failure) simply carries on.
+ */
+export class SlotMover {
+  private running = false;
+  private wake: (() => void) | undefined;
+  private progress: ProgressRecord | undefined;
+  private blocked: string | undefined;
+
+  constructor(private readonly deps: SlotMoverDeps) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    void this.loop();
+  }
+
+  stop(): void {
+    this.running = false;
+    this.poke();
+  }
+
+  /** Something changed (the ring, the migration, leadership): look again now. */
+  poke(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  private async loop(): Promise<void> {
+    while (this.running) {
+      let busy = false;
+      try {
+        busy = await this.step();
+        if (this.blocked) await this.setBlocked(undefined);
+      } catch (error) {
+        const reason = (error as Error).message;
+        if (this.blocked !== reason) this.deps.logger.warn({ err: error }, 'slot migration step failed; retrying');
+        await this.setBlocked(reason).catch(() => {});
+        await sleep(this.deps.clock, RETRY_MS);
+        continue;
+      }
+      if (!busy) await this.idle();
+    }
+  }
+
+  private idle(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = this.deps.clock.setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, IDLE_MS);
+      this.wake = () => {
+        this.deps.clock.clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  /** One step; true when it did something (look again at once). */
+  private async step(): Promise<boolean> {
+    const leadership = this.deps.replica.currentLeadership;
+    const ring = this.deps.ring();
+    const migration = this.deps.migration();
+    if (!leadership || !ring) return false;
+    const self = this.deps.partition;
+    const back = slotsToUnfence(ring, migration, self, leadership.slots.fenced);
+    if (back.length > 0) {
+      await leadership.confirm({ type: 'unfence', slots: back });
+      this.deps.logger.info({ slots: back.length }, 'slots stay here (the migration was aborted or ended): serving them again');
+      return true;
+    }
+    if (isActive(migration)) {
+      const store = this.deps.replica.store;
+      const batch = nextBatch(ring, migration, self, leadership.slots.fenced, (slot) => store.keysInSlot(slot), this.deps.options.batchKeys);
+      if (batch) {
+        await this.move(leadership, migration, batch);
+        return true;
+      }
+      if (reachedTarget(ring, migration)) await this.finish(migration.id);
+    }
+    return this.purge(leadership, ring);
+  }
+
+  private async move(leadership: Leadership, migration: MigrationRecord, batch: Batch): Promise<void> {
+    const { clock, options, replica } = this.deps;
+    const destination = await this.leaderOf(batch.to);
+    const started = clock.now();
+    const fresh = batch.slots.filter((slot) => !leadership.slots.fenced.has(slot));
+    if (fresh.length > 0) await leadership.confirm({ type: 'fence', slots: fresh });
+    // Whatever was fenced before (by an earlier term, or an attempt that timed out) is committed and applied too.
+    await leadership.readBarrier(leadership.log.lastSeq);
+    const versionFloor = leadership.log.lastSeq + leadership.slots.versionOffset;
+    const records = replica.store.recordsInSlots(batch.slots);
+    let seq = 0;
+    let bytes = 0;
+    for (let offset = 0; offset === 0 || offset < records.length; offset += options.chunkRecords) {
+      const chunk = records.slice(offset, offset + options.chunkRecords);
+      const answer = await this.deps.transport.importSlots(
+        destination,
+        { migration: migration.id, from: this.deps.partition, fromEpoch: leadership.epoch, slots: batch.slots, clear: offset === 0, versionFloor, records: chunk },
+        options.timeoutMs,
+      );
+      if (!answer.ok) throw new KvError(answer.code, `${batch.to} refused the import: ${answer.message}`);
+      seq = answer.seq;
+      for (const record of chunk) bytes += record.key.length + record.value.length;
+    }
+    if (!(await this.flip(migration.id, batch, seq))) return;
+    const pauseMs = clock.now() - started;
+    this.deps.logger.info({ to: batch.to, slots: batch.slots.length, keys: records.length, pauseMs }, 'moved slots');
+    await this.record(migration.id, batch.slots.length, records.length, bytes, pauseMs);
+    // The pace is kept between batches, never inside one: a fenced slot waits for nothing but its own copy.
+    await sleep(clock, (records.length / options.rateKeysPerSecond) * 1000);
+  }
+
+  /** Gives the batch to its destination in `/ring`, if the migration still sends it there; false if it does not. */
+  private async flip(migrationId: string, batch: Batch, since: number): Promise<boolean> {
+    const session = this.session();
+    const { paths } = this.deps;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const [ringNode, migrationNode] = await Promise.all([session.getData(paths.ring), session.getData(paths.migration)]);
+      if (!ringNode || !migrationNode) return false;
+      const ring = new Ring(parseRing(ringNode.data));
+      const migration = parseMigration(migrationNode.data);
+      if (!isActive(migration) || migration.id !== migrationId) return false;
+      if (batch.slots.some((slot) => ring.ownerOfSlot(slot) !== this.deps.partition || targetOf(migration, slot) !== batch.to)) return false;
+      const next = flipSlots(ring, batch.slots, batch.to, since);
+      try {
+        await session.multi([
+          { op: 'check', path: paths.migration, version: migrationNode.version },
+          { op: 'setData', path: paths.ring, data: encodeRecord(next), version: ringNode.version },
+        ]);
+        return true;
+      } catch (error) {
+        if (!(error instanceof ZkError) || error.code !== 'BAD_VERSION') throw error;
+      }
+    }
+    throw unavailable('could not update /ring: too much contention');
+  }
+
+  /** Marks the migration ended and takes partitions that own nothing off the ring (whichever source sees it first). */
+  private async finish(migrationId: string): Promise<void> {
+    const session = this.session();
+    const { paths, clock } = this.deps;
+    const [ringNode, migrationNode] = await Promise.all([session.getData(paths.ring), session.getData(paths.migration)]);
+    if (!ringNode || !migrationNode) return;
+    const ring = new Ring(parseRing(ringNode.data));
+    const migration = parseMigration(migrationNode.data);
+    if (!isActive(migration) || migration.id !== migrationId || !reachedTarget(ring, migration)) return;
+    const ended: MigrationRecord = { ...migration, state: migration.state === 'running' ? 'done' : 'aborted', finishedAt: clock.now() };
+    const settled = settledRing(ring, migration);
+    try {
+      await session.multi([
+        { op: 'setData', path: paths.migration, data: encodeRecord(ended), version: migrationNode.version },
+        settled
+          ? { op: 'setData', path: paths.ring, data: encodeRecord(settled), version: ringNode.version }
+          : { op: 'check', path: paths.ring, version: ringNode.version },
+      ]);
+      this.deps.logger.info({ migration: migrationId, state: ended.state }, 'migration ended');
+    } catch (error) {
+      // Another source finished it first, or the ring moved on: the next step looks again.
+      if (!(error instanceof ZkError) || error.code !== 'BAD_VERSION') throw error;
+    }
+  }
+
+  /** Drops keys of slots that have moved away, a bounded number per step (the pace of the copy). */
+  private async purge(leadership: Leadership, ring: Ring): Promise<boolean> {
+    const gone = [...leadership.slots.fenced].filter((slot) => ring.ownerOfSlot(slot) !== this.deps.partition);
+    if (gone.length === 0) return false;
+    const limit = Math.max(1, Math.min(this.deps.options.batchKeys, this.deps.options.rateKeysPerSecond));
+    const keys = this.deps.replica.store.someKeysInSlots(gone, limit);
+    if (keys.length === 0) return false;
+    await leadership.confirm({ type: 'purge', keys });
+    await sleep(this.deps.clock, (keys.length / this.deps.options.rateKeysPerSecond) * 1000);
+    return true;
+  }
+
+  private async leaderOf(partition: string): Promise<string> {
+    const node = await this.session().getData(this.deps.paths.leader(partition));
+    if (!node) throw unavailable(`partition ${partition} has no leader: its slots wait`);
+    return parseLeader(node.data).url;
+  }
+
+  private session(): ZkClient {
+    const session = this.deps.zk();
+    if (!session || session.isClosed) throw unavailable('not connected to ZooKeeper');
+    return session;
+  }
+
+  /** What earlier leaders of this partition recorded for `migration` (a new leader carries on from it). */
+  private async lastProgress(migration: string): Promise<ProgressRecord | undefined> {
+    if (this.progress?.migration === migration) return this.progress;
+    const node = await this.session().getData(this.deps.paths.progressOf(this.deps.partition));
+    const recorded = node && parseProgress(node.data);
+    return recorded?.migration === migration ? recorded : undefined;
+  }
+
+  private async record(migration: string, slots: number, keys: number, bytes: number, pauseMs: number): Promise<void> {
+    const now = this.deps.clock.now();
+    const last = await this.lastProgress(migration);
+    this.progress = {
+      migration,
+      slotsMoved: (last?.slotsMoved ?? 0) + slots,
+      keysMoved: (last?.keysMoved ?? 0) + keys,
+      bytesMoved: (last?.bytesMoved ?? 0) + bytes,
+      pauseMsMax: Math.max(last?.pauseMsMax ?? 0, pauseMs),
+      pauseMsTotal: (last?.pauseMsTotal ?? 0) + pauseMs,
+      pauses: (last?.pauses ?? 0) + 1,
+      updatedAt: now,
+    };
+    await this.writeProgress();
+  }
+
+  private async setBlocked(reason: string | undefined): Promise<void> {
+    this.blocked = reason;
+    const migration = this.deps.migration();
+    if (!isActive(migration)) return;
+    this.progress = await this.lastProgress(migration.id);
+    if (!this.progress) {
+      this.progress = { migration: migration.id, slotsMoved: 0, keysMoved: 0, bytesMoved: 0, pauseMsMax: 0, pauseMsTotal: 0, pauses: 0, updatedAt: this.deps.clock.now() };
+    }
+    if (reason === undefined) delete this.progress.blocked;
+    else this.progress.blocked = reason;
+    await this.writeProgress();
+  }
+
+  private async writeProgress(): Promise<void> {
+    const session = this.session();
+    const path = this.deps.paths.progressOf(this.deps.partition);
+    const data = encodeRecord(this.progress!);
+    try {
+      await session.setData(path, data, -1);
+    } catch (error) {
+      if (!(error instanceof ZkError) || error.code !== 'NO_NODE') throw error;
+      await session.mkdirp(this.deps.paths.progress);
+      await session.create(path, data, 'persistent').catch(() => undefined);
+    }
+  }
+}

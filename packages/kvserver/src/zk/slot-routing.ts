@@ -1,0 +1,76 @@
+import { KvError, slotOf, unavailable, type Ring } from '@kvstore/protocol';
+import type { ZkClient } from '@kvstore/cluster';
+import type { Replica } from '../replication/replica';
+import { sealRing } from './ring-store';
+
+/** What a request wants of a key: leader-only uses are guarded again by the fences in the log. */
+export type KeyUse = 'write' | 'strong' | 'eventual';
+
+/** Why this replica does not serve a key, with the ring version it judged by (the gate catches up on a newer one). */
+export class NotServedError extends KvError {
+  constructor(
+    message: string,
+    readonly ringVersion: number,
+  ) {
+    super('WRONG_PARTITION', message);
+  }
+}
+
+export interface SlotRoutingDeps {
+  partition: string;
+  cluster: string;
+  replica: Replica;
+  ring(): Ring | undefined;
+  zk(): ZkClient | undefined;
+  adoptRing(record: NonNullable<Awaited<ReturnType<typeof sealRing>>>): void;
+}
+
+/**
+ * Which keys this replica serves, by the slot table (docs/resharding.md).
+ * The table is a routing hint that can be stale; what makes a move safe is
+ * in the logs (the source's fence, the destination's import). The table
+ * check here turns requests away early, tells a gate with an older table
+ * to catch up, and keeps a follower from serving a slot before it has
+ * applied the import that brought it.
+ */
+export class SlotRouting {
+  private sealing: Promise<void> | undefined;
+
+  constructor(private readonly deps: SlotRoutingDeps) {}
+
+  get ringVersion(): number | undefined {
+    return this.deps.ring()?.version;
+  }
+
+  /** Throws NotServedError (421) or UNAVAILABLE when this replica must not serve `key` for `use`. */
+  check(key: string, use: KeyUse, requestVersion: number | undefined): void {
+    const ring = this.deps.ring();
+    if (!ring) return; // not loaded yet: readiness says so, and the fences still guard the data
+    const slot = slotOf(key);
+    const owner = ring.ownerOfSlot(slot);
+    if (owner !== this.deps.partition) {
+      throw new NotServedError(`slot ${slot} belongs to partition ${owner} (ring version ${ring.version})`, ring.version);
+    }
+    if (requestVersion !== undefined && requestVersion > ring.version) {
+      throw new NotServedError(`routed by ring version ${requestVersion}; this replica has seen only ${ring.version}`, ring.version);
+    }
+    if (use !== 'eventual') return;
+    const store = this.deps.replica.store;
+    if (store.slots.fenced.has(slot)) throw new NotServedError(`slot ${slot} is moving to another partition`, ring.version);
+    if (store.appliedSeq < ring.sinceOf(slot)) throw unavailable(`slot ${slot} moved here; this replica has not applied its data yet`);
+  }
+
+  /** Before a write: the ring is sealed (resolves at once once it is). */
+  beforeWrite(): Promise<void> | undefined {
+    if (this.deps.ring()?.sealed !== false) return undefined;
+    this.sealing ??= this.seal().finally(() => (this.sealing = undefined));
+    return this.sealing;
+  }
+
+  private async seal(): Promise<void> {
+    const session = this.deps.zk();
+    if (!session) throw unavailable('not connected to ZooKeeper: cannot seal the ring before the first write');
+    const sealed = await sealRing(session, this.deps.cluster);
+    if (sealed) this.deps.adoptRing(sealed);
+  }
+}
