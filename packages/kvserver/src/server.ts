@@ -17,6 +17,7 @@ import { replicaFrameLimit } from './wire/frame-limit';
 import { MuxPeerTransport } from './wire/peer-transport';
 import { PartitionCoordinator } from './zk/partition-coordinator';
 import { SlotRouting } from './zk/slot-routing';
+import { joinByMigration } from './zk/ring-join';
 import { ImportReceiver } from './migration/import-receiver';
 import { DEFAULT_SLOT_MOVER_OPTIONS, SlotMover } from './migration/slot-mover';
 
@@ -166,6 +167,24 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
     throw new StartupError(`cannot join ZooKeeper at ${config.zk}: ${(error as Error).message}`, 1);
   }
   mover.start();
+  let stopped = false;
+  const ring = coordinator.currentRing;
+  if (ring?.sealed && !ring.has(config.partition)) {
+    if (config.join === 'auto') {
+      void joinByMigration({
+        cluster: config.cluster,
+        partition: config.partition,
+        ring: () => coordinator.currentRing,
+        migration: () => coordinator.currentMigration,
+        zk: () => coordinator.zk(),
+        clock: systemClock,
+        logger,
+        stopped: () => stopped,
+      });
+    } else {
+      logger.warn({ partition: config.partition }, `partition ${config.partition} is not on the ring and --join is manual: add it with \`kvctl cluster add-partition ${config.partition}\``);
+    }
+  }
   logger.info({ url: self.url, zk: config.zk, cluster: config.cluster }, 'kvserver started');
   return {
     replica,
@@ -175,6 +194,7 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
       server.close();
       server.closeIdleConnections();
       mover.stop();
+      stopped = true;
       await replica.handOver(config.writeTimeoutMs);
       await Promise.race([coordinator.shutdown(), new Promise((resolve) => setTimeout(resolve, SHUTDOWN_ZK_BOUND_MS).unref())]);
       await transport.close();

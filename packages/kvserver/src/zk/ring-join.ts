@@ -1,0 +1,47 @@
+import { beginMigration, type ZkClient } from '@kvstore/cluster';
+import { KvError, type MigrationRecord, type Ring } from '@kvstore/protocol';
+import { sleep, type Clock } from '../clock';
+import type { Logger } from '../replication/types';
+
+export interface RingJoinDeps {
+  cluster: string;
+  partition: string;
+  ring(): Ring | undefined;
+  migration(): MigrationRecord | undefined;
+  zk(): ZkClient | undefined;
+  clock: Clock;
+  logger: Logger;
+  stopped(): boolean;
+}
+
+const RETRY_MS = 1000;
+
+/**
+ * `--join auto` on a sealed ring: starts the migration that adds this
+ * partition, once no other migration runs (one at a time). On a ring that
+ * is not sealed the partition was put on it at start, with no copying.
+ */
+export async function joinByMigration(deps: RingJoinDeps): Promise<void> {
+  let waitingFor: string | undefined;
+  while (!deps.stopped()) {
+    const ring = deps.ring();
+    if (ring?.has(deps.partition)) return;
+    const session = deps.zk();
+    if (ring && session) {
+      try {
+        const migration = await beginMigration(session, deps.cluster, { kind: 'add', partition: deps.partition }, deps.clock.now());
+        deps.logger.info({ migration: migration.id }, `joining the cluster: slots move to ${deps.partition} by an online migration`);
+        return;
+      } catch (error) {
+        const running = deps.migration();
+        if (error instanceof KvError && error.code === 'CONFLICT' && running) {
+          if (waitingFor !== running.id) deps.logger.info({ migration: running.id }, 'another migration runs: joining once it ends');
+          waitingFor = running.id;
+        } else if (!(error instanceof KvError && error.code === 'BAD_REQUEST' && deps.ring()?.has(deps.partition))) {
+          deps.logger.warn({ err: error }, 'could not start the migration that adds this partition; retrying');
+        }
+      }
+    }
+    await sleep(deps.clock, RETRY_MS);
+  }
+}
