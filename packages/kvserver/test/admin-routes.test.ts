@@ -50,7 +50,7 @@ describe('http: GET /v1/admin/snapshot', () => {
       .trimEnd()
       .split('\n')
       .map((line) => JSON.parse(line));
-    assert.deepEqual(lines[0], { partition: 'p0', seq: leader.lastSeq, epoch: leader.epoch, keys: 3 });
+    assert.deepEqual(lines[0], { partition: 'p0', seq: leader.lastSeq, epoch: leader.epoch, slots: { fenced: [], versionOffset: 0 }, keys: 3 });
     assert.deepEqual(lines.at(-1), { end: 3 });
     const records = new Map(lines.slice(1, -1).map((line) => [line.key, line]));
     assert.deepEqual([...records.keys()].sort(), ['binary', 'plain', 'ttl']);

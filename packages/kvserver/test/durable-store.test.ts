@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { LogEntry } from '../src/replication/entry';
 import type { SnapshotRecord } from '../src/replication/kv-store';
 import { decodeStateValue } from '../src/store/record-codec';
+import { NO_SLOTS } from '../src/store/slot-state';
 import { closeStorage, deleteEntry, noopEntry, openStorage, putEntry, rootOf, tempDataDir, type Opened } from './support/storage';
 
 const NOW = 1_000_000;
@@ -159,7 +160,7 @@ describe('DurableStore', () => {
     assert.equal(opened.store.get('old'), undefined, 'the old state is gone');
     assert.deepEqual([opened.store.appliedSeq, opened.log.lastSeq], [0, 0], 'nothing to vouch for until the install ends');
     opened.store.restoreRecords([{ key: 'c', value: Buffer.from('C'), version: 45, expiresAt: null }]);
-    opened.store.finishRestore(50, 3);
+    opened.store.finishRestore(50, 3, NO_SLOTS);
     opened.log.resetTo(50, 3);
     await opened.log.flush();
     const meta = opened.engine.readMeta();

@@ -85,7 +85,7 @@ describe('MemoryStore', () => {
     target.beginRestore();
     assert.equal(valueOf(target, 'stale'), undefined, 'the state is empty while a restore is under way');
     target.restoreRecords(records);
-    target.finishRestore(snapshot.seq, snapshot.epoch);
+    target.finishRestore(snapshot.seq, snapshot.epoch, snapshot.slots);
     assert.equal(target.appliedSeq, 5);
     assert.equal(valueOf(target, 'stale'), undefined, 'restore replaces the whole state');
     assert.deepEqual(target.get('b'), { value: Buffer.from('2'), version: 2, expiresAt: NOW + 100 });

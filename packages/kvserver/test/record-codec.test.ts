@@ -18,6 +18,27 @@ const entries: Array<[string, LogEntry]> = [
   ['a put at a large seq and epoch', putEntry(2 ** 40, 2 ** 31, 'far', 'v')],
   ['a delete', deleteEntry(6, 4, unicodeKey)],
   ['a noop', noopEntry(7, 5)],
+  ['a fence', { seq: 8, epoch: 5, op: { type: 'fence', slots: [0, 4095, 12] } }],
+  ['an unfence of no slot', { seq: 9, epoch: 5, op: { type: 'unfence', slots: [] } }],
+  [
+    'an import that clears',
+    {
+      seq: 10,
+      epoch: 5,
+      op: {
+        type: 'import',
+        slots: [3],
+        clear: true,
+        versionFloor: 2 ** 40,
+        records: [
+          { key: unicodeKey, value: binary, version: 2 ** 40 - 2, expiresAt: 1_700_000_123_456 },
+          { key: 'empty', value: Buffer.alloc(0), version: 1, expiresAt: null },
+        ],
+      },
+    },
+  ],
+  ['an import of no record, without clear', { seq: 11, epoch: 5, op: { type: 'import', slots: [], clear: false, versionFloor: 0, records: [] } }],
+  ['a purge', { seq: 12, epoch: 6, op: { type: 'purge', keys: ['a', unicodeKey, ''] } }],
 ];
 
 const states: Array<[string, string, StoredValue]> = [
@@ -89,9 +110,31 @@ describe('record codec: log entries', () => {
     assert.ok(Number.isNaN(encodeLogEntry(putEntry(7, 2, 'k', 'v')).readDoubleBE(13)), 'no ttl is NaN');
   });
 
+  it('decodes imported values into memory of their own', () => {
+    const record = encodeLogEntry({ seq: 1, epoch: 1, op: { type: 'import', slots: [1], clear: false, versionFloor: 0, records: [{ key: 'k', value: Buffer.from('abc'), version: 1, expiresAt: null }] } });
+    const decoded = decodeLogEntry(1, record);
+    record.fill(0);
+    assert.equal(decoded.op.type === 'import' && decoded.op.records[0]!.value.toString(), 'abc');
+  });
+
+  it('refuses a well-checksummed resharding record whose body is malformed', () => {
+    const resealed = (seq: number, record: Buffer): Buffer => {
+      record.writeUInt32BE(crc32(record.subarray(4), crc32(String(seq))), 0);
+      return record;
+    };
+    const corrupt = (record: Buffer, message: RegExp): void =>
+      assert.throws(() => decodeLogEntry(4, record), (error: unknown) => error instanceof CorruptRecordError && message.test(error.message), String(message));
+    corrupt(encodeLogEntry({ seq: 4, epoch: 1, op: { type: 'fence', slots: [4096] } }), /log record 4: fence names slot 4096/);
+    const fence = encodeLogEntry({ seq: 4, epoch: 1, op: { type: 'fence', slots: [1, 2] } });
+    corrupt(resealed(4, Buffer.concat([fence, Buffer.from([0])])), /log record 4 has trailing bytes/);
+    corrupt(resealed(4, fence.subarray(0, fence.length - 1)), /log record 4 is truncated/);
+    const purge = encodeLogEntry({ seq: 4, epoch: 1, op: { type: 'purge', keys: ['k'] } });
+    corrupt(resealed(4, Buffer.concat([purge.subarray(0, 25), Buffer.from([0, 0, 0, 2]), purge.subarray(29)])), /truncated/);
+  });
+
   it('refuses a well-checksummed record of an unknown type', () => {
     const record = encodeLogEntry(noopEntry(3, 1));
-    record.writeUInt8(9, 4);
+    record.writeUInt8(8, 4);
     record.writeUInt32BE(crc32(record.subarray(4), crc32('3')), 0);
     assert.throws(() => decodeLogEntry(3, record), (error: unknown) => error instanceof CorruptRecordError && /unknown type/.test(error.message));
   });

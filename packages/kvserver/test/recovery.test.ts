@@ -55,7 +55,7 @@ describe('recoverStorage', () => {
     const dir = await dataDirWith(5, 5);
     await opens(dir, (opened) => {
       const line = opened.logger.lines.find((candidate) => candidate.message === 'recovered storage');
-      assert.deepEqual(line?.object, { base: 0, lastSeq: 5, applied: 5 });
+      assert.deepEqual(line?.object, { base: 0, lastSeq: 5, applied: 5, fenced: 0, versionOffset: 0 });
     });
   });
 
@@ -176,7 +176,7 @@ describe('recoverStorage', () => {
       assert.equal(reopened.store.get('half'), undefined);
       assert.equal(reopened.store.get('k1'), undefined);
       const meta = reopened.engine.readMeta();
-      assert.deepEqual(meta, { base: undefined, applied: undefined, installing: undefined });
+      assert.deepEqual(meta, { base: undefined, applied: undefined, installing: undefined, slots: undefined });
       assert.ok(warnings(reopened).some((line) => /snapshot install was cut short/.test(line)));
     });
     // Wiped for good: the next start holds no data either, without another warning.

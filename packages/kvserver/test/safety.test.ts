@@ -7,6 +7,7 @@ import { Replica } from '../src/replication/replica';
 import { DEFAULT_REPLICATION_OPTIONS, silentLogger } from '../src/replication/types';
 import type { SnapshotRecord } from '../src/replication/kv-store';
 import { MemoryStore } from '../src/store/memory-store';
+import { NO_SLOTS } from '../src/store/slot-state';
 import { ManualClock } from '../src/testing/manual-clock';
 import { MemoryCoordination } from '../src/testing/memory-coordination';
 import { SimCluster, bytes, track } from './support/sim-cluster';
@@ -312,7 +313,7 @@ describe('a snapshot install is atomic to everyone else', () => {
         held = undefined;
         release();
       },
-      sendSnapshot: (seq: number, records: SnapshotRecord[]) => deliver({ seq, epoch: 1, chunks: (async function* () { yield records; })() }),
+      sendSnapshot: (seq: number, records: SnapshotRecord[]) => deliver({ seq, epoch: 1, slots: NO_SLOTS, chunks: (async function* () { yield records; })() }),
     };
   }
   const leader = { epoch: 1, leaderId: 'a', leaderUrl: 'http://a.sim:7000' };

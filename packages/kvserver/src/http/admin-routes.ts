@@ -40,7 +40,7 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
       deps.logger.error({ err: error }, 'snapshot read failed; stream cut');
       response.destroy();
     });
-    const guardedSource = { seq: snapshot.seq, epoch: snapshot.epoch, records, close: () => snapshot.close() };
+    const guardedSource = { ...snapshot, records, close: () => snapshot.close() };
     // `keys` counts what the store holds, expired values included: an estimate for progress, not the count.
     writeSnapshot(response, guardedSource, { partition: deps.partition, keys: deps.replica.status().keys });
   });

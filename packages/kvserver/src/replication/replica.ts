@@ -221,7 +221,7 @@ export class Replica {
         store.restoreRecords(chunk);
         records += chunk.length;
       }
-      store.finishRestore(snapshot.seq, snapshot.epoch);
+      store.finishRestore(snapshot.seq, snapshot.epoch, snapshot.slots);
       log.resetTo(snapshot.seq, snapshot.epoch);
       await log.flush();
       logger.info({ seq: snapshot.seq, records }, 'installed snapshot');

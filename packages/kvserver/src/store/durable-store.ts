@@ -1,9 +1,12 @@
 import type { LogEntry } from '../replication/entry';
 import type { SnapshotSource } from '../replication/messages';
-import type { ExpiryCandidate, KvStore, SnapshotRecord, StoredValue } from '../replication/kv-store';
+import type { ExpiryCandidate, KvStore, SlotState, SnapshotRecord, StoredValue } from '../replication/kv-store';
+import { applyOperation, type KeyTable } from './apply-operation';
 import { ExpiryQueue } from './expiry-queue';
 import type { LmdbEngine } from './lmdb-engine';
 import { decodeStateValue, encodeStateValue } from './record-codec';
+import { SlotIndex } from './slot-index';
+import { NO_SLOTS, slotStateFromJson, slotStateToJson } from './slot-state';
 
 /** Keys looked at per step of the scan for values with a TTL: each step walks on from where the last stopped, so it never stalls the event loop for long. */
 const SCAN_KEYS = 20_000;
@@ -13,7 +16,10 @@ const SCAN_KEYS = 20_000;
  * the log's transactions and fsyncs); until a write is committed, the
  * overlay answers reads for its key, so every applied write is visible at
  * once. The applied point is stored with the state, in the same
- * transactions, so a restart knows exactly how far the state goes.
+ * transactions, so a restart knows exactly how far the state goes; so is
+ * the slot state, whenever an entry changes it. The slot index (keys of
+ * each slot) lives in memory: built from the keys on disk at open, then
+ * kept on every applied write.
  */
 export class DurableStore implements KvStore {
   appliedSeq: number;
@@ -28,13 +34,28 @@ export class DurableStore implements KvStore {
    * are queued as they are applied).
    */
   private scanFrom: string | undefined | null = undefined;
+  private slotState: SlotState;
+  private readonly index = new SlotIndex();
+  private readonly keyTable: KeyTable = {
+    get: (key) => this.get(key),
+    set: (key, stored) => this.write(key, stored),
+    remove: (key) => this.write(key, null),
+    keysOf: (slot) => this.index.keysOf(slot),
+  };
 
   constructor(
     private readonly engine: LmdbEngine,
     applied: { seq: number; epoch: number },
+    slots: SlotState,
   ) {
     this.appliedSeq = applied.seq;
     this.appliedEpoch = applied.epoch;
+    this.slotState = slots;
+    for (const key of engine.state.getKeys({ snapshot: false })) this.index.add(key);
+  }
+
+  get slots(): SlotState {
+    return this.slotState;
   }
 
   get failure(): Error | undefined {
@@ -52,10 +73,10 @@ export class DurableStore implements KvStore {
 
   apply(entry: LogEntry): void {
     if (entry.seq <= this.appliedSeq) throw new Error(`entry ${entry.seq} applied twice (applied ${this.appliedSeq})`);
-    const { op } = entry;
-    if (op.type === 'put') this.write(op.key, { value: op.value, version: entry.seq, expiresAt: op.expiresAt });
-    else if (op.type === 'delete') this.write(op.key, null);
-    else if (op.type === 'expire' && this.get(op.key)?.version === op.version) this.write(op.key, null);
+    const slots = applyOperation(entry, this.slotState, this.keyTable);
+    // Queued in the same event turn as the applied point: the same transaction.
+    if (slots !== this.slotState) this.engine.putMeta('slots', slotStateToJson(slots));
+    this.slotState = slots;
     this.appliedSeq = entry.seq;
     this.appliedEpoch = entry.epoch;
     this.engine.putMeta('applied', { seq: entry.seq, epoch: entry.epoch });
@@ -68,7 +89,8 @@ export class DurableStore implements KvStore {
     function* records(): Generator<SnapshotRecord> {
       for (const { key, value } of view.entries) yield { key, ...decodeStateValue(key, value) };
     }
-    return { seq: applied.seq, epoch: applied.epoch, records: records(), close: () => view.done() };
+    const slots = slotStateFromJson(view.meta.slots, 'the stored slot state');
+    return { seq: applied.seq, epoch: applied.epoch, slots, records: records(), close: () => view.done() };
   }
 
   settled(): Promise<void> {
@@ -81,21 +103,27 @@ export class DurableStore implements KvStore {
     this.scanFrom = null;
     this.engine.putMeta('installing', true);
     this.engine.clearState();
+    this.index.clear();
     this.appliedSeq = 0;
     this.appliedEpoch = 0;
+    this.slotState = NO_SLOTS;
     this.engine.putMeta('applied', { seq: 0, epoch: 0 });
+    this.engine.removeMeta('slots');
   }
 
   restoreRecords(records: readonly SnapshotRecord[]): void {
     for (const { key, value, version, expiresAt } of records) {
       this.engine.putState(key, encodeStateValue(key, { value, version, expiresAt }));
+      this.index.add(key);
       if (expiresAt !== null) this.expiries.push({ key, version, expiresAt });
     }
   }
 
-  finishRestore(seq: number, epoch: number): void {
+  finishRestore(seq: number, epoch: number, slots: SlotState): void {
     this.appliedSeq = seq;
     this.appliedEpoch = epoch;
+    this.slotState = { fenced: new Set(slots.fenced), versionOffset: slots.versionOffset };
+    this.engine.putMeta('slots', slotStateToJson(slots));
     this.engine.putMeta('applied', { seq, epoch });
     this.engine.removeMeta('installing');
   }
@@ -103,6 +131,19 @@ export class DurableStore implements KvStore {
   dueForExpiry(nowMs: number, limit: number): ExpiryCandidate[] {
     if (this.scanFrom !== null) this.scanStep();
     return this.expiries.due(nowMs, limit, ({ key, version }) => this.get(key)?.version === version);
+  }
+
+  keysInSlot(slot: number): number {
+    return this.index.count(slot);
+  }
+
+  /** Read through the overlay: what is applied, committed or not. */
+  recordsInSlots(slots: readonly number[]): SnapshotRecord[] {
+    return this.index.records(slots, (key) => this.get(key));
+  }
+
+  someKeysInSlots(slots: readonly number[], limit: number): string[] {
+    return this.index.someKeys(slots, limit);
   }
 
   /** Queues the values with a TTL among the next SCAN_KEYS keys on disk. */
@@ -127,6 +168,8 @@ export class DurableStore implements KvStore {
 
   private write(key: string, stored: StoredValue | null): void {
     this.overlay.set(key, stored);
+    if (stored) this.index.add(key);
+    else this.index.remove(key);
     if (stored && stored.expiresAt !== null) this.expiries.push({ key, version: stored.version, expiresAt: stored.expiresAt });
     const writeId = stored ? this.engine.putState(key, encodeStateValue(key, stored)) : this.engine.removeState(key);
     this.engine.whenDurable(writeId, () => {

@@ -1,5 +1,6 @@
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { join } from 'node:path';
+import type { SlotStateJson } from './slot-state';
 
 export const lmdbPath = (dataDir: string): string => join(dataDir, 'kv.lmdb');
 
@@ -11,6 +12,8 @@ export interface StorageMeta {
   applied?: { seq: number; epoch: number };
   /** Set while a snapshot is being installed: the state is then incomplete. */
   installing?: boolean;
+  /** The state's fenced slots and version offset, written with `applied` whenever they change; absent means none. */
+  slots?: SlotStateJson;
 }
 
 /**
@@ -56,6 +59,7 @@ export class LmdbEngine {
       base: this.meta.get('base') as StorageMeta['base'],
       applied: this.meta.get('applied') as StorageMeta['applied'],
       installing: this.meta.get('installing') as StorageMeta['installing'],
+      slots: this.meta.get('slots') as StorageMeta['slots'],
     };
   }
 
@@ -114,8 +118,9 @@ export class LmdbEngine {
   readView(): { meta: StorageMeta; entries: Iterable<{ key: string; value: Buffer }>; done(): void } {
     const transaction = this.root.useReadTransaction();
     const applied = this.meta.get('applied', { transaction }) as StorageMeta['applied'];
+    const slots = this.meta.get('slots', { transaction }) as StorageMeta['slots'];
     return {
-      meta: { applied },
+      meta: { applied, slots },
       entries: this.state.getRange({ transaction }) as Iterable<{ key: string; value: Buffer }>,
       done: () => transaction.done(),
     };

@@ -1,10 +1,12 @@
 import type { LogEntry } from '../replication/entry';
+import type { SlotState } from '../replication/kv-store';
 import type { Logger } from '../replication/types';
 import { DurableLog } from './durable-log';
 import { DurableStore } from './durable-store';
-import { LmdbEngine, lmdbPath } from './lmdb-engine';
+import { LmdbEngine, lmdbPath, type StorageMeta } from './lmdb-engine';
 import { lmdbFileDamage } from './lmdb-file-check';
 import { CorruptRecordError, decodeLogEntry } from './record-codec';
+import { slotStateFromJson } from './slot-state';
 
 export interface Recovered {
   engine: LmdbEngine;
@@ -43,6 +45,7 @@ export async function recoverStorage(dataDir: string, options: { fsync: boolean;
     engine.removeMeta('installing');
     engine.removeMeta('base');
     engine.removeMeta('applied');
+    engine.removeMeta('slots');
     await engine.flush();
     meta = engine.readMeta();
     holdsData = false;
@@ -60,8 +63,17 @@ export async function recoverStorage(dataDir: string, options: { fsync: boolean;
     log.resetTo(applied.seq, applied.epoch);
     await engine.flush();
   }
-  options.logger.info({ base: base.seq, lastSeq: log.lastSeq, applied: applied.seq }, 'recovered storage');
-  return { engine, log, store: new DurableStore(engine, applied), holdsData };
+  const slots = storedSlotState(meta.slots);
+  options.logger.info({ base: base.seq, lastSeq: log.lastSeq, applied: applied.seq, fenced: slots.fenced.size, versionOffset: slots.versionOffset }, 'recovered storage');
+  return { engine, log, store: new DurableStore(engine, applied, slots), holdsData };
+}
+
+function storedSlotState(stored: StorageMeta['slots']): SlotState {
+  try {
+    return slotStateFromJson(stored, 'the stored slot state');
+  } catch (error) {
+    throw new UnrecoverableStorageError(`${(error as Error).message}; restore this replica from its peers (empty its data dir)`);
+  }
 }
 
 async function readLogTail(engine: LmdbEngine, baseSeq: number, logger: Logger): Promise<LogEntry[]> {

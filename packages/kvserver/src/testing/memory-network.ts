@@ -176,6 +176,7 @@ function streamOf(source: SnapshotSource): SnapshotStream {
   return {
     seq: source.seq,
     epoch: source.epoch,
+    slots: source.slots,
     chunks: (async function* () {
       yield records;
     })(),

@@ -1,6 +1,8 @@
 import { ByteReader } from '@kvstore/cluster';
 import type { LogEntry, Operation } from '../replication/entry';
 import type { AppendRequest } from '../replication/messages';
+import { ByteWriter, stringBytes } from './byte-writer';
+import { decodeSlotOperation, encodeSlotOperation, isSlotOperation } from './slot-operation-codec';
 
 /**
  * The `append` frame's payload, binary so values travel as raw bytes (no
@@ -8,15 +10,13 @@ import type { AppendRequest } from '../replication/messages';
  *
  *   epoch | prevSeq | prevEpoch | commitSeq | leaderId | leaderUrl | u32 count | entry*
  *   entry:  seq | epoch | u8 type | (put: key | expiresAt (NaN: none) | u32 value bytes | value) (delete: key) (expire: key | version)
+ *           (fence, unfence, import, purge: their body, slot-operation-codec.ts)
  *   string: u16 bytes | UTF-8
  */
 
-const TYPES: ReadonlyArray<Operation['type']> = ['put', 'delete', 'noop', 'expire'];
+const TYPES: ReadonlyArray<Operation['type']> = ['put', 'delete', 'noop', 'expire', 'fence', 'unfence', 'import', 'purge'];
 
-function stringBytes(text: string): number {
-  return 2 + Buffer.byteLength(text, 'utf8');
-}
-
+/** The entry's bytes in the head buffer (a resharding operation's body is parts of its own). */
 function entryHeadBytes(entry: LogEntry): number {
   const { op } = entry;
   if (op.type === 'put') return 17 + stringBytes(op.key) + 12;
@@ -25,34 +25,11 @@ function entryHeadBytes(entry: LogEntry): number {
   return 17;
 }
 
-class Writer {
-  offset = 0;
-  constructor(readonly buffer: Buffer) {}
-
-  number(value: number): void {
-    this.offset = this.buffer.writeDoubleBE(value, this.offset);
-  }
-
-  string(text: string): void {
-    const bytes = this.buffer.write(text, this.offset + 2, 'utf8');
-    this.buffer.writeUInt16BE(bytes, this.offset);
-    this.offset += 2 + bytes;
-  }
-
-  u8(value: number): void {
-    this.offset = this.buffer.writeUInt8(value, this.offset);
-  }
-
-  u32(value: number): void {
-    this.offset = this.buffer.writeUInt32BE(value, this.offset);
-  }
-}
-
 /** The message as parts: all heads in one buffer is simpler, but then values would be copied; each value is its own part. */
 export function encodeAppend(request: AppendRequest): Buffer[] {
   let headBytes = 32 + stringBytes(request.leaderId) + stringBytes(request.leaderUrl) + 4;
   for (const entry of request.entries) headBytes += entryHeadBytes(entry);
-  const head = new Writer(Buffer.allocUnsafe(headBytes));
+  const head = new ByteWriter(Buffer.allocUnsafe(headBytes));
   const parts: Buffer[] = [];
   head.number(request.epoch);
   head.number(request.prevSeq);
@@ -67,6 +44,11 @@ export function encodeAppend(request: AppendRequest): Buffer[] {
     head.number(epoch);
     head.u8(TYPES.indexOf(op.type));
     if (op.type === 'noop') continue;
+    if (isSlotOperation(op)) {
+      parts.push(head.buffer.subarray(start, head.offset), ...encodeSlotOperation(op));
+      start = head.offset;
+      continue;
+    }
     head.string(op.key);
     if (op.type === 'delete') continue;
     if (op.type === 'expire') {
@@ -96,6 +78,7 @@ function decodeOperation(reader: ByteReader, seq: number): Operation {
   const type = TYPES[reader.u8()];
   if (type === 'noop') return { type };
   if (type === undefined) throw new Error(`append frame: entry ${seq} has an unknown type`);
+  if (type === 'fence' || type === 'unfence' || type === 'import' || type === 'purge') return decodeSlotOperation(type, reader, `append frame: entry ${seq}`);
   const key = string(reader);
   if (type === 'delete') return { type, key };
   if (type === 'expire') return { type, key, version: integer(reader, 'version') };
