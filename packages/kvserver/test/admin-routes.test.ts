@@ -3,8 +3,10 @@ import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { ClusterAuth } from '@kvstore/cluster';
 import { textBody } from '@kvstore/cluster/testing';
+import { clusterPaths } from '@kvstore/protocol';
 import request from 'supertest';
 import { createApp } from '../src/http/app';
+import { ImportReceiver } from '../src/migration/import-receiver';
 import { readSnapshot } from '../src/wire/snapshot-stream';
 import { silentLogger } from '../src/replication/types';
 import { SimCluster } from './support/sim-cluster';
@@ -18,7 +20,8 @@ function appOf(sim: SimCluster, id: string) {
     maxValueBytes: 1024,
     logger: silentLogger,
     auth,
-    owns: () => true,
+    routing: { ringVersion: 1, beforeWrite: () => undefined, check: () => {} },
+    imports: new ImportReceiver({ partition: 'p0', replica: sim.replica(id), paths: clusterPaths('t'), zk: () => undefined }),
     notReadyBecause: () => undefined,
   }).http;
 }

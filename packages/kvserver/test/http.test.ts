@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { CLUSTER_PROOF_HEADER, ClusterAuth } from '@kvstore/cluster';
-import { HEADER_PARTITION, HEADER_REPLICA } from '@kvstore/protocol';
+import { HEADER_PARTITION, HEADER_REPLICA, KvError, clusterPaths } from '@kvstore/protocol';
 import request from 'supertest';
 import { createApp } from '../src/http/app';
+import { ImportReceiver } from '../src/migration/import-receiver';
 import { silentLogger } from '../src/replication/types';
 import { SimCluster } from './support/sim-cluster';
 
@@ -19,7 +20,14 @@ function appOf(sim: SimCluster, id: string) {
     maxValueBytes: MAX_VALUE_BYTES,
     logger: silentLogger,
     auth,
-    owns: (key) => !key.startsWith('foreign-'),
+    routing: {
+      ringVersion: 1,
+      beforeWrite: () => undefined,
+      check: (key: string) => {
+        if (key.startsWith('foreign-')) throw new KvError('WRONG_PARTITION', 'not here');
+      },
+    },
+    imports: new ImportReceiver({ partition: 'p0', replica: sim.replica(id), paths: clusterPaths('t'), zk: () => undefined }),
     notReadyBecause: () => undefined,
   }).http;
 }

@@ -13,6 +13,7 @@ import {
   type ProgressRecord,
 } from '@kvstore/protocol';
 import { sleep, type Clock } from '../clock';
+import type { SnapshotRecord } from '../replication/kv-store';
 import type { Leadership } from '../replication/leadership';
 import type { Replica } from '../replication/replica';
 import type { Logger } from '../replication/types';
@@ -24,12 +25,13 @@ export interface SlotMoverOptions {
   rateKeysPerSecond: number;
   /** About this many keys per batch: a batch's slots refuse writes from its fence to its flip. */
   batchKeys: number;
-  /** Records per import frame. */
+  /** Records and about how many bytes per import frame (and so per import entry in the destination's log). */
   chunkRecords: number;
+  chunkBytes: number;
   timeoutMs: number;
 }
 
-export const DEFAULT_SLOT_MOVER_OPTIONS: SlotMoverOptions = { rateKeysPerSecond: 20_000, batchKeys: 2000, chunkRecords: 1000, timeoutMs: 5000 };
+export const DEFAULT_SLOT_MOVER_OPTIONS: SlotMoverOptions = { rateKeysPerSecond: 20_000, batchKeys: 2000, chunkRecords: 1000, chunkBytes: 1024 * 1024, timeoutMs: 5000 };
 
 export interface SlotMoverDeps {
   partition: string;
@@ -42,6 +44,24 @@ export interface SlotMoverDeps {
   clock: Clock;
   logger: Logger;
   options: SlotMoverOptions;
+}
+
+/** Records in import frames of at most `maxRecords` and about `maxBytes` (at least one record each; at least one frame, which clears the slots). */
+function chunks(records: readonly SnapshotRecord[], maxRecords: number, maxBytes: number): SnapshotRecord[][] {
+  const out: SnapshotRecord[][] = [[]];
+  let bytes = 0;
+  for (const record of records) {
+    const size = Buffer.byteLength(record.key) + record.value.length + 32;
+    const last = out[out.length - 1]!;
+    if (last.length > 0 && (last.length >= maxRecords || bytes + size > maxBytes)) {
+      out.push([record]);
+      bytes = size;
+    } else {
+      last.push(record);
+      bytes += size;
+    }
+  }
+  return out;
 }
 
 /** Retry pace after a failed step (a destination without a leader, ZooKeeper away). */
@@ -150,11 +170,10 @@ export class SlotMover {
     const records = replica.store.recordsInSlots(batch.slots);
     let seq = 0;
     let bytes = 0;
-    for (let offset = 0; offset === 0 || offset < records.length; offset += options.chunkRecords) {
-      const chunk = records.slice(offset, offset + options.chunkRecords);
+    for (const [index, chunk] of chunks(records, options.chunkRecords, options.chunkBytes).entries()) {
       const answer = await this.deps.transport.importSlots(
         destination,
-        { migration: migration.id, from: this.deps.partition, fromEpoch: leadership.epoch, slots: batch.slots, clear: offset === 0, versionFloor, records: chunk },
+        { migration: migration.id, from: this.deps.partition, fromEpoch: leadership.epoch, slots: batch.slots, clear: index === 0, versionFloor, records: chunk },
         options.timeoutMs,
       );
       if (!answer.ok) throw new KvError(answer.code, `${batch.to} refused the import: ${answer.message}`);

@@ -29,6 +29,9 @@ export type Operation =
   | { type: 'import'; slots: number[]; clear: boolean; versionFloor: number; records: SnapshotRecord[] }
   | { type: 'purge'; keys: string[] };
 
+/** The resharding operations: they concern slots, not one key. */
+export type SlotOperation = Extract<Operation, { type: 'fence' | 'unfence' | 'import' | 'purge' }>;
+
 /** The operations that write one key. */
 export type KeyOperation = Extract<Operation, { key: string }>;
 
@@ -44,9 +47,9 @@ export function entryBytes(entry: LogEntry): number {
     case 'put':
       return op.value.length + op.key.length + 64;
     case 'import':
-      return op.records.reduce((bytes, record) => bytes + record.value.length + record.key.length + 32, 64 + op.slots.length * 8);
+      return op.records.reduce((bytes, record) => bytes + record.value.length + Buffer.byteLength(record.key) + 32, 64 + op.slots.length * 8);
     case 'purge':
-      return op.keys.reduce((bytes, key) => bytes + key.length + 8, 64);
+      return op.keys.reduce((bytes, key) => bytes + Buffer.byteLength(key) + 8, 64);
     case 'fence':
     case 'unfence':
       return 64 + op.slots.length * 8;

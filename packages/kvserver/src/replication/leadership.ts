@@ -1,7 +1,7 @@
 import { KvError, notLeader, preconditionFailed, slotOf, timeout, unavailable } from '@kvstore/protocol';
 import type { Clock } from '../clock';
 import { isLive, type StoredValue } from './kv-store';
-import { entryBytes, type KeyOperation, type LogEntry, type Operation } from './entry';
+import { entryBytes, type KeyOperation, type LogEntry, type Operation, type SlotOperation } from './entry';
 import type { ReplicationLog } from './log';
 import { compactionPoint, logIsOverBounds } from './compaction';
 import { Replicator } from './replicator';
@@ -31,8 +31,6 @@ export type Proposal =
 
 export type WriteResult = { version: number; deleted?: boolean };
 
-/** The resharding operations (entry.ts): they write slots, not one key. */
-export type SlotOperation = Exclude<Operation, { key: string } | { type: 'noop' }>;
 
 interface PendingWrite {
   result: WriteResult;
@@ -437,7 +435,8 @@ export class Leadership {
   private applyCommitted(entry: LogEntry): void {
     this.deps.store.apply(entry);
     if (entry.seq > this.noopSeq) this.uncommittedBytes -= entryBytes(entry);
-    if ('key' in entry.op && this.overlay.get(entry.op.key)?.version === entry.seq) this.overlay.delete(entry.op.key);
+    // The overlay shows a write until it is applied (its version: seq plus the offset, which a key's write does not change).
+    if ('key' in entry.op && this.overlay.get(entry.op.key)?.version === entry.seq + this.deps.store.slots.versionOffset) this.overlay.delete(entry.op.key);
     this.acknowledge(entry.seq);
   }
 

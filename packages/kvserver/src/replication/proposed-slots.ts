@@ -1,4 +1,3 @@
-import { SLOT_COUNT } from '@kvstore/protocol';
 import type { Operation } from './entry';
 import type { SlotState } from './kv-store';
 
@@ -26,12 +25,4 @@ export class ProposedSlots implements SlotState {
       this.versionOffset = Math.max(this.versionOffset, op.versionFloor);
     }
   }
-}
-
-/** Slots must be integers in [0, SLOT_COUNT), without repeats: what a frame claims is checked before it reaches the log. */
-export function checkSlots(slots: unknown): number[] {
-  if (!Array.isArray(slots) || slots.length === 0) throw new Error('slots must be a non-empty array');
-  if (!slots.every((slot) => Number.isSafeInteger(slot) && slot >= 0 && slot < SLOT_COUNT)) throw new Error(`slots must be integers in [0, ${SLOT_COUNT})`);
-  if (new Set(slots).size !== slots.length) throw new Error('slots must not repeat');
-  return slots as number[];
 }

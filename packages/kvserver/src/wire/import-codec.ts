@@ -1,21 +1,21 @@
+import { ByteReader } from '@kvstore/cluster';
 import { ERROR_CODES, type ErrorCode } from '@kvstore/protocol';
-import type { SnapshotRecord } from '../replication/kv-store';
-import { checkSlots } from '../replication/proposed-slots';
 import type { ImportRequest, ImportResponse } from '../migration/messages';
+import { decodeSlotOperation, encodeSlotOperation } from './slot-operation-codec';
 
 /**
- * The `importSlots` frame: JSON, values in base64. An import is a bulk
- * transfer a few times a second at most, so the clarity of JSON costs
- * nothing that matters; every field is checked, since a frame is input.
+ * The `importSlots` frame: who sends it (JSON, small), then the import
+ * operation in the log's own binary form (values as raw bytes, checked as
+ * strictly as an append frame's):
+ *
+ *   u32 head bytes | head {migration, from, fromEpoch} | import body
  */
-export function encodeImport(request: ImportRequest): Buffer {
-  const records = request.records.map(({ key, value, version, expiresAt }) => ({ key, value: value.toString('base64'), version, expiresAt }));
-  return Buffer.from(JSON.stringify({ ...request, records }));
-}
-
-function integer(value: unknown, name: string): number {
-  if (!Number.isSafeInteger(value) || (value as number) < 0) throw new Error(`import frame: ${name} must be an integer ≥ 0`);
-  return value as number;
+export function encodeImport(request: ImportRequest): Buffer[] {
+  const head = Buffer.from(JSON.stringify({ migration: request.migration, from: request.from, fromEpoch: request.fromEpoch }));
+  const length = Buffer.allocUnsafe(4);
+  length.writeUInt32BE(head.length);
+  const { slots, clear, versionFloor, records } = request;
+  return [length, head, ...encodeSlotOperation({ type: 'import', slots, clear, versionFloor, records })];
 }
 
 function text(value: unknown, name: string): string {
@@ -23,34 +23,29 @@ function text(value: unknown, name: string): string {
   return value;
 }
 
-function record(value: unknown): SnapshotRecord {
-  const fields = value as Record<string, unknown> | null;
-  if (typeof fields !== 'object' || fields === null) throw new Error('import frame: a record must be an object');
-  const { key, value: data, version, expiresAt } = fields;
-  if (typeof data !== 'string') throw new Error('import frame: a record value must be base64');
-  if (expiresAt !== null && !Number.isFinite(expiresAt)) throw new Error('import frame: expiresAt must be a number or null');
-  return { key: text(key, 'key'), value: Buffer.from(data, 'base64'), version: integer(version, 'version'), expiresAt: expiresAt as number | null };
-}
-
 export function decodeImport(payload: Buffer): ImportRequest {
-  const fields = JSON.parse(payload.toString('utf8')) as Record<string, unknown> | null;
-  if (typeof fields !== 'object' || fields === null || !Array.isArray(fields.records)) throw new Error('import frame: not an import request');
-  if (typeof fields.clear !== 'boolean') throw new Error('import frame: clear must be a boolean');
+  const reader = new ByteReader(payload, 'import frame');
+  const head = JSON.parse(reader.text(reader.u32(), 'utf8')) as Record<string, unknown> | null;
+  if (typeof head !== 'object' || head === null) throw new Error('import frame: the head is not an object');
+  const op = decodeSlotOperation('import', reader, 'import frame');
+  if (reader.offset !== payload.length) throw new Error('import frame has trailing bytes');
+  if (op.type !== 'import' || op.slots.length === 0) throw new Error('import frame: no slots');
+  if (!Number.isSafeInteger(head.fromEpoch) || (head.fromEpoch as number) < 0) throw new Error('import frame: fromEpoch must be an integer ≥ 0');
   return {
-    migration: text(fields.migration, 'migration'),
-    from: text(fields.from, 'from'),
-    fromEpoch: integer(fields.fromEpoch, 'fromEpoch'),
-    slots: checkSlots(fields.slots),
-    clear: fields.clear,
-    versionFloor: integer(fields.versionFloor, 'versionFloor'),
-    records: fields.records.map(record),
+    migration: text(head.migration, 'migration'),
+    from: text(head.from, 'from'),
+    fromEpoch: head.fromEpoch as number,
+    slots: op.slots,
+    clear: op.clear,
+    versionFloor: op.versionFloor,
+    records: op.records,
   };
 }
 
 export function decodeImportResponse(payload: Buffer): ImportResponse {
   const fields = JSON.parse(payload.toString('utf8')) as Record<string, unknown>;
-  if (fields.ok === true) return { ok: true, seq: integer(fields.seq, 'seq') };
+  if (fields.ok === true && Number.isSafeInteger(fields.seq)) return { ok: true, seq: fields.seq as number };
   const code = fields.code as ErrorCode;
-  if (!(code in ERROR_CODES)) throw new Error('import answer: unknown error code');
+  if (fields.ok !== false || !(code in ERROR_CODES)) throw new Error('import answer: malformed');
   return { ok: false, code, message: String(fields.message) };
 }

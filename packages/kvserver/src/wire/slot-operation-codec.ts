@@ -1,6 +1,6 @@
 import type { ByteReader } from '@kvstore/cluster';
 import { SLOT_COUNT } from '@kvstore/protocol';
-import type { Operation } from '../replication/entry';
+import type { Operation, SlotOperation } from '../replication/entry';
 import type { SnapshotRecord } from '../replication/kv-store';
 import { isSlot } from '../store/slot-state';
 import { ByteWriter, stringBytes } from './byte-writer';
@@ -16,8 +16,6 @@ import { ByteWriter, stringBytes } from './byte-writer';
  *   slots:   u16 count (at most 4096) | u16 slot*
  *   key:     u16 bytes | UTF-8
  */
-
-export type SlotOperation = Extract<Operation, { type: 'fence' | 'unfence' | 'import' | 'purge' }>;
 
 export function isSlotOperation(op: Operation): op is SlotOperation {
   return op.type === 'fence' || op.type === 'unfence' || op.type === 'import' || op.type === 'purge';
