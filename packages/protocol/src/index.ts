@@ -3,6 +3,7 @@ export {
   ERROR_CODES,
   KvError,
   badRequest,
+  conflict,
   errorFromAnswer,
   errorFromBody,
   notFound,
