@@ -153,6 +153,84 @@ describe('Forwarder', () => {
     assert.equal(result.ok && result.partition, 'p1');
   });
 
+  describe('routing versions', () => {
+    const wrongPartition = (version?: number): TransportResponse => ({
+      ...json(421, { error: { code: 'WRONG_PARTITION', message: 'not mine' } }),
+      ...(version === undefined ? {} : { headers: { 'content-type': 'application/json', 'x-kv-routing-version': String(version) } }),
+    });
+    const before = snapshotOf({ p0: { members: ['a'], leader: 'a' } }, { version: 7 });
+    const after = snapshotOf({ p0: { members: ['a'], leader: 'a' }, p1: { members: ['c'], leader: 'c' } }, { version: 8 });
+    const movingKey = keys(1000).find((candidate) => isOwnedBy(after, candidate, 'p1'))!;
+
+    function moving(writeTimeoutMs = 1000) {
+      const routing = new RoutingState();
+      routing.update(before);
+      const transport = new MemoryTransport();
+      const forwarder = new Forwarder({ source: routing, transport, writeTimeoutMs });
+      transport.serve(urlOf('c'), () => ok('c'));
+      return { routing, transport, forwarder };
+    }
+
+    it('sends the ring version it routed by with every request', async () => {
+      const { transport, forwarder } = moving();
+      transport.serve(urlOf('a'), () => ok('a'));
+      await forwarder.forward(put('k'));
+      await forwarder.forward(get('k', 'eventual'));
+      assert.deepEqual(transport.requests.map((request) => request.routingVersion), [7, 7]);
+    });
+
+    const cases = [["as new as the gate's (the slot is fenced for its cut-over)", 7], ["newer than the gate's", 9], ['unknown (a replica that predates it)', undefined]] as const;
+    for (const [what, version] of cases) {
+      it(`waits, without an error, for the next ring when the replica's version is ${what}, whatever else changes meanwhile`, async () => {
+        const { routing, transport, forwarder } = moving();
+        transport.serve(urlOf('a'), () => wrongPartition(version));
+        // A leader change elsewhere is no reason to try the old owner again.
+        setTimeout(() => routing.update(snapshotOf({ p0: { members: ['a', 'b'], leader: 'a' } }, { version: 7 })), 10);
+        setTimeout(() => routing.update(after), 60);
+        const result = await forwarder.forward(put(movingKey));
+        assert.deepEqual(result.ok && [result.partition, result.replica], ['p1', 'c']);
+        assert.equal(transport.requestsTo(urlOf('a')).length, 1);
+        assert.deepEqual(forwarder.wrongPartition, { waits: 1, replicaBehind: 0 });
+        assert.deepEqual(transport.requests.map((request) => request.routingVersion), [7, 8]);
+      });
+    }
+
+    it('tries again after a short pause when the replica is behind the gate, without waiting for a ring', async () => {
+      const { routing, transport, forwarder } = moving();
+      routing.update(snapshotOf({ p0: { members: ['a'], leader: 'a' } }, { version: 9 }));
+      let calls = 0;
+      // The replica still judges by version 8, then catches up.
+      transport.serve(urlOf('a'), () => (++calls === 1 ? wrongPartition(8) : ok('a')));
+      const started = Date.now();
+      const result = await forwarder.forward(put(movingKey));
+      assert.equal(result.ok && result.replica, 'a');
+      assert.ok(Date.now() - started < 500, 'a short pause, not the deadline');
+      assert.deepEqual(forwarder.wrongPartition, { waits: 0, replicaBehind: 1 });
+    });
+
+    it('routes again at once when the ring changed while the request was out', async () => {
+      const { routing, transport, forwarder } = moving();
+      transport.serve(urlOf('a'), () => {
+        routing.update(after);
+        return wrongPartition(8);
+      });
+      const result = await forwarder.forward(put(movingKey));
+      assert.equal(result.ok && result.partition, 'p1');
+      assert.deepEqual(forwarder.wrongPartition, { waits: 0, replicaBehind: 0 });
+    });
+
+    it('answers 503 at the deadline when the cut-over does not end', async () => {
+      const { transport, forwarder } = moving(120);
+      transport.serve(urlOf('a'), () => wrongPartition(7));
+      const started = Date.now();
+      const result = await forwarder.forward(put(movingKey));
+      assert.ok(Date.now() - started >= 110);
+      assert.equal(!result.ok && result.error.code, 'UNAVAILABLE');
+      assert.match(!result.ok ? result.error.message : '', /partition p0 is unavailable: not mine/);
+      assert.equal(transport.requestsTo(urlOf('a')).length, 1);
+    });
+  });
+
   it('does not retry a final answer such as 412', async () => {
     const { transport, forwarder } = setup({ p0: { members: ['a'], leader: 'a' } });
     transport.serve(urlOf('a'), () => json(412, { error: { code: 'PRECONDITION_FAILED', message: 'version mismatch' } }));

@@ -45,16 +45,18 @@ describe('MuxTransport', () => {
     return { url: await listen(server), sockets };
   }
 
-  it('carries method, path, headers and body, and returns status, headers and body', async () => {
+  it('carries method, path, headers, body and routing version, and returns status, headers and body', async () => {
     const { url } = await serving((payload) => {
       const request = decodeKvRequest(payload);
-      const body = Buffer.from(`${request.method} ${request.path} ${request.headers['if-match']} ${request.body.toString()}`);
+      const body = Buffer.from(`${request.method} ${request.path} ${request.headers['if-match']} ${request.body.toString()} ${request.routingVersion}`);
       return encodeKvAnswer({ status: 200, headers: { etag: '"9"' }, body });
     });
-    const response = await transport.request({ url, method: 'PUT', path: '/v1/kv/a%2Fb', headers: { 'if-match': '"1"' }, body: Buffer.from('v'), timeoutMs: 1000 });
+    const request = { url, method: 'PUT', path: '/v1/kv/a%2Fb', headers: { 'if-match': '"1"' }, body: Buffer.from('v'), timeoutMs: 1000 } as const;
+    const response = await transport.request({ ...request, routingVersion: 12 });
     assert.equal(response.status, 200);
     assert.equal(response.headers.etag, '"9"');
-    assert.equal(response.body.toString(), 'PUT /v1/kv/a%2Fb "1" v');
+    assert.equal(response.body.toString(), 'PUT /v1/kv/a%2Fb "1" v 12');
+    assert.equal((await transport.request(request)).body.toString(), 'PUT /v1/kv/a%2Fb "1" v undefined');
   });
 
   it('gives each of many concurrent requests its own answer, whatever order they finish in', async () => {

@@ -53,6 +53,17 @@ export interface MigrationView {
   blocked: { partition: string; reason: string }[];
 }
 
+/** `DELETE /v1/admin/partitions/<p>?force=true`: what taking a dead partition off the ring gave up. */
+export interface ForceRemoveResult {
+  partition: string;
+  /** The `/ring` version without it. */
+  ringVersion: number;
+  /** Slots now owned, empty, by the other partitions. */
+  slotsGivenUp: number;
+  /** The keys its replicas held (the largest count one of them reported); null when none answered. */
+  keysGivenUp: number | null;
+}
+
 export interface ClusterView {
   cluster: string;
   /** `slots`: how many of the SLOT_COUNT slots each partition owns; `sealed`: data has been written. Absent from gates that predate them. */

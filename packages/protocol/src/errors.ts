@@ -9,6 +9,8 @@ export const ERROR_CODES = {
   /** Internal routes only: no valid proof of the cluster secret. */
   UNAUTHORIZED: { status: 401, retryable: false },
   NOT_FOUND: { status: 404, retryable: false },
+  /** Admin: the cluster is in a state that refuses the change (a migration runs, or none does to abort). */
+  CONFLICT: { status: 409, retryable: false },
   PRECONDITION_FAILED: { status: 412, retryable: false },
   CONFLICT: { status: 409, retryable: false },
   PAYLOAD_TOO_LARGE: { status: 413, retryable: false },
@@ -55,6 +57,7 @@ export class KvError extends Error {
 
 export const badRequest = (message: string): KvError => new KvError('BAD_REQUEST', message);
 export const notFound = (message = 'key not found'): KvError => new KvError('NOT_FOUND', message);
+export const conflict = (message: string): KvError => new KvError('CONFLICT', message);
 export const preconditionFailed = (message: string): KvError => new KvError('PRECONDITION_FAILED', message);
 export const payloadTooLarge = (message: string): KvError => new KvError('PAYLOAD_TOO_LARGE', message);
 export const unavailable = (message: string, cause?: unknown): KvError => new KvError('UNAVAILABLE', message, { cause });

@@ -3,6 +3,7 @@ export {
   ERROR_CODES,
   KvError,
   badRequest,
+  conflict,
   errorFromAnswer,
   errorFromBody,
   notFound,
@@ -20,6 +21,7 @@ export {
   HEADER_REPLICA,
   HEADER_ROUTING_VERSION,
   type ClusterView,
+  type ForceRemoveResult,
   type MigrationView,
   type Consistency,
   type DeleteResult,
@@ -52,4 +54,5 @@ export {
   type StateRecord,
 } from './records';
 export { Ring, ringRecord } from './ring';
+export { forceRemove, migrationView, planMigration, type ForcedRemoval, type MigrationPlan, type MigrationRequest } from './migration-plan';
 export { SLOT_COUNT, placeSlots, slotOf } from './slots';

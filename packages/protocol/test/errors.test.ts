@@ -7,6 +7,7 @@ test('every code maps to the status docs/api.md gives it', () => {
     BAD_REQUEST: 400,
     UNAUTHORIZED: 401,
     NOT_FOUND: 404,
+    CONFLICT: 409,
     PRECONDITION_FAILED: 412,
     PAYLOAD_TOO_LARGE: 413,
     NOT_LEADER: 421,
@@ -22,6 +23,7 @@ test('only refusals that changed nothing are retryable; an unknown outcome is no
   assert.equal(new KvError('UNAVAILABLE', 'm').retryable, true);
   assert.equal(new KvError('TIMEOUT', 'm').retryable, false);
   assert.equal(new KvError('PRECONDITION_FAILED', 'm').retryable, false);
+  assert.equal(new KvError('CONFLICT', 'm').retryable, false);
 });
 
 test('an error survives the trip through its JSON body, leader hint included', () => {
@@ -42,6 +44,7 @@ test('an answer with the API error body of its status is that error', () => {
   assert.deepEqual([moved.code, moved.leader, moved.retryable], ['NOT_LEADER', 'http://127.0.0.1:4001', true]);
   assert.equal(errorFromAnswer(421, body(new KvError('WRONG_PARTITION', 'm')), 'gate').code, 'WRONG_PARTITION');
   assert.equal(errorFromAnswer(404, body(new KvError('NOT_FOUND', 'm')), 'gate').code, 'NOT_FOUND');
+  assert.equal(errorFromAnswer(409, body(new KvError('CONFLICT', 'm')), 'gate').code, 'CONFLICT');
   assert.equal(errorFromAnswer(504, body(new KvError('TIMEOUT', 'm')), 'gate').code, 'TIMEOUT');
 });
 

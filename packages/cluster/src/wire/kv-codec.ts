@@ -6,8 +6,13 @@
  *   request:  u8 method | u16 path bytes | path | headers | body
  *   answer:   u16 status | headers | body
  *   headers:  u8 count | (u8 name bytes | name | u16 value bytes | value)*
+ *
+ * A request's routing version travels as one more header,
+ * `x-kv-routing-version` (so a replica that predates it ignores it), and is
+ * decoded into its own field.
  */
 
+import { HEADER_ROUTING_VERSION } from '@kvstore/protocol';
 import type { Answer } from '../http/raw-http';
 import { ByteReader } from './byte-reader';
 
@@ -20,8 +25,9 @@ export interface KvWireRequest {
   /** Lower-case names. */
   headers: Record<string, string>;
   body: Buffer;
+  /** The `/ring` version the gate routed the request with; undefined when unknown (a gate without a ring, or one that predates it). */
+  routingVersion?: number;
 }
-
 
 const METHODS: readonly KvMethod[] = ['GET', 'PUT', 'DELETE'];
 
@@ -59,11 +65,16 @@ function readHeaders(reader: ByteReader): Record<string, string> {
 export function encodeKvRequest(request: KvWireRequest): Buffer[] {
   const pathBytes = Buffer.byteLength(request.path, 'utf8');
   if (pathBytes > 0xffff) throw new Error('path is too long');
-  const head = Buffer.allocUnsafe(3 + pathBytes + headersBytes(request.headers));
+  const { routingVersion } = request;
+  if (routingVersion !== undefined && !(Number.isSafeInteger(routingVersion) && routingVersion >= 0)) {
+    throw new Error(`routing version ${routingVersion} is not an integer >= 0`);
+  }
+  const headers = routingVersion === undefined ? request.headers : { ...request.headers, [HEADER_ROUTING_VERSION]: String(routingVersion) };
+  const head = Buffer.allocUnsafe(3 + pathBytes + headersBytes(headers));
   head.writeUInt8(METHODS.indexOf(request.method), 0);
   head.writeUInt16BE(pathBytes, 1);
   head.write(request.path, 3, 'utf8');
-  writeHeaders(head, 3 + pathBytes, request.headers);
+  writeHeaders(head, 3 + pathBytes, headers);
   return [head, request.body];
 }
 
@@ -72,7 +83,14 @@ export function decodeKvRequest(payload: Buffer): KvWireRequest {
   const method = METHODS[reader.u8()];
   if (!method) throw new Error('kv frame has an unknown method');
   const path = reader.text(reader.u16(), 'utf8');
-  return { method, path, headers: readHeaders(reader), body: reader.rest() };
+  const headers = readHeaders(reader);
+  const body = reader.rest();
+  const version = headers[HEADER_ROUTING_VERSION];
+  if (version === undefined) return { method, path, headers, body };
+  const routingVersion = Number(version);
+  if (!/^\d{1,16}$/.test(version) || !Number.isSafeInteger(routingVersion)) throw new Error('kv frame has a malformed routing version');
+  const { [HEADER_ROUTING_VERSION]: _, ...others } = headers;
+  return { method, path, headers: others, body, routingVersion };
 }
 
 export function encodeKvAnswer(answer: Answer): Buffer[] {

@@ -1,8 +1,8 @@
-import { KvError, errorFromAnswer, kvPath, timeout, unavailable, type Consistency } from '@kvstore/protocol';
+import { HEADER_ROUTING_VERSION, KvError, errorFromAnswer, kvPath, timeout, unavailable, type Consistency } from '@kvstore/protocol';
 import type { RouteSource } from '../routing/routing-state';
 import type { Endpoint } from '../routing/routing-table';
 import { TransportError, type DataTransport, type TransportResponse } from './transport';
-import { ATTEMPT_GRACE_MS, MAX_ATTEMPTS, backOff, outOfTime, trustedHint, waitForChange } from './retry';
+import { ATTEMPT_GRACE_MS, MAX_ATTEMPTS, backOff, outOfTime, trustedHint, waitForChange, waitForNewRing } from './retry';
 
 export interface ForwardRequest {
   method: 'GET' | 'PUT' | 'DELETE';
@@ -36,13 +36,20 @@ interface Failure {
 }
 
 /**
- * Sends one public request to the replica that should serve it, retrying
- * what is safe to retry until the deadline: a NOT_LEADER (at the hinted
- * leader, or once the watcher knows a new one), a WRONG_PARTITION (once the
- * ring changes), a refused connection, a 503, a partition without a leader.
- * A write that may have reached a replica is never sent twice: it is 504.
+ * Sends one public request to the replica that should serve it, with the
+ * ring version it was routed by, retrying what is safe to retry until the
+ * deadline: a NOT_LEADER (at the hinted leader, or once the watcher knows a
+ * new one), a WRONG_PARTITION (see onWrongPartition), a refused connection,
+ * a 503, a partition without a leader. A write that may have reached a
+ * replica is never sent twice: it is 504.
  */
 export class Forwarder {
+  /**
+   * WRONG_PARTITION answers so far (metrics come later): `waits` for the
+   * next ring (a slot being cut over, or this gate behind), `replicaBehind`
+   * retried after a pause (the replica had not seen our ring yet).
+   */
+  readonly wrongPartition = { waits: 0, replicaBehind: 0 };
   private readonly now: () => number;
 
   constructor(private readonly options: ForwarderOptions) {
@@ -78,7 +85,7 @@ export class Forwarder {
 
       let response: TransportResponse;
       try {
-        response = await this.send(request, target);
+        response = await this.send(request, target, table.ringVersion);
       } catch (error) {
         if (!(error instanceof TransportError)) throw error;
         if (isWrite && error.failure === 'unknown-outcome') {
@@ -102,7 +109,9 @@ export class Forwarder {
         hint = trustedHint(this.options.source, route.partition, error, target);
         if (!hint) await waitForChange(this.options.source, deadline, this.now());
       } else if (error.code === 'WRONG_PARTITION') {
-        await waitForChange(this.options.source, deadline, this.now());
+        const next = this.afterWrongPartition(response, table.ringVersion);
+        if (next === 'wait-for-ring') await waitForNewRing(this.options.source, table.ringVersion, deadline, this.now);
+        else if (next === 'pause') await backOff(this.options.source, deadline, this.now(), ++failuresInARow);
       } else if (error.code === 'UNAVAILABLE' || (!isWrite && error.code === 'TIMEOUT')) {
         failuresInARow++;
         await backOff(this.options.source, deadline, this.now(), failuresInARow);
@@ -115,7 +124,28 @@ export class Forwarder {
     return { ok: false, partition: last.partition, replica: last.replica, error: outOfTime(last.error, last.partition ?? 'unknown') };
   }
 
-  private send(request: ForwardRequest, target: Endpoint): Promise<TransportResponse> {
+  /**
+   * A replica that does not serve the key says which ring it judged by. If
+   * ours changed meanwhile, route again at once. If the replica's is as new
+   * as the one we routed by, or newer, the key's slot is being cut over
+   * (fenced until its new owner is on the ring) or our ring is behind:
+   * either way the next ring is what to wait for, the pause a move costs a
+   * client, not an error. If it is older, the replica has not seen our ring
+   * yet: try again after a short pause. A replica that predates the version
+   * is waited for like a newer one.
+   */
+  private afterWrongPartition(response: TransportResponse, routedBy: number | undefined): 'now' | 'wait-for-ring' | 'pause' {
+    if (this.options.source.table().ringVersion !== routedBy) return 'now';
+    const theirs = routingVersionOf(response);
+    if (theirs !== undefined && routedBy !== undefined && theirs < routedBy) {
+      this.wrongPartition.replicaBehind++;
+      return 'pause';
+    }
+    this.wrongPartition.waits++;
+    return 'wait-for-ring';
+  }
+
+  private send(request: ForwardRequest, target: Endpoint, routingVersion: number | undefined): Promise<TransportResponse> {
     return this.options.transport.request({
       url: target.url,
       method: request.method,
@@ -123,6 +153,14 @@ export class Forwarder {
       headers: request.headers,
       body: request.body,
       timeoutMs: this.options.writeTimeoutMs + ATTEMPT_GRACE_MS,
+      routingVersion,
     });
   }
+}
+
+function routingVersionOf(response: TransportResponse): number | undefined {
+  const value = response.headers[HEADER_ROUTING_VERSION];
+  if (value === undefined || !/^\d{1,16}$/.test(value)) return undefined;
+  const version = Number(value);
+  return Number.isSafeInteger(version) ? version : undefined;
 }

@@ -15,7 +15,13 @@ export class MuxTransport implements DataTransport {
   }
 
   async request(request: TransportRequest): Promise<TransportResponse> {
-    const payload = encodeKvRequest({ method: request.method, path: request.path, headers: request.headers, body: request.body ?? EMPTY });
+    const payload = encodeKvRequest({
+      method: request.method,
+      path: request.path,
+      headers: request.headers,
+      body: request.body ?? EMPTY,
+      routingVersion: request.routingVersion,
+    });
     return decodeKvAnswer(await this.pool.call(request.url, FrameKind.kv, payload, request.timeoutMs));
   }
 

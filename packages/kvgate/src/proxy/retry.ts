@@ -20,6 +20,13 @@ export async function waitForChange(source: Pick<RouteSource, 'changed'>, deadli
   if (remaining > 0) await source.changed(remaining);
 }
 
+/** Waits until the ring is another than `version` (other changes do not end the wait), at most until `deadline`. */
+export async function waitForNewRing(source: RouteSource, version: number | undefined, deadline: number, now: () => number): Promise<void> {
+  for (let remaining = deadline - now(); remaining > 0 && source.table().ringVersion === version; remaining = deadline - now()) {
+    await source.changed(remaining);
+  }
+}
+
 /** Exponential, capped, and cut short by any topology change (a new leader is worth trying at once). */
 export async function backOff(source: Pick<RouteSource, 'changed'>, deadline: number, now: number, failures: number): Promise<void> {
   const delay = Math.min(MAX_BACKOFF_MS, 10 * 2 ** Math.min(failures, 5));

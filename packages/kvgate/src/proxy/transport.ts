@@ -14,6 +14,8 @@ export interface TransportRequest {
   headers: Record<string, string>;
   body?: Buffer;
   timeoutMs: number;
+  /** The `/ring` version the request was routed with, for the replica to judge it by. */
+  routingVersion?: number;
 }
 
 export interface TransportResponse {
