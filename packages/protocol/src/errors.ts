@@ -12,7 +12,6 @@ export const ERROR_CODES = {
   /** Admin: the cluster is in a state that refuses the change (a migration runs, or none does to abort). */
   CONFLICT: { status: 409, retryable: false },
   PRECONDITION_FAILED: { status: 412, retryable: false },
-  CONFLICT: { status: 409, retryable: false },
   PAYLOAD_TOO_LARGE: { status: 413, retryable: false },
   NOT_LEADER: { status: 421, retryable: true },
   WRONG_PARTITION: { status: 421, retryable: true },

@@ -29,7 +29,7 @@ export async function joinByMigration(deps: RingJoinDeps): Promise<void> {
     const session = deps.zk();
     if (ring && session) {
       try {
-        const migration = await beginMigration(session, deps.cluster, { kind: 'add', partition: deps.partition }, deps.clock.now());
+        const { migration } = await beginMigration(session, deps.cluster, { kind: 'add', partition: deps.partition }, deps.clock.now());
         deps.logger.info({ migration: migration.id }, `joining the cluster: slots move to ${deps.partition} by an online migration`);
         return;
       } catch (error) {
