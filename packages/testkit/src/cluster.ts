@@ -150,6 +150,33 @@ export class TestCluster {
   }
 
   /** Stops the replica if it still runs (SIGTERM), then starts it again with the same flags and port. */
+  /** Starts the replicas of a partition that is not in the cluster yet (they join it as kvserver decides: `--join`). */
+  async startPartition(partition: string, replicas = 3, extraArgs: string[] = []): Promise<TestServer[]> {
+    const template = [...this.servers.values()][0]!.options;
+    const held = await HeldPorts.hold(replicas);
+    const options = held.ports.map((port, index): KvServerOptions => {
+      const id = `${partition}-r${index + 1}`;
+      return {
+        ...template,
+        partition,
+        id,
+        port,
+        dataDir: template.dataDir === undefined ? undefined : path.join(this.dir, 'data', id),
+        extraArgs: [...(template.extraArgs ?? []), ...extraArgs],
+        logFile: path.join(this.dir, 'logs', `${id}.log`),
+      };
+    });
+    await held.releaseAll();
+    const started: TestServer[] = [];
+    for (const server of options) {
+      const child = await startKvServer(server);
+      const entry = { id: server.id, partition, port: server.port, url: `http://127.0.0.1:${server.port}`, process: child, options: server };
+      this.servers.set(server.id, entry);
+      started.push(entry);
+    }
+    return started;
+  }
+
   async restartServer(id: string): Promise<TestServer> {
     const server = this.servers.get(id);
     if (!server) throw new Error(`no replica ${id} in cluster ${this.name}`);
