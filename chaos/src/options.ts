@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { choice, filePath, integer, parseCommandLine, type Settings, type ValueParser } from '@kvstore/cluster';
 import { Command, InvalidArgumentError } from 'commander';
 
-export const FAULT_KINDS = ['kill', 'pause', 'gate', 'zk', 'partition', 'forge', 'lag-kill'] as const;
+export const FAULT_KINDS = ['kill', 'pause', 'gate', 'zk', 'partition', 'forge', 'lag-kill', 'reshard'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface ChaosOptions {
@@ -78,6 +78,9 @@ Faults (--faults), one at a time, each healed after a few seconds:
              followers learn that write's commit point; lock clients race on
              that key at the new leader; lag removed and leader restarted after
              session timeout + 1-3 s
+  reshard    a partition is removed by an online migration (its slots move to
+             the others under load), then added back (they move again); a
+             removal still running after 60 s is aborted instead
 `;
 
 const EXIT_CODES = `

@@ -2,6 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChaosCluster } from '../cluster';
 import type { FaultEvent, HistoryOperation } from '../history';
 import * as kit from '@kvstore/testkit';
+import { ZkSession, abortMigration, beginMigration } from '@kvstore/cluster';
+import { clusterPaths, parseMigration } from '@kvstore/protocol';
 import type { FaultKind } from '../options';
 import { Random } from '../random';
 import type { Forger } from './forge';
@@ -30,6 +32,8 @@ export interface PlannedFault {
  * and stay in sync.
  */
 export const LAG_MS = [150, 250] as const;
+/** How long a reshard fault's heal waits for the removal to finish before it aborts it. */
+const RESHARD_WAIT_MS = 60_000;
 /** How long a lag-kill waits for a lock write to time the kill on; then it kills anyway. */
 const LOCK_WRITE_WAIT_MS = 3000;
 
@@ -68,6 +72,9 @@ export function planFaults(seed: number, kinds: readonly FaultKind[], durationMs
         break;
       case 'forge':
         holdMs = rng.between(500, 1000);
+        break;
+      case 'reshard':
+        holdMs = rng.between(2000, 5000);
         break;
       case 'lag-kill':
         // The new leader is elected under the lag, once the killed one's session has expired.
@@ -289,7 +296,53 @@ export class Nemesis {
       }
       case 'lag-kill':
         return this.lagKill(fault);
+      case 'reshard':
+        return this.reshard(fault);
     }
+  }
+
+  /**
+   * Removes a partition by an online migration, and at heal time adds it
+   * back (its slots move twice while the workload and later faults run);
+   * a removal that has not finished by then is aborted, which moves back
+   * what had moved.
+   */
+  private async reshard(fault: PlannedFault): Promise<ActiveFault> {
+    const { cluster } = this.cluster;
+    const partitions = this.cluster.partitions();
+    const victim = partitions[fault.partition % partitions.length]!;
+    const session = await ZkSession.connect(cluster.zookeeper.connectString, { sessionTimeoutMs: 10_000 });
+    const event = this.begin('reshard', victim, victim);
+    try {
+      await beginMigration(session, cluster.name, { kind: 'remove', partition: victim }, Date.now());
+      this.log(`nemesis: removing ${victim} by an online migration`);
+    } catch (error) {
+      this.log(`nemesis: could not start removing ${victim}: ${(error as Error).message}`);
+    }
+    const heal = async (): Promise<void> => {
+      try {
+        const path = clusterPaths(cluster.name).migration;
+        const ended = async (): Promise<boolean> => {
+          const node = await session.getData(path);
+          const state = node && parseMigration(node.data).state;
+          return state !== 'running' && state !== 'aborting';
+        };
+        const deadline = Date.now() + RESHARD_WAIT_MS;
+        while (!(await ended()) && Date.now() < deadline) await sleep(250);
+        if (await ended()) {
+          await beginMigration(session, cluster.name, { kind: 'add', partition: victim }, Date.now());
+          this.log(`nemesis: ${victim} removed; adding it back by an online migration`);
+        } else {
+          await abortMigration(session, cluster.name);
+          this.log(`nemesis: removing ${victim} did not finish in ${RESHARD_WAIT_MS} ms: aborted`);
+        }
+      } catch (error) {
+        this.log(`nemesis: reshard heal of ${victim}: ${(error as Error).message}`);
+      } finally {
+        session.close();
+      }
+    };
+    return { event, heal };
   }
 
   /**

@@ -35,6 +35,8 @@ describe('parseServerConfig', () => {
       maxValueBytes: 1048576,
       fsync: true,
       logLevel: 'info',
+      join: 'auto',
+      migrationRate: 20000,
     });
   });
 

@@ -156,8 +156,9 @@ function oneOf<T extends string>(what: string, fields: Fields, name: string, val
 
 export function parseRing(data: Buffer | string): RingRecord {
   const fields = parseObject('ring', data);
+  const version = int('ring', fields, 'version');
   const partitions = strings('ring', fields, 'partitions');
-  const record: RingRecord = { version: int('ring', fields, 'version'), partitions };
+  const record: RingRecord = { version, partitions };
   if (fields.owners !== undefined) record.owners = ints('ring', fields, 'owners', SLOT_COUNT, partitions.length);
   if (fields.since !== undefined) record.since = intMap('ring', fields, 'since');
   if (fields.sealed !== undefined) {
