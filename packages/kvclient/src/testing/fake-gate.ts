@@ -55,7 +55,8 @@ export const FAKE_REPLICA = 'fake-r1';
 
 export const SAMPLE_CLUSTER: ClusterView = {
   cluster: 'default',
-  ring: { version: 2, partitions: ['p0', 'p1'] },
+  ring: { version: 2, partitions: ['p0', 'p1'], slots: { p0: 2050, p1: 2046 }, sealed: true },
+  migration: null,
   partitions: [
     {
       name: 'p0',
