@@ -20,6 +20,8 @@ import {
   type ClusterView,
   type Consistency,
   type DeleteResult,
+  type ForceRemoveResult,
+  type MigrationView,
   type PutResult,
 } from '@kvstore/protocol';
 import { createAgents, type Agents } from './agents';
@@ -145,11 +147,47 @@ export class KvClient {
 
   async cluster(): Promise<ClusterView> {
     const answer = await this.call({ method: 'GET', path: '/v1/cluster', write: false });
+    return asObject<ClusterView>(parseJson(answer.body.toString('utf8')), answer.host, 'cluster view');
+  }
+
+  /**
+   * Starts moving slots to a new partition (`POST /v1/admin/partitions/<p>`);
+   * resolves with the migration as it starts. Like every change of the
+   * cluster, it is sent again only when it certainly was not applied.
+   */
+  async addPartition(partition: string): Promise<MigrationView> {
+    return this.admin('POST', partitionPath(partition));
+  }
+
+  /**
+   * Starts moving a partition's slots to the others (`DELETE
+   * /v1/admin/partitions/<p>`). With `force`, takes a partition that is dead
+   * for good off the ring at once, giving up its keys, and resolves with
+   * what was given up.
+   */
+  removePartition(partition: string, options?: { force?: false }): Promise<MigrationView>;
+  removePartition(partition: string, options: { force: true }): Promise<ForceRemoveResult>;
+  removePartition(partition: string, options?: { force?: boolean }): Promise<MigrationView | ForceRemoveResult>;
+  async removePartition(partition: string, options: { force?: boolean } = {}): Promise<MigrationView | ForceRemoveResult> {
+    return this.admin('DELETE', `${partitionPath(partition)}${options.force ? '?force=true' : ''}`);
+  }
+
+  /** Starts moving slots to where the placement of the partitions owning slots puts them (`POST /v1/admin/rebalance`). */
+  async rebalance(): Promise<MigrationView> {
+    return this.admin('POST', '/v1/admin/rebalance');
+  }
+
+  /** The running or last migration (`GET /v1/admin/migration`); null when there has been none. */
+  async migration(): Promise<MigrationView | null> {
+    const answer = await this.call({ method: 'GET', path: '/v1/admin/migration', write: false });
     const view = parseJson(answer.body.toString('utf8'));
-    if (typeof view !== 'object' || view === null) {
-      throw new KvError('INTERNAL', `${answer.host}: cluster view is not JSON`);
-    }
-    return view as ClusterView;
+    if (view === null) return null;
+    return asObject<MigrationView>(view, answer.host, 'migration view');
+  }
+
+  /** Aborts the running migration (`POST /v1/admin/migration/abort`): what already moved moves back. */
+  async abortMigration(): Promise<MigrationView> {
+    return this.admin('POST', '/v1/admin/migration/abort');
   }
 
   /**
@@ -159,13 +197,18 @@ export class KvClient {
    * Read `records` to the end or `close()` it.
    */
   async openSnapshot(partition: string): Promise<PartitionSnapshot> {
-    if (partition.length === 0) throw new KvError('BAD_REQUEST', 'partition must not be empty');
-    const path = `/v1/admin/partitions/${encodeURIComponent(partition)}/snapshot`;
+    const path = `${partitionPath(partition)}/snapshot`;
     return this.inRounds(false, async () => {
       const answer = await this.onSomeGate(false, (link) => link.open(path));
       if (!isSuccess(answer.status)) throw errorFromAnswer(answer.status, await readErrorBody(answer.body), answer.host);
       return readPartitionSnapshot(answer.body, partition, headerOf(answer, HEADER_REPLICA));
     });
+  }
+
+  /** An admin change: sent again only when it certainly was not applied, like a write. */
+  private async admin<T>(method: 'POST' | 'DELETE', path: string): Promise<T> {
+    const answer = await this.call({ method, path, write: true });
+    return asObject<T>(parseJson(answer.body.toString('utf8')), answer.host, 'answer');
   }
 
   /** Liveness and readiness of the first gate that answers; a probe reports rather than waits, so no retry rounds. */
@@ -238,6 +281,16 @@ export class KvClient {
  */
 function mayRepeat(failure: KvError, write: boolean): boolean {
   return failure.retryable || (!write && failure.code === 'TIMEOUT');
+}
+
+function partitionPath(partition: string): string {
+  if (partition.length === 0) throw new KvError('BAD_REQUEST', 'partition must not be empty');
+  return `/v1/admin/partitions/${encodeURIComponent(partition)}`;
+}
+
+function asObject<T>(value: unknown, host: string, what: string): T {
+  if (typeof value !== 'object' || value === null) throw new KvError('INTERNAL', `${host}: ${what} is not JSON`);
+  return value as T;
 }
 
 /** Refuses a key the API would refuse before anything is sent. */

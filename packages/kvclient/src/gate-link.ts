@@ -10,7 +10,7 @@ import type { Agents } from './agents';
 import { NoAnswer } from './http-errors';
 
 export interface GateRequest {
-  method: 'GET' | 'PUT' | 'DELETE';
+  method: 'GET' | 'PUT' | 'DELETE' | 'POST';
   /** Path and query, appended as is to the gate's own path prefix. */
   path: string;
   headers?: Record<string, string>;

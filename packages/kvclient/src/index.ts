@@ -17,6 +17,8 @@ export {
   type PutResult,
   type DeleteResult,
   type ClusterView,
+  type ForceRemoveResult,
+  type MigrationView,
   type PartitionView,
   type MemberView,
   type Consistency,

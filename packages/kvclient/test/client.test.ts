@@ -94,6 +94,75 @@ describe('KvClient against one gate', () => {
   });
 });
 
+describe('KvClient migration admin', () => {
+  let gate: FakeGate;
+  let client: KvClient;
+
+  before(async () => {
+    gate = await FakeGate.start();
+    client = new KvClient({ hosts: [gate.host], retries: 0 });
+  });
+  after(async () => {
+    client.close();
+    await gate.close();
+  });
+  beforeEach(() => {
+    gate.fault = null;
+    gate.migration = null;
+    gate.requests.length = 0;
+  });
+
+  test('add, remove and rebalance start a migration and resolve with it; migration() shows it, null before any', async () => {
+    assert.equal(await client.migration(), null);
+    const added = await client.addPartition('p 2');
+    assert.deepEqual([added.kind, added.partition, added.state], ['add', 'p 2', 'running']);
+    assert.deepEqual(await client.migration(), added);
+    gate.migration = { ...added, state: 'done' };
+    assert.equal((await client.removePartition('p1')).kind, 'remove');
+    gate.migration = null;
+    assert.equal((await client.rebalance()).kind, 'rebalance');
+    assert.deepEqual(gate.requests, [
+      'GET /v1/admin/migration',
+      'POST /v1/admin/partitions/p%202',
+      'GET /v1/admin/migration',
+      'DELETE /v1/admin/partitions/p1',
+      'POST /v1/admin/rebalance',
+    ]);
+  });
+
+  test('abort resolves with the aborting migration; a refusal is a CONFLICT', async () => {
+    await assert.rejects(client.abortMigration(), { code: 'CONFLICT', status: 409 });
+    const started = await client.addPartition('p2');
+    await assert.rejects(client.addPartition('p3'), { code: 'CONFLICT', message: new RegExp(`migration ${started.id} is running`) });
+    assert.equal((await client.abortMigration()).state, 'aborting');
+    await assert.rejects(client.addPartition('p0'), { code: 'CONFLICT' });
+    gate.migration = null;
+    await assert.rejects(client.addPartition('p0'), { code: 'BAD_REQUEST', message: /already on the ring/ });
+  });
+
+  test('a forced removal resolves with what it gave up', async () => {
+    gate.forcedRemovalKeys = 77;
+    const removed = await client.removePartition('p1', { force: true });
+    assert.deepEqual(removed, { partition: 'p1', ringVersion: SAMPLE_CLUSTER.ring.version + 1, slotsGivenUp: 2048, keysGivenUp: 77 });
+    assert.deepEqual(gate.requests, ['DELETE /v1/admin/partitions/p1?force=true']);
+    await assert.rejects(client.removePartition(''), { code: 'BAD_REQUEST', message: /partition must not be empty/ });
+  });
+
+  test('a change that reached a gate is not sent to another one', async () => {
+    const healthy = await FakeGate.start();
+    gate.fault = { kind: 'reset' };
+    const failover = new KvClient({ hosts: [gate.host, healthy.host], retries: 2, retryDelayMs: 1 });
+    try {
+      await assert.rejects(failover.addPartition('p2'), { code: 'TIMEOUT' });
+      assert.deepEqual(healthy.requests, []);
+      assert.equal(await failover.migration(), null, 'a read moves on');
+    } finally {
+      failover.close();
+      await healthy.close();
+    }
+  });
+});
+
 describe('KvClient failover', () => {
   let gates: FakeGate[] = [];
   let clients: KvClient[] = [];

@@ -1,6 +1,7 @@
 /**
- * The data commands (put, get, delete, cluster status, backup, restore), shared by the
- * command line and the shell so both accept exactly the same syntax.
+ * The commands (put, get, delete, cluster status and changes, migration,
+ * backup, restore), shared by the command line and the shell so both accept
+ * exactly the same syntax.
  */
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
@@ -9,6 +10,7 @@ import type { CommandContext } from './context';
 import { UsageError } from './failures';
 import { formatClusterTable, formatGetJson } from './format';
 import { readAll } from './io';
+import { addClusterChangeCommands, addMigrationCommands } from './migration-commands';
 import { positiveInteger, version } from './parsers';
 
 export function addDataCommands(parent: Command, context: CommandContext): void {
@@ -18,12 +20,14 @@ export function addDataCommands(parent: Command, context: CommandContext): void 
   const cluster = parent.command('cluster').description('cluster information');
   cluster
     .command('status')
-    .description('partitions, leaders, in-sync sets and replication lag')
+    .description('partitions, their slots, leaders, in-sync sets and replication lag; the migration, if any')
     .option('--json', 'print the cluster view as JSON')
     .action(async (options: { json?: boolean }) => {
       const view = await context.client().cluster();
       context.io.stdout.write(options.json ? `${JSON.stringify(view, null, 2)}\n` : formatClusterTable(view));
     });
+  addClusterChangeCommands(cluster, context);
+  addMigrationCommands(parent, context);
   addBackupCommands(parent, context);
 }
 

@@ -25,6 +25,11 @@ export class BackupFileError extends Error {
   override readonly name = 'BackupFileError';
 }
 
+/** A migration that `migration status --watch` followed ended aborted: what the caller waited for did not happen. */
+export class MigrationAbortedError extends Error {
+  override readonly name = 'MigrationAbortedError';
+}
+
 const EXIT_BY_CODE: Record<ErrorCode, number> = {
   NOT_FOUND: EXIT.NOT_FOUND,
   BAD_REQUEST: EXIT.REFUSED,
@@ -58,6 +63,7 @@ export function describeFailure(error: unknown): Failure {
   }
   if (error instanceof UsageError) return usage(error.message);
   if (error instanceof BackupFileError) return { exitCode: EXIT.REFUSED, line: oneLine(`BAD_BACKUP: ${error.message}`) };
+  if (error instanceof MigrationAbortedError) return { exitCode: EXIT.REFUSED, line: oneLine(`ABORTED: ${error.message}`) };
   if (error instanceof KvError) {
     return { exitCode: EXIT_BY_CODE[error.code], line: oneLine(`${error.code}: ${error.message}`) };
   }

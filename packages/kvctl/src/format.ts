@@ -1,12 +1,15 @@
-/** How results are shown: the cluster table, and `get --json`. */
+/** How results are shown: the cluster table, migrations, and `get --json`. */
 import { isUtf8 } from 'node:buffer';
-import type { ClusterView, GetResult, PartitionView } from '@kvstore/kvclient';
+import type { ClusterView, ForceRemoveResult, GetResult, MigrationView, PartitionView } from '@kvstore/kvclient';
+import { formatCount, progressBar } from './progress';
 
-const COLUMNS = ['PARTITION', 'EPOCH', 'LEADER', 'IN-SYNC', 'MEMBER', 'ROLE', 'LAST-SEQ', 'LAG', 'URL'];
+const COLUMNS = ['PARTITION', 'SLOTS', 'EPOCH', 'LEADER', 'IN-SYNC', 'MEMBER', 'ROLE', 'LAST-SEQ', 'LAG', 'URL'];
 
 /**
- * One row per member, partition fields repeated so that `grep p0` finds all
- * of a partition's rows; then a line per malformed record in ZooKeeper.
+ * The running or last migration, if any, then one row per member, partition
+ * fields repeated so that `grep p0` finds all of a partition's rows (SLOTS:
+ * how many of the ring's slots it owns); then a line per malformed record
+ * in ZooKeeper.
  */
 export function formatClusterTable(view: ClusterView): string {
   const known = new Map(view.partitions.map((partition) => [partition.name, partition]));
@@ -15,15 +18,17 @@ export function formatClusterTable(view: ClusterView): string {
     .map((partition) => partition.name)
     .filter((name) => !view.ring.partitions.includes(name));
   const names = [...view.ring.partitions, ...offRing];
-  const rows = names.flatMap((name) => partitionRows(name, known.get(name)));
-  const header = `cluster ${view.cluster}, ring version ${view.ring.version}, ${names.length} partition(s)`;
+  const rows = names.flatMap((name) => partitionRows(name, view.ring.slots?.[name], known.get(name)));
+  const header = `cluster ${view.cluster}, ring version ${view.ring.version}${view.ring.sealed ? ' (sealed)' : ''}, ${names.length} partition(s)`;
+  const migration = view.migration ? `${formatMigration(view.migration)}\n` : '';
   const problems = (view.problems ?? []).map((problem) => `malformed record at ${problem.path}: ${problem.error}\n`);
-  return `${header}\n\n${alignColumns([COLUMNS, ...rows])}\n${problems.length > 0 ? `\n${problems.join('')}` : ''}`;
+  return `${header}\n${migration}\n${alignColumns([COLUMNS, ...rows])}\n${problems.length > 0 ? `\n${problems.join('')}` : ''}`;
 }
 
-function partitionRows(name: string, partition: PartitionView | undefined): string[][] {
-  if (!partition) return [[name, '-', '-', '-', '-', '(no state)', '-', '-', '-']];
-  const shared = [name, String(partition.epoch), partition.leader ?? '-', partition.isr.join(',') || '-'];
+function partitionRows(name: string, slots: number | undefined, partition: PartitionView | undefined): string[][] {
+  const owned = slots === undefined ? '-' : String(slots);
+  if (!partition) return [[name, owned, '-', '-', '-', '-', '(no state)', '-', '-', '-']];
+  const shared = [name, owned, String(partition.epoch), partition.leader ?? '-', partition.isr.join(',') || '-'];
   if (partition.members.length === 0) return [[...shared, '-', '(no live replica)', '-', '-', '-']];
   return partition.members.map((member) => [
     ...shared,
@@ -38,6 +43,52 @@ function partitionRows(name: string, partition: PartitionView | undefined): stri
 function alignColumns(rows: string[][]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
+}
+
+function isMoving(view: MigrationView): boolean {
+  return view.state === 'running' || view.state === 'aborting';
+}
+
+function describeMigration(view: MigrationView): string {
+  return `migration ${view.id} (${view.kind}${view.partition === null ? '' : ` ${view.partition}`})`;
+}
+
+/** `3m 4s`, `1h 2m`, `5s`; `unknown` for null. */
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null) return 'unknown';
+  const whole = Math.max(0, Math.round(seconds));
+  if (whole < 60) return `${whole}s`;
+  if (whole < 3600) return `${Math.floor(whole / 60)}m ${whole % 60}s`;
+  return `${Math.floor(whole / 3600)}h ${Math.floor((whole % 3600) / 60)}m`;
+}
+
+/** One line (and one more per blocked source): `migration <id> (add p2): running, 512/1,365 slots, 10,240 keys, ...`. */
+export function formatMigration(view: MigrationView): string {
+  const parts = [view.state, `${formatCount(view.slotsMoved)}/${formatCount(view.slotsTotal)} slots`, `${formatCount(view.keysMoved)} keys`];
+  if (isMoving(view)) parts.push(`${formatCount(view.keysPerSecond)} keys/s`, `ETA ${formatDuration(view.etaSeconds)}`);
+  parts.push(`worst pause ${formatCount(view.pauseMsMax)} ms`);
+  const blocked = view.blocked.map((source) => `\n  blocked at ${source.partition}: ${source.reason}`).join('');
+  return `${describeMigration(view)}: ${parts.join(', ')}${blocked}`;
+}
+
+/** The line a terminal redraws while it watches: the bar, slots, keys, rate, ETA and worst pause. */
+export function formatMigrationProgress(view: MigrationView): string {
+  const eta = isMoving(view) ? `  ETA ${formatDuration(view.etaSeconds)}` : '';
+  return (
+    `${describeMigration(view)} ${view.state}${progressBar(view.slotsMoved, view.slotsTotal)} ` +
+    `${formatCount(view.slotsMoved)}/${formatCount(view.slotsTotal)} slots  ${formatCount(view.keysMoved)} keys  ` +
+    `${formatCount(view.keysPerSecond)} keys/s${eta}  worst pause ${formatCount(view.pauseMsMax)} ms` +
+    (view.blocked.length > 0 ? `  blocked at ${view.blocked.map((source) => source.partition).join(',')}` : '')
+  );
+}
+
+/** What `remove-partition --force` gave up. */
+export function formatForcedRemoval(result: ForceRemoveResult): string {
+  const keys =
+    result.keysGivenUp === null
+      ? `; how many keys is unknown (no replica of ${result.partition} answered)`
+      : ` and ${formatCount(result.keysGivenUp)} keys`;
+  return `removed ${result.partition} by force (ring version ${result.ringVersion}): gave up ${formatCount(result.slotsGivenUp)} slots${keys}`;
 }
 
 /** The value as text when it is valid UTF-8, else as base64 with an `encoding` field saying so. */

@@ -15,21 +15,20 @@ export interface Progress {
 const BAR_WIDTH = 24;
 const REDRAW_EVERY_MS = 100;
 
-const SILENT: Progress = { update: () => undefined, finish: () => undefined };
+/** One line on stderr, redrawn in place; nothing at all when stderr is not a terminal. */
+export interface StatusLine {
+  draw(text: string): void;
+  /** Clears the line, so what follows starts on a clean one. */
+  finish(): void;
+}
 
-export function createProgress(io: ProgramIo, now: () => number = Date.now): Progress {
-  if (io.stderrIsTTY !== true) return SILENT;
-  const started = now();
-  let lastDraw = 0;
+export function createStatusLine(io: ProgramIo): StatusLine {
+  if (io.stderrIsTTY !== true) return { draw: () => undefined, finish: () => undefined };
   let drawn = false;
   return {
-    update(label, done, total) {
-      const at = now();
-      const finished = total !== null && done >= total;
-      if (!finished && at - lastDraw < REDRAW_EVERY_MS) return;
-      lastDraw = at;
+    draw(text) {
       drawn = true;
-      io.stderr.write(`\r${formatProgress(label, done, total, at - started)}\x1b[K`);
+      io.stderr.write(`\r${text}\x1b[K`);
     },
     finish() {
       if (drawn) io.stderr.write('\r\x1b[K');
@@ -38,18 +37,36 @@ export function createProgress(io: ProgramIo, now: () => number = Date.now): Pro
   };
 }
 
+export function createProgress(io: ProgramIo, now: () => number = Date.now): Progress {
+  const line = createStatusLine(io);
+  const started = now();
+  let lastDraw = 0;
+  return {
+    update(label, done, total) {
+      const at = now();
+      const finished = total !== null && done >= total;
+      if (!finished && at - lastDraw < REDRAW_EVERY_MS) return;
+      lastDraw = at;
+      line.draw(formatProgress(label, done, total, at - started));
+    },
+    finish: () => line.finish(),
+  };
+}
+
 /** `label [#######.........] 1,200/3,000 records  4,800/s` (no bar while the total is unknown). */
 export function formatProgress(label: string, done: number, total: number | null, elapsedMs: number): string {
   const rate = elapsedMs > 0 ? Math.round((done * 1000) / elapsedMs) : 0;
   const count = total !== null && total >= done ? `${formatCount(done)}/${formatCount(total)}` : formatCount(done);
-  let bar = '';
-  if (total !== null && total > 0) {
-    const filled = Math.min(BAR_WIDTH, Math.floor((done / total) * BAR_WIDTH));
-    bar = ` [${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}]`;
-  }
-  return `${label}${bar} ${count} records  ${formatCount(rate)}/s`;
+  return `${label}${progressBar(done, total)} ${count} records  ${formatCount(rate)}/s`;
 }
 
-function formatCount(value: number): string {
+/** ` [#######.........]`, or nothing while the total is unknown. */
+export function progressBar(done: number, total: number | null): string {
+  if (total === null || total <= 0) return '';
+  const filled = Math.max(0, Math.min(BAR_WIDTH, Math.floor((done / total) * BAR_WIDTH)));
+  return ` [${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}]`;
+}
+
+export function formatCount(value: number): string {
   return value.toLocaleString('en-US');
 }

@@ -156,12 +156,12 @@ describe('kvctl commands', () => {
 
   test('cluster status prints an aligned table, or the view with --json', async () => {
     const table = (await kvctl(['cluster', 'status'])).stdout.toString().split('\n');
-    assert.equal(table[0], 'cluster default, ring version 2, 2 partition(s)');
+    assert.equal(table[0], 'cluster default, ring version 2 (sealed), 2 partition(s)');
     const header = table[2]!;
-    assert.match(header, /^PARTITION\s+EPOCH\s+LEADER\s+IN-SYNC\s+MEMBER\s+ROLE\s+LAST-SEQ\s+LAG\s+URL$/);
-    assert.match(table[3]!, /^p0\s+3\s+r1\s+r1,r2\s+r1\s+leader\s+42\s+0\s+http:\/\/127\.0\.0\.1:4001$/);
+    assert.match(header, /^PARTITION\s+SLOTS\s+EPOCH\s+LEADER\s+IN-SYNC\s+MEMBER\s+ROLE\s+LAST-SEQ\s+LAG\s+URL$/);
+    assert.match(table[3]!, /^p0\s+2050\s+3\s+r1\s+r1,r2\s+r1\s+leader\s+42\s+0\s+http:\/\/127\.0\.0\.1:4001$/);
     assert.match(table[5]!, /^p0 .* r3\s+follower\s+-\s+-\s+http/);
-    assert.match(table[6]!, /^p1\s+1\s+-\s+-\s+-\s+\(no live replica\)/);
+    assert.match(table[6]!, /^p1\s+2046\s+1\s+-\s+-\s+-\s+\(no live replica\)/);
     const memberColumn = header.indexOf('MEMBER');
     assert.ok(table.slice(3, 7).every((row) => row[memberColumn - 1] === ' ' && row[memberColumn] !== ' '));
 

@@ -37,7 +37,7 @@ describe('kvctl shell', () => {
     assert.ok(out.startsWith('kv> '));
     assert.match(out, /kv> hello world\nkv> /);
     assert.match(out, /kv> its\n/);
-    assert.match(out, /PARTITION\s+EPOCH/);
+    assert.match(out, /PARTITION\s+SLOTS\s+EPOCH/);
     assert.equal(out.split('kv> ').length - 1, 9, 'one prompt per line read, plus the last');
     assert.deepEqual(result.stderr.split('\n'), [
       'kvctl: NOT_FOUND: key not found',

@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { MUX_FRAME_HEADROOM, type ClusterAuth } from '@kvstore/cluster';
 import type { Logger } from 'pino';
 import { buildClusterView, httpStatusFetcher } from './cluster/cluster-view';
+import { migrationAdmin } from './cluster/migration-admin';
+import { RingSummaries } from './cluster/ring-summary';
 import type { GateConfig } from './config';
 import { createApp } from './http/app';
 import { Forwarder } from './proxy/forwarder';
@@ -68,13 +70,23 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
     writeTimeoutMs: config.writeTimeoutMs,
   });
   const fetchStatus = httpStatusFetcher(STATUS_TIMEOUT_MS, auth);
+  const summaries = new RingSummaries();
+  const summary = () => summaries.summary(routing.snapshot().ring, watcher.migrationState());
   const app = createApp({
     forwarder,
     maxValueBytes: config.maxValueBytes,
-    clusterView: () => buildClusterView(config.cluster, routing.snapshot(), fetchStatus, watcher.problems()),
+    clusterView: () => buildClusterView(config.cluster, routing.snapshot(), fetchStatus, watcher.problems(), summary()),
     readiness: () => watcher.readiness(),
     logger,
     snapshots,
+    migrations: migrationAdmin({
+      cluster: config.cluster,
+      zookeeper: () => watcher.zookeeper(),
+      snapshot: () => routing.snapshot(),
+      migrationRecords: () => watcher.migrationState(),
+      summary,
+      fetchStatus,
+    }),
   });
 
   const server = createServer(app);

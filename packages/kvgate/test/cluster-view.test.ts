@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { Ring, placeSlots, planMigration, ringRecord } from '@kvstore/protocol';
 import { buildClusterView } from '../src/cluster/cluster-view';
+import { RingSummaries, summarize } from '../src/cluster/ring-summary';
 import { snapshotOf, urlOf } from './fixtures';
+
+/** Slots per partition in the placement of `partitions`. */
+function slotsOf(partitions: string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const owner of placeSlots(partitions)) counts[owner] = (counts[owner] ?? 0) + 1;
+  return counts;
+}
 
 describe('buildClusterView', () => {
   it('shows roles from the leader record, last sequence numbers and lag, null where a replica is silent', async () => {
@@ -10,7 +19,8 @@ describe('buildClusterView', () => {
     const view = await buildClusterView('blue', snapshot, async (url) => (url in seqs ? { lastSeq: seqs[url] ?? 0 } : undefined));
     assert.deepEqual(view, {
       cluster: 'blue',
-      ring: { version: 3, partitions: ['p0', 'p1'] },
+      ring: { version: 3, partitions: ['p0', 'p1'], slots: slotsOf(['p0', 'p1']), sealed: false },
+      migration: null,
       partitions: [
         {
           name: 'p0',
@@ -31,12 +41,44 @@ describe('buildClusterView', () => {
 
   it('answers an empty view before the ring is loaded', async () => {
     const view = await buildClusterView('default', { partitions: new Map() }, async () => undefined);
-    assert.deepEqual(view, { cluster: 'default', ring: { version: 0, partitions: [] }, partitions: [], problems: [] });
+    assert.deepEqual(view, { cluster: 'default', ring: { version: 0, partitions: [], slots: {}, sealed: false }, migration: null, partitions: [], problems: [] });
   });
 
   it('lists the malformed records the watcher holds on to', async () => {
     const problem = { path: '/kvstore/default/partitions/p0/state', error: 'malformed state record: not JSON' };
     const view = await buildClusterView('default', { partitions: new Map() }, async () => undefined, [problem]);
     assert.deepEqual(view.problems, [problem]);
+  });
+
+  it("shows the ring's slots per partition, and the migration the summary holds", async () => {
+    const ring = ringRecord(6, placeSlots(['p0', 'p1']), { extra: ['p2'], sealed: true });
+    const { migration } = planMigration(new Ring(ring), { kind: 'add', partition: 'p2' }, 'm-1', 1000);
+    const view = await buildClusterView('default', { ring, partitions: new Map() }, async () => undefined, [], summarize(ring, { migration, progress: new Map() }, 2000));
+    assert.deepEqual(view.ring, { version: 6, partitions: ['p0', 'p1', 'p2'], slots: { ...slotsOf(['p0', 'p1']), p2: 0 }, sealed: true });
+    assert.deepEqual([view.migration?.id, view.migration?.slotsMoved, view.migration?.slotsTotal], ['m-1', 0, migration.target.filter((goal, slot) => goal !== migration.original[slot]).length]);
+    assert.deepEqual(view.partitions.map((partition) => partition.name), ['p0', 'p1', 'p2']);
+  });
+});
+
+describe('RingSummaries', () => {
+  const ring = ringRecord(6, placeSlots(['p0', 'p1']), { extra: ['p2'] });
+  const { migration } = planMigration(new Ring(ring), { kind: 'add', partition: 'p2' }, 'm-1', 1000);
+
+  it('computes the summary again only when the ring or the migration records change, or a second on while a migration runs', () => {
+    let now = 5000;
+    const summaries = new RingSummaries(() => now);
+    const records = { migration, progress: new Map() };
+    const first = summaries.summary(ring, records);
+    now += 999;
+    assert.equal(summaries.summary(ring, records), first, 'the same records, within a second');
+    now += 1;
+    const later = summaries.summary(ring, records);
+    assert.notEqual(later, first, 'a running migration, a second on: its rate and ETA move');
+    assert.notEqual(summaries.summary(ring, { ...records }), later, 'new records');
+    const done = { migration: { ...migration, state: 'done' as const, finishedAt: 6000 }, progress: new Map() };
+    const finished = summaries.summary(ring, done);
+    now += 60_000;
+    assert.equal(summaries.summary(ring, done), finished, 'a finished migration does not change with the clock');
+    assert.notEqual(summaries.summary({ ...ring }, done), finished, 'a new ring');
   });
 });

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { clusterPaths, encodeRecord } from '@kvstore/protocol';
+import { clusterPaths, encodeRecord, type MigrationRecord } from '@kvstore/protocol';
 import { MemoryZooKeeper, type MemoryZkSession } from '@kvstore/cluster/testing';
 import pino from 'pino';
 import { RoutingState } from '../src/routing/routing-state';
 import type { ClusterSnapshot } from '../src/routing/snapshot';
 import { ClusterWatcher } from '../src/zk/cluster-watcher';
-import { urlOf } from './fixtures';
+import { until, urlOf } from './fixtures';
 
 const paths = clusterPaths('blue');
 let watcher: ClusterWatcher | undefined;
@@ -43,14 +43,6 @@ async function watched(onConnect: (session: MemoryZkSession, count: number) => v
   });
   await watcher.start();
   return { zk, sessions, latest: () => latest, routing };
-}
-
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 const leaderOfKey = (routing: RoutingState): string | undefined => routing.table().route('k')?.leader?.id;
@@ -118,5 +110,25 @@ describe('ClusterWatcher', () => {
     await until(() => sessions.length === 2 && leaderOfKey(routing) === 'b', 'the new session to see b lead');
     assert.equal(zk.children(paths.gates).length, 1);
     assert.ok(watcher!.readiness().ready);
+  });
+
+  it('follows the migration and its progress records apart from routing: a malformed one is a problem, but the gate stays ready', async () => {
+    const { zk, routing } = await watched();
+    const before = watcher!.migrationState();
+    assert.deepEqual(before, { progress: new Map() });
+    const table = routing.table();
+    const migration = { id: 'm-1', kind: 'rebalance', partition: null, state: 'running', startedAt: 1, names: ['p0'], target: new Array(4096).fill(0), original: new Array(4096).fill(0) };
+    const progress = { migration: 'm-1', slotsMoved: 1, keysMoved: 2, bytesMoved: 3, pauseMsMax: 4, pauseMsTotal: 4, pauses: 1, updatedAt: 5 };
+    zk.write(paths.migration, encodeRecord(migration as MigrationRecord));
+    zk.write(paths.progressOf('p0'), encodeRecord(progress));
+    await until(() => watcher!.migrationState().progress.size === 1 && watcher!.migrationState().migration !== undefined, 'the migration records');
+    assert.deepEqual(watcher!.migrationState(), { migration, progress: new Map([['p0', progress]]) });
+    assert.equal(routing.table(), table, 'no new routing table for them');
+
+    zk.write(paths.migration, '{"garbage":');
+    await until(() => watcher!.problems().length === 1, 'the problem to be seen');
+    assert.equal(watcher!.problems()[0]?.path, paths.migration);
+    assert.deepEqual(watcher!.readiness(), { ready: true, reason: 'ok' });
+    assert.equal(watcher!.migrationState().migration?.id, 'm-1', 'the last good record');
   });
 });

@@ -24,3 +24,12 @@ export function snapshotOf(spec: Record<string, PartitionSpec>, ring: { version?
 }
 
 export const keys = (count: number): string[] => Array.from({ length: count }, (_, index) => `key-${index}`);
+
+/** Waits for `check` to hold, for state a test cannot be told about (a watcher's next read). */
+export async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

@@ -8,6 +8,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   DEFAULT_MAX_VALUE_BYTES,
+  SLOT_COUNT,
   HEADER_PARTITION,
   HEADER_REPLICA,
   KvError,
@@ -20,6 +21,8 @@ import {
   splitKvUrl,
   type ClusterView,
   type ErrorCode,
+  type ForceRemoveResult,
+  type MigrationView,
 } from '@kvstore/protocol';
 
 /**
@@ -52,7 +55,8 @@ export const FAKE_REPLICA = 'fake-r1';
 
 export const SAMPLE_CLUSTER: ClusterView = {
   cluster: 'default',
-  ring: { version: 2, partitions: ['p0', 'p1'] },
+  ring: { version: 2, partitions: ['p0', 'p1'], slots: { p0: 2050, p1: 2046 }, sealed: true },
+  migration: null,
   partitions: [
     {
       name: 'p0',
@@ -77,6 +81,13 @@ export class FakeGate {
   /** When set, a snapshot stream is cut (the connection destroyed) after this many records, without its trailer. */
   cutSnapshotAfter: number | null = null;
   cluster: ClusterView;
+  /** The running or last migration, as the admin routes start, abort and show it (the ring itself never changes here). */
+  migration: MigrationView | null = null;
+  /** Called at each `GET /v1/admin/migration` before it answers: moves the migration along between polls. */
+  onMigrationRead: ((migration: MigrationView) => MigrationView) | null = null;
+  /** What a forced removal says of the keys it gave up (null: no replica answered). */
+  forcedRemovalKeys: number | null = null;
+  private migrations = 0;
   private sequence = 0;
   private readonly maxValueBytes: number;
   private readonly now: () => number;
@@ -143,7 +154,65 @@ export class FakeGate {
     if (url.pathname === '/v1/cluster' && request.method === 'GET') return sendJson(response, this.cluster);
     const snapshot = /^\/v1\/admin\/partitions\/([^/]+)\/snapshot$/.exec(url.pathname);
     if (snapshot && request.method === 'GET') return this.snapshot(decodeKey(snapshot[1]!), response);
+    const partition = /^\/v1\/admin\/partitions\/([^/]+)$/.exec(url.pathname);
+    if (partition && request.method === 'POST') return this.beginMigration('add', decodeKey(partition[1]!), response);
+    if (partition && request.method === 'DELETE') {
+      const name = decodeKey(partition[1]!);
+      return url.searchParams.get('force') === 'true' ? this.forceRemove(name, response) : this.beginMigration('remove', name, response);
+    }
+    if (url.pathname === '/v1/admin/rebalance' && request.method === 'POST') return this.beginMigration('rebalance', null, response);
+    if (url.pathname === '/v1/admin/migration' && request.method === 'GET') {
+      if (this.migration && this.onMigrationRead) this.migration = this.onMigrationRead(this.migration);
+      return sendJson(response, this.migration);
+    }
+    if (url.pathname === '/v1/admin/migration/abort' && request.method === 'POST') return this.abortMigration(response);
     throw notFound(`no route ${url.pathname}`);
+  }
+
+  /** Refuses as the gate does: one migration at a time, a partition added once, removed only from the ring. */
+  private beginMigration(kind: MigrationView['kind'], partition: string | null, response: http.ServerResponse): void {
+    this.refuseWhileMoving();
+    const onRing = partition !== null && this.cluster.ring.partitions.includes(partition);
+    if (kind === 'add' && onRing) throw badRequest(`partition ${partition} is already on the ring`);
+    if (kind === 'remove' && !onRing) throw badRequest(`partition ${partition} is not on the ring`);
+    this.migration = {
+      id: `m-${++this.migrations}`,
+      kind,
+      partition,
+      state: 'running',
+      startedAt: this.now(),
+      finishedAt: null,
+      slotsTotal: SLOT_COUNT / 4,
+      slotsMoved: 0,
+      keysMoved: 0,
+      bytesMoved: 0,
+      keysPerSecond: 0,
+      etaSeconds: null,
+      pauseMsMax: 0,
+      blocked: [],
+    };
+    response.statusCode = 202;
+    sendJson(response, this.migration);
+  }
+
+  private forceRemove(partition: string, response: http.ServerResponse): void {
+    this.refuseWhileMoving();
+    if (!this.cluster.ring.partitions.includes(partition)) throw badRequest(`partition ${partition} is not on the ring`);
+    const result: ForceRemoveResult = { partition, ringVersion: this.cluster.ring.version + 1, slotsGivenUp: SLOT_COUNT / 2, keysGivenUp: this.forcedRemovalKeys };
+    sendJson(response, result);
+  }
+
+  private abortMigration(response: http.ServerResponse): void {
+    const { migration } = this;
+    if (!migration || (migration.state !== 'running' && migration.state !== 'aborting')) throw new KvError('CONFLICT', 'no migration is running: there is nothing to abort');
+    this.migration = { ...migration, state: 'aborting' };
+    response.statusCode = 202;
+    sendJson(response, this.migration);
+  }
+
+  private refuseWhileMoving(): void {
+    const state = this.migration?.state;
+    if (state === 'running' || state === 'aborting') throw new KvError('CONFLICT', `migration ${this.migration!.id} is ${state}: wait for it to finish, or abort it`);
   }
 
   private async put(

@@ -1,10 +1,13 @@
 import type { ClusterAuth, RecordProblem } from '@kvstore/cluster';
 import type { ClusterView, MemberView, PartitionView } from '@kvstore/protocol';
 import { currentLeader } from '../routing/routing-table';
-import type { ClusterSnapshot, PartitionRecords } from '../routing/snapshot';
+import { NO_MIGRATION, type ClusterSnapshot, type PartitionRecords } from '../routing/snapshot';
+import { summarize, type RingSummary } from './ring-summary';
 
 export interface ReplicaStatus {
   lastSeq: number;
+  /** How many keys the replica holds; undefined when it did not say. */
+  keys?: number;
 }
 
 /** Asks one replica for its status; undefined when it does not answer in time. */
@@ -12,20 +15,27 @@ export type StatusFetcher = (url: string) => Promise<ReplicaStatus | undefined>;
 
 /**
  * `GET /v1/cluster`: the watcher's records plus each member's last sequence
- * number, fetched in parallel, and the malformed records the watcher holds
- * the last good ones of. Roles come from the leader record, so the view
- * agrees with where the gate routes.
+ * number, fetched in parallel, the ring's slots per partition and the
+ * migration (`summary`), and the malformed records the watcher holds the
+ * last good ones of. Roles come from the leader record, so the view agrees
+ * with where the gate routes.
  */
 export async function buildClusterView(
   cluster: string,
   snapshot: ClusterSnapshot,
   fetchStatus: StatusFetcher,
   problems: readonly RecordProblem[] = [],
+  summary: RingSummary = summarize(snapshot.ring, NO_MIGRATION, Date.now()),
 ): Promise<ClusterView> {
-  const ring = snapshot.ring ?? { version: 0, partitions: [] };
-  const names = [...new Set([...ring.partitions, ...snapshot.partitions.keys()])].sort();
+  const names = [...new Set([...summary.ring.partitions, ...snapshot.partitions.keys()])].sort();
   const partitions = await Promise.all(names.map((name) => partitionView(name, snapshot.partitions.get(name), fetchStatus)));
-  return { cluster, ring: { version: ring.version, partitions: [...ring.partitions] }, partitions, problems: problems.map(({ path, error }) => ({ path, error })) };
+  return {
+    cluster,
+    ring: summary.ring,
+    migration: summary.migration,
+    partitions,
+    problems: problems.map(({ path, error }) => ({ path, error })),
+  };
 }
 
 async function partitionView(name: string, records: PartitionRecords | undefined, fetchStatus: StatusFetcher): Promise<PartitionView> {
@@ -64,8 +74,9 @@ export function httpStatusFetcher(timeoutMs: number, auth: ClusterAuth): StatusF
         signal: AbortSignal.timeout(timeoutMs),
       });
       if (!response.ok) return undefined;
-      const body = (await response.json()) as { lastSeq?: unknown };
-      return Number.isSafeInteger(body.lastSeq) ? { lastSeq: body.lastSeq as number } : undefined;
+      const body = (await response.json()) as { lastSeq?: unknown; keys?: unknown };
+      if (!Number.isSafeInteger(body.lastSeq)) return undefined;
+      return Number.isSafeInteger(body.keys) ? { lastSeq: body.lastSeq as number, keys: body.keys as number } : { lastSeq: body.lastSeq as number };
     } catch {
       return undefined;
     }

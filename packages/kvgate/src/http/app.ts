@@ -2,9 +2,10 @@ import type { RequestListener } from 'node:http';
 import { isKvUrl, notFound, unavailable, type ClusterView } from '@kvstore/protocol';
 import express from 'express';
 import type { Logger } from 'pino';
+import type { MigrationAdmin } from '../cluster/migration-admin';
 import type { Forwarder } from '../proxy/forwarder';
 import type { SnapshotProxy } from '../proxy/snapshot-proxy';
-import { adminRouter } from './admin-routes';
+import { adminRouter, migrationRouter } from './admin-routes';
 import { errorHandler } from './error-handler';
 import { seedRouter, serveKvHttp } from './kv-routes';
 
@@ -16,6 +17,8 @@ export interface AppDeps {
   logger?: Logger;
   /** Streams partition snapshots (`/v1/admin/partitions/<p>/snapshot`); without it the route is absent. */
   snapshots?: Pick<SnapshotProxy, 'open'>;
+  /** Starts, aborts and shows migrations of slots (`/v1/admin/partitions/<p>`, `/v1/admin/rebalance`, `/v1/admin/migration`); without it those routes are absent. */
+  migrations?: MigrationAdmin;
 }
 
 /**
@@ -43,6 +46,7 @@ export function createApp(deps: AppDeps): RequestListener {
     res.json(await deps.clusterView());
   });
   if (deps.snapshots) app.use(adminRouter(deps.snapshots, deps.logger));
+  if (deps.migrations) app.use(migrationRouter(deps.migrations));
   app.use(seedRouter(deps));
 
   app.use((req, _res, next) => {

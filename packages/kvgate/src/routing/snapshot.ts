@@ -1,4 +1,4 @@
-import type { LeaderRecord, MemberRecord, RingRecord, StateRecord } from '@kvstore/protocol';
+import type { LeaderRecord, MemberRecord, MigrationRecord, ProgressRecord, RingRecord, StateRecord } from '@kvstore/protocol';
 
 /** What ZooKeeper says about one partition, as last read. */
 export interface PartitionRecords {
@@ -16,3 +16,11 @@ export interface ClusterSnapshot {
 }
 
 export const EMPTY_SNAPSHOT: ClusterSnapshot = { partitions: new Map() };
+
+/** What ZooKeeper says about the migration of slots: `/migration`, and `/migration-progress/<source>` by source partition. */
+export interface MigrationRecords {
+  migration?: MigrationRecord;
+  progress: ReadonlyMap<string, ProgressRecord>;
+}
+
+export const NO_MIGRATION: MigrationRecords = { progress: new Map() };

@@ -8,9 +8,21 @@ import {
   type ZkClient,
   type ZkSessionOptions,
 } from '@kvstore/cluster';
-import { clusterPaths, encodeRecord, isValidName, parseRing, type ClusterPaths, type RingRecord } from '@kvstore/protocol';
+import {
+  clusterPaths,
+  encodeRecord,
+  isValidName,
+  parseMigration,
+  parseProgress,
+  parseRing,
+  unavailable,
+  type ClusterPaths,
+  type MigrationRecord,
+  type ProgressRecord,
+  type RingRecord,
+} from '@kvstore/protocol';
 import type { Logger } from 'pino';
-import type { ClusterSnapshot, PartitionRecords } from '../routing/snapshot';
+import { NO_MIGRATION, type ClusterSnapshot, type MigrationRecords, type PartitionRecords } from '../routing/snapshot';
 import { PartitionWatch } from './partition-watch';
 
 export interface ClusterWatcherOptions {
@@ -29,16 +41,22 @@ const MAX_RETRY_DELAY_MS = 2000;
 
 /**
  * Keeps a snapshot of the cluster's records with ZooKeeper watches: the
- * ring, the partition list and each partition's leader, state and members.
- * A malformed record keeps the last good one in the snapshot and is
- * reported (readiness, `problems`). When the session expires every watch
- * and our gate node are gone, so a new session re-reads everything; until
- * then routing keeps the last snapshot.
+ * ring, the partition list and each partition's leader, state and members;
+ * and, apart from routing (so that progress reports wake no waiting
+ * request), the migration and its progress records. A malformed record
+ * keeps the last good one and is reported (`problems`; readiness too when
+ * routing uses it). When the session expires every watch and our gate node
+ * are gone, so a new session re-reads everything; until then routing keeps
+ * the last snapshot.
  */
 export class ClusterWatcher {
   private readonly paths: ClusterPaths;
   private readonly ring: WatchedNode<RingRecord>;
   private readonly partitions: WatchedChildren<PartitionWatch>;
+  private readonly migration: WatchedNode<MigrationRecord>;
+  private readonly progress: WatchedChildren<WatchedNode<ProgressRecord>>;
+  /** Built anew at every change of the migration's records, so that its identity says whether anything changed. */
+  private migrationRecords: MigrationRecords = NO_MIGRATION;
   private readonly stopping = new AbortController();
   private session: ZkClient | undefined;
   private connected = false;
@@ -55,12 +73,24 @@ export class ClusterWatcher {
       publish,
       logger,
     );
+    const refreshMigration = (): void => {
+      const progress = new Map<string, ProgressRecord>();
+      for (const [name, watch] of this.progress.children) if (watch.value) progress.set(name, watch.value);
+      this.migrationRecords = this.migration.value ? { migration: this.migration.value, progress } : { progress };
+    };
+    this.migration = watchRecord(this.paths.migration, parseMigration, refreshMigration, logger);
+    this.progress = new WatchedChildren(
+      this.paths.progress,
+      (name, notify) => (isValidName(name) ? watchRecord(this.paths.progressOf(name), parseProgress, notify, logger) : undefined),
+      refreshMigration,
+      logger,
+    );
   }
 
   /** Ready to route: connected to ZooKeeper with a ring loaded, and no malformed record held on to. */
   readiness(): { ready: boolean; reason: string } {
     if (!this.connected) return { ready: false, reason: 'not connected to ZooKeeper' };
-    const problems = this.problems();
+    const problems = this.routingProblems();
     if (problems.length > 0) {
       return { ready: false, reason: problems.map((problem) => `malformed record at ${problem.path}: ${problem.error}`).join('; ') };
     }
@@ -68,8 +98,23 @@ export class ClusterWatcher {
     return { ready: true, reason: 'ok' };
   }
 
-  /** The malformed records in ZooKeeper whose last good value routing still uses. */
+  /** The malformed records in ZooKeeper whose last good value the gate still uses. */
   problems(): RecordProblem[] {
+    return [...this.routingProblems(), ...this.migration.problems(), ...this.progress.problems()];
+  }
+
+  /** The migration and its progress records as last read; the same object until one of them changes. */
+  migrationState(): MigrationRecords {
+    return this.migrationRecords;
+  }
+
+  /** The session the watches read on, for the admin's writes. */
+  zookeeper(): ZkClient {
+    if (!this.session || !this.connected) throw unavailable('this gate is not connected to ZooKeeper');
+    return this.session;
+  }
+
+  private routingProblems(): RecordProblem[] {
     return [...this.ring.problems(), ...this.partitions.problems()];
   }
 
@@ -97,8 +142,7 @@ export class ClusterWatcher {
   stop(): void {
     this.stopping.abort();
     this.connected = false;
-    this.ring.stop();
-    this.partitions.stop();
+    for (const watch of [this.ring, this.partitions, this.migration, this.progress]) watch.stop();
     this.session?.close();
   }
 
@@ -127,7 +171,7 @@ export class ClusterWatcher {
     }
     if (this.session !== session) return session;
     this.connected = true;
-    await Promise.all([this.ring.attach(session), this.partitions.attach(session)]);
+    await Promise.all([this.ring, this.partitions, this.migration, this.progress].map((watch) => watch.attach(session)));
     return session;
   }
 

@@ -1,0 +1,41 @@
+import { Ring, migrationView, type ClusterView, type MigrationView, type RingRecord } from '@kvstore/protocol';
+import type { MigrationRecords } from '../routing/snapshot';
+
+/** What `/v1/cluster` shows of the ring (slots per partition included) and of the migration. */
+export interface RingSummary {
+  ring: ClusterView['ring'];
+  migration: MigrationView | null;
+}
+
+/** How long the view of a running migration is reused: only its rate and ETA move with the clock. */
+const ACTIVE_VIEW_MS = 1000;
+
+export function summarize(record: RingRecord | undefined, records: MigrationRecords, now: number): RingSummary {
+  const ring = new Ring(record ?? { version: 0, partitions: [] });
+  return {
+    ring: { version: ring.version, partitions: [...ring.record.partitions], slots: Object.fromEntries(ring.slotCounts()), sealed: ring.sealed },
+    migration: records.migration ? migrationView(records.migration, ring, records.progress, now) : null,
+  };
+}
+
+/**
+ * The summary, computed again only when the ring or the migration's
+ * records changed (they are new objects then), or once a second while a
+ * migration runs.
+ */
+export class RingSummaries {
+  private last: { ring: RingRecord | undefined; records: MigrationRecords; at: number; summary: RingSummary } | undefined;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  summary(ring: RingRecord | undefined, records: MigrationRecords): RingSummary {
+    const now = this.now();
+    const last = this.last;
+    const state = last?.summary.migration?.state;
+    const moving = state === 'running' || state === 'aborting';
+    if (last && last.ring === ring && last.records === records && !(moving && now - last.at >= ACTIVE_VIEW_MS)) return last.summary;
+    const summary = summarize(ring, records, now);
+    this.last = { ring, records, at: now, summary };
+    return summary;
+  }
+}
