@@ -3,7 +3,7 @@ import type { ChaosCluster } from '../cluster';
 import type { FaultEvent, HistoryOperation } from '../history';
 import * as kit from '@kvstore/testkit';
 import { ZkSession, abortMigration, beginMigration } from '@kvstore/cluster';
-import { clusterPaths, parseMigration } from '@kvstore/protocol';
+import { clusterPaths, isMigrationActive, parseMigration } from '@kvstore/protocol';
 import type { FaultKind } from '../options';
 import { Random } from '../random';
 import type { Forger } from './forge';
@@ -324,8 +324,7 @@ export class Nemesis {
         const path = clusterPaths(cluster.name).migration;
         const ended = async (): Promise<boolean> => {
           const node = await session.getData(path);
-          const state = node && parseMigration(node.data).state;
-          return state !== 'running' && state !== 'aborting';
+          return !node || !isMigrationActive(parseMigration(node.data).state);
         };
         const deadline = Date.now() + RESHARD_WAIT_MS;
         while (!(await ended()) && Date.now() < deadline) await sleep(250);

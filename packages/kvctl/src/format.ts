@@ -1,6 +1,7 @@
 /** How results are shown: the cluster table, migrations, and `get --json`. */
 import { isUtf8 } from 'node:buffer';
 import type { ClusterView, ForceRemoveResult, GetResult, MigrationView, PartitionView } from '@kvstore/kvclient';
+import { isMigrationActive } from '@kvstore/protocol';
 import { formatCount, progressBar } from './progress';
 
 const COLUMNS = ['PARTITION', 'SLOTS', 'EPOCH', 'LEADER', 'IN-SYNC', 'MEMBER', 'ROLE', 'LAST-SEQ', 'LAG', 'URL'];
@@ -46,7 +47,7 @@ function alignColumns(rows: string[][]): string {
 }
 
 function isMoving(view: MigrationView): boolean {
-  return view.state === 'running' || view.state === 'aborting';
+  return isMigrationActive(view.state);
 }
 
 function describeMigration(view: MigrationView): string {

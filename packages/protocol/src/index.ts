@@ -38,6 +38,7 @@ export {
   RecordError,
   encodeRecord,
   parseLeader,
+  isMigrationActive,
   parseMigration,
   parseProgress,
   parseMember,

@@ -9,7 +9,7 @@
 import type { MigrationView } from './api';
 import { badRequest } from './errors';
 import { isValidName } from './paths';
-import type { MigrationRecord, ProgressRecord, RingRecord } from './records';
+import { isMigrationActive, type MigrationRecord, type ProgressRecord, type RingRecord } from './records';
 import { ringRecord, type Ring } from './ring';
 import { placeSlots } from './slots';
 
@@ -140,7 +140,7 @@ export function migrationView(record: MigrationRecord, ring: Ring, progress: Rea
     slotsTotal++;
     if (inPlace) slotsMoved++;
   });
-  const active = record.state === 'running' || record.state === 'aborting';
+  const active = isMigrationActive(record.state);
   let keysMoved = 0;
   let bytesMoved = 0;
   let pauseMsMax = 0;

@@ -42,6 +42,11 @@ export interface MigrationRecord {
   original: number[];
 }
 
+/** A migration that still moves slots (it runs, or is being rolled back). */
+export function isMigrationActive(state: MigrationState | undefined): boolean {
+  return state === 'running' || state === 'aborting';
+}
+
 /** `/migration-progress/<partition>`: what a source partition's leader has moved so far. */
 export interface ProgressRecord {
   migration: string;

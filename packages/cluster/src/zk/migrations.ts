@@ -18,6 +18,7 @@ import {
   type MigrationRecord,
   type MigrationRequest,
   type RingRecord,
+  isMigrationActive,
 } from '@kvstore/protocol';
 import { ZkError, type ZkClient, type ZkOp } from './session';
 
@@ -43,7 +44,7 @@ interface Read<T> {
 
 /** Refused while one of these runs: one migration at a time. */
 function isActive(migration: MigrationRecord): boolean {
-  return migration.state === 'running' || migration.state === 'aborting';
+  return isMigrationActive(migration.state);
 }
 
 function describe(migration: MigrationRecord): string {

@@ -23,6 +23,7 @@ import {
   type ErrorCode,
   type ForceRemoveResult,
   type MigrationView,
+  isMigrationActive,
 } from '@kvstore/protocol';
 
 /**
@@ -212,7 +213,7 @@ export class FakeGate {
 
   private refuseWhileMoving(): void {
     const state = this.migration?.state;
-    if (state === 'running' || state === 'aborting') throw new KvError('CONFLICT', `migration ${this.migration!.id} is ${state}: wait for it to finish, or abort it`);
+    if (isMigrationActive(state)) throw new KvError('CONFLICT', `migration ${this.migration!.id} is ${state}: wait for it to finish, or abort it`);
   }
 
   private async put(

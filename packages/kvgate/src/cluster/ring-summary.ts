@@ -1,4 +1,4 @@
-import { Ring, migrationView, type ClusterView, type MigrationView, type RingRecord } from '@kvstore/protocol';
+import { Ring, migrationView, type ClusterView, type MigrationView, type RingRecord, isMigrationActive } from '@kvstore/protocol';
 import type { MigrationRecords } from '../routing/snapshot';
 
 /** What `/v1/cluster` shows of the ring (slots per partition included) and of the migration. */
@@ -32,7 +32,7 @@ export class RingSummaries {
     const now = this.now();
     const last = this.last;
     const state = last?.summary.migration?.state;
-    const moving = state === 'running' || state === 'aborting';
+    const moving = isMigrationActive(state);
     if (last && last.ring === ring && last.records === records && !(moving && now - last.at >= ACTIVE_VIEW_MS)) return last.summary;
     const summary = summarize(ring, records, now);
     this.last = { ring, records, at: now, summary };

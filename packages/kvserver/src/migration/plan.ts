@@ -1,4 +1,4 @@
-import { SLOT_COUNT, ringRecord, type MigrationRecord, type Ring, type RingRecord } from '@kvstore/protocol';
+import { SLOT_COUNT, ringRecord, type MigrationRecord, type Ring, type RingRecord, isMigrationActive } from '@kvstore/protocol';
 
 /**
  * The decisions of a source partition's leader during a migration, as pure
@@ -7,7 +7,7 @@ import { SLOT_COUNT, ringRecord, type MigrationRecord, type Ring, type RingRecor
  */
 
 export function isActive(migration: MigrationRecord | undefined): migration is MigrationRecord {
-  return migration !== undefined && (migration.state === 'running' || migration.state === 'aborting');
+  return migration !== undefined && isMigrationActive(migration.state);
 }
 
 export function targetOf(migration: MigrationRecord, slot: number): string {
