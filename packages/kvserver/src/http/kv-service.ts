@@ -30,7 +30,7 @@ export interface KvServiceDeps {
 
 /** What KvService needs of the slot table (zk/slot-routing.ts). */
 export interface KeyRouting {
-  /** Throws WRONG_PARTITION (a NotServedError carries the ring version) or UNAVAILABLE when `key` is not served here for `use`. */
+  /** Throws WRONG_PARTITION or UNAVAILABLE when `key` is not served here for `use`. */
   check(key: string, use: 'write' | 'strong' | 'eventual', requestVersion: number | undefined): void;
   /** Before a write: a promise while the ring must first be sealed, else undefined. */
   beforeWrite(): Promise<void> | undefined;

@@ -1,4 +1,4 @@
-import { KvError, slotOf, unavailable, type Ring } from '@kvstore/protocol';
+import { KvError, slotOf, unavailable, type Ring, type RingRecord } from '@kvstore/protocol';
 import type { ZkClient } from '@kvstore/cluster';
 import type { Replica } from '../replication/replica';
 import { sealRing } from './ring-store';
@@ -6,14 +6,9 @@ import { sealRing } from './ring-store';
 /** What a request wants of a key: leader-only uses are guarded again by the fences in the log. */
 export type KeyUse = 'write' | 'strong' | 'eventual';
 
-/** Why this replica does not serve a key, with the ring version it judged by (the gate catches up on a newer one). */
-export class NotServedError extends KvError {
-  constructor(
-    message: string,
-    readonly ringVersion: number,
-  ) {
-    super('WRONG_PARTITION', message);
-  }
+/** Why this replica does not serve a key (KvService adds the ring version it judged by to the answer). */
+function notServed(message: string): KvError {
+  return new KvError('WRONG_PARTITION', message);
 }
 
 export interface SlotRoutingDeps {
@@ -22,7 +17,7 @@ export interface SlotRoutingDeps {
   replica: Replica;
   ring(): Ring | undefined;
   zk(): ZkClient | undefined;
-  adoptRing(record: NonNullable<Awaited<ReturnType<typeof sealRing>>>): void;
+  adoptRing(record: RingRecord): void;
 }
 
 /**
@@ -42,21 +37,21 @@ export class SlotRouting {
     return this.deps.ring()?.version;
   }
 
-  /** Throws NotServedError (421) or UNAVAILABLE when this replica must not serve `key` for `use`. */
+  /** Throws WRONG_PARTITION (421) or UNAVAILABLE when this replica must not serve `key` for `use`. */
   check(key: string, use: KeyUse, requestVersion: number | undefined): void {
     const ring = this.deps.ring();
     if (!ring) return; // not loaded yet: readiness says so, and the fences still guard the data
     const slot = slotOf(key);
     const owner = ring.ownerOfSlot(slot);
     if (owner !== this.deps.partition) {
-      throw new NotServedError(`slot ${slot} belongs to partition ${owner} (ring version ${ring.version})`, ring.version);
+      throw notServed(`slot ${slot} belongs to partition ${owner} (ring version ${ring.version})`);
     }
     if (requestVersion !== undefined && requestVersion > ring.version) {
-      throw new NotServedError(`routed by ring version ${requestVersion}; this replica has seen only ${ring.version}`, ring.version);
+      throw notServed(`routed by ring version ${requestVersion}; this replica has seen only ${ring.version}`);
     }
     if (use !== 'eventual') return;
     const store = this.deps.replica.store;
-    if (store.slots.fenced.has(slot)) throw new NotServedError(`slot ${slot} is moving to another partition`, ring.version);
+    if (store.slots.fenced.has(slot)) throw notServed(`slot ${slot} is moving to another partition`);
     if (store.appliedSeq < ring.sinceOf(slot)) throw unavailable(`slot ${slot} moved here; this replica has not applied its data yet`);
   }
 
