@@ -107,7 +107,8 @@ export class Forwarder {
       failure = { partition: route.partition, replica, error };
       if (error.code === 'NOT_LEADER') {
         hint = trustedHint(this.options.source, route.partition, error, target);
-        if (!hint) await waitForChange(this.options.source, deadline, this.now());
+        // A change that came while the request was out has happened already: route again at once, or the wait would miss it.
+        if (!hint && this.options.source.table() === table) await waitForChange(this.options.source, deadline, this.now());
       } else if (error.code === 'WRONG_PARTITION') {
         const next = this.afterWrongPartition(response, table.ringVersion);
         if (next === 'wait-for-ring') await waitForNewRing(this.options.source, table.ringVersion, deadline, this.now);
