@@ -97,9 +97,10 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
     partition: config.partition,
     replica,
     paths,
-    zk: () => coordinator.zk(),
-    ring: () => coordinator.currentRing,
-    migration: () => coordinator.currentMigration,
+    // The mover and the coordinator need each other; the mover reads it only once it runs, after both exist.
+    get records() {
+      return coordinator;
+    },
     transport,
     clock: systemClock,
     logger,
@@ -123,11 +124,9 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
     partition: config.partition,
     cluster: config.cluster,
     replica,
-    ring: () => coordinator.currentRing,
-    zk: () => coordinator.zk(),
-    adoptRing: (record) => coordinator.adoptRing(record),
+    records: coordinator,
   });
-  const imports = new ImportReceiver({ partition: config.partition, replica, paths, zk: () => coordinator.zk() });
+  const imports = new ImportReceiver({ partition: config.partition, replica, paths, records: coordinator });
   const app = createApp({
     replica,
     partition: config.partition,
@@ -174,9 +173,7 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
       void joinByMigration({
         cluster: config.cluster,
         partition: config.partition,
-        ring: () => coordinator.currentRing,
-        migration: () => coordinator.currentMigration,
-        zk: () => coordinator.zk(),
+        records: coordinator,
         clock: systemClock,
         logger,
         stopped: () => stopped,

@@ -21,7 +21,7 @@ function appOf(sim: SimCluster, id: string) {
     logger: silentLogger,
     auth,
     routing: { ringVersion: 1, beforeWrite: () => undefined, check: () => {} },
-    imports: new ImportReceiver({ partition: 'p0', replica: sim.replica(id), paths: clusterPaths('t'), zk: () => undefined }),
+    imports: new ImportReceiver({ partition: 'p0', replica: sim.replica(id), paths: clusterPaths('t'), records: { zk: () => undefined } }),
     notReadyBecause: () => undefined,
   }).http;
 }

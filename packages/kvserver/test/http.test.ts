@@ -27,7 +27,7 @@ function appOf(sim: SimCluster, id: string) {
         if (key.startsWith('foreign-')) throw new KvError('WRONG_PARTITION', 'not here');
       },
     },
-    imports: new ImportReceiver({ partition: 'p0', replica: sim.replica(id), paths: clusterPaths('t'), zk: () => undefined }),
+    imports: new ImportReceiver({ partition: 'p0', replica: sim.replica(id), paths: clusterPaths('t'), records: { zk: () => undefined } }),
     notReadyBecause: () => undefined,
   }).http;
 }

@@ -28,10 +28,13 @@ export interface KvServiceDeps {
   routing: KeyRouting;
 }
 
+/** What a request wants of a key: writes and strong reads are guarded again by the fences in the leader's log. */
+export type KeyUse = 'write' | Consistency;
+
 /** What KvService needs of the slot table (zk/slot-routing.ts). */
 export interface KeyRouting {
   /** Throws WRONG_PARTITION or UNAVAILABLE when `key` is not served here for `use`. */
-  check(key: string, use: 'write' | 'strong' | 'eventual', requestVersion: number | undefined): void;
+  check(key: string, use: KeyUse, requestVersion: number | undefined): void;
   /** Before a write: a promise while the ring must first be sealed, else undefined. */
   beforeWrite(): Promise<void> | undefined;
   readonly ringVersion: number | undefined;
@@ -91,8 +94,7 @@ export class KvService {
     const precondition = { ifMatch: parseIfMatch(ifMatch), ifNoneMatch: parseIfNoneMatch(ifNoneMatch) };
     // The log and the store keep the value: a view into a socket's read buffer would keep the whole buffer alive.
     const owned = value.byteLength === value.buffer.byteLength ? value : Buffer.from(value);
-    await this.deps.routing.beforeWrite();
-    this.deps.routing.check(key, 'write', routingVersion);
+    await this.writable(key, routingVersion);
     const { version } = await this.deps.replica.put(key, owned, ttlSeconds, precondition);
     return jsonAnswer(200, { key, version }, { ...this.who, etag: `"${version}"` });
   }
@@ -120,10 +122,16 @@ export class KvService {
     }
   }
 
+  /** A write is judged by a sealed ring: the first one waits for the seal, the others do not wait at all. */
+  private async writable(key: string, routingVersion: number | undefined): Promise<void> {
+    const sealing = this.deps.routing.beforeWrite();
+    if (sealing) await sealing;
+    this.deps.routing.check(key, 'write', routingVersion);
+  }
+
   private async delete(key: string, ifMatch: string | undefined, routingVersion: number | undefined): Promise<Answer> {
     const precondition = { ifMatch: parseIfMatch(ifMatch) };
-    await this.deps.routing.beforeWrite();
-    this.deps.routing.check(key, 'write', routingVersion);
+    await this.writable(key, routingVersion);
     const { version, deleted } = await this.deps.replica.delete(key, precondition);
     return jsonAnswer(200, { key, deleted: deleted ?? false, version }, this.who);
   }

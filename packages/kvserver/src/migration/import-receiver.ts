@@ -1,6 +1,6 @@
-import { type ZkClient } from '@kvstore/cluster';
 import { KvError, Ring, parseMigration, parseRing, parseState, slotOf, unavailable, type ClusterPaths } from '@kvstore/protocol';
 import type { Replica } from '../replication/replica';
+import type { RoutingRecords } from '../zk/routing-records';
 import type { ImportRequest, ImportResponse } from './messages';
 import { isActive, targetOf } from './plan';
 
@@ -8,8 +8,7 @@ export interface ImportReceiverDeps {
   partition: string;
   replica: Replica;
   paths: ClusterPaths;
-  /** The replica's ZooKeeper session, when it has one. */
-  zk(): ZkClient | undefined;
+  records: Pick<RoutingRecords, 'zk'>;
 }
 
 /**
@@ -38,7 +37,7 @@ export class ImportReceiver {
   }
 
   private async verify(request: ImportRequest): Promise<void> {
-    const session = this.deps.zk();
+    const session = this.deps.records.zk();
     if (!session || session.isClosed) throw unavailable('not connected to ZooKeeper');
     const { paths, partition } = this.deps;
     const [migrationNode, ringNode, stateNode] = await Promise.all([

@@ -17,6 +17,7 @@ import type { SnapshotRecord } from '../replication/kv-store';
 import type { Leadership } from '../replication/leadership';
 import type { Replica } from '../replication/replica';
 import type { Logger } from '../replication/types';
+import type { RoutingRecords } from '../zk/routing-records';
 import type { SlotTransport } from './messages';
 import { flipSlots, isActive, nextBatch, reachedTarget, settledRing, slotsToUnfence, targetOf, type Batch } from './plan';
 
@@ -37,9 +38,7 @@ export interface SlotMoverDeps {
   partition: string;
   replica: Replica;
   paths: ClusterPaths;
-  zk(): ZkClient | undefined;
-  ring(): Ring | undefined;
-  migration(): MigrationRecord | undefined;
+  records: RoutingRecords;
   transport: SlotTransport;
   clock: Clock;
   logger: Logger;
@@ -136,8 +135,8 @@ export class SlotMover {
   /** One step; true when it did something (look again at once). */
   private async step(): Promise<boolean> {
     const leadership = this.deps.replica.currentLeadership;
-    const ring = this.deps.ring();
-    const migration = this.deps.migration();
+    const ring = this.deps.records.currentRing;
+    const migration = this.deps.records.currentMigration;
     if (!leadership || !ring) return false;
     const self = this.deps.partition;
     const back = slotsToUnfence(ring, migration, self, leadership.slots.fenced);
@@ -257,7 +256,7 @@ export class SlotMover {
   }
 
   private session(): ZkClient {
-    const session = this.deps.zk();
+    const session = this.deps.records.zk();
     if (!session || session.isClosed) throw unavailable('not connected to ZooKeeper');
     return session;
   }
@@ -288,7 +287,7 @@ export class SlotMover {
 
   private async setBlocked(reason: string | undefined): Promise<void> {
     this.blocked = reason;
-    const migration = this.deps.migration();
+    const migration = this.deps.records.currentMigration;
     if (!isActive(migration)) return;
     this.progress = await this.lastProgress(migration.id);
     if (!this.progress) {

@@ -31,6 +31,7 @@ import { membersFrom } from './member-list';
 import { partitionNodes, type PartitionNodes } from './partition-nodes';
 import { resign, stepAside, updateIsr } from './state-writes';
 import type { ReplicaControl } from './replica-control';
+import type { RoutingRecords } from './routing-records';
 
 export interface CoordinatorOptions {
   zk: string;
@@ -64,7 +65,7 @@ interface Published {
  * exists, gives up its `/leader` node and its name in `/state` as soon as
  * the replica stops leading, and is the replica's only writer of `/state` (IsrCoordination).
  */
-export class PartitionCoordinator implements IsrCoordination {
+export class PartitionCoordinator implements IsrCoordination, RoutingRecords {
   private session: ZkClient | undefined;
   /** The session's connection is up (it may drop and come back within the session). */
   private connected = false;
@@ -121,7 +122,6 @@ export class PartitionCoordinator implements IsrCoordination {
     return this.ring;
   }
 
-  /** A ring this replica wrote (sealing it): newer than the watch's view until the watch reads it. */
   adoptRing(record: RingRecord): void {
     if (!this.ring || record.version > this.ring.version) this.ring = new Ring(record);
     this.options.onRoutingChange?.();
@@ -131,7 +131,6 @@ export class PartitionCoordinator implements IsrCoordination {
     return this.migrationNode.value;
   }
 
-  /** The session, while connected. */
   zk(): ZkClient | undefined {
     return this.session && !this.session.isClosed && this.connected ? this.session : undefined;
   }

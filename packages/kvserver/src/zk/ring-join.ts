@@ -1,14 +1,13 @@
-import { beginMigration, type ZkClient } from '@kvstore/cluster';
-import { KvError, type MigrationRecord, type Ring } from '@kvstore/protocol';
+import { beginMigration } from '@kvstore/cluster';
+import { KvError } from '@kvstore/protocol';
+import type { RoutingRecords } from './routing-records';
 import { sleep, type Clock } from '../clock';
 import type { Logger } from '../replication/types';
 
 export interface RingJoinDeps {
   cluster: string;
   partition: string;
-  ring(): Ring | undefined;
-  migration(): MigrationRecord | undefined;
-  zk(): ZkClient | undefined;
+  records: RoutingRecords;
   clock: Clock;
   logger: Logger;
   stopped(): boolean;
@@ -24,20 +23,20 @@ const RETRY_MS = 1000;
 export async function joinByMigration(deps: RingJoinDeps): Promise<void> {
   let waitingFor: string | undefined;
   while (!deps.stopped()) {
-    const ring = deps.ring();
+    const ring = deps.records.currentRing;
     if (ring?.has(deps.partition)) return;
-    const session = deps.zk();
+    const session = deps.records.zk();
     if (ring && session) {
       try {
         const { migration } = await beginMigration(session, deps.cluster, { kind: 'add', partition: deps.partition }, deps.clock.now());
         deps.logger.info({ migration: migration.id }, `joining the cluster: slots move to ${deps.partition} by an online migration`);
         return;
       } catch (error) {
-        const running = deps.migration();
+        const running = deps.records.currentMigration;
         if (error instanceof KvError && error.code === 'CONFLICT' && running) {
           if (waitingFor !== running.id) deps.logger.info({ migration: running.id }, 'another migration runs: joining once it ends');
           waitingFor = running.id;
-        } else if (!(error instanceof KvError && error.code === 'BAD_REQUEST' && deps.ring()?.has(deps.partition))) {
+        } else if (!(error instanceof KvError && error.code === 'BAD_REQUEST' && deps.records.currentRing?.has(deps.partition))) {
           deps.logger.warn({ err: error }, 'could not start the migration that adds this partition; retrying');
         }
       }

@@ -1,10 +1,8 @@
-import { KvError, slotOf, unavailable, type Ring, type RingRecord } from '@kvstore/protocol';
-import type { ZkClient } from '@kvstore/cluster';
+import { KvError, slotOf, unavailable } from '@kvstore/protocol';
+import type { KeyRouting, KeyUse } from '../http/kv-service';
+import type { RoutingRecords } from './routing-records';
 import type { Replica } from '../replication/replica';
 import { sealRing } from './ring-store';
-
-/** What a request wants of a key: leader-only uses are guarded again by the fences in the log. */
-export type KeyUse = 'write' | 'strong' | 'eventual';
 
 /** Why this replica does not serve a key (KvService adds the ring version it judged by to the answer). */
 function notServed(message: string): KvError {
@@ -15,9 +13,7 @@ export interface SlotRoutingDeps {
   partition: string;
   cluster: string;
   replica: Replica;
-  ring(): Ring | undefined;
-  zk(): ZkClient | undefined;
-  adoptRing(record: RingRecord): void;
+  records: RoutingRecords;
 }
 
 /**
@@ -28,18 +24,18 @@ export interface SlotRoutingDeps {
  * to catch up, and keeps a follower from serving a slot before it has
  * applied the import that brought it.
  */
-export class SlotRouting {
+export class SlotRouting implements KeyRouting {
   private sealing: Promise<void> | undefined;
 
   constructor(private readonly deps: SlotRoutingDeps) {}
 
   get ringVersion(): number | undefined {
-    return this.deps.ring()?.version;
+    return this.deps.records.currentRing?.version;
   }
 
   /** Throws WRONG_PARTITION (421) or UNAVAILABLE when this replica must not serve `key` for `use`. */
   check(key: string, use: KeyUse, requestVersion: number | undefined): void {
-    const ring = this.deps.ring();
+    const ring = this.deps.records.currentRing;
     if (!ring) return; // not loaded yet: readiness says so, and the fences still guard the data
     const slot = slotOf(key);
     const owner = ring.ownerOfSlot(slot);
@@ -57,15 +53,15 @@ export class SlotRouting {
 
   /** Before a write: the ring is sealed (resolves at once once it is). */
   beforeWrite(): Promise<void> | undefined {
-    if (this.deps.ring()?.sealed !== false) return undefined;
+    if (this.deps.records.currentRing?.sealed !== false) return undefined;
     this.sealing ??= this.seal().finally(() => (this.sealing = undefined));
     return this.sealing;
   }
 
   private async seal(): Promise<void> {
-    const session = this.deps.zk();
+    const session = this.deps.records.zk();
     if (!session) throw unavailable('not connected to ZooKeeper: cannot seal the ring before the first write');
     const sealed = await sealRing(session, this.deps.cluster);
-    if (sealed) this.deps.adoptRing(sealed);
+    if (sealed) this.deps.records.adoptRing(sealed);
   }
 }
