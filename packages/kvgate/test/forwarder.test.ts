@@ -162,11 +162,11 @@ describe('Forwarder', () => {
     const after = snapshotOf({ p0: { members: ['a'], leader: 'a' }, p1: { members: ['c'], leader: 'c' } }, { version: 8 });
     const movingKey = keys(1000).find((candidate) => isOwnedBy(after, candidate, 'p1'))!;
 
-    function moving(writeTimeoutMs = 1000) {
+    function moving(writeTimeoutMs = 1000, cutoverWaitMs?: number) {
       const routing = new RoutingState();
       routing.update(before);
       const transport = new MemoryTransport();
-      const forwarder = new Forwarder({ source: routing, transport, writeTimeoutMs });
+      const forwarder = new Forwarder({ source: routing, transport, writeTimeoutMs, ...(cutoverWaitMs === undefined ? {} : { cutoverWaitMs }) });
       transport.serve(urlOf('c'), () => ok('c'));
       return { routing, transport, forwarder };
     }
@@ -194,6 +194,20 @@ describe('Forwarder', () => {
         assert.deepEqual(transport.requests.map((request) => request.routingVersion), [7, 8]);
       });
     }
+
+    it('waits for a cut-over that outlasts the write timeout, up to its own bound, and then answers 503', async () => {
+      const { routing, transport, forwarder } = moving(100);
+      transport.serve(urlOf('a'), () => wrongPartition(7));
+      setTimeout(() => routing.update(after), 300);
+      const result = await forwarder.forward(put(movingKey));
+      assert.deepEqual(result.ok && [result.partition, result.replica], ['p1', 'c'], 'three write timeouts later, still a wait');
+      const stuck = moving(10, 200);
+      stuck.transport.serve(urlOf('a'), () => wrongPartition(7));
+      const started = Date.now();
+      const refused = await stuck.forwarder.forward(put(movingKey));
+      assert.equal(!refused.ok && refused.error.code, 'UNAVAILABLE');
+      assert.ok(Date.now() - started >= 200, 'it waited for the cut-over');
+    });
 
     it('tries again after a short pause when the replica is behind the gate, without waiting for a ring', async () => {
       const { routing, transport, forwarder } = moving();

@@ -2,7 +2,7 @@ import { HEADER_ROUTING_VERSION, KvError, errorFromAnswer, kvPath, timeout, unav
 import type { RouteSource } from '../routing/routing-state';
 import type { Endpoint } from '../routing/routing-table';
 import { TransportError, type DataTransport, type TransportResponse } from './transport';
-import { ATTEMPT_GRACE_MS, MAX_ATTEMPTS, backOff, outOfTime, trustedHint, waitForChange, waitForNewRing } from './retry';
+import { ATTEMPT_GRACE_MS, CUTOVER_WAIT_MS, MAX_ATTEMPTS, backOff, outOfTime, trustedHint, waitForChange, waitForNewRing } from './retry';
 
 export interface ForwardRequest {
   method: 'GET' | 'PUT' | 'DELETE';
@@ -25,6 +25,8 @@ export interface ForwarderOptions {
   transport: DataTransport;
   /** Retries stop once this much time has passed since the request arrived. */
   writeTimeoutMs: number;
+  /** How far past the write timeout a request waits for a slot's cut-over (default CUTOVER_WAIT_MS). */
+  cutoverWaitMs?: number;
   now?: () => number;
 }
 
@@ -57,7 +59,8 @@ export class Forwarder {
   }
 
   async forward(request: ForwardRequest): Promise<ForwardResult> {
-    const deadline = this.now() + this.options.writeTimeoutMs;
+    const arrived = this.now();
+    let deadline = arrived + this.options.writeTimeoutMs;
     const isWrite = request.method !== 'GET';
     const eventual = !isWrite && request.consistency === 'eventual';
     // Built only when an attempt fails: an Error's stack trace is too dear to make for every request.
@@ -111,7 +114,10 @@ export class Forwarder {
         if (!hint && this.options.source.table() === table) await waitForChange(this.options.source, deadline, this.now());
       } else if (error.code === 'WRONG_PARTITION') {
         const next = this.afterWrongPartition(response, table.ringVersion);
-        if (next === 'wait-for-ring') await waitForNewRing(this.options.source, table.ringVersion, deadline, this.now);
+        if (next === 'wait-for-ring') {
+          deadline = Math.max(deadline, arrived + this.options.writeTimeoutMs + (this.options.cutoverWaitMs ?? CUTOVER_WAIT_MS));
+          await waitForNewRing(this.options.source, table.ringVersion, deadline, this.now);
+        }
         else if (next === 'pause') await backOff(this.options.source, deadline, this.now(), ++failuresInARow);
       } else if (error.code === 'UNAVAILABLE' || (!isWrite && error.code === 'TIMEOUT')) {
         failuresInARow++;

@@ -12,6 +12,14 @@ import type { Endpoint } from '../routing/routing-table';
 export const MAX_ATTEMPTS = 50;
 /** A replica answers within its own write timeout; this covers the trip there and back. */
 export const ATTEMPT_GRACE_MS = 500;
+/**
+ * How far past the write timeout a request may wait for a slot's cut-over
+ * (the source has fenced it, the new owner is not on the ring yet). A
+ * cut-over is one batch of a migration, bounded by its size; on a loaded
+ * host it can outlast a short write timeout, and it is a pause, not a
+ * failure (docs/resharding.md).
+ */
+export const CUTOVER_WAIT_MS = 5000;
 const MAX_BACKOFF_MS = 200;
 
 /** Waits for the next topology change, at most until `deadline`. */
