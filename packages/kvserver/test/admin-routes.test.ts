@@ -3,13 +3,14 @@ import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { ClusterAuth } from '@kvstore/cluster';
 import { textBody } from '@kvstore/cluster/testing';
-import { clusterPaths } from '@kvstore/protocol';
+import { SLOT_COUNT, clusterPaths } from '@kvstore/protocol';
 import request from 'supertest';
 import { createApp } from '../src/http/app';
 import { ImportReceiver } from '../src/migration/import-receiver';
 import { readSnapshot } from '../src/wire/snapshot-stream';
 import { silentLogger } from '../src/replication/types';
 import { SimCluster } from './support/sim-cluster';
+import { keysOfOneSlot } from './support/slot-keys';
 
 const auth = new ClusterAuth(Buffer.from('the secret of this test cluster'));
 
@@ -66,6 +67,28 @@ describe('http: GET /v1/admin/snapshot', () => {
     let count = 0;
     for await (const chunk of read.chunks) count += chunk.length;
     assert.equal(count, 3);
+  });
+
+  it('leaves out the slots that moved away (their keys wait for the purge), whichever slots have moved', async () => {
+    const sim = await SimCluster.started(['a', 'b']);
+    const leader = sim.replica('a');
+    const taken = new Set<number>();
+    const moved = keysOfOneSlot('moved-', 1, taken);
+    const kept = keysOfOneSlot('kept-', 1, taken);
+    await leader.put(moved.keys[0]!, Buffer.from('stale copy'), undefined, {});
+    await leader.put(kept.keys[0]!, Buffer.from('ours'), undefined, {});
+    // Every slot but the kept one has moved away, the one of the leadership probe's key too.
+    const others = Array.from({ length: SLOT_COUNT }, (_, slot) => slot).filter((slot) => slot !== kept.slot);
+    await leader.currentLeadership!.confirm({ type: 'fence', slots: others });
+    await sim.settle();
+    const response = await getText(appOf(sim, 'a'), '/v1/admin/snapshot');
+    assert.equal(response.status, 200, String(response.body));
+    const lines = String(response.body)
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    assert.deepEqual(lines.slice(1, -1).map((line) => line.key), [kept.keys[0]]);
+    assert.deepEqual(lines.at(-1), { end: 1 });
   });
 
   it('a follower answers 421 NOT_LEADER with the leader’s url', async () => {

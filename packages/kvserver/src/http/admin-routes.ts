@@ -1,5 +1,5 @@
 import express, { type Router } from 'express';
-import { HEADER_PARTITION, HEADER_REPLICA } from '@kvstore/protocol';
+import { HEADER_PARTITION, HEADER_REPLICA, slotOf } from '@kvstore/protocol';
 import type { Replica } from '../replication/replica';
 import type { Logger } from '../replication/types';
 import type { SnapshotRecord } from '../replication/kv-store';
@@ -11,12 +11,6 @@ export interface AdminRouteDeps {
   logger: Logger;
 }
 
-/**
- * The strong read of this key only confirms leadership (the round to the
- * in-sync followers every strong read makes); any key would do, and the
- * value, if any, is thrown away.
- */
-const LEADERSHIP_PROBE_KEY = '\u0000kvstore-admin-snapshot';
 
 /**
  * Operator routes of one replica. `GET /v1/admin/snapshot`: the partition's
@@ -25,18 +19,22 @@ const LEADERSHIP_PROBE_KEY = '\u0000kvstore-admin-snapshot';
  * trailer `{end: count}`). Only the leader serves it, after confirming it
  * still leads, so the snapshot holds every write acknowledged before the
  * request; a follower answers 421 NOT_LEADER with the leader's url.
+ * Records of slots that moved away (fenced, waiting for the purge) are not
+ * this partition's any more and are left out.
  */
 export function adminRoutes(deps: AdminRouteDeps): Router {
   const router = express.Router();
 
   router.get('/v1/admin/snapshot', async (_request, response) => {
     response.set(HEADER_PARTITION, deps.partition).set(HEADER_REPLICA, deps.replica.id);
-    await deps.replica.read(LEADERSHIP_PROBE_KEY, 'strong');
+    // The round to the in-sync followers every strong read makes, without a key (whose slot may have moved away).
+    const leadership = deps.replica.requireLeadership();
+    await leadership.readBarrier(leadership.commitSeq);
     // On disk, the snapshot reads what is committed: wait for every write applied so far.
     await deps.replica.settled();
     const snapshot = deps.replica.snapshotFor(deps.replica.epoch);
     // A read failing midway cuts the stream (the reader sees no trailer) instead of throwing out of a 'drain' callback.
-    const records = guarded(snapshot.records, (error) => {
+    const records = guarded(owned(snapshot.records, snapshot.slots.fenced), (error) => {
       deps.logger.error({ err: error }, 'snapshot read failed; stream cut');
       response.destroy();
     });
@@ -46,6 +44,10 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
   });
 
   return router;
+}
+
+function* owned(records: Iterable<SnapshotRecord>, fenced: ReadonlySet<number>): Generator<SnapshotRecord> {
+  for (const record of records) if (fenced.size === 0 || !fenced.has(slotOf(record.key))) yield record;
 }
 
 function guarded(records: Iterable<SnapshotRecord>, onError: (error: unknown) => void): Iterable<SnapshotRecord> {
