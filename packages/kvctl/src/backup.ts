@@ -6,6 +6,7 @@
 import { open, rename, rm } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { KvError, withRetries, type KvClient } from '@kvstore/kvclient';
+import { isMigrationActive } from '@kvstore/protocol';
 import { BackupWriter, backupRecords, validateBackup, type BackupRecord, type PartitionHeader } from './backup-file';
 import type { CommandContext } from './context';
 import { UsageError } from './failures';
@@ -65,6 +66,10 @@ async function backup(context: CommandContext, file: string): Promise<BackupResu
   const started = Date.now();
   const client = context.client();
   const view = await client.cluster();
+  // While slots move, a key can leave one partition after its snapshot and reach another before its own.
+  if (view.migration && isMigrationActive(view.migration.state)) {
+    throw new KvError('CONFLICT', `migration ${view.migration.id} is ${view.migration.state}: back up once it has ended (kvctl migration status --watch)`);
+  }
   const names = view.ring.partitions;
   const temporary = `${file}.tmp`;
   const handle = await open(temporary, 'w').catch((error: NodeJS.ErrnoException) => {

@@ -3,7 +3,25 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FakeGate } from '@kvstore/kvclient/testing';
+import { FakeGate, SAMPLE_CLUSTER } from '@kvstore/kvclient/testing';
+import type { MigrationView } from '@kvstore/kvclient';
+
+const RUNNING: MigrationView = {
+  id: 'm-1',
+  kind: 'add',
+  partition: 'p2',
+  state: 'running',
+  startedAt: 0,
+  finishedAt: null,
+  slotsTotal: 100,
+  slotsMoved: 10,
+  keysMoved: 5,
+  bytesMoved: 50,
+  keysPerSecond: 1,
+  etaSeconds: 90,
+  pauseMsMax: 3,
+  blocked: [],
+};
 import { formatProgress } from '../src/progress';
 import { runKvctl, type RunOptions } from './harness';
 
@@ -33,6 +51,19 @@ describe('kvctl backup and restore', () => {
       .trimEnd()
       .split('\n')
       .map((line) => JSON.parse(line) as Record<string, unknown>);
+
+  test('backup refuses while a migration moves slots (a key could be in neither snapshot), and writes nothing', async () => {
+    const file = join(dir, 'during-migration.ndjson');
+    source.cluster = { ...SAMPLE_CLUSTER, migration: { ...RUNNING } };
+    try {
+      const result = await kvctl(source, ['backup', file]);
+      assert.equal(result.code, 4, result.stderr);
+      assert.match(result.stderr, /migration m-1 is running/);
+      assert.ok(!existsSync(file) && !existsSync(`${file}.tmp`));
+    } finally {
+      source.cluster = SAMPLE_CLUSTER;
+    }
+  });
 
   test('backup writes a header per partition, its records and a summary; one line on stdout, nothing on stderr', async () => {
     const file = join(dir, 'plain.ndjson');
