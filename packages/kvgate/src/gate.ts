@@ -71,7 +71,10 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
   });
   const fetchStatus = httpStatusFetcher(STATUS_TIMEOUT_MS, auth);
   const summaries = new RingSummaries();
-  const summary = () => summaries.summary(routing.snapshot().ring, watcher.migrationState());
+  const summary = () => {
+    const snapshot = routing.snapshot();
+    return summaries.summary(snapshot.ring, watcher.migrationState(), (partition) => currentLeader(snapshot.partitions.get(partition)) !== undefined);
+  };
   const app = createApp({
     forwarder,
     maxValueBytes: config.maxValueBytes,

@@ -60,6 +60,19 @@ describe('buildClusterView', () => {
   });
 });
 
+describe('summarize', () => {
+  it('names, while a migration runs, each partition that sends or receives slots and has no leader (its sources cannot say so)', () => {
+    const ring = ringRecord(6, placeSlots(['p0', 'p1']), { extra: ['p2'], sealed: true });
+    const { migration } = planMigration(new Ring(ring), { kind: 'add', partition: 'p2' }, 'm-1', 1000);
+    const blocked = (leaders: string[], state = migration.state) =>
+      summarize(ring, { migration: { ...migration, state }, progress: new Map() }, 2000, (partition) => leaders.includes(partition)).migration?.blocked;
+    assert.deepEqual(blocked(['p0', 'p1', 'p2']), []);
+    assert.deepEqual(blocked(['p1', 'p2']), [{ partition: 'p0', reason: 'partition p0 has no leader: the moves to and from it wait' }]);
+    assert.deepEqual(blocked(['p0', 'p1'])?.map((entry) => entry.partition), ['p2']);
+    assert.deepEqual(blocked([], 'done'), [], 'an ended migration waits for nobody');
+  });
+});
+
 describe('RingSummaries', () => {
   const ring = ringRecord(6, placeSlots(['p0', 'p1']), { extra: ['p2'] });
   const { migration } = planMigration(new Ring(ring), { kind: 'add', partition: 'p2' }, 'm-1', 1000);
