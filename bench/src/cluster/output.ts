@@ -13,9 +13,9 @@ export function machineInfo(): Record<string, string | number> {
   };
 }
 
-/** `<out>/<YYYY-MM-DD>T<HHMMSS>-cluster` (UTC): the stem of the JSON and SVG files of one run. */
-export function resultsStem(outDir: string, startedAt: Date): string {
-  return path.join(outDir, `${startedAt.toISOString().slice(0, 19).replace(/:/g, '')}-cluster`);
+/** `<out>/<YYYY-MM-DD>T<HHMMSS>-<suite>` (UTC): the stem of the JSON and SVG files of one run. */
+export function resultsStem(outDir: string, startedAt: Date, suite: string): string {
+  return path.join(outDir, `${startedAt.toISOString().slice(0, 19).replace(/:/g, '')}-${suite}`);
 }
 
 /** Writes <stem>.json and <stem>.svg; returns their paths, relative to the working directory when inside it. */
