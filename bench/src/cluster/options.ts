@@ -69,16 +69,16 @@ const SETTINGS = {
   scaleKeys: { flags: '--scale-keys <list>', description: 'key counts of the scaling rows (default: 10000,1000000; 2000 with --smoke)', parse: keyCounts },
   out: { flags: '--out <dir>', description: 'where the JSON and SVG go (default: bench/results)', parse: filePath },
   cpuProf: { flags: '--cpu-prof <dir>', description: 'run gate and servers with --cpu-prof into <dir>, print a summary after', parse: filePath },
-  smoke: { flags: '--smoke', description: 'a tiny, quick run (1 partition x 2 replicas, 1 s rows, no etcd; with --reshard: 2 x 2, 3,000 keys)' },
+  smoke: { flags: '--smoke', description: 'a tiny, quick run (1 partition x 2 replicas, 1 s rows, no etcd; with --reshard: 2 x 2, 2,000 keys)' },
   reshard: { flags: '--reshard', description: 'run only the resharding scenario: load keys, then add a partition under a mixed load until its migration is done' },
   reshardKeys: {
     flags: '--reshard-keys <n>',
-    description: 'keys loaded before the partition is added (default: 1000000; 3000 with --smoke)',
+    description: 'keys loaded before the partition is added (default: 1000000; 2000 with --smoke)',
     parse: integer(1, MAX_SCALE_KEYS),
   },
   migrationRate: {
     flags: '--migration-rate <keys/s>',
-    description: "kvserver --migration-rate of every replica (default: the server's, 20000; 500 with --smoke, so that the tiny move lasts about a second)",
+    description: "kvserver --migration-rate of every replica (default: the server's, 20000; 300 with --smoke, so that the tiny move lasts about a second)",
     parse: integer(1, 1e9),
   },
 } as const satisfies Settings;
@@ -110,8 +110,8 @@ export function parseOptions(argv: string[]): ClusterBenchOptions {
     loaderConnections: smoke ? 16 : 256,
     etcd: !smoke,
     reshard,
-    reshardKeys: values.reshardKeys ?? (smoke ? 3000 : 1_000_000),
-    migrationRate: values.migrationRate ?? (smoke ? 500 : undefined),
+    reshardKeys: values.reshardKeys ?? (smoke ? 2000 : 1_000_000),
+    migrationRate: values.migrationRate ?? (smoke ? 300 : undefined),
   };
 }
 
