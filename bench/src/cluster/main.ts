@@ -66,7 +66,7 @@ async function main(): Promise<number> {
   const results = { suite, startedAt: startedAt.toISOString(), totalSeconds, machine: machineInfo(), options, rows: run.rows, ...(options.reshard && { reshard: reshard ?? null }), failures: failed };
   const files = writeResults(resultsStem(options.outDir, startedAt, suite), results, chartSvg(`kvstore cluster bench: ${what}`, options.reshard ? run.rows : mainRows(run.rows)));
   if (options.cpuProfDir) printProfileSummaries(options.cpuProfDir, startedAt, run.processNames);
-  console.log(`\n${totalSeconds.toFixed(0)} s; results in ${files.join(' and ')}`);
+  console.log(`\n${totalSeconds.toFixed(0)} s (load average ${os.loadavg().map((load) => load.toFixed(1)).join(' ')}); results in ${files.join(' and ')}`);
   if (failed.length > 0) {
     console.error(`\n${failed.length} part(s) failed:\n${failed.map((line) => `  ${line.split('\n')[0]}`).join('\n')}\nlogs kept in ${run.dir}`);
     return 1;

@@ -44,7 +44,7 @@ export interface Row extends Omit<Scenario, 'target' | 'next'>, Partial<LoadResu
   failure?: string;
 }
 
-function per10k(cpu: CpuSeconds, requests: number): CpuSeconds {
+export function per10k(cpu: CpuSeconds, requests: number): CpuSeconds {
   return Object.fromEntries(Object.entries(cpu).map(([kind, seconds]) => [kind, (seconds * 10_000) / requests])) as CpuSeconds;
 }
 

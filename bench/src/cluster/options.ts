@@ -78,7 +78,7 @@ const SETTINGS = {
   },
   migrationRate: {
     flags: '--migration-rate <keys/s>',
-    description: "kvserver --migration-rate of every replica (default: the server's, 20000; 300 with --smoke, so that the tiny move lasts about a second)",
+    description: "kvserver --migration-rate of every replica (default: the server's, 20000)",
     parse: integer(1, 1e9),
   },
 } as const satisfies Settings;
@@ -111,7 +111,7 @@ export function parseOptions(argv: string[]): ClusterBenchOptions {
     etcd: !smoke,
     reshard,
     reshardKeys: values.reshardKeys ?? (smoke ? 2000 : 1_000_000),
-    migrationRate: values.migrationRate ?? (smoke ? 300 : undefined),
+    migrationRate: values.migrationRate,
   };
 }
 

@@ -2,14 +2,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-/** What the machine was, for the JSON: the numbers mean little without it. */
-export function machineInfo(): Record<string, string | number> {
+/** What the machine was, for the JSON: the numbers mean little without it (nor without what else ran on it: the load average as the run ends). */
+export function machineInfo(): Record<string, string | number | number[]> {
   return {
     cpus: os.cpus().length,
     cpuModel: os.cpus()[0]?.model ?? 'unknown',
     totalMemoryMB: Math.round(os.totalmem() / 2 ** 20),
     node: process.version,
     platform: `${process.platform} ${os.release()}`,
+    loadAverage: os.loadavg().map((load) => Math.round(load * 100) / 100),
   };
 }
 

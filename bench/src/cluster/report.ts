@@ -99,7 +99,7 @@ export function printReshardTable(title: string, rows: Row[], result: ReshardRes
   const before = phases.find((row) => row.name === 'reshard before')?.reqPerSec;
   printTable(
     title,
-    ['phase', 's', 'req/s', 'vs before', 'p50', 'p99', 'max', 'write p99', 'write max', 'errors'],
+    ['phase', 's', 'req/s', 'vs before', 'p50', 'p99', 'max', 'write p99', 'write max', 'errors', 'gate', 'leader', 'followers'],
     phases.map((row) => [
       row.name.replace(/^reshard /, ''),
       row.elapsedS!,
@@ -111,9 +111,15 @@ export function printReshardTable(title: string, rows: Row[], result: ReshardRes
       orDash(row.writeLatencyMs!.p99),
       orDash(row.writeLatencyMs!.max),
       row.errors!,
+      orDash(row.cpuPer10k?.gate),
+      orDash(row.cpuPer10k?.leader),
+      orDash(row.cpuPer10k?.followers),
     ]),
   );
-  console.log('latency in ms; joining: the new replicas start, before the migration shows; write: PUTs and DELETEs; errors: no answer, or a status other than 2xx, 404 and 412');
+  console.log(
+    "joining: from starting the new replicas to the migration's start, during: to its end (its own stamps); latency in ms; write: PUTs and DELETEs; " +
+      'errors: no answer, or a status other than 2xx, 404 and 412; CPU in seconds per 10,000 requests, from when the bench saw each phase begin',
+  );
   for (const row of phases.filter((candidate) => candidate.errors)) console.log(`errors ${row.name.replace(/^reshard /, '')}: ${JSON.stringify(row.errorCodes)}`);
   if (!result) return;
   const { migration } = result;

@@ -7,13 +7,14 @@
  * is done, and for a short window after. What the clients saw in each phase
  * becomes a row; the migration's own figures come from the gate's view.
  */
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MigrationView } from '@kvstore/protocol';
 import { loadCluster, section, type Run } from './context';
 import { describeConfig, type ClusterConfig, type KvCluster } from './kvcluster';
-import { Latencies, runLoad, type RequestShape } from './load';
-import type { Row } from './measure';
+import { AnswerLog, type WindowRow } from './answer-log';
+import { runLoad } from './load';
+import { startCpuMeter, type CpuSeconds } from './cpu';
+import { per10k } from './measure';
 import { describeShape } from './options';
 import { startBenchZooKeeper, withCluster } from './plan';
 import { uniformKeys } from './workload';
@@ -21,7 +22,7 @@ import { uniformKeys } from './workload';
 /** The client mix: the rest are strong GETs. */
 export const RESHARD_MIX = { put: 0.4, delete: 0.1 } as const;
 
-/** The phases of the load, in order; `joining`: the new replicas start, no migration seen yet. */
+/** The phases of the load, in order; `joining`: from starting the new replicas to the migration's start. */
 export const PHASES = ['before', 'joining', 'during', 'after'] as const;
 export type Phase = (typeof PHASES)[number];
 
@@ -45,72 +46,35 @@ export interface ReshardResult {
   clientErrors: number;
 }
 
-/** Status codes the contract allows under this load: 404 (a GET after a DELETE) and 412 (a failed compare-and-set). */
-const isExpected = (status: number): boolean => (status >= 200 && status < 300) || status === 404 || status === 412;
+/**
+ * CPU time of the cluster's processes per phase, from when the bench sees
+ * each phase begin (it reads the gate's view every POLL_MS) to when it sees
+ * the next.
+ */
+class CpuByPhase {
+  private readonly used = new Map<Phase, CpuSeconds>();
+  private phase: Phase | undefined;
+  private stop: (() => CpuSeconds) | undefined;
 
-/** The `code` of an error answer's JSON body, or what the body starts with. */
-function errorCode(body: string): string {
-  try {
-    return String((JSON.parse(body) as { error: { code: unknown } }).error.code);
-  } catch {
-    return JSON.stringify(body.slice(0, 60));
-  }
-}
+  constructor(private readonly cluster: KvCluster) {}
 
-/** What the clients saw in one phase. */
-class PhaseRecorder {
-  private readonly all = new Latencies();
-  private readonly writes = new Latencies();
-  private readonly statusCodes: Record<string, number> = {};
-  /** The errors by status and error code: "503 UNAVAILABLE". */
-  private readonly errorCodes: Record<string, number> = {};
-  private requests = 0;
-  private errors = 0;
-  private noAnswer = 0;
-  private readonly startedAt = performance.now();
-  private endedAt: number | undefined;
-
-  constructor(readonly phase: Phase) {}
-
-  answered(request: RequestShape, status: number, ms: number, body: string): void {
-    this.requests++;
-    this.all.add(ms);
-    if (request.method !== 'GET') this.writes.add(ms);
-    this.statusCodes[status] = (this.statusCodes[status] ?? 0) + 1;
-    if (!isExpected(status)) this.error(`${status} ${errorCode(body)}`);
+  /** Ends the count of the phase before; counts `phase` (none: stop) from when the processes are known. */
+  enter(phase: Phase | undefined): void {
+    if (this.phase === phase) return;
+    if (this.phase && this.stop) this.used.set(this.phase, this.stop());
+    this.phase = phase;
+    this.stop = undefined;
+    if (!phase) return;
+    void this.cluster.tracked().then(
+      (processes) => {
+        if (this.phase === phase) this.stop = startCpuMeter(processes);
+      },
+      () => undefined,
+    );
   }
 
-  unanswered(): void {
-    this.noAnswer++;
-    this.error('no answer');
-  }
-
-  private error(kind: string): void {
-    this.errors++;
-    this.errorCodes[kind] = (this.errorCodes[kind] ?? 0) + 1;
-  }
-
-  end(): void {
-    this.endedAt ??= performance.now();
-  }
-
-  row(connections: number): Row {
-    const elapsedS = ((this.endedAt ?? performance.now()) - this.startedAt) / 1000;
-    return {
-      name: `reshard ${this.phase}`,
-      group: 'reshard',
-      connections,
-      durationS: elapsedS,
-      requests: this.requests,
-      elapsedS,
-      reqPerSec: this.requests / elapsedS,
-      latencyMs: this.all.summary(),
-      writeLatencyMs: this.writes.summary(),
-      errors: this.errors,
-      connectionErrors: this.noAnswer,
-      statusCodes: this.statusCodes,
-      errorCodes: this.errorCodes,
-    };
+  of(phase: Phase): CpuSeconds | undefined {
+    return this.used.get(phase);
   }
 }
 
@@ -138,60 +102,77 @@ async function followMigration(cluster: KvCluster, partition: string, starting: 
   }
 }
 
-/** Loads the keys, then adds partition p<partitions> under the mixed load; the phases' rows go to run.rows. */
+/**
+ * Loads the keys, then adds partition p<partitions> under the mixed load;
+ * the rows of the phases, cut by the migration's own start and end, go to
+ * run.rows.
+ */
 async function addPartitionUnderLoad(run: Run, cluster: KvCluster): Promise<ReshardResult> {
   const { options } = run;
   const keys = options.reshardKeys;
   const loadSeconds = await loadCluster(run, cluster, 0, keys);
   const partition = `p${options.partitions}`;
-  const phases = [new PhaseRecorder('before')];
-  const current = (): PhaseRecorder => phases[phases.length - 1]!;
-  const enter = (phase: Phase): void => {
-    if (current().phase === phase) return;
-    current().end();
-    phases.push(new PhaseRecorder(phase));
-    console.log(`  ${phase}`);
-  };
+  const answers = new AnswerLog();
+  const cpu = new CpuByPhase(cluster);
   const stopLoad = new AbortController();
+  const loadStartedAt = Date.now();
+  cpu.enter('before');
   const loading = runLoad({
     url: cluster.url,
     connections: options.connections,
     until: stopLoad.signal,
     next: run.workload.kvReadWriteDelete(uniformKeys(keys), RESHARD_MIX),
-    onAnswer: (request, status, ms, body) => current().answered(request, status, ms, body),
-    onNoAnswer: () => current().unanswered(),
+    onAnswer: (request, status, ms, body) => answers.answered(request, status, ms, body),
+    onNoAnswer: () => answers.unanswered(),
   });
+  let joinedAt: number;
+  let stoppedAt: number;
   let migration: MigrationView;
   try {
     console.log(`  before: ${options.durationS} s of load`);
     await sleep(options.durationS * 1000);
-    enter('joining');
+    console.log(`  joining: starting the replicas of ${partition}`);
+    joinedAt = Date.now();
+    cpu.enter('joining');
     const starting = cluster.addPartition(partition);
     // The bound only keeps a stuck migration from hanging the run: a millisecond per key and a minute.
-    migration = await followMigration(cluster, partition, starting, () => enter('during'), 60_000 + keys);
-    enter('after');
+    migration = await followMigration(cluster, partition, starting, () => cpu.enter('during'), 60_000 + keys);
+    cpu.enter('after');
+    console.log(`  after: the migration is done`);
     await starting;
     for (const [pid, name] of cluster.processNames()) run.processNames.set(pid, name);
     await sleep(Math.min(options.durationS, 5) * 1000);
   } finally {
-    current().end();
+    stoppedAt = Date.now();
+    cpu.enter(undefined);
     stopLoad.abort();
     await loading;
   }
-  const rows = phases.map((phase) => phase.row(options.connections));
+  // Clamped, so that the windows follow each other even if a clock stepped.
+  const startedAt = Math.max(joinedAt, migration.startedAt);
+  const finishedAt = Math.max(startedAt, migration.finishedAt!);
+  const bounds: Record<Phase, [number, number]> = {
+    before: [loadStartedAt, joinedAt],
+    joining: [joinedAt, startedAt],
+    during: [startedAt, finishedAt],
+    after: [finishedAt, stoppedAt],
+  };
+  const rows = PHASES.map((phase) => {
+    const row = answers.window(`reshard ${phase}`, ...bounds[phase], options.connections);
+    const cpuSeconds = cpu.of(phase);
+    return cpuSeconds ? { ...row, cpuSeconds, cpuPer10k: per10k(cpuSeconds, row.requests) } : row;
+  });
   run.rows.push(...rows);
-  const rate = (phase: Phase): number | undefined => rows.find((row) => row.name === `reshard ${phase}` && row.requests! > 0)?.reqPerSec;
-  const before = rate('before');
-  const during = rate('during');
+  const [before, , during] = rows as [WindowRow, WindowRow, WindowRow, WindowRow];
   return {
     keys,
     loadSeconds,
     partitionAdded: partition,
     migration,
     migrationSeconds: (migration.finishedAt! - migration.startedAt) / 1000,
-    throughputRatio: before && during ? during / before : null,
-    worstWriteMsDuring: rows.find((row) => row.name === 'reshard during')?.writeLatencyMs?.max ?? NaN,
-    clientErrors: rows.reduce((sum, row) => sum + row.errors!, 0),
+    throughputRatio: before.requests > 0 && during.requests > 0 ? during.reqPerSec / before.reqPerSec : null,
+    worstWriteMsDuring: during.writeLatencyMs.max,
+    clientErrors: rows.reduce((sum, row) => sum + row.errors, 0),
   };
 }
 
