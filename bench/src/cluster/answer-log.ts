@@ -28,11 +28,11 @@ export class AnswerLog {
   /** 0 for a request without an answer. */
   private readonly status: number[] = [];
   private readonly write: boolean[] = [];
-  /** The kind of each error ("503 UNAVAILABLE", "no answer"), by index: they are few. */
+  /** The kind of each error ("PUT 503 UNAVAILABLE", "no answer"), by index: they are few. */
   private readonly errorKinds = new Map<number, string>();
 
   answered(request: RequestShape, status: number, ms: number, body: string): void {
-    if (!isExpected(status)) this.errorKinds.set(this.at.length, `${status} ${errorCode(body)}`);
+    if (!isExpected(status)) this.errorKinds.set(this.at.length, `${request.method} ${status} ${errorCode(body)}`);
     this.push(ms, status, request.method !== 'GET');
   }
 

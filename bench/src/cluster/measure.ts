@@ -38,7 +38,7 @@ export interface Row extends Omit<Scenario, 'target' | 'next'>, Partial<LoadResu
   etcdRatio?: Ratio;
   /** `reshard` rows: the latency of the PUTs and DELETEs alone. */
   writeLatencyMs?: LoadResult['latencyMs'];
-  /** `reshard` rows: the errors by kind ("503 UNAVAILABLE", "no answer"). */
+  /** `reshard` rows: the errors by kind ("PUT 503 UNAVAILABLE", "no answer"). */
   errorCodes?: Record<string, number>;
   /** Why it did not run; the bench then exits non-zero. */
   failure?: string;
