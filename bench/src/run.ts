@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- <suite> ...] [--quick] [options]`: runs the named
- * benchmark suites in order, or every suite when none is named. Each step is
+ * benchmark suites in order, or every suite but `reshard` when none is
+ * named. Each step is
  * a script run in its own Node process (a fresh heap and LMDB environment per
  * step); flags are passed to the steps that take them. Exits non-zero as
  * soon as a step fails.
@@ -14,6 +15,8 @@ import { parseOrExit } from './command-line';
 interface Step {
   /** A compiled script next to this one. */
   script: string;
+  /** Arguments it always gets, before the flags given. */
+  args?: string[];
   /** The flags it understands, and whether each takes a value. */
   flags: Record<string, 'switch' | 'value'>;
 }
@@ -21,7 +24,24 @@ interface Step {
 interface Suite {
   description: string;
   steps: Step[];
+  /** Left out when no suite is named (it takes long). */
+  onlyWhenNamed?: true;
 }
+
+/** The flags of cluster/main.js, the cluster suite's and the reshard suite's. */
+const CLUSTER_FLAGS = {
+  '--partitions': 'value',
+  '--replicas': 'value',
+  '--replication': 'value',
+  '--fsync': 'value',
+  '--memory': 'switch',
+  '--duration': 'value',
+  '--connections': 'value',
+  '--value-bytes': 'value',
+  '--out': 'value',
+  '--cpu-prof': 'value',
+  '--smoke': 'switch',
+} as const satisfies Step['flags'];
 
 /** The suites, in the order `npm run bench` runs them. */
 const SUITES: Record<string, Suite> = {
@@ -30,22 +50,14 @@ const SUITES: Record<string, Suite> = {
     steps: [
       {
         script: 'cluster/main.js',
-        flags: {
-          '--partitions': 'value',
-          '--replicas': 'value',
-          '--replication': 'value',
-          '--fsync': 'value',
-          '--memory': 'switch',
-          '--duration': 'value',
-          '--connections': 'value',
-          '--value-bytes': 'value',
-          '--scale-keys': 'value',
-          '--out': 'value',
-          '--cpu-prof': 'value',
-          '--smoke': 'switch',
-        },
+        flags: { ...CLUSTER_FLAGS, '--scale-keys': 'value' },
       },
     ],
+  },
+  reshard: {
+    description: 'adding a partition to a loaded cluster under a mixed load: migration time and rate, client throughput, latency and errors (only when named)',
+    steps: [{ script: 'cluster/main.js', args: ['--reshard'], flags: { ...CLUSTER_FLAGS, '--reshard-keys': 'value', '--migration-rate': 'value' } }],
+    onlyWhenNamed: true,
   },
   storage: {
     description: "the replica's storage layer (puts, gets, restart, disk use), then the LevelDB vs LMDB engine comparison",
@@ -63,7 +75,7 @@ const SETTINGS: Settings = (() => {
   return Object.fromEntries(
     [...flags].map((flag) => {
       const takers = steps.filter((step) => flag in step.flags);
-      const description = `for ${takers.map((step) => step.script).join(', ')}`;
+      const description = `for ${[...new Set(takers.map((step) => step.script))].join(', ')}`;
       return [flag, takers[0]!.flags[flag] === 'switch' ? { flags: flag, description } : { flags: `${flag} <value>`, description, parse: text }];
     }),
   );
@@ -80,19 +92,23 @@ interface Plan {
 /** Throws ConfigError for a bad command line, or with the help text (exit code 0) for --help. */
 function parse(argv: string[]): Plan {
   const command = new Command('npm run bench --')
-    .description('Runs the named benchmark suites in order (no suite: all of them), passing each step the flags it takes.')
+    .description('Runs the named benchmark suites in order (no suite: all of them but reshard), passing each step the flags it takes.')
     .addArgument(new Argument('[suites...]', 'suites to run').choices(Object.keys(SUITES)))
     .addHelpText('after', SUITES_HELP);
   const flags = parseCommandLine(command, SETTINGS, argv);
-  return { suites: command.args.length > 0 ? command.args : Object.keys(SUITES), flags };
+  const everyDefault = Object.keys(SUITES).filter((name) => !SUITES[name]!.onlyWhenNamed);
+  return { suites: command.args.length > 0 ? command.args : everyDefault, flags };
 }
 
 function runStep(step: Step, plan: Plan): Promise<number> {
-  const args = Object.keys(step.flags).flatMap((flag) => {
-    const value = plan.flags[flag];
-    if (value === undefined || value === false) return [];
-    return typeof value === 'string' ? [flag, value] : [flag];
-  });
+  const args = [
+    ...(step.args ?? []),
+    ...Object.keys(step.flags).flatMap((flag) => {
+      const value = plan.flags[flag];
+      if (value === undefined || value === false) return [];
+      return typeof value === 'string' ? [flag, value] : [flag];
+    }),
+  ];
   const script = path.join(__dirname, step.script);
   console.log(`\n=== ${step.script} ${args.join(' ')}`.trimEnd());
   return new Promise((resolve) => {

@@ -31,6 +31,8 @@ export interface KvClusterOptions {
   dir: string;
   /** Start gate and servers with --cpu-prof into this directory. */
   cpuProfDir?: string;
+  /** More kvserver flags, after the bench's own. */
+  serverArgs?: string[];
 }
 
 interface Server {
@@ -66,21 +68,47 @@ export function keysByLeader(view: ClusterView, first: number, count: number): L
     });
 }
 
+function execArgv(options: KvClusterOptions): string[] {
+  return options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
+}
+
+/** Starts replica `id` of `partition` on `port` (free by now), with the cluster's config; resolves once it answers /healthz. */
+async function startServer(options: KvClusterOptions, clusterSecretFile: string, server: Omit<Server, 'process'> & { port: number }): Promise<Server> {
+  const { config, dir, zookeeper, name } = options;
+  const { id, partition, port } = server;
+  const logFile = path.join(dir, 'logs', `${id}.log`);
+  const args = kvServerArgs({
+    zk: zookeeper.connectString,
+    port,
+    cluster: name,
+    clusterSecretFile,
+    partition,
+    id,
+    dataDir: config.memory ? undefined : path.join(dir, 'data', id),
+    replication: config.replication,
+    fsync: config.memory ? undefined : config.fsync,
+    logFile,
+    extraArgs: ['--log-level', 'warn', ...(options.serverArgs ?? [])],
+  });
+  const child = await startNodeProgram({ name: `kvserver ${id}`, script: programMain('kvserver'), args, port, logFile, execArgv: execArgv(options) });
+  return { id, partition, process: child };
+}
+
 /** A kvstore cluster on our ZooKeeper: replicas p<i>-r<j> and one gate, all on 127.0.0.1. */
 export class KvCluster implements Stoppable {
   private constructor(
     readonly options: KvClusterOptions,
     readonly gateUrl: string,
+    private readonly clusterSecretFile: string,
     private readonly gate: ManagedProcess | undefined,
     private readonly servers: Server[],
   ) {}
 
   /** Starts it, and waits until every partition has a leader and a full in-sync set; `onStarted` sees it even if that fails. */
   static async start(options: KvClusterOptions, onStarted: (cluster: KvCluster) => void): Promise<KvCluster> {
-    const { partitions, replicas, config, dir, zookeeper, name } = options;
+    const { partitions, replicas, dir, zookeeper, name } = options;
     const held = await HeldPorts.hold(partitions * replicas + 1);
     const [gatePort, ...serverPorts] = held.ports as [number, ...number[]];
-    const execArgv = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : [];
     fs.mkdirSync(dir, { recursive: true });
     const clusterSecretFile = ensureClusterSecretFile(path.join(dir, 'cluster.secret'));
     const layout = new Map<string, string[]>();
@@ -88,28 +116,14 @@ export class KvCluster implements Stoppable {
       const partition = `p${Math.floor(index / replicas)}`;
       const id = `${partition}-r${(index % replicas) + 1}`;
       layout.set(partition, [...(layout.get(partition) ?? []), id]);
-      const logFile = path.join(dir, 'logs', `${id}.log`);
-      const args = kvServerArgs({
-        zk: zookeeper.connectString,
-        port,
-        cluster: name,
-        clusterSecretFile,
-        partition,
-        id,
-        dataDir: config.memory ? undefined : path.join(dir, 'data', id),
-        replication: config.replication,
-        fsync: config.memory ? undefined : config.fsync,
-        logFile,
-        extraArgs: ['--log-level', 'warn'],
-      });
       await held.release(port);
-      return { id, partition, process: await startNodeProgram({ name: `kvserver ${id}`, script: programMain('kvserver'), args, port, logFile, execArgv }) };
+      return startServer(options, clusterSecretFile, { id, partition, port });
     });
     const gateStart = (async () => {
       const logFile = path.join(dir, 'logs', 'gate.log');
       const args = kvGateArgs({ zk: zookeeper.connectString, port: gatePort, cluster: name, clusterSecretFile, logFile });
       await held.release(gatePort);
-      return startNodeProgram({ name: 'kvgate', script: programMain('kvgate'), args, port: gatePort, logFile, execArgv });
+      return startNodeProgram({ name: 'kvgate', script: programMain('kvgate'), args, port: gatePort, logFile, execArgv: execArgv(options) });
     })();
     // Whatever did start is kept (and handed to onStarted) before a failure is reported, so that it is stopped.
     const starts = await Promise.allSettled([gateStart, ...serverStarts]);
@@ -118,6 +132,7 @@ export class KvCluster implements Stoppable {
     const cluster = new KvCluster(
       options,
       `http://127.0.0.1:${gatePort}`,
+      clusterSecretFile,
       gate.status === 'fulfilled' ? gate.value : undefined,
       servers.flatMap((start) => (start.status === 'fulfilled' ? [start.value] : [])),
     );
@@ -126,6 +141,24 @@ export class KvCluster implements Stoppable {
     if (failure) throw failure.reason;
     await waitForSettledCluster(cluster.gateUrl, { partitions: layout }, 60_000);
     return cluster;
+  }
+
+  /**
+   * Starts the replicas of a new partition, side by side, with the others'
+   * flags (on a cluster that holds data, they start a migration to it);
+   * resolves once each answers /healthz. They are stopped with the cluster.
+   */
+  async addPartition(partition: string): Promise<void> {
+    const held = await HeldPorts.hold(this.options.replicas);
+    const starts = held.ports.map(async (port, index) => {
+      await held.release(port);
+      const server = await startServer(this.options, this.clusterSecretFile, { id: `${partition}-r${index + 1}`, partition, port });
+      this.servers.push(server);
+    });
+    const results = await Promise.allSettled(starts);
+    await held.releaseAll();
+    const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failure) throw failure.reason;
   }
 
   /** Where scenarios through the gate send their load. */

@@ -1,9 +1,10 @@
+import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { percentile } from '../common';
 
 /** One request of a load; `next()` makes a new one for every request sent. */
 export interface RequestShape {
-  method: 'GET' | 'PUT' | 'POST';
+  method: 'GET' | 'PUT' | 'POST' | 'DELETE';
   path: string;
   body?: Buffer | string;
 }
@@ -14,10 +15,19 @@ export interface LoadOptions {
   connections: number;
   /** Run this long... */
   durationS?: number;
-  /** ...or until this many responses (then every request is next()'s, exactly once). */
+  /** ...or until this many responses (then every request is next()'s, exactly once)... */
   amount?: number;
+  /** ...or until this is aborted (within a second). */
+  until?: AbortSignal;
   next: () => RequestShape;
+  /** Sees every answer as it comes: the request it answers, its status, its time in ms, and its body. */
+  onAnswer?: (request: RequestShape, status: number, ms: number, body: string) => void;
+  /** Sees every request that got no answer (a connection error or a timeout). */
+  onNoAnswer?: () => void;
 }
+
+/** How long an open-ended load (`until`) may run at most: autocannon needs a duration. */
+const UNTIL_MAX_S = 3600;
 
 export interface LoadResult {
   /** Responses of any status. */
@@ -37,7 +47,7 @@ export interface LoadResult {
 }
 
 /** Response times, appended as they come (a typed array: millions of them for a big prefill). */
-class Latencies {
+export class Latencies {
   private values = new Float64Array(1 << 16);
   private count = 0;
 
@@ -53,35 +63,63 @@ class Latencies {
   sorted(): Float64Array {
     return this.values.slice(0, this.count).sort();
   }
+
+  /** p50, p99, p99.9 and max (NaN when there are none). */
+  summary(): LoadResult['latencyMs'] {
+    const sorted = this.sorted();
+    return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), p99_9: percentile(sorted, 0.999), max: sorted[sorted.length - 1] ?? NaN };
+  }
+}
+
+/** What autocannon keeps per connection between building a request and reading its answer. */
+interface Sent {
+  request?: RequestShape;
+  sentAt?: number;
+}
+
+function duration(options: LoadOptions): { duration: number } | { amount: number } {
+  if (options.amount !== undefined) return { amount: options.amount };
+  return { duration: options.until ? UNTIL_MAX_S : options.durationS! };
 }
 
 /** Runs autocannon in this process, with a request made by `next()` for each one sent. */
 export function runLoad(options: LoadOptions): Promise<LoadResult> {
   const latencies = new Latencies();
+  const { onAnswer } = options;
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
         url: options.url,
         connections: options.amount === undefined ? options.connections : Math.min(options.connections, options.amount),
         // autocannon refuses an undefined duration: run by amount or by time.
-        ...(options.amount === undefined ? { duration: options.durationS } : { amount: options.amount }),
-        // Fresh headers every time: autocannon keeps the ones it was handed (with
-        // a PUT's Content-Length) for the next request it builds, a GET included.
-        requests: [{ setupRequest: (request) => ({ ...request, headers: {}, ...options.next() }) }],
+        ...duration(options),
+        requests: [
+          {
+            // Fresh headers every time: autocannon keeps the ones it was handed (with
+            // a PUT's Content-Length) for the next request it builds, a GET included.
+            // The context is this connection's, fresh for each request it sends.
+            setupRequest: (request, context: Sent) => {
+              const shape = options.next();
+              if (onAnswer) Object.assign(context, { request: shape, sentAt: performance.now() });
+              return { ...request, headers: {}, ...shape };
+            },
+            ...(onAnswer && { onResponse: (status: number, body: string, context: Sent) => onAnswer(context.request!, status, performance.now() - context.sentAt!, body) }),
+          },
+        ],
       },
       (error: unknown, result) => {
         if (error) {
           reject(error instanceof Error ? error : new Error(String(error)));
           return;
         }
-        const sorted = latencies.sorted();
+        options.until?.removeEventListener('abort', stop);
         const statusCodes: Record<string, number> = {};
         for (const [code, stats] of Object.entries(result.statusCodeStats ?? {})) statusCodes[code] = stats.count ?? 0;
         resolve({
           requests: result.requests.total,
           elapsedS: result.duration,
           reqPerSec: result.requests.total / result.duration,
-          latencyMs: { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), p99_9: percentile(sorted, 0.999), max: sorted[sorted.length - 1] ?? NaN },
+          latencyMs: latencies.summary(),
           errors: result.errors + result.non2xx,
           connectionErrors: result.errors,
           timeouts: result.timeouts,
@@ -91,6 +129,10 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
       },
     );
     instance.on('response', (_client, _status, _bytes, responseTime) => latencies.add(responseTime));
+    if (options.onNoAnswer) instance.on('reqError', options.onNoAnswer);
+    const stop = (): void => instance.stop();
+    if (options.until?.aborted) stop();
+    else options.until?.addEventListener('abort', stop);
   });
 }
 

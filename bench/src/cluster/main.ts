@@ -6,6 +6,9 @@
  * off, the scaling figure, and etcd as a reference; autocannon, in this
  * process, makes the load. Prints the tables, writes <out>/<stamp>-cluster.json
  * and .svg, and exits non-zero if any part failed to run.
+ *
+ * With --reshard (`npm run bench -- reshard`) it runs only the resharding
+ * scenario (reshard.ts) and writes <out>/<stamp>-reshard.json and .svg.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -19,7 +22,8 @@ import { describeShape, parseOptions } from './options';
 import { machineInfo, resultsStem, writeResults } from './output';
 import { runAll } from './plan';
 import { printProfileSummaries } from './profile-summary';
-import { addRatios, mainRows, printMainTable, printScalingTables } from './report';
+import { addRatios, mainRows, printMainTable, printReshardTable, printScalingTables } from './report';
+import { describeReshard, runReshard, type ReshardResult } from './reshard';
 import { chartSvg } from './svg';
 import { Workload } from './workload';
 
@@ -37,24 +41,32 @@ async function main(): Promise<number> {
     failures: [],
     processNames: new Map(),
   };
-  const shape = `${describeShape(options)} (${describeConfig({ replication: options.replication, fsync: options.fsync, memory: options.memory })}), 1 gate`;
+  const config = { replication: options.replication, fsync: options.fsync, memory: options.memory };
+  const shape = `${describeShape(options)} (${describeConfig(config)}), 1 gate`;
   const load = `${options.connections} connections, ${options.durationS} s per scenario, ${options.valueBytes}-byte values`;
-  console.log(`kvstore cluster bench${options.smoke ? ' (--smoke)' : ''}: ${shape}; ${load}; node ${process.version}, ${os.cpus().length} cpus; work dir ${run.dir}`);
+  const what = options.reshard ? `resharding: ${describeReshard(options, config)}` : `${shape}; ${load}`;
+  console.log(`kvstore cluster bench${options.smoke ? ' (--smoke)' : ''}: ${what}; node ${process.version}, ${os.cpus().length} cpus; work dir ${run.dir}`);
+  let reshard: ReshardResult | undefined;
   try {
-    await runAll(run);
+    if (options.reshard) reshard = await runReshard(run);
+    else await runAll(run);
   } finally {
     await run.lifecycle.stopAll();
   }
 
-  addRatios(run.rows);
-  printMainTable(`Cluster bench: ${shape}; ${load}`, run.rows);
-  printScalingTables(run.rows);
+  if (options.reshard) printReshardTable(`Resharding: ${describeReshard(options, config)}`, run.rows, reshard);
+  else {
+    addRatios(run.rows);
+    printMainTable(`Cluster bench: ${shape}; ${load}`, run.rows);
+    printScalingTables(run.rows);
+  }
   const failed = [...run.failures, ...run.rows.filter((row) => row.failure).map((row) => `${row.name}: ${row.failure}`)];
   const totalSeconds = (performance.now() - started) / 1000;
-  const results = { suite: 'cluster', startedAt: startedAt.toISOString(), totalSeconds, machine: machineInfo(), options, rows: run.rows, failures: failed };
-  const files = writeResults(resultsStem(options.outDir, startedAt), results, chartSvg(`kvstore cluster bench: ${shape}; ${load}`, mainRows(run.rows)));
+  const suite = options.reshard ? 'reshard' : 'cluster';
+  const results = { suite, startedAt: startedAt.toISOString(), totalSeconds, machine: machineInfo(), options, rows: run.rows, ...(options.reshard && { reshard: reshard ?? null }), failures: failed };
+  const files = writeResults(resultsStem(options.outDir, startedAt, suite), results, chartSvg(`kvstore cluster bench: ${what}`, options.reshard ? run.rows : mainRows(run.rows)));
   if (options.cpuProfDir) printProfileSummaries(options.cpuProfDir, startedAt, run.processNames);
-  console.log(`\n${totalSeconds.toFixed(0)} s; results in ${files.join(' and ')}`);
+  console.log(`\n${totalSeconds.toFixed(0)} s (load average ${os.loadavg().map((load) => load.toFixed(1)).join(' ')}); results in ${files.join(' and ')}`);
   if (failed.length > 0) {
     console.error(`\n${failed.length} part(s) failed:\n${failed.map((line) => `  ${line.split('\n')[0]}`).join('\n')}\nlogs kept in ${run.dir}`);
     return 1;

@@ -7,8 +7,8 @@ export interface Target {
   tracked(): Promise<Tracked[]>;
 }
 
-/** The sections of the report; `connections` and `keys` make the scaling figure. */
-export type Group = 'baseline' | 'gate' | 'direct' | 'variant' | 'etcd' | 'connections' | 'keys';
+/** The sections of the report; `connections` and `keys` make the scaling figure; `reshard`: the phases of the resharding scenario. */
+export type Group = 'baseline' | 'gate' | 'direct' | 'variant' | 'etcd' | 'connections' | 'keys' | 'reshard';
 
 export interface Scenario {
   name: string;
@@ -36,11 +36,15 @@ export interface Row extends Omit<Scenario, 'target' | 'next'>, Partial<LoadResu
   /** Set once every row is in (etcd's come last): against the node:http baseline, and against etcd. */
   ratio?: Ratio;
   etcdRatio?: Ratio;
+  /** `reshard` rows: the latency of the PUTs and DELETEs alone. */
+  writeLatencyMs?: LoadResult['latencyMs'];
+  /** `reshard` rows: the errors by kind ("PUT 503 UNAVAILABLE", "no answer"). */
+  errorCodes?: Record<string, number>;
   /** Why it did not run; the bench then exits non-zero. */
   failure?: string;
 }
 
-function per10k(cpu: CpuSeconds, requests: number): CpuSeconds {
+export function per10k(cpu: CpuSeconds, requests: number): CpuSeconds {
   return Object.fromEntries(Object.entries(cpu).map(([kind, seconds]) => [kind, (seconds * 10_000) / requests])) as CpuSeconds;
 }
 

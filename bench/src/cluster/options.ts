@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { choice, filePath, integer, parseCommandLine, type Settings, type ValueParser } from '@kvstore/cluster';
+import { choice, ConfigError, filePath, integer, parseCommandLine, type Settings, type ValueParser } from '@kvstore/cluster';
 import { Command, InvalidArgumentError } from 'commander';
 
 /** What `npm run bench -- cluster [flags]` was asked to do, with the defaults filled in. */
@@ -30,6 +30,12 @@ export interface ClusterBenchOptions {
   /** Concurrent PUTs of a prefill. */
   loaderConnections: number;
   etcd: boolean;
+  /** Run only the resharding scenario (bench/README.md, "reshard"). */
+  reshard: boolean;
+  /** Keys loaded before the resharding scenario adds a partition. */
+  reshardKeys: number;
+  /** kvserver --migration-rate (keys/s per source partition); undefined: the server's default. */
+  migrationRate: number | undefined;
 }
 
 const MAX_SCALE_KEYS = 100_000_000;
@@ -52,28 +58,40 @@ const keyCounts: ValueParser<number[]> = (raw) => {
 
 /** The flags; a default that --smoke changes is left to parseOptions (and said in the description). */
 const SETTINGS = {
-  partitions: { flags: '--partitions <n>', description: 'partitions', parse: integer(1, 64), default: '1' },
+  partitions: { flags: '--partitions <n>', description: 'partitions (default: 1; 2 with --reshard, which then adds one more)', parse: integer(1, 64) },
   replicas: { flags: '--replicas <n>', description: 'replicas per partition (default: 3; 2 with --smoke)', parse: integer(1, 9) },
   replication: { flags: '--replication <mode>', description: 'sync or async', parse: choice(['sync', 'async']), default: 'sync' },
   fsync: { flags: '--fsync <on|off>', description: 'fsync before acknowledging', parse: choice(['on', 'off']), default: 'on' },
   memory: { flags: '--memory', description: 'replicas without a data dir (default: a temp data dir each)' },
-  duration: { flags: '--duration <s>', description: 'seconds per scenario (default: 10; 1 with --smoke)', parse: seconds },
+  duration: { flags: '--duration <s>', description: 'seconds per scenario; with --reshard, of the load before the partition is added, and after (5 at most) (default: 10; 1 with --smoke)', parse: seconds },
   connections: { flags: '--connections <n>', description: 'concurrent connections of the load (default: 64; 8 with --smoke)', parse: integer(1, 10_000) },
   valueBytes: { flags: '--value-bytes <n>', description: 'value size', parse: integer(1, 1024 * 1024), default: '100' },
   scaleKeys: { flags: '--scale-keys <list>', description: 'key counts of the scaling rows (default: 10000,1000000; 2000 with --smoke)', parse: keyCounts },
   out: { flags: '--out <dir>', description: 'where the JSON and SVG go (default: bench/results)', parse: filePath },
   cpuProf: { flags: '--cpu-prof <dir>', description: 'run gate and servers with --cpu-prof into <dir>, print a summary after', parse: filePath },
-  smoke: { flags: '--smoke', description: 'a tiny, quick run (1 partition x 2 replicas, 1 s rows, no etcd)' },
+  smoke: { flags: '--smoke', description: 'a tiny, quick run (1 partition x 2 replicas, 1 s rows, no etcd; with --reshard: 2 x 2, 2,000 keys)' },
+  reshard: { flags: '--reshard', description: 'run only the resharding scenario: load keys, then add a partition under a mixed load until its migration is done' },
+  reshardKeys: {
+    flags: '--reshard-keys <n>',
+    description: 'keys loaded before the partition is added (default: 1000000; 2000 with --smoke)',
+    parse: integer(1, MAX_SCALE_KEYS),
+  },
+  migrationRate: {
+    flags: '--migration-rate <keys/s>',
+    description: "kvserver --migration-rate of every replica (default: the server's, 20000)",
+    parse: integer(1, 1e9),
+  },
 } as const satisfies Settings;
 
 /** Throws ConfigError for a bad command line, or with the help text (exit code 0) for --help. */
 export function parseOptions(argv: string[]): ClusterBenchOptions {
   const command = new Command('npm run bench -- cluster').description('The whole cluster under HTTP load (bench/README.md says what each row measures).');
   const values = parseCommandLine(command, SETTINGS, argv);
-  const smoke = values.smoke;
+  const { smoke, reshard } = values;
+  if (!reshard && (values.reshardKeys !== undefined || values.migrationRate !== undefined)) throw new ConfigError('--reshard-keys and --migration-rate go with --reshard');
   const durationS = values.duration ?? (smoke ? 1 : 10);
   return {
-    partitions: values.partitions,
+    partitions: values.partitions ?? (reshard ? 2 : 1),
     replicas: values.replicas ?? (smoke ? 2 : 3),
     replication: values.replication,
     fsync: values.fsync === 'on',
@@ -91,6 +109,9 @@ export function parseOptions(argv: string[]): ClusterBenchOptions {
     uniformKeys: smoke ? 1000 : 100_000,
     loaderConnections: smoke ? 16 : 256,
     etcd: !smoke,
+    reshard,
+    reshardKeys: values.reshardKeys ?? (smoke ? 2000 : 1_000_000),
+    migrationRate: values.migrationRate,
   };
 }
 

@@ -30,11 +30,21 @@ async function baselines(run: Run): Promise<void> {
 
 let clustersStarted = 0;
 
-/** Starts a cluster of the run's shape with `config` on `zookeeper` (under a new --cluster name), runs `body`, stops it. */
-async function withCluster(run: Run, zookeeper: ZooKeeperHandle, config: ClusterConfig, body: (cluster: KvCluster) => Promise<void>): Promise<void> {
+/**
+ * Starts a cluster of the run's shape with `config` on `zookeeper` (under a
+ * new --cluster name), loads and warms up its hot keys, runs `body`, stops it.
+ */
+export async function withCluster(
+  run: Run,
+  zookeeper: ZooKeeperHandle,
+  config: ClusterConfig,
+  body: (cluster: KvCluster) => Promise<void>,
+  serverArgs: string[] = [],
+): Promise<void> {
   const name = `bench-${process.pid}-${++clustersStarted}`;
   let started: KvCluster | undefined;
-  const options = { zookeeper, name, config, partitions: run.options.partitions, replicas: run.options.replicas, dir: path.join(run.dir, name), cpuProfDir: run.options.cpuProfDir };
+  const { partitions, replicas, cpuProfDir } = run.options;
+  const options = { zookeeper, name, config, partitions, replicas, dir: path.join(run.dir, name), cpuProfDir, serverArgs };
   try {
     const cluster = await KvCluster.start(options, (cluster) => {
       started = run.lifecycle.track(cluster);
@@ -108,17 +118,23 @@ async function etcdRows(run: Run): Promise<void> {
   }
 }
 
-export async function runAll(run: Run): Promise<void> {
-  await section(run, 'Baselines: node:http in a process of its own', () => baselines(run));
+/** The run's private ZooKeeper; undefined (and a failure recorded) if it did not start. */
+export async function startBenchZooKeeper(run: Run): Promise<ZooKeeperHandle | undefined> {
   let zookeeper: ZooKeeperHandle | undefined;
   await section(run, 'ZooKeeper', async () => {
     const port = await freePort();
     zookeeper = run.lifecycle.track(await startZooKeeper({ port, dataDir: path.join(run.dir, 'zookeeper'), ownProcessGroup: true }));
     console.log(`  serving on ${zookeeper.connectString}`);
   });
+  return zookeeper;
+}
+
+export async function runAll(run: Run): Promise<void> {
+  await section(run, 'Baselines: node:http in a process of its own', () => baselines(run));
+  const zookeeper = await startBenchZooKeeper(run);
   if (zookeeper) {
     for (const plan of clusterPlans(run)) {
-      await section(run, `kvstore cluster: ${describeShape(run.options)}, ${describeConfig(plan.config)}`, () => withCluster(run, zookeeper!, plan.config, plan.body));
+      await section(run, `kvstore cluster: ${describeShape(run.options)}, ${describeConfig(plan.config)}`, () => withCluster(run, zookeeper, plan.config, plan.body));
     }
   }
   await etcdRows(run);

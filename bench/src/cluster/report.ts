@@ -1,6 +1,7 @@
 import { formatCell, printTable, type Cell } from '../common';
 import { PROCESS_KINDS } from './cpu';
 import type { Ratio, Row } from './measure';
+import type { ReshardResult } from './reshard';
 import { REFERENCE_LABEL } from './scenarios';
 
 const MAIN_GROUPS = new Set(['baseline', 'gate', 'direct', 'variant', 'etcd']);
@@ -90,4 +91,43 @@ export function printScalingTables(rows: Row[]): void {
       ]),
     );
   }
+}
+
+/** The resharding scenario: what the clients saw in each phase, then the migration's own figures. */
+export function printReshardTable(title: string, rows: Row[], result: ReshardResult | undefined): void {
+  const phases = rows.filter((row) => row.group === 'reshard');
+  const before = phases.find((row) => row.name === 'reshard before')?.reqPerSec;
+  printTable(
+    title,
+    ['phase', 's', 'req/s', 'vs before', 'p50', 'p99', 'max', 'write p99', 'write max', 'errors', 'gate', 'leader', 'followers'],
+    phases.map((row) => [
+      row.name.replace(/^reshard /, ''),
+      row.elapsedS!,
+      row.reqPerSec!,
+      before && row.requests ? `${(row.reqPerSec! / before).toFixed(2)}×` : '-',
+      orDash(row.latencyMs!.p50),
+      orDash(row.latencyMs!.p99),
+      orDash(row.latencyMs!.max),
+      orDash(row.writeLatencyMs!.p99),
+      orDash(row.writeLatencyMs!.max),
+      row.errors!,
+      orDash(row.cpuPer10k?.gate),
+      orDash(row.cpuPer10k?.leader),
+      orDash(row.cpuPer10k?.followers),
+    ]),
+  );
+  console.log(
+    "joining: from starting the new replicas to the migration's start, during: to its end (its own stamps); latency in ms; write: PUTs and DELETEs; " +
+      'errors: no answer, or a status other than 2xx, 404 and 412; CPU in seconds per 10,000 requests, from when the bench saw each phase begin',
+  );
+  for (const row of phases.filter((candidate) => candidate.errors)) console.log(`errors ${row.name.replace(/^reshard /, '')}: ${JSON.stringify(row.errorCodes)}`);
+  if (!result) return;
+  const { migration } = result;
+  const count = (n: number): string => formatCell(Math.round(n));
+  console.log(
+    `migration (the gate's view): ${result.migrationSeconds.toFixed(1)} s, ${count(migration.keysMoved)} keys in ${count(migration.slotsMoved)} slots to ${result.partitionAdded}, ` +
+      `${count(migration.keysPerSecond)} keys/s, longest write pause ${count(migration.pauseMsMax)} ms`,
+  );
+  const ratio = result.throughputRatio === null ? 'no answer during it' : `${result.throughputRatio.toFixed(2)}× before`;
+  console.log(`clients: throughput during the migration ${ratio}; slowest write during it ${formatCell(result.worstWriteMsDuring)} ms; ${result.clientErrors} errors`);
 }

@@ -26,6 +26,7 @@ const COLOURS: Record<Row['group'], string> = {
   etcd: '#b07aa1',
   connections: '#4e79a7',
   keys: '#4e79a7',
+  reshard: '#e15759',
 };
 
 interface Bar {

@@ -41,6 +41,17 @@ export class Workload {
     return () => this.kvPutOf(key());
   }
 
+  /** The shares of PUTs and DELETEs; the rest are strong GETs. */
+  kvReadWriteDelete(key: KeyPicker, shares: { put: number; delete: number }): () => RequestShape {
+    const get = this.kvGet(key, 'strong');
+    return () => {
+      const draw = Math.random();
+      if (draw < shares.put) return this.kvPutOf(key());
+      if (draw < shares.put + shares.delete) return { method: 'DELETE', path: `/v1/kv/${keyOf(key())}` };
+      return get();
+    };
+  }
+
   /** `putShare` of the requests are PUTs, the rest strong GETs. */
   kvMix(key: KeyPicker, putShare: number): () => RequestShape {
     const get = this.kvGet(key, 'strong');
