@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { MigrationView } from '@kvstore/protocol';
+import { placeSlots, type MigrationView } from '@kvstore/protocol';
 import { privateZooKeeper, request, startCluster, waitFor, type TestCluster, type TestServer, type ZooKeeperHandle } from '@kvstore/testkit';
 import { startWorkload, summary, waitUntilUnderWay, type Workload } from './reshard-support';
 
@@ -28,7 +28,9 @@ describe('resharding through faults in the middle of a move', () => {
       partitions: 4,
       replicas: 2,
       sessionTimeoutMs: 3000,
-      serverArgs: ['--migration-rate', '30'],
+      // Partitions join here through the admin route only: with --join auto, a replica of a partition being
+      // removed that restarts once the removal is over adds its partition back (reshard-rejoin.test.ts).
+      serverArgs: ['--migration-rate', '30', '--join', 'manual'],
     });
     gate = cluster.gateUrls[0]!;
     workload = await startWorkload(gate, { clients: 6, keysEach: 12, loadedKeys: 600 });
@@ -77,6 +79,14 @@ describe('resharding through faults in the middle of a move', () => {
     return { received: [...received].sort(), pending: [...pending].filter((name) => !received.has(name)).sort() };
   }
 
+  /** SIGKILLs every replica of `partition` and waits until the gate sees it without a leader; returns them, to restart. */
+  async function killPartition(partition: string): Promise<TestServer[]> {
+    const dead = cluster.replicasOf(partition);
+    await Promise.all(dead.map((server) => server.process.kill()));
+    await waitFor(async () => (await cluster.leaderOf(partition)) === undefined, { timeoutMs: 20_000, what: `${partition} to have no leader` });
+    return dead;
+  }
+
   async function killLeader(partition: string): Promise<TestServer> {
     const leader = await cluster.waitForLeader(partition);
     await leader.process.kill();
@@ -105,9 +115,7 @@ describe('resharding through faults in the middle of a move', () => {
 
   it('a destination with no live replica blocks the moves to it (shown as blocked); restarted, the moves complete', async () => {
     const errorsBefore = workload.errors.count;
-    const dead = cluster.replicasOf('p3');
-    await Promise.all(dead.map((server) => server.process.kill()));
-    await waitFor(async () => (await cluster.leaderOf('p3')) === undefined, { timeoutMs: 20_000, what: 'p3 to have no leader' });
+    const dead = await killPartition('p3');
     const started = await add('p3');
     const blocked = await cluster.waitForMigration((view) => view.blocked.length === 2, { id: started.id, what: 'both sources to say they are blocked' });
     assert.deepEqual(blocked.blocked.map((source) => source.partition), ['p0', 'p1']);
@@ -130,13 +138,43 @@ describe('resharding through faults in the middle of a move', () => {
     assert.deepEqual((await cluster.ring()).partitions, ['p0', 'p1']);
   });
 
+  it('a source with no live replica holds its slots, and the view says it is blocked; restarted, it moves them', async () => {
+    const dead = await killPartition('p1');
+    const started = await add('p2');
+    // p0 moves its slots; p1 cannot: the migration stays short of its target while p1 is down.
+    await cluster.waitForMigration((view) => view.slotsMoved > 0, { id: started.id, what: 'p0 to move its slots to p2' });
+    const shown = await cluster.waitForMigration((view) => view.blocked.some((source) => source.partition === 'p1'), {
+      id: started.id,
+      timeoutMs: 8000,
+      what: 'the view to name p1 blocked',
+    }).catch((error: Error) => error);
+    for (const server of dead) await cluster.restartServer(server.id);
+    await finish(started.id);
+    assert.ok(!(shown instanceof Error), `a source with no leader is not shown blocked: ${shown instanceof Error ? shown.message : ''}`);
+  });
+
   it('ZooKeeper is killed and restarted: the move resumes once it is back', async () => {
-    await finish((await add('p2')).id);
     const view = await removeMidMove('p2');
     await zookeeper.kill();
     await zookeeper.restart();
     await finish(view.id);
     assert.deepEqual((await cluster.ring()).partitions, ['p0', 'p1']);
+  });
+
+  it('a removal whose first destination has no live replica still moves the slots bound for the other one', async () => {
+    await finish((await add('p3')).id);
+    // The source sends its slots in slot order: the first one's destination is the one it would wait for.
+    const firstSlot = (await cluster.ring()).slotOwners().indexOf('p3');
+    const target = placeSlots(['p0', 'p1'])[firstSlot]!;
+    const other = target === 'p0' ? 'p1' : 'p0';
+    const dead = await killPartition(target);
+    const answer = await request('DELETE', `${gate}/v1/admin/partitions/p3`);
+    assert.equal(answer.status, 202, answer.body.toString());
+    const id = (answer.json as MigrationView).id;
+    const moved = await cluster.waitForMigration((view) => view.slotsMoved > 0, { id, timeoutMs: 8000, what: `p3 to move slots to ${other}` }).catch((error: Error) => error);
+    for (const server of dead) await cluster.restartServer(server.id);
+    await finish(id);
+    assert.ok(!(moved instanceof Error), `with ${target} down, no slot moved to ${other} either: ${moved instanceof Error ? moved.message : ''}`);
   });
 
   it('at the end, every key holds what its last acknowledged write left', async (t) => {
