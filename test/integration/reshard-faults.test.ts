@@ -13,6 +13,10 @@ import { startWorkload, summary, waitUntilUnderWay, type Workload } from './resh
  * second or two after each batch: "some slots moved, not all" lasts long
  * enough to strike. (A growth sends one batch from each source, at the
  * same time, and ends with the last: there is no such moment to wait for.)
+ * Then whole partitions go down (every replica SIGKILLed) as the
+ * destination of a growth, its source, and the first destination of a
+ * removal. The clients may see errors around a fault, never an answer
+ * that contradicts an acknowledged write.
  */
 describe('resharding through faults in the middle of a move', () => {
   let zookeeper: ZooKeeperHandle;

@@ -80,7 +80,9 @@ test('a loaded 2-partition cluster grows to 3, then 4, and shrinks back to 2 und
     await cluster.stopPartition(partition);
     await workload.waitForWrites(50);
   }
-  assert.deepEqual(await cluster.ring().then((ring) => ring.slotOwners()), start.slotOwners(), 'back on p0 and p1, every slot is where it started');
+  const end = await cluster.ring();
+  assert.deepEqual(end.slotOwners(), start.slotOwners(), 'back on p0 and p1, every slot is where it started');
+  assert.deepEqual((await cluster.clusterView()).ring.slots, Object.fromEntries(end.slotCounts()), "the gate's view counts the same slots");
 
   await workload.stop();
   const { keys } = await workload.verify();
