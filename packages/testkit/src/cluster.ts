@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { ensureClusterSecretFile } from '@kvstore/cluster';
-import { type ClusterView } from '@kvstore/protocol';
+import { type ClusterView, type MigrationView, type Ring } from '@kvstore/protocol';
+import { readSlotRecords, type SlotRecords } from './cluster-records';
 import {
   HeldPorts,
   fetchClusterView,
@@ -149,7 +150,6 @@ export class TestCluster {
     return unsettledReason(await this.clusterView(), { partitions: this.layout() });
   }
 
-  /** Stops the replica if it still runs (SIGTERM), then starts it again with the same flags and port. */
   /** Starts the replicas of a partition that is not in the cluster yet (they join it as kvserver decides: `--join`). */
   async startPartition(partition: string, replicas = 3, extraArgs: string[] = []): Promise<TestServer[]> {
     const template = [...this.servers.values()][0]!.options;
@@ -177,6 +177,45 @@ export class TestCluster {
     return started;
   }
 
+  /** Stops (SIGTERM) every replica of `partition` and leaves them out of the cluster's layout (a partition removed by a migration, say). */
+  async stopPartition(partition: string): Promise<void> {
+    const replicas = this.replicasOf(partition);
+    await Promise.all(replicas.map((server) => server.process.stop()));
+    for (const server of replicas) this.servers.delete(server.id);
+  }
+
+  replicasOf(partition: string): TestServer[] {
+    return [...this.servers.values()].filter((server) => server.partition === partition);
+  }
+
+  /** `/ring`, `/migration` and the migration's view, read from ZooKeeper (see readSlotRecords). */
+  slotRecords(): Promise<SlotRecords> {
+    return readSlotRecords(this.zookeeper.connectString, this.name);
+  }
+
+  async ring(): Promise<Ring> {
+    return (await this.slotRecords()).ring;
+  }
+
+  /**
+   * Waits until the migration's view (read from ZooKeeper) satisfies
+   * `until`, and returns it: `(view) => view.state === 'done'`, say. Pass
+   * the migration's id to wait for that one and not the last one.
+   */
+  async waitForMigration(
+    until: (view: MigrationView) => boolean,
+    options: { id?: string; timeoutMs?: number; what?: string } = {},
+  ): Promise<MigrationView> {
+    return waitFor(
+      async () => {
+        const { view } = await this.slotRecords();
+        return view && (options.id === undefined || view.id === options.id) && until(view) ? view : undefined;
+      },
+      { timeoutMs: options.timeoutMs ?? 60_000, intervalMs: 200, what: options.what ?? 'the migration to reach a state' },
+    );
+  }
+
+  /** Stops the replica if it still runs (SIGTERM), then starts it again with the same flags and port. */
   async restartServer(id: string): Promise<TestServer> {
     const server = this.servers.get(id);
     if (!server) throw new Error(`no replica ${id} in cluster ${this.name}`);
