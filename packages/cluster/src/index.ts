@@ -1,6 +1,6 @@
 /** @kvstore/cluster: what the processes of a cluster share: the ZooKeeper session and watches, the internal protocol, the plain-HTTP data path, the command-line parser. */
 export { ZkSession, ZkError, type ZkClient, type ZkErrorCode, type ZkOp, type CreateMode, type Versioned, type Watcher, type ZkSessionOptions } from './zk/session';
-export { abortMigration, beginMigration, forceRemovePartition } from './zk/migrations';
+export { abortMigration, beginMigration, forceRemovePartition, removalMarks } from './zk/migrations';
 export { WatchedChildren, WatchedNode, watchRecord, type NodeReader, type RecordProblem, type Watch, type WatchLogger, type WatchSource } from './zk/watched-node';
 export { FrameKind, MUX_FRAME_HEADROOM, MUX_PATH, MUX_PROTOCOL, type RequestKind } from './wire/frames';
 export {

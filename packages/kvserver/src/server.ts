@@ -94,6 +94,7 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
   });
   const paths = clusterPaths(config.cluster);
   const mover: SlotMover = new SlotMover({
+    cluster: config.cluster,
     partition: config.partition,
     replica,
     paths,

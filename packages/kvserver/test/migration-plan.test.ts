@@ -53,6 +53,14 @@ describe('nextBatch', () => {
     assert.deepEqual(nextBatch(ring, plan, 'p0', fenced, () => 1, 1000)!.slots, [leaving[3], leaving[7]]);
   });
 
+  it('leaves out the destinations that wait (no leader), and takes the next one', () => {
+    const removal = migration(before, placeSlots(['p1', 'p2']).map((owner, slot) => (before[slot] === 'p0' ? owner : before[slot]!)));
+    const first = nextBatch(ring, removal, 'p0', new Set(), () => 1, 10)!;
+    const other = first.to === 'p1' ? 'p2' : 'p1';
+    assert.equal(nextBatch(ring, removal, 'p0', new Set(), () => 1, 10, new Set([first.to]))!.to, other);
+    assert.equal(nextBatch(ring, removal, 'p0', new Set(), () => 1, 10, new Set(['p1', 'p2'])), undefined);
+  });
+
   it('has nothing for a partition that keeps all its slots', () => {
     assert.equal(nextBatch(ring, plan, 'p2', new Set(), () => 1, 1000), undefined);
   });

@@ -129,9 +129,18 @@ export function forceRemove(ring: Ring, partition: string): ForcedRemoval {
  * differs from where it started (moved: owned by its target now); while it
  * is aborted, the slots still to move back. Keys, bytes and pauses come
  * from the progress records of this migration (by source partition); the
- * ETA is by the rate of slots so far.
+ * ETA is by the rate of slots so far. `leads(p)` says whether partition `p`
+ * has a leader: one without blocks every move to or from it, and a source
+ * without one cannot say so in its progress record, so the view does.
  */
-export function migrationView(record: MigrationRecord, ring: Ring, progress: ReadonlyMap<string, ProgressRecord>, now: number): MigrationView {
+export function migrationView(
+  record: MigrationRecord,
+  ring: Ring,
+  progress: ReadonlyMap<string, ProgressRecord>,
+  now: number,
+  leads: (partition: string) => boolean = () => true,
+): MigrationView {
+  const moving = new Set<string>();
   let slotsTotal = 0;
   let slotsMoved = 0;
   record.target.forEach((goal, slot) => {
@@ -139,6 +148,7 @@ export function migrationView(record: MigrationRecord, ring: Ring, progress: Rea
     if (inPlace && goal === record.original[slot]) return;
     slotsTotal++;
     if (inPlace) slotsMoved++;
+    else moving.add(ring.ownerOfSlot(slot)!).add(record.names[goal]!);
   });
   const active = isMigrationActive(record.state);
   let keysMoved = 0;
@@ -151,6 +161,11 @@ export function migrationView(record: MigrationRecord, ring: Ring, progress: Rea
     bytesMoved += source.bytesMoved;
     pauseMsMax = Math.max(pauseMsMax, source.pauseMsMax);
     if (active && source.blocked !== undefined) blocked.push({ partition, reason: source.blocked });
+  }
+  for (const partition of active ? [...moving].sort() : []) {
+    if (!leads(partition) && !blocked.some((entry) => entry.partition === partition)) {
+      blocked.push({ partition, reason: `partition ${partition} has no leader: the moves to and from it wait` });
+    }
   }
   const seconds = Math.max(0, (record.finishedAt ?? now) - record.startedAt) / 1000;
   const remaining = slotsTotal - slotsMoved;

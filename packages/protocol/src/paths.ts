@@ -20,6 +20,8 @@ export interface ClusterPaths {
   members(partition: string): string;
   memberPrefix(partition: string): string;
   state(partition: string): string;
+  /** Present once the partition has been taken off the ring: its replicas do not join it back by themselves. */
+  removed(partition: string): string;
   leader(partition: string): string;
 }
 
@@ -39,6 +41,7 @@ export function clusterPaths(cluster: string): ClusterPaths {
     members: (p) => `${partition(p)}/members`,
     memberPrefix: (p) => `${partition(p)}/members/m-`,
     state: (p) => `${partition(p)}/state`,
+    removed: (p) => `${partition(p)}/removed`,
     leader: (p) => `${partition(p)}/leader`,
   };
 }

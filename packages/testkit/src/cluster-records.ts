@@ -40,7 +40,9 @@ export async function readSlotRecords(connectString: string, cluster: string): P
       const node = await session.getData(paths.progressOf(partition));
       if (node) progress.set(partition, parseProgress(node.data));
     }
-    return { ring, migration, view: migrationView(migration, ring, progress, Date.now()) };
+    const leaders = new Set<string>();
+    for (const name of migration.names) if (await session.getData(paths.leader(name))) leaders.add(name);
+    return { ring, migration, view: migrationView(migration, ring, progress, Date.now(), (name) => leaders.has(name)) };
   } finally {
     session.close();
   }

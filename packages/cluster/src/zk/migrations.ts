@@ -70,7 +70,10 @@ export async function beginMigration(session: ZkClient, cluster: string, request
     const progress = await readZk(() => session.getChildren(paths.progress));
     const plan = planMigration(new Ring(ring.record), request, id, now);
     const migration = encodeRecord(plan.migration);
+    const returning = request.kind === 'add' && (await readZk(() => session.getData(paths.removed(request.partition))));
     const ops: ZkOp[] = [
+      // An operator adds back a partition that was taken off the ring: it is one again.
+      ...(returning ? [{ op: 'remove', path: paths.removed(request.partition), version: -1 } as const] : []),
       { op: 'setData', path: paths.ring, data: encodeRecord(plan.ring), version: ring.version },
       current
         ? { op: 'setData', path: paths.migration, data: migration, version: current.version }
@@ -119,9 +122,26 @@ export async function forceRemovePartition(session: ZkClient, cluster: string, p
       throw conflict(`${describe(current.record)} is ${current.record.state}: abort it and let the abort finish before removing ${partition} by force`);
     }
     const removal = forceRemove(new Ring(ring.record), partition);
-    await write(() => session.setData(paths.ring, encodeRecord(removal.ring), ring.version));
+    const marks = await removalMarks(session, cluster, [partition]);
+    await write(() => session.multi([{ op: 'setData', path: paths.ring, data: encodeRecord(removal.ring), version: ring.version }, ...marks]));
     return removal;
   });
+}
+
+/**
+ * The ops (for a multi) that mark `partitions` as taken off the ring, so
+ * that a replica of one that restarts later does not add it back by itself
+ * (`--join auto`); adding it back by hand clears the mark.
+ */
+export async function removalMarks(session: ZkClient, cluster: string, partitions: readonly string[]): Promise<ZkOp[]> {
+  const paths = clusterPaths(cluster);
+  const ops: ZkOp[] = [];
+  for (const partition of partitions) {
+    if (await session.getData(paths.removed(partition))) continue;
+    await session.mkdirp(paths.partition(partition));
+    ops.push({ op: 'create', path: paths.removed(partition), data: Buffer.alloc(0), mode: 'persistent' });
+  }
+  return ops;
 }
 
 /** Runs `attempt` again from fresh reads while its write loses a race (a node changed, appeared or went away since it was read). */

@@ -1,4 +1,4 @@
-import { Ring, isMigrationActive, migrationView, type ClusterView, type MigrationRecord, type MigrationView, type RingRecord } from '@kvstore/protocol';
+import { Ring, isMigrationActive, migrationView, type ClusterView, type MigrationView, type RingRecord } from '@kvstore/protocol';
 import type { MigrationRecords } from '../routing/snapshot';
 
 /** What `/v1/cluster` shows of the ring (slots per partition included) and of the migration. */
@@ -10,35 +10,14 @@ export interface RingSummary {
 /** How long the view of a running migration is reused: only its rate and ETA move with the clock. */
 const ACTIVE_VIEW_MS = 1000;
 
-/**
- * `leads(p)`: whether partition `p` has a leader now. A partition without
- * one blocks every move to or from it; its sources cannot say so (they are
- * the ones without a leader), so the view does.
- */
+/** `leads(p)`: whether partition `p` has a leader now (see migrationView). */
 export function summarize(record: RingRecord | undefined, records: MigrationRecords, now: number, leads: (partition: string) => boolean = () => true): RingSummary {
   const ring = new Ring(record ?? { version: 0, partitions: [] });
-  const migration = records.migration ? migrationView(records.migration, ring, records.progress, now) : null;
-  if (migration && records.migration && isMigrationActive(migration.state)) {
-    for (const partition of movingPartitions(ring, records.migration)) {
-      if (!leads(partition) && !migration.blocked.some((entry) => entry.partition === partition)) {
-        migration.blocked.push({ partition, reason: `partition ${partition} has no leader: the moves to and from it wait` });
-      }
-    }
-  }
+  const migration = records.migration ? migrationView(records.migration, ring, records.progress, now, leads) : null;
   return {
     ring: { version: ring.version, partitions: [...ring.record.partitions], slots: Object.fromEntries(ring.slotCounts()), sealed: ring.sealed },
     migration,
   };
-}
-
-/** The partitions that still send or receive slots. */
-function movingPartitions(ring: Ring, migration: MigrationRecord): Set<string> {
-  const moving = new Set<string>();
-  ring.slotOwners().forEach((owner, slot) => {
-    const target = migration.names[migration.target[slot]!]!;
-    if (owner !== target) moving.add(owner).add(target);
-  });
-  return moving;
 }
 
 /**

@@ -29,9 +29,10 @@ export interface Batch {
 }
 
 /**
- * The next slots this partition sends away, all to one destination: the
- * ones already fenced first (a batch a previous leader began), then slots
- * in order until about `maxKeys` keys. Undefined when none are left.
+ * The next slots this partition sends away, all to one destination not in
+ * `waiting` (those without a leader): the ones already fenced first (a
+ * batch a previous leader began), then slots in order until about
+ * `maxKeys` keys. Undefined when none are left.
  */
 export function nextBatch(
   ring: Ring,
@@ -40,10 +41,12 @@ export function nextBatch(
   fenced: ReadonlySet<number>,
   keysInSlot: (slot: number) => number,
   maxKeys: number,
+  waiting: ReadonlySet<string> = new Set(),
 ): Batch | undefined {
   const leaving: number[] = [];
   for (let slot = 0; slot < SLOT_COUNT; slot++) {
-    if (ring.ownerOfSlot(slot) === self && targetOf(migration, slot) !== self) leaving.push(slot);
+    const target = targetOf(migration, slot);
+    if (ring.ownerOfSlot(slot) === self && target !== self && !waiting.has(target)) leaving.push(slot);
   }
   if (leaving.length === 0) return undefined;
   const resumed = leaving.find((slot) => fenced.has(slot));

@@ -1,4 +1,4 @@
-import { ZkError, type ZkClient } from '@kvstore/cluster';
+import { ZkError, removalMarks, type ZkClient } from '@kvstore/cluster';
 import {
   KvError,
   Ring,
@@ -7,6 +7,7 @@ import {
   parseMigration,
   parseProgress,
   parseRing,
+  parseState,
   unavailable,
   type ClusterPaths,
   type MigrationRecord,
@@ -35,6 +36,7 @@ export interface SlotMoverOptions {
 export const DEFAULT_SLOT_MOVER_OPTIONS: SlotMoverOptions = { rateKeysPerSecond: 20_000, batchKeys: 2000, chunkRecords: 1000, chunkBytes: 1024 * 1024, timeoutMs: 5000 };
 
 export interface SlotMoverDeps {
+  cluster: string;
   partition: string;
   replica: Replica;
   paths: ClusterPaths;
@@ -147,19 +149,29 @@ export class SlotMover {
     }
     if (isActive(migration)) {
       const store = this.deps.replica.store;
-      const batch = nextBatch(ring, migration, self, leadership.slots.fenced, (slot) => store.keysInSlot(slot), this.deps.options.batchKeys);
-      if (batch) {
-        await this.move(leadership, migration, batch);
-        return true;
+      // Destinations without a leader wait; the others go on meanwhile.
+      const waiting = new Set<string>();
+      for (;;) {
+        const batch = nextBatch(ring, migration, self, leadership.slots.fenced, (slot) => store.keysInSlot(slot), this.deps.options.batchKeys, waiting);
+        if (!batch) break;
+        const destination = await this.leaderOf(batch.to);
+        if (destination) {
+          await this.move(leadership, migration, batch, destination);
+          return true;
+        }
+        waiting.add(batch.to);
+        // A batch begun for it (by an earlier leader, or before its leader died) is served again while it waits.
+        const stranded = batch.slots.filter((slot) => leadership.slots.fenced.has(slot));
+        if (stranded.length > 0) await leadership.confirm({ type: 'unfence', slots: stranded });
       }
+      if (waiting.size > 0) throw unavailable(`${[...waiting].map((name) => `partition ${name}`).join(', ')} has no leader: the slots for it wait`);
       if (reachedTarget(ring, migration)) await this.finish(migration.id);
     }
     return this.purge(leadership, ring);
   }
 
-  private async move(leadership: Leadership, migration: MigrationRecord, batch: Batch): Promise<void> {
+  private async move(leadership: Leadership, migration: MigrationRecord, batch: Batch, destination: string): Promise<void> {
     const { clock, options, replica } = this.deps;
-    const destination = await this.leaderOf(batch.to);
     const started = clock.now();
     const fresh = batch.slots.filter((slot) => !leadership.slots.fenced.has(slot));
     if (fresh.length > 0) await leadership.confirm({ type: 'fence', slots: fresh });
@@ -181,7 +193,7 @@ export class SlotMover {
       for (const record of chunk) bytes += record.key.length + record.value.length;
     }
     const copied = clock.now();
-    if (!(await this.flip(migration.id, batch, seq))) return;
+    if (!(await this.flip(leadership.epoch, migration.id, batch, seq))) return;
     const pauseMs = clock.now() - started;
     // Where a pause goes (fence committed, copy committed at the destination, flip in ZooKeeper), for whoever tunes it.
     const steps = { fenceMs: fenced - started, copyMs: copied - fenced, flipMs: clock.now() - copied };
@@ -191,13 +203,24 @@ export class SlotMover {
     await sleep(clock, (records.length / options.rateKeysPerSecond) * 1000);
   }
 
-  /** Gives the batch to its destination in `/ring`, if the migration still sends it there; false if it does not. */
-  private async flip(migrationId: string, batch: Batch, since: number): Promise<boolean> {
+  /**
+   * Gives the batch to its destination in `/ring`, if the migration still
+   * sends it there and this replica still leads at its epoch (checked in the
+   * same multi: a deposed leader's late flip cannot hand over slots that a
+   * newer leader has unfenced and written since); false if not.
+   */
+  private async flip(epoch: number, migrationId: string, batch: Batch, since: number): Promise<boolean> {
     const session = this.session();
-    const { paths } = this.deps;
+    const { paths, partition } = this.deps;
     for (let attempt = 0; attempt < 20; attempt++) {
-      const [ringNode, migrationNode] = await Promise.all([session.getData(paths.ring), session.getData(paths.migration)]);
-      if (!ringNode || !migrationNode) return false;
+      const [ringNode, migrationNode, stateNode] = await Promise.all([
+        session.getData(paths.ring),
+        session.getData(paths.migration),
+        session.getData(paths.state(partition)),
+      ]);
+      if (!ringNode || !migrationNode || !stateNode) return false;
+      const state = parseState(stateNode.data);
+      if (state.epoch !== epoch || state.leader !== this.deps.replica.id) return false;
       const ring = new Ring(parseRing(ringNode.data));
       const migration = parseMigration(migrationNode.data);
       if (!isActive(migration) || migration.id !== migrationId) return false;
@@ -206,6 +229,7 @@ export class SlotMover {
       try {
         await session.multi([
           { op: 'check', path: paths.migration, version: migrationNode.version },
+          { op: 'check', path: paths.state(partition), version: stateNode.version },
           { op: 'setData', path: paths.ring, data: encodeRecord(next), version: ringNode.version },
         ]);
         return true;
@@ -216,7 +240,10 @@ export class SlotMover {
     throw unavailable('could not update /ring: too much contention');
   }
 
-  /** Marks the migration ended and takes partitions that own nothing off the ring (whichever source sees it first). */
+  /**
+   * Marks the migration ended and takes partitions that own nothing off the
+   * ring, marked as removed (whichever source sees it first).
+   */
   private async finish(migrationId: string): Promise<void> {
     const session = this.session();
     const { paths, clock } = this.deps;
@@ -227,8 +254,11 @@ export class SlotMover {
     if (!isActive(migration) || migration.id !== migrationId || !reachedTarget(ring, migration)) return;
     const ended: MigrationRecord = { ...migration, state: migration.state === 'running' ? 'done' : 'aborted', finishedAt: clock.now() };
     const settled = settledRing(ring, migration);
+    const dropped = settled ? ring.partitions.filter((name) => !settled.partitions.includes(name)) : [];
+    const marks = await removalMarks(session, this.deps.cluster, dropped);
     try {
       await session.multi([
+        ...marks,
         { op: 'setData', path: paths.migration, data: encodeRecord(ended), version: migrationNode.version },
         settled
           ? { op: 'setData', path: paths.ring, data: encodeRecord(settled), version: ringNode.version }
@@ -253,10 +283,10 @@ export class SlotMover {
     return true;
   }
 
-  private async leaderOf(partition: string): Promise<string> {
+  /** The url of `partition`'s leader; undefined while it has none. */
+  private async leaderOf(partition: string): Promise<string | undefined> {
     const node = await this.session().getData(this.deps.paths.leader(partition));
-    if (!node) throw unavailable(`partition ${partition} has no leader: its slots wait`);
-    return parseLeader(node.data).url;
+    return node && parseLeader(node.data).url;
   }
 
   private session(): ZkClient {
