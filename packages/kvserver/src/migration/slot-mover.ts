@@ -27,13 +27,13 @@ export interface SlotMoverOptions {
   rateKeysPerSecond: number;
   /** About this many keys per batch: a batch's slots refuse writes from its fence to its flip. */
   batchKeys: number;
-  /** Records and about how many bytes per import frame (and so per import entry in the destination's log). */
+  /** Records and about how many bytes per import frame (and so per import entry in the destination's log); each frame is one commit inside the pause, so a batch of small values is one frame. */
   chunkRecords: number;
   chunkBytes: number;
   timeoutMs: number;
 }
 
-export const DEFAULT_SLOT_MOVER_OPTIONS: SlotMoverOptions = { rateKeysPerSecond: 20_000, batchKeys: 2000, chunkRecords: 1000, chunkBytes: 1024 * 1024, timeoutMs: 5000 };
+export const DEFAULT_SLOT_MOVER_OPTIONS: SlotMoverOptions = { rateKeysPerSecond: 20_000, batchKeys: 2000, chunkRecords: 2000, chunkBytes: 1024 * 1024, timeoutMs: 5000 };
 
 export interface SlotMoverDeps {
   cluster: string;
@@ -174,9 +174,10 @@ export class SlotMover {
     const { clock, options, replica } = this.deps;
     const started = clock.now();
     const fresh = batch.slots.filter((slot) => !leadership.slots.fenced.has(slot));
+    // Committed and applied: the new fence, and with it (the log commits in order) any this leader appended before.
     if (fresh.length > 0) await leadership.confirm({ type: 'fence', slots: fresh });
-    // Whatever was fenced before (by an earlier term, or an attempt that timed out) is committed and applied too.
-    await leadership.readBarrier(leadership.log.lastSeq);
+    // A batch resumed as it is: its fences may be from an attempt that timed out before they were committed.
+    else await leadership.readBarrier(leadership.log.lastSeq);
     const fenced = clock.now();
     const versionFloor = leadership.log.lastSeq + leadership.slots.versionOffset;
     const records = replica.store.recordsInSlots(batch.slots);
