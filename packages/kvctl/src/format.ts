@@ -63,11 +63,11 @@ export function formatDuration(seconds: number | null): string {
   return `${Math.floor(whole / 3600)}h ${Math.floor((whole % 3600) / 60)}m`;
 }
 
-/** One line (and one more per blocked source): `migration <id> (add p2): running, 512/1,365 slots, 10,240 keys, ...`. */
+/** One line (and one more per blocked partition): `migration <id> (add p2): running, 512/1,365 slots, 10,240 keys, ...`. */
 export function formatMigration(view: MigrationView): string {
   const parts = [view.state, `${formatCount(view.slotsMoved)}/${formatCount(view.slotsTotal)} slots`, `${formatCount(view.keysMoved)} keys`];
   if (isMoving(view)) parts.push(`${formatCount(view.keysPerSecond)} keys/s`, `ETA ${formatDuration(view.etaSeconds)}`);
-  parts.push(`worst pause ${formatCount(view.pauseMsMax)} ms`);
+  parts.push(`pauses ${formatCount(view.pauseMsMean)} ms mean, ${formatCount(view.pauseMsMax)} ms worst`);
   const blocked = view.blocked.map((source) => `\n  blocked at ${source.partition}: ${source.reason}`).join('');
   return `${describeMigration(view)}: ${parts.join(', ')}${blocked}`;
 }

@@ -20,6 +20,7 @@ const RUNNING: MigrationView = {
   keysPerSecond: 1,
   etaSeconds: 90,
   pauseMsMax: 3,
+  pauseMsMean: 2,
   blocked: [],
 };
 import { formatProgress } from '../src/progress';

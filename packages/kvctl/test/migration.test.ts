@@ -32,7 +32,7 @@ describe('kvctl: growing and shrinking the cluster', () => {
   });
 
   test('add-partition, remove-partition and rebalance start a migration and say so; --json prints it', async () => {
-    assert.equal(await out(['cluster', 'add-partition', 'p2']), 'started migration m-1 (add p2): running, 0/1,024 slots, 0 keys, 0 keys/s, ETA unknown, worst pause 0 ms\n');
+    assert.equal(await out(['cluster', 'add-partition', 'p2']), 'started migration m-1 (add p2): running, 0/1,024 slots, 0 keys, 0 keys/s, ETA unknown, pauses 0 ms mean, 0 ms worst\n');
     gate.migration = null;
     assert.match(await out(['cluster', 'remove-partition', 'p1']), /^started migration m-\d+ \(remove p1\): running, /);
     gate.migration = null;
@@ -79,11 +79,11 @@ describe('kvctl: growing and shrinking the cluster', () => {
     assert.match(abortNothing.stderr, /^kvctl: CONFLICT: /);
 
     await out(['cluster', 'add-partition', 'p2']);
-    gate.migration = { ...gate.migration!, slotsMoved: 300, keysMoved: 12_345, keysPerSecond: 2000, etaSeconds: 184, pauseMsMax: 41, blocked: [{ partition: 'p0', reason: 'p2 has no leader' }] };
+    gate.migration = { ...gate.migration!, slotsMoved: 300, keysMoved: 12_345, keysPerSecond: 2000, etaSeconds: 184, pauseMsMax: 41, pauseMsMean: 20, blocked: [{ partition: 'p0', reason: 'p2 has no leader' }] };
     const id = gate.migration.id;
     assert.equal(
       await out(['migration', 'status']),
-      `migration ${id} (add p2): running, 300/1,024 slots, 12,345 keys, 2,000 keys/s, ETA 3m 4s, worst pause 41 ms\n  blocked at p0: p2 has no leader\n`,
+      `migration ${id} (add p2): running, 300/1,024 slots, 12,345 keys, 2,000 keys/s, ETA 3m 4s, pauses 20 ms mean, 41 ms worst\n  blocked at p0: p2 has no leader\n`,
     );
     assert.match(await out(['migration', 'abort']), new RegExp(`^aborting migration ${id} \\(add p2\\): aborting, `));
     assert.equal(gate.migration.state, 'aborting');
@@ -96,8 +96,8 @@ describe('kvctl: growing and shrinking the cluster', () => {
     assert.deepEqual(
       lines.map((line) => line.replace(/^migration m-\d+ \(add p2\): /, '')),
       [
-        'running, 512/1,024 slots, 5,120 keys, 100 keys/s, ETA 3s, worst pause 0 ms',
-        'done, 1,024/1,024 slots, 10,240 keys, worst pause 0 ms',
+        'running, 512/1,024 slots, 5,120 keys, 100 keys/s, ETA 3s, pauses 0 ms mean, 0 ms worst',
+        'done, 1,024/1,024 slots, 10,240 keys, pauses 0 ms mean, 0 ms worst',
       ],
     );
   });
@@ -117,7 +117,7 @@ describe('kvctl: growing and shrinking the cluster', () => {
     assert.match(result.stderr, /\rmigration m-\d+ \(add p2\) running \[######\.{18}\] 256\/1,024 slots {2}2,560 keys {2}100 keys\/s {2}ETA 3s {2}worst pause 0 ms\x1b\[K/);
     assert.match(result.stderr, /\[##################\.{6}\] 768\/1,024 slots/);
     assert.ok(result.stderr.endsWith('\r\x1b[K'), 'the bar is cleared at the end');
-    assert.match(result.stdout.toString(), /^migration m-\d+ \(add p2\): done, 1,024\/1,024 slots, 10,240 keys, worst pause 0 ms\n$/);
+    assert.match(result.stdout.toString(), /^migration m-\d+ \(add p2\): done, 1,024\/1,024 slots, 10,240 keys, pauses 0 ms mean, 0 ms worst\n$/);
   });
 
   test('migration status --watch exits 4 when the migration ends aborted', async () => {

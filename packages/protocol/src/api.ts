@@ -49,6 +49,8 @@ export interface MigrationView {
   etaSeconds: number | null;
   /** The longest write pause of a slot batch so far, in ms. */
   pauseMsMax: number;
+  /** The mean write pause of the slot batches so far, in ms (0 before the first). */
+  pauseMsMean: number;
   /** Why a source cannot go on, by partition. */
   blocked: { partition: string; reason: string }[];
 }

@@ -154,12 +154,16 @@ export function migrationView(
   let keysMoved = 0;
   let bytesMoved = 0;
   let pauseMsMax = 0;
+  let pauseMsTotal = 0;
+  let pauses = 0;
   const blocked: MigrationView['blocked'] = [];
   for (const [partition, source] of [...progress].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     if (source.migration !== record.id) continue;
     keysMoved += source.keysMoved;
     bytesMoved += source.bytesMoved;
     pauseMsMax = Math.max(pauseMsMax, source.pauseMsMax);
+    pauseMsTotal += source.pauseMsTotal;
+    pauses += source.pauses;
     if (active && source.blocked !== undefined) blocked.push({ partition, reason: source.blocked });
   }
   for (const partition of active ? [...moving].sort() : []) {
@@ -186,6 +190,7 @@ export function migrationView(
     keysPerSecond: seconds > 0 ? Math.round(keysMoved / seconds) : 0,
     etaSeconds,
     pauseMsMax,
+    pauseMsMean: pauses > 0 ? Math.round(pauseMsTotal / pauses) : 0,
     blocked,
   };
 }

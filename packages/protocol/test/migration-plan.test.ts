@@ -152,6 +152,7 @@ describe('migrationView', () => {
       keysPerSecond: 0,
       etaSeconds: null,
       pauseMsMax: 0,
+      pauseMsMean: 0,
       blocked: [],
     });
   });
@@ -159,8 +160,8 @@ describe('migrationView', () => {
   test("halfway: slots moved by the table, keys and pauses from this migration's progress only, rate and ETA from the time so far", () => {
     const half = Math.floor(moving.length / 2);
     const records = new Map([
-      progress('p0', { keysMoved: 3000, bytesMoved: 90_000, pauseMsMax: 40 }),
-      progress('p1', { keysMoved: 1000, bytesMoved: 10_000, pauseMsMax: 75, blocked: 'p2 has no leader' }),
+      progress('p0', { keysMoved: 3000, bytesMoved: 90_000, pauseMsMax: 40, pauseMsTotal: 100, pauses: 4 }),
+      progress('p1', { keysMoved: 1000, bytesMoved: 10_000, pauseMsMax: 75, pauseMsTotal: 75, pauses: 1, blocked: 'p2 has no leader' }),
       ['p9', { ...progress('p9', { keysMoved: 99_999, pauseMsMax: 5000 })[1], migration: 'm-older' }],
     ]);
     const view = migrationView(migration, after(half), records, NOW + 20_000);
@@ -169,6 +170,7 @@ describe('migrationView', () => {
     assert.equal(view.keysMoved, 4000);
     assert.equal(view.bytesMoved, 100_000);
     assert.equal(view.pauseMsMax, 75);
+    assert.equal(view.pauseMsMean, 35, 'the mean over every batch of this migration, whichever source moved it');
     assert.equal(view.keysPerSecond, 200);
     assert.equal(view.etaSeconds, Math.ceil((moving.length - half) / (half / 20)));
     assert.deepEqual(view.blocked, [{ partition: 'p1', reason: 'p2 has no leader' }]);

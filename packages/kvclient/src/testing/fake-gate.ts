@@ -190,6 +190,7 @@ export class FakeGate {
       keysPerSecond: 0,
       etaSeconds: null,
       pauseMsMax: 0,
+      pauseMsMean: 0,
       blocked: [],
     };
     response.statusCode = 202;
