@@ -38,6 +38,9 @@ export class KeyLedger {
   private readonly keyOfRequest = new WeakMap<RequestShape, number>();
   /** Keys with a write of unknown outcome since their last acknowledged one: the states those writes would leave. */
   private readonly unknown = new Map<number, Set<number>>();
+  private writing = true;
+  /** Writes sent and not answered yet (one that got no answer stays counted). */
+  private writesOut = 0;
 
   constructor(
     readonly keys: number,
@@ -64,7 +67,7 @@ export class KeyLedger {
     let n: number;
     do n = Math.floor(Math.random() * this.keys);
     while (this.out[n] !== NONE);
-    const draw = Math.random();
+    const draw = this.writing ? Math.random() : 1;
     let request: RequestShape;
     if (draw < this.mix.put) {
       const value = Math.floor(Math.random() * this.bodies.length);
@@ -77,8 +80,19 @@ export class KeyLedger {
       this.out[n] = GET_OUT;
       request = { method: 'GET', path: `/v1/kv/${keyOf(n)}?consistency=strong` };
     }
+    if (request.method !== 'GET') this.writesOut++;
     this.keyOfRequest.set(request, n);
     return request;
+  }
+
+  /** From now on next() sends only GETs, so that the writes out are answered before the load is stopped (few are left unknown). */
+  stopWriting(): void {
+    this.writing = false;
+  }
+
+  /** True once every write sent has been answered. */
+  writesAnswered(): boolean {
+    return this.writesOut === 0;
   }
 
   /** Records the answer to a request of next(). */
@@ -88,6 +102,7 @@ export class KeyLedger {
     const sent = this.out[n]!;
     this.out[n] = NONE;
     if (sent === GET_OUT) return;
+    this.writesOut--;
     const outcome = writeOutcome(status, body);
     if (outcome === 'applied') {
       this.acked[n] = sent;

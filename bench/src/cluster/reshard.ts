@@ -19,6 +19,7 @@ import { AnswerLog } from './answer-log';
 import { KeyLedger } from './key-ledger';
 import { runLoad } from './load';
 import { per10k } from './measure';
+import { waitFor } from '@kvstore/testkit/harness';
 import { CpuByPhase } from './phase-cpu';
 import { withCluster, startBenchZooKeeper } from './plan';
 import { readBack } from './read-back';
@@ -110,6 +111,9 @@ async function reshardUnderLoad(run: Run, cluster: KvCluster): Promise<ReshardRe
   } finally {
     stoppedAt = Date.now();
     cpu.enter(undefined);
+    ledger.stopWriting();
+    // Bounded by autocannon's own timeout: a write that got no answer never will, and stays of unknown outcome.
+    await waitFor(() => ledger.writesAnswered(), { timeoutMs: 10_000, intervalMs: 20 }).catch(() => undefined);
     stopLoad.abort();
     await loading;
   }
