@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { errorCode } from './answer-log';
 import type { RequestShape } from './load';
@@ -98,7 +99,7 @@ export class KeyLedger {
   /** Records the answer to a request of next(). */
   answered(request: RequestShape, status: number, body: string): void {
     const n = this.keyOfRequest.get(request);
-    if (n === undefined) return;
+    assert(n !== undefined, `an answer to a request the ledger did not make: ${request.method} ${request.path}`);
     const sent = this.out[n]!;
     this.out[n] = NONE;
     if (sent === GET_OUT) return;

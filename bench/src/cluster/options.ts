@@ -63,7 +63,7 @@ const partitionCounts: ValueParser<number[]> = (raw) => {
   const counts = raw.split(',').map(integer(1, 64));
   if (counts.length < 2) throw new InvalidArgumentError('must list at least two partition counts');
   if (counts.some((count, index) => index > 0 && Math.abs(count - counts[index - 1]!) !== 1)) {
-    throw new InvalidArgumentError('each count must be one more or one fewer than the one before (one partition added or removed a step)');
+    throw new InvalidArgumentError('must change by one partition a step (each count one more or one fewer than the one before)');
   }
   return counts;
 };
