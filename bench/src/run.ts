@@ -55,8 +55,9 @@ const SUITES: Record<string, Suite> = {
     ],
   },
   reshard: {
-    description: 'adding a partition to a loaded cluster under a mixed load: migration time and rate, client throughput, latency and errors (only when named)',
-    steps: [{ script: 'cluster/main.js', args: ['--reshard'], flags: { ...CLUSTER_FLAGS, '--reshard-keys': 'value', '--migration-rate': 'value' } }],
+    description:
+      'growing a loaded cluster by partitions and shrinking it back under a mixed load: per step, migration time and rate, client throughput, latency and errors; then every key read back (only when named)',
+    steps: [{ script: 'cluster/main.js', args: ['--reshard'], flags: { ...CLUSTER_FLAGS, '--reshard-keys': 'value', '--reshard-steps': 'value', '--migration-rate': 'value' } }],
     onlyWhenNamed: true,
   },
   storage: {

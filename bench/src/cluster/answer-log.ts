@@ -5,7 +5,7 @@ import type { Row } from './measure';
 const isExpected = (status: number): boolean => (status >= 200 && status < 300) || status === 404 || status === 412;
 
 /** The `code` of an error answer's JSON body, or what the body starts with. */
-function errorCode(body: string): string {
+export function errorCode(body: string): string {
   try {
     return String((JSON.parse(body) as { error: { code: unknown } }).error.code);
   } catch {
@@ -13,8 +13,21 @@ function errorCode(body: string): string {
   }
 }
 
+/**
+ * Marks the kind of an error that is a bounded wait running out: a request
+ * to a slot being cut over waits in the gate for the slot's new owner, up
+ * to its --write-timeout plus a cut-over allowance, then gets 503 with the
+ * fence's message.
+ */
+const CUTOVER_WAIT = ' (cut-over wait)';
+
+function errorKind(request: RequestShape, status: number, body: string): string {
+  const wait = status === 503 && body.includes('is moving to another partition') ? CUTOVER_WAIT : '';
+  return `${request.method} ${status} ${errorCode(body)}${wait}`;
+}
+
 /** What the clients saw in a window of time: a row of the report, with the writes' latency and the errors by kind. */
-export type WindowRow = Row & Required<Pick<Row, 'requests' | 'reqPerSec' | 'latencyMs' | 'writeLatencyMs' | 'errors' | 'statusCodes' | 'errorCodes'>>;
+export type WindowRow = Row & Required<Pick<Row, 'requests' | 'reqPerSec' | 'latencyMs' | 'writeLatencyMs' | 'errors' | 'cutoverWaits' | 'statusCodes' | 'errorCodes'>>;
 
 /**
  * Every answer of a load, with the wall-clock time it came (Date.now(), the
@@ -32,7 +45,7 @@ export class AnswerLog {
   private readonly errorKinds = new Map<number, string>();
 
   answered(request: RequestShape, status: number, ms: number, body: string): void {
-    if (!isExpected(status)) this.errorKinds.set(this.at.length, `${request.method} ${status} ${errorCode(body)}`);
+    if (!isExpected(status)) this.errorKinds.set(this.at.length, errorKind(request, status, body));
     this.push(ms, status, request.method !== 'GET');
   }
 
@@ -84,6 +97,7 @@ export class AnswerLog {
       latencyMs: all.summary(),
       writeLatencyMs: writes.summary(),
       errors: Object.values(errorCodes).reduce((sum, count) => sum + count, 0),
+      cutoverWaits: Object.entries(errorCodes).reduce((sum, [kind, count]) => sum + (kind.endsWith(CUTOVER_WAIT) ? count : 0), 0),
       connectionErrors: unanswered,
       statusCodes,
       errorCodes,

@@ -45,7 +45,8 @@ export function startCpuMeter(processes: Tracked[]): () => CpuSeconds {
     const client = process.cpuUsage(clientBefore);
     const used: CpuSeconds = { client: (client.user + client.system) / 1e6 };
     processes.forEach((tracked, index) => {
-      used[tracked.kind] = (used[tracked.kind] ?? 0) + processCpuSeconds(tracked.pid) - before[index]!;
+      // A process that exited meanwhile (a removed partition's replica) reads 0: its time is not counted, rather than subtracted.
+      used[tracked.kind] = (used[tracked.kind] ?? 0) + Math.max(0, processCpuSeconds(tracked.pid) - before[index]!);
     });
     return used;
   };

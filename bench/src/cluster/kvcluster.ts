@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ensureClusterSecretFile } from '@kvstore/cluster';
-import { Ring, type ClusterView } from '@kvstore/protocol';
+import { Ring, type ClusterView, type MigrationView } from '@kvstore/protocol';
 import type { Tracked } from './cpu';
 import { HeldPorts, fetchClusterView, kvGateArgs, kvServerArgs, programMain, waitForSettledCluster, type ManagedProcess, type ZooKeeperHandle } from '@kvstore/testkit/harness';
 import { startNodeProgram, type Stoppable } from './lifecycle';
@@ -101,7 +101,7 @@ export class KvCluster implements Stoppable {
     readonly gateUrl: string,
     private readonly clusterSecretFile: string,
     private readonly gate: ManagedProcess | undefined,
-    private readonly servers: Server[],
+    private servers: Server[],
   ) {}
 
   /** Starts it, and waits until every partition has a leader and a full in-sync set; `onStarted` sees it even if that fails. */
@@ -159,6 +159,21 @@ export class KvCluster implements Stoppable {
     await held.releaseAll();
     const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failure) throw failure.reason;
+  }
+
+  /** Starts the migration that removes `partition`, through the gate's admin route; resolves to the migration as the gate answered (202). */
+  async removePartition(partition: string): Promise<MigrationView> {
+    const answer = await fetch(`${this.gateUrl}/v1/admin/partitions/${encodeURIComponent(partition)}`, { method: 'DELETE' });
+    const body = await answer.text();
+    if (answer.status !== 202) throw new Error(`removing ${partition}: the gate answered ${answer.status} ${body.slice(0, 200)}`);
+    return JSON.parse(body) as MigrationView;
+  }
+
+  /** Stops the replicas of `partition` (once it is off the ring). */
+  async stopPartition(partition: string): Promise<void> {
+    const leaving = this.servers.filter((server) => server.partition === partition);
+    await Promise.all(leaving.map((server) => server.process.stop()));
+    this.servers = this.servers.filter((server) => server.partition !== partition);
   }
 
   /** Where scenarios through the gate send their load. */

@@ -23,7 +23,8 @@ import { machineInfo, resultsStem, writeResults } from './output';
 import { runAll } from './plan';
 import { printProfileSummaries } from './profile-summary';
 import { addRatios, mainRows, printMainTable, printReshardTable, printScalingTables } from './report';
-import { describeReshard, runReshard, type ReshardResult } from './reshard';
+import { describeReshard, runReshard } from './reshard';
+import type { ReshardResult } from './reshard-result';
 import { chartSvg } from './svg';
 import { Workload } from './workload';
 

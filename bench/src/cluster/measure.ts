@@ -40,6 +40,8 @@ export interface Row extends Omit<Scenario, 'target' | 'next'>, Partial<LoadResu
   writeLatencyMs?: LoadResult['latencyMs'];
   /** `reshard` rows: the errors by kind ("PUT 503 UNAVAILABLE", "no answer"). */
   errorCodes?: Record<string, number>;
+  /** `reshard` rows: of the errors, the 503s of a request whose wait for a slot being cut over ran out. */
+  cutoverWaits?: number;
   /** Why it did not run; the bench then exits non-zero. */
   failure?: string;
 }

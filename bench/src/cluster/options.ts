@@ -32,8 +32,10 @@ export interface ClusterBenchOptions {
   etcd: boolean;
   /** Run only the resharding scenario (bench/README.md, "reshard"). */
   reshard: boolean;
-  /** Keys loaded before the resharding scenario adds a partition. */
+  /** Keys loaded before the resharding scenario's first step. */
   reshardKeys: number;
+  /** Partitions owning slots at the start and after each step of the resharding scenario (empty without --reshard). */
+  reshardSteps: number[];
   /** kvserver --migration-rate (keys/s per source partition); undefined: the server's default. */
   migrationRate: number | undefined;
 }
@@ -56,25 +58,43 @@ const keyCounts: ValueParser<number[]> = (raw) => {
   }
 };
 
+/** Partition counts, comma-separated: at least two, each one more or one fewer than the one before. */
+const partitionCounts: ValueParser<number[]> = (raw) => {
+  const counts = raw.split(',').map(integer(1, 64));
+  if (counts.length < 2) throw new InvalidArgumentError('must list at least two partition counts');
+  if (counts.some((count, index) => index > 0 && Math.abs(count - counts[index - 1]!) !== 1)) {
+    throw new InvalidArgumentError('must change by one partition a step (each count one more or one fewer than the one before)');
+  }
+  return counts;
+};
+
 /** The flags; a default that --smoke changes is left to parseOptions (and said in the description). */
 const SETTINGS = {
-  partitions: { flags: '--partitions <n>', description: 'partitions (default: 1; 2 with --reshard, which then adds one more)', parse: integer(1, 64) },
+  partitions: { flags: '--partitions <n>', description: 'partitions (default: 1; with --reshard, the first of --reshard-steps)', parse: integer(1, 64) },
   replicas: { flags: '--replicas <n>', description: 'replicas per partition (default: 3; 2 with --smoke)', parse: integer(1, 9) },
   replication: { flags: '--replication <mode>', description: 'sync or async', parse: choice(['sync', 'async']), default: 'sync' },
   fsync: { flags: '--fsync <on|off>', description: 'fsync before acknowledging', parse: choice(['on', 'off']), default: 'on' },
   memory: { flags: '--memory', description: 'replicas without a data dir (default: a temp data dir each)' },
-  duration: { flags: '--duration <s>', description: 'seconds per scenario; with --reshard, of the load before the partition is added, and after (5 at most) (default: 10; 1 with --smoke)', parse: seconds },
+  duration: { flags: '--duration <s>', description: 'seconds per scenario; with --reshard, of the load before the first step, and after each (5 at most) (default: 10; 1 with --smoke)', parse: seconds },
   connections: { flags: '--connections <n>', description: 'concurrent connections of the load (default: 64; 8 with --smoke)', parse: integer(1, 10_000) },
   valueBytes: { flags: '--value-bytes <n>', description: 'value size', parse: integer(1, 1024 * 1024), default: '100' },
   scaleKeys: { flags: '--scale-keys <list>', description: 'key counts of the scaling rows (default: 10000,1000000; 2000 with --smoke)', parse: keyCounts },
   out: { flags: '--out <dir>', description: 'where the JSON and SVG go (default: bench/results)', parse: filePath },
   cpuProf: { flags: '--cpu-prof <dir>', description: 'run gate and servers with --cpu-prof into <dir>, print a summary after', parse: filePath },
-  smoke: { flags: '--smoke', description: 'a tiny, quick run (1 partition x 2 replicas, 1 s rows, no etcd; with --reshard: 2 x 2, 2,000 keys)' },
-  reshard: { flags: '--reshard', description: 'run only the resharding scenario: load keys, then add a partition under a mixed load until its migration is done' },
+  smoke: { flags: '--smoke', description: 'a tiny, quick run (1 partition x 2 replicas, 1 s rows, no etcd; with --reshard: 2 replicas, 1,000 keys)' },
+  reshard: {
+    flags: '--reshard',
+    description: 'run only the resharding scenario: load keys, then add and remove partitions under a mixed load, each migration to its end, and read every key back',
+  },
   reshardKeys: {
     flags: '--reshard-keys <n>',
-    description: 'keys loaded before the partition is added (default: 1000000; 2000 with --smoke)',
+    description: 'keys loaded before the first step (default: 1000000; 1000 with --smoke); at least 4 per connection',
     parse: integer(1, MAX_SCALE_KEYS),
+  },
+  reshardSteps: {
+    flags: '--reshard-steps <list>',
+    description: 'partition counts to go through, one partition added or removed a step (default: N,N+1,N+2,N+1,N with N = --partitions, else 2)',
+    parse: partitionCounts,
   },
   migrationRate: {
     flags: '--migration-rate <keys/s>',
@@ -88,17 +108,26 @@ export function parseOptions(argv: string[]): ClusterBenchOptions {
   const command = new Command('npm run bench -- cluster').description('The whole cluster under HTTP load (bench/README.md says what each row measures).');
   const values = parseCommandLine(command, SETTINGS, argv);
   const { smoke, reshard } = values;
-  if (!reshard && (values.reshardKeys !== undefined || values.migrationRate !== undefined)) throw new ConfigError('--reshard-keys and --migration-rate go with --reshard');
+  if (!reshard && (values.reshardKeys !== undefined || values.migrationRate !== undefined || values.reshardSteps !== undefined)) {
+    throw new ConfigError('--reshard-keys, --reshard-steps and --migration-rate go with --reshard');
+  }
+  const first = values.reshardSteps?.[0];
+  if (first !== undefined && values.partitions !== undefined && values.partitions !== first) throw new ConfigError('--partitions must be the first of --reshard-steps');
+  const partitions = values.partitions ?? first ?? (reshard ? 2 : 1);
   const durationS = values.duration ?? (smoke ? 1 : 10);
+  const connections = values.connections ?? (smoke ? 8 : 64);
+  const reshardKeys = values.reshardKeys ?? (smoke ? 1000 : 1_000_000);
+  // The resharding load never has two requests out on one key: it needs keys to spare.
+  if (reshard && reshardKeys < 4 * connections) throw new ConfigError(`--reshard-keys must be at least 4 per connection (${4 * connections})`);
   return {
-    partitions: values.partitions ?? (reshard ? 2 : 1),
+    partitions,
     replicas: values.replicas ?? (smoke ? 2 : 3),
     replication: values.replication,
     fsync: values.fsync === 'on',
     memory: values.memory,
     durationS,
     scaleDurationS: Math.min(durationS, 5),
-    connections: values.connections ?? (smoke ? 8 : 64),
+    connections,
     valueBytes: values.valueBytes,
     outDir: path.resolve(values.out ?? path.join(__dirname, '..', '..', '..', 'results')),
     smoke,
@@ -110,7 +139,8 @@ export function parseOptions(argv: string[]): ClusterBenchOptions {
     loaderConnections: smoke ? 16 : 256,
     etcd: !smoke,
     reshard,
-    reshardKeys: values.reshardKeys ?? (smoke ? 2000 : 1_000_000),
+    reshardKeys,
+    reshardSteps: reshard ? (values.reshardSteps ?? [partitions, partitions + 1, partitions + 2, partitions + 1, partitions]) : [],
     migrationRate: values.migrationRate,
   };
 }

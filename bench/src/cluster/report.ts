@@ -1,7 +1,7 @@
 import { formatCell, printTable, type Cell } from '../common';
 import { PROCESS_KINDS } from './cpu';
 import type { Ratio, Row } from './measure';
-import type { ReshardResult } from './reshard';
+import type { ReshardResult } from './reshard-result';
 import { REFERENCE_LABEL } from './scenarios';
 
 const MAIN_GROUPS = new Set(['baseline', 'gate', 'direct', 'variant', 'etcd']);
@@ -93,10 +93,11 @@ export function printScalingTables(rows: Row[]): void {
   }
 }
 
-/** The resharding scenario: what the clients saw in each phase, then the migration's own figures. */
+/** The resharding scenario: what the clients saw in each phase, each step's migration, the totals and the read-back. */
 export function printReshardTable(title: string, rows: Row[], result: ReshardResult | undefined): void {
   const phases = rows.filter((row) => row.group === 'reshard');
   const before = phases.find((row) => row.name === 'reshard before')?.reqPerSec;
+  const times = (value: number | null | undefined): string => (value === null || value === undefined ? '-' : `${value.toFixed(2)}×`);
   printTable(
     title,
     ['phase', 's', 'req/s', 'vs before', 'p50', 'p99', 'max', 'write p99', 'write max', 'errors', 'gate', 'leader', 'followers'],
@@ -104,7 +105,7 @@ export function printReshardTable(title: string, rows: Row[], result: ReshardRes
       row.name.replace(/^reshard /, ''),
       row.elapsedS!,
       row.reqPerSec!,
-      before && row.requests ? `${(row.reqPerSec! / before).toFixed(2)}×` : '-',
+      times(before && row.requests ? row.reqPerSec! / before : null),
       orDash(row.latencyMs!.p50),
       orDash(row.latencyMs!.p99),
       orDash(row.latencyMs!.max),
@@ -117,17 +118,46 @@ export function printReshardTable(title: string, rows: Row[], result: ReshardRes
     ]),
   );
   console.log(
-    "joining: from starting the new replicas to the migration's start, during: to its end (its own stamps); latency in ms; write: PUTs and DELETEs; " +
-      'errors: no answer, or a status other than 2xx, 404 and 412; CPU in seconds per 10,000 requests, from when the bench saw each phase begin',
+    "starting: from the step's start (replicas started, or the admin request sent) to the migration's start, during: to its end (its own stamps), after: to the next step; " +
+      'latency in ms; write: PUTs and DELETEs; errors: no answer, or a status other than 2xx, 404 and 412; CPU in seconds per 10,000 requests, from when the bench saw each phase begin',
   );
   for (const row of phases.filter((candidate) => candidate.errors)) console.log(`errors ${row.name.replace(/^reshard /, '')}: ${JSON.stringify(row.errorCodes)}`);
   if (!result) return;
-  const { migration } = result;
+  printTable(
+    'Steps: each migration (the gate\'s view) and the clients during it',
+    ['step', 'partitions', 'migration s', 'keys moved', 'keys/s', 'req/s', 'vs before', 'p50', 'p99', 'max', 'write max', 'pause max', 'errors', 'waits'],
+    result.steps.map((step) => [
+      step.name,
+      `${step.from} → ${step.to}`,
+      step.migrationSeconds,
+      step.migration.keysMoved,
+      step.migration.keysPerSecond,
+      step.reqPerSecDuring,
+      times(step.throughputRatio),
+      orDash(step.latencyMs.p50),
+      orDash(step.latencyMs.p99),
+      orDash(step.latencyMs.max),
+      orDash(step.worstWriteMs),
+      step.migration.pauseMsMax,
+      step.errors,
+      step.cutoverWaits,
+    ]),
+  );
+  console.log(
+    'req/s, latency (ms) and write max: during the migration; pause max: its pauseMsMax, the longest time a batch of slots refused writes; ' +
+      "errors: over the step's three phases; waits: of them, 503s of a request whose wait for a slot being cut over ran out",
+  );
+  const { totals, check } = result;
   const count = (n: number): string => formatCell(Math.round(n));
   console.log(
-    `migration (the gate's view): ${result.migrationSeconds.toFixed(1)} s, ${count(migration.keysMoved)} keys in ${count(migration.slotsMoved)} slots to ${result.partitionAdded}, ` +
-      `${count(migration.keysPerSecond)} keys/s, longest write pause ${count(migration.pauseMsMax)} ms`,
+    `all steps: ${totals.seconds.toFixed(1)} s from the first step's start to the last migration's end, ${totals.migrationSeconds.toFixed(1)} s migrating, ${count(totals.keysMoved)} keys moved; ` +
+      `clients from the first step to the end of the load: ${times(totals.throughputRatio)} before, p50 ${formatCell(totals.latencyMs.p50)} / p99 ${formatCell(totals.latencyMs.p99)} / max ${formatCell(totals.latencyMs.max)} ms, ` +
+      `slowest write ${formatCell(totals.worstWriteMs)} ms; longest write pause ${count(totals.worstPauseMs)} ms; ` +
+      `${totals.errors} errors over the whole load (${totals.cutoverWaits} of them cut-over waits)`,
   );
-  const ratio = result.throughputRatio === null ? 'no answer during it' : `${result.throughputRatio.toFixed(2)}× before`;
-  console.log(`clients: throughput during the migration ${ratio}; slowest write during it ${formatCell(result.worstWriteMsDuring)} ms; ${result.clientErrors} errors`);
+  console.log(
+    `read back (load stopped; a strong GET of every key through the gate against its last acknowledged write): ${count(check.keys)} keys in ${check.seconds.toFixed(1)} s: ` +
+      `${check.lost} lost, ${check.stale} stale, ${check.unreadable} unreadable; ${check.uncertain} with a write of unknown outcome (either state accepted)`,
+  );
+  for (const example of check.examples) console.log(`  ${example}`);
 }

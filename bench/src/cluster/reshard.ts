@@ -1,117 +1,91 @@
 /**
- * The resharding scenario (`npm run bench -- reshard`): a cluster of
- * `--partitions` partitions loaded with `--reshard-keys` keys takes a mixed
- * load through the gate; after a baseline window, the replicas of one more
- * partition are started (`--join auto`: they start the migration that moves
- * about 1/N of the slots to it) while the load goes on, until the migration
- * is done, and for a short window after. What the clients saw in each phase
- * becomes a row; the migration's own figures come from the gate's view.
+ * The resharding scenario (`npm run bench -- reshard`): a cluster of the
+ * first of `--reshard-steps` partitions, loaded with `--reshard-keys` keys,
+ * takes a mixed load through the gate; after a baseline window it goes
+ * through the steps (reshard-steps.ts) under that load: a partition joins by
+ * starting its replicas (`--join auto`: they start the migration that moves
+ * about 1/N of the slots to it), or leaves through the gate's admin route
+ * (its replicas are stopped once it is off the ring). Each step runs until
+ * its migration is done, then the load goes on for a short steady window.
+ * What the clients saw in each phase becomes a row; the migrations' own
+ * figures come from the gate's view. With the load stopped, every key is
+ * read back and compared with its last acknowledged write (read-back.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MigrationView } from '@kvstore/protocol';
-import { loadCluster, section, type Run } from './context';
-import { describeConfig, type ClusterConfig, type KvCluster } from './kvcluster';
-import { AnswerLog, type WindowRow } from './answer-log';
+import { load, section, type Run } from './context';
+import { describeConfig, keysByLeader, type ClusterConfig, type KvCluster } from './kvcluster';
+import { AnswerLog } from './answer-log';
+import { KeyLedger } from './key-ledger';
 import { runLoad } from './load';
-import { startCpuMeter, type CpuSeconds } from './cpu';
 import { per10k } from './measure';
-import { describeShape } from './options';
-import { startBenchZooKeeper, withCluster } from './plan';
-import { uniformKeys } from './workload';
+import { waitFor } from '@kvstore/testkit/harness';
+import { CpuByPhase } from './phase-cpu';
+import { withCluster, startBenchZooKeeper } from './plan';
+import { readBack } from './read-back';
+import { phaseWindows, rowName, stepPhase, summarize, type ReshardResult, type StepMarks } from './reshard-result';
+import { planSteps, stepName, type ReshardStep } from './reshard-steps';
 
 /** The client mix: the rest are strong GETs. */
 export const RESHARD_MIX = { put: 0.4, delete: 0.1 } as const;
 
-/** The phases of the load, in order; `joining`: from starting the new replicas to the migration's start. */
-export const PHASES = ['before', 'joining', 'during', 'after'] as const;
-export type Phase = (typeof PHASES)[number];
-
 /** How often the gate's view is read for the migration's state. */
 const POLL_MS = 100;
 
-export interface ReshardResult {
-  /** Keys loaded before the partition was added, and how long that took. */
-  keys: number;
-  loadSeconds: number;
-  partitionAdded: string;
-  /** The migration as the gate showed it once done. */
-  migration: MigrationView;
-  /** finishedAt − startedAt of the migration, in seconds. */
-  migrationSeconds: number;
-  /** Client req/s during the migration over req/s before it; null when no answer came during it. */
-  throughputRatio: number | null;
-  /** The slowest PUT or DELETE answered during the migration, in ms. */
-  worstWriteMsDuring: number;
-  /** Over every phase: requests without an answer, or answered other than 2xx, 404 or 412. */
-  clientErrors: number;
-}
-
 /**
- * CPU time of the cluster's processes per phase, from when the bench sees
- * each phase begin (it reads the gate's view every POLL_MS) to when it sees
- * the next.
+ * Reads the gate's view until the migration of `step` is done; `onRunning`
+ * is called each time it is seen running. Throws if it is aborted, if what
+ * starts it (`starting`) fails, or after `timeoutMs`.
  */
-class CpuByPhase {
-  private readonly used = new Map<Phase, CpuSeconds>();
-  private phase: Phase | undefined;
-  private stop: (() => CpuSeconds) | undefined;
-
-  constructor(private readonly cluster: KvCluster) {}
-
-  /** Ends the count of the phase before; counts `phase` (none: stop) from when the processes are known. */
-  enter(phase: Phase | undefined): void {
-    if (this.phase === phase) return;
-    if (this.phase && this.stop) this.used.set(this.phase, this.stop());
-    this.phase = phase;
-    this.stop = undefined;
-    if (!phase) return;
-    void this.cluster.tracked().then(
-      (processes) => {
-        if (this.phase === phase) this.stop = startCpuMeter(processes);
-      },
-      () => undefined,
-    );
-  }
-
-  of(phase: Phase): CpuSeconds | undefined {
-    return this.used.get(phase);
-  }
-}
-
-/**
- * Reads the gate's view until the `add` migration of `partition` is done;
- * `onRunning` is called each time it is seen running. Throws if it is
- * aborted, if the new replicas fail to start, or after `timeoutMs`.
- */
-async function followMigration(cluster: KvCluster, partition: string, starting: Promise<void>, onRunning: () => void, timeoutMs: number): Promise<MigrationView> {
+async function followMigration(cluster: KvCluster, step: ReshardStep, starting: Promise<unknown>, onRunning: () => void, timeoutMs: number): Promise<MigrationView> {
   let startFailure: unknown;
   starting.catch((error: unknown) => (startFailure = error));
   const deadline = Date.now() + timeoutMs;
+  const what = `the migration that ${step.kind}s ${step.partition}`;
   let last = 'no migration yet';
   for (;;) {
     if (startFailure) throw startFailure;
     const migration = (await cluster.view()).migration;
-    if (migration?.kind === 'add' && migration.partition === partition) {
+    if (migration?.kind === step.kind && migration.partition === step.partition) {
       if (migration.state === 'done') return migration;
-      if (migration.state !== 'running') throw new Error(`the migration that adds ${partition} is ${migration.state}`);
+      if (migration.state !== 'running') throw new Error(`${what} is ${migration.state}`);
       onRunning();
       last = `${migration.slotsMoved}/${migration.slotsTotal} slots, ${migration.keysMoved} keys moved`;
     }
-    if (Date.now() >= deadline) throw new Error(`the migration that adds ${partition} is not done after ${timeoutMs / 1000} s (${last})`);
+    if (Date.now() >= deadline) throw new Error(`${what} is not done after ${timeoutMs / 1000} s (${last})`);
     await sleep(POLL_MS);
   }
 }
 
+/** Runs one step under the load, to the end of its migration and its steady window after. */
+async function runStep(run: Run, cluster: KvCluster, step: ReshardStep, cpu: CpuByPhase): Promise<StepMarks> {
+  const how = step.kind === 'add' ? `starting the replicas of ${step.partition}` : `removing ${step.partition} through the gate`;
+  console.log(`  ${stepName(step)} (${step.from} → ${step.to} partitions): ${how}`);
+  const startedAt = Date.now();
+  cpu.enter(stepPhase(step, 'starting'));
+  const starting = step.kind === 'add' ? cluster.addPartition(step.partition) : cluster.removePartition(step.partition);
+  // The bound only keeps a stuck migration from hanging the run: a millisecond per key and a minute.
+  const migration = await followMigration(cluster, step, starting, () => cpu.enter(stepPhase(step, 'during')), 60_000 + run.options.reshardKeys);
+  cpu.enter(stepPhase(step, 'after'));
+  await starting;
+  if (step.kind === 'add') for (const [pid, name] of cluster.processNames()) run.processNames.set(pid, name);
+  else await cluster.stopPartition(step.partition);
+  const seconds = (migration.finishedAt! - migration.startedAt) / 1000;
+  console.log(`  ${stepName(step)}: done, ${migration.keysMoved.toLocaleString('en-US')} keys in ${seconds.toFixed(1)} s, longest write pause ${migration.pauseMsMax} ms`);
+  await sleep(Math.min(run.options.durationS, 5) * 1000);
+  return { step, startedAt, migration };
+}
+
 /**
- * Loads the keys, then adds partition p<partitions> under the mixed load;
- * the rows of the phases, cut by the migration's own start and end, go to
- * run.rows.
+ * Loads the keys, runs the steps under the mixed load, stops the load and
+ * reads every key back; the rows of the phases go to run.rows, and a lost,
+ * stale or unreadable key to run.failures.
  */
-async function addPartitionUnderLoad(run: Run, cluster: KvCluster): Promise<ReshardResult> {
+async function reshardUnderLoad(run: Run, cluster: KvCluster): Promise<ReshardResult> {
   const { options } = run;
   const keys = options.reshardKeys;
-  const loadSeconds = await loadCluster(run, cluster, 0, keys);
-  const partition = `p${options.partitions}`;
+  const ledger = new KeyLedger(keys, options.valueBytes, RESHARD_MIX);
+  const loadSeconds = await load(run, keysByLeader(await cluster.view(), 0, keys), (n) => ledger.loadPut(n));
   const answers = new AnswerLog();
   const cpu = new CpuByPhase(cluster);
   const stopLoad = new AbortController();
@@ -121,66 +95,50 @@ async function addPartitionUnderLoad(run: Run, cluster: KvCluster): Promise<Resh
     url: cluster.url,
     connections: options.connections,
     until: stopLoad.signal,
-    next: run.workload.kvReadWriteDelete(uniformKeys(keys), RESHARD_MIX),
-    onAnswer: (request, status, ms, body) => answers.answered(request, status, ms, body),
+    next: () => ledger.next(),
+    onAnswer: (request, status, ms, body) => {
+      answers.answered(request, status, ms, body);
+      ledger.answered(request, status, body);
+    },
     onNoAnswer: () => answers.unanswered(),
   });
-  let joinedAt: number;
+  const marks: StepMarks[] = [];
   let stoppedAt: number;
-  let migration: MigrationView;
   try {
     console.log(`  before: ${options.durationS} s of load`);
     await sleep(options.durationS * 1000);
-    console.log(`  joining: starting the replicas of ${partition}`);
-    joinedAt = Date.now();
-    cpu.enter('joining');
-    const starting = cluster.addPartition(partition);
-    // The bound only keeps a stuck migration from hanging the run: a millisecond per key and a minute.
-    migration = await followMigration(cluster, partition, starting, () => cpu.enter('during'), 60_000 + keys);
-    cpu.enter('after');
-    console.log(`  after: the migration is done`);
-    await starting;
-    for (const [pid, name] of cluster.processNames()) run.processNames.set(pid, name);
-    await sleep(Math.min(options.durationS, 5) * 1000);
+    for (const step of planSteps(options.reshardSteps)) marks.push(await runStep(run, cluster, step, cpu));
   } finally {
     stoppedAt = Date.now();
     cpu.enter(undefined);
+    ledger.stopWriting();
+    // Bounded by autocannon's own timeout: a write that got no answer never will, and stays of unknown outcome.
+    await waitFor(() => ledger.writesAnswered(), { timeoutMs: 10_000, intervalMs: 20 }).catch(() => undefined);
     stopLoad.abort();
     await loading;
   }
-  // Clamped, so that the windows follow each other even if a clock stepped.
-  const startedAt = Math.max(joinedAt, migration.startedAt);
-  const finishedAt = Math.max(startedAt, migration.finishedAt!);
-  const bounds: Record<Phase, [number, number]> = {
-    before: [loadStartedAt, joinedAt],
-    joining: [joinedAt, startedAt],
-    during: [startedAt, finishedAt],
-    after: [finishedAt, stoppedAt],
-  };
-  const rows = PHASES.map((phase) => {
-    const row = answers.window(`reshard ${phase}`, ...bounds[phase], options.connections);
+  const rows = phaseWindows(loadStartedAt, marks, stoppedAt).map(({ phase, from, to }) => {
+    const row = answers.window(rowName(phase), from, to, options.connections);
     const cpuSeconds = cpu.of(phase);
-    return cpuSeconds ? { ...row, cpuSeconds, cpuPer10k: per10k(cpuSeconds, row.requests) } : row;
+    return cpuSeconds && row.requests > 0 ? { ...row, cpuSeconds, cpuPer10k: per10k(cpuSeconds, row.requests) } : row;
   });
   run.rows.push(...rows);
-  const [before, , during] = rows as [WindowRow, WindowRow, WindowRow, WindowRow];
-  return {
-    keys,
-    loadSeconds,
-    partitionAdded: partition,
-    migration,
-    migrationSeconds: (migration.finishedAt! - migration.startedAt) / 1000,
-    throughputRatio: before.requests > 0 && during.requests > 0 ? during.reqPerSec / before.reqPerSec : null,
-    worstWriteMsDuring: during.writeLatencyMs.max,
-    clientErrors: rows.reduce((sum, row) => sum + row.errors, 0),
-  };
+
+  console.log(`  the load is stopped: reading every key back (strong GETs through the gate)`);
+  const check = await readBack(cluster.url, ledger, options.connections);
+  const { lost, stale, unreadable } = check;
+  if (lost + stale + unreadable > 0) {
+    run.failures.push(`read back: ${lost} lost, ${stale} stale, ${unreadable} unreadable of ${keys} keys; ${check.examples.join('; ')}`);
+  }
+  return { keys, loadSeconds, ...summarize(rows, marks, answers, stoppedAt, options.connections), check };
 }
 
 /** The title of the scenario, for the tables and the chart. */
 export function describeReshard(options: Run['options'], config: ClusterConfig): string {
   const mix = `${Math.round((1 - RESHARD_MIX.put - RESHARD_MIX.delete) * 100)}/${RESHARD_MIX.put * 100}/${RESHARD_MIX.delete * 100} GET strong/PUT/DELETE`;
   const keys = `${options.reshardKeys.toLocaleString('en-US')} keys of ${options.valueBytes} bytes`;
-  return `${describeShape(options)} (${describeConfig(config)}) + p${options.partitions} under load; ${keys}; ${options.connections} connections, ${mix}`;
+  const shape = `${options.reshardSteps.join(' → ')} partitions × ${options.replicas} replicas`;
+  return `${shape} (${describeConfig(config)}) under load; ${keys}; ${options.connections} connections, ${mix}`;
 }
 
 /** Runs the scenario on a private ZooKeeper; undefined if it failed (the failure is in run.failures). */
@@ -197,7 +155,7 @@ export async function runReshard(run: Run): Promise<ReshardResult | undefined> {
       zookeeper,
       config,
       async (cluster) => {
-        result = await addPartitionUnderLoad(run, cluster);
+        result = await reshardUnderLoad(run, cluster);
       },
       serverArgs,
     ),
