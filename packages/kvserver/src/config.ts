@@ -86,7 +86,7 @@ const SETTINGS = {
   migrationRate: {
     flags: '--migration-rate <keys/s>',
     env: 'KV_MIGRATION_RATE',
-    description: 'keys per second this partition copies to (and purges after) a migration at most',
+    description: 'keys per second this partition copies to others during a migration at most (it drops what moved at a tenth of this)',
     parse: integer(1, 1e9),
     default: '20000',
   },
