@@ -1,33 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { KvClient } from '@kvstore/kvclient';
-import { startCluster, tempDir, type TestCluster } from '@kvstore/testkit';
+import { runKvctl, startCluster, tempDir, type TestCluster } from '@kvstore/testkit';
 
-const KVCTL = join(__dirname, '..', '..', '..', 'packages', 'kvctl', 'bin', 'kvctl.js');
 const KEYS = 3000;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real kvctl binary; stderr is a pipe, so no progress bar is expected there. */
-function kvctl(args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [KVCTL, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+/** The real kvctl binary; stderr is a pipe, so no progress bar is expected there. */
+const kvctl = (args: string[]) => runKvctl(args);
 
 /** Runs `work` over `items` with at most `limit` at a time. */
 async function inPool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
@@ -90,7 +72,7 @@ test('kvctl backup of a cluster restores into a fresh one, key for key', async (
     const result = await kvctl(['--host', sourceHost, 'backup', file, '--json']);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stderr, '', 'no progress bar when stderr is not a terminal');
-    const summary = JSON.parse(result.stdout) as { records: number; partitions: { partition: string; seq: number; records: number }[] };
+    const summary = JSON.parse(result.stdout.toString()) as { records: number; partitions: { partition: string; seq: number; records: number }[] };
     assert.equal(summary.records, expected.size);
 
     lines = readLines(file);
@@ -139,7 +121,7 @@ test('kvctl backup of a cluster restores into a fresh one, key for key', async (
     const result = await kvctl(['--host', targetHost, 'restore', file]);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stderr, '');
-    assert.match(result.stdout, new RegExp(`^restored ${expected.size} of ${expected.size} records from .*\\n$`));
+    assert.match(result.stdout.toString(), new RegExp(`^restored ${expected.size} of ${expected.size} records from .*\\n$`));
 
     const targetClient = new KvClient({ hosts: target.gateUrls });
     t.after(() => targetClient.close());

@@ -1,30 +1,9 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { freePort, startCluster, tempDir } from '@kvstore/testkit';
+import { freePort, runKvctl, startCluster, tempDir } from '@kvstore/testkit';
 
-const KVCTL = join(__dirname, '..', '..', '..', 'packages', 'kvctl', 'bin', 'kvctl.js');
-
-interface Run {
-  code: number | null;
-  stdout: Buffer;
-  stderr: string;
-}
-
-/** Runs the real kvctl binary, with `stdin` piped in (or closed). */
-function kvctl(args: string[], options: { stdin?: string | Buffer; env?: Record<string, string> } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [KVCTL, ...args], { env: { ...process.env, ...options.env }, stdio: 'pipe' });
-    const out: Buffer[] = [];
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr }));
-    child.stdin.end(options.stdin ?? '');
-  });
-}
+const kvctl = runKvctl;
 
 test('kvctl against a real cluster', async (t) => {
   const cluster = await startCluster({ name: 'kvctl', partitions: 2, replicas: 2, persistent: false });

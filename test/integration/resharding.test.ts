@@ -65,7 +65,7 @@ test('a loaded 2-partition cluster grows to 3, then 4, and shrinks back to 2 und
         assert.equal(started.code, 0, started.stderr);
         const watched = await runKvctl([...host, 'migration', 'status', '--watch', '--interval', '200']);
         assert.equal(watched.code, 0, watched.stderr);
-        assert.match(watched.stdout, /done/);
+        assert.match(watched.stdout.toString(), /done/);
       },
     ],
   ];

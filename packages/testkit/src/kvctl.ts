@@ -4,20 +4,29 @@ import { REPO_ROOT } from './harness';
 
 export interface KvctlRun {
   code: number | null;
-  stdout: string;
+  /** Bytes: `get` prints values as they are. */
+  stdout: Buffer;
   stderr: string;
 }
 
-/** Runs the real kvctl binary (built) with `args`, stdin closed, and returns what it printed and its exit code. */
-export function runKvctl(args: string[], env: NodeJS.ProcessEnv = {}): Promise<KvctlRun> {
+export interface KvctlOptions {
+  /** Added to this process's environment. */
+  env?: NodeJS.ProcessEnv;
+  /** Piped in, then closed (default: closed at once). */
+  stdin?: string | Buffer;
+}
+
+/** Runs the real kvctl binary (built) with `args`, and returns what it printed and its exit code. */
+export function runKvctl(args: string[], options: KvctlOptions = {}): Promise<KvctlRun> {
   const bin = path.join(REPO_ROOT, 'packages', 'kvctl', 'bin', 'kvctl.js');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...options.env }, stdio: 'pipe' });
+    const out: Buffer[] = [];
     let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr }));
+    child.stdin.end(options.stdin ?? '');
   });
 }
