@@ -60,6 +60,12 @@ const SUITES: Record<string, Suite> = {
     steps: [{ script: 'cluster/main.js', args: ['--reshard'], flags: { ...CLUSTER_FLAGS, '--reshard-keys': 'value', '--reshard-steps': 'value', '--migration-rate': 'value' } }],
     onlyWhenNamed: true,
   },
+  compare: {
+    description:
+      'this checkout against another commit (--against <rev>, built in a temp worktree): both clusters up side by side, interleaved rounds (--rounds) of gate GET and PUT; median ratio, spread, CPU per 10k requests (only when named)',
+    steps: [{ script: 'cluster/main.js', flags: { ...CLUSTER_FLAGS, '--against': 'value', '--rounds': 'value' } }],
+    onlyWhenNamed: true,
+  },
   storage: {
     description: "the replica's storage layer (puts, gets, restart, disk use), then the LevelDB vs LMDB engine comparison",
     steps: [

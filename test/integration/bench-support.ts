@@ -25,7 +25,7 @@ export async function runBench(args: string[], check: (stdout: string, out: stri
   try {
     const { stdout } = await promisify(execFile)(process.execPath, [script, ...args, '--out', out], {
       encoding: 'utf8',
-      timeout: 150_000,
+      timeout: 240_000,
       maxBuffer: 16 * 1024 * 1024,
     });
     check(stdout, out);

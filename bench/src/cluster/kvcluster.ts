@@ -33,6 +33,8 @@ export interface KvClusterOptions {
   cpuProfDir?: string;
   /** More kvserver flags, after the bench's own. */
   serverArgs?: string[];
+  /** The checkout whose build runs the processes (default: this one). */
+  programRoot?: string;
 }
 
 interface Server {
@@ -90,7 +92,7 @@ async function startServer(options: KvClusterOptions, clusterSecretFile: string,
     logFile,
     extraArgs: ['--log-level', 'warn', ...(options.serverArgs ?? [])],
   });
-  const child = await startNodeProgram({ name: `kvserver ${id}`, script: programMain('kvserver'), args, port, logFile, execArgv: execArgv(options) });
+  const child = await startNodeProgram({ name: `kvserver ${id}`, script: programMain('kvserver', options.programRoot), args, port, logFile, execArgv: execArgv(options) });
   return { id, partition, process: child };
 }
 
@@ -123,7 +125,7 @@ export class KvCluster implements Stoppable {
       const logFile = path.join(dir, 'logs', 'gate.log');
       const args = kvGateArgs({ zk: zookeeper.connectString, port: gatePort, cluster: name, clusterSecretFile, logFile });
       await held.release(gatePort);
-      return startNodeProgram({ name: 'kvgate', script: programMain('kvgate'), args, port: gatePort, logFile, execArgv: execArgv(options) });
+      return startNodeProgram({ name: 'kvgate', script: programMain('kvgate', options.programRoot), args, port: gatePort, logFile, execArgv: execArgv(options) });
     })();
     // Whatever did start is kept (and handed to onStarted) before a failure is reported, so that it is stopped.
     const starts = await Promise.allSettled([gateStart, ...serverStarts]);

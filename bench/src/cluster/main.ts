@@ -8,12 +8,16 @@
  * and .svg, and exits non-zero if any part failed to run.
  *
  * With --reshard (`npm run bench -- reshard`) it runs only the resharding
- * scenario (reshard.ts) and writes <out>/<stamp>-reshard.json and .svg.
+ * scenario (reshard.ts) and writes <out>/<stamp>-reshard.json and .svg; with
+ * --against <rev> (`npm run bench -- compare --against <rev>`) only the
+ * interleaved comparison with that commit's build (compare.ts), into
+ * <out>/<stamp>-compare.json and .svg.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { printCompareTable, runCompare, type CompareResult } from './compare';
 import type { Run } from './context';
 import { describeConfig } from './kvcluster';
 import { Lifecycle } from './lifecycle';
@@ -45,17 +49,21 @@ async function main(): Promise<number> {
   const config = { replication: options.replication, fsync: options.fsync, memory: options.memory };
   const shape = `${describeShape(options)} (${describeConfig(config)}), 1 gate`;
   const load = `${options.connections} connections, ${options.durationS} s per scenario, ${options.valueBytes}-byte values`;
-  const what = options.reshard ? `resharding: ${describeReshard(options, config)}` : `${shape}; ${load}`;
+  const compared = options.against === undefined ? undefined : `against ${options.against}, ${options.rounds} interleaved rounds`;
+  const what = options.reshard ? `resharding: ${describeReshard(options, config)}` : `${shape}; ${load}${compared ? `; ${compared}` : ''}`;
   console.log(`kvstore cluster bench${options.smoke ? ' (--smoke)' : ''}: ${what}; node ${process.version}, ${os.cpus().length} cpus; work dir ${run.dir}`);
   let reshard: ReshardResult | undefined;
+  let compare: CompareResult | undefined;
   try {
     if (options.reshard) reshard = await runReshard(run);
+    else if (options.against !== undefined) compare = await runCompare(run, options.against);
     else await runAll(run);
   } finally {
     await run.lifecycle.stopAll();
   }
 
   if (options.reshard) printReshardTable(`Resharding: ${describeReshard(options, config)}`, run.rows, reshard);
+  else if (options.against !== undefined) printCompareTable(run.rows, compare);
   else {
     addRatios(run.rows);
     printMainTable(`Cluster bench: ${shape}; ${load}`, run.rows);
@@ -63,9 +71,20 @@ async function main(): Promise<number> {
   }
   const failed = [...run.failures, ...run.rows.filter((row) => row.failure).map((row) => `${row.name}: ${row.failure}`)];
   const totalSeconds = (performance.now() - started) / 1000;
-  const suite = options.reshard ? 'reshard' : 'cluster';
-  const results = { suite, startedAt: startedAt.toISOString(), totalSeconds, machine: machineInfo(), options, rows: run.rows, ...(options.reshard && { reshard: reshard ?? null }), failures: failed };
-  const files = writeResults(resultsStem(options.outDir, startedAt, suite), results, chartSvg(`kvstore cluster bench: ${what}`, options.reshard ? run.rows : mainRows(run.rows)));
+  const suite = options.reshard ? 'reshard' : options.against !== undefined ? 'compare' : 'cluster';
+  const results = {
+    suite,
+    startedAt: startedAt.toISOString(),
+    totalSeconds,
+    machine: machineInfo(),
+    options,
+    rows: run.rows,
+    ...(options.reshard && { reshard: reshard ?? null }),
+    ...(options.against !== undefined && { compare: compare ?? null }),
+    failures: failed,
+  };
+  const charted = suite === 'cluster' ? mainRows(run.rows) : run.rows;
+  const files = writeResults(resultsStem(options.outDir, startedAt, suite), results, chartSvg(`kvstore cluster bench: ${what}`, charted));
   if (options.cpuProfDir) printProfileSummaries(options.cpuProfDir, startedAt, run.processNames);
   console.log(`\n${totalSeconds.toFixed(0)} s (load average ${os.loadavg().map((load) => load.toFixed(1)).join(' ')}); results in ${files.join(' and ')}`);
   if (failed.length > 0) {

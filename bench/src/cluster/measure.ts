@@ -7,8 +7,8 @@ export interface Target {
   tracked(): Promise<Tracked[]>;
 }
 
-/** The sections of the report; `connections` and `keys` make the scaling figure; `reshard`: the phases of the resharding scenario. */
-export type Group = 'baseline' | 'gate' | 'direct' | 'variant' | 'etcd' | 'connections' | 'keys' | 'reshard';
+/** The sections of the report; `connections` and `keys` make the scaling figure; `reshard`: the phases of the resharding scenario; `compare`: the rounds of --against. */
+export type Group = 'baseline' | 'gate' | 'direct' | 'variant' | 'etcd' | 'connections' | 'keys' | 'reshard' | 'compare';
 
 export interface Scenario {
   name: string;

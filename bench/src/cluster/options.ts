@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { choice, ConfigError, filePath, integer, parseCommandLine, type Settings, type ValueParser } from '@kvstore/cluster';
+import { choice, ConfigError, filePath, integer, parseCommandLine, text, type Settings, type ValueParser } from '@kvstore/cluster';
 import { Command, InvalidArgumentError } from 'commander';
 
 /** What `npm run bench -- cluster [flags]` was asked to do, with the defaults filled in. */
@@ -38,6 +38,10 @@ export interface ClusterBenchOptions {
   reshardSteps: number[];
   /** kvserver --migration-rate (keys/s per source partition); undefined: the server's default. */
   migrationRate: number | undefined;
+  /** Run only the comparison against this git revision's build (compare.ts). */
+  against: string | undefined;
+  /** Interleaved rounds of the comparison. */
+  rounds: number;
 }
 
 const MAX_SCALE_KEYS = 100_000_000;
@@ -101,6 +105,12 @@ const SETTINGS = {
     description: "kvserver --migration-rate of every replica (default: the server's, 20000)",
     parse: integer(1, 1e9),
   },
+  against: {
+    flags: '--against <rev>',
+    description: "run only the comparison: this checkout against <rev>'s build (a git commit, tag or branch), side by side, in interleaved rounds of gate GET and PUT",
+    parse: text,
+  },
+  rounds: { flags: '--rounds <n>', description: 'interleaved rounds of --against (default: 5; 2 with --smoke)', parse: integer(1, 100) },
 } as const satisfies Settings;
 
 /** Throws ConfigError for a bad command line, or with the help text (exit code 0) for --help. */
@@ -111,6 +121,8 @@ export function parseOptions(argv: string[]): ClusterBenchOptions {
   if (!reshard && (values.reshardKeys !== undefined || values.migrationRate !== undefined || values.reshardSteps !== undefined)) {
     throw new ConfigError('--reshard-keys, --reshard-steps and --migration-rate go with --reshard');
   }
+  if (values.against === undefined && values.rounds !== undefined) throw new ConfigError('--rounds goes with --against');
+  if (values.against !== undefined && reshard) throw new ConfigError('--against and --reshard are different runs: give one');
   const first = values.reshardSteps?.[0];
   if (first !== undefined && values.partitions !== undefined && values.partitions !== first) throw new ConfigError('--partitions must be the first of --reshard-steps');
   const partitions = values.partitions ?? first ?? (reshard ? 2 : 1);
@@ -142,6 +154,8 @@ export function parseOptions(argv: string[]): ClusterBenchOptions {
     reshardKeys,
     reshardSteps: reshard ? (values.reshardSteps ?? [partitions, partitions + 1, partitions + 2, partitions + 1, partitions]) : [],
     migrationRate: values.migrationRate,
+    against: values.against,
+    rounds: values.rounds ?? (smoke ? 2 : 5),
   };
 }
 

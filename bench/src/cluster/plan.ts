@@ -30,6 +30,14 @@ async function baselines(run: Run): Promise<void> {
 
 let clustersStarted = 0;
 
+/** How a cluster of withCluster differs from the run's usual one. */
+export interface ClusterExtras {
+  /** More kvserver flags, after the bench's own. */
+  serverArgs?: string[];
+  /** The checkout whose build runs it (default: this one). */
+  programRoot?: string;
+}
+
 /**
  * Starts a cluster of the run's shape with `config` on `zookeeper` (under a
  * new --cluster name), loads and warms up its hot keys, runs `body`, stops it.
@@ -39,12 +47,12 @@ export async function withCluster(
   zookeeper: ZooKeeperHandle,
   config: ClusterConfig,
   body: (cluster: KvCluster) => Promise<void>,
-  serverArgs: string[] = [],
+  extras: ClusterExtras = {},
 ): Promise<void> {
   const name = `bench-${process.pid}-${++clustersStarted}`;
   let started: KvCluster | undefined;
   const { partitions, replicas, cpuProfDir } = run.options;
-  const options = { zookeeper, name, config, partitions, replicas, dir: path.join(run.dir, name), cpuProfDir, serverArgs };
+  const options = { zookeeper, name, config, partitions, replicas, dir: path.join(run.dir, name), cpuProfDir, ...extras };
   try {
     const cluster = await KvCluster.start(options, (cluster) => {
       started = run.lifecycle.track(cluster);

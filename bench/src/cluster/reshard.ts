@@ -157,7 +157,7 @@ export async function runReshard(run: Run): Promise<ReshardResult | undefined> {
       async (cluster) => {
         result = await reshardUnderLoad(run, cluster);
       },
-      serverArgs,
+      { serverArgs },
     ),
   );
   return result;

@@ -16,7 +16,6 @@ function formatValue(value: number): string {
   return value >= 100 ? Math.round(value).toLocaleString('en-US') : value.toFixed(2);
 }
 
-/** One chart's elements, its top at `top`; returns them and its height. */
 /** A colour per group, so that baselines, gate, direct, variants and etcd stand apart. */
 const COLOURS: Record<Row['group'], string> = {
   baseline: '#9c9c9c',
@@ -27,6 +26,7 @@ const COLOURS: Record<Row['group'], string> = {
   connections: '#4e79a7',
   keys: '#4e79a7',
   reshard: '#e15759',
+  compare: '#76b7b2',
 };
 
 interface Bar {

@@ -89,8 +89,9 @@ export function kvGateArgs(options: KvGateOptions): string[] {
   return toArgs(commonFlags(options), options.extraArgs);
 }
 
-export function programMain(program: 'kvserver' | 'kvgate'): string {
-  return path.join(REPO_ROOT, 'packages', program, 'dist', 'src', 'main.js');
+/** The compiled entry point of `program` in the checkout at `root` (this one by default; the bench's compare mode runs an older build beside it). */
+export function programMain(program: 'kvserver' | 'kvgate', root = REPO_ROOT): string {
+  return path.join(root, 'packages', program, 'dist', 'src', 'main.js');
 }
 
 async function startProgram(
