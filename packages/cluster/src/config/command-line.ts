@@ -109,8 +109,8 @@ function applyConfigFile(command: Command, options: readonly ParsedOption[], fil
 /**
  * Adds the settings to `command` and parses `argv` (the arguments after the
  * program's name), falling back to each setting's variable in `env`, then to
- * the settings file a `configFile` setting names, then to its default. A flag
- * wins over its variable. Throws ConfigError: with the help text and exit
+ * the settings file a `configFile` setting names, then to its default: a
+ * flag wins over its variable, the variable over the file. Throws ConfigError: with the help text and exit
  * code 0 for --help, else with one line that names the flag (and the
  * variable, when the value came from it), or the file and its key.
  */
