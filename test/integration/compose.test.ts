@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { parseGateConfig } from '@kvstore/kvgate';
 import { parseServerConfig } from '@kvstore/kvserver';
 import { parse } from 'yaml';
+import { programHelp } from './deploy-support';
 
 /**
  * There is no Docker engine in CI, so docker-compose.yml is checked
@@ -14,6 +15,8 @@ import { parse } from 'yaml';
 
 interface Service {
   image?: string;
+  environment?: Record<string, string>;
+  healthcheck?: { test?: string[] };
   entrypoint?: string[];
   command?: string[];
   ports?: string[];
@@ -41,18 +44,25 @@ function containerPorts(service: Service): string[] {
   return (service.ports ?? []).map((mapping) => mapping.split(':').at(-1) as string);
 }
 
-function dependsOn(service: Service): string[] {
-  const dependencies = service.depends_on ?? [];
-  return Array.isArray(dependencies) ? dependencies : Object.keys(dependencies);
-}
-
 const servers = services.filter(([, service]) => programOf(service) === 'kvserver');
 const gates = services.filter(([, service]) => programOf(service) === 'kvgate');
-const zookeeperPort = containerPorts(compose.services.zookeeper ?? {})[0];
+const ensemble = services.filter(([name]) => /^zk\d+$/.test(name));
+const ensembleMembers = ensemble.map(([name]) => `${name}:2181`).join(',');
 
-test('a zookeeper service runs the official image on 2181', () => {
-  assert.match(compose.services.zookeeper?.image ?? '', /^zookeeper(:|$)/);
-  assert.equal(zookeeperPort, '2181');
+test('three ZooKeeper services make one ensemble: ids 1 to 3, each listing all three, healthy only within a quorum', () => {
+  assert.deepEqual(
+    ensemble.map(([name]) => name),
+    ['zk1', 'zk2', 'zk3'],
+  );
+  const servers = ensemble.map(([name], index) => `server.${index + 1}=${name}:2888:3888;2181`).join(' ');
+  for (const [name, service] of ensemble) {
+    assert.match(service.image ?? '', /^zookeeper(:|$)/, name);
+    assert.equal(service.environment?.ZOO_MY_ID, name.slice(2), `${name}'s ZOO_MY_ID`);
+    assert.equal(service.environment?.ZOO_SERVERS, servers, `${name}'s ZOO_SERVERS`);
+    assert.deepEqual(containerPorts(service), ['2181'], `${name} publishes its client port`);
+    assert.deepEqual(service.healthcheck?.test, ['CMD', 'zkServer.sh', 'status']);
+    for (const { source } of mounts(service)) assert.ok(compose.volumes && source in compose.volumes, `${name}: volume ${source} is declared`);
+  }
 });
 
 test('every kvserver and kvgate command passes its real config parser', () => {
@@ -66,10 +76,18 @@ test('every kvserver and kvgate command passes its real config parser', () => {
   }
 });
 
-test('every program reaches ZooKeeper by its service name and port, and starts after it', () => {
+test('every program is given the whole ensemble, and starts once each member is healthy', () => {
   for (const [name, service] of [...servers, ...gates]) {
-    assert.equal(flag(service.command ?? [], 'zk'), `zookeeper:${zookeeperPort}`, name);
-    assert.ok(dependsOn(service).includes('zookeeper'), `${name} depends on zookeeper`);
+    assert.equal(flag(service.command ?? [], 'zk'), ensembleMembers, name);
+    const dependencies = service.depends_on as Record<string, { condition?: string }>;
+    for (const [member] of ensemble) assert.equal(dependencies[member]?.condition, 'service_healthy', `${name} waits for ${member}`);
+  }
+});
+
+test('every flag given is one the program lists in its --help', () => {
+  for (const [name, service] of [...servers, ...gates]) {
+    const known = programHelp(programOf(service) as 'kvserver' | 'kvgate').flags;
+    for (const given of (service.command ?? []).filter((arg) => arg.startsWith('--'))) assert.ok(known.has(given), `${name}: ${given} is not in --help`);
   }
 });
 

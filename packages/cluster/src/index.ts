@@ -24,6 +24,7 @@ export { errorAnswer, header, jsonAnswer, readBody, refusalAnswer, sendAnswer, t
 export {
   CLUSTER,
   CLUSTER_SECRET_FILE,
+  CONFIG_FILE,
   ConfigError,
   MAX_VALUE_BYTES,
   SESSION_TIMEOUT,

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import {
   CLUSTER,
   CLUSTER_SECRET_FILE,
+  CONFIG_FILE,
   MAX_VALUE_BYTES,
   SESSION_TIMEOUT,
   connectString,
@@ -29,6 +30,7 @@ export interface GateConfig {
 }
 
 const SETTINGS = {
+  config: CONFIG_FILE,
   zk: { flags: '--zk <connect>', env: 'KV_ZK', description: 'ZooKeeper connect string (required)', parse: connectString, required: true },
   port: { flags: '--port <n>', env: 'KV_PORT', description: 'port to listen on', parse: integer(1, 65535), default: '3000' },
   host: { flags: '--host <host>', env: 'KV_BIND_HOST', description: 'address to listen on', parse: hostAddress, default: '127.0.0.1' },

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import {
   CLUSTER,
   CLUSTER_SECRET_FILE,
+  CONFIG_FILE,
   ConfigError,
   MAX_VALUE_BYTES,
   SESSION_TIMEOUT,
@@ -46,6 +47,7 @@ export interface ServerConfig {
 
 /** Every flag, its environment variable, and how its text is checked. docs/command-lines.md lists them. */
 const SETTINGS = {
+  config: CONFIG_FILE,
   zk: { flags: '--zk <hosts>', env: 'KV_ZK', description: 'ZooKeeper connect string', parse: text, required: true },
   partition: { flags: '--partition <name>', env: 'KV_PARTITION', description: 'partition this replica belongs to', parse: name, required: true },
   id: { flags: '--id <id>', env: 'KV_ID', description: 'stable replica id', parse: name, required: true },

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { type Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { configValue, readConfigFile } from './config-file';
 import { ConfigError } from './config-error';
 import type { ValueParser } from './values';
 
@@ -14,6 +15,8 @@ export interface Setting {
   readonly default?: string;
   /** Refuse to run without a value (an empty one counts as none); a text says why, and how to get one. */
   readonly required?: true | string;
+  /** This setting names a settings file (see config-file.ts) giving the others; their flags and variables win over it. At most one per program. */
+  readonly configFile?: true;
 }
 
 export type Settings = Readonly<Record<string, Setting>>;
@@ -73,15 +76,47 @@ function withEnvironment(env: Environment, parse: () => void): void {
   }
 }
 
+interface ParsedOption {
+  readonly key: string;
+  readonly setting: Setting;
+  readonly option: Option;
+}
+
+function refusalError({ setting, option }: ParsedOption, command: Command, refusal: Refusal): ConfigError {
+  const fromEnv = command.getOptionValueSource(option.attributeName()) === 'env' ? ` (from ${setting.env})` : '';
+  return new ConfigError(`${option.long ?? option.flags} ${refusal.reason}, got "${refusal.raw}"${fromEnv}`);
+}
+
+/** Flag names compared loosely, to suggest the right key for `clusterSecretFile` or `--port`. */
+const loosely = (name: string): string => name.replace(/[-_]/g, '').toLowerCase();
+
+/** Gives every option the config file sets and neither a flag nor a variable did its value from the file. */
+function applyConfigFile(command: Command, options: readonly ParsedOption[], file: string): void {
+  const byKey = new Map(options.filter(({ setting }) => setting.configFile !== true).map((parsed) => [parsed.option.long?.replace(/^--/, '') ?? '', parsed]));
+  for (const [key, raw] of readConfigFile(file)) {
+    const parsed = byKey.get(key);
+    if (parsed === undefined) {
+      const like = [...byKey.keys()].find((known) => loosely(known) === loosely(key));
+      throw new ConfigError(`${file}: unknown key "${key}"${like === undefined ? '' : ` (did you mean "${like}"?)`}; the keys are the long flag names without "--"`);
+    }
+    const value = configValue(file, key, raw, parsed.setting.parse);
+    const attribute = parsed.option.attributeName();
+    const source = command.getOptionValueSource(attribute);
+    if (source !== 'cli' && source !== 'env') command.setOptionValueWithSource(attribute, value, 'config');
+  }
+}
+
 /**
  * Adds the settings to `command` and parses `argv` (the arguments after the
  * program's name), falling back to each setting's variable in `env`, then to
- * its default. A flag wins over its variable. Throws ConfigError: with the
- * help text and exit code 0 for --help, else with one line that names the
- * flag (and the variable, when the value came from it).
+ * the settings file a `configFile` setting names, then to its default: a
+ * flag wins over its variable, the variable over the file. Throws ConfigError: with the help text and exit
+ * code 0 for --help, else with one line that names the flag (and the
+ * variable, when the value came from it), or the file and its key.
  */
 export function parseCommandLine<S extends Settings>(command: Command, settings: S, argv: readonly string[], env: Environment = {}): Values<S> {
-  const options = Object.entries(settings).map(([key, setting]) => ({ key, setting, option: toOption(setting) }));
+  const options: ParsedOption[] = Object.entries(settings).map(([key, setting]) => ({ key, setting, option: toOption(setting) }));
+  assert.ok(options.filter(({ setting }) => setting.configFile === true).length <= 1, 'one settings file at most');
   for (const { option } of options) command.addOption(option);
   // The help text is kept for the ConfigError (with what addHelpText adds, which helpInformation() lacks); errors are thrown.
   let help = '';
@@ -94,14 +129,18 @@ export function parseCommandLine<S extends Settings>(command: Command, settings:
     // commander's suggestion ("(Did you mean --port?)") is on a line of its own.
     throw new ConfigError(error.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ').trim());
   }
+  const configFile = options.find(({ setting }) => setting.configFile === true);
+  if (configFile !== undefined) {
+    const file: unknown = command.getOptionValue(configFile.option.attributeName());
+    if (file instanceof Refusal) throw refusalError(configFile, command, file);
+    if (typeof file === 'string') applyConfigFile(command, options, file);
+  }
   const values: Record<string, unknown> = {};
-  for (const { key, setting, option } of options) {
+  for (const parsed of options) {
+    const { key, setting, option } = parsed;
     const flag = option.long ?? option.flags;
     const value: unknown = command.getOptionValue(option.attributeName());
-    if (value instanceof Refusal) {
-      const fromEnv = command.getOptionValueSource(option.attributeName()) === 'env' ? ` (from ${setting.env})` : '';
-      throw new ConfigError(`${flag} ${value.reason}, got "${value.raw}"${fromEnv}`);
-    }
+    if (value instanceof Refusal) throw refusalError(parsed, command, value);
     if (setting.required !== undefined && (value === undefined || value === '')) {
       const orSet = setting.env === undefined ? '' : ` (or set ${setting.env})`;
       throw new ConfigError(`${flag} is required${orSet}${setting.required === true ? '' : `: ${setting.required}`}`);

@@ -1,9 +1,17 @@
 import { DEFAULT_MAX_VALUE_BYTES } from '@kvstore/protocol';
 import { MAKE_SECRET_HINT } from '../wire/cluster-auth';
 import type { Setting } from './command-line';
-import { integer, name, text } from './values';
+import { filePath, integer, name, text } from './values';
 
 /** The settings kvserver and kvgate share, word for word; each program lists them among its own, in its own order. */
+
+export const CONFIG_FILE = {
+  flags: '--config <file>',
+  env: 'KV_CONFIG',
+  description: 'YAML file of settings keyed by long flag name (port: 4001); flags and variables win over it',
+  parse: filePath,
+  configFile: true,
+} as const satisfies Setting;
 
 export const CLUSTER = {
   flags: '--cluster <name>',
