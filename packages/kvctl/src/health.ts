@@ -4,6 +4,8 @@
  * not; and each partition: has it a leader, is every in-sync member
  * registered. Exit 0 when all is ready, 1 (NOT_READY) otherwise.
  */
+import * as http from 'node:http';
+import * as https from 'node:https';
 import type { Command } from 'commander';
 import { KvError, type ClusterView } from '@kvstore/kvclient';
 import type { CommandContext } from './context';
@@ -107,18 +109,36 @@ async function probe(baseUrl: string, timeoutMs: number): Promise<{ ready: boole
   return { ready: notReady === null, reason: notReady };
 }
 
-async function whyNot(url: string, timeoutMs: number): Promise<string | null> {
-  let response: Response;
-  try {
-    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  } catch (error) {
-    if (error instanceof Error && error.name === 'TimeoutError') return 'timeout';
-    const code = (error as { cause?: { code?: unknown } }).cause?.code;
-    return `unreachable: ${typeof code === 'string' ? code : String(error)}`;
-  }
-  const body = await response.text().catch(() => '');
-  if (response.ok) return null;
-  return errorMessage(body) ?? `HTTP ${response.status}`;
+/**
+ * One GET within `timeoutMs`, on a connection of its own: null for a 2xx,
+ * else why not. node:http rather than fetch, which refuses some ports
+ * outright (6000, 10080, ...) that a replica may well listen on.
+ */
+function whyNot(url: string, timeoutMs: number): Promise<string | null> {
+  return new Promise((resolve) => {
+    const target = new URL(url);
+    const request = (target.protocol === 'https:' ? https : http).get(target, { agent: false }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        const status = response.statusCode ?? 0;
+        finish(status >= 200 && status < 300 ? null : errorMessage(Buffer.concat(chunks).toString('utf8')) ?? `HTTP ${status}`);
+      });
+      response.on('error', (error) => finish(`unreachable: ${codeOf(error)}`));
+    });
+    const timer = setTimeout(() => finish('timeout'), timeoutMs);
+    request.on('error', (error) => finish(`unreachable: ${codeOf(error)}`));
+    function finish(reason: string | null): void {
+      clearTimeout(timer);
+      request.destroy();
+      resolve(reason);
+    }
+  });
+}
+
+function codeOf(error: Error): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return typeof code === 'string' ? code : error.message;
 }
 
 /** The message of the API's error body (`{"error":{"code","message"}}`), if that is what it is. */

@@ -68,13 +68,20 @@ describe('kvctl health', () => {
         epoch: 2,
         leader: 'r1',
         isr: ['r1', 'r2', 'r9'],
-        members: [member('r1', `http://${ready.host}`), member('r2', urlOf(unready)), member('r3', `http://${refusing}`), member('r4', `http://${hanging.host}`)],
+        members: [
+          member('r1', `http://${ready.host}`),
+          member('r2', urlOf(unready)),
+          member('r3', `http://${refusing}`),
+          member('r4', `http://${hanging.host}`),
+          // A port fetch() would refuse to try: the probe must still ask it.
+          member('r5', 'http://127.0.0.1:1'),
+        ],
       },
       { name: 'p1', epoch: 1, leader: null, isr: [], members: [] },
     ]);
     const result = await runKvctl(['--host', `${gate.host},${refusing}`, 'health', '--probe-timeout', '300', '--json']);
     assert.equal(result.code, 1);
-    assert.equal(result.stderr, 'kvctl: NOT_READY: 6 of 8 not ready: ' + `http://${refusing}, p0, r2, r3, r4, p1\n`);
+    assert.equal(result.stderr, 'kvctl: NOT_READY: 7 of 9 not ready: ' + `http://${refusing}, p0, r2, r3, r4, r5, p1\n`);
     const report = JSON.parse(result.stdout.toString()) as { ready: boolean; checks: Array<{ url: string | null; id: string | null; partition: string | null; ready: boolean; reason: string | null }> };
     assert.equal(report.ready, false);
     const reasons = Object.fromEntries(report.checks.map((check) => [check.id ?? check.partition ?? check.url, check.reason]));
@@ -86,6 +93,7 @@ describe('kvctl health', () => {
       r2: 'not registered in ZooKeeper yet',
       r3: 'unreachable: ECONNREFUSED',
       r4: 'timeout',
+      r5: 'unreachable: ECONNREFUSED',
       p1: 'no leader',
     });
   });
