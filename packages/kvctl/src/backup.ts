@@ -12,6 +12,7 @@ import type { CommandContext } from './context';
 import { UsageError } from './failures';
 import { positiveInteger } from './parsers';
 import { createProgress } from './progress';
+import { BACKUP, RESTORE } from './renderings';
 
 export const DEFAULT_RESTORE_CONCURRENCY = 32;
 /** Attempts per record on 503/504: writing the same value again is harmless, so restore may resend what a put would not. */
@@ -25,16 +26,7 @@ export function addBackupCommands(parent: Command, context: CommandContext): voi
       "write every partition's snapshot to <file> (NDJSON); each partition is consistent at one sequence number of its own, not across partitions",
     )
     .argument('<file>')
-    .option('--json', 'print the summary as JSON')
-    .action(async (file: string, flags: { json?: boolean }) => {
-      const result = await backup(context, file);
-      const { stdout } = context.io;
-      if (flags.json) return void stdout.write(`${JSON.stringify(result)}\n`);
-      const where = result.partitions.map((p) => `${p.partition}@${p.seq}`).join(', ');
-      stdout.write(
-        `backed up ${result.records} records of ${result.partitions.length} partitions${where ? ` (${where})` : ''} to ${file} in ${result.seconds} s\n`,
-      );
-    });
+    .action(async (file: string) => context.print(await backup(context, file), BACKUP));
 
   parent
     .command('restore')
@@ -45,13 +37,8 @@ export function addBackupCommands(parent: Command, context: CommandContext): voi
     )
     .argument('<file>')
     .option('--concurrency <n>', `writes in flight (default ${DEFAULT_RESTORE_CONCURRENCY})`, positiveInteger)
-    .option('--json', 'print the summary as JSON')
-    .action(async (file: string, flags: { concurrency?: number; json?: boolean }) => {
-      const result = await restore(context, file, flags.concurrency ?? DEFAULT_RESTORE_CONCURRENCY);
-      const { stdout } = context.io;
-      if (flags.json) return void stdout.write(`${JSON.stringify(result)}\n`);
-      const skipped = result.expired > 0 ? `, ${result.expired} already expired skipped` : '';
-      stdout.write(`restored ${result.restored} of ${result.records} records from ${file} in ${result.seconds} s${skipped} (new versions)\n`);
+    .action(async (file: string, flags: { concurrency?: number }) => {
+      context.print(await restore(context, file, flags.concurrency ?? DEFAULT_RESTORE_CONCURRENCY), RESTORE);
     });
 }
 

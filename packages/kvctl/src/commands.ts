@@ -1,6 +1,6 @@
 /**
  * The commands (put, get, delete, cluster status and changes, migration,
- * backup, restore), shared by the command line and the shell so both accept
+ * backup, restore, health), shared by the command line and the shell so both accept
  * exactly the same syntax.
  */
 import { readFile } from 'node:fs/promises';
@@ -8,10 +8,11 @@ import { Command, Option } from 'commander';
 import { addBackupCommands } from './backup';
 import type { CommandContext } from './context';
 import { UsageError } from './failures';
-import { formatClusterTable, formatGetJson } from './format';
+import { addHealthCommand } from './health';
 import { readAll } from './io';
 import { addClusterChangeCommands, addMigrationCommands } from './migration-commands';
 import { positiveInteger, version } from './parsers';
+import { CLUSTER, DELETE, GET, PUT } from './renderings';
 
 export function addDataCommands(parent: Command, context: CommandContext): void {
   addPut(parent, context);
@@ -21,14 +22,11 @@ export function addDataCommands(parent: Command, context: CommandContext): void 
   cluster
     .command('status')
     .description('partitions, their slots, leaders, in-sync sets and replication lag; the migration, if any')
-    .option('--json', 'print the cluster view as JSON')
-    .action(async (options: { json?: boolean }) => {
-      const view = await context.client().cluster();
-      context.io.stdout.write(options.json ? `${JSON.stringify(view, null, 2)}\n` : formatClusterTable(view));
-    });
+    .action(async () => context.print(await context.client().cluster(), CLUSTER));
   addClusterChangeCommands(cluster, context);
   addMigrationCommands(parent, context);
   addBackupCommands(parent, context);
+  addHealthCommand(parent, context);
 }
 
 interface PutFlags {
@@ -36,7 +34,6 @@ interface PutFlags {
   ttl?: number;
   ifMatch?: number;
   ifNoneMatch?: boolean;
-  json?: boolean;
 }
 
 function addPut(parent: Command, context: CommandContext): void {
@@ -49,29 +46,27 @@ function addPut(parent: Command, context: CommandContext): void {
     .option('--ttl <seconds>', 'expire the key after this many seconds', positiveInteger)
     .option('--if-match <version>', 'store only if the current version is this one', version)
     .option('--if-none-match', 'store only if the key is absent')
-    .option('--json', 'print the result as JSON')
     .action(async (key: string, value: string | undefined, flags: PutFlags) => {
       const bytes = await readValue(value, flags.file, context);
       const result = await context
         .client()
         .put(key, bytes, { ttlSeconds: flags.ttl, ifMatch: flags.ifMatch, ifNoneMatch: flags.ifNoneMatch });
-      context.io.stdout.write(flags.json ? `${JSON.stringify(result)}\n` : `${result.version}\n`);
+      context.print(result, PUT);
     });
 }
 
 function addGet(parent: Command, context: CommandContext): void {
   parent
     .command('get')
-    .description("write a value's exact bytes to stdout")
+    .description("write a value's exact bytes to stdout (with --output: key, version, partition, replica and value)")
     .argument('<key>')
     .addOption(
       new Option('--consistency <level>', 'read from the leader or any replica').choices(['strong', 'eventual']),
     )
-    .option('--json', 'print key, value, version, partition and replica as JSON')
-    .action(async (key: string, flags: { consistency?: 'strong' | 'eventual'; json?: boolean }) => {
+    .action(async (key: string, flags: { consistency?: 'strong' | 'eventual' }) => {
       const result = await context.client().get(key, { consistency: flags.consistency });
       const { stdout, isTTY } = context.io;
-      if (flags.json) return void stdout.write(`${formatGetJson(result)}\n`);
+      if (context.output() !== undefined) return context.print(result, GET);
       stdout.write(result.value);
       // Scripts get the bytes untouched; a person gets the prompt back on its own line.
       const lineOriented = context.inShell || isTTY === true;
@@ -85,10 +80,8 @@ function addDelete(parent: Command, context: CommandContext): void {
     .description('delete a key')
     .argument('<key>')
     .option('--if-match <version>', 'delete only if the current version is this one', version)
-    .option('--json', 'print the result as JSON')
-    .action(async (key: string, flags: { ifMatch?: number; json?: boolean }) => {
-      const result = await context.client().delete(key, { ifMatch: flags.ifMatch });
-      context.io.stdout.write(flags.json ? `${JSON.stringify(result)}\n` : result.deleted ? 'deleted\n' : 'absent\n');
+    .action(async (key: string, flags: { ifMatch?: number }) => {
+      context.print(await context.client().delete(key, { ifMatch: flags.ifMatch }), DELETE);
     });
 }
 

@@ -8,6 +8,8 @@ import { KvError, type ErrorCode } from '@kvstore/kvclient';
 export const EXIT = {
   OK: 0,
   NOT_FOUND: 1,
+  /** `health` found a process or partition not ready; like NOT_FOUND, the answer is "no" rather than a failure to ask. */
+  NOT_READY: 1,
   USAGE: 2,
   UNAVAILABLE: 3,
   REFUSED: 4,
@@ -28,6 +30,11 @@ export class BackupFileError extends Error {
 /** A migration that `migration status --watch` followed ended aborted: what the caller waited for did not happen. */
 export class MigrationAbortedError extends Error {
   override readonly name = 'MigrationAbortedError';
+}
+
+/** `kvctl health` found something not ready (its table says what). */
+export class NotReadyError extends Error {
+  override readonly name = 'NotReadyError';
 }
 
 const EXIT_BY_CODE: Record<ErrorCode, number> = {
@@ -63,6 +70,7 @@ export function describeFailure(error: unknown): Failure {
   }
   if (error instanceof UsageError) return usage(error.message);
   if (error instanceof BackupFileError) return { exitCode: EXIT.REFUSED, line: oneLine(`BAD_BACKUP: ${error.message}`) };
+  if (error instanceof NotReadyError) return { exitCode: EXIT.NOT_READY, line: oneLine(`NOT_READY: ${error.message}`) };
   if (error instanceof MigrationAbortedError) return { exitCode: EXIT.REFUSED, line: oneLine(`ABORTED: ${error.message}`) };
   if (error instanceof KvError) {
     return { exitCode: EXIT_BY_CODE[error.code], line: oneLine(`${error.code}: ${error.message}`) };

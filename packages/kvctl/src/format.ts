@@ -1,49 +1,36 @@
-/** How results are shown: the cluster table, migrations, and `get --json`. */
-import { isUtf8 } from 'node:buffer';
-import type { ClusterView, ForceRemoveResult, GetResult, MigrationView, PartitionView } from '@kvstore/kvclient';
+/** The text a person sees of a result (the cluster table, migrations, a forced removal); output.ts picks between it and json, table or plain. */
+import type { ClusterView, ForceRemoveResult, MigrationView, PartitionView } from '@kvstore/kvclient';
 import { isMigrationActive } from '@kvstore/protocol';
+import { cell, formatTable } from './output';
 import { formatCount, progressBar } from './progress';
 
-const COLUMNS = ['PARTITION', 'SLOTS', 'EPOCH', 'LEADER', 'IN-SYNC', 'MEMBER', 'ROLE', 'LAST-SEQ', 'LAG', 'URL'];
+/** The columns of `cluster status`: one row per member, partition fields repeated so that `grep p0` finds all of a partition's rows (SLOTS: how many of the ring's slots it owns). */
+export const CLUSTER_COLUMNS = ['PARTITION', 'SLOTS', 'EPOCH', 'LEADER', 'IN-SYNC', 'MEMBER', 'ROLE', 'LAST-SEQ', 'LAG', 'URL'];
 
-/**
- * The running or last migration, if any, then one row per member, partition
- * fields repeated so that `grep p0` finds all of a partition's rows (SLOTS:
- * how many of the ring's slots it owns); then a line per malformed record
- * in ZooKeeper.
- */
-export function formatClusterTable(view: ClusterView): string {
+/** Ring order first; a partition with state but off the ring is still shown, last. */
+export function clusterRows(view: ClusterView): string[][] {
   const known = new Map(view.partitions.map((partition) => [partition.name, partition]));
-  // Ring order first; a partition with state but off the ring is still shown, last.
   const offRing = view.partitions
     .map((partition) => partition.name)
     .filter((name) => !view.ring.partitions.includes(name));
-  const names = [...view.ring.partitions, ...offRing];
-  const rows = names.flatMap((name) => partitionRows(name, view.ring.slots?.[name], known.get(name)));
-  const header = `cluster ${view.cluster}, ring version ${view.ring.version}${view.ring.sealed ? ' (sealed)' : ''}, ${names.length} partition(s)`;
-  const migration = view.migration ? `${formatMigration(view.migration)}\n` : '';
-  const problems = (view.problems ?? []).map((problem) => `malformed record at ${problem.path}: ${problem.error}\n`);
-  return `${header}\n${migration}\n${alignColumns([COLUMNS, ...rows])}\n${problems.length > 0 ? `\n${problems.join('')}` : ''}`;
+  return [...view.ring.partitions, ...offRing].flatMap((name) => partitionRows(name, view.ring.slots?.[name], known.get(name)));
+}
+
+/** The running or last migration, if any, then the table of members, then a line per malformed record in ZooKeeper. */
+export function formatClusterTable(view: ClusterView): string {
+  const count = new Set([...view.ring.partitions, ...view.partitions.map((partition) => partition.name)]).size;
+  const header = `cluster ${view.cluster}, ring version ${view.ring.version}${view.ring.sealed ? ' (sealed)' : ''}, ${count} partition(s)`;
+  const migration = view.migration ? [formatMigration(view.migration)] : [];
+  const problems = (view.problems ?? []).map((problem) => `malformed record at ${problem.path}: ${problem.error}`);
+  return [header, ...migration, '', formatTable(CLUSTER_COLUMNS, clusterRows(view)), ...(problems.length > 0 ? ['', ...problems] : [])].join('\n');
 }
 
 function partitionRows(name: string, slots: number | undefined, partition: PartitionView | undefined): string[][] {
-  const owned = slots === undefined ? '-' : String(slots);
+  const owned = cell(slots);
   if (!partition) return [[name, owned, '-', '-', '-', '-', '(no state)', '-', '-', '-']];
-  const shared = [name, owned, String(partition.epoch), partition.leader ?? '-', partition.isr.join(',') || '-'];
+  const shared = [name, owned, String(partition.epoch), cell(partition.leader), cell(partition.isr.join(','))];
   if (partition.members.length === 0) return [[...shared, '-', '(no live replica)', '-', '-', '-']];
-  return partition.members.map((member) => [
-    ...shared,
-    member.id,
-    member.role,
-    member.lastSeq === null ? '-' : String(member.lastSeq),
-    member.lag === null ? '-' : String(member.lag),
-    member.url,
-  ]);
-}
-
-function alignColumns(rows: string[][]): string {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ').trimEnd()).join('\n');
+  return partition.members.map((member) => [...shared, member.id, member.role, cell(member.lastSeq), cell(member.lag), member.url]);
 }
 
 function isMoving(view: MigrationView): boolean {
@@ -90,17 +77,4 @@ export function formatForcedRemoval(result: ForceRemoveResult): string {
       ? `; how many keys is unknown (no replica of ${result.partition} answered)`
       : ` and ${formatCount(result.keysGivenUp)} keys`;
   return `removed ${result.partition} by force (ring version ${result.ringVersion}): gave up ${formatCount(result.slotsGivenUp)} slots${keys}`;
-}
-
-/** The value as text when it is valid UTF-8, else as base64 with an `encoding` field saying so. */
-export function formatGetJson(result: GetResult): string {
-  const text = isUtf8(result.value);
-  return JSON.stringify({
-    key: result.key,
-    value: result.value.toString(text ? 'utf8' : 'base64'),
-    ...(text ? {} : { encoding: 'base64' }),
-    version: result.version,
-    partition: result.partition,
-    replica: result.replica,
-  });
 }

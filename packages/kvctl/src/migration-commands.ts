@@ -9,39 +9,34 @@ import type { Command } from 'commander';
 import type { MigrationView } from '@kvstore/kvclient';
 import type { CommandContext } from './context';
 import { MigrationAbortedError } from './failures';
-import { formatForcedRemoval, formatMigration, formatMigrationProgress } from './format';
+import { formatMigrationProgress } from './format';
 import { positiveInteger } from './parsers';
 import { createStatusLine } from './progress';
+import { FORCED_REMOVAL, migrationRendering } from './renderings';
 
 const DEFAULT_WATCH_INTERVAL_MS = 1000;
 
 export function addClusterChangeCommands(cluster: Command, context: CommandContext): void {
-  const started = (view: MigrationView, json: boolean | undefined): void => {
-    context.io.stdout.write(json ? `${JSON.stringify(view)}\n` : `started ${formatMigration(view)}\n`);
-  };
+  const started = (view: MigrationView): void => context.print(view, migrationRendering('started '));
   cluster
     .command('add-partition')
     .description('move slots (with their keys) to a new partition; follow with `migration status --watch`')
     .argument('<partition>')
-    .option('--json', 'print the migration as JSON')
-    .action(async (partition: string, flags: { json?: boolean }) => started(await context.client().addPartition(partition), flags.json));
+    .action(async (partition: string) => started(await context.client().addPartition(partition)));
   cluster
     .command('remove-partition')
     .description("move a partition's slots (with their keys) to the others; --force: take a dead partition off the ring at once, giving up its keys")
     .argument('<partition>')
     .option('--force', 'do not move anything: the partition is dead for good and its keys are lost')
-    .option('--json', 'print the migration (with --force: what was given up) as JSON')
-    .action(async (partition: string, flags: { force?: boolean; json?: boolean }) => {
+    .action(async (partition: string, flags: { force?: boolean }) => {
       const client = context.client();
-      if (!flags.force) return started(await client.removePartition(partition), flags.json);
-      const result = await client.removePartition(partition, { force: true });
-      context.io.stdout.write(flags.json ? `${JSON.stringify(result)}\n` : `${formatForcedRemoval(result)}\n`);
+      if (!flags.force) return started(await client.removePartition(partition));
+      context.print(await client.removePartition(partition, { force: true }), FORCED_REMOVAL);
     });
   cluster
     .command('rebalance')
     .description('move slots to where the placement of the partitions puts them')
-    .option('--json', 'print the migration as JSON')
-    .action(async (flags: { json?: boolean }) => started(await context.client().rebalance(), flags.json));
+    .action(async () => started(await context.client().rebalance()));
 }
 
 export function addMigrationCommands(parent: Command, context: CommandContext): void {
@@ -49,33 +44,28 @@ export function addMigrationCommands(parent: Command, context: CommandContext): 
   migration
     .command('status')
     .description('the running or last migration: slots and keys moved, rate, ETA, worst write pause')
-    .option('--watch', 'follow it until it is done or aborted (a progress bar on a terminal); exit 4 if it ends aborted')
+    .option('--watch', 'follow it until it is done or aborted (a progress bar on a terminal, else the migration at every change); exit 4 if it ends aborted')
     .option('--interval <ms>', `how often to ask while watching (default ${DEFAULT_WATCH_INTERVAL_MS})`, positiveInteger)
-    .option('--json', 'print the migration as JSON (while watching: a line at every change)')
-    .action(async (flags: { watch?: boolean; interval?: number; json?: boolean }) => {
+    .action(async (flags: { watch?: boolean; interval?: number }) => {
       const view = await context.client().migration();
-      if (!flags.watch || !view) return void context.io.stdout.write(flags.json ? `${JSON.stringify(view)}\n` : `${view ? formatMigration(view) : 'no migration has run'}\n`);
-      await watch(context, view, flags.interval ?? DEFAULT_WATCH_INTERVAL_MS, flags.json === true);
+      if (!flags.watch || !view) return context.print(view, migrationRendering());
+      await watch(context, view, flags.interval ?? DEFAULT_WATCH_INTERVAL_MS);
     });
   migration
     .command('abort')
     .description('stop the running migration: what already moved moves back')
-    .option('--json', 'print the migration as JSON')
-    .action(async (flags: { json?: boolean }) => {
-      const view = await context.client().abortMigration();
-      context.io.stdout.write(flags.json ? `${JSON.stringify(view)}\n` : `aborting ${formatMigration(view)}\n`);
-    });
+    .action(async () => context.print(await context.client().abortMigration(), migrationRendering('aborting ')));
 }
 
 /**
- * Asks again every `intervalMs` until the migration is done or aborted. A
- * terminal gets a progress bar redrawn on stderr and the last state on
- * stdout; anything else a line on stdout whenever more than the clock
- * moved (the rate and ETA alone are not news).
+ * Asks again every `intervalMs` until the migration is done or aborted.
+ * Without --output a terminal gets a progress bar redrawn on stderr and the
+ * last state on stdout; anything else the migration printed on stdout
+ * whenever more than the clock moved (the rate and ETA alone are not news).
  */
-async function watch(context: CommandContext, first: MigrationView, intervalMs: number, json: boolean): Promise<void> {
-  const { stdout } = context.io;
-  const drawing = !json && context.io.stderrIsTTY === true;
+async function watch(context: CommandContext, first: MigrationView, intervalMs: number): Promise<void> {
+  const drawing = context.output() === undefined && context.io.stderrIsTTY === true;
+  const rendering = migrationRendering();
   const bar = createStatusLine(context.io);
   let view = first;
   let printed: string | undefined;
@@ -84,7 +74,7 @@ async function watch(context: CommandContext, first: MigrationView, intervalMs: 
     if (drawing) {
       if (!over) bar.draw(formatMigrationProgress(view));
     } else if (news(view) !== printed) {
-      stdout.write(`${json ? JSON.stringify(view) : formatMigration(view)}\n`);
+      context.print(view, rendering);
       printed = news(view);
     }
     if (over) break;
@@ -92,7 +82,7 @@ async function watch(context: CommandContext, first: MigrationView, intervalMs: 
     view = (await context.client().migration()) ?? view;
   }
   bar.finish();
-  if (drawing) stdout.write(`${formatMigration(view)}\n`);
+  if (drawing) context.print(view, rendering);
   if (view.state === 'aborted') throw new MigrationAbortedError(`migration ${view.id} was aborted`);
 }
 

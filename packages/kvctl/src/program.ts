@@ -5,19 +5,22 @@
 import { Command } from 'commander';
 import { KvClient, hostsFromEnv } from '@kvstore/kvclient';
 import { addDataCommands } from './commands';
-import type { CommandContext } from './context';
+import { addCompletionCommand } from './completion';
+import { createContext } from './context';
 import { EXIT, UsageError, describeFailure } from './failures';
 import type { ProgramIo } from './io';
+import { addOutputOptions, chosenFormat } from './output';
 import { collect, positiveInteger } from './parsers';
 import { configureCommand } from './setup';
 import { runShell } from './shell';
+import { versionText } from './version';
 
 export interface Kvctl {
   /** Runs one command line (the arguments after the program name); resolves to the exit code. */
   run(argv: readonly string[]): Promise<number>;
 }
 
-interface GlobalFlags {
+export interface GlobalFlags {
   host?: string[];
   timeout?: number;
   interactive?: boolean;
@@ -29,34 +32,7 @@ export function createProgram(io: ProgramIo): Kvctl {
 
 async function run(io: ProgramIo, argv: readonly string[]): Promise<number> {
   let client: KvClient | undefined;
-  const program = configureCommand(new Command('kvctl'), io);
-  const context: CommandContext = {
-    io,
-    inShell: false,
-    client: () => (client ??= createClient(program.opts<GlobalFlags>(), io.env)),
-  };
-  program
-    .description('command line for kvstore')
-    .option(
-      '--host <host:port>',
-      'a gate; repeat or comma-separate for several (default: $KV_HOST, else localhost:3000)',
-      collect,
-    )
-    .option('--timeout <ms>', 'how long to wait for a gate to answer', positiveInteger)
-    .option('-i, --interactive', 'open the interactive shell');
-  addDataCommands(program, context);
-  program.command('shell').description('open the interactive shell').action(() => runShell(context));
-  // The root has an action (for -i), so commander would not add `help` by itself.
-  program.helpCommand(true);
-  // Excess words are accepted here only to be reported as an unknown command rather than "too many arguments".
-  program.allowExcessArguments(true).action(async (flags: GlobalFlags, command: Command) => {
-    if (command.args.length > 0) {
-      command.error(`unknown command '${command.args[0]}'`, { code: 'commander.unknownCommand' });
-    }
-    if (!flags.interactive) throw new UsageError('missing command');
-    await runShell(context);
-  });
-
+  const program = buildProgram(io, (flags) => (client ??= createClient(flags, io.env)));
   let exitCode: number = EXIT.OK;
   try {
     await program.parseAsync([...argv], { from: 'user' });
@@ -69,6 +45,40 @@ async function run(io: ProgramIo, argv: readonly string[]): Promise<number> {
   }
   io.exit?.(exitCode);
   return exitCode;
+}
+
+/** The whole command tree; `clientFor` gets the parsed global flags when a command first needs a client. */
+export function buildProgram(io: ProgramIo, clientFor: (flags: GlobalFlags) => KvClient): Command {
+  const program = configureCommand(new Command('kvctl'), io);
+  const context = createContext(
+    { io, inShell: false, client: () => clientFor(program.opts<GlobalFlags>()) },
+    () => chosenFormat(program.opts()),
+  );
+  program
+    .description('command line for kvstore')
+    .version(versionText(), '-V, --version', 'print the versions of kvctl and Node.js')
+    .option(
+      '--host <host:port>',
+      'a gate; repeat or comma-separate for several (default: $KV_HOST, else localhost:3000)',
+      collect,
+    )
+    .option('--timeout <ms>', 'how long to wait for a gate to answer', positiveInteger)
+    .option('-i, --interactive', 'open the interactive shell');
+  addOutputOptions(program);
+  addDataCommands(program, context);
+  program.command('shell').description('open the interactive shell').action(() => runShell(context));
+  addCompletionCommand(program, context);
+  // The root has an action (for -i), so commander would not add `help` by itself.
+  program.helpCommand(true);
+  // Excess words are accepted here only to be reported as an unknown command rather than "too many arguments".
+  program.allowExcessArguments(true).action(async (flags: GlobalFlags, command: Command) => {
+    if (command.args.length > 0) {
+      command.error(`unknown command '${command.args[0]}'`, { code: 'commander.unknownCommand' });
+    }
+    if (!flags.interactive) throw new UsageError('missing command');
+    await runShell(context);
+  });
+  return program;
 }
 
 function createClient(flags: GlobalFlags, env: NodeJS.ProcessEnv): KvClient {

@@ -6,16 +6,16 @@
 import { createInterface, type Completer } from 'node:readline';
 import { Command } from 'commander';
 import { addDataCommands } from './commands';
-import type { CommandContext } from './context';
+import { createContext, type CommandContext } from './context';
 import { describeFailure } from './failures';
 import { HISTORY_LIMIT, appendHistory, historyPath, loadHistory } from './history';
+import { addOutputOptions, chosenFormat } from './output';
 import { configureCommand } from './setup';
 import { splitWords } from './words';
 
 const PROMPT = 'kv> ';
 
-export async function runShell(outer: CommandContext): Promise<void> {
-  const context: CommandContext = { ...outer, inShell: true };
+export async function runShell(context: CommandContext): Promise<void> {
   const { io } = context;
   const historyFile = historyPath(io.env);
   const input = createInterface({
@@ -57,9 +57,13 @@ async function runLine(line: string, context: CommandContext): Promise<boolean> 
   return open;
 }
 
-/** A fresh command tree per line, so that no option value survives from one line into the next. */
-function createShellProgram(context: CommandContext, leave: () => void): Command {
-  const program = configureCommand(new Command('kv>'), context.io).usage('<command> [options]');
+/**
+ * A fresh command tree per line, so that no option value survives from one
+ * line into the next; a line's --output, else the shell's own (`kvctl -o json -i`).
+ */
+function createShellProgram(outer: CommandContext, leave: () => void): Command {
+  const program = addOutputOptions(configureCommand(new Command('kv>'), outer.io).usage('<command> [options]'));
+  const context = createContext({ io: outer.io, client: outer.client, inShell: true }, () => chosenFormat(program.opts()) ?? outer.output());
   addDataCommands(program, context);
   program.command('exit').alias('quit').description('leave the shell').action(leave);
   return program;
