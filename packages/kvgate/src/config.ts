@@ -2,8 +2,10 @@ import { Command } from 'commander';
 import {
   CLUSTER,
   CLUSTER_SECRET_FILE,
+  LOG_LEVEL,
   MAX_VALUE_BYTES,
   SESSION_TIMEOUT,
+  SLOW_REQUEST_MS,
   connectString,
   hostAddress,
   httpUrl,
@@ -26,6 +28,9 @@ export interface GateConfig {
   writeTimeoutMs: number;
   sessionTimeoutMs: number;
   maxValueBytes: number;
+  logLevel: string;
+  /** Log a `/v1/kv` request that takes at least this long (0: every one). */
+  slowRequestMs: number;
 }
 
 const SETTINGS = {
@@ -38,6 +43,8 @@ const SETTINGS = {
   writeTimeout: { flags: '--write-timeout <ms>', env: 'KV_WRITE_TIMEOUT', description: 'deadline for routing one request', parse: integer(10, 600_000), default: '1000' },
   sessionTimeout: SESSION_TIMEOUT,
   maxValueBytes: MAX_VALUE_BYTES,
+  logLevel: LOG_LEVEL,
+  slowRequestMs: SLOW_REQUEST_MS,
 } as const satisfies Settings;
 
 function gateCommand(): Command {
@@ -75,5 +82,7 @@ export function parseGateConfig(argv: readonly string[], env: Environment): Gate
     writeTimeoutMs: values.writeTimeout,
     sessionTimeoutMs: values.sessionTimeout,
     maxValueBytes: values.maxValueBytes,
+    logLevel: values.logLevel,
+    slowRequestMs: values.slowRequestMs,
   };
 }

@@ -4,6 +4,7 @@ import type { Replica } from '../replication/replica';
 import type { Logger } from '../replication/types';
 import type { SnapshotRecord } from '../replication/kv-store';
 import { writeSnapshot } from '../wire/snapshot-stream';
+import { requestIdOf } from './request-id';
 
 export interface AdminRouteDeps {
   replica: Replica;
@@ -35,7 +36,7 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
     const snapshot = deps.replica.snapshotFor(deps.replica.epoch);
     // A read failing midway cuts the stream (the reader sees no trailer) instead of throwing out of a 'drain' callback.
     const records = guarded(owned(snapshot.records, snapshot.slots.fenced), (error) => {
-      deps.logger.error({ err: error }, 'snapshot read failed; stream cut');
+      deps.logger.error({ err: error, requestId: requestIdOf(response) }, 'snapshot read failed; stream cut');
       response.destroy();
     });
     const guardedSource = { ...snapshot, records, close: () => snapshot.close() };
