@@ -34,6 +34,8 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
     // On disk, the snapshot reads what is committed: wait for every write applied so far.
     await deps.replica.settled();
     const snapshot = deps.replica.snapshotFor(deps.replica.epoch);
+    // A backup is rare and worth a line: its request id is the one kvctl's and the gate's lines carry.
+    deps.logger.info({ requestId: requestIdOf(response), seq: snapshot.seq, epoch: snapshot.epoch }, 'snapshot stream started');
     // A read failing midway cuts the stream (the reader sees no trailer) instead of throwing out of a 'drain' callback.
     const records = guarded(owned(snapshot.records, snapshot.slots.fenced), (error) => {
       deps.logger.error({ err: error, requestId: requestIdOf(response) }, 'snapshot read failed; stream cut');
