@@ -11,7 +11,7 @@ import { until } from './fixtures';
 const view: ClusterView = { cluster: 'default', ring: { version: 1, partitions: ['p0'] }, partitions: [] };
 
 /** A gate app whose log lines are kept as parsed objects, and whose forwarder records what reaches it. */
-function gateWithLog(options: { slowRequestMs?: number; answer?: (forwarded: ForwardRequest) => ForwardResult } = {}) {
+function gateWithLog(options: { slowRequestMs?: number; ready?: boolean; answer?: (forwarded: ForwardRequest) => ForwardResult } = {}) {
   const lines: Record<string, unknown>[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
   const seen: ForwardRequest[] = [];
@@ -26,7 +26,7 @@ function gateWithLog(options: { slowRequestMs?: number; answer?: (forwarded: For
     maxValueBytes: 16,
     slowRequestMs: options.slowRequestMs,
     clusterView: async () => view,
-    readiness: () => ({ ready: true, reason: 'ok' }),
+    readiness: () => (options.ready === false ? { ready: false, reason: 'not connected to ZooKeeper' } : { ready: true, reason: 'ok' }),
     logger,
   });
   return { app, lines, seen, withMessage: (message: string) => lines.filter((line) => line.msg === message) };
@@ -94,6 +94,10 @@ describe('gate: access and slow-request logs', () => {
       { ...viewLine, requestId: 'view-1', method: 'GET', url: '/v1/cluster', status: 200, level: 30, durationMs: 'number' },
     );
     assert.deepEqual([probeLine?.requestId, probeLine?.level], ['probe-1', 20]);
+    const notReady = gateWithLog({ ready: false });
+    await request(notReady.app).get('/readyz').set('X-Request-Id', 'probe-2');
+    await until(() => notReady.withMessage('request').length === 1, 'the probe line');
+    assert.deepEqual(notReady.withMessage('request').map((line) => [line.requestId, line.status, line.level]), [['probe-2', 503, 20]]);
     assert.equal(lines.filter((line) => line.requestId === 'kv-1').length, 0, 'a fast data request is not logged');
   });
 

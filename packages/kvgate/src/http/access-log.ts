@@ -3,12 +3,12 @@ import type { RequestHandler } from 'express';
 import type { Logger, LevelWithSilent } from 'pino';
 import { pinoHttp } from 'pino-http';
 
-/** Polled every few seconds by orchestrators: a line each would bury the others. */
+/** Polled every few seconds by orchestrators, failing for as long as the gate is not ready (the watcher logs why once): a line each would bury the others. */
 const PROBES = new Set(['/healthz', '/readyz']);
 
 function level(req: IncomingMessage, res: ServerResponse, error?: Error): LevelWithSilent {
-  if (error !== undefined || res.statusCode >= 500) return 'warn';
-  return PROBES.has((req.url ?? '').split('?')[0]!) ? 'debug' : 'info';
+  if (PROBES.has((req.url ?? '').split('?')[0]!)) return 'debug';
+  return error !== undefined || res.statusCode >= 500 ? 'warn' : 'info';
 }
 
 /** What the line says of the exchange; `requestId` is bound to the line by pino-http. */
@@ -19,8 +19,8 @@ function exchange(req: IncomingMessage, res: ServerResponse, durationMs: unknown
 
 /**
  * One line per request on the gate's express side (probes, cluster view,
- * admin, seed API) when it is answered: `request` at info (probes at
- * debug, a 5xx at warn) with requestId, method, url, status and durationMs.
+ * admin, seed API) when it is answered: `request` at info (a 5xx at
+ * warn, probes at debug whatever their answer) with requestId, method, url, status and durationMs.
  * The data path (`/v1/kv`) is not served here: it logs slow requests only.
  */
 export function accessLog(logger: Logger): RequestHandler {
