@@ -21,13 +21,17 @@ export { TransportError, type TransportFailure } from './wire/transport-error';
 export { acceptMux, type MuxHandler, type MuxHandlers, type MuxServer, type MuxServerOptions } from './wire/mux-server';
 export { decodeKvAnswer, decodeKvRequest, encodeKvAnswer, encodeKvRequest, type KvMethod, type KvWireRequest } from './wire/kv-codec';
 export { errorAnswer, header, jsonAnswer, readBody, refusalAnswer, sendAnswer, type Answer } from './http/raw-http';
+export { MAX_REQUEST_ID_LENGTH, isWellFormedRequestId, newRequestId, requestIdFor } from './http/request-id';
+export { SlowRequestLog, type RequestSummary, type SlowRequestLogger } from './http/slow-request-log';
 export {
   CLUSTER,
   CLUSTER_SECRET_FILE,
   CONFIG_FILE,
   ConfigError,
+  LOG_LEVEL,
   MAX_VALUE_BYTES,
   SESSION_TIMEOUT,
+  SLOW_REQUEST_MS,
   choice,
   connectString,
   filePath,

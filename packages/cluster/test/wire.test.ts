@@ -88,6 +88,11 @@ describe('kv frames', () => {
     assert.equal('routingVersion' in unknown, false);
   });
 
+  it("carry the gate's request id as a header, next to the routing version", () => {
+    const request = { method: 'DELETE' as const, path: '/v1/kv/a', headers: { 'x-request-id': 'Zx9_abcd-1z' }, body: Buffer.alloc(0), routingVersion: 3 };
+    assert.deepEqual(decodeKvRequest(Buffer.concat(encodeKvRequest(request))), request);
+  });
+
   it('refuse a malformed routing version, when encoding and decoding', () => {
     const request = { method: 'GET' as const, path: '/v1/kv/a', body: Buffer.alloc(0) };
     for (const bad of ['', '-1', '1.5', 'x', '9007199254740992', '12345678901234567']) {

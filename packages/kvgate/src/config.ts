@@ -3,8 +3,10 @@ import {
   CLUSTER,
   CLUSTER_SECRET_FILE,
   CONFIG_FILE,
+  LOG_LEVEL,
   MAX_VALUE_BYTES,
   SESSION_TIMEOUT,
+  SLOW_REQUEST_MS,
   connectString,
   hostAddress,
   httpUrl,
@@ -27,6 +29,9 @@ export interface GateConfig {
   writeTimeoutMs: number;
   sessionTimeoutMs: number;
   maxValueBytes: number;
+  logLevel: string;
+  /** Log a `/v1/kv` request that takes at least this long (0: every one). */
+  slowRequestMs: number;
 }
 
 const SETTINGS = {
@@ -40,6 +45,8 @@ const SETTINGS = {
   writeTimeout: { flags: '--write-timeout <ms>', env: 'KV_WRITE_TIMEOUT', description: 'deadline for routing one request', parse: integer(10, 600_000), default: '1000' },
   sessionTimeout: SESSION_TIMEOUT,
   maxValueBytes: MAX_VALUE_BYTES,
+  logLevel: LOG_LEVEL,
+  slowRequestMs: SLOW_REQUEST_MS,
 } as const satisfies Settings;
 
 function gateCommand(): Command {
@@ -77,5 +84,7 @@ export function parseGateConfig(argv: readonly string[], env: Environment): Gate
     writeTimeoutMs: values.writeTimeout,
     sessionTimeoutMs: values.sessionTimeout,
     maxValueBytes: values.maxValueBytes,
+    logLevel: values.logLevel,
+    slowRequestMs: values.slowRequestMs,
   };
 }

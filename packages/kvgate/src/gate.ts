@@ -78,6 +78,7 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
   const app = createApp({
     forwarder,
     maxValueBytes: config.maxValueBytes,
+    slowRequestMs: config.slowRequestMs,
     clusterView: () => buildClusterView(config.cluster, routing.snapshot(), fetchStatus, watcher.problems(), summary()),
     readiness: () => watcher.readiness(),
     logger,

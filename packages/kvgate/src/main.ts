@@ -6,7 +6,7 @@ import { startGate } from './gate';
 async function main(): Promise<void> {
   const config = configOrExit('kvgate', () => parseGateConfig(process.argv.slice(2), process.env));
   const auth = clusterAuthOrExit('kvgate', config.clusterSecretFile);
-  const logger = pino({ name: 'kvgate' });
+  const logger = pino({ name: 'kvgate', level: config.logLevel });
   const gate = await startGate(config, auth, logger);
   shutdownOnSignals(() => gate.close(), logger);
 }

@@ -30,7 +30,20 @@ describe('parseGateConfig', () => {
       writeTimeoutMs: 1000,
       sessionTimeoutMs: 5000,
       maxValueBytes: 1048576,
+      logLevel: 'info',
+      slowRequestMs: 1000,
     });
+  });
+
+  it('reads --log-level and --slow-request-ms, from flags or the environment', () => {
+    const zk = ['--zk', 'z:1', ...SECRET];
+    const config = parseGateConfig([...zk, '--log-level', 'debug'], { KV_SLOW_REQUEST_MS: '0' });
+    assert.deepEqual([config.logLevel, config.slowRequestMs], ['debug', 0]);
+    assert.equal(parseGateConfig([...zk, '--slow-request-ms', '250'], { KV_SLOW_REQUEST_MS: '0' }).slowRequestMs, 250, 'the flag wins');
+    assert.equal(parseGateConfig(zk, { KV_LOG_LEVEL: 'warn' }).logLevel, 'warn');
+    assertRefused([...zk, '--log-level', 'loud'], '--log-level');
+    assertRefused([...zk, '--slow-request-ms', '-1'], '--slow-request-ms');
+    assertRefused(zk, '(from KV_SLOW_REQUEST_MS)', { KV_SLOW_REQUEST_MS: 'slow' });
   });
 
   it('reads the environment, and a flag wins over it', () => {

@@ -11,12 +11,14 @@ import { snapshotOf, urlOf, type PartitionSpec } from './fixtures';
 
 type Answer = StreamResponse | Error;
 
-/** Answers each open in turn from a script per replica url, and records the urls tried. */
+/** Answers each open in turn from a script per replica url, and records the urls tried and the request ids sent. */
 class ScriptedTransport implements StreamTransport {
   readonly tried: string[] = [];
+  readonly requestIds: string[] = [];
   constructor(private readonly script: Record<string, Answer[]>) {}
   async open(request: StreamRequest): Promise<StreamResponse> {
     this.tried.push(request.url);
+    this.requestIds.push(request.requestId);
     const answer = this.script[request.url]?.shift() ?? new Error('ECONNREFUSED');
     if (answer instanceof Error) throw Object.assign(answer, { code: answer.message });
     return answer;
@@ -50,9 +52,10 @@ function setup(spec: Record<string, PartitionSpec>, script: Record<string, Answe
     readiness: () => ({ ready: true, reason: 'ok' }),
     snapshots,
   });
-  const get = (partition: string) =>
+  const get = (partition: string, requestId = 'snapshot-1') =>
     request(app)
       .get(`/v1/admin/partitions/${partition}/snapshot`)
+      .set('X-Request-Id', requestId)
       .buffer(true)
       .parse(textBody);
   return { routing, transport, get };
@@ -87,6 +90,14 @@ describe('gate: GET /v1/admin/partitions/<p>/snapshot', () => {
     assert.equal(response.status, 200, response.body);
     assert.equal(response.headers['x-kv-replica'], 'b');
     assert.deepEqual(transport.tried, [urlOf('a'), urlOf('a'), urlOf('b')]);
+  });
+
+  it("sends every attempt with the client's request id, and names it in an error", async () => {
+    const { get, transport } = setup({ p0: { members: ['a', 'b'], leader: 'a' } }, { [urlOf('a')]: [error(421, 'NOT_LEADER', urlOf('b'))], [urlOf('b')]: [error(400, 'BAD_REQUEST')] });
+    const response = await get('p0', 'backup-7');
+    assert.deepEqual(transport.requestIds, ['backup-7', 'backup-7']);
+    assert.equal(response.headers['x-request-id'], 'backup-7');
+    assert.equal(JSON.parse(response.body).error.requestId, 'backup-7');
   });
 
   it('waits for a leader within the write timeout, then answers 503', async () => {

@@ -4,8 +4,10 @@ import {
   CLUSTER_SECRET_FILE,
   CONFIG_FILE,
   ConfigError,
+  LOG_LEVEL,
   MAX_VALUE_BYTES,
   SESSION_TIMEOUT,
+  SLOW_REQUEST_MS,
   choice,
   integer,
   name,
@@ -39,6 +41,8 @@ export interface ServerConfig {
   maxValueBytes: number;
   fsync: boolean;
   logLevel: string;
+  /** Log a `/v1/kv` request that takes at least this long (0: every one). */
+  slowRequestMs: number;
   /** auto: a partition not on a sealed ring joins by an online migration at start; manual: it waits for `kvctl cluster add-partition`. */
   join: 'auto' | 'manual';
   /** Keys per second a migration copies (and purges) at most. */
@@ -92,13 +96,8 @@ const SETTINGS = {
     parse: integer(1, 1e9),
     default: '20000',
   },
-  logLevel: {
-    flags: '--log-level <level>',
-    env: 'KV_LOG_LEVEL',
-    description: 'pino log level',
-    parse: choice(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
-    default: 'info',
-  },
+  logLevel: LOG_LEVEL,
+  slowRequestMs: SLOW_REQUEST_MS,
 } as const satisfies Settings;
 
 function serverCommand(): Command {
@@ -137,6 +136,7 @@ export function parseServerConfig(argv: readonly string[], env: Environment): Se
     maxValueBytes: values.maxValueBytes,
     fsync: values.fsync === 'on',
     logLevel: values.logLevel,
+    slowRequestMs: values.slowRequestMs,
     join: values.join,
     migrationRate: values.migrationRate,
   };

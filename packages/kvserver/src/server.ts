@@ -133,6 +133,7 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
     partition: config.partition,
     maxValueBytes: config.maxValueBytes,
     logger,
+    slowRequestMs: config.slowRequestMs,
     auth,
     routing,
     imports,

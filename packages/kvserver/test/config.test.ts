@@ -35,6 +35,7 @@ describe('parseServerConfig', () => {
       maxValueBytes: 1048576,
       fsync: true,
       logLevel: 'info',
+      slowRequestMs: 1000,
       join: 'auto',
       migrationRate: 20000,
     });
@@ -58,6 +59,7 @@ describe('parseServerConfig', () => {
       KV_MAX_VALUE_BYTES: '4096',
       KV_FSYNC: 'off',
       KV_LOG_LEVEL: 'warn',
+      KV_SLOW_REQUEST_MS: '0',
       KV_ADVERTISE: 'http://kv9.example:80',
     });
     assert.equal(config.zk, 'zk:2181');
@@ -69,7 +71,7 @@ describe('parseServerConfig', () => {
       [config.minInsync, config.writeTimeoutMs, config.replicaTimeoutMs, config.sessionTimeoutMs, config.maxKeys, config.maxValueBytes],
       [2, 2000, 700, 8000, 100, 4096],
     );
-    assert.deepEqual([config.fsync, config.logLevel, config.advertiseUrl], [false, 'warn', 'http://kv9.example:80']);
+    assert.deepEqual([config.fsync, config.logLevel, config.slowRequestMs, config.advertiseUrl], [false, 'warn', 0, 'http://kv9.example:80']);
     assert.equal(config.clusterSecretFile, '/run/secrets/kv');
   });
 

@@ -82,6 +82,8 @@ export type Consistency = 'strong' | 'eventual';
 /** Response headers every gate answer carries. */
 export const HEADER_PARTITION = 'x-kv-partition';
 export const HEADER_REPLICA = 'x-kv-replica';
+/** The request's id: the client's when well-formed, else one the gate (or a replica asked directly) made; every answer carries it. */
+export const HEADER_REQUEST_ID = 'x-request-id';
 /**
  * The `/ring` version a gate routed a request with (request) or a replica
  * judged it by (a WRONG_PARTITION answer): the side with the older one

@@ -23,7 +23,8 @@ export const ERROR_CODES = {
 export type ErrorCode = keyof typeof ERROR_CODES;
 
 export interface ErrorBody {
-  error: { code: ErrorCode; message: string; leader?: string };
+  /** `requestId`: the request's X-Request-Id, for finding its lines in the gate's and the replica's logs. */
+  error: { code: ErrorCode; message: string; leader?: string; requestId?: string };
 }
 
 export class KvError extends Error {

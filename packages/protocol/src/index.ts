@@ -19,6 +19,7 @@ export { readErrorBody } from './error-body';
 export {
   HEADER_PARTITION,
   HEADER_REPLICA,
+  HEADER_REQUEST_ID,
   HEADER_ROUTING_VERSION,
   type ClusterView,
   type ForceRemoveResult,

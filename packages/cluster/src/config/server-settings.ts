@@ -1,7 +1,7 @@
 import { DEFAULT_MAX_VALUE_BYTES } from '@kvstore/protocol';
 import { MAKE_SECRET_HINT } from '../wire/cluster-auth';
 import type { Setting } from './command-line';
-import { filePath, integer, name, text } from './values';
+import { choice, filePath, integer, name, text } from './values';
 
 /** The settings kvserver and kvgate share, word for word; each program lists them among its own, in its own order. */
 
@@ -43,4 +43,21 @@ export const MAX_VALUE_BYTES = {
   description: 'largest value accepted',
   parse: integer(1, 512 * 1024 * 1024),
   default: String(DEFAULT_MAX_VALUE_BYTES),
+} as const satisfies Setting;
+
+export const LOG_LEVEL = {
+  flags: '--log-level <level>',
+  env: 'KV_LOG_LEVEL',
+  description: 'pino log level',
+  parse: choice(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  default: 'info',
+} as const satisfies Setting;
+
+/** The data path logs only requests this slow (docs/logs.md): a line per request would cost more than serving it. */
+export const SLOW_REQUEST_MS = {
+  flags: '--slow-request-ms <ms>',
+  env: 'KV_SLOW_REQUEST_MS',
+  description: 'log a /v1/kv request that takes at least this long (0: every one)',
+  parse: integer(0, 3_600_000),
+  default: '1000',
 } as const satisfies Setting;

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { KvError, payloadTooLarge } from '@kvstore/protocol';
+import { HEADER_REQUEST_ID, KvError, payloadTooLarge } from '@kvstore/protocol';
 
 /**
  * The public data path on plain node:http, shared by kvgate and kvserver.
@@ -52,9 +52,16 @@ export function jsonAnswer(status: number, value: unknown, headers: Record<strin
   return { status, headers: { ...headers, 'content-type': JSON_TYPE }, body: Buffer.from(JSON.stringify(value)) };
 }
 
-/** The one shape of a refusal: `{"error":{"code","message"[,"leader"]}}` with the status of its code. */
+/**
+ * The one shape of a refusal: `{"error":{"code","message"[,"leader"][,"requestId"]}}`
+ * with the status of its code. `requestId` is the X-Request-Id among `headers`,
+ * so the body and the header never disagree.
+ */
 export function errorAnswer(error: KvError, headers: Record<string, string> = {}): Answer {
-  return jsonAnswer(error.status, error.toJSON(), headers);
+  const body = error.toJSON();
+  const requestId = headers[HEADER_REQUEST_ID];
+  if (requestId !== undefined) body.error.requestId = requestId;
+  return jsonAnswer(error.status, body, headers);
 }
 
 /** Whatever a request's handling threw, as an answer: a KvError as itself, anything else as a 500 that says nothing of it (`onUnexpected` gets the error). */

@@ -4,6 +4,7 @@ import express, { type Router } from 'express';
 import type { Logger } from 'pino';
 import type { MigrationAdmin } from '../cluster/migration-admin';
 import type { SnapshotProxy } from '../proxy/snapshot-proxy';
+import { requestIdOf } from './request-id';
 
 /**
  * `GET /v1/admin/partitions/<p>/snapshot`: the partition leader's snapshot
@@ -16,7 +17,7 @@ import type { SnapshotProxy } from '../proxy/snapshot-proxy';
 export function adminRouter(snapshots: Pick<SnapshotProxy, 'open'>, logger?: Logger): Router {
   const router = express.Router();
   router.get('/v1/admin/partitions/:partition/snapshot', async (req, res) => {
-    const result = await snapshots.open(req.params.partition);
+    const result = await snapshots.open(req.params.partition, requestIdOf(req));
     if (result.partition !== undefined) res.setHeader(HEADER_PARTITION, result.partition);
     if (result.replica !== undefined) res.setHeader(HEADER_REPLICA, result.replica);
     if (!result.ok) throw result.error;
@@ -28,7 +29,7 @@ export function adminRouter(snapshots: Pick<SnapshotProxy, 'open'>, logger?: Log
     } catch (error) {
       // pipeline has destroyed both ends; a client that went away is not worth a warning.
       if (!req.destroyed && !res.writableEnded) {
-        logger?.warn({ err: error, partition: result.partition, replica: result.replica }, 'snapshot stream cut');
+        logger?.warn({ err: error, requestId: requestIdOf(req), partition: result.partition, replica: result.replica }, 'snapshot stream cut');
       }
     }
   });

@@ -1,17 +1,22 @@
 import type { RequestListener } from 'node:http';
+import { SlowRequestLog } from '@kvstore/cluster';
 import { isKvUrl, notFound, unavailable, type ClusterView } from '@kvstore/protocol';
 import express from 'express';
 import type { Logger } from 'pino';
 import type { MigrationAdmin } from '../cluster/migration-admin';
 import type { Forwarder } from '../proxy/forwarder';
 import type { SnapshotProxy } from '../proxy/snapshot-proxy';
+import { accessLog } from './access-log';
 import { adminRouter, migrationRouter } from './admin-routes';
 import { errorHandler } from './error-handler';
 import { seedRouter, serveKvHttp } from './kv-routes';
+import { nameRequests } from './request-id';
 
 export interface AppDeps {
   forwarder: Pick<Forwarder, 'forward'>;
   maxValueBytes: number;
+  /** Log a `/v1/kv` request that takes at least this long (0: every one); without it, none. */
+  slowRequestMs?: number;
   clusterView: () => Promise<ClusterView>;
   readiness: () => { ready: boolean; reason: string };
   logger?: Logger;
@@ -33,6 +38,8 @@ export function createApp(deps: AppDeps): RequestListener {
   app.disable('x-powered-by');
   // The replica's ETag (the key's version) is the only one a client should see.
   app.set('etag', false);
+  app.use(nameRequests);
+  if (deps.logger) app.use(accessLog(deps.logger));
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
@@ -54,8 +61,9 @@ export function createApp(deps: AppDeps): RequestListener {
     next(notFound(`no route for ${req.method} ${path}`));
   });
   app.use(errorHandler(deps.maxValueBytes, deps.logger));
+  const slow = new SlowRequestLog(deps.logger, deps.slowRequestMs ?? Infinity);
   return (request, response) => {
-    if (isKvUrl(request.url ?? '')) void serveKvHttp(deps, request, response);
+    if (isKvUrl(request.url ?? '')) void serveKvHttp(deps, slow, request, response);
     else app(request, response);
   };
 }

@@ -1,7 +1,8 @@
 import { refusalAnswer, sendAnswer } from '@kvstore/cluster';
-import { KvError, badRequest, payloadTooLarge } from '@kvstore/protocol';
+import { HEADER_REQUEST_ID, KvError, badRequest, payloadTooLarge } from '@kvstore/protocol';
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { requestIdOf } from './request-id';
 
 /** Errors from body-parser and express carry an HTTP status and a `type`; nothing else here is trusted. */
 function toKvError(error: unknown, maxValueBytes: number): KvError | undefined {
@@ -15,16 +16,17 @@ function toKvError(error: unknown, maxValueBytes: number): KvError | undefined {
   return undefined;
 }
 
-/** The one place an error becomes an answer: `{"error":{"code","message"}}` with the status of its code. */
+/** The one place an error becomes an answer: `{"error":{"code","message","requestId"}}` with the status of its code. */
 export function errorHandler(maxValueBytes: number, logger?: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) return next(error);
+    const requestId = requestIdOf(req);
     const kvError = toKvError(error, maxValueBytes);
     if (kvError && kvError.status >= 500 && req.path !== '/readyz') {
       // A failing readiness probe is polled; the watcher already logs why it is not ready.
-      logger?.warn({ code: kvError.code, message: kvError.message, url: req.originalUrl }, 'request failed');
+      logger?.warn({ requestId, code: kvError.code, message: kvError.message, url: req.originalUrl }, 'request failed');
     }
-    const onUnexpected = (unexpected: unknown): void => logger?.error({ err: unexpected, method: req.method, url: req.originalUrl }, 'unexpected error');
-    sendAnswer(res, refusalAnswer(kvError ?? error, {}, onUnexpected));
+    const onUnexpected = (unexpected: unknown): void => logger?.error({ err: unexpected, requestId, method: req.method, url: req.originalUrl }, 'unexpected error');
+    sendAnswer(res, refusalAnswer(kvError ?? error, { [HEADER_REQUEST_ID]: requestId }, onUnexpected));
   };
 }

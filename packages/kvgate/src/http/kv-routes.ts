@@ -1,6 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { header, readBody, refusalAnswer, sendAnswer, type Answer } from '@kvstore/cluster';
+import { SlowRequestLog, header, readBody, refusalAnswer, requestIdFor, sendAnswer, type Answer } from '@kvstore/cluster';
 import {
+  HEADER_PARTITION,
+  HEADER_REPLICA,
+  HEADER_REQUEST_ID,
   KV_PREFIX,
   decodeKey,
   notFound,
@@ -17,6 +20,7 @@ import express, { type Router } from 'express';
 import type { Logger } from 'pino';
 import type { ForwardRequest, Forwarder } from '../proxy/forwarder';
 import { forwardedAnswer } from './respond';
+import { requestIdOf } from './request-id';
 
 export interface KvRouteDeps {
   forwarder: Pick<Forwarder, 'forward'>;
@@ -24,8 +28,9 @@ export interface KvRouteDeps {
   logger?: Logger;
 }
 
-function conditionalHeaders(request: IncomingMessage): Record<string, string> {
-  const headers: Record<string, string> = {};
+/** The replica logs the request under the gate's id for it: the id travels as a header of the kv frame. */
+function conditionalHeaders(request: IncomingMessage, requestId: string): Record<string, string> {
+  const headers: Record<string, string> = { [HEADER_REQUEST_ID]: requestId };
   for (const name of ['if-match', 'if-none-match']) {
     const value = header(request, name);
     if (value !== undefined) headers[name] = value;
@@ -39,7 +44,7 @@ function consistencyQuery(consistency: Consistency): string {
 }
 
 /** Validated here, so a replica never sees input the gate would refuse; throws KvError for bad input. */
-async function parseKvRequest(request: IncomingMessage, maxValueBytes: number): Promise<ForwardRequest> {
+async function parseKvRequest(request: IncomingMessage, maxValueBytes: number, requestId: string): Promise<ForwardRequest> {
   const method = request.method;
   if (method !== 'GET' && method !== 'PUT' && method !== 'DELETE') {
     throw notFound(`no route for ${method} ${KV_PREFIX}/<key>; use GET, PUT or DELETE`);
@@ -48,24 +53,37 @@ async function parseKvRequest(request: IncomingMessage, maxValueBytes: number): 
   const key = decodeKey(encodedKey);
   const ttl = parseTtl(queryParam(query, 'ttl'));
   const consistency = parseConsistency(queryParam(query, 'consistency'));
-  if (method === 'GET') return { method, key, query: consistencyQuery(consistency), headers: {}, consistency };
-  if (method === 'DELETE') return { method, key, query: '', headers: conditionalHeaders(request), consistency };
+  if (method === 'GET') return { method, key, query: consistencyQuery(consistency), headers: { [HEADER_REQUEST_ID]: requestId }, consistency };
+  if (method === 'DELETE') return { method, key, query: '', headers: conditionalHeaders(request, requestId), consistency };
   // Values are opaque bytes whatever Content-Type says; the limit is inclusive.
   const body = await readBody(request, maxValueBytes);
-  const headers = { ...conditionalHeaders(request), 'content-type': 'application/octet-stream' };
+  const headers = { ...conditionalHeaders(request, requestId), 'content-type': 'application/octet-stream' };
   return { method, key, query: ttl === undefined ? '' : `ttl=${ttl}`, headers, body, consistency };
 }
 
-/** `PUT|GET|DELETE /v1/kv/<key>` on plain node:http: the gate's data path. */
-export async function serveKvHttp(deps: KvRouteDeps, request: IncomingMessage, response: ServerResponse): Promise<void> {
+/**
+ * `PUT|GET|DELETE /v1/kv/<key>` on plain node:http: the gate's data path.
+ * It logs no access line (`slow` logs the slow requests) and a 5xx.
+ */
+export async function serveKvHttp(deps: KvRouteDeps, slow: SlowRequestLog, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const started = slow.start();
+  const requestId = requestIdFor(request.headers[HEADER_REQUEST_ID]);
   let answer: Answer;
   try {
-    answer = forwardedAnswer(await deps.forwarder.forward(await parseKvRequest(request, deps.maxValueBytes)));
+    answer = forwardedAnswer(await deps.forwarder.forward(await parseKvRequest(request, deps.maxValueBytes, requestId)), requestId);
   } catch (error) {
-    answer = refusalAnswer(error, {}, (unexpected) => deps.logger?.error({ err: unexpected }, 'unexpected error'));
+    const onUnexpected = (unexpected: unknown): void => deps.logger?.error({ err: unexpected, requestId }, 'unexpected error');
+    answer = refusalAnswer(error, { [HEADER_REQUEST_ID]: requestId }, onUnexpected);
   }
-  if (answer.status >= 500) deps.logger?.warn({ status: answer.status, url: request.url, body: answer.body.toString('utf8', 0, 500) }, 'request failed');
+  if (answer.status >= 500) deps.logger?.warn({ requestId, status: answer.status, url: request.url, body: answer.body.toString('utf8', 0, 500) }, 'request failed');
   sendAnswer(response, answer);
+  slow.finished(started, requestId, () => ({
+    method: request.method ?? '',
+    url: request.url ?? '',
+    status: answer.status,
+    partition: answer.headers[HEADER_PARTITION],
+    replica: answer.headers[HEADER_REPLICA],
+  }));
 }
 
 
@@ -79,16 +97,17 @@ export function seedRouter(deps: KvRouteDeps): Router {
       method: 'PUT',
       key,
       query: '',
-      headers: { 'content-type': 'application/octet-stream' },
+      headers: { 'content-type': 'application/octet-stream', [HEADER_REQUEST_ID]: requestIdOf(req) },
       body: value,
       consistency: 'strong',
     };
-    sendAnswer(res, forwardedAnswer(await deps.forwarder.forward(request)));
+    sendAnswer(res, forwardedAnswer(await deps.forwarder.forward(request), requestIdOf(req)));
   });
   router.get('/api/cache/get', async (req, res) => {
     const consistency = parseConsistency(req.query.consistency);
-    const request: ForwardRequest = { method: 'GET', key: parseSeedGetKey(req.query.key), query: consistencyQuery(consistency), headers: {}, consistency };
-    sendAnswer(res, forwardedAnswer(await deps.forwarder.forward(request)));
+    const headers = { [HEADER_REQUEST_ID]: requestIdOf(req) };
+    const request: ForwardRequest = { method: 'GET', key: parseSeedGetKey(req.query.key), query: consistencyQuery(consistency), headers, consistency };
+    sendAnswer(res, forwardedAnswer(await deps.forwarder.forward(request), requestIdOf(req)));
   });
   return router;
 }

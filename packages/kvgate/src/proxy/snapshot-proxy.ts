@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { KvError, errorFromAnswer, notFound, readErrorBody, unavailable } from '@kvstore/protocol';
+import { HEADER_REQUEST_ID, KvError, errorFromAnswer, notFound, readErrorBody, unavailable } from '@kvstore/protocol';
 import { Agent } from 'undici';
 import type { ClusterSnapshot } from '../routing/snapshot';
 import type { RouteSource } from '../routing/routing-state';
@@ -17,6 +17,8 @@ export interface StreamRequest {
   headersTimeoutMs: number;
   /** Bound on a silence between two chunks of the body once it flows. */
   idleTimeoutMs: number;
+  /** The client's request's id, for the replica's log lines about it. */
+  requestId: string;
 }
 
 export interface StreamResponse {
@@ -47,6 +49,7 @@ export class UndiciStreamTransport implements StreamTransport {
       origin: request.url,
       path: request.path,
       method: 'GET',
+      headers: { [HEADER_REQUEST_ID]: request.requestId },
       headersTimeout: request.headersTimeoutMs,
       bodyTimeout: request.idleTimeoutMs,
     });
@@ -98,7 +101,7 @@ export class SnapshotProxy {
     this.idleTimeoutMs = options.idleTimeoutMs ?? Math.max(30_000, options.writeTimeoutMs * 10);
   }
 
-  async open(partition: string): Promise<SnapshotOpenResult> {
+  async open(partition: string, requestId: string): Promise<SnapshotOpenResult> {
     const deadline = this.now() + this.options.writeTimeoutMs;
     let failure: { replica?: string; error: KvError } | undefined;
     let hint: Endpoint | undefined;
@@ -131,6 +134,7 @@ export class SnapshotProxy {
           path: REPLICA_SNAPSHOT_PATH,
           headersTimeoutMs: Math.max(1, deadline - this.now()) + ATTEMPT_GRACE_MS,
           idleTimeoutMs: this.idleTimeoutMs,
+          requestId,
         });
       } catch (error) {
         const reason = (error as { code?: unknown }).code ?? (error as Error).message;

@@ -4,6 +4,7 @@ import type { Replica } from '../replication/replica';
 import type { Logger } from '../replication/types';
 import type { SnapshotRecord } from '../replication/kv-store';
 import { writeSnapshot } from '../wire/snapshot-stream';
+import { requestIdOf } from './request-id';
 
 export interface AdminRouteDeps {
   replica: Replica;
@@ -33,9 +34,11 @@ export function adminRoutes(deps: AdminRouteDeps): Router {
     // On disk, the snapshot reads what is committed: wait for every write applied so far.
     await deps.replica.settled();
     const snapshot = deps.replica.snapshotFor(deps.replica.epoch);
+    // A backup is rare and worth a line: its request id is the one kvctl's and the gate's lines carry.
+    deps.logger.info({ requestId: requestIdOf(response), seq: snapshot.seq, epoch: snapshot.epoch }, 'snapshot stream started');
     // A read failing midway cuts the stream (the reader sees no trailer) instead of throwing out of a 'drain' callback.
     const records = guarded(owned(snapshot.records, snapshot.slots.fenced), (error) => {
-      deps.logger.error({ err: error }, 'snapshot read failed; stream cut');
+      deps.logger.error({ err: error, requestId: requestIdOf(response) }, 'snapshot read failed; stream cut');
       response.destroy();
     });
     const guardedSource = { ...snapshot, records, close: () => snapshot.close() };

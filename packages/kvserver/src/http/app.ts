@@ -1,7 +1,7 @@
 import type { RequestListener } from 'node:http';
 import express from 'express';
 import { type ClusterAuth, type MuxHandlers } from '@kvstore/cluster';
-import { isKvUrl } from '@kvstore/protocol';
+import { isKvUrl, unavailable } from '@kvstore/protocol';
 import type { Replica } from '../replication/replica';
 import type { Logger } from '../replication/types';
 import { peerMuxHandlers } from '../wire/peer-handlers';
@@ -9,8 +9,9 @@ import type { ImportReceiver } from '../migration/import-receiver';
 import { adminRoutes } from './admin-routes';
 import { errorHandler, unknownRoute } from './error-handler';
 import { internalRoutes } from './internal-routes';
-import { kvMuxHandler, serveKvHttp } from './kv-http';
+import { KvRequestLog, kvMuxHandler, serveKvHttp } from './kv-http';
 import { KvService, type KeyRouting } from './kv-service';
+import { nameRequests } from './request-id';
 import { seedRoutes } from './seed-routes';
 
 export interface AppDeps {
@@ -25,6 +26,8 @@ export interface AppDeps {
   imports: ImportReceiver;
   /** Why the replica cannot serve yet, or undefined when it can. */
   notReadyBecause(): string | undefined;
+  /** Log a `/v1/kv` request that takes at least this long (0: every one); without it, none. */
+  slowRequestMs?: number;
 }
 
 /** What a replica serves: plain HTTP, and the internal protocol's frames (see main.ts). */
@@ -40,16 +43,18 @@ export interface ReplicaApp {
  */
 export function createApp(deps: AppDeps): ReplicaApp {
   const kv = new KvService(deps);
+  const kvLog = new KvRequestLog(deps.logger, deps.slowRequestMs);
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(nameRequests);
   app.get('/healthz', (_request, response) => {
     response.json({ ok: true });
   });
   app.get('/readyz', (_request, response) => {
     const reason = deps.notReadyBecause();
-    if (reason) response.status(503).json({ error: { code: 'UNAVAILABLE', message: reason } });
-    else response.json({ ok: true, ...deps.replica.status() });
+    if (reason) throw unavailable(reason);
+    response.json({ ok: true, ...deps.replica.status() });
   });
   app.use(internalRoutes(deps.replica, deps.auth, deps.logger));
   app.use(adminRoutes(deps));
@@ -58,9 +63,9 @@ export function createApp(deps: AppDeps): ReplicaApp {
   app.use(errorHandler(deps.logger));
   return {
     http: (request, response) => {
-      if (isKvUrl(request.url ?? '')) void serveKvHttp(kv, request, response, deps.maxValueBytes);
+      if (isKvUrl(request.url ?? '')) void serveKvHttp(kv, kvLog, request, response, deps.maxValueBytes);
       else app(request, response);
     },
-    mux: { ...kvMuxHandler(kv), ...peerMuxHandlers(deps.replica, deps.imports) },
+    mux: { ...kvMuxHandler(kv, kvLog), ...peerMuxHandlers(deps.replica, deps.imports) },
   };
 }

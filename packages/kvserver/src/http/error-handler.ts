@@ -1,7 +1,8 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { refusalAnswer, sendAnswer } from '@kvstore/cluster';
-import { KvError, badRequest, payloadTooLarge } from '@kvstore/protocol';
+import { HEADER_REQUEST_ID, KvError, badRequest, payloadTooLarge } from '@kvstore/protocol';
 import type { Logger } from '../replication/types';
+import { requestIdOf } from './request-id';
 
 /** Errors of express's body parsers, converted to the API's codes. */
 function fromBodyParser(error: { type?: string; limit?: number; message: string }): KvError | undefined {
@@ -11,12 +12,14 @@ function fromBodyParser(error: { type?: string; limit?: number; message: string 
   return undefined;
 }
 
-/** The one place where an error becomes an HTTP answer: `{"error":{"code","message"}}`. */
+/** The one place where an error becomes an HTTP answer: `{"error":{"code","message","requestId"}}`. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error, _request, response, next) => {
     if (response.headersSent) return next(error);
     const known = error instanceof KvError ? error : fromBodyParser(error as { type?: string; limit?: number; message: string });
-    sendAnswer(response, refusalAnswer(known ?? error, {}, (unexpected) => logger.error({ err: unexpected }, 'unexpected error')));
+    const requestId = requestIdOf(response);
+    const headers = { [HEADER_REQUEST_ID]: requestId };
+    sendAnswer(response, refusalAnswer(known ?? error, headers, (unexpected) => logger.error({ err: unexpected, requestId }, 'unexpected error')));
   };
 }
 

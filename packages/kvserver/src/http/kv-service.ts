@@ -2,6 +2,7 @@ import { jsonAnswer, refusalAnswer, type Answer } from '@kvstore/cluster';
 import {
   HEADER_PARTITION,
   HEADER_REPLICA,
+  HEADER_REQUEST_ID,
   HEADER_ROUTING_VERSION,
   KvError,
   badRequest,
@@ -50,6 +51,8 @@ export interface KvCall {
   /** The `x-kv-routing-version` the gate routed the request by, as sent. */
   routingVersion: string | undefined;
   body: Buffer;
+  /** The request's X-Request-Id, well-formed (cluster's requestIdFor). */
+  requestId: string;
 }
 
 const OCTET_STREAM = 'application/octet-stream';
@@ -69,23 +72,26 @@ export class KvService {
 
   /** Never rejects: every failure is an error answer. */
   serve(call: KvCall): Promise<Answer> {
-    return this.answer(() => this.dispatch(call));
+    return this.answer(() => this.dispatch(call), call.requestId);
   }
 
   /** Runs `work`, turning whatever it throws into an error answer. */
-  async answer(work: () => Promise<Answer>): Promise<Answer> {
+  async answer(work: () => Promise<Answer>, requestId: string): Promise<Answer> {
     try {
       return await work();
     } catch (error) {
-      return this.refusal(error);
+      return this.refusal(error, requestId);
     }
   }
 
-  refusal(error: unknown): Answer {
+  /** The error answer, which names the request (header and body) so its lines can be found in the logs. */
+  refusal(error: unknown, requestId: string): Answer {
+    const headers: Record<string, string> = { ...this.who, [HEADER_REQUEST_ID]: requestId };
     // A WRONG_PARTITION says which table it was judged by: a gate with an older one catches up, one with a newer one waits for this replica.
-    const version = error instanceof KvError && error.code === 'WRONG_PARTITION' ? this.deps.routing.ringVersion : undefined;
-    const headers = version === undefined ? this.who : { ...this.who, [HEADER_ROUTING_VERSION]: String(version) };
-    return refusalAnswer(error, headers, (unexpected) => this.deps.logger.error({ err: unexpected }, 'unexpected error'));
+    if (error instanceof KvError && error.code === 'WRONG_PARTITION' && this.deps.routing.ringVersion !== undefined) {
+      headers[HEADER_ROUTING_VERSION] = String(this.deps.routing.ringVersion);
+    }
+    return refusalAnswer(error, headers, (unexpected) => this.deps.logger.error({ err: unexpected, requestId }, 'unexpected error'));
   }
 
   async put(key: string, value: Buffer, ttlSeconds: number | undefined, ifMatch?: string, ifNoneMatch?: string, routingVersion?: number): Promise<Answer> {
