@@ -23,9 +23,18 @@ export interface ZooKeeperHandle {
   restart(): Promise<void>;
 }
 
+/** One member of an ensemble, as every member's zoo.cfg lists it (`server.<id>=127.0.0.1:<peerPort>:<electionPort>`). */
+export interface QuorumServer {
+  id: number;
+  peerPort: number;
+  electionPort: number;
+}
+
 export interface StartZooKeeperOptions {
   port: number;
   dataDir: string;
+  /** A member of an ensemble: its own id and every member (itself included); absent for a standalone server. */
+  quorum?: { myid: number; servers: readonly QuorumServer[] };
   /** Bound on the wait for it to serve (default 30000 ms: a cold JVM on a busy CI machine). */
   startTimeoutMs?: number;
   /** See ProcessSpec.ownProcessGroup. */
@@ -47,16 +56,37 @@ export function fourLetterWord(host: string, port: number, word: string, timeout
   });
 }
 
+/** What `srvr` says the server is ("leader", "follower", "standalone"), or undefined while it does not serve. */
+export async function zooKeeperMode(host: string, port: number): Promise<string | undefined> {
+  try {
+    return /^Mode: (\S+)/m.exec(await fourLetterWord(host, port, 'srvr'))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * True when a ZooKeeper serves clients there. `srvr` reports a `Mode:` only
  * once the server accepts sessions, whereas `ruok` answers before that.
  */
 export async function isZooKeeperServing(host: string, port: number): Promise<boolean> {
-  try {
-    return /^Mode: /m.test(await fourLetterWord(host, port, 'srvr'));
-  } catch {
-    return false;
-  }
+  return (await zooKeeperMode(host, port)) !== undefined;
+}
+
+/**
+ * An ensemble member's lines: a follower that loses its leader (its socket
+ * closes at once when the leader is killed) looks for a new one, and
+ * initLimit/syncLimit (in ticks) bound how long a follower may take to sync
+ * and may fall behind. The id file names the member.
+ */
+function quorumConfig(options: StartZooKeeperOptions): string[] {
+  if (!options.quorum) return [];
+  fs.writeFileSync(path.join(options.dataDir, 'myid'), `${options.quorum.myid}\n`);
+  return [
+    'initLimit=20',
+    'syncLimit=4',
+    ...options.quorum.servers.map((server) => `server.${server.id}=127.0.0.1:${server.peerPort}:${server.electionPort}`),
+  ];
 }
 
 function writeConfig(options: StartZooKeeperOptions): string {
@@ -78,6 +108,7 @@ function writeConfig(options: StartZooKeeperOptions): string {
     'preAllocSize=1024',
     'forceSync=no',
     'autopurge.purgeInterval=1',
+    ...quorumConfig(options),
   ];
   const file = path.join(options.dataDir, 'zoo.cfg');
   fs.writeFileSync(file, `${config.join('\n')}\n`);
@@ -102,7 +133,7 @@ async function launch(installation: ZooKeeperInstallation, options: StartZooKeep
       '-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS',
       '-cp',
       installation.classpath,
-      'org.apache.zookeeper.server.ZooKeeperServerMain',
+      options.quorum ? 'org.apache.zookeeper.server.quorum.QuorumPeerMain' : 'org.apache.zookeeper.server.ZooKeeperServerMain',
       writeConfig(options),
     ],
     logFile: path.join(options.dataDir, 'zookeeper.log'),
@@ -123,7 +154,11 @@ async function launch(installation: ZooKeeperInstallation, options: StartZooKeep
   return child;
 }
 
-/** Starts a standalone ZooKeeper on 127.0.0.1:<port>, installing it first if need be (and allowed). */
+/**
+ * Starts a ZooKeeper on 127.0.0.1:<port>, installing it first if need be (and
+ * allowed): standalone, or a member of an ensemble (`quorum`), which serves
+ * only once a majority of the members runs (see startZooKeeperEnsemble).
+ */
 export async function startZooKeeper(options: StartZooKeeperOptions): Promise<ZooKeeperHandle> {
   const installation = await ensureZooKeeperInstalled();
   fs.mkdirSync(options.dataDir, { recursive: true });
