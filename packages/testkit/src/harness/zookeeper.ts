@@ -13,6 +13,8 @@ export interface ZooKeeperHandle {
   readonly dataDir: string | undefined;
   /** Undefined for one we did not start. */
   readonly pid: number | undefined;
+  /** False once the process we started has exited (killed, say) and until it is restarted; true for one we did not start. */
+  readonly running: boolean;
   /** True when this process started it (and so may stop, kill or restart it). */
   readonly owned: boolean;
   /** SIGTERM, then SIGKILL after a bound; does nothing for one we did not start. */
@@ -173,6 +175,9 @@ export async function startZooKeeper(options: StartZooKeeperOptions): Promise<Zo
     get pid() {
       return child.pid;
     },
+    get running() {
+      return child.running;
+    },
     owned: true,
     stop,
     kill: async () => {
@@ -196,6 +201,7 @@ export function attachZooKeeper(connectString: string): ZooKeeperHandle {
     port: Number(match[2]),
     dataDir: undefined,
     pid: undefined,
+    running: true,
     owned: false,
     stop: () => Promise.resolve(),
     kill: notOurs,
