@@ -36,6 +36,9 @@ export interface ChaosClusterOptions {
 /** Every server's --replica-timeout: a follower that does not answer an append within it leaves the in-sync set. */
 export const REPLICA_TIMEOUT_MS = 500;
 
+/** Bound on each process's wait to answer GET /healthz, at start and on restarts. */
+const START_TIMEOUT_MS = 60_000;
+
 /** Where servers and gates read the cluster secret from (the file holds it, base64). */
 const CLUSTER_SECRET_ENV = 'KV_CLUSTER_SECRET_FILE';
 /** kvserver's test-only clock offset (packages/kvserver/src/clock.ts). */
@@ -78,7 +81,8 @@ export class ChaosCluster {
     const zookeeper = ensembleSize > 1 ? await kit.privateZooKeeperEnsemble(ensembleSize) : kit.ensembleOf([await kit.privateZooKeeper()]);
     log(`ZooKeeper on ${zookeeper.connectString} (${zookeeper.members.map((member) => member.dataDir).join(', ')})`);
     const name = kit.uniqueClusterName('chaos');
-    const common = { cluster: name, sessionTimeoutMs };
+    // A slow start (three ZooKeeper JVMs warming up on a busy machine) is no finding of a chaos run.
+    const common = { cluster: name, sessionTimeoutMs, readyTimeoutMs: START_TIMEOUT_MS };
     const links = new Map<string, ReplicaLinks>();
     const serverOptions: KvServerOptions[] = [];
     // Held until every proxy is listening: a port merely found free could be handed to a proxy next.

@@ -51,6 +51,8 @@ export interface ClusterOptions {
   name?: string;
   /** Bound on the wait for every partition to have a leader and a full isr (default 30000 ms). */
   readyTimeoutMs?: number;
+  /** Bound on each process's wait to answer GET /healthz (default 15000 ms; more where ZooKeeper JVMs start alongside). */
+  startTimeoutMs?: number;
 }
 
 export interface TestServer {
@@ -266,6 +268,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     clusterSecretFile: secretFile,
     writeTimeoutMs: options.writeTimeoutMs,
     sessionTimeoutMs: options.sessionTimeoutMs,
+    readyTimeoutMs: options.startTimeoutMs,
   };
 
   const servers = new Map<string, TestServer>();

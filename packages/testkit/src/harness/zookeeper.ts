@@ -21,6 +21,9 @@ export interface ZooKeeperHandle {
   stop(): Promise<void>;
   /** SIGKILL: every session is lost without a goodbye. */
   kill(): Promise<void>;
+  /** SIGSTOP: it keeps its connections open and answers nothing, peers included; resume() undoes it. */
+  pause(): void;
+  resume(): void;
   /** Stops it if it runs, then starts it again on the same port with the same data. */
   restart(): Promise<void>;
 }
@@ -183,6 +186,8 @@ export async function startZooKeeper(options: StartZooKeeperOptions): Promise<Zo
     kill: async () => {
       await child.kill();
     },
+    pause: () => child.pause(),
+    resume: () => child.resume(),
     restart: async () => {
       await stop();
       child = await launch(installation, options);
@@ -194,8 +199,12 @@ export async function startZooKeeper(options: StartZooKeeperOptions): Promise<Zo
 export function attachZooKeeper(connectString: string): ZooKeeperHandle {
   const match = /^(.+):(\d+)$/.exec(connectString);
   if (!match) throw new Error(`not a host:port ZooKeeper address: ${connectString}`);
-  const notOurs = (): Promise<void> =>
-    Promise.reject(new Error(`the ZooKeeper at ${connectString} was not started by this process; start a private one to kill or restart it`));
+  const notOursError = (): Error =>
+    new Error(`the ZooKeeper at ${connectString} was not started by this process; start a private one to kill, pause or restart it`);
+  const notOurs = (): Promise<void> => Promise.reject(notOursError());
+  const refuse = (): void => {
+    throw notOursError();
+  };
   return {
     connectString,
     port: Number(match[2]),
@@ -205,6 +214,8 @@ export function attachZooKeeper(connectString: string): ZooKeeperHandle {
     owned: false,
     stop: () => Promise.resolve(),
     kill: notOurs,
+    pause: refuse,
+    resume: refuse,
     restart: notOurs,
   };
 }
