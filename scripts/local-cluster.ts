@@ -4,14 +4,16 @@ import { ConfigError, ensureClusterSecretFile, integer, parseCommandLine, type S
 import { Command } from 'commander';
 import {
   REPO_ROOT,
+  ensembleOf,
   isPortFree,
   startKvGate,
   startKvServer,
   startOrAttachZooKeeper,
   waitForSettledCluster,
   type ManagedProcess,
-  type ZooKeeperHandle,
+  type ZooKeeperEnsemble,
 } from '@kvstore/testkit/harness';
+import { ensembleBanner, ensembleKillHint, startLocalEnsemble, superviseEnsemble } from './local-ensemble';
 
 /** The flags of `npm start`, in the order --help lists them. */
 const SETTINGS = {
@@ -19,6 +21,12 @@ const SETTINGS = {
   replicas: { flags: '--replicas <n>', description: 'replicas per partition', parse: integer(1, 9), default: '3' },
   port: { flags: '--port <n>', description: "the gate's port", parse: integer(1, 65535), default: '3000' },
   zkPort: { flags: '--zk-port <n>', description: "ZooKeeper's port; one already serving there is reused", parse: integer(1, 65535), default: '2181' },
+  zkEnsemble: {
+    flags: '--zk-ensemble <n>',
+    description: 'run ZooKeeper as an ensemble of n members on --zk-port and up (peers on --zk-port+707.., elections on --zk-port+1707..); a killed member is restarted after 5 s',
+    parse: integer(1, 7),
+    default: '1',
+  },
   basePort: { flags: '--base-port <n>', description: "the first replica's port; the others follow", parse: integer(1, 65535), default: '4001' },
 } as const satisfies Settings;
 
@@ -27,7 +35,8 @@ type Options = Values<typeof SETTINGS>;
 /** The options, or exit: with the help text (0), or with one line saying what is wrong (2). */
 function parseOptions(argv: string[]): Options {
   const command = new Command('npm start --').description(`Runs a local kvstore cluster: ZooKeeper, partitions of replicas, and a gate.
-Data lives in ./.data (ZooKeeper in .data/zookeeper, replicas in
+Data lives in ./.data (ZooKeeper in .data/zookeeper, or
+.data/zookeeper-ensemble/zk<i> with --zk-ensemble, replicas in
 .data/replicas, logs in .data/logs, the cluster secret in
 .data/cluster.secret, made on the first run). Ctrl-C stops everything it
 started.`);
@@ -63,8 +72,9 @@ function layout(options: Options): Replica[] {
 class Started {
   readonly gates: ManagedProcess[] = [];
   readonly servers: ManagedProcess[] = [];
-  zookeeper: ZooKeeperHandle | undefined;
+  zookeeper: ZooKeeperEnsemble | undefined;
   stopping = false;
+  stopSupervising: (() => void) | undefined;
 
   watch(child: ManagedProcess, kind: 'gate' | 'server'): void {
     (kind === 'gate' ? this.gates : this.servers).push(child);
@@ -76,20 +86,21 @@ class Started {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.stopSupervising?.();
     await Promise.all(this.gates.map((child) => child.stop()));
     await Promise.all(this.servers.map((child) => child.stop()));
     await this.zookeeper?.stop();
   }
 }
 
-function banner(options: Options, zookeeper: ZooKeeperHandle, replicas: Replica[], logDir: string, secretFile: string): string {
+function banner(options: Options, zookeeperLines: string[], zookeeperHint: string[], replicas: Replica[], logDir: string, secretFile: string): string {
   const gateUrl = `http://127.0.0.1:${options.port}`;
   // kvctl looks for a gate on localhost:3000 unless told otherwise.
   const kvctl = options.port === 3000 ? 'npx kvctl' : `npx kvctl --host 127.0.0.1:${options.port}`;
   return [
     '',
     'kvstore local cluster is up',
-    `  ZooKeeper  ${zookeeper.connectString}${zookeeper.owned ? '' : ' (already running; left as it is on exit)'}`,
+    ...zookeeperLines,
     `  gate       ${gateUrl}`,
     ...replicas.map((replica) => `  ${replica.id.padEnd(10)} http://127.0.0.1:${replica.port}  (partition ${replica.partition}, pid ${replica.pid})`),
     `  logs       ${logDir}`,
@@ -100,6 +111,7 @@ function banner(options: Options, zookeeper: ZooKeeperHandle, replicas: Replica[
     `  ${kvctl} get hello`,
     `  ${kvctl} cluster status`,
     `  curl -X PUT --data-binary world ${gateUrl}/v1/kv/hello`,
+    ...zookeeperHint,
     '',
     'Ctrl-C stops everything.',
   ].join('\n');
@@ -136,9 +148,13 @@ async function main(): Promise<void> {
     // process, which stops them in order (a replica whose ZooKeeper vanished
     // first would have to wait out its session).
     const ownProcessGroup = true;
-    const zookeeper = await startOrAttachZooKeeper({ port: options.zkPort, dataDir: path.join(dataDir, 'zookeeper'), ownProcessGroup });
+    const zookeeper =
+      options.zkEnsemble > 1
+        ? await startLocalEnsemble({ size: options.zkEnsemble, clientPort: options.zkPort, dataDir: path.join(dataDir, 'zookeeper-ensemble'), ownProcessGroup })
+        : ensembleOf([await startOrAttachZooKeeper({ port: options.zkPort, dataDir: path.join(dataDir, 'zookeeper'), ownProcessGroup })]);
     started.zookeeper = zookeeper;
-    console.log(`ZooKeeper ${zookeeper.owned ? 'started' : 'reused'} on ${zookeeper.connectString}`);
+    console.log(`ZooKeeper ${zookeeper.members[0].owned ? 'started' : 'reused'} on ${zookeeper.connectString}`);
+    if (zookeeper.members.length > 1) started.stopSupervising = superviseEnsemble(zookeeper, (line) => console.log(line));
     // Started together, and each watched as soon as it is up, so that a failed
     // start still stops the ones that did start.
     const starts = await Promise.allSettled(
@@ -171,7 +187,7 @@ async function main(): Promise<void> {
     const expected = new Map<string, string[]>();
     for (const replica of replicas) expected.set(replica.partition, [...(expected.get(replica.partition) ?? []), replica.id]);
     await waitForSettledCluster(`http://127.0.0.1:${options.port}`, { partitions: expected }, 60_000);
-    console.log(banner(options, zookeeper, replicas, logDir, clusterSecretFile));
+    console.log(banner(options, await ensembleBanner(zookeeper), await ensembleKillHint(zookeeper), replicas, logDir, clusterSecretFile));
   } catch (error) {
     if (interrupted) return;
     console.error(`could not start the cluster: ${(error as Error).message}`);

@@ -3,14 +3,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ClusterView } from '@kvstore/protocol';
 import * as kit from '@kvstore/testkit';
-import type { KvGateOptions, KvServerOptions, TcpProxy, TestCluster, TestGate, TestServer, ZooKeeperHandle } from '@kvstore/testkit';
+import type { KvGateOptions, KvServerOptions, TcpProxy, TestCluster, TestGate, TestServer, ZooKeeperEnsemble } from '@kvstore/testkit';
 
 /** The links of one replica that the nemesis can cut: what reaches it, and its way to ZooKeeper. */
 export interface ReplicaLinks {
   /** Peers and gates reach the replica only through this (its advertised url). */
   inbound: TcpProxy;
-  /** Its --zk points here, and this at ZooKeeper. */
-  zookeeper: TcpProxy;
+  /** Its --zk lists these, one per ZooKeeper member, each leading to its member. */
+  zookeeper: TcpProxy[];
 }
 
 export interface ChaosClusterOptions {
@@ -22,6 +22,8 @@ export interface ChaosClusterOptions {
   replicas?: number;
   gates?: number;
   sessionTimeoutMs: number;
+  /** ZooKeeper members (default 1: a standalone server). */
+  zkEnsemble?: number;
   /** Every server's --replication (default sync). */
   replication?: 'sync' | 'async';
   /** Replica id → how far its clock is off (ms); see clock-skew.ts. */
@@ -33,6 +35,9 @@ export interface ChaosClusterOptions {
 
 /** Every server's --replica-timeout: a follower that does not answer an append within it leaves the in-sync set. */
 export const REPLICA_TIMEOUT_MS = 500;
+
+/** Bound on each process's wait to answer GET /healthz, at start and on restarts. */
+const START_TIMEOUT_MS = 60_000;
 
 /** Where servers and gates read the cluster secret from (the file holds it, base64). */
 const CLUSTER_SECRET_ENV = 'KV_CLUSTER_SECRET_FILE';
@@ -50,7 +55,8 @@ export function writeClusterSecret(dir: string): string {
 
 
 /**
- * The cluster of a chaos run: a private ZooKeeper (the nemesis restarts it),
+ * The cluster of a chaos run: a private ZooKeeper or ensemble (the nemesis
+ * restarts it, or kills and restarts members),
  * replicas p<i>-r<j> with data dirs, each behind two TCP proxies, and gates
  * talking to ZooKeeper directly. It is built here rather than with the kit's
  * startCluster, which has no per-replica --advertise or --zk, and then handed
@@ -61,7 +67,7 @@ export class ChaosCluster {
   private readonly lagging = new Set<string>();
 
   private constructor(
-    readonly zookeeper: ZooKeeperHandle,
+    readonly zookeeper: ZooKeeperEnsemble,
     readonly cluster: TestCluster,
     readonly links: Map<string, ReplicaLinks>,
     private readonly gateList: TestGate[],
@@ -71,10 +77,12 @@ export class ChaosCluster {
     const { partitions = 2, replicas = 3, gates = 2, dataDir, logDir, sessionTimeoutMs } = options;
     const log = options.log ?? (() => undefined);
     const env: NodeJS.ProcessEnv = { ...process.env, ...(options.secretFile ? { [CLUSTER_SECRET_ENV]: options.secretFile } : {}) };
-    const zookeeper = await kit.privateZooKeeper();
-    log(`ZooKeeper on ${zookeeper.connectString} (${zookeeper.dataDir})`);
+    const ensembleSize = options.zkEnsemble ?? 1;
+    const zookeeper = ensembleSize > 1 ? await kit.privateZooKeeperEnsemble(ensembleSize) : kit.ensembleOf([await kit.privateZooKeeper()]);
+    log(`ZooKeeper on ${zookeeper.connectString} (${zookeeper.members.map((member) => member.dataDir).join(', ')})`);
     const name = kit.uniqueClusterName('chaos');
-    const common = { cluster: name, sessionTimeoutMs };
+    // A slow start (three ZooKeeper JVMs warming up on a busy machine) is no finding of a chaos run.
+    const common = { cluster: name, sessionTimeoutMs, readyTimeoutMs: START_TIMEOUT_MS };
     const links = new Map<string, ReplicaLinks>();
     const serverOptions: KvServerOptions[] = [];
     // Held until every proxy is listening: a port merely found free could be handed to a proxy next.
@@ -86,11 +94,11 @@ export class ChaosCluster {
         const port = ports.shift()!;
         const offset = options.clockOffsets?.get(id);
         const inbound = await kit.TcpProxy.start(port);
-        const zk = await kit.TcpProxy.start(zookeeper.port);
+        const zk = await Promise.all(zookeeper.members.map((member) => kit.TcpProxy.start(member.port)));
         links.set(id, { inbound, zookeeper: zk });
         serverOptions.push({
           ...common,
-          zk: zk.address,
+          zk: zk.map((proxy) => proxy.address).join(','),
           advertise: inbound.url,
           partition: `p${p}`,
           id,
@@ -221,7 +229,7 @@ export class ChaosCluster {
     if (!links) return;
     this.isolated.add(id);
     links.inbound.cut();
-    links.zookeeper.cut();
+    for (const proxy of links.zookeeper) proxy.cut();
   }
 
   /**
@@ -233,7 +241,7 @@ export class ChaosCluster {
     const links = this.links.get(id);
     if (!links || !this.isolated.delete(id)) return;
     links.inbound.restore();
-    links.zookeeper.restore();
+    for (const proxy of links.zookeeper) proxy.restore();
   }
 
   /** Holds what reaches a replica (appends, gates' requests) `ms` before it is delivered; its answers are not held. */
@@ -270,7 +278,7 @@ export class ChaosCluster {
   async stop(): Promise<void> {
     await this.cluster.stop();
     await this.zookeeper.kill().catch(() => undefined);
-    await Promise.all([...this.links.values()].flatMap((links) => [links.inbound.close(), links.zookeeper.close()]));
+    await Promise.all([...this.links.values()].flatMap((links) => [links.inbound.close(), ...links.zookeeper.map((proxy) => proxy.close())]));
   }
 }
 

@@ -1,8 +1,8 @@
 import * as path from 'node:path';
-import { choice, filePath, integer, parseCommandLine, type Settings, type ValueParser } from '@kvstore/cluster';
+import { ConfigError, choice, filePath, integer, parseCommandLine, type Settings, type ValueParser } from '@kvstore/cluster';
 import { Command, InvalidArgumentError } from 'commander';
 
-export const FAULT_KINDS = ['kill', 'pause', 'gate', 'zk', 'partition', 'forge', 'lag-kill', 'reshard'] as const;
+export const FAULT_KINDS = ['kill', 'pause', 'gate', 'zk', 'zk-member', 'partition', 'forge', 'lag-kill', 'reshard'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface ChaosOptions {
@@ -20,7 +20,12 @@ export interface ChaosOptions {
   replication: 'sync' | 'async';
   /** Each server's clock is off by a seeded amount in [−clockSkewMs, +clockSkewMs]. */
   clockSkewMs: number;
+  /** ZooKeeper members: 1 (a standalone server) or an ensemble; zk-member needs 3 or more. */
+  zkEnsemble: number;
 }
+
+/** The smallest ensemble that keeps a majority with one member down. */
+const ZK_MEMBER_MIN_ENSEMBLE = 3;
 
 /** Comma-separated fault kinds, each once; "none" (or nothing) for none. */
 const faultList: ValueParser<FaultKind[]> = (raw) => {
@@ -53,11 +58,16 @@ const SETTINGS = {
     parse: integer(0, 60_000),
     default: '0',
   },
+  zkEnsemble: {
+    flags: '--zk-ensemble <n>',
+    description: `ZooKeeper members on loopback (default: ${ZK_MEMBER_MIN_ENSEMBLE} when the zk-member fault is on, else 1, a standalone server)`,
+    parse: integer(1, 7),
+  },
   out: { flags: '--out <dir>', description: 'where history.json, report.json, timeline.svg and logs go (default: chaos/results/<iso time>/)', parse: filePath },
   sessionTimeout: { flags: '--session-timeout <ms>', description: "the servers' and gates' ZooKeeper session timeout", parse: integer(1000, 30_000), default: '2000' },
 } as const satisfies Settings;
 
-const DESCRIPTION = `Starts a private cluster (ZooKeeper, 2 partitions x 3 replicas with data dirs,
+const DESCRIPTION = `Starts a private cluster (ZooKeeper or an ensemble, 2 partitions x 3 replicas with data dirs,
 2 gates, a TCP proxy on every replica's links, a cluster secret), runs a
 workload of reads, writes and compare-and-sets, and lock clients that race
 If-None-Match / If-Match / TTL'd writes right after every fault, while a
@@ -70,7 +80,9 @@ Faults (--faults), one at a time, each healed after a few seconds:
   kill       SIGKILL of a replica (the leader 70% of the time); restarted after 1-4 s
   pause      SIGSTOP of a leader until its ZooKeeper session expired; SIGCONT
   gate       SIGKILL of a gate; restarted after 1.5-4 s
-  zk         ZooKeeper stopped for 2-5 s
+  zk         ZooKeeper stopped for 2-5 s (every member of an ensemble)
+  zk-member  one ZooKeeper ensemble member SIGKILLed (its leader 70% of the
+             time: the others elect a new one); restarted after 2-5 s
   partition  a replica (leader 70%) cut off from peers, gates and ZooKeeper
   forge      internal requests to a replica without the cluster secret
   lag-kill   the leader's followers' inbound links lag 150-250 ms; the leader is
@@ -92,10 +104,15 @@ was accepted; 1 otherwise; 2 on bad usage; 3 when the run itself failed.`;
 export function parseOptions(argv: readonly string[], repoRoot: string, now = new Date()): ChaosOptions {
   const command = new Command('npm run chaos --').description(DESCRIPTION).addHelpText('after', FAULTS + EXIT_CODES);
   const values = parseCommandLine(command, SETTINGS, argv);
+  const faults = values.faults ?? [...FAULT_KINDS];
+  const zkEnsemble = values.zkEnsemble ?? (faults.includes('zk-member') ? ZK_MEMBER_MIN_ENSEMBLE : 1);
+  if (faults.includes('zk-member') && zkEnsemble < ZK_MEMBER_MIN_ENSEMBLE) {
+    throw new ConfigError(`--faults zk-member needs --zk-ensemble ${ZK_MEMBER_MIN_ENSEMBLE} or more: with ${zkEnsemble}, one member down leaves no majority`, 2);
+  }
   return {
     durationS: values.duration,
     seed: values.seed ?? now.getTime() % 1_000_000,
-    faults: values.faults ?? [...FAULT_KINDS],
+    faults,
     concurrency: values.concurrency,
     keys: values.keys,
     out: values.out === undefined ? path.join(repoRoot, 'chaos', 'results', now.toISOString().replace(/:/g, '-')) : path.resolve(values.out),
@@ -103,5 +120,6 @@ export function parseOptions(argv: readonly string[], repoRoot: string, now = ne
     lockClients: values.lockClients,
     replication: values.replication,
     clockSkewMs: values.clockSkewMs,
+    zkEnsemble,
   };
 }

@@ -48,7 +48,8 @@ async function main(argv: string[]): Promise<number> {
   log(
     `chaos: seed ${options.seed}, ${options.durationS} s, faults ${options.faults.join(',') || 'none'}, ` +
       `${options.concurrency} clients + ${options.lockClients} lock clients, ${options.keys} keys, ${options.replication} replication, ` +
-      `clock skew ±${options.clockSkewMs} ms, session timeout ${options.sessionTimeoutMs} ms, out ${options.out}`,
+      `clock skew ±${options.clockSkewMs} ms, session timeout ${options.sessionTimeoutMs} ms, ` +
+      `ZooKeeper ${options.zkEnsemble > 1 ? `ensemble of ${options.zkEnsemble}` : 'standalone'}, out ${options.out}`,
   );
 
   const durationMs = options.durationS * 1000;
@@ -61,6 +62,7 @@ async function main(argv: string[]): Promise<number> {
     partitions: PARTITIONS,
     replicas: REPLICAS,
     sessionTimeoutMs: options.sessionTimeoutMs,
+    zkEnsemble: options.zkEnsemble,
     replication: options.replication,
     clockOffsets: offsets,
     secretFile: writeClusterSecret(options.out),

@@ -24,6 +24,16 @@ describe('chaos options', () => {
     assert.throws(() => parseOptions(['--clock-skew-ms', '-5'], '/repo'), ConfigError);
     assert.throws(() => parseOptions(['--faults', 'kill,forgery'], '/repo'), /unknown fault forgery/);
   });
+
+  test('--zk-ensemble: 3 members when the zk-member fault is on, else a standalone server; zk-member refuses fewer than 3', () => {
+    assert.equal(parseOptions([], '/repo').zkEnsemble, 3);
+    assert.equal(parseOptions(['--faults', 'zk-member'], '/repo').zkEnsemble, 3);
+    assert.equal(parseOptions(['--faults', 'kill,zk'], '/repo').zkEnsemble, 1);
+    assert.equal(parseOptions(['--faults', 'kill', '--zk-ensemble', '3'], '/repo').zkEnsemble, 3);
+    assert.equal(parseOptions(['--faults', 'zk-member', '--zk-ensemble', '5'], '/repo').zkEnsemble, 5);
+    assert.throws(() => parseOptions(['--faults', 'zk-member', '--zk-ensemble', '1'], '/repo'), /zk-member needs --zk-ensemble 3 or more/);
+    assert.throws(() => parseOptions(['--zk-ensemble', '0'], '/repo'), ConfigError);
+  });
 });
 
 describe('clock offsets', () => {

@@ -17,7 +17,7 @@ export interface PlannedFault {
   holdMs: number;
   /** Index into the sorted partitions (replica faults). */
   partition: number;
-  /** Replica faults: hit the current leader, or a follower. */
+  /** Replica faults: hit the current leader, or a follower; zk-member: the ensemble's leader, or a follower. */
   role: 'leader' | 'follower';
   /** Which follower, gate, or fallback replica (an index, modulo the candidates). */
   pick: number;
@@ -65,6 +65,7 @@ export function planFaults(seed: number, kinds: readonly FaultKind[], durationMs
         holdMs = rng.between(1500, 4000);
         break;
       case 'zk':
+      case 'zk-member':
         holdMs = rng.between(2000, 5000);
         break;
       case 'partition':
@@ -200,9 +201,11 @@ export class Nemesis {
     for (const id of this.cluster.laggingReplicas) this.cluster.unlag(id);
     for (const id of this.paused) this.cluster.server(id).process.resume();
     this.paused.clear();
-    if (!(await isServing(this.cluster))) {
-      this.log('nemesis: ZooKeeper is down: restarting it');
-      await this.cluster.zookeeper.restart();
+    // Restarted together: a member serves only once a majority runs.
+    const down = await membersDown(this.cluster);
+    if (down.length > 0) {
+      this.log(`nemesis: ZooKeeper ${down.map((index) => memberName(index)).join(', ')} down: restarting`);
+      await Promise.all(down.map((index) => this.cluster.zookeeper.members[index].restart()));
     }
     for (const server of cluster.servers.values()) {
       if (!server.process.running) {
@@ -269,6 +272,8 @@ export class Nemesis {
         await this.cluster.gates[index].process.kill();
         return { event, heal: async () => void (await cluster.restartGate(index)) };
       }
+      case 'zk-member':
+        return this.killZooKeeperMember(fault);
       case 'zk': {
         this.log(`nemesis: stopping ZooKeeper for ${fault.holdMs} ms`);
         const event = this.begin('zk', 'zookeeper');
@@ -299,6 +304,26 @@ export class Nemesis {
       case 'reshard':
         return this.reshard(fault);
     }
+  }
+
+  /**
+   * SIGKILLs one ZooKeeper member, the ensemble's leader for a 'leader' fault
+   * (the others must elect one, and every session on it moves), else a
+   * follower; restarts it at heal. The others keep a majority, so the
+   * cluster must not notice beyond a pause of its sessions.
+   */
+  private async killZooKeeperMember(fault: PlannedFault): Promise<ActiveFault> {
+    const { members } = this.cluster.zookeeper;
+    if (members.length < 3) throw new Error(`zk-member needs an ensemble of 3 or more, not ${members.length}`);
+    const leader = await kit.ensembleLeader(this.cluster.zookeeper);
+    const followers = members.map((_, index) => index).filter((index) => index !== leader);
+    const index = fault.role === 'leader' && leader !== undefined ? leader : followers[fault.pick % followers.length];
+    const role = index === leader ? 'leader' : leader === undefined ? 'member (no known leader)' : 'follower';
+    const member = members[index];
+    this.log(`nemesis: SIGKILL ZooKeeper ${memberName(index)} (${role}, ${member.connectString}) for ${fault.holdMs} ms`);
+    const event = this.begin('zk-member', `${memberName(index)} (${role})`);
+    await member.kill();
+    return { event, heal: () => member.restart() };
   }
 
   /**
@@ -394,6 +419,13 @@ export class Nemesis {
   }
 }
 
-function isServing(cluster: ChaosCluster): Promise<boolean> {
-  return kit.isZooKeeperServing('127.0.0.1', cluster.zookeeper.port);
+/** "zk2" for members[1], as the ensemble's myid files number them. */
+function memberName(index: number): string {
+  return `zk${index + 1}`;
+}
+
+/** The indices of the ZooKeeper members that do not serve. */
+async function membersDown(cluster: ChaosCluster): Promise<number[]> {
+  const serving = await Promise.all(cluster.zookeeper.members.map((member) => kit.isZooKeeperServing('127.0.0.1', member.port)));
+  return serving.flatMap((up, index) => (up ? [] : [index]));
 }

@@ -21,6 +21,7 @@ const FAULT_COLOURS: Record<string, string> = {
   pause: '#984ea3',
   gate: '#377eb8',
   zk: '#ff7f00',
+  'zk-member': '#fdbf6f',
   partition: '#a65628',
   forge: '#4daf4a',
 };

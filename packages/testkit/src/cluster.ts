@@ -13,6 +13,7 @@ import {
   type KvGateOptions,
   type KvServerOptions,
   type ManagedProcess,
+  type ZooKeeperEnsemble,
   type ZooKeeperHandle,
 } from './harness';
 import { tempDir } from './temp';
@@ -45,11 +46,13 @@ export interface ClusterOptions {
   /** Appended to every kvgate's command line. */
   gateArgs?: string[];
   /** Default: zookeeperForTests(). */
-  zookeeper?: ZooKeeperHandle;
+  zookeeper?: ZooKeeperHandle | ZooKeeperEnsemble;
   /** Prefix of the cluster name (default "t"). */
   name?: string;
   /** Bound on the wait for every partition to have a leader and a full isr (default 30000 ms). */
   readyTimeoutMs?: number;
+  /** Bound on each process's wait to answer GET /healthz (default 15000 ms; more where ZooKeeper JVMs start alongside). */
+  startTimeoutMs?: number;
 }
 
 export interface TestServer {
@@ -74,7 +77,7 @@ export class TestCluster {
 
   constructor(
     readonly name: string,
-    readonly zookeeper: ZooKeeperHandle,
+    readonly zookeeper: ZooKeeperHandle | ZooKeeperEnsemble,
     /** Logs (logs/<id>.log), replica data (data/<id>) and the secret (cluster.secret, in every member's options) of this cluster. */
     readonly dir: string,
     readonly servers: Map<string, TestServer>,
@@ -265,6 +268,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     clusterSecretFile: secretFile,
     writeTimeoutMs: options.writeTimeoutMs,
     sessionTimeoutMs: options.sessionTimeoutMs,
+    readyTimeoutMs: options.startTimeoutMs,
   };
 
   const servers = new Map<string, TestServer>();

@@ -13,10 +13,12 @@ export { clusterAuthOf, internalGet } from './internal';
 export { runKvctl, type KvctlOptions, type KvctlRun } from './kvctl';
 export { TcpProxy } from './tcp-proxy';
 export { tempDir } from './temp';
-export { privateZooKeeper, zookeeperForTests } from './test-zookeeper';
+export { privateZooKeeper, privateZooKeeperEnsemble, zookeeperForTests } from './test-zookeeper';
 export {
   HeldPorts,
   ManagedProcess,
+  ensembleLeader,
+  ensembleOf,
   fetchClusterView,
   fourLetterWord,
   freePort,
@@ -34,5 +36,6 @@ export {
   type KvServerOptions,
   type ProcessSpec,
   type WaitOptions,
+  type ZooKeeperEnsemble,
   type ZooKeeperHandle,
 } from './harness';

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { attachZooKeeper, freePort, startZooKeeper, type ZooKeeperHandle } from './harness';
+import { attachZooKeeper, freePort, startZooKeeper, startZooKeeperEnsemble, type ZooKeeperEnsemble, type ZooKeeperHandle } from './harness';
 import { tempDir } from './temp';
 
 let shared: Promise<ZooKeeperHandle> | undefined;
@@ -23,4 +23,9 @@ export function zookeeperForTests(): Promise<ZooKeeperHandle> {
 export async function privateZooKeeper(): Promise<ZooKeeperHandle> {
   const port = await freePort();
   return startZooKeeper({ port, dataDir: path.join(tempDir('zookeeper'), 'zookeeper') });
+}
+
+/** A private ensemble of `size` members on loopback, for tests that kill members; stopped by the caller, killed at exit anyway. */
+export function privateZooKeeperEnsemble(size = 3): Promise<ZooKeeperEnsemble> {
+  return startZooKeeperEnsemble({ size, dataDir: path.join(tempDir('zookeeper-ensemble'), 'zookeeper') });
 }

@@ -94,7 +94,7 @@ export class ZkSession extends EventEmitter implements ZkClient {
 
   private constructor(
     private readonly client: zookeeper.Client,
-    private readonly sessionTimeoutMs: number,
+    private readonly lostAfterMs: number,
   ) {
     super();
     client.on('state', (state) => {
@@ -105,14 +105,14 @@ export class ZkSession extends EventEmitter implements ZkClient {
   }
 
   /**
-   * Disconnected for a whole session timeout: the session is as good as
-   * lost (ZooKeeper expires it, or the client library has stopped trying:
-   * seen after ZooKeeper restarts). Treated as expired, like Curator's LOST,
-   * so the owner opens a new session instead of waiting forever.
+   * Disconnected for `lostAfterMs`: the session is as good as lost
+   * (ZooKeeper expires it, or the client library has stopped trying: seen
+   * after ZooKeeper restarts). Treated as expired, like Curator's LOST, so
+   * the owner opens a new session instead of waiting forever.
    */
   private onDisconnected(): void {
     this.emit('disconnected');
-    this.lostTimer ??= setTimeout(() => this.expire(), this.sessionTimeoutMs);
+    this.lostTimer ??= setTimeout(() => this.expire(), this.lostAfterMs);
     this.lostTimer.unref();
   }
 
@@ -143,7 +143,7 @@ export class ZkSession extends EventEmitter implements ZkClient {
       }, timeoutMs);
       client.once('connected', () => {
         clearTimeout(timer);
-        resolve(new ZkSession(client, options.sessionTimeoutMs));
+        resolve(new ZkSession(client, lostAfterMs(connectString, options.sessionTimeoutMs)));
       });
       client.connect();
     });
@@ -276,6 +276,19 @@ export class ZkSession extends EventEmitter implements ZkClient {
       });
     });
   }
+}
+
+/**
+ * How long a session may stay disconnected before it counts as lost. An
+ * ensemble that loses its leader serves no one while it elects another,
+ * and the new leader gives every session a whole timeout again: a session
+ * cut off by an election is alive for the election plus its timeout. So a
+ * connect string with several servers allows one more session timeout for
+ * the election (a loaded machine has been seen to take over 2 s).
+ */
+function lostAfterMs(connectString: string, sessionTimeoutMs: number): number {
+  const servers = connectString.split('/')[0].split(',').filter((server) => server.trim() !== '').length;
+  return servers > 1 ? 2 * sessionTimeoutMs : sessionTimeoutMs;
 }
 
 /**

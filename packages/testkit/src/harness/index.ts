@@ -25,6 +25,16 @@ export {
   isZooKeeperServing,
   startOrAttachZooKeeper,
   startZooKeeper,
+  zooKeeperMode,
+  type QuorumServer,
   type StartZooKeeperOptions,
   type ZooKeeperHandle,
 } from './zookeeper';
+export {
+  ensembleLeader,
+  ensembleOf,
+  startZooKeeperEnsemble,
+  type EnsemblePorts,
+  type StartZooKeeperEnsembleOptions,
+  type ZooKeeperEnsemble,
+} from './zookeeper-ensemble';

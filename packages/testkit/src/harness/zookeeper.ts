@@ -13,19 +13,33 @@ export interface ZooKeeperHandle {
   readonly dataDir: string | undefined;
   /** Undefined for one we did not start. */
   readonly pid: number | undefined;
+  /** False once the process we started has exited (killed, say) and until it is restarted; true for one we did not start. */
+  readonly running: boolean;
   /** True when this process started it (and so may stop, kill or restart it). */
   readonly owned: boolean;
   /** SIGTERM, then SIGKILL after a bound; does nothing for one we did not start. */
   stop(): Promise<void>;
   /** SIGKILL: every session is lost without a goodbye. */
   kill(): Promise<void>;
+  /** SIGSTOP: it keeps its connections open and answers nothing, peers included; resume() undoes it. */
+  pause(): void;
+  resume(): void;
   /** Stops it if it runs, then starts it again on the same port with the same data. */
   restart(): Promise<void>;
+}
+
+/** One member of an ensemble, as every member's zoo.cfg lists it (`server.<id>=127.0.0.1:<peerPort>:<electionPort>`). */
+export interface QuorumServer {
+  id: number;
+  peerPort: number;
+  electionPort: number;
 }
 
 export interface StartZooKeeperOptions {
   port: number;
   dataDir: string;
+  /** A member of an ensemble: its own id and every member (itself included); absent for a standalone server. */
+  quorum?: { myid: number; servers: readonly QuorumServer[] };
   /** Bound on the wait for it to serve (default 30000 ms: a cold JVM on a busy CI machine). */
   startTimeoutMs?: number;
   /** See ProcessSpec.ownProcessGroup. */
@@ -47,16 +61,37 @@ export function fourLetterWord(host: string, port: number, word: string, timeout
   });
 }
 
+/** What `srvr` says the server is ("leader", "follower", "standalone"), or undefined while it does not serve. */
+export async function zooKeeperMode(host: string, port: number): Promise<string | undefined> {
+  try {
+    return /^Mode: (\S+)/m.exec(await fourLetterWord(host, port, 'srvr'))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * True when a ZooKeeper serves clients there. `srvr` reports a `Mode:` only
  * once the server accepts sessions, whereas `ruok` answers before that.
  */
 export async function isZooKeeperServing(host: string, port: number): Promise<boolean> {
-  try {
-    return /^Mode: /m.test(await fourLetterWord(host, port, 'srvr'));
-  } catch {
-    return false;
-  }
+  return (await zooKeeperMode(host, port)) !== undefined;
+}
+
+/**
+ * An ensemble member's lines: a follower that loses its leader (its socket
+ * closes at once when the leader is killed) looks for a new one, and
+ * initLimit/syncLimit (in ticks) bound how long a follower may take to sync
+ * and may fall behind. The id file names the member.
+ */
+function quorumConfig(options: StartZooKeeperOptions): string[] {
+  if (!options.quorum) return [];
+  fs.writeFileSync(path.join(options.dataDir, 'myid'), `${options.quorum.myid}\n`);
+  return [
+    'initLimit=20',
+    'syncLimit=4',
+    ...options.quorum.servers.map((server) => `server.${server.id}=127.0.0.1:${server.peerPort}:${server.electionPort}`),
+  ];
 }
 
 function writeConfig(options: StartZooKeeperOptions): string {
@@ -78,6 +113,7 @@ function writeConfig(options: StartZooKeeperOptions): string {
     'preAllocSize=1024',
     'forceSync=no',
     'autopurge.purgeInterval=1',
+    ...quorumConfig(options),
   ];
   const file = path.join(options.dataDir, 'zoo.cfg');
   fs.writeFileSync(file, `${config.join('\n')}\n`);
@@ -102,7 +138,7 @@ async function launch(installation: ZooKeeperInstallation, options: StartZooKeep
       '-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS',
       '-cp',
       installation.classpath,
-      'org.apache.zookeeper.server.ZooKeeperServerMain',
+      options.quorum ? 'org.apache.zookeeper.server.quorum.QuorumPeerMain' : 'org.apache.zookeeper.server.ZooKeeperServerMain',
       writeConfig(options),
     ],
     logFile: path.join(options.dataDir, 'zookeeper.log'),
@@ -123,7 +159,11 @@ async function launch(installation: ZooKeeperInstallation, options: StartZooKeep
   return child;
 }
 
-/** Starts a standalone ZooKeeper on 127.0.0.1:<port>, installing it first if need be (and allowed). */
+/**
+ * Starts a ZooKeeper on 127.0.0.1:<port>, installing it first if need be (and
+ * allowed): standalone, or a member of an ensemble (`quorum`), which serves
+ * only once a majority of the members runs (see startZooKeeperEnsemble).
+ */
 export async function startZooKeeper(options: StartZooKeeperOptions): Promise<ZooKeeperHandle> {
   const installation = await ensureZooKeeperInstalled();
   fs.mkdirSync(options.dataDir, { recursive: true });
@@ -138,11 +178,16 @@ export async function startZooKeeper(options: StartZooKeeperOptions): Promise<Zo
     get pid() {
       return child.pid;
     },
+    get running() {
+      return child.running;
+    },
     owned: true,
     stop,
     kill: async () => {
       await child.kill();
     },
+    pause: () => child.pause(),
+    resume: () => child.resume(),
     restart: async () => {
       await stop();
       child = await launch(installation, options);
@@ -154,16 +199,23 @@ export async function startZooKeeper(options: StartZooKeeperOptions): Promise<Zo
 export function attachZooKeeper(connectString: string): ZooKeeperHandle {
   const match = /^(.+):(\d+)$/.exec(connectString);
   if (!match) throw new Error(`not a host:port ZooKeeper address: ${connectString}`);
-  const notOurs = (): Promise<void> =>
-    Promise.reject(new Error(`the ZooKeeper at ${connectString} was not started by this process; start a private one to kill or restart it`));
+  const notOursError = (): Error =>
+    new Error(`the ZooKeeper at ${connectString} was not started by this process; start a private one to kill, pause or restart it`);
+  const notOurs = (): Promise<void> => Promise.reject(notOursError());
+  const refuse = (): void => {
+    throw notOursError();
+  };
   return {
     connectString,
     port: Number(match[2]),
     dataDir: undefined,
     pid: undefined,
+    running: true,
     owned: false,
     stop: () => Promise.resolve(),
     kill: notOurs,
+    pause: refuse,
+    resume: refuse,
     restart: notOurs,
   };
 }
