@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { header, readBody, refusalAnswer, sendAnswer, type Answer } from '@kvstore/cluster';
 import {
+  HEADER_PARTITION,
   KV_PREFIX,
   decodeKey,
   notFound,
@@ -16,12 +17,15 @@ import {
 import express, { type Router } from 'express';
 import type { Logger } from 'pino';
 import type { ForwardRequest, Forwarder } from '../proxy/forwarder';
+import type { RequestDuration } from '../ui/request-histogram';
 import { forwardedAnswer } from './respond';
 
 export interface KvRouteDeps {
   forwarder: Pick<Forwarder, 'forward'>;
   maxValueBytes: number;
   logger?: Logger;
+  /** Observes every answered `/v1/kv` request (the web view's traffic sampler reads it). */
+  requestDuration?: RequestDuration;
 }
 
 function conditionalHeaders(request: IncomingMessage): Record<string, string> {
@@ -34,7 +38,7 @@ function conditionalHeaders(request: IncomingMessage): Record<string, string> {
 }
 
 /** Strong is the replica's default: saying so would make it parse a query string on every read. */
-function consistencyQuery(consistency: Consistency): string {
+export function consistencyQuery(consistency: Consistency): string {
   return consistency === 'eventual' ? 'consistency=eventual' : '';
 }
 
@@ -58,6 +62,7 @@ async function parseKvRequest(request: IncomingMessage, maxValueBytes: number): 
 
 /** `PUT|GET|DELETE /v1/kv/<key>` on plain node:http: the gate's data path. */
 export async function serveKvHttp(deps: KvRouteDeps, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const started = performance.now();
   let answer: Answer;
   try {
     answer = forwardedAnswer(await deps.forwarder.forward(await parseKvRequest(request, deps.maxValueBytes)));
@@ -66,6 +71,10 @@ export async function serveKvHttp(deps: KvRouteDeps, request: IncomingMessage, r
   }
   if (answer.status >= 500) deps.logger?.warn({ status: answer.status, url: request.url, body: answer.body.toString('utf8', 0, 500) }, 'request failed');
   sendAnswer(response, answer);
+  deps.requestDuration?.observe(
+    { route: KV_PREFIX, method: request.method ?? '', code: String(answer.status), partition: answer.headers[HEADER_PARTITION] ?? 'none' },
+    (performance.now() - started) / 1000,
+  );
 }
 
 
