@@ -8,6 +8,7 @@
   const SLOT_COUNT = 4096;
   const PALETTE = ['#3b6fd6', '#9b59b6', '#17a2b8', '#e67e22', '#8e6c4a', '#d63b8f', '#5c7c1f', '#34495e'];
   const HEALTH_COLOURS = { ok: '#2e9e4f', degraded: '#e0a100', down: '#d33a2c' };
+  const present = (nodes) => nodes.filter((node) => node !== null && node !== undefined);
 
   const $ = (id) => document.getElementById(id);
   let lastView = null;
@@ -62,46 +63,63 @@
     return svg;
   }
 
+  /**
+   * The outer band is the slot table itself, each slot in its partition's
+   * colour; the inner arcs are the partitions, sized by their slots and
+   * coloured by health.
+   */
   function drawRing(view) {
     const canvas = $('ring');
     const context = canvas.getContext('2d');
     const size = canvas.width;
     const centre = size / 2;
-    context.clearRect(0, 0, size, size);
-    const health = new Map(view.partitions.map((partition) => [partition.name, partition.health]));
-    const runs = view.ring.runs;
     const angle = (slot) => (slot / SLOT_COUNT) * 2 * Math.PI - Math.PI / 2;
-    const band = (radius, width, colourOf) => {
-      context.lineWidth = width;
-      runs.forEach(([start, index], position) => {
-        const end = position + 1 < runs.length ? runs[position + 1][0] : SLOT_COUNT;
-        context.beginPath();
-        context.strokeStyle = colourOf(index);
-        context.arc(centre, centre, radius, angle(start), angle(end));
-        context.stroke();
-      });
-    };
+    context.clearRect(0, 0, size, size);
+    context.textAlign = 'center';
+    context.textBaseline = 'middle';
+    const runs = view.ring.runs;
     if (runs.length === 0) {
       context.fillStyle = '#6b7483';
-      context.textAlign = 'center';
       context.fillText('no ring yet', centre, centre);
       return;
     }
-    band(centre - 18, 28, (index) => PALETTE[index % PALETTE.length]);
-    band(centre - 42, 14, (index) => HEALTH_COLOURS[health.get(view.ring.partitions[index])] || '#6b7483');
+    context.lineWidth = 22;
+    runs.forEach(([start, index], position) => {
+      const end = position + 1 < runs.length ? runs[position + 1][0] : SLOT_COUNT;
+      context.beginPath();
+      context.strokeStyle = PALETTE[index % PALETTE.length];
+      context.arc(centre, centre, centre - 14, angle(start), angle(end));
+      context.stroke();
+    });
+    const health = new Map(view.partitions.map((partition) => [partition.name, partition]));
+    let from = 0;
+    context.font = '600 12px system-ui, sans-serif';
+    for (const name of view.ring.partitions) {
+      const slots = health.get(name)?.slots ?? 0;
+      if (slots === 0) continue;
+      const gap = Math.min(8, slots / 4);
+      context.beginPath();
+      context.lineWidth = 26;
+      context.strokeStyle = HEALTH_COLOURS[health.get(name)?.health] || '#6b7483';
+      context.arc(centre, centre, centre - 48, angle(from + gap), angle(from + slots - gap));
+      context.stroke();
+      const middle = angle(from + slots / 2);
+      context.fillStyle = '#fff';
+      context.fillText(name, centre + Math.cos(middle) * (centre - 48), centre + Math.sin(middle) * (centre - 48));
+      from += slots;
+    }
     context.fillStyle = '#1d2430';
-    context.textAlign = 'center';
     context.font = '600 15px system-ui, sans-serif';
-    context.fillText(`${view.ring.partitions.length} partitions`, centre, centre - 2);
+    context.fillText(`${view.ring.partitions.length} partitions`, centre, centre - 8);
     context.font = '12px system-ui, sans-serif';
     context.fillStyle = '#6b7483';
-    context.fillText(`${SLOT_COUNT} slots`, centre, centre + 16);
+    context.fillText(`${SLOT_COUNT} slots`, centre, centre + 10);
     if (markedSlot !== null) {
       const at = angle(markedSlot + 0.5);
       context.strokeStyle = '#1d2430';
       context.lineWidth = 3;
       context.beginPath();
-      context.moveTo(centre + Math.cos(at) * (centre - 52), centre + Math.sin(at) * (centre - 52));
+      context.moveTo(centre + Math.cos(at) * (centre - 30), centre + Math.sin(at) * (centre - 30));
       context.lineTo(centre + Math.cos(at) * (centre - 1), centre + Math.sin(at) * (centre - 1));
       context.stroke();
     }
@@ -165,16 +183,18 @@
     if (!current) return box.replaceChildren();
     const share = current.slotsTotal > 0 ? current.slotsMoved / current.slotsTotal : 1;
     box.replaceChildren(
-      el('h2', {}, `Migration ${current.id}: ${current.kind}${current.partition ? ` ${current.partition}` : ''} (${current.state})`),
-      el('div', { class: 'progress', title: `${Math.round(share * 100)} %` }, el('div', { style: { width: `${(share * 100).toFixed(1)}%` } })),
-      facts([
-        ['slots', `${number(current.slotsMoved)} of ${number(current.slotsTotal)}`],
-        ['keys moved', `${number(current.keysMoved)} (${number(current.bytesMoved)} bytes)`],
-        ['rate', `${number(current.keysPerSecond, 1)} keys/s`],
-        ['ETA', current.etaSeconds === null ? '–' : `${number(current.etaSeconds)} s`],
-        ['write pauses', `mean ${number(current.pauseMsMean, 1)} ms, worst ${number(current.pauseMsMax, 1)} ms`],
+      ...present([
+        el('h2', {}, `Migration ${current.id}: ${current.kind}${current.partition ? ` ${current.partition}` : ''} (${current.state})`),
+        el('div', { class: 'progress', title: `${Math.round(share * 100)} %` }, el('div', { style: { width: `${(share * 100).toFixed(1)}%` } })),
+        facts([
+          ['slots', `${number(current.slotsMoved)} of ${number(current.slotsTotal)}`],
+          ['keys moved', `${number(current.keysMoved)} (${number(current.bytesMoved)} bytes)`],
+          ['rate', `${number(current.keysPerSecond, 1)} keys/s`],
+          ['ETA', current.etaSeconds === null ? '–' : `${number(current.etaSeconds)} s`],
+          ['write pauses', `mean ${number(current.pauseMsMean, 1)} ms, worst ${number(current.pauseMsMax, 1)} ms`],
+        ]),
+        current.blocked.length > 0 ? el('div', { class: 'issues' }, current.blocked.map((block) => `${block.partition}: ${block.reason}`).join('; ')) : null,
       ]),
-      current.blocked.length > 0 ? el('div', { class: 'issues' }, current.blocked.map((block) => `${block.partition}: ${block.reason}`).join('; ')) : null,
     );
   }
 
@@ -237,7 +257,7 @@
       }
       markedSlot = body.slot;
       if (lastView) drawRing(lastView);
-      result.replaceChildren(...keyResult(body));
+      result.replaceChildren(...present(keyResult(body)));
     } catch (error) {
       result.replaceChildren(el('div', { class: 'issues' }, `cannot reach the gate (${error.message})`));
     }
