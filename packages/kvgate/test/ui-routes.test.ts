@@ -11,6 +11,7 @@ import { RoutingTable } from '../src/routing/routing-table';
 import { createRequestHistogram } from '../src/ui/request-histogram';
 import { UI_DIR, type KeyLookup } from '../src/ui/ui-routes';
 import type { UiView } from '../src/ui/ui-view';
+import { startWebView } from '../src/ui/web-view';
 import { snapshotOf } from './fixtures';
 
 const clusterView: ClusterView = { cluster: 'c', ring: { version: 1, partitions: ['p0'] }, partitions: [] };
@@ -91,6 +92,41 @@ describe('web view: /v1/ui/view', () => {
     assert.equal(response.status, 200);
     assert.equal(response.headers['cache-control'], 'no-store');
     assert.deepEqual(response.body, uiView);
+  });
+});
+
+describe('web view: the gate\'s wiring', () => {
+  it('asks the replicas at most once a second for many browsers polling at once, and shows the ring and the leaders', async (t) => {
+    const snapshot = snapshotOf({ p0: { members: ['a', 'b', 'c'], leader: 'a' }, p1: { members: ['d', 'e', 'f'], leader: 'e' } });
+    let builds = 0;
+    const webView = startWebView({
+      registry: new Registry(),
+      routing: { snapshot: () => snapshot, table: () => new RoutingTable(snapshot) },
+      forwarder: { forward: async () => value(Buffer.alloc(0)) },
+      clusterView: async () => {
+        builds++;
+        const partitions = [...snapshot.partitions].map(([name, records]) => ({
+          name,
+          epoch: 1,
+          leader: records.leader!.id,
+          isr: records.state!.isr,
+          members: records.members.map(({ id, url }) => ({ id, url, role: id === records.leader!.id ? ('leader' as const) : ('follower' as const), lastSeq: 3, lag: 0 })),
+        }));
+        return { cluster: 'c', ring: { version: 1, partitions: ['p0', 'p1'], slots: { p0: 2048, p1: 2048 } }, partitions };
+      },
+    });
+    t.after(() => webView.stop());
+    webView.observe(snapshot);
+    const app = createApp({ forwarder: { forward: async () => value(Buffer.alloc(0)) }, maxValueBytes: 1024, clusterView: async () => clusterView, readiness: () => ({ ready: true, reason: 'ok' }), ui: webView.deps });
+    const started = Date.now();
+    const answers = await Promise.all(Array.from({ length: 30 }, () => request(app).get('/v1/ui/view')));
+    // One build, unless this machine took over a second to answer them all.
+    assert.ok(builds <= 1 + Math.floor((Date.now() - started) / 1000), `${builds} builds`);
+    const view = answers[0]!.body as UiView;
+    assert.ok(answers.every((answer) => answer.status === 200));
+    assert.deepEqual(view.partitions.map((p) => [p.name, p.leader, p.health]), [['p0', 'a', 'ok'], ['p1', 'e', 'ok']]);
+    assert.deepEqual(view.ring.partitions, ['p0', 'p1']);
+    assert.ok(view.ring.runs.length > 1);
   });
 });
 
