@@ -31,6 +31,7 @@ function card(page: Page, partition: string) {
 }
 
 test('the web view shows the partitions, finds a key, and shows a leader kill within seconds', async (t) => {
+  assert.ok(fs.existsSync(CHROMIUM), `no browser at ${CHROMIUM}: install Debian's chromium (apt-get install chromium) or name one in KV_CHROMIUM`);
   const output = tempDir('web-ui');
   t.diagnostic(`screenshots in ${output} (kept with KV_KEEP_TMP=1)`);
   const cluster = await startCluster({ name: 'web-ui', sessionTimeoutMs: SESSION_TIMEOUT_MS, persistent: false });
