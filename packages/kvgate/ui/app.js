@@ -35,9 +35,10 @@
     return el('dl', { class: 'facts' }, pairs.flatMap(([name, value]) => [el('dt', {}, name), el('dd', {}, value)]));
   }
 
-  function ago(ms) {
+  /** How long before `now` (the gate's clock, not this browser's) `ms` was. */
+  function ago(ms, now) {
     if (ms === null || ms === undefined) return 'not since this gate started';
-    const seconds = Math.max(0, Math.round((Date.now() - ms) / 1000));
+    const seconds = Math.max(0, Math.round((now - ms) / 1000));
     const when = new Date(ms).toLocaleTimeString();
     if (seconds < 120) return `${seconds} s ago (${when})`;
     if (seconds < 7200) return `${Math.round(seconds / 60)} min ago (${when})`;
@@ -148,7 +149,7 @@
     );
   }
 
-  function partitionCard(partition) {
+  function partitionCard(partition, now) {
     return el(
       'article',
       { class: 'card', 'data-partition': partition.name, 'data-health': partition.health, 'data-leader': partition.leader || '' },
@@ -157,7 +158,7 @@
       facts([
         ['leader', el('span', { class: 'leader' }, partition.leader || 'none')],
         ['epoch', number(partition.epoch)],
-        ['leader changed', ago(partition.leaderChangedAt)],
+        ['leader changed', ago(partition.leaderChangedAt, now)],
         ['slots', number(partition.slots)],
       ]),
       el(
@@ -205,7 +206,7 @@
     drawRing(view);
     legend(view);
     migration(view);
-    $('partitions').replaceChildren(...view.partitions.map(partitionCard));
+    $('partitions').replaceChildren(...view.partitions.map((partition) => partitionCard(partition, view.builtAt)));
     $('problems').replaceChildren(...view.problems.map((problem) => el('li', {}, `malformed record at ${problem.path}: ${problem.error}`)));
   }
 
