@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MUX_FRAME_HEADROOM, type ClusterAuth } from '@kvstore/cluster';
 import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
 import { buildClusterView, httpStatusFetcher } from './cluster/cluster-view';
 import { migrationAdmin } from './cluster/migration-admin';
 import { RingSummaries } from './cluster/ring-summary';
@@ -13,6 +14,8 @@ import { SnapshotProxy, UndiciStreamTransport } from './proxy/snapshot-proxy';
 import { RoutingState } from './routing/routing-state';
 import { currentLeader } from './routing/routing-table';
 import type { ClusterSnapshot } from './routing/snapshot';
+import { createRequestHistogram } from './ui/request-histogram';
+import { startWebView, type WebView } from './ui/web-view';
 import { ClusterWatcher } from './zk/cluster-watcher';
 
 /** How long `GET /v1/cluster` waits for a replica's status before showing it as unknown. */
@@ -45,6 +48,8 @@ function logChanges(logger: Logger, before: ClusterSnapshot, after: ClusterSnaps
  */
 export async function startGate(config: GateConfig, auth: ClusterAuth, logger: Logger): Promise<RunningGate> {
   const routing = new RoutingState();
+  // Set below, before the watcher starts: the first snapshot comes after.
+  let webView: WebView | undefined;
   const watcher = new ClusterWatcher({
     connectString: config.zk,
     cluster: config.cluster,
@@ -54,6 +59,7 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
     onSnapshot: (snapshot) => {
       logChanges(logger, routing.snapshot(), snapshot);
       routing.update(snapshot);
+      webView?.observe(snapshot);
     },
   });
   // A connect timeout is a safe "refused"; it must fire before the attempt's own timeout, which is not.
@@ -75,11 +81,18 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
     const snapshot = routing.snapshot();
     return summaries.summary(snapshot.ring, watcher.migrationState(), (partition) => currentLeader(snapshot.partitions.get(partition)) !== undefined);
   };
+  const clusterView = () => buildClusterView(config.cluster, routing.snapshot(), fetchStatus, watcher.problems(), summary());
+  // Until the metrics branch brings the gate's registry and its histogram (see ui/request-histogram.ts).
+  const registry = new Registry();
+  const requestDuration = createRequestHistogram(registry);
+  webView = startWebView({ registry, routing, forwarder, clusterView });
   const app = createApp({
     forwarder,
     maxValueBytes: config.maxValueBytes,
     slowRequestMs: config.slowRequestMs,
-    clusterView: () => buildClusterView(config.cluster, routing.snapshot(), fetchStatus, watcher.problems(), summary()),
+    clusterView,
+    ui: webView.deps,
+    requestDuration,
     readiness: () => watcher.readiness(),
     logger,
     snapshots,
@@ -119,6 +132,7 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
       server.closeIdleConnections();
       await closed;
       watcher.stop();
+      webView?.stop();
       await transport.close();
       await snapshots.close();
     },

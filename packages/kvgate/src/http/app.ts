@@ -7,6 +7,8 @@ import type { MigrationAdmin } from '../cluster/migration-admin';
 import type { Forwarder } from '../proxy/forwarder';
 import type { SnapshotProxy } from '../proxy/snapshot-proxy';
 import { accessLog } from './access-log';
+import type { RequestDuration } from '../ui/request-histogram';
+import { uiRouter, type UiDeps } from '../ui/ui-routes';
 import { adminRouter, migrationRouter } from './admin-routes';
 import { errorHandler } from './error-handler';
 import { seedRouter, serveKvHttp } from './kv-routes';
@@ -24,6 +26,9 @@ export interface AppDeps {
   snapshots?: Pick<SnapshotProxy, 'open'>;
   /** Starts, aborts and shows migrations of slots (`/v1/admin/partitions/<p>`, `/v1/admin/rebalance`, `/v1/admin/migration`); without it those routes are absent. */
   migrations?: MigrationAdmin;
+  /** The web view (`/ui/`, `/v1/ui/*`, `/` leads there); without it those routes are absent. */
+  ui?: UiDeps;
+  requestDuration?: RequestDuration;
 }
 
 /**
@@ -54,6 +59,7 @@ export function createApp(deps: AppDeps): RequestListener {
   });
   if (deps.snapshots) app.use(adminRouter(deps.snapshots, deps.logger));
   if (deps.migrations) app.use(migrationRouter(deps.migrations));
+  if (deps.ui) app.use(uiRouter(deps.ui));
   app.use(seedRouter(deps));
 
   app.use((req, _res, next) => {

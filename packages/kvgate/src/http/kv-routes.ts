@@ -19,6 +19,7 @@ import {
 import express, { type Router } from 'express';
 import type { Logger } from 'pino';
 import type { ForwardRequest, Forwarder } from '../proxy/forwarder';
+import type { RequestDuration } from '../ui/request-histogram';
 import { forwardedAnswer } from './respond';
 import { requestIdOf } from './request-id';
 
@@ -26,6 +27,8 @@ export interface KvRouteDeps {
   forwarder: Pick<Forwarder, 'forward'>;
   maxValueBytes: number;
   logger?: Logger;
+  /** Observes every answered `/v1/kv` request (the web view's traffic sampler reads it). */
+  requestDuration?: RequestDuration;
 }
 
 /** The replica logs the request under the gate's id for it: the id travels as a header of the kv frame. */
@@ -39,7 +42,7 @@ function conditionalHeaders(request: IncomingMessage, requestId: string): Record
 }
 
 /** Strong is the replica's default: saying so would make it parse a query string on every read. */
-function consistencyQuery(consistency: Consistency): string {
+export function consistencyQuery(consistency: Consistency): string {
   return consistency === 'eventual' ? 'consistency=eventual' : '';
 }
 
