@@ -44,6 +44,7 @@ export {
   parseMember,
   parseRing,
   parseState,
+  restoreMember,
   type GateRecord,
   type LeaderRecord,
   type MigrationKind,

@@ -91,6 +91,19 @@ export interface StateRecord {
   transferTo?: string;
 }
 
+/**
+ * `/state` with `id` no longer excluded (`kvctl cluster restore-member`): the
+ * leader adds it back once it has caught up. Undefined when it was not
+ * excluded. Safe to write at any time (by compare-and-set): it makes no
+ * replica electable that is not in the in-sync set.
+ */
+export function restoreMember(state: StateRecord, id: string): StateRecord | undefined {
+  if (!state.excluded?.includes(id)) return undefined;
+  const { excluded, ...rest } = state;
+  const left = excluded.filter((other) => other !== id);
+  return left.length > 0 ? { ...rest, excluded: left } : rest;
+}
+
 export interface LeaderRecord {
   id: string;
   url: string;

@@ -1,4 +1,4 @@
-import type { StateRecord } from '@kvstore/protocol';
+import { restoreMember, type StateRecord } from '@kvstore/protocol';
 import { applyIsrChange, decideCampaign, decideHandOver, decideResign, type CampaignInput } from '../replication/election';
 import { DeposedError, type IsrChange, type IsrCoordination } from '../replication/types';
 
@@ -41,6 +41,12 @@ export class MemoryCoordination {
   /** What a memory replica does on start: leave the in-sync set (and the leadership), since it holds nothing. */
   resign(id: string): void {
     const next = decideResign(id, this.state);
+    if (next) this.write(next);
+  }
+
+  /** What a gate does for `kvctl cluster restore-member`. */
+  restore(id: string): void {
+    const next = restoreMember(this.state, id);
     if (next) this.write(next);
   }
 
