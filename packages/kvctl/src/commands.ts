@@ -10,6 +10,7 @@ import type { CommandContext } from './context';
 import { UsageError } from './failures';
 import { formatClusterTable, formatGetJson } from './format';
 import { readAll } from './io';
+import { addMemberCommands } from './member-commands';
 import { addClusterChangeCommands, addMigrationCommands } from './migration-commands';
 import { positiveInteger, version } from './parsers';
 
@@ -27,6 +28,7 @@ export function addDataCommands(parent: Command, context: CommandContext): void 
       context.io.stdout.write(options.json ? `${JSON.stringify(view, null, 2)}\n` : formatClusterTable(view));
     });
   addClusterChangeCommands(cluster, context);
+  addMemberCommands(cluster, context);
   addMigrationCommands(parent, context);
   addBackupCommands(parent, context);
 }

@@ -66,6 +66,24 @@ export interface ForceRemoveResult {
   keysGivenUp: number | null;
 }
 
+/** `POST /v1/admin/partitions/<p>/leader-transfer`: who led, who leads now, at which epoch. */
+export interface LeaderTransferResult {
+  partition: string;
+  from: string;
+  to: string;
+  /** The epoch the new leader won. */
+  epoch: number;
+}
+
+/** `POST /v1/admin/partitions/<p>/members/<id>/remove` and `…/restore`: the partition's sets once ZooKeeper has the change. */
+export interface MemberChangeResult {
+  partition: string;
+  member: string;
+  isr: string[];
+  /** Replicas kept out of the in-sync set for maintenance. */
+  excluded: string[];
+}
+
 export interface ClusterView {
   cluster: string;
   /** `slots`: how many of the SLOT_COUNT slots each partition owns; `sealed`: data has been written. Absent from gates that predate them. */

@@ -22,6 +22,8 @@ export {
   HEADER_ROUTING_VERSION,
   type ClusterView,
   type ForceRemoveResult,
+  type LeaderTransferResult,
+  type MemberChangeResult,
   type MigrationView,
   type Consistency,
   type DeleteResult,

@@ -2,10 +2,11 @@ import type { RequestListener } from 'node:http';
 import { isKvUrl, notFound, unavailable, type ClusterView } from '@kvstore/protocol';
 import express from 'express';
 import type { Logger } from 'pino';
+import type { MemberAdmin } from '../cluster/member-admin';
 import type { MigrationAdmin } from '../cluster/migration-admin';
 import type { Forwarder } from '../proxy/forwarder';
 import type { SnapshotProxy } from '../proxy/snapshot-proxy';
-import { adminRouter, migrationRouter } from './admin-routes';
+import { adminRouter, memberRouter, migrationRouter } from './admin-routes';
 import { errorHandler } from './error-handler';
 import { seedRouter, serveKvHttp } from './kv-routes';
 
@@ -19,6 +20,8 @@ export interface AppDeps {
   snapshots?: Pick<SnapshotProxy, 'open'>;
   /** Starts, aborts and shows migrations of slots (`/v1/admin/partitions/<p>`, `/v1/admin/rebalance`, `/v1/admin/migration`); without it those routes are absent. */
   migrations?: MigrationAdmin;
+  /** Leader transfers and in-sync member maintenance (`/v1/admin/partitions/<p>/leader-transfer`, `…/members/<id>/…`); without it those routes are absent. */
+  members?: MemberAdmin;
 }
 
 /**
@@ -47,6 +50,7 @@ export function createApp(deps: AppDeps): RequestListener {
   });
   if (deps.snapshots) app.use(adminRouter(deps.snapshots, deps.logger));
   if (deps.migrations) app.use(migrationRouter(deps.migrations));
+  if (deps.members) app.use(memberRouter(deps.members));
   app.use(seedRouter(deps));
 
   app.use((req, _res, next) => {
