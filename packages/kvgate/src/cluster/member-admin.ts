@@ -7,6 +7,7 @@ import {
   notFound,
   parseState,
   restoreMember,
+  timeout,
   unavailable,
   type LeaderTransferResult,
   type MemberChangeResult,
@@ -66,6 +67,8 @@ export function memberAdmin(deps: MemberAdminDeps): MemberAdmin {
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
+      // Sent, and no answer in time: it may have happened.
+      if ((error as Error).name === 'TimeoutError') throw timeout(`leader ${leader.id} did not answer within ${timeoutMs} ms; the outcome is unknown`);
       throw unavailable(`leader ${leader.id} did not answer: ${(error as Error).message}`, error);
     }
     const body = Buffer.from(await response.arrayBuffer());

@@ -414,7 +414,8 @@ export class Leadership {
       throw unavailable(`could not hand the lead to ${target.id}: ${(error as Error).message}; ${this.self.id} goes on leading`);
     }
     this.deps.logger.info({ epoch: this.epoch, target: target.id, seq: this.log.lastSeq }, 'handed the lead over');
-    this.deps.onHandedOver(target);
+    // ZooKeeper's watch may have shown the handover first, and the replica moved on already.
+    if (this.active) this.deps.onHandedOver(target);
   }
 
   /** Resolves true once `ready()` holds, false when `ms` pass first or the term ends. */
