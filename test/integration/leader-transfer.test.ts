@@ -81,6 +81,7 @@ test('leader-transfer and remove-member against a real cluster', async (t) => {
     const run = await kvctl('cluster', 'remove-member', 'p0', removed!.id);
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(await isr(), [leader, other!.id].sort());
+    assert.deepEqual((await cluster.clusterView()).partitions[0]!.excluded, [removed!.id], 'the cluster view shows it removed');
     const belowMinimum = await kvctl('cluster', 'remove-member', 'p0', other!.id);
     assert.notEqual(belowMinimum.code, 0);
     assert.match(belowMinimum.stderr, /below --min-insync 2/);
@@ -104,5 +105,6 @@ test('leader-transfer and remove-member against a real cluster', async (t) => {
     assert.equal(restored.code, 0, restored.stderr);
     assert.deepEqual((JSON.parse(restored.stdout.toString()) as { excluded: string[] }).excluded, []);
     await cluster.waitForIsr('p0', 3);
+    assert.equal((await cluster.clusterView()).partitions[0]!.excluded, undefined);
   });
 });

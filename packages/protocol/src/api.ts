@@ -28,6 +28,8 @@ export interface PartitionView {
   epoch: number;
   leader: string | null;
   isr: string[];
+  /** Replicas taken out of the in-sync set for maintenance (`kvctl cluster remove-member`); absent when none. */
+  excluded?: string[];
   members: MemberView[];
 }
 
