@@ -21,6 +21,8 @@ import {
   type Consistency,
   type DeleteResult,
   type ForceRemoveResult,
+  type LeaderTransferResult,
+  type MemberChangeResult,
   type MigrationView,
   type PutResult,
 } from '@kvstore/protocol';
@@ -205,9 +207,39 @@ export class KvClient {
     });
   }
 
+  /**
+   * A planned handover of a partition's lead (`POST
+   * /v1/admin/partitions/<p>/leader-transfer`) to `to`, or to the most
+   * caught-up in-sync follower: resolves once the new leader has won its
+   * epoch. `timeoutMs` (default 10 s) bounds the wait for the target to
+   * catch up; past it the old leader goes on leading and this rejects
+   * with TIMEOUT.
+   */
+  async transferLeader(partition: string, options: { to?: string; timeoutMs?: number } = {}): Promise<LeaderTransferResult> {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TRANSFER_TIMEOUT_MS;
+    const query = new URLSearchParams({ ...(options.to === undefined ? {} : { to: options.to }), timeoutMs: String(timeoutMs) });
+    // The answer comes after the catch-up and the election that follows it.
+    return this.admin('POST', `${partitionPath(partition)}/leader-transfer?${query.toString()}`, timeoutMs + TRANSFER_ANSWER_MARGIN_MS);
+  }
+
+  /**
+   * Takes replica `id` out of a partition's in-sync set for maintenance
+   * (`POST /v1/admin/partitions/<p>/members/<id>/remove`); it stays out,
+   * and is never elected, until `restoreMember`. Refused (CONFLICT) for the
+   * leader and when the set would drop below the replicas' --min-insync.
+   */
+  async removeMember(partition: string, id: string): Promise<MemberChangeResult> {
+    return this.admin('POST', `${partitionPath(partition)}/members/${encodeURIComponent(id)}/remove`);
+  }
+
+  /** Lets a removed replica back (`POST /v1/admin/partitions/<p>/members/<id>/restore`): the leader adds it once it has caught up. */
+  async restoreMember(partition: string, id: string): Promise<MemberChangeResult> {
+    return this.admin('POST', `${partitionPath(partition)}/members/${encodeURIComponent(id)}/restore`);
+  }
+
   /** An admin change: sent again only when it certainly was not applied, like a write. */
-  private async admin<T>(method: 'POST' | 'DELETE', path: string): Promise<T> {
-    const answer = await this.call({ method, path, write: true });
+  private async admin<T>(method: 'POST' | 'DELETE', path: string, timeoutMs?: number): Promise<T> {
+    const answer = await this.call({ method, path, write: true, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
     return asObject<T>(parseJson(answer.body.toString('utf8')), answer.host, 'answer');
   }
 
@@ -282,6 +314,10 @@ export class KvClient {
 function mayRepeat(failure: KvError, write: boolean): boolean {
   return failure.retryable || (!write && failure.code === 'TIMEOUT');
 }
+
+const DEFAULT_TRANSFER_TIMEOUT_MS = 10_000;
+/** Past a transfer's catch-up: the handover, the target's election, the gate seeing it. */
+const TRANSFER_ANSWER_MARGIN_MS = 10_000;
 
 function partitionPath(partition: string): string {
   if (partition.length === 0) throw new KvError('BAD_REQUEST', 'partition must not be empty');

@@ -15,6 +15,8 @@ export interface GateRequest {
   path: string;
   headers?: Record<string, string>;
   body?: Buffer;
+  /** How long to wait for this answer, when it may take longer than the link's timeout (a leader transfer). */
+  timeoutMs?: number;
 }
 
 export interface GateAnswer<Body> {
@@ -77,7 +79,8 @@ export class GateLink {
           fail,
         );
       });
-      const timer = setTimeout(() => fail(Object.assign(new Error(`no answer within ${this.timeoutMs} ms`), { code: 'ETIMEDOUT' })), this.timeoutMs);
+      const timeoutMs = request.timeoutMs ?? this.timeoutMs;
+      const timer = setTimeout(() => fail(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })), timeoutMs);
       outgoing.once('socket', (socket) => {
         if (socket.connecting) socket.once('connect', () => (connected = true));
         else connected = true;

@@ -18,6 +18,8 @@ export {
   type DeleteResult,
   type ClusterView,
   type ForceRemoveResult,
+  type LeaderTransferResult,
+  type MemberChangeResult,
   type MigrationView,
   type PartitionView,
   type MemberView,

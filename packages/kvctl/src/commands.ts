@@ -10,6 +10,7 @@ import type { CommandContext } from './context';
 import { UsageError } from './failures';
 import { addHealthCommand } from './health';
 import { readAll } from './io';
+import { addMemberCommands } from './member-commands';
 import { addClusterChangeCommands, addMigrationCommands } from './migration-commands';
 import { positiveInteger, version } from './parsers';
 import { CLUSTER, DELETE, GET, PUT } from './renderings';
@@ -24,6 +25,7 @@ export function addDataCommands(parent: Command, context: CommandContext): void 
     .description('partitions, their slots, leaders, in-sync sets and replication lag; the migration, if any')
     .action(async () => context.print(await context.client().cluster(), CLUSTER));
   addClusterChangeCommands(cluster, context);
+  addMemberCommands(cluster, context);
   addMigrationCommands(parent, context);
   addBackupCommands(parent, context);
   addHealthCommand(parent, context);

@@ -1,6 +1,6 @@
 /** How each command's result looks as a table, plain rows, json and text (output.ts). */
 import { isUtf8 } from 'node:buffer';
-import type { ClusterView, DeleteResult, ForceRemoveResult, GetResult, MigrationView, PutResult } from '@kvstore/kvclient';
+import type { ClusterView, DeleteResult, ForceRemoveResult, GetResult, LeaderTransferResult, MemberChangeResult, MigrationView, PutResult } from '@kvstore/kvclient';
 import type { BackupResult, RestoreResult } from './backup';
 import { CLUSTER_COLUMNS, clusterRows, formatClusterTable, formatForcedRemoval, formatMigration } from './format';
 import { cell, type Rendering } from './output';
@@ -101,3 +101,20 @@ export const RESTORE: Rendering<RestoreResult> = {
     return `restored ${result.restored} of ${result.records} records from ${result.file} in ${result.seconds} s${skipped} (new versions)`;
   },
 };
+
+export const LEADER_TRANSFER: Rendering<LeaderTransferResult> = {
+  columns: ['PARTITION', 'FROM', 'TO', 'EPOCH'],
+  rows: (result) => [[result.partition, result.from, result.to, String(result.epoch)]],
+  text: (result) => `${result.partition}: ${result.to} leads (epoch ${result.epoch}), handed over by ${result.from}`,
+};
+
+/** A member removed or restored ("removed", "restored"): the partition's in-sync and removed sets after it. */
+export function memberChangeRendering(done: string): Rendering<MemberChangeResult> {
+  const list = (ids: string[]): string => ids.join(',');
+  return {
+    columns: ['PARTITION', 'MEMBER', 'IN-SYNC', 'REMOVED'],
+    rows: (result) => [[result.partition, result.member, cell(list(result.isr)), cell(list(result.excluded))]],
+    text: (result) =>
+      `${result.partition}: ${result.member} ${done}; in sync: ${result.isr.join(', ') || '(none)'}; removed: ${result.excluded.join(', ') || '(none)'}`,
+  };
+}

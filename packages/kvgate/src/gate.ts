@@ -4,6 +4,7 @@ import { MUX_FRAME_HEADROOM, type ClusterAuth } from '@kvstore/cluster';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { buildClusterView, httpStatusFetcher } from './cluster/cluster-view';
+import { memberAdmin } from './cluster/member-admin';
 import { migrationAdmin } from './cluster/migration-admin';
 import { RingSummaries } from './cluster/ring-summary';
 import type { GateConfig } from './config';
@@ -103,6 +104,13 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
       migrationRecords: () => watcher.migrationState(),
       summary,
       fetchStatus,
+    }),
+    members: memberAdmin({
+      cluster: config.cluster,
+      zookeeper: () => watcher.zookeeper(),
+      snapshot: () => routing.snapshot(),
+      changed: (timeoutMs) => routing.changed(timeoutMs),
+      auth,
     }),
   });
 

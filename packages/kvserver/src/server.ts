@@ -88,7 +88,10 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
     clock: systemClock,
     transport,
     // The replica and its coordinator need each other; the replica asks only once it leads, long after both exist.
-    coordination: { updateIsr: (epoch, change) => coordinator.updateIsr(epoch, change) },
+    coordination: {
+      updateIsr: (epoch, change) => coordinator.updateIsr(epoch, change),
+      handOver: (epoch, target) => coordinator.handOver(epoch, target),
+    },
     options,
     logger,
   });

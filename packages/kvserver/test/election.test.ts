@@ -1,9 +1,47 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { StateRecord } from '@kvstore/protocol';
-import { decideCampaign, decideResign, decideStepAside } from '../src/replication/election';
+import { applyIsrChange, decideCampaign, decideHandOver, decideResign, decideStepAside } from '../src/replication/election';
 
 const state = (epoch: number, leader: string | null, isr: string[]): StateRecord => ({ epoch, leader, isr });
+
+describe('planned transfer and maintenance', () => {
+  const handedOver: StateRecord = { epoch: 4, leader: null, isr: ['a', 'b', 'c'], transferTo: 'b' };
+
+  it('leaves the campaign to a live handover target that may lead, which clears the request', () => {
+    assert.equal(decideCampaign({ self: 'c', state: handedOver, liveMembers: ['a', 'b', 'c'], leaderNodeExists: false }), undefined);
+    assert.equal(decideCampaign({ self: 'a', state: handedOver, liveMembers: ['a', 'b', 'c'], leaderNodeExists: false }), undefined);
+    assert.deepEqual(decideCampaign({ self: 'b', state: handedOver, liveMembers: ['a', 'b', 'c'], leaderNodeExists: false }), { epoch: 5, leader: 'b', isr: ['a', 'b', 'c'] });
+  });
+
+  it('lets another in-sync replica win when the target is gone or may not lead', () => {
+    assert.equal(decideCampaign({ self: 'c', state: handedOver, liveMembers: ['a', 'c'], leaderNodeExists: false })?.leader, 'c');
+    const outOfSync = { ...handedOver, isr: ['a', 'c'] };
+    assert.equal(decideCampaign({ self: 'c', state: outOfSync, liveMembers: ['a', 'b', 'c'], leaderNodeExists: false })?.leader, 'c');
+  });
+
+  it('never elects an excluded replica, even when the in-sync set is empty, and carries the exclusion over', () => {
+    const excluded: StateRecord = { epoch: 2, leader: null, isr: [], excluded: ['c'] };
+    assert.equal(decideCampaign({ self: 'c', state: excluded, liveMembers: ['c'], leaderNodeExists: false }), undefined);
+    assert.deepEqual(decideCampaign({ self: 'b', state: excluded, liveMembers: ['b', 'c'], leaderNodeExists: false }), { epoch: 3, leader: 'b', isr: ['b'], excluded: ['c'] });
+  });
+
+  it('hands over only while it leads the epoch and the target is in sync', () => {
+    const led: StateRecord = { epoch: 4, leader: 'a', isr: ['a', 'b'] };
+    assert.deepEqual(decideHandOver('a', 4, 'b', led), { ...led, leader: null, transferTo: 'b' });
+    assert.equal(decideHandOver('a', 3, 'b', led), undefined);
+    assert.equal(decideHandOver('a', 4, 'c', led), undefined);
+    assert.equal(decideHandOver('b', 4, 'a', led), undefined);
+  });
+
+  it('excludes a member from the set, and adds none that is excluded', () => {
+    const led: StateRecord = { epoch: 4, leader: 'a', isr: ['a', 'b', 'c'], incarnations: { a: 'm-1', c: 'm-3' } };
+    const out = applyIsrChange(led, { exclude: 'c' });
+    assert.deepEqual(out, { epoch: 4, leader: 'a', isr: ['a', 'b'], incarnations: { a: 'm-1' }, excluded: ['c'] });
+    assert.deepEqual(applyIsrChange(out, { add: { id: 'c', url: 'u', incarnation: 'm-3' } }), out);
+    assert.deepEqual(applyIsrChange(out, { remove: 'b' }).excluded, ['c'], 'other changes keep it');
+  });
+});
 
 describe('decideCampaign', () => {
   it('lets an in-sync replica take over a dead leader: epoch + 1, in-sync set = live members of it plus itself', () => {

@@ -195,4 +195,17 @@ describe('http: internal routes', () => {
     assert.equal((await request(app).get('/internal/status').set(once)).status, 200);
     assertError(await request(app).get('/internal/status').set(once), 401, 'UNAUTHORIZED');
   });
+
+  it('relay leader transfers and member removals with clear refusals, changing nothing on bad input', async () => {
+    const sim = await SimCluster.started(['a', 'b']);
+    const post = (id: string, path: string) => request(appOf(sim, id)).post(path).set(auth.headersFor('POST', path));
+    assertError(await post('a', '/internal/leader-transfer?to=b'), 400, 'BAD_REQUEST');
+    assertError(await post('a', '/internal/leader-transfer?to=b&timeoutMs=999999'), 400, 'BAD_REQUEST');
+    assertError(await post('a', '/internal/leader-transfer?to=%2F&timeoutMs=1000'), 400, 'BAD_REQUEST');
+    assertError(await post('a', '/internal/members/a/remove'), 409, 'CONFLICT');
+    assertError(await post('b', '/internal/members/b/remove'), 421, 'NOT_LEADER');
+    assertError(await post('b', '/internal/leader-transfer?timeoutMs=1000'), 421, 'NOT_LEADER');
+    assert.equal(sim.replica('a').role, 'leader');
+    assert.deepEqual(sim.coordination.state.isr, ['a', 'b']);
+  });
 });

@@ -48,6 +48,19 @@ describe('PartitionCoordinator: elections', () => {
     await waitFor(() => p.settledLeader() !== undefined && p.state().epoch > epoch, 'a leader of a new epoch');
   });
 
+  it('a planned transfer hands the lead to its target alone, through /state and the leader node in one write', async () => {
+    const p = newPartition();
+    await p.start(['a', 'b', 'c']);
+    const first = await waitFor(() => p.settledLeader(), 'one leader');
+    await waitFor(() => p.state().isr.length === 3, 'every replica in sync');
+    const target = ['a', 'b', 'c'].filter((id) => id !== first).sort().at(-1)!;
+    const epoch = p.state().epoch;
+    assert.deepEqual(await p.node(first).replica.transferLeadership(target, 5000), { from: first, to: target, epoch });
+    await waitFor(() => p.settledLeader() === target, `${target} to lead`);
+    assert.equal(p.state().epoch, epoch + 1, 'one campaign: nobody else tried');
+    assert.equal(p.state().transferTo, undefined);
+  });
+
   it('a leader deposed by a newer epoch deletes its own leader node', async () => {
     const p = newPartition();
     await p.start(['a', 'b', 'c']);

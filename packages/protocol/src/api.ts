@@ -28,6 +28,8 @@ export interface PartitionView {
   epoch: number;
   leader: string | null;
   isr: string[];
+  /** Replicas taken out of the in-sync set for maintenance (`kvctl cluster remove-member`); absent when none. */
+  excluded?: string[];
   members: MemberView[];
 }
 
@@ -64,6 +66,24 @@ export interface ForceRemoveResult {
   slotsGivenUp: number;
   /** The keys its replicas held (the largest count one of them reported); null when none answered. */
   keysGivenUp: number | null;
+}
+
+/** `POST /v1/admin/partitions/<p>/leader-transfer`: who led, who leads now, at which epoch. */
+export interface LeaderTransferResult {
+  partition: string;
+  from: string;
+  to: string;
+  /** The epoch the new leader won. */
+  epoch: number;
+}
+
+/** `POST /v1/admin/partitions/<p>/members/<id>/remove` and `…/restore`: the partition's sets once ZooKeeper has the change. */
+export interface MemberChangeResult {
+  partition: string;
+  member: string;
+  isr: string[];
+  /** Replicas kept out of the in-sync set for maintenance. */
+  excluded: string[];
 }
 
 export interface ClusterView {

@@ -77,6 +77,31 @@ export interface StateRecord {
    * proven that it still holds the data. Absent in records of older versions.
    */
   incarnations?: Record<string, string>;
+  /**
+   * Replicas taken out of the in-sync set for maintenance (`kvctl cluster
+   * remove-member`): never added back nor elected until restored. Sorted;
+   * absent when empty.
+   */
+  excluded?: string[];
+  /**
+   * A planned handover (`kvctl cluster leader-transfer`): the old leader
+   * stepped aside for this replica, and while it is live and may lead, no
+   * other replica campaigns. The winner's campaign clears it.
+   */
+  transferTo?: string;
+}
+
+/**
+ * `/state` with `id` no longer excluded (`kvctl cluster restore-member`): the
+ * leader adds it back once it has caught up. Undefined when it was not
+ * excluded. Safe to write at any time (by compare-and-set): it makes no
+ * replica electable that is not in the in-sync set.
+ */
+export function restoreMember(state: StateRecord, id: string): StateRecord | undefined {
+  if (!state.excluded?.includes(id)) return undefined;
+  const { excluded, ...rest } = state;
+  const left = excluded.filter((other) => other !== id);
+  return left.length > 0 ? { ...rest, excluded: left } : rest;
 }
 
 export interface LeaderRecord {
@@ -218,6 +243,8 @@ export function parseState(data: Buffer | string): StateRecord {
   const leader = fields.leader === null ? null : str('state', fields, 'leader');
   const record: StateRecord = { epoch: int('state', fields, 'epoch'), leader, isr: strings('state', fields, 'isr') };
   if (fields.incarnations !== undefined) record.incarnations = stringMap('state', fields, 'incarnations');
+  if (fields.excluded !== undefined) record.excluded = strings('state', fields, 'excluded');
+  if (fields.transferTo !== undefined) record.transferTo = str('state', fields, 'transferTo');
   return record;
 }
 

@@ -54,11 +54,13 @@ async function partitionView(name: string, records: PartitionRecords | undefined
       lag: lastSeq === null || leaderSeq === undefined ? null : Math.max(0, leaderSeq - lastSeq),
     };
   });
+  const excluded = records?.state?.excluded;
   return {
     name,
     epoch: records?.state?.epoch ?? records?.leader?.epoch ?? 0,
     leader: leader?.id ?? null,
     isr: [...(records?.state?.isr ?? [])],
+    ...(excluded ? { excluded: [...excluded] } : {}),
     members: views,
   };
 }

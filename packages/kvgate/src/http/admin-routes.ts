@@ -1,7 +1,8 @@
 import { pipeline } from 'node:stream/promises';
-import { HEADER_PARTITION, HEADER_REPLICA, badRequest } from '@kvstore/protocol';
+import { HEADER_PARTITION, HEADER_REPLICA, badRequest, isValidName } from '@kvstore/protocol';
 import express, { type Router } from 'express';
 import type { Logger } from 'pino';
+import type { MemberAdmin } from '../cluster/member-admin';
 import type { MigrationAdmin } from '../cluster/migration-admin';
 import type { SnapshotProxy } from '../proxy/snapshot-proxy';
 import { requestIdOf } from './request-id';
@@ -69,4 +70,42 @@ function isForced(value: unknown): boolean {
   if (value === undefined || value === 'false') return false;
   if (value === 'true') return true;
   throw badRequest('force must be true or false, given once');
+}
+
+/** How long a transfer waits for its target to catch up, unless `timeoutMs` says otherwise; and the most it may say. */
+const DEFAULT_TRANSFER_TIMEOUT_MS = 10_000;
+const MAX_TRANSFER_TIMEOUT_MS = 60_000;
+
+/**
+ * Planned leader transfers and maintenance of in-sync members (docs/api.md,
+ * "Leadership and members"): each answers once the change is in ZooKeeper
+ * (a transfer: once the new leader has won its epoch).
+ */
+export function memberRouter(admin: MemberAdmin): Router {
+  const router = express.Router();
+  router.post('/v1/admin/partitions/:partition/leader-transfer', async (req, res) => {
+    const to = req.query.to === undefined ? undefined : replicaId(req.query.to, 'to');
+    res.json(await admin.transferLeader(req.params.partition, to, transferTimeout(req.query.timeoutMs)));
+  });
+  router.post('/v1/admin/partitions/:partition/members/:id/remove', async (req, res) => {
+    res.json(await admin.removeMember(req.params.partition, replicaId(req.params.id, 'replica id')));
+  });
+  router.post('/v1/admin/partitions/:partition/members/:id/restore', async (req, res) => {
+    res.json(await admin.restoreMember(req.params.partition, replicaId(req.params.id, 'replica id')));
+  });
+  return router;
+}
+
+function replicaId(value: unknown, what: string): string {
+  if (typeof value !== 'string' || !isValidName(value)) throw badRequest(`${what} must be one replica id`);
+  return value;
+}
+
+function transferTimeout(value: unknown): number {
+  if (value === undefined) return DEFAULT_TRANSFER_TIMEOUT_MS;
+  const ms = Number(value);
+  if (typeof value !== 'string' || !Number.isSafeInteger(ms) || ms < 1 || ms > MAX_TRANSFER_TIMEOUT_MS) {
+    throw badRequest(`timeoutMs must be an integer from 1 to ${MAX_TRANSFER_TIMEOUT_MS}, given once`);
+  }
+  return ms;
 }

@@ -3,13 +3,14 @@ import { SlowRequestLog } from '@kvstore/cluster';
 import { isKvUrl, notFound, unavailable, type ClusterView } from '@kvstore/protocol';
 import express from 'express';
 import type { Logger } from 'pino';
+import type { MemberAdmin } from '../cluster/member-admin';
 import type { MigrationAdmin } from '../cluster/migration-admin';
 import type { Forwarder } from '../proxy/forwarder';
 import type { SnapshotProxy } from '../proxy/snapshot-proxy';
 import { accessLog } from './access-log';
 import type { RequestDuration } from '../ui/request-histogram';
 import { uiRouter, type UiDeps } from '../ui/ui-routes';
-import { adminRouter, migrationRouter } from './admin-routes';
+import { adminRouter, memberRouter, migrationRouter } from './admin-routes';
 import { errorHandler } from './error-handler';
 import { seedRouter, serveKvHttp } from './kv-routes';
 import { nameRequests } from './request-id';
@@ -29,6 +30,8 @@ export interface AppDeps {
   /** The web view (`/ui/`, `/v1/ui/*`, `/` leads there); without it those routes are absent. */
   ui?: UiDeps;
   requestDuration?: RequestDuration;
+  /** Leader transfers and in-sync member maintenance (`/v1/admin/partitions/<p>/leader-transfer`, `…/members/<id>/…`); without it those routes are absent. */
+  members?: MemberAdmin;
 }
 
 /**
@@ -60,6 +63,7 @@ export function createApp(deps: AppDeps): RequestListener {
   if (deps.snapshots) app.use(adminRouter(deps.snapshots, deps.logger));
   if (deps.migrations) app.use(migrationRouter(deps.migrations));
   if (deps.ui) app.use(uiRouter(deps.ui));
+  if (deps.members) app.use(memberRouter(deps.members));
   app.use(seedRouter(deps));
 
   app.use((req, _res, next) => {

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SlowRequestLog, header, readBody, refusalAnswer, requestIdFor, sendAnswer, type Answer } from '@kvstore/cluster';
 import {
@@ -87,8 +88,11 @@ export async function serveKvHttp(deps: KvRouteDeps, slow: SlowRequestLog, reque
     partition: answer.headers[HEADER_PARTITION],
     replica: answer.headers[HEADER_REPLICA],
   }));
+  deps.requestDuration?.observe(
+    { route: KV_PREFIX, method: request.method ?? '', code: String(answer.status), partition: answer.headers[HEADER_PARTITION] ?? 'none' },
+    (performance.now() - started) / 1000,
+  );
 }
-
 
 /** The seed's API, kept working on express: a JSON put with a base64 value, and a get by query parameter. */
 export function seedRouter(deps: KvRouteDeps): Router {

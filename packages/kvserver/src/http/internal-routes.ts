@@ -1,12 +1,17 @@
 import express, { type Router } from 'express';
 import { CLUSTER_PROOF_HEADER, proofSubject, type ClusterAuth } from '@kvstore/cluster';
-import { KvError, badRequest } from '@kvstore/protocol';
+import { KvError, badRequest, isValidName } from '@kvstore/protocol';
 import type { Replica } from '../replication/replica';
 import type { Logger } from '../replication/types';
 import { writeSnapshot } from '../wire/snapshot-stream';
 
+/** The longest a planned transfer may wait for its target to catch up. */
+const MAX_TRANSFER_TIMEOUT_MS = 60_000;
+
 /**
- * Replica-to-replica API over HTTP: the snapshot stream and status. Appends
+ * Replica-to-replica API over HTTP: the snapshot stream and status, and the
+ * operator's changes a gate relays to the leader (leader transfer,
+ * remove-member; docs/api.md, "Leadership and members"). Appends
  * travel over the internal protocol (wire/). Every request must prove the
  * cluster secret; one that does not is answered 401 and its connection
  * closed, so a refusal is logged once per connection.
@@ -33,6 +38,18 @@ export function internalRoutes(replica: Replica, auth: ClusterAuth, logger: Logg
 
   router.get('/internal/status', (_request, response) => {
     response.json(replica.status());
+  });
+
+  router.post('/internal/leader-transfer', async (request, response) => {
+    const { to, timeoutMs } = request.query;
+    if (to !== undefined && (typeof to !== 'string' || !isValidName(to))) throw badRequest('to must be one replica id');
+    const ms = Number(timeoutMs);
+    if (!Number.isSafeInteger(ms) || ms < 1 || ms > MAX_TRANSFER_TIMEOUT_MS) throw badRequest(`timeoutMs must be an integer from 1 to ${MAX_TRANSFER_TIMEOUT_MS}`);
+    response.json(await replica.transferLeadership(to, ms));
+  });
+
+  router.post('/internal/members/:id/remove', async (request, response) => {
+    response.json({ isr: await replica.removeMember(request.params.id) });
   });
 
   return router;

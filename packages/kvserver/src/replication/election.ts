@@ -31,25 +31,43 @@ export interface CampaignInput {
  * the data has lost it (memory replicas that restarted), so anyone may.
  * Among the in-sync replicas, one that has restarted since it was last
  * known in sync gives way to a live one that has not; when every live one
- * has restarted (a durable partition restarted whole), any of them may.
+ * has restarted (a durable partition restarted whole), any of them may. A
+ * replica taken out for maintenance (`excluded`) never leads; the target of
+ * a planned handover (`transferTo`) that is live and may lead is left to
+ * take the lead alone.
  */
 export function decideCampaign({ self, state, liveMembers, liveIncarnations = {}, leaderNodeExists, epochSeen = 0 }: CampaignInput): StateRecord | undefined {
   if (leaderNodeExists) return undefined;
   const live = new Set(liveMembers);
   const recorded = state.incarnations ?? {};
+  const excluded = state.excluded ?? [];
   const unrestarted = (id: string): boolean => recorded[id] !== undefined && recorded[id] === liveIncarnations[id];
   const mayLead = (id: string): boolean =>
+    !excluded.includes(id) &&
     (state.isr.length === 0 || state.isr.includes(id)) &&
     (unrestarted(id) || !state.isr.some((other) => other !== id && live.has(other) && unrestarted(other)));
-  // A live recorded leader that may lead takes its own place back; one that may not holds nobody off.
-  if (state.leader !== null && state.leader !== self && live.has(state.leader) && mayLead(state.leader)) return undefined;
+  // A live recorded leader (or handover target) that may lead takes its place; one that may not holds nobody off.
+  for (const preferred of [state.leader, state.transferTo]) {
+    if (preferred != null && preferred !== self && live.has(preferred) && mayLead(preferred)) return undefined;
+  }
   if (!mayLead(self)) return undefined;
   const isr = [...new Set([...state.isr.filter((id) => live.has(id)), self])].sort();
   const epoch = Math.max(state.epoch, epochSeen) + 1;
   const incarnations = Object.fromEntries(Object.entries(recorded).filter(([id]) => isr.includes(id)));
   const own = liveIncarnations[self];
   if (own !== undefined) incarnations[self] = own;
-  return Object.keys(incarnations).length > 0 ? { epoch, leader: self, isr, incarnations } : { epoch, leader: self, isr };
+  return withOptionalFields({ epoch, leader: self, isr }, incarnations, excluded);
+}
+
+/**
+ * The state a leader of `epoch` writes to hand the lead to `target` (a
+ * planned transfer): no leader, and `transferTo` so that only the target
+ * campaigns. Undefined when `/state` no longer names this replica at
+ * `epoch`, or the target is not in the in-sync set there.
+ */
+export function decideHandOver(self: string, epoch: number, target: string, state: StateRecord): StateRecord | undefined {
+  if (state.leader !== self || state.epoch !== epoch || !state.isr.includes(target) || (state.excluded ?? []).includes(target)) return undefined;
+  return { ...state, leader: null, transferTo: target };
 }
 
 /**
@@ -75,16 +93,30 @@ export function decideResign(self: string, state: StateRecord): StateRecord | un
 
 /** `/state` with one in-sync set change applied; an added member's incarnation is recorded beside it. */
 export function applyIsrChange(state: StateRecord, change: IsrChange): StateRecord {
+  const { incarnations: _incarnations, excluded: _excluded, ...rest } = state;
   const incarnations = { ...state.incarnations };
+  let excluded = state.excluded ?? [];
   let isr: string[];
   if ('add' in change) {
     const { id, incarnation } = change.add;
+    // Taken out for maintenance since the leader decided: it stays out.
+    if (excluded.includes(id)) return state;
     isr = [...new Set([...state.isr, id])].sort();
     if (incarnation === undefined) delete incarnations[id];
     else incarnations[id] = incarnation;
   } else {
-    isr = state.isr.filter((member) => member !== change.remove);
-    delete incarnations[change.remove];
+    const id = 'remove' in change ? change.remove : change.exclude;
+    isr = state.isr.filter((member) => member !== id);
+    delete incarnations[id];
+    if ('exclude' in change) excluded = [...new Set([...excluded, id])].sort();
   }
-  return Object.keys(incarnations).length > 0 ? { ...state, isr, incarnations } : { epoch: state.epoch, leader: state.leader, isr };
+  return withOptionalFields({ ...rest, isr }, incarnations, excluded);
+}
+
+/** A record carries `incarnations` and `excluded` only when they hold something (as records written before they existed). */
+function withOptionalFields(state: StateRecord, incarnations: Record<string, string>, excluded: readonly string[]): StateRecord {
+  const record: StateRecord = { ...state };
+  if (Object.keys(incarnations).length > 0) record.incarnations = incarnations;
+  if (excluded.length > 0) record.excluded = [...excluded];
+  return record;
 }

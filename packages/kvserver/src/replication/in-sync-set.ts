@@ -6,6 +6,8 @@ export interface InSyncSetDeps {
   isr: readonly string[];
   /** The incarnation `/state` records for each in-sync member (see StateRecord.incarnations). */
   incarnations: Readonly<Record<string, string>>;
+  /** Taken out for maintenance: never added back (StateRecord.excluded). */
+  excluded: readonly string[];
   coordination: IsrCoordination;
   logger: Logger;
   /** A change was stored (or failed): commits and reads may move on. */
@@ -23,6 +25,7 @@ export interface InSyncSetDeps {
 export class InSyncSet {
   private members: Set<string>;
   private readonly incarnations: Map<string, string>;
+  private excluded: Set<string>;
   private readonly adding = new Set<string>();
   private readonly removing = new Set<string>();
   private changes: Promise<void> = Promise.resolve();
@@ -31,6 +34,7 @@ export class InSyncSet {
   constructor(private readonly deps: InSyncSetDeps) {
     this.members = new Set([...deps.isr, deps.self.id]);
     this.incarnations = new Map(Object.entries(deps.incarnations));
+    this.excluded = new Set(deps.excluded);
   }
 
   get size(): number {
@@ -39,6 +43,15 @@ export class InSyncSet {
 
   get sorted(): string[] {
     return [...this.members].sort();
+  }
+
+  /** In the set as ZooKeeper stores it (not merely being added). */
+  isStored(id: string): boolean {
+    return this.members.has(id) && !this.removing.has(id);
+  }
+
+  isExcluded(id: string): boolean {
+    return this.excluded.has(id);
   }
 
   /** In the set, or being added to it. */
@@ -52,8 +65,9 @@ export class InSyncSet {
   }
 
   /** `/state` as ZooKeeper has it (a follower may have resigned its place). */
-  observe(isr: readonly string[]): void {
+  observe(isr: readonly string[], excluded: readonly string[]): void {
     this.members = new Set([...isr, this.deps.self.id]);
+    this.excluded = new Set(excluded);
   }
 
   /** A member registered anew since `/state` recorded it in sync: it restarted, maybe with less than it had. */
@@ -65,9 +79,9 @@ export class InSyncSet {
   /** Adds a follower that holds every committed entry; the incarnation that proved it is recorded. */
   add(member: Member): void {
     const { id } = member;
-    if (this.includes(id)) return;
+    if (this.includes(id) || this.excluded.has(id)) return;
     this.adding.add(id);
-    this.change({ add: member }, () => {
+    void this.change({ add: member }, () => {
       this.members.add(id);
       if (member.incarnation !== undefined) this.incarnations.set(id, member.incarnation);
     }, () => this.adding.delete(id));
@@ -77,10 +91,22 @@ export class InSyncSet {
     if (this.removing.has(id)) return;
     this.removing.add(id);
     this.deps.logger.warn({ follower: id, reason }, 'removing follower from the in-sync set');
-    this.change({ remove: id }, () => {
+    void this.change({ remove: id }, () => {
       this.members.delete(id);
       this.adding.delete(id);
       this.incarnations.delete(id);
+    }, () => this.removing.delete(id));
+  }
+
+  /** Takes a follower out and keeps it out (maintenance); resolves once ZooKeeper has it, false if that failed. */
+  exclude(id: string): Promise<boolean> {
+    this.deps.logger.warn({ follower: id }, 'taking follower out of the in-sync set for maintenance');
+    this.removing.add(id);
+    return this.change({ exclude: id }, () => {
+      this.members.delete(id);
+      this.adding.delete(id);
+      this.incarnations.delete(id);
+      this.excluded.add(id);
     }, () => this.removing.delete(id));
   }
 
@@ -89,14 +115,17 @@ export class InSyncSet {
     this.active = false;
   }
 
-  private change(change: IsrChange, onStored: () => void, always: () => void): void {
+  /** Queues one change; resolves to whether it was stored. */
+  private change(change: IsrChange, onStored: () => void, always: () => void): Promise<boolean> {
+    let stored = false;
     this.changes = this.changes.then(async () => {
       if (!this.active) return always();
       try {
-        const stored = await this.deps.coordination.updateIsr(this.deps.epoch, change);
+        const isr = await this.deps.coordination.updateIsr(this.deps.epoch, change);
+        stored = true;
         if (this.active) {
           onStored();
-          this.members = new Set([...stored, this.deps.self.id]);
+          this.members = new Set([...isr, this.deps.self.id]);
         }
       } catch (error) {
         if (error instanceof DeposedError) this.deps.onDeposed(this.deps.epoch, error.message);
@@ -106,5 +135,6 @@ export class InSyncSet {
       }
       if (this.active) this.deps.onChanged();
     });
+    return this.changes.then(() => stored);
   }
 }

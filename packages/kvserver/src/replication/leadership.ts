@@ -1,4 +1,4 @@
-import { KvError, notLeader, preconditionFailed, slotOf, timeout, unavailable } from '@kvstore/protocol';
+import { KvError, conflict, notFound, notLeader, preconditionFailed, slotOf, timeout, unavailable } from '@kvstore/protocol';
 import type { Clock } from '../clock';
 import { isLive, type StoredValue } from './kv-store';
 import { entryBytes, type KeyOperation, type LogEntry, type Operation, type SlotOperation } from './entry';
@@ -7,7 +7,7 @@ import { compactionPoint, logIsOverBounds } from './compaction';
 import { Replicator } from './replicator';
 import type { PeerTransport } from './transport';
 import { InSyncSet } from './in-sync-set';
-import type { Member, ReplicationDeps, ReplicationOptions } from './types';
+import { DeposedError, type Member, type ReplicationDeps, type ReplicationOptions } from './types';
 import { checkPrecondition, type Precondition, type VersionView } from './precondition';
 import { ProposedSlots } from './proposed-slots';
 
@@ -19,10 +19,14 @@ export interface LeadershipDeps extends ReplicationDeps {
   isr: readonly string[];
   /** The incarnation `/state` records for each in-sync member (see StateRecord.incarnations). */
   incarnations: Readonly<Record<string, string>>;
+  /** Replicas taken out for maintenance (StateRecord.excluded). */
+  excluded: readonly string[];
   /** Since when this replica has been cut off from ZooKeeper; undefined while connected. */
   zooKeeperDisconnectedAt(): number | undefined;
   /** Called once when this leadership ends because a newer epoch exists. */
   onDeposed(epoch: number, reason: string): void;
+  /** Called once when this leadership ends by a planned handover to `target`. */
+  onHandedOver(target: Member): void;
 }
 
 export type Proposal =
@@ -36,6 +40,13 @@ interface PendingWrite {
   result: WriteResult;
   resolve(result: WriteResult): void;
   reject(error: KvError): void;
+  timer: unknown;
+}
+
+/** Something a planned transfer waits for, looked at again whenever replication makes progress. */
+interface ProgressWait {
+  ready(): boolean;
+  resolve(ready: boolean): void;
   timer: unknown;
 }
 
@@ -81,6 +92,10 @@ export class Leadership {
   private readonly overlay = new Map<string, VersionView>();
   private reads: PendingRead[] = [];
   private waitingForTerm: (() => void)[] = [];
+  private progressWaits: ProgressWait[] = [];
+  /** Set while a planned transfer drains: new writes wait on it, then find this term ended (or go on if the transfer failed). */
+  private held: Promise<void> | undefined;
+  private transferring = false;
   /** Bytes of this term's entries not yet committed (the inherited tail is bounded by the last term). */
   private uncommittedBytes = 0;
   private expiryTimer: unknown;
@@ -138,13 +153,15 @@ export class Leadership {
     this.advanceCommit();
   }
 
-  /** `/state` changed in ZooKeeper (e.g. a restarted follower resigned from the in-sync set). */
-  observeIsr(isr: readonly string[]): void {
-    this.isr.observe(isr);
+  /** `/state` changed in ZooKeeper (e.g. a restarted follower resigned from the in-sync set, an operator restored a member). */
+  observeIsr(isr: readonly string[], excluded: readonly string[]): void {
+    this.isr.observe(isr, excluded);
+    for (const replicator of this.replicators.values()) this.considerAdding(replicator);
     this.advanceCommit();
   }
 
   async propose(proposal: Proposal): Promise<WriteResult> {
+    if (this.held) await this.held;
     await this.termReady();
     this.checkCanAcknowledge();
     this.checkSlotServed(proposal.key);
@@ -213,6 +230,7 @@ export class Leadership {
    * committed and applied on this leader (and held by every in-sync replica).
    */
   async confirm(op: SlotOperation): Promise<number> {
+    if (this.held) await this.held;
     await this.termReady();
     this.checkCanAcknowledge();
     this.checkBacklog();
@@ -245,6 +263,69 @@ export class Leadership {
     this.considerAdding(replicator);
     this.advanceCommit();
     this.checkReads();
+    this.checkProgressWaits();
+  }
+
+  /**
+   * A planned transfer of the lead to `to` (or the most caught-up in-sync
+   * follower). While writes go on, waits until the target is in the
+   * in-sync set and holds every committed entry; then holds new writes
+   * back, waits until every entry in the log is committed and the target
+   * has it all, and hands over through ZooKeeper (IsrCoordination.handOver).
+   * The held writes then find this term ended and are refused as not
+   * applied (NOT_LEADER), which a gate retries at the new leader. If the
+   * target does not catch up within `timeoutMs` (the last step gets at most
+   * half the write timeout), this replica goes on leading and the held
+   * writes go on; the transfer fails with TIMEOUT.
+   */
+  async transferTo(to: string | undefined, timeoutMs: number): Promise<Member> {
+    await this.termReady();
+    this.checkCanAcknowledge();
+    if (this.transferring) throw conflict('a leader transfer is already under way');
+    const target = this.transferTarget(to);
+    this.transferring = true;
+    try {
+      const deadline = this.clock.now() + timeoutMs;
+      const holds = (seq: number): boolean => {
+        const replicator = this.replicators.get(target.id);
+        return replicator?.member === target && replicator.reachable && this.isr.isStored(target.id) && replicator.matchSeq >= seq;
+      };
+      if (!(await this.waitForProgress(() => holds(this.commitSeq), deadline - this.clock.now()))) throw this.transferFailed(target, timeoutMs);
+      let release = (): void => {};
+      this.held = new Promise((resolve) => (release = resolve));
+      try {
+        const drainMs = Math.min(this.options.writeTimeoutMs / 2, deadline - this.clock.now());
+        const drained = (): boolean => this.commitSeq === this.log.lastSeq && holds(this.log.lastSeq);
+        if (!(await this.waitForProgress(drained, drainMs))) throw this.transferFailed(target, timeoutMs);
+        await this.handOver(target);
+      } finally {
+        this.held = undefined;
+        release();
+      }
+      return target;
+    } finally {
+      this.transferring = false;
+    }
+  }
+
+  /**
+   * Takes follower `id` out of the in-sync set, and keeps it out, for
+   * maintenance; refused for the leader itself and when the set would drop
+   * below --min-insync. Resolves to the in-sync set once ZooKeeper has it.
+   */
+  async removeMember(id: string): Promise<string[]> {
+    await this.termReady();
+    this.checkCanAcknowledge();
+    if (id === this.self.id) throw conflict(`${id} is the leader: move the lead first (kvctl cluster leader-transfer)`);
+    if (!this.replicators.has(id) && !this.isr.includes(id) && !this.isr.isExcluded(id)) throw notFound(`${id} is not a member of this partition`);
+    if (this.isr.isExcluded(id)) return this.inSyncSet;
+    const remaining = this.isr.size - (this.isr.includes(id) ? 1 : 0);
+    if (remaining < this.options.minInsync) {
+      throw conflict(`removing ${id} would leave ${remaining} replica(s) in sync, below --min-insync ${this.options.minInsync}`);
+    }
+    if (!(await this.isr.exclude(id))) throw unavailable(`could not store the removal of ${id} in ZooKeeper; try again`);
+    this.advanceCommit();
+    return this.inSyncSet;
   }
 
   onFollowerUnreachable(replicator: Replicator, error: unknown): void {
@@ -276,6 +357,7 @@ export class Leadership {
     }
     this.reads = [];
     this.overlay.clear();
+    this.checkProgressWaits();
     for (const wake of this.waitingForTerm) wake();
     this.waitingForTerm = [];
   }
@@ -295,6 +377,69 @@ export class Leadership {
         else reject(notLeader(undefined));
       };
       this.waitingForTerm.push(onReady);
+    });
+  }
+
+  /** The target a transfer names, or the in-sync follower that holds the most. */
+  private transferTarget(to: string | undefined): Member {
+    if (to === this.self.id) throw conflict(`${to} already leads`);
+    if (to !== undefined) {
+      const replicator = this.replicators.get(to);
+      if (!replicator) throw notFound(`${to} is not a live member of this partition`);
+      if (this.isr.isExcluded(to)) throw conflict(`${to} was taken out of the in-sync set (remove-member): restore it first`);
+      return replicator.member;
+    }
+    const candidates = [...this.replicators.values()]
+      .filter((replicator) => replicator.reachable && this.isr.isStored(replicator.member.id))
+      .sort((a, b) => b.matchSeq - a.matchSeq || (a.member.id < b.member.id ? -1 : 1));
+    if (candidates.length === 0) throw conflict('no in-sync follower to hand the lead to');
+    return candidates[0]!.member;
+  }
+
+  private transferFailed(target: Member, timeoutMs: number): KvError {
+    if (!this.active) return unavailable(`this term ended during the transfer to ${target.id}`);
+    const matchSeq = this.replicators.get(target.id)?.matchSeq ?? 0;
+    return timeout(`${target.id} did not catch up within ${timeoutMs} ms (it holds ${matchSeq} of ${this.log.lastSeq}); ${this.self.id} goes on leading`);
+  }
+
+  /** Writes the handover; on success this term ends before any held write can go on. */
+  private async handOver(target: Member): Promise<void> {
+    try {
+      await this.deps.coordination.handOver(this.epoch, target);
+    } catch (error) {
+      if (error instanceof DeposedError) {
+        this.deps.onDeposed(this.epoch, error.message);
+        throw notLeader(undefined);
+      }
+      throw unavailable(`could not hand the lead to ${target.id}: ${(error as Error).message}; ${this.self.id} goes on leading`);
+    }
+    this.deps.logger.info({ epoch: this.epoch, target: target.id, seq: this.log.lastSeq }, 'handed the lead over');
+    // ZooKeeper's watch may have shown the handover first, and the replica moved on already.
+    if (this.active) this.deps.onHandedOver(target);
+  }
+
+  /** Resolves true once `ready()` holds, false when `ms` pass first or the term ends. */
+  private waitForProgress(ready: () => boolean, ms: number): Promise<boolean> {
+    if (!this.active) return Promise.resolve(false);
+    if (ready()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const wait: ProgressWait = { ready, resolve, timer: undefined };
+      wait.timer = this.clock.setTimeout(() => {
+        this.progressWaits = this.progressWaits.filter((other) => other !== wait);
+        resolve(false);
+      }, Math.max(0, ms));
+      this.progressWaits.push(wait);
+    });
+  }
+
+  private checkProgressWaits(): void {
+    if (this.progressWaits.length === 0) return;
+    this.progressWaits = this.progressWaits.filter((wait) => {
+      const ready = this.active && wait.ready();
+      if (this.active && !ready) return true;
+      this.clock.clearTimeout(wait.timer);
+      wait.resolve(ready);
+      return false;
     });
   }
 
@@ -371,7 +516,8 @@ export class Leadership {
 
   /** Every TTL that has run out by this leader's clock becomes an `expire` entry; followers apply it like any write. */
   private expireDue(): void {
-    if (!this.active || this.commitSeq < this.noopSeq) return;
+    // While a transfer drains, the log must stop growing.
+    if (!this.active || this.commitSeq < this.noopSeq || this.held) return;
     const due = this.deps.store.dueForExpiry(this.clock.now(), EXPIRIES_PER_INTERVAL);
     const keys = new Set<string>();
     for (const { key, version } of due) {
@@ -430,6 +576,7 @@ export class Leadership {
       this.wakeReplicators();
     }
     this.checkReads();
+    this.checkProgressWaits();
   }
 
   private applyCommitted(entry: LogEntry): void {

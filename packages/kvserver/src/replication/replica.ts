@@ -64,7 +64,7 @@ export class Replica {
   }
 
   /** This replica won `epoch` in `/state` (by compare-and-set), with that state's in-sync set. */
-  becomeLeader(epoch: number, isr: readonly string[], incarnations: Readonly<Record<string, string>> = {}): void {
+  becomeLeader(epoch: number, isr: readonly string[], incarnations: Readonly<Record<string, string>> = {}, excluded: readonly string[] = []): void {
     this.assertNotOlder(epoch);
     this.leadership?.stop(undefined);
     this.role = 'leader';
@@ -76,8 +76,10 @@ export class Replica {
       epoch,
       isr,
       incarnations,
+      excluded,
       zooKeeperDisconnectedAt: () => this.zooKeeperDisconnectedAt,
       onDeposed: (newer, reason) => this.onDeposed(newer, reason),
+      onHandedOver: (target) => this.onHandedOver(target),
     });
     this.leadership.setMembers(this.members);
     this.deps.logger.info({ epoch, isr, lastSeq: this.deps.log.lastSeq }, 'became leader');
@@ -140,11 +142,11 @@ export class Replica {
   }
 
   /** `/state` as ZooKeeper has it now. */
-  observeState(state: { epoch: number; leader: string | null; isr: readonly string[] }): void {
+  observeState(state: { epoch: number; leader: string | null; isr: readonly string[]; excluded?: readonly string[] }): void {
     this.zooKeeperEpoch = Math.max(this.zooKeeperEpoch, state.epoch);
     if (state.epoch < this.epoch) return;
     if (this.role === 'leader' && state.epoch === this.epoch && state.leader === this.id) {
-      this.leadership?.observeIsr(state.isr);
+      this.leadership?.observeIsr(state.isr, state.excluded ?? []);
       return;
     }
     if (this.role === 'leader' || state.epoch > this.epoch) {
@@ -269,6 +271,26 @@ export class Replica {
   requireLeadership(): Leadership {
     if (this.role !== 'leader' || !this.leadership?.active) throw notLeader(this.leaderHint?.url);
     return this.leadership;
+  }
+
+  /** A planned transfer (Leadership.transferTo) to `to`, or the most caught-up in-sync follower; resolves to whom the lead went. */
+  async transferLeadership(to: string | undefined, timeoutMs: number): Promise<{ from: string; to: string; epoch: number }> {
+    const leadership = this.requireLeadership();
+    const target = await leadership.transferTo(to, timeoutMs);
+    return { from: this.id, to: target.id, epoch: leadership.epoch };
+  }
+
+  /** Takes follower `id` out of the in-sync set for maintenance (Leadership.removeMember). */
+  async removeMember(id: string): Promise<string[]> {
+    return this.requireLeadership().removeMember(id);
+  }
+
+  /** The lead went to `target` by a planned transfer; its election follows. Requests wait for it, not for a hint. */
+  private onHandedOver(target: Member): void {
+    this.deps.logger.warn({ epoch: this.epoch, target: target.id }, 'stepped down for a planned transfer');
+    this.endLeadership(undefined);
+    this.role = 'follower';
+    this.leaderHint = undefined;
   }
 
   private onDeposed(epoch: number, reason: string): void {

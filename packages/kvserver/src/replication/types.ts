@@ -65,9 +65,10 @@ export const DEFAULT_REPLICATION_OPTIONS: ReplicationOptions = {
 /**
  * One change to the in-sync set. An added member's incarnation is stored
  * beside its id, so a replica that restarted since (a new incarnation) is
- * known not to have proven it holds the data.
+ * known not to have proven it holds the data. An excluded member is removed
+ * and kept out (maintenance) until an operator restores it.
  */
-export type IsrChange = { add: Member } | { remove: string };
+export type IsrChange = { add: Member } | { remove: string } | { exclude: string };
 
 /** The leader's handle on `/state` in ZooKeeper. */
 export interface IsrCoordination {
@@ -77,6 +78,15 @@ export interface IsrCoordination {
    * DeposedError otherwise. Resolves to the new set.
    */
   updateIsr(epoch: number, change: IsrChange): Promise<string[]>;
+  /**
+   * A planned transfer: in one write, `/state` names no leader and names
+   * `target` (which must be in the in-sync set there, and still registered
+   * as `target.incarnation`) as the only replica that may campaign, and
+   * this leader's `/leader` node goes. Rejects with DeposedError once the
+   * state no longer names this replica leader at `epoch`, and with a plain
+   * Error when the target is no longer in sync or registered.
+   */
+  handOver(epoch: number, target: Member): Promise<void>;
 }
 
 export class DeposedError extends Error {

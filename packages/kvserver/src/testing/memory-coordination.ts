@@ -1,5 +1,5 @@
-import type { StateRecord } from '@kvstore/protocol';
-import { applyIsrChange, decideCampaign, decideResign, type CampaignInput } from '../replication/election';
+import { restoreMember, type StateRecord } from '@kvstore/protocol';
+import { applyIsrChange, decideCampaign, decideHandOver, decideResign, type CampaignInput } from '../replication/election';
 import { DeposedError, type IsrChange, type IsrCoordination } from '../replication/types';
 
 /**
@@ -7,7 +7,7 @@ import { DeposedError, type IsrChange, type IsrCoordination } from '../replicati
  * changes it in ZooKeeper: campaigns and resignations decided by
  * replication/election.ts, in-sync set updates by compare-and-set that fail
  * with DeposedError once the state no longer names the caller leader at its
- * epoch. Watchers hear of every change on a later microtask. `block()` makes
+ * epoch; planned handovers by decideHandOver. Watchers hear of every change on a later microtask. `block()` makes
  * in-sync set updates wait (a slow ZooKeeper) until `unblock()`.
  */
 export class MemoryCoordination {
@@ -21,7 +21,10 @@ export class MemoryCoordination {
 
   /** The IsrCoordination a replica with this id gets. */
   forReplica(id: string): IsrCoordination {
-    return { updateIsr: (epoch, change) => this.updateIsr(id, epoch, change) };
+    return {
+      updateIsr: (epoch, change) => this.updateIsr(id, epoch, change),
+      handOver: (epoch, target) => this.handOver(id, epoch, target.id),
+    };
   }
 
   watch(watcher: (state: StateRecord) => void): void {
@@ -38,6 +41,12 @@ export class MemoryCoordination {
   /** What a memory replica does on start: leave the in-sync set (and the leadership), since it holds nothing. */
   resign(id: string): void {
     const next = decideResign(id, this.state);
+    if (next) this.write(next);
+  }
+
+  /** What a gate does for `kvctl cluster restore-member`. */
+  restore(id: string): void {
+    const next = restoreMember(this.state, id);
     if (next) this.write(next);
   }
 
@@ -72,6 +81,19 @@ export class MemoryCoordination {
     const isr = [...new Set([...next.isr, id])].sort();
     this.write({ ...next, isr });
     return isr;
+  }
+
+  /** What zk/state-writes.ts handOver writes (the sim's `/leader` node goes with it: see SimCluster). */
+  private async handOver(id: string, epoch: number, target: string): Promise<void> {
+    await Promise.resolve();
+    while (this.blockedUntil) await this.blockedUntil;
+    if (this.endedSessions.has(id)) throw new DeposedError('no ZooKeeper session');
+    if (this.endedSessions.has(target)) throw new Error(`${target} is no longer registered`);
+    const { state } = this;
+    if (state.epoch !== epoch || state.leader !== id) throw new DeposedError(`state is now epoch ${state.epoch} led by ${state.leader}`);
+    const next = decideHandOver(id, epoch, target, state);
+    if (!next) throw new Error(`${target} is not in the in-sync set`);
+    this.write(next);
   }
 
   private write(next: StateRecord): void {

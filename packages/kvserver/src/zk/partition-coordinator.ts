@@ -29,7 +29,7 @@ import { DeposedError, type IsrChange, type IsrCoordination, type Logger, type M
 import { campaign } from './campaign';
 import { membersFrom } from './member-list';
 import { partitionNodes, type PartitionNodes } from './partition-nodes';
-import { resign, stepAside, updateIsr } from './state-writes';
+import { handOver, resign, stepAside, updateIsr } from './state-writes';
 import type { ReplicaControl } from './replica-control';
 import type { RoutingRecords } from './routing-records';
 
@@ -184,6 +184,11 @@ export class PartitionCoordinator implements IsrCoordination, RoutingRecords {
   updateIsr(epoch: number, change: IsrChange): Promise<string[]> {
     if (!this.session) return Promise.reject(new DeposedError('no ZooKeeper session'));
     return updateIsr(this.nodes(this.session), epoch, change);
+  }
+
+  handOver(epoch: number, target: Member): Promise<void> {
+    if (!this.session) return Promise.reject(new DeposedError('no ZooKeeper session'));
+    return handOver(this.nodes(this.session), epoch, target);
   }
 
   private nodes(session: ZkClient): PartitionNodes {
@@ -366,7 +371,7 @@ export class PartitionCoordinator implements IsrCoordination, RoutingRecords {
     if (!next || nodes.session !== this.session) return; // a campaign on an ended session won nothing that lasts
     this.published = { epoch: next.epoch, session: nodes.session };
     try {
-      this.replica.becomeLeader(next.epoch, next.isr, next.incarnations);
+      this.replica.becomeLeader(next.epoch, next.isr, next.incarnations, next.excluded);
     } catch (error) {
       this.logger.error({ err: error, epoch: next.epoch }, 'won the election but could not take the lead: stepping aside');
       this.published = undefined;

@@ -1,7 +1,7 @@
 import { ZkError, type Versioned, type ZkOp } from '@kvstore/cluster';
 import { RecordError, encodeRecord, parseLeader, parseState } from '@kvstore/protocol';
-import { applyIsrChange, decideResign, decideStepAside } from '../replication/election';
-import { DeposedError, type IsrChange } from '../replication/types';
+import { applyIsrChange, decideHandOver, decideResign, decideStepAside } from '../replication/election';
+import { DeposedError, type IsrChange, type Member } from '../replication/types';
 import type { PartitionNodes } from './partition-nodes';
 
 /*
@@ -36,6 +36,33 @@ export function updateIsr(nodes: PartitionNodes, epoch: number, change: IsrChang
     const isr = [...new Set([...next.isr, self.id])].sort();
     await session.setData(statePath, encodeRecord({ ...next, isr }), node.version);
     return isr;
+  });
+}
+
+/**
+ * A planned transfer (IsrCoordination.handOver): in one multi, `/state`
+ * names no leader and `transferTo: target` (at the version read), the
+ * target's member node is checked (it has not restarted or left), and this
+ * leader's `/leader` node goes, so that the target's campaign starts at once.
+ */
+export function handOver(nodes: PartitionNodes, epoch: number, target: Member): Promise<void> {
+  const { session, self, statePath, leaderPath, membersPath } = nodes;
+  const targetNode = target.incarnation === undefined ? undefined : `${membersPath}/${target.incarnation}`;
+  return compareAndSet(nodes, 'hand the lead over', async () => {
+    const stateNode = await session.getData(statePath);
+    const state = stateNode && parseState(stateNode.data);
+    if (!stateNode || !state || state.epoch !== epoch || state.leader !== self.id) {
+      throw new DeposedError(`state is now epoch ${state?.epoch} led by ${state?.leader}`);
+    }
+    const next = decideHandOver(self.id, epoch, target.id, state);
+    if (!next) throw new Error(`${target.id} is not in the in-sync set`);
+    if (targetNode !== undefined && !(await session.getData(targetNode))) throw new Error(`${target.id} is no longer registered as ${target.incarnation}`);
+    const ops: ZkOp[] = [{ op: 'setData', path: statePath, data: encodeRecord(next), version: stateNode.version }];
+    if (targetNode !== undefined) ops.push({ op: 'check', path: targetNode });
+    const leaderNode = await session.getData(leaderPath);
+    const ours = leaderNode && parsed(leaderNode, parseLeader, (leader) => leader.id === self.id && leader.epoch === epoch);
+    if (leaderNode && ours) ops.push({ op: 'remove', path: leaderPath, version: leaderNode.version });
+    await session.multi(ops);
   });
 }
 

@@ -61,7 +61,11 @@ export class SimCluster {
   ) {
     this.options = { ...DEFAULT_REPLICATION_OPTIONS, ...options };
     for (const id of ids) this.nodes.set(id, this.createNode(id));
-    this.coordination.watch(() => this.publishState());
+    this.coordination.watch((state) => {
+      // A planned handover removes the old leader's `/leader` node in the same write.
+      if (state.leader === null && state.transferTo !== undefined) this.leaderNodeHolder = undefined;
+      this.publishState();
+    });
     this.publishMembers();
   }
 
@@ -103,7 +107,7 @@ export class SimCluster {
       leaderNodeExists: this.leaderNodeHolder !== undefined,
     });
     if (!next) throw new Error(`${id} may not lead; state is ${JSON.stringify(this.coordination.state)}`);
-    this.replica(id).becomeLeader(next.epoch, next.isr, next.incarnations);
+    this.replica(id).becomeLeader(next.epoch, next.isr, next.incarnations, next.excluded);
     this.leaderNodeHolder = id;
     await this.settle();
   }

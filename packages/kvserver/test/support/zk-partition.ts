@@ -49,7 +49,10 @@ export class ZkPartition {
       store: new MemoryStore(),
       clock: systemClock,
       transport: this.network.transportFor(url),
-      coordination: { updateIsr: (epoch, change) => node.coordinator.updateIsr(epoch, change) },
+      coordination: {
+      updateIsr: (epoch, change) => node.coordinator.updateIsr(epoch, change),
+      handOver: (epoch, target) => node.coordinator.handOver(epoch, target),
+    },
       options: { ...DEFAULT_REPLICATION_OPTIONS, replicaTimeoutMs: 200 },
       logger: silentLogger,
     };
