@@ -52,7 +52,7 @@ describe('completion scripts', () => {
 
   test('bash offers subcommands, options, option choices; option values are skipped', () => {
     assert.deepEqual(completeInBash(bash, ['kvctl', 'c']), ['cluster', 'completion']);
-    assert.deepEqual(completeInBash(bash, ['kvctl', 'cluster', 're']), ['remove-partition', 'rebalance']);
+    assert.deepEqual(completeInBash(bash, ['kvctl', 'cluster', 're']), ['remove-partition', 'rebalance', 'remove-member', 'restore-member']);
     assert.deepEqual(completeInBash(bash, ['kvctl', '--host', 'cluster', 'migration', '']), ['status', 'abort', 'help']);
     assert.deepEqual(completeInBash(bash, ['kvctl', 'get', 'k', '--consistency', '']), ['strong', 'eventual']);
     assert.deepEqual(completeInBash(bash, ['kvctl', 'put', '-o', '']), ['json', 'table', 'plain']);

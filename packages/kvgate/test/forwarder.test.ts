@@ -270,7 +270,8 @@ describe('Forwarder', () => {
   });
 
   it('takes a bare 421 for a NOT_LEADER without a hint', async () => {
-    const { routing, transport, forwarder } = setup({ p0: { members: ['a', 'b'], leader: 'a' } });
+    // A long timeout: the wait ends at the routing change, and a loaded host may stall this process past a short one.
+    const { routing, transport, forwarder } = setup({ p0: { members: ['a', 'b'], leader: 'a' } }, 10_000);
     transport.serve(urlOf('a'), () => ({ status: 421, headers: {}, body: Buffer.alloc(0) })).serve(urlOf('b'), () => ok('b'));
     setTimeout(() => routing.update(snapshotOf({ p0: { members: ['a', 'b'], leader: 'b', epoch: 2 } })), 30);
     const result = await forwarder.forward(put('k'));
