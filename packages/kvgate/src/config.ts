@@ -5,13 +5,16 @@ import {
   CONFIG_FILE,
   MAX_VALUE_BYTES,
   SESSION_TIMEOUT,
+  choice,
   connectString,
+  filePath,
   hostAddress,
   httpUrl,
   integer,
   parseCommandLine,
   type Environment,
   type Settings,
+  ConfigError,
 } from '@kvstore/cluster';
 
 /** Everything the gate is told at startup; units in the names, defaults in SETTINGS only. */
@@ -27,6 +30,10 @@ export interface GateConfig {
   writeTimeoutMs: number;
   sessionTimeoutMs: number;
   maxValueBytes: number;
+  /** Bearer tokens and roles on every route but the probes (docs/security.md). */
+  auth: boolean;
+  /** With auth: make the user `admin` if there is none, and write its token here (mode 0600). */
+  authBootstrapTokenFile: string | undefined;
 }
 
 const SETTINGS = {
@@ -40,6 +47,13 @@ const SETTINGS = {
   writeTimeout: { flags: '--write-timeout <ms>', env: 'KV_WRITE_TIMEOUT', description: 'deadline for routing one request', parse: integer(10, 600_000), default: '1000' },
   sessionTimeout: SESSION_TIMEOUT,
   maxValueBytes: MAX_VALUE_BYTES,
+  auth: { flags: '--auth <on|off>', env: 'KV_AUTH', description: 'require a bearer token (users and roles in ZooKeeper) on every route but /healthz and /readyz', parse: choice(['on', 'off']), default: 'off' },
+  authBootstrapTokenFile: {
+    flags: '--auth-bootstrap-token-file <path>',
+    env: 'KV_AUTH_BOOTSTRAP_TOKEN_FILE',
+    description: 'with --auth on: create the user admin if absent and write its token to this file (mode 0600)',
+    parse: filePath,
+  },
 } as const satisfies Settings;
 
 function gateCommand(): Command {
@@ -67,6 +81,7 @@ function gateCommand(): Command {
 export function parseGateConfig(argv: readonly string[], env: Environment): GateConfig {
   const values = parseCommandLine(gateCommand(), SETTINGS, argv, env);
   const { host, port } = values;
+  if (values.authBootstrapTokenFile !== undefined && values.auth !== 'on') throw new ConfigError('--auth-bootstrap-token-file needs --auth on');
   return {
     zk: values.zk,
     port,
@@ -77,5 +92,7 @@ export function parseGateConfig(argv: readonly string[], env: Environment): Gate
     writeTimeoutMs: values.writeTimeout,
     sessionTimeoutMs: values.sessionTimeout,
     maxValueBytes: values.maxValueBytes,
+    auth: values.auth === 'on',
+    authBootstrapTokenFile: values.authBootstrapTokenFile,
   };
 }

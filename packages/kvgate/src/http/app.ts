@@ -2,6 +2,9 @@ import type { RequestListener } from 'node:http';
 import { isKvUrl, notFound, unavailable, type ClusterView } from '@kvstore/protocol';
 import express from 'express';
 import type { Logger } from 'pino';
+import { accessGuard, principalOf, visibleClusterView, type RequestAuthenticator } from '../auth/access-guard';
+import type { UserAdmin } from '../auth/user-admin';
+import { userRouter } from '../auth/user-routes';
 import type { MigrationAdmin } from '../cluster/migration-admin';
 import type { Forwarder } from '../proxy/forwarder';
 import type { SnapshotProxy } from '../proxy/snapshot-proxy';
@@ -19,6 +22,8 @@ export interface AppDeps {
   snapshots?: Pick<SnapshotProxy, 'open'>;
   /** Starts, aborts and shows migrations of slots (`/v1/admin/partitions/<p>`, `/v1/admin/rebalance`, `/v1/admin/migration`); without it those routes are absent. */
   migrations?: MigrationAdmin;
+  /** `--auth on`: every route but the probes wants a token (docs/security.md); `/v1/admin/users` manages them. */
+  auth?: RequestAuthenticator & { users: UserAdmin };
 }
 
 /**
@@ -42,8 +47,9 @@ export function createApp(deps: AppDeps): RequestListener {
     if (!ready) throw unavailable(`not ready: ${reason}`);
     res.json({ ok: true });
   });
+  if (deps.auth) app.use(accessGuard(deps.auth), userRouter(deps.auth.users));
   app.get('/v1/cluster', async (_req, res) => {
-    res.json(await deps.clusterView());
+    res.json(visibleClusterView(await deps.clusterView(), principalOf(res)));
   });
   if (deps.snapshots) app.use(adminRouter(deps.snapshots, deps.logger));
   if (deps.migrations) app.use(migrationRouter(deps.migrations));

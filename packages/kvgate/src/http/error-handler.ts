@@ -2,6 +2,7 @@ import { refusalAnswer, sendAnswer } from '@kvstore/cluster';
 import { KvError, badRequest, payloadTooLarge } from '@kvstore/protocol';
 import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
+import { challengeHeaders } from '../auth/access-guard';
 
 /** Errors from body-parser and express carry an HTTP status and a `type`; nothing else here is trusted. */
 function toKvError(error: unknown, maxValueBytes: number): KvError | undefined {
@@ -25,6 +26,6 @@ export function errorHandler(maxValueBytes: number, logger?: Logger): ErrorReque
       logger?.warn({ code: kvError.code, message: kvError.message, url: req.originalUrl }, 'request failed');
     }
     const onUnexpected = (unexpected: unknown): void => logger?.error({ err: unexpected, method: req.method, url: req.originalUrl }, 'unexpected error');
-    sendAnswer(res, refusalAnswer(kvError ?? error, {}, onUnexpected));
+    sendAnswer(res, refusalAnswer(kvError ?? error, challengeHeaders(kvError), onUnexpected));
   };
 }

@@ -15,6 +15,8 @@ import {
 } from '@kvstore/protocol';
 import express, { type Router } from 'express';
 import type { Logger } from 'pino';
+import { challengeHeaders, requireKeyAccess, type RequestAuthenticator } from '../auth/access-guard';
+import { requireAccess } from '../auth/permissions';
 import type { ForwardRequest, Forwarder } from '../proxy/forwarder';
 import { forwardedAnswer } from './respond';
 
@@ -22,6 +24,8 @@ export interface KvRouteDeps {
   forwarder: Pick<Forwarder, 'forward'>;
   maxValueBytes: number;
   logger?: Logger;
+  /** `--auth on`: a token with a grant for the key. */
+  auth?: RequestAuthenticator;
 }
 
 function conditionalHeaders(request: IncomingMessage): Record<string, string> {
@@ -60,9 +64,13 @@ async function parseKvRequest(request: IncomingMessage, maxValueBytes: number): 
 export async function serveKvHttp(deps: KvRouteDeps, request: IncomingMessage, response: ServerResponse): Promise<void> {
   let answer: Answer;
   try {
-    answer = forwardedAnswer(await deps.forwarder.forward(await parseKvRequest(request, deps.maxValueBytes)));
+    // Authenticated before anything is read, authorised once the key is known.
+    const principal = await deps.auth?.authenticate(header(request, 'authorization'));
+    const forward = await parseKvRequest(request, deps.maxValueBytes);
+    if (principal) requireAccess(principal, { kind: 'key', key: forward.key, write: forward.method !== 'GET' });
+    answer = forwardedAnswer(await deps.forwarder.forward(forward));
   } catch (error) {
-    answer = refusalAnswer(error, {}, (unexpected) => deps.logger?.error({ err: unexpected }, 'unexpected error'));
+    answer = refusalAnswer(error, challengeHeaders(error), (unexpected) => deps.logger?.error({ err: unexpected }, 'unexpected error'));
   }
   if (answer.status >= 500) deps.logger?.warn({ status: answer.status, url: request.url, body: answer.body.toString('utf8', 0, 500) }, 'request failed');
   sendAnswer(response, answer);
@@ -75,6 +83,7 @@ export function seedRouter(deps: KvRouteDeps): Router {
   const raw = express.raw({ limit: seedBodyLimit(deps.maxValueBytes), type: () => true });
   router.post('/api/cache/put', raw, async (req, res) => {
     const { key, value } = parseSeedPut(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), deps.maxValueBytes);
+    requireKeyAccess(res, key, true);
     const request: ForwardRequest = {
       method: 'PUT',
       key,
@@ -88,6 +97,7 @@ export function seedRouter(deps: KvRouteDeps): Router {
   router.get('/api/cache/get', async (req, res) => {
     const consistency = parseConsistency(req.query.consistency);
     const request: ForwardRequest = { method: 'GET', key: parseSeedGetKey(req.query.key), query: consistencyQuery(consistency), headers: {}, consistency };
+    requireKeyAccess(res, request.key, false);
     sendAnswer(res, forwardedAnswer(await deps.forwarder.forward(request)));
   });
   return router;
