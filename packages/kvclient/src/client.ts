@@ -21,7 +21,11 @@ import {
   type Consistency,
   type DeleteResult,
   type ForceRemoveResult,
+  type IssuedToken,
   type MigrationView,
+  type UserGrant,
+  type UserRole,
+  type UserView,
   type PutResult,
 } from '@kvstore/protocol';
 import { createAgents, type Agents } from './agents';
@@ -42,6 +46,8 @@ export interface KvClientOptions {
   retries?: number;
   /** Pause before the first further round, doubled for each next one. Default 100. */
   retryDelayMs?: number;
+  /** A bearer token for gates that run `--auth on`, sent as `Authorization: Bearer <token>`. */
+  token?: string;
 }
 
 export interface PutOptions {
@@ -97,7 +103,8 @@ export class KvClient {
     this.retries = checkCount('retries', options.retries ?? 2, 0);
     this.retryDelayMs = checkCount('retryDelayMs', options.retryDelayMs ?? 100, 0);
     this.agents = createAgents(connectTimeoutMs);
-    this.links = this.hosts.map((host) => new GateLink(host, this.agents, timeoutMs));
+    const headers: Record<string, string> = options.token === undefined ? {} : { authorization: `Bearer ${checkToken(options.token)}` };
+    this.links = this.hosts.map((host) => new GateLink(host, this.agents, timeoutMs, headers));
   }
 
   /** The gate the next request goes to first: the one that answered last. */
@@ -205,9 +212,35 @@ export class KvClient {
     });
   }
 
+  /** The users of gates that run `--auth on` (`GET /v1/admin/users`); needs an admin token. */
+  async users(): Promise<UserView[]> {
+    const answer = await this.call({ method: 'GET', path: '/v1/admin/users', write: false });
+    return asObject<{ users: UserView[] }>(parseJson(answer.body.toString('utf8')), answer.host, 'user list').users;
+  }
+
+  /** Creates a user with these grants; the answer holds its token, shown this once. */
+  async addUser(name: string, grants: readonly UserGrant[]): Promise<IssuedToken> {
+    return this.admin('POST', userPath(name), { grants });
+  }
+
+  async removeUser(name: string): Promise<{ name: string; removed: true }> {
+    return this.admin('DELETE', userPath(name));
+  }
+
+  /** Sets the user's grant of `role`, limited to keys with these prefixes when given (replacing the grant it had). */
+  async grant(name: string, role: UserRole, prefixes?: readonly string[]): Promise<UserView> {
+    return this.admin('PUT', `${userPath(name)}/grants/${encodeURIComponent(role)}`, prefixes === undefined ? {} : { prefixes });
+  }
+
+  /** Takes the user's grant of `role` away. */
+  async revoke(name: string, role: UserRole): Promise<UserView> {
+    return this.admin('DELETE', `${userPath(name)}/grants/${encodeURIComponent(role)}`);
+  }
+
   /** An admin change: sent again only when it certainly was not applied, like a write. */
-  private async admin<T>(method: 'POST' | 'DELETE', path: string): Promise<T> {
-    const answer = await this.call({ method, path, write: true });
+  private async admin<T>(method: 'POST' | 'PUT' | 'DELETE', path: string, json?: unknown): Promise<T> {
+    const body = json === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(json)) };
+    const answer = await this.call({ method, path, write: true, ...body });
     return asObject<T>(parseJson(answer.body.toString('utf8')), answer.host, 'answer');
   }
 
@@ -286,6 +319,17 @@ function mayRepeat(failure: KvError, write: boolean): boolean {
 function partitionPath(partition: string): string {
   if (partition.length === 0) throw new KvError('BAD_REQUEST', 'partition must not be empty');
   return `/v1/admin/partitions/${encodeURIComponent(partition)}`;
+}
+
+function userPath(name: string): string {
+  if (name.length === 0) throw new KvError('BAD_REQUEST', 'user name must not be empty');
+  return `/v1/admin/users/${encodeURIComponent(name)}`;
+}
+
+/** A header value cannot hold a line break; a token with one (a file read without trimming) is refused here, not by node:http. */
+function checkToken(token: string): string {
+  if (!/^[\x21-\x7e]+$/.test(token)) throw new TypeError('token must be printable ASCII without spaces');
+  return token;
 }
 
 function asObject<T>(value: unknown, host: string, what: string): T {

@@ -13,6 +13,7 @@ import { readAll } from './io';
 import { addClusterChangeCommands, addMigrationCommands } from './migration-commands';
 import { positiveInteger, version } from './parsers';
 import { CLUSTER, DELETE, GET, PUT } from './renderings';
+import { addUserCommands } from './user-commands';
 
 export function addDataCommands(parent: Command, context: CommandContext): void {
   addPut(parent, context);
@@ -27,6 +28,7 @@ export function addDataCommands(parent: Command, context: CommandContext): void 
   addMigrationCommands(parent, context);
   addBackupCommands(parent, context);
   addHealthCommand(parent, context);
+  addUserCommands(parent, context);
 }
 
 interface PutFlags {
