@@ -80,12 +80,10 @@ export function userAdmin(zookeeper: () => ZkClient, paths: ClusterPaths, now: (
     },
 
     async remove(name) {
-      try {
-        await zookeeper().remove(paths.user(name));
-      } catch (error) {
-        if (error instanceof ZkError && error.code === 'NO_NODE') throw missing(name);
-        throw error;
-      }
+      // remove() takes a missing node for removed; the user asked about one that must exist.
+      const session = zookeeper();
+      if (!(await session.getData(paths.user(name)))) throw missing(name);
+      await session.remove(paths.user(name));
       return { name, removed: true };
     },
 
