@@ -154,6 +154,15 @@ describe('app with --auth on', () => {
     assertError(await request(app).get('/v1/kv/b%2F1').set(...auth(bob)), 401, 'UNAUTHENTICATED');
   });
 
+  it('keeps the last good record of a user whose node turns malformed, and reports it', async () => {
+    const { app, user, zk } = setup;
+    const reader = await user('reader', { role: 'read' });
+    zk.write(paths.user('reader'), Buffer.from('{"grants": "all"}'));
+    await until(() => directory.problems().length === 1, 'the malformed record to be seen');
+    assert.equal(directory.problems()[0]!.path, paths.user('reader'));
+    assert.equal((await request(app).get('/v1/kv/k').set(...auth(reader))).status, 200);
+  });
+
   it('refuses bad user requests with 4xx and changes nothing', async () => {
     const { app, user, zk } = setup;
     const admin = await user('root', { role: 'admin' });

@@ -103,7 +103,8 @@ export class ClusterWatcher {
 
   /** The malformed records in ZooKeeper whose last good value the gate still uses. */
   problems(): RecordProblem[] {
-    return [...this.routingProblems(), ...this.migration.problems(), ...this.progress.problems()];
+    const extra = (this.options.watches ?? []).flatMap((watch) => watch.problems());
+    return [...this.routingProblems(), ...this.migration.problems(), ...this.progress.problems(), ...extra];
   }
 
   /** The migration and its progress records as last read; the same object until one of them changes. */
