@@ -65,7 +65,7 @@ export async function serveKvHttp(deps: KvRouteDeps, request: IncomingMessage, r
   let answer: Answer;
   try {
     // Authenticated before anything is read, authorised once the key is known.
-    const principal = await deps.auth?.authenticate(header(request, 'authorization'));
+    const principal = deps.auth ? await deps.auth.authenticate(header(request, 'authorization')) : undefined;
     const forward = await parseKvRequest(request, deps.maxValueBytes);
     if (principal) requireAccess(principal, { kind: 'key', key: forward.key, write: forward.method !== 'GET' });
     answer = forwardedAnswer(await deps.forwarder.forward(forward));
