@@ -23,7 +23,11 @@ import {
   type ForceRemoveResult,
   type LeaderTransferResult,
   type MemberChangeResult,
+  type IssuedToken,
   type MigrationView,
+  type UserGrant,
+  type UserRole,
+  type UserView,
   type PutResult,
 } from '@kvstore/protocol';
 import { createAgents, type Agents } from './agents';
@@ -44,6 +48,8 @@ export interface KvClientOptions {
   retries?: number;
   /** Pause before the first further round, doubled for each next one. Default 100. */
   retryDelayMs?: number;
+  /** A bearer token for gates that run `--auth on`, sent as `Authorization: Bearer <token>`. */
+  token?: string;
 }
 
 export interface PutOptions {
@@ -99,7 +105,8 @@ export class KvClient {
     this.retries = checkCount('retries', options.retries ?? 2, 0);
     this.retryDelayMs = checkCount('retryDelayMs', options.retryDelayMs ?? 100, 0);
     this.agents = createAgents(connectTimeoutMs);
-    this.links = this.hosts.map((host) => new GateLink(host, this.agents, timeoutMs));
+    const headers: Record<string, string> = options.token === undefined ? {} : { authorization: `Bearer ${checkToken(options.token)}` };
+    this.links = this.hosts.map((host) => new GateLink(host, this.agents, timeoutMs, headers));
   }
 
   /** The gate the next request goes to first: the one that answered last. */
@@ -219,7 +226,7 @@ export class KvClient {
     const timeoutMs = options.timeoutMs ?? DEFAULT_TRANSFER_TIMEOUT_MS;
     const query = new URLSearchParams({ ...(options.to === undefined ? {} : { to: options.to }), timeoutMs: String(timeoutMs) });
     // The answer comes after the catch-up and the election that follows it.
-    return this.admin('POST', `${partitionPath(partition)}/leader-transfer?${query.toString()}`, timeoutMs + TRANSFER_ANSWER_MARGIN_MS);
+    return this.admin('POST', `${partitionPath(partition)}/leader-transfer?${query.toString()}`, { timeoutMs: timeoutMs + TRANSFER_ANSWER_MARGIN_MS });
   }
 
   /**
@@ -237,9 +244,37 @@ export class KvClient {
     return this.admin('POST', `${partitionPath(partition)}/members/${encodeURIComponent(id)}/restore`);
   }
 
+
+  /** The users of gates that run `--auth on` (`GET /v1/admin/users`); needs an admin token. */
+  async users(): Promise<UserView[]> {
+    const answer = await this.call({ method: 'GET', path: '/v1/admin/users', write: false });
+    return asObject<{ users: UserView[] }>(parseJson(answer.body.toString('utf8')), answer.host, 'user list').users;
+  }
+
+  /** Creates a user with these grants; the answer holds its token, shown this once. */
+  async addUser(name: string, grants: readonly UserGrant[]): Promise<IssuedToken> {
+    return this.admin('POST', userPath(name), { json: { grants } });
+  }
+
+  async removeUser(name: string): Promise<{ name: string; removed: true }> {
+    return this.admin('DELETE', userPath(name));
+  }
+
+  /** Sets the user's grant of `role`, limited to keys with these prefixes when given (replacing the grant it had). */
+  async grant(name: string, role: UserRole, prefixes?: readonly string[]): Promise<UserView> {
+    return this.admin('PUT', `${userPath(name)}/grants/${encodeURIComponent(role)}`, { json: prefixes === undefined ? {} : { prefixes } });
+  }
+
+  /** Takes the user's grant of `role` away. */
+  async revoke(name: string, role: UserRole): Promise<UserView> {
+    return this.admin('DELETE', `${userPath(name)}/grants/${encodeURIComponent(role)}`);
+  }
+
   /** An admin change: sent again only when it certainly was not applied, like a write. */
-  private async admin<T>(method: 'POST' | 'DELETE', path: string, timeoutMs?: number): Promise<T> {
-    const answer = await this.call({ method, path, write: true, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+  private async admin<T>(method: 'POST' | 'PUT' | 'DELETE', path: string, options: { json?: unknown; timeoutMs?: number } = {}): Promise<T> {
+    const { json, timeoutMs } = options;
+    const body = json === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(json)) };
+    const answer = await this.call({ method, path, write: true, ...body, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
     return asObject<T>(parseJson(answer.body.toString('utf8')), answer.host, 'answer');
   }
 
@@ -322,6 +357,17 @@ const TRANSFER_ANSWER_MARGIN_MS = 10_000;
 function partitionPath(partition: string): string {
   if (partition.length === 0) throw new KvError('BAD_REQUEST', 'partition must not be empty');
   return `/v1/admin/partitions/${encodeURIComponent(partition)}`;
+}
+
+function userPath(name: string): string {
+  if (name.length === 0) throw new KvError('BAD_REQUEST', 'user name must not be empty');
+  return `/v1/admin/users/${encodeURIComponent(name)}`;
+}
+
+/** A header value cannot hold a line break; a token with one (a file read without trimming) is refused here, not by node:http. */
+function checkToken(token: string): string {
+  if (!/^[\x21-\x7e]+$/.test(token)) throw new TypeError('token must be printable ASCII without spaces');
+  return token;
 }
 
 function asObject<T>(value: unknown, host: string, what: string): T {

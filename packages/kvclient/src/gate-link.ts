@@ -38,6 +38,8 @@ export class GateLink {
     readonly host: string,
     agents: Agents,
     private readonly timeoutMs: number,
+    /** Sent with every request: the bearer token, when the client has one. */
+    private readonly defaultHeaders: Record<string, string> = {},
   ) {
     const url = new URL(host);
     const secure = url.protocol === 'https:';
@@ -72,7 +74,7 @@ export class GateLink {
           outgoing.destroy();
           reject(new NoAnswer(this.host, error, !connected));
         });
-      const headers = request.body ? { ...request.headers, 'content-length': String(request.body.length) } : request.headers;
+      const headers = { ...this.defaultHeaders, ...request.headers, ...(request.body ? { 'content-length': String(request.body.length) } : {}) };
       const outgoing = this.send({ ...this.target, method: request.method, path: this.prefix + request.path, headers }, (response) => {
         receive(response).then(
           (body) => settle(() => resolve({ host: this.host, status: response.statusCode ?? 0, headers: response.headers, body })),

@@ -14,6 +14,7 @@ import { addMemberCommands } from './member-commands';
 import { addClusterChangeCommands, addMigrationCommands } from './migration-commands';
 import { positiveInteger, version } from './parsers';
 import { CLUSTER, DELETE, GET, PUT } from './renderings';
+import { addUserCommands } from './user-commands';
 
 export function addDataCommands(parent: Command, context: CommandContext): void {
   addPut(parent, context);
@@ -29,6 +30,7 @@ export function addDataCommands(parent: Command, context: CommandContext): void 
   addMigrationCommands(parent, context);
   addBackupCommands(parent, context);
   addHealthCommand(parent, context);
+  addUserCommands(parent, context);
 }
 
 interface PutFlags {

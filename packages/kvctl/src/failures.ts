@@ -13,6 +13,8 @@ export const EXIT = {
   USAGE: 2,
   UNAVAILABLE: 3,
   REFUSED: 4,
+  /** The gate wants a token (401) or the token lacks the role (403). */
+  DENIED: 5,
   /** A bug in kvctl itself (sysexits' EX_SOFTWARE). */
   SOFTWARE: 70,
 } as const;
@@ -41,6 +43,8 @@ const EXIT_BY_CODE: Record<ErrorCode, number> = {
   NOT_FOUND: EXIT.NOT_FOUND,
   BAD_REQUEST: EXIT.REFUSED,
   UNAUTHORIZED: EXIT.REFUSED,
+  UNAUTHENTICATED: EXIT.DENIED,
+  FORBIDDEN: EXIT.DENIED,
   PRECONDITION_FAILED: EXIT.REFUSED,
   CONFLICT: EXIT.REFUSED,
   PAYLOAD_TOO_LARGE: EXIT.REFUSED,

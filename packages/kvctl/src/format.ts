@@ -30,7 +30,7 @@ function partitionRows(name: string, slots: number | undefined, partition: Parti
   if (!partition) return [[name, owned, '-', '-', '-', '-', '(no state)', '-', '-', '-']];
   const shared = [name, owned, String(partition.epoch), cell(partition.leader), cell(partition.isr.join(','))];
   if (partition.members.length === 0) return [[...shared, '-', '(no live replica)', '-', '-', '-']];
-  return partition.members.map((member) => [...shared, member.id, member.role, cell(member.lastSeq), cell(member.lag), member.url]);
+  return partition.members.map((member) => [...shared, member.id, member.role, cell(member.lastSeq), cell(member.lag), cell(member.url)]);
 }
 
 function isMoving(view: MigrationView): boolean {

@@ -93,8 +93,9 @@ async function partitionChecks(partition: ClusterView['partitions'][number], tim
       kind: 'replica',
       partition: partition.name,
       id: member.id,
-      url: member.url,
-      ...(await probe(member.url, timeoutMs)),
+      url: member.url ?? null,
+      // A gate with --auth on shows replica addresses to admins only.
+      ...(member.url === undefined ? { ready: false, reason: 'address hidden: needs an admin token' } : await probe(member.url, timeoutMs)),
     })),
   );
   return [own, ...replicas];

@@ -2,6 +2,7 @@
  * kvctl as a function of its streams and environment: createProgram(io).run(argv)
  * runs one command line and resolves to its exit code, so tests run it in-process.
  */
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { KvClient, hostsFromEnv } from '@kvstore/kvclient';
 import { addDataCommands } from './commands';
@@ -24,6 +25,8 @@ export interface GlobalFlags {
   host?: string[];
   timeout?: number;
   interactive?: boolean;
+  token?: string;
+  tokenFile?: string;
 }
 
 export function createProgram(io: ProgramIo): Kvctl {
@@ -63,6 +66,8 @@ export function buildProgram(io: ProgramIo, clientFor: (flags: GlobalFlags) => K
       collect,
     )
     .option('--timeout <ms>', 'how long to wait for a gate to answer', positiveInteger)
+    .option('--token <token>', 'bearer token for gates that run --auth on (default: $KV_TOKEN)')
+    .option('--token-file <path>', 'read the token from this file (default: $KV_TOKEN_FILE)')
     .option('-i, --interactive', 'open the interactive shell');
   addOutputOptions(program);
   addDataCommands(program, context);
@@ -81,9 +86,22 @@ export function buildProgram(io: ProgramIo, clientFor: (flags: GlobalFlags) => K
   return program;
 }
 
+/** --token, else --token-file, else KV_TOKEN, else KV_TOKEN_FILE; none: no Authorization header. */
+function tokenOf(flags: GlobalFlags, env: NodeJS.ProcessEnv): string | undefined {
+  if (flags.token !== undefined && flags.tokenFile !== undefined) throw new UsageError('give --token or --token-file, not both');
+  if (flags.token !== undefined) return flags.token;
+  const file = flags.tokenFile ?? (env.KV_TOKEN ? undefined : env.KV_TOKEN_FILE || undefined);
+  if (file === undefined) return env.KV_TOKEN || undefined;
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch (error) {
+    throw new UsageError(`cannot read the token file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+}
+
 function createClient(flags: GlobalFlags, env: NodeJS.ProcessEnv): KvClient {
   try {
-    return new KvClient({ hosts: flags.host ?? hostsFromEnv(env), timeoutMs: flags.timeout });
+    return new KvClient({ hosts: flags.host ?? hostsFromEnv(env), timeoutMs: flags.timeout, token: tokenOf(flags, env) });
   } catch (error) {
     // The client refuses only malformed settings, which came from the flags or KV_HOST.
     if (error instanceof TypeError || error instanceof RangeError) throw new UsageError(error.message);

@@ -7,13 +7,16 @@ import {
   MAX_VALUE_BYTES,
   SESSION_TIMEOUT,
   SLOW_REQUEST_MS,
+  choice,
   connectString,
+  filePath,
   hostAddress,
   httpUrl,
   integer,
   parseCommandLine,
   type Environment,
   type Settings,
+  ConfigError,
 } from '@kvstore/cluster';
 
 /** Everything the gate is told at startup; units in the names, defaults in SETTINGS only. */
@@ -32,6 +35,10 @@ export interface GateConfig {
   logLevel: string;
   /** Log a `/v1/kv` request that takes at least this long (0: every one). */
   slowRequestMs: number;
+  /** Bearer tokens and roles on every route but the probes (docs/security.md). */
+  auth: boolean;
+  /** With auth: make the user `admin` if there is none, and write its token here (mode 0600). */
+  authBootstrapTokenFile: string | undefined;
 }
 
 const SETTINGS = {
@@ -47,6 +54,13 @@ const SETTINGS = {
   maxValueBytes: MAX_VALUE_BYTES,
   logLevel: LOG_LEVEL,
   slowRequestMs: SLOW_REQUEST_MS,
+  auth: { flags: '--auth <on|off>', env: 'KV_AUTH', description: 'require a bearer token (users and roles in ZooKeeper) on every route but /healthz and /readyz', parse: choice(['on', 'off']), default: 'off' },
+  authBootstrapTokenFile: {
+    flags: '--auth-bootstrap-token-file <path>',
+    env: 'KV_AUTH_BOOTSTRAP_TOKEN_FILE',
+    description: 'with --auth on: create the user admin if absent and write its token to this file (mode 0600)',
+    parse: filePath,
+  },
 } as const satisfies Settings;
 
 function gateCommand(): Command {
@@ -74,6 +88,7 @@ function gateCommand(): Command {
 export function parseGateConfig(argv: readonly string[], env: Environment): GateConfig {
   const values = parseCommandLine(gateCommand(), SETTINGS, argv, env);
   const { host, port } = values;
+  if (values.authBootstrapTokenFile !== undefined && values.auth !== 'on') throw new ConfigError('--auth-bootstrap-token-file needs --auth on');
   return {
     zk: values.zk,
     port,
@@ -86,5 +101,7 @@ export function parseGateConfig(argv: readonly string[], env: Environment): Gate
     maxValueBytes: values.maxValueBytes,
     logLevel: values.logLevel,
     slowRequestMs: values.slowRequestMs,
+    auth: values.auth === 'on',
+    authBootstrapTokenFile: values.authBootstrapTokenFile,
   };
 }

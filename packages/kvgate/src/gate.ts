@@ -1,14 +1,19 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MUX_FRAME_HEADROOM, type ClusterAuth } from '@kvstore/cluster';
+import { MUX_FRAME_HEADROOM, type ClusterAuth, type ZkClient } from '@kvstore/cluster';
+import { clusterPaths, type ClusterPaths } from '@kvstore/protocol';
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
+import { Authenticator } from './auth/authenticator';
+import { bootstrapAdmin } from './auth/bootstrap';
+import { userAdmin } from './auth/user-admin';
+import { UserDirectory } from './auth/user-directory';
 import { buildClusterView, httpStatusFetcher } from './cluster/cluster-view';
 import { memberAdmin } from './cluster/member-admin';
 import { migrationAdmin } from './cluster/migration-admin';
 import { RingSummaries } from './cluster/ring-summary';
 import type { GateConfig } from './config';
-import { createApp } from './http/app';
+import { createApp, type AppDeps } from './http/app';
 import { Forwarder } from './proxy/forwarder';
 import { MuxTransport } from './proxy/mux-transport';
 import { SnapshotProxy, UndiciStreamTransport } from './proxy/snapshot-proxy';
@@ -32,6 +37,12 @@ export interface RunningGate {
   close(): Promise<void>;
 }
 
+/** `--auth on`: tokens checked against the watched users, and the user admin writing to ZooKeeper. */
+function authOn(users: UserDirectory, zookeeper: () => ZkClient, paths: ClusterPaths, logger: Logger): AppDeps['auth'] {
+  const authenticator = new Authenticator(users, logger);
+  return { authenticate: (authorization) => authenticator.authenticate(authorization), users: userAdmin(zookeeper, paths) };
+}
+
 /** Logs what an operator wants to see change: the ring and each partition's leader. */
 function logChanges(logger: Logger, before: ClusterSnapshot, after: ClusterSnapshot): void {
   if (before.ring?.version !== after.ring?.version) logger.info({ ring: after.ring }, 'ring changed');
@@ -51,12 +62,15 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
   const routing = new RoutingState();
   // Set below, before the watcher starts: the first snapshot comes after.
   let webView: WebView | undefined;
+  const paths = clusterPaths(config.cluster);
+  const users = config.auth ? new UserDirectory(paths, logger) : undefined;
   const watcher = new ClusterWatcher({
     connectString: config.zk,
     cluster: config.cluster,
     sessionTimeoutMs: config.sessionTimeoutMs,
     gateUrl: config.advertise,
     logger,
+    watches: users ? [users] : [],
     onSnapshot: (snapshot) => {
       logChanges(logger, routing.snapshot(), snapshot);
       routing.update(snapshot);
@@ -97,6 +111,7 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
     readiness: () => watcher.readiness(),
     logger,
     snapshots,
+    auth: users && authOn(users, () => watcher.zookeeper(), paths, logger),
     migrations: migrationAdmin({
       cluster: config.cluster,
       zookeeper: () => watcher.zookeeper(),
@@ -127,7 +142,13 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
   logger.info({ host: address.address, port: address.port, advertise: config.advertise, cluster: config.cluster }, 'kvgate listening');
   watcher
     .start()
-    .then(() => logger.info(watcher.readiness(), 'cluster loaded'))
+    .then(async () => {
+      logger.info(watcher.readiness(), 'cluster loaded');
+      const file = config.authBootstrapTokenFile;
+      if (file !== undefined) {
+        await bootstrapAdmin(watcher.zookeeper(), paths, file, logger).catch((error: unknown) => logger.error({ err: error, file }, 'could not bootstrap the admin user'));
+      }
+    })
     .catch((error: unknown) => logger.error({ err: error }, 'watcher failed'));
 
   return {

@@ -19,6 +19,16 @@ function assertRefused(argv: string[], flag: string, env: Record<string, string>
 const SECRET = ['--cluster-secret-file', '/etc/kv/cluster.secret'];
 
 describe('parseGateConfig', () => {
+  it('turns auth on by flag or KV_AUTH, takes a bootstrap token file only with it, and refuses other values', () => {
+    const base = ['--zk', '127.0.0.1:2181', ...SECRET];
+    assert.equal(parseGateConfig([...base, '--auth', 'on'], {}).auth, true);
+    assert.equal(parseGateConfig(base, { KV_AUTH: 'on' }).auth, true);
+    const withFile = parseGateConfig([...base, '--auth', 'on', '--auth-bootstrap-token-file', '/tmp/admin.token'], {});
+    assert.equal(withFile.authBootstrapTokenFile, '/tmp/admin.token');
+    assertRefused([...base, '--auth', 'yes'], '--auth');
+    assertRefused([...base, '--auth-bootstrap-token-file', '/tmp/admin.token'], '--auth-bootstrap-token-file');
+  });
+
   it('fills in the defaults', () => {
     assert.deepEqual(parseGateConfig(['--zk', '127.0.0.1:2181', ...SECRET], {}), {
       zk: '127.0.0.1:2181',
@@ -32,6 +42,8 @@ describe('parseGateConfig', () => {
       maxValueBytes: 1048576,
       logLevel: 'info',
       slowRequestMs: 1000,
+      auth: false,
+      authBootstrapTokenFile: undefined,
     });
   });
 

@@ -1,5 +1,7 @@
 /** Wire types of the public HTTP API (docs/api.md), shared by server, gate, client and CLI. */
 
+import type { UserGrant } from './records';
+
 export interface PutResult {
   key: string;
   version: number;
@@ -15,7 +17,8 @@ export type Role = 'leader' | 'follower';
 
 export interface MemberView {
   id: string;
-  url: string;
+  /** Absent when the gate runs `--auth on` and the caller is no admin. */
+  url?: string;
   role: Role;
   /** Highest sequence number in this replica's log; null when the replica did not answer. */
   lastSeq: number | null;
@@ -110,3 +113,15 @@ export const HEADER_REQUEST_ID = 'x-request-id';
  * catches up before the request is tried again.
  */
 export const HEADER_ROUTING_VERSION = 'x-kv-routing-version';
+
+/** A user of the gates (`/v1/admin/users`): its grants and its tokens' ids, never a token. */
+export interface UserView {
+  name: string;
+  grants: UserGrant[];
+  tokens: { id: string; createdAt: number }[];
+}
+
+/** A user just made, or given a new token: the only time the token is shown. */
+export interface IssuedToken extends UserView {
+  token: string;
+}

@@ -8,6 +8,10 @@ export const ERROR_CODES = {
   BAD_REQUEST: { status: 400, retryable: false },
   /** Internal routes only: no valid proof of the cluster secret. */
   UNAUTHORIZED: { status: 401, retryable: false },
+  /** Gate, with `--auth on`: no bearer token, or one that matches no user. */
+  UNAUTHENTICATED: { status: 401, retryable: false },
+  /** Gate, with `--auth on`: the token's user has no grant for this request. */
+  FORBIDDEN: { status: 403, retryable: false },
   NOT_FOUND: { status: 404, retryable: false },
   /** Admin: the cluster is in a state that refuses the change (a migration runs, or none does to abort). */
   CONFLICT: { status: 409, retryable: false },
@@ -57,6 +61,8 @@ export class KvError extends Error {
 
 export const badRequest = (message: string): KvError => new KvError('BAD_REQUEST', message);
 export const notFound = (message = 'key not found'): KvError => new KvError('NOT_FOUND', message);
+export const unauthenticated = (message: string): KvError => new KvError('UNAUTHENTICATED', message);
+export const forbidden = (message: string): KvError => new KvError('FORBIDDEN', message);
 export const conflict = (message: string): KvError => new KvError('CONFLICT', message);
 export const preconditionFailed = (message: string): KvError => new KvError('PRECONDITION_FAILED', message);
 export const payloadTooLarge = (message: string): KvError => new KvError('PAYLOAD_TOO_LARGE', message);

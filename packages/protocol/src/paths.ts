@@ -23,6 +23,9 @@ export interface ClusterPaths {
   /** Present once the partition has been taken off the ring: its replicas do not join it back by themselves. */
   removed(partition: string): string;
   leader(partition: string): string;
+  /** The users of the gates' `--auth on` (docs/security.md): one node per user. */
+  users: string;
+  user(name: string): string;
 }
 
 export function clusterPaths(cluster: string): ClusterPaths {
@@ -43,5 +46,7 @@ export function clusterPaths(cluster: string): ClusterPaths {
     state: (p) => `${partition(p)}/state`,
     removed: (p) => `${partition(p)}/removed`,
     leader: (p) => `${partition(p)}/leader`,
+    users: `${root}/users`,
+    user: (name) => `${root}/users/${name}`,
   };
 }

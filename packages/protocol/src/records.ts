@@ -114,6 +114,32 @@ export interface GateRecord {
   url: string;
 }
 
+export const USER_ROLES = ['read', 'readwrite', 'admin'] as const;
+/** read: GET; readwrite: GET, PUT, DELETE; admin: everything, the admin routes included. */
+export type UserRole = (typeof USER_ROLES)[number];
+
+export interface UserGrant {
+  role: UserRole;
+  /** The keys the grant covers: those starting with one of these; absent: every key. Never on an admin grant. */
+  prefixes?: string[];
+}
+
+/** A token is `<id>.<secret>`; only the scrypt hash of the secret is kept, so a read of ZooKeeper yields no token. */
+export interface UserToken {
+  id: string;
+  /** base64url. */
+  salt: string;
+  /** scrypt(secret, salt), base64url. */
+  hash: string;
+  createdAt: number;
+}
+
+/** `/users/<name>`: a user of the gates, with at most one grant per role. */
+export interface UserRecord {
+  grants: UserGrant[];
+  tokens: UserToken[];
+}
+
 export class RecordError extends Error {
   constructor(what: string, detail: string) {
     super(`malformed ${what} record: ${detail}`);
@@ -253,6 +279,34 @@ export function parseLeader(data: Buffer | string): LeaderRecord {
   return { id: str('leader', fields, 'id'), url: str('leader', fields, 'url'), epoch: int('leader', fields, 'epoch') };
 }
 
-export function encodeRecord(record: RingRecord | MemberRecord | StateRecord | LeaderRecord | GateRecord | MigrationRecord | ProgressRecord): Buffer {
+export function parseUser(data: Buffer | string): UserRecord {
+  const what = 'user';
+  const fields = parseObject(what, data);
+  const list = (name: string): Fields[] => {
+    const value = fields[name];
+    if (!Array.isArray(value) || !value.every((item) => typeof item === 'object' && item !== null && !Array.isArray(item))) {
+      throw new RecordError(what, `${name} must be an array of objects`);
+    }
+    return value as Fields[];
+  };
+  const grants = list('grants').map((grant): UserGrant => {
+    const role = oneOf(what, grant, 'role', USER_ROLES);
+    if (grant.prefixes === undefined) return { role };
+    if (role === 'admin') throw new RecordError(what, 'an admin grant covers every key: it has no prefixes');
+    return { role, prefixes: strings(what, grant, 'prefixes') };
+  });
+  if (new Set(grants.map((grant) => grant.role)).size !== grants.length) throw new RecordError(what, 'at most one grant per role');
+  const tokens = list('tokens').map((token) => ({
+    id: str(what, token, 'id'),
+    salt: str(what, token, 'salt'),
+    hash: str(what, token, 'hash'),
+    createdAt: int(what, token, 'createdAt'),
+  }));
+  return { grants, tokens };
+}
+
+export function encodeRecord(
+  record: RingRecord | MemberRecord | StateRecord | LeaderRecord | GateRecord | MigrationRecord | ProgressRecord | UserRecord,
+): Buffer {
   return Buffer.from(JSON.stringify(record));
 }

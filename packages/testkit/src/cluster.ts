@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ensureClusterSecretFile } from '@kvstore/cluster';
 import { type ClusterView, type MigrationView, type Ring } from '@kvstore/protocol';
@@ -45,6 +46,8 @@ export interface ClusterOptions {
   serverArgs?: string[];
   /** Appended to every kvgate's command line. */
   gateArgs?: string[];
+  /** Gates with `--auth on`, the first of them creating the user admin and writing its token to `adminTokenFile`. */
+  auth?: boolean;
   /** Default: zookeeperForTests(). */
   zookeeper?: ZooKeeperHandle | ZooKeeperEnsemble;
   /** Prefix of the cluster name (default "t"). */
@@ -82,7 +85,15 @@ export class TestCluster {
     readonly dir: string,
     readonly servers: Map<string, TestServer>,
     private readonly gateList: TestGate[],
+    /** With `auth`: where the gates write the token of the user admin they create. */
+    readonly adminTokenFile?: string,
   ) {}
+
+  /** The admin's token once a gate has written it; undefined without `auth`. */
+  adminToken(): string | undefined {
+    if (this.adminTokenFile === undefined || !fs.existsSync(this.adminTokenFile)) return undefined;
+    return fs.readFileSync(this.adminTokenFile, 'utf8').trim();
+  }
 
   get gateUrls(): string[] {
     return this.gateList.map((gate) => gate.url);
@@ -104,7 +115,7 @@ export class TestCluster {
     let lastError: unknown = new Error('no gate is running');
     for (const gate of this.gateList.filter((candidate) => candidate.process.running)) {
       try {
-        return await fetchClusterView(gate.url);
+        return await fetchClusterView(gate.url, 2000, this.adminToken());
       } catch (error) {
         lastError = error;
       }
@@ -145,7 +156,7 @@ export class TestCluster {
   /** Waits until every partition has a leader and all its replicas in sync. */
   waitForSettled(timeoutMs = 30_000): Promise<ClusterView> {
     const gate = this.gateList.find((candidate) => candidate.process.running) ?? this.gateList[0];
-    return waitForSettledCluster(gate.url, { partitions: this.layout() }, timeoutMs);
+    return waitForSettledCluster(gate.url, { partitions: this.layout() }, timeoutMs, () => this.adminToken());
   }
 
   /** Why the cluster is not settled, or undefined if it is (for assertions). */
@@ -296,8 +307,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     }
   }
   const gateOptions: KvGateOptions[] = [];
+  const adminTokenFile = options.auth ? path.join(dir, 'admin.token') : undefined;
+  const authArgs = adminTokenFile === undefined ? [] : ['--auth', 'on', '--auth-bootstrap-token-file', adminTokenFile];
   for (let g = 0; g < gates; g++) {
-    gateOptions.push({ ...common, port: ports.shift()!, extraArgs: options.gateArgs, logFile: path.join(dir, 'logs', `gate-${g}.log`) });
+    const extraArgs = [...authArgs, ...(options.gateArgs ?? [])];
+    gateOptions.push({ ...common, port: ports.shift()!, extraArgs, logFile: path.join(dir, 'logs', `gate-${g}.log`) });
   }
 
   await held.releaseAll();
@@ -318,7 +332,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     const child = started(serverOptions.length + index);
     if (child) gateList.push({ port: gate.port, url: `http://127.0.0.1:${gate.port}`, process: child, options: gate });
   });
-  const cluster = new TestCluster(name, zookeeper, dir, servers, gateList);
+  const cluster = new TestCluster(name, zookeeper, dir, servers, gateList, adminTokenFile);
   const failure = starts.find((start): start is PromiseRejectedResult => start.status === 'rejected');
   try {
     if (failure) throw failure.reason;

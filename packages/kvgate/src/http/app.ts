@@ -4,6 +4,9 @@ import { isKvUrl, notFound, unavailable, type ClusterView } from '@kvstore/proto
 import express from 'express';
 import type { Logger } from 'pino';
 import type { MemberAdmin } from '../cluster/member-admin';
+import { accessGuard, principalOf, visibleClusterView, type RequestAuthenticator } from '../auth/access-guard';
+import type { UserAdmin } from '../auth/user-admin';
+import { userRouter } from '../auth/user-routes';
 import type { MigrationAdmin } from '../cluster/migration-admin';
 import type { Forwarder } from '../proxy/forwarder';
 import type { SnapshotProxy } from '../proxy/snapshot-proxy';
@@ -32,6 +35,8 @@ export interface AppDeps {
   requestDuration?: RequestDuration;
   /** Leader transfers and in-sync member maintenance (`/v1/admin/partitions/<p>/leader-transfer`, `…/members/<id>/…`); without it those routes are absent. */
   members?: MemberAdmin;
+  /** `--auth on`: every route but the probes wants a token (docs/security.md); `/v1/admin/users` manages them. */
+  auth?: RequestAuthenticator & { users: UserAdmin };
 }
 
 /**
@@ -57,8 +62,9 @@ export function createApp(deps: AppDeps): RequestListener {
     if (!ready) throw unavailable(`not ready: ${reason}`);
     res.json({ ok: true });
   });
+  if (deps.auth) app.use(accessGuard(deps.auth), userRouter(deps.auth.users));
   app.get('/v1/cluster', async (_req, res) => {
-    res.json(await deps.clusterView());
+    res.json(visibleClusterView(await deps.clusterView(), principalOf(res)));
   });
   if (deps.snapshots) app.use(adminRouter(deps.snapshots, deps.logger));
   if (deps.migrations) app.use(migrationRouter(deps.migrations));

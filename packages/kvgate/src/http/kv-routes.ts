@@ -19,6 +19,8 @@ import {
 } from '@kvstore/protocol';
 import express, { type Router } from 'express';
 import type { Logger } from 'pino';
+import { challengeHeaders, requireKeyAccess, type RequestAuthenticator } from '../auth/access-guard';
+import { requireAccess } from '../auth/permissions';
 import type { ForwardRequest, Forwarder } from '../proxy/forwarder';
 import type { RequestDuration } from '../ui/request-histogram';
 import { forwardedAnswer } from './respond';
@@ -30,6 +32,8 @@ export interface KvRouteDeps {
   logger?: Logger;
   /** Observes every answered `/v1/kv` request (the web view's traffic sampler reads it). */
   requestDuration?: RequestDuration;
+  /** `--auth on`: a token with a grant for the key. */
+  auth?: RequestAuthenticator;
 }
 
 /** The replica logs the request under the gate's id for it: the id travels as a header of the kv frame. */
@@ -74,10 +78,14 @@ export async function serveKvHttp(deps: KvRouteDeps, slow: SlowRequestLog, reque
   const requestId = requestIdFor(request.headers[HEADER_REQUEST_ID]);
   let answer: Answer;
   try {
-    answer = forwardedAnswer(await deps.forwarder.forward(await parseKvRequest(request, deps.maxValueBytes, requestId)), requestId);
+    // Authenticated before anything is read, authorised once the key is known.
+    const principal = deps.auth ? await deps.auth.authenticate(header(request, 'authorization')) : undefined;
+    const forward = await parseKvRequest(request, deps.maxValueBytes, requestId);
+    if (principal) requireAccess(principal, { kind: 'key', key: forward.key, write: forward.method !== 'GET' });
+    answer = forwardedAnswer(await deps.forwarder.forward(forward), requestId);
   } catch (error) {
     const onUnexpected = (unexpected: unknown): void => deps.logger?.error({ err: unexpected, requestId }, 'unexpected error');
-    answer = refusalAnswer(error, { [HEADER_REQUEST_ID]: requestId }, onUnexpected);
+    answer = refusalAnswer(error, { ...challengeHeaders(error), [HEADER_REQUEST_ID]: requestId }, onUnexpected);
   }
   if (answer.status >= 500) deps.logger?.warn({ requestId, status: answer.status, url: request.url, body: answer.body.toString('utf8', 0, 500) }, 'request failed');
   sendAnswer(response, answer);
@@ -100,6 +108,7 @@ export function seedRouter(deps: KvRouteDeps): Router {
   const raw = express.raw({ limit: seedBodyLimit(deps.maxValueBytes), type: () => true });
   router.post('/api/cache/put', raw, async (req, res) => {
     const { key, value } = parseSeedPut(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), deps.maxValueBytes);
+    requireKeyAccess(res, key, true);
     const request: ForwardRequest = {
       method: 'PUT',
       key,
@@ -114,6 +123,7 @@ export function seedRouter(deps: KvRouteDeps): Router {
     const consistency = parseConsistency(req.query.consistency);
     const headers = { [HEADER_REQUEST_ID]: requestIdOf(req) };
     const request: ForwardRequest = { method: 'GET', key: parseSeedGetKey(req.query.key), query: consistencyQuery(consistency), headers, consistency };
+    requireKeyAccess(res, request.key, false);
     sendAnswer(res, forwardedAnswer(await deps.forwarder.forward(request), requestIdOf(req)));
   });
   return router;

@@ -11,7 +11,8 @@ export type PartitionHealth = 'ok' | 'degraded' | 'down';
 
 export interface UiMember {
   id: string;
-  url: string;
+  /** Absent where the viewer may not see addresses (docs/security.md). */
+  url?: string;
   role: Role;
   inSync: boolean;
   lastSeq: number | null;

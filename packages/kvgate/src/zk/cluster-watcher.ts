@@ -4,6 +4,7 @@ import {
   ZkSession,
   watchRecord,
   type RecordProblem,
+  type Watch,
   type WatchedNode,
   type ZkClient,
   type ZkSessionOptions,
@@ -35,6 +36,8 @@ export interface ClusterWatcherOptions {
   /** Called with a fresh snapshot after every change that was read. */
   onSnapshot: (snapshot: ClusterSnapshot) => void;
   connect?: (connectString: string, options: ZkSessionOptions) => Promise<ZkClient>;
+  /** Further watches (the users of `--auth on`), attached to every session with the cluster's own. */
+  watches?: readonly Watch[];
 }
 
 const MAX_RETRY_DELAY_MS = 2000;
@@ -100,7 +103,8 @@ export class ClusterWatcher {
 
   /** The malformed records in ZooKeeper whose last good value the gate still uses. */
   problems(): RecordProblem[] {
-    return [...this.routingProblems(), ...this.migration.problems(), ...this.progress.problems()];
+    const extra = (this.options.watches ?? []).flatMap((watch) => watch.problems());
+    return [...this.routingProblems(), ...this.migration.problems(), ...this.progress.problems(), ...extra];
   }
 
   /** The migration and its progress records as last read; the same object until one of them changes. */
@@ -142,7 +146,7 @@ export class ClusterWatcher {
   stop(): void {
     this.stopping.abort();
     this.connected = false;
-    for (const watch of [this.ring, this.partitions, this.migration, this.progress]) watch.stop();
+    for (const watch of this.allWatches()) watch.stop();
     this.session?.close();
   }
 
@@ -171,8 +175,12 @@ export class ClusterWatcher {
     }
     if (this.session !== session) return session;
     this.connected = true;
-    await Promise.all([this.ring, this.partitions, this.migration, this.progress].map((watch) => watch.attach(session)));
+    await Promise.all(this.allWatches().map((watch) => watch.attach(session)));
     return session;
+  }
+
+  private allWatches(): Watch[] {
+    return [this.ring, this.partitions, this.migration, this.progress, ...(this.options.watches ?? [])];
   }
 
   private setConnected(session: ZkClient, connected: boolean): void {

@@ -1,9 +1,10 @@
 import type { ClusterView } from '@kvstore/protocol';
 import { waitFor } from './wait';
 
-/** GET <gate>/v1/cluster, parsed; throws on anything but a 200 with JSON. */
-export async function fetchClusterView(gateUrl: string, timeoutMs = 2000): Promise<ClusterView> {
-  const response = await fetch(`${gateUrl}/v1/cluster`, { signal: AbortSignal.timeout(timeoutMs) });
+/** GET <gate>/v1/cluster, parsed (with `token` for a gate that runs --auth on); throws on anything but a 200 with JSON. */
+export async function fetchClusterView(gateUrl: string, timeoutMs = 2000, token?: string): Promise<ClusterView> {
+  const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
+  const response = await fetch(`${gateUrl}/v1/cluster`, { headers, signal: AbortSignal.timeout(timeoutMs) });
   const text = await response.text();
   if (response.status !== 200) throw new Error(`GET ${gateUrl}/v1/cluster answered ${response.status}: ${text.slice(0, 300)}`);
   return JSON.parse(text) as ClusterView;
@@ -31,8 +32,13 @@ export function unsettledReason(view: ClusterView, expected: ExpectedLayout): st
   return undefined;
 }
 
-/** Waits until GET /readyz answers 200 and the gate's view is settled; returns that view. */
-export async function waitForSettledCluster(gateUrl: string, expected: ExpectedLayout, timeoutMs: number): Promise<ClusterView> {
+/** Waits until GET /readyz answers 200 and the gate's view is settled; returns that view. `token`: asked at every try, for a gate that runs --auth on. */
+export async function waitForSettledCluster(
+  gateUrl: string,
+  expected: ExpectedLayout,
+  timeoutMs: number,
+  token: () => string | undefined = () => undefined,
+): Promise<ClusterView> {
   let reason = 'the gate is not ready';
   try {
     return await waitFor(
@@ -43,7 +49,7 @@ export async function waitForSettledCluster(gateUrl: string, expected: ExpectedL
           reason = `GET ${gateUrl}/readyz answered ${ready.status}`;
           return undefined;
         }
-        const view = await fetchClusterView(gateUrl);
+        const view = await fetchClusterView(gateUrl, 2000, token());
         reason = unsettledReason(view, expected) ?? '';
         return reason === '' ? view : undefined;
       },
