@@ -42,3 +42,4 @@ export {
   type ValueParser,
   type Values,
 } from './config';
+export { Counter, Gauge, Histogram, Registry, ZK_SESSION_STATES, ZkSessionMetrics, createMetricsRegistry, metricNames, serveMetrics, type ZkSessionState } from './metrics';

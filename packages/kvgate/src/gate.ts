@@ -1,12 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MUX_FRAME_HEADROOM, type ClusterAuth } from '@kvstore/cluster';
+import { MUX_FRAME_HEADROOM, ZkSession, type ClusterAuth } from '@kvstore/cluster';
 import type { Logger } from 'pino';
 import { buildClusterView, httpStatusFetcher } from './cluster/cluster-view';
 import { migrationAdmin } from './cluster/migration-admin';
 import { RingSummaries } from './cluster/ring-summary';
 import type { GateConfig } from './config';
 import { createApp } from './http/app';
+import { GateMetrics } from './metrics/gate-metrics';
 import { Forwarder } from './proxy/forwarder';
 import { MuxTransport } from './proxy/mux-transport';
 import { SnapshotProxy, UndiciStreamTransport } from './proxy/snapshot-proxy';
@@ -24,6 +25,8 @@ export interface RunningGate {
   server: Server;
   routing: RoutingState;
   watcher: ClusterWatcher;
+  /** Its metrics registry (what `GET /metrics` serves). */
+  metrics: GateMetrics;
   /** Stops accepting requests, lets those in flight finish, then leaves ZooKeeper. */
   close(): Promise<void>;
 }
@@ -45,6 +48,8 @@ function logChanges(logger: Logger, before: ClusterSnapshot, after: ClusterSnaps
  */
 export async function startGate(config: GateConfig, auth: ClusterAuth, logger: Logger): Promise<RunningGate> {
   const routing = new RoutingState();
+  // Connections are counted by the transport, made below: read only when scraped.
+  const metrics: GateMetrics = new GateMetrics({ routingVersion: () => routing.table().ringVersion, connections: () => transport.connectionCounts() });
   const watcher = new ClusterWatcher({
     connectString: config.zk,
     cluster: config.cluster,
@@ -55,6 +60,7 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
       logChanges(logger, routing.snapshot(), snapshot);
       routing.update(snapshot);
     },
+    connect: metrics.zooKeeper.wrap((connectString, options) => ZkSession.connect(connectString, options)),
   });
   // A connect timeout is a safe "refused"; it must fire before the attempt's own timeout, which is not.
   const transport = new MuxTransport({
@@ -63,7 +69,7 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
     maxFrameBytes: config.maxValueBytes + MUX_FRAME_HEADROOM,
     connectTimeoutMs: Math.min(1000, config.writeTimeoutMs),
   });
-  const forwarder = new Forwarder({ source: routing, transport, writeTimeoutMs: config.writeTimeoutMs });
+  const forwarder = new Forwarder({ source: routing, transport, writeTimeoutMs: config.writeTimeoutMs, onRetry: (reason) => metrics.retried(reason) });
   const snapshots = new SnapshotProxy({
     routing,
     transport: new UndiciStreamTransport({ connectTimeoutMs: Math.min(1000, config.writeTimeoutMs) }),
@@ -81,6 +87,7 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
     clusterView: () => buildClusterView(config.cluster, routing.snapshot(), fetchStatus, watcher.problems(), summary()),
     readiness: () => watcher.readiness(),
     logger,
+    metrics,
     snapshots,
     migrations: migrationAdmin({
       cluster: config.cluster,
@@ -113,6 +120,7 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
     server,
     routing,
     watcher,
+    metrics,
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

@@ -1,4 +1,5 @@
 import type { RequestListener } from 'node:http';
+import { serveMetrics } from '@kvstore/cluster';
 import { isKvUrl, notFound, unavailable, type ClusterView } from '@kvstore/protocol';
 import express from 'express';
 import type { Logger } from 'pino';
@@ -6,6 +7,7 @@ import type { MigrationAdmin } from '../cluster/migration-admin';
 import type { Forwarder } from '../proxy/forwarder';
 import type { SnapshotProxy } from '../proxy/snapshot-proxy';
 import { adminRouter, migrationRouter } from './admin-routes';
+import { routeOf, type GateMetrics } from '../metrics/gate-metrics';
 import { errorHandler } from './error-handler';
 import { seedRouter, serveKvHttp } from './kv-routes';
 
@@ -19,6 +21,8 @@ export interface AppDeps {
   snapshots?: Pick<SnapshotProxy, 'open'>;
   /** Starts, aborts and shows migrations of slots (`/v1/admin/partitions/<p>`, `/v1/admin/rebalance`, `/v1/admin/migration`); without it those routes are absent. */
   migrations?: MigrationAdmin;
+  /** Counts every request and serves `GET /metrics`; without it neither happens. */
+  metrics?: GateMetrics;
 }
 
 /**
@@ -42,6 +46,12 @@ export function createApp(deps: AppDeps): RequestListener {
     if (!ready) throw unavailable(`not ready: ${reason}`);
     res.json({ ok: true });
   });
+  const { metrics } = deps;
+  if (metrics) {
+    app.get('/metrics', (_req, res) => {
+      serveMetrics(metrics.registry, res);
+    });
+  }
   app.get('/v1/cluster', async (_req, res) => {
     res.json(await deps.clusterView());
   });
@@ -55,7 +65,16 @@ export function createApp(deps: AppDeps): RequestListener {
   });
   app.use(errorHandler(deps.maxValueBytes, deps.logger));
   return (request, response) => {
-    if (isKvUrl(request.url ?? '')) void serveKvHttp(deps, request, response);
-    else app(request, response);
+    const url = request.url ?? '';
+    if (isKvUrl(url)) {
+      void serveKvHttp(deps, request, response);
+      return;
+    }
+    if (metrics) {
+      const started = metrics.arrived();
+      // 'close' comes after the answer, or instead of it when the client went away.
+      response.once('close', () => metrics.answered(started, routeOf(url.split('?', 1)[0]!), request.method, response.statusCode));
+    }
+    app(request, response);
   };
 }

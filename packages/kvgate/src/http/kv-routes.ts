@@ -16,12 +16,14 @@ import {
 import express, { type Router } from 'express';
 import type { Logger } from 'pino';
 import type { ForwardRequest, Forwarder } from '../proxy/forwarder';
+import type { GateMetrics } from '../metrics/gate-metrics';
 import { forwardedAnswer } from './respond';
 
 export interface KvRouteDeps {
   forwarder: Pick<Forwarder, 'forward'>;
   maxValueBytes: number;
   logger?: Logger;
+  metrics?: GateMetrics;
 }
 
 function conditionalHeaders(request: IncomingMessage): Record<string, string> {
@@ -58,14 +60,19 @@ async function parseKvRequest(request: IncomingMessage, maxValueBytes: number): 
 
 /** `PUT|GET|DELETE /v1/kv/<key>` on plain node:http: the gate's data path. */
 export async function serveKvHttp(deps: KvRouteDeps, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const started = deps.metrics?.arrived() ?? 0;
   let answer: Answer;
+  let partition: string | undefined;
   try {
-    answer = forwardedAnswer(await deps.forwarder.forward(await parseKvRequest(request, deps.maxValueBytes)));
+    const result = await deps.forwarder.forward(await parseKvRequest(request, deps.maxValueBytes));
+    partition = result.partition;
+    answer = forwardedAnswer(result);
   } catch (error) {
     answer = refusalAnswer(error, {}, (unexpected) => deps.logger?.error({ err: unexpected }, 'unexpected error'));
   }
   if (answer.status >= 500) deps.logger?.warn({ status: answer.status, url: request.url, body: answer.body.toString('utf8', 0, 500) }, 'request failed');
   sendAnswer(response, answer);
+  deps.metrics?.answered(started, 'kv', request.method, answer.status, partition);
 }
 
 
