@@ -1,11 +1,12 @@
 import type { RequestListener } from 'node:http';
 import express from 'express';
-import { type ClusterAuth, type MuxHandlers } from '@kvstore/cluster';
+import { serveMetrics, type ClusterAuth, type MuxHandlers } from '@kvstore/cluster';
 import { isKvUrl } from '@kvstore/protocol';
 import type { Replica } from '../replication/replica';
 import type { Logger } from '../replication/types';
 import { peerMuxHandlers } from '../wire/peer-handlers';
 import type { ImportReceiver } from '../migration/import-receiver';
+import type { ReplicaMetrics } from '../metrics/replica-metrics';
 import { adminRoutes } from './admin-routes';
 import { errorHandler, unknownRoute } from './error-handler';
 import { internalRoutes } from './internal-routes';
@@ -25,6 +26,8 @@ export interface AppDeps {
   imports: ImportReceiver;
   /** Why the replica cannot serve yet, or undefined when it can. */
   notReadyBecause(): string | undefined;
+  /** Serves `GET /metrics` and times writes and strong reads; without it neither happens. */
+  metrics?: ReplicaMetrics;
 }
 
 /** What a replica serves: plain HTTP, and the internal protocol's frames (see main.ts). */
@@ -39,7 +42,7 @@ export interface ReplicaApp {
  * where a request's cost does not matter, on express.
  */
 export function createApp(deps: AppDeps): ReplicaApp {
-  const kv = new KvService(deps);
+  const kv = new KvService({ ...deps, timings: deps.metrics });
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -51,6 +54,12 @@ export function createApp(deps: AppDeps): ReplicaApp {
     if (reason) response.status(503).json({ error: { code: 'UNAVAILABLE', message: reason } });
     else response.json({ ok: true, ...deps.replica.status() });
   });
+  const { metrics } = deps;
+  if (metrics) {
+    app.get('/metrics', (_request, response) => {
+      serveMetrics(metrics.registry, response);
+    });
+  }
   app.use(internalRoutes(deps.replica, deps.auth, deps.logger));
   app.use(adminRoutes(deps));
   app.use(seedRoutes(kv, deps.maxValueBytes));
