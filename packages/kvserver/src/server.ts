@@ -86,15 +86,12 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
   // Built before the replica (which reports to it); it reads the replica and the coordinator only when scraped.
   const metrics: ReplicaMetrics = new ReplicaMetrics({
     partition: config.partition,
-    get replica() {
-      return replica;
-    },
+    id: config.id,
+    replica: () => replica,
     log: storage.log,
     store,
     minInsync: config.minInsync,
-    get records() {
-      return coordinator;
-    },
+    records: () => coordinator,
     disk: config.dataDir === undefined ? undefined : { file: lmdbPath(config.dataDir), dir: config.dataDir },
   });
   storage.engine?.onDurableBatch((writes, seconds) => metrics.durableBatch(writes, seconds));

@@ -11,12 +11,14 @@ import type { RoutingRecords } from '../zk/routing-records';
 /** Where a replica's state is read from when scraped. */
 export interface ReplicaMetricsSources {
   partition: string;
-  replica: Replica;
+  id: string;
+  /** Read only when scraped: the replica reports to these metrics, so they are made first. */
+  replica: () => Replica;
   log: ReplicationLog;
   store: KvStore;
   minInsync: number;
   /** The slot table and migration as last read (for what is left to move). */
-  records: Pick<RoutingRecords, 'currentRing' | 'currentMigration'>;
+  records: () => Pick<RoutingRecords, 'currentRing' | 'currentMigration'>;
   /** The LMDB file and the data dir, with --data-dir. */
   disk?: { file: string; dir: string };
 }
@@ -51,10 +53,14 @@ export class ReplicaMetrics {
 
   constructor(sources: ReplicaMetricsSources) {
     const registry = createMetricsRegistry();
-    registry.setDefaultLabels({ partition: sources.partition, replica: sources.replica.id });
+    registry.setDefaultLabels({ partition: sources.partition, replica: sources.id });
     this.registry = registry;
     const registers = [registry];
     const { replica, log, store } = sources;
+    const leaving = (): number[] => {
+      const { currentRing, currentMigration } = sources.records();
+      return currentRing ? slotsLeaving(currentRing, currentMigration, sources.partition) : [];
+    };
 
     new Gauge({
       name: 'kvstore_replica_role',
@@ -62,10 +68,10 @@ export class ReplicaMetrics {
       labelNames: ['role'],
       registers,
       collect() {
-        for (const role of ROLES) this.set({ role }, replica.role === role ? 1 : 0);
+        for (const role of ROLES) this.set({ role }, replica().role === role ? 1 : 0);
       },
     });
-    scrapedGauge(registry, 'kvstore_replica_epoch', 'The newest leadership epoch this replica has seen', () => replica.epoch);
+    scrapedGauge(registry, 'kvstore_replica_epoch', 'The newest leadership epoch this replica has seen', () => replica().epoch);
     const leaderChanges = new Counter({ name: 'kvstore_replica_leader_changes_total', help: 'Newer epochs (new leaders\' terms) this replica has seen', registers });
     const snapshotsSent = new Counter({ name: 'kvstore_replica_snapshots_sent_total', help: 'Snapshots this replica served as leader (to a follower catching up, or to a backup)', registers });
     const snapshotsInstalled = new Counter({ name: 'kvstore_replica_snapshots_installed_total', help: 'Snapshots from the leader installed here', registers });
@@ -82,7 +88,7 @@ export class ReplicaMetrics {
     };
 
     scrapedGauge(registry, 'kvstore_replica_last_seq', 'Sequence number of the last entry in this replica\'s log', () => log.lastSeq);
-    scrapedGauge(registry, 'kvstore_replica_commit_seq', 'Sequence number of the last committed entry this replica knows of', () => replica.status().commitSeq);
+    scrapedGauge(registry, 'kvstore_replica_commit_seq', 'Sequence number of the last committed entry this replica knows of', () => replica().status().commitSeq);
     scrapedGauge(registry, 'kvstore_replica_applied_seq', 'Sequence number of the last entry applied to the state', () => store.appliedSeq);
     scrapedGauge(registry, 'kvstore_replica_durable_seq', 'Log entries up to here are on disk (or, in memory, appended)', () => log.durableSeq);
     scrapedGauge(registry, 'kvstore_replica_log_entries', 'Entries in the log (between its base and its end)', () => log.lastSeq - log.baseSeq);
@@ -97,7 +103,7 @@ export class ReplicaMetrics {
       registers,
       collect() {
         this.reset();
-        const leadership = replica.currentLeadership;
+        const leadership = replica().currentLeadership;
         if (leadership) this.set(leadership.inSyncSet.length);
       },
     });
@@ -115,7 +121,7 @@ export class ReplicaMetrics {
       collect() {
         this.reset();
         lagEntries.reset();
-        for (const { id, entries, seconds } of replica.currentLeadership?.followerLag() ?? []) {
+        for (const { id, entries, seconds } of replica().currentLeadership?.followerLag() ?? []) {
           this.set({ follower: id }, seconds);
           lagEntries.set({ follower: id }, entries);
         }
@@ -170,8 +176,7 @@ export class ReplicaMetrics {
       help: 'Slots this partition still owns that the running migration sends elsewhere (0 without one)',
       registers,
       collect() {
-        const ring = sources.records.currentRing;
-        this.set(ring ? slotsLeaving(ring, sources.records.currentMigration, sources.partition).length : 0);
+        this.set(leaving().length);
       },
     });
     new Gauge({
@@ -179,9 +184,7 @@ export class ReplicaMetrics {
       help: 'Keys in the slots this partition has still to move',
       registers,
       collect() {
-        const ring = sources.records.currentRing;
-        const slots = ring ? slotsLeaving(ring, sources.records.currentMigration, sources.partition) : [];
-        this.set(slots.reduce((keys, slot) => keys + store.keysInSlot(slot), 0));
+        this.set(leaving().reduce((keys, slot) => keys + store.keysInSlot(slot), 0));
       },
     });
 
