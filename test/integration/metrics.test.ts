@@ -5,7 +5,8 @@ import { get, put, scrapeMetrics, startCluster, waitFor } from '@kvstore/testkit
 const KEYS = 40;
 
 test('GET /metrics on a gate and on replicas moves with traffic', async (t) => {
-  const cluster = await startCluster({ partitions: 2, replicas: 2, name: 'metrics' });
+  // Generous timeouts: on a loaded host a slow follower must not turn the traffic into failures.
+  const cluster = await startCluster({ partitions: 2, replicas: 2, name: 'metrics', writeTimeoutMs: 5000, replicaTimeoutMs: 2000 });
   t.after(() => cluster.stop());
   const [gate] = cluster.gateUrls as [string];
   const leader = (await cluster.waitForLeader('p0')).url;
@@ -15,6 +16,7 @@ test('GET /metrics on a gate and on replicas moves with traffic', async (t) => {
   for (let i = 0; i < KEYS; i++) assert.equal((await put(gate, `key-${i}`, `value-${i}`)).status, 200);
   for (let i = 0; i < KEYS; i++) assert.equal((await get(gate, `key-${i}`)).status, 200);
   assert.equal((await get(gate, 'never-written')).status, 404);
+  await cluster.waitForIsr('p0', 2);
   const after = { gate: await scrapeMetrics(gate), leader: await scrapeMetrics(leader), follower: await scrapeMetrics(follower) };
   const moved = (scrape: keyof typeof after, name: string, labels?: Record<string, string>): number =>
     after[scrape].sum(name, labels) - before[scrape].sum(name, labels);
