@@ -143,6 +143,8 @@ export class LmdbEngine {
    * first of them was made.
    */
   onDurableBatch(listener: (writes: number, seconds: number) => void): void {
+    // Writes made durable before anyone listened are no group of theirs.
+    if (this.commitListeners.length === 0) this.commitReported = this.durableWriteId;
     this.commitListeners.push(listener);
   }
 
