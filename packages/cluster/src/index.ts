@@ -42,4 +42,19 @@ export {
   type ValueParser,
   type Values,
 } from './config';
-export { Counter, Gauge, Histogram, Registry, ZK_SESSION_STATES, ZkSessionMetrics, createMetricsRegistry, metricNames, serveMetrics, type ZkSessionState } from './metrics';
+export {
+  Counter,
+  CounterCell,
+  FastCounter,
+  FastHistogram,
+  Gauge,
+  Histogram,
+  HistogramCell,
+  Registry,
+  ZK_SESSION_STATES,
+  ZkSessionMetrics,
+  createMetricsRegistry,
+  metricNames,
+  serveMetrics,
+  type ZkSessionState,
+} from './metrics';

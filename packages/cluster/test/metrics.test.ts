@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { Counter, register as globalRegistry, type Registry } from 'prom-client';
-import { ZkSessionMetrics, createMetricsRegistry, metricNames, serveMetrics } from '../src/metrics';
+import { Counter, Histogram, Registry, register as globalRegistry } from 'prom-client';
+import { FastCounter, FastHistogram, ZkSessionMetrics, createMetricsRegistry, metricNames, serveMetrics } from '../src/metrics';
 import { MemoryZooKeeper } from '../src/testing';
 
 async function sessionStates(registry: Registry): Promise<Record<string, number>> {
@@ -64,5 +64,31 @@ describe('ZkSessionMetrics', () => {
     const [events] = (await registry.getMetricsAsJSON()).filter((metric) => metric.name === 'kvstore_zookeeper_session_events_total');
     const counts = Object.fromEntries(events!.values.map((value) => [String(value.labels.event), value.value]));
     assert.deepEqual(counts, { connected: 2, disconnected: 1, expired: 1 });
+  });
+});
+
+describe('FastCounter and FastHistogram', () => {
+  it('expose exactly what prom-client\'s own would for the same events', async () => {
+    const fast = new Registry();
+    const plain = new Registry();
+    const buckets = [0.001, 0.01, 0.1, 1];
+    const fastHistogram = new FastHistogram({ name: 'kvstore_t_seconds', help: 'h', labelNames: ['partition', 'code'], buckets, registers: [fast] });
+    const plainHistogram = new Histogram({ name: 'kvstore_t_seconds', help: 'h', labelNames: ['partition', 'code'], buckets, registers: [plain] });
+    const fastCounter = new FastCounter({ name: 'kvstore_t_total', help: 'c', labelNames: ['reason'], registers: [fast] });
+    const plainCounter = new Counter({ name: 'kvstore_t_total', help: 'c', labelNames: ['reason'], registers: [plain] });
+    const observations: Array<[string, string, number]> = [['p0', '200', 0.0005], ['p0', '200', 0.001], ['p1', '503', 0.5], ['p0', '200', 3], ['p1', '503', 0.01]];
+    for (const [partition, code, seconds] of observations) {
+      fastHistogram.cell(partition, code).observe(seconds);
+      plainHistogram.observe({ partition, code }, seconds);
+      fastCounter.cell(code === '200' ? 'ok' : 'retry').inc();
+      plainCounter.inc({ reason: code === '200' ? 'ok' : 'retry' });
+    }
+    assert.equal(await fast.metrics(), await plain.metrics());
+    // What a web view reads through get(): the same series, labels and values (prom-client adds an empty exemplar).
+    const series = async (histogram: Histogram) => (await histogram.get()).values.map(({ metricName, labels, value }) => ({ metricName, labels, value }));
+    assert.deepEqual(await series(fastHistogram), await series(plainHistogram));
+    fast.resetMetrics();
+    plain.resetMetrics();
+    assert.match(await fast.metrics(), /^kvstore_t_seconds_count\{partition="p0",code="200"\} 0$/m);
   });
 });

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, ZkSessionMetrics, createMetricsRegistry, type Registry } from '@kvstore/cluster';
+import { FastCounter, FastHistogram, Gauge, ZkSessionMetrics, createMetricsRegistry, type CounterCell, type HistogramCell, type Registry } from '@kvstore/cluster';
 import type { RetryReason } from '../proxy/forwarder';
 
 /** What a request was, for the `route` label: the data path, or which kind of other route. */
@@ -12,9 +12,9 @@ export const REQUEST_DURATION = 'kvstore_gate_request_duration_seconds';
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const METHODS = new Set(['GET', 'PUT', 'POST', 'DELETE', 'HEAD', 'OPTIONS', 'PATCH']);
 
-interface RequestChildren {
-  count: { inc(): void };
-  duration: { observe(seconds: number): void };
+interface RequestCells {
+  count: CounterCell;
+  duration: HistogramCell;
 }
 
 export interface GateMetricsSources {
@@ -26,38 +26,38 @@ export interface GateMetricsSources {
 
 /**
  * The gate's metrics, in a registry of its own. The data path pays for a
- * request one Map lookup by a short string, a counter increment and a
- * histogram observation: label children are made once per distinct label
- * set and cached. Gauges that describe state are read when scraped.
+ * request one Map lookup by a short string and a few additions (cells made
+ * once per distinct label set; see FastHistogram). Gauges that describe
+ * state are read when scraped.
  */
 export class GateMetrics {
   readonly registry: Registry;
   readonly zooKeeper: ZkSessionMetrics;
-  private readonly requests: Counter<'route' | 'method' | 'code' | 'partition'>;
-  private readonly durations: Histogram<'route' | 'method' | 'code' | 'partition'>;
-  private readonly retries: Counter<'reason'>;
-  private readonly retryChildren = new Map<RetryReason, { inc(): void }>();
-  private readonly children = new Map<string, RequestChildren>();
+  private readonly requests: FastCounter<'route' | 'method' | 'code' | 'partition'>;
+  private readonly durations: FastHistogram<'route' | 'method' | 'code' | 'partition'>;
+  private readonly retries: FastCounter<'reason'>;
+  /** By route, method, code, partition: nested maps of strings the caller already holds, as building a key string per request would cost more than the rest. */
+  private readonly cells = new Map<string, Map<string, Map<number, Map<string, RequestCells>>>>();
   private inFlight = 0;
 
   constructor(sources: GateMetricsSources) {
     const registry = createMetricsRegistry();
     this.registry = registry;
     const labelNames = ['route', 'method', 'code', 'partition'] as const;
-    this.requests = new Counter({
+    this.requests = new FastCounter({
       name: 'kvstore_gate_requests_total',
       help: 'Requests answered, by route, method, HTTP status and partition (empty when none)',
       labelNames,
       registers: [registry],
     });
-    this.durations = new Histogram({
+    this.durations = new FastHistogram({
       name: REQUEST_DURATION,
       help: 'Time from a request\'s arrival to its answer, by route, method, HTTP status and partition',
       labelNames,
       buckets: LATENCY_BUCKETS,
       registers: [registry],
     });
-    this.retries = new Counter({
+    this.retries = new FastCounter({
       name: 'kvstore_gate_retries_total',
       help: 'Requests tried again (or waited for a change) before answering, by reason',
       labelNames: ['reason'],
@@ -103,25 +103,30 @@ export class GateMetrics {
   answered(started: number, route: GateRoute, method: string | undefined, code: number, partition = ''): void {
     this.inFlight--;
     const known = method !== undefined && METHODS.has(method) ? method : 'OTHER';
-    const key = `${route} ${known} ${code} ${partition}`;
-    let children = this.children.get(key);
-    if (!children) {
+    const byPartition = inner(inner(inner(this.cells, route), known), code);
+    let cells = byPartition.get(partition);
+    if (!cells) {
       const labels = [route, known, String(code), partition];
-      children = { count: this.requests.labels(...labels), duration: this.durations.labels(...labels) };
-      this.children.set(key, children);
+      cells = { count: this.requests.cell(...labels), duration: this.durations.cell(...labels) };
+      byPartition.set(partition, cells);
     }
-    children.count.inc();
-    children.duration.observe((performance.now() - started) / 1000);
+    cells.count.inc();
+    cells.duration.observe((performance.now() - started) / 1000);
   }
 
   retried(reason: RetryReason): void {
-    let child = this.retryChildren.get(reason);
-    if (!child) {
-      child = this.retries.labels(reason);
-      this.retryChildren.set(reason, child);
-    }
-    child.inc();
+    this.retries.cell(reason).inc();
   }
+}
+
+/** The map under `key`, made when absent. */
+function inner<K, InnerKey, V>(map: Map<K, Map<InnerKey, V>>, key: K): Map<InnerKey, V> {
+  let found = map.get(key);
+  if (!found) {
+    found = new Map();
+    map.set(key, found);
+  }
+  return found;
 }
 
 /** Which kind of route a path is, for the `route` label (the data path is labelled where it is served). */

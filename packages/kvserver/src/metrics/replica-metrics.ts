@@ -1,5 +1,5 @@
 import { statSync, statfsSync } from 'node:fs';
-import { Counter, Gauge, Histogram, ZkSessionMetrics, createMetricsRegistry, type Registry } from '@kvstore/cluster';
+import { Counter, FastHistogram, Gauge, Histogram, ZkSessionMetrics, createMetricsRegistry, type HistogramCell, type Registry } from '@kvstore/cluster';
 import { slotsLeaving } from '../migration/plan';
 import type { MovedBatch } from '../migration/slot-mover';
 import type { KvStore } from '../replication/kv-store';
@@ -40,8 +40,9 @@ export class ReplicaMetrics {
   readonly zooKeeper: ZkSessionMetrics;
   /** What the replication core reports (epochs, snapshots, expiry). */
   readonly observer: ReplicationObserver;
-  private readonly writeCommit: Histogram;
-  private readonly strongRead: Histogram;
+  /** On the data path: plain cells (FastHistogram), not prom-client's per-call label hashing. */
+  private readonly writeCommit: HistogramCell;
+  private readonly strongRead: HistogramCell;
   private readonly fsync: Histogram;
   private readonly fsyncBatch: Histogram;
   private readonly isrChanges: Counter<'change'>;
@@ -134,18 +135,18 @@ export class ReplicaMetrics {
       registers,
     });
 
-    this.writeCommit = new Histogram({
+    this.writeCommit = new FastHistogram({
       name: 'kvstore_replica_write_commit_seconds',
       help: 'Time from a write\'s arrival at the leader to its acknowledgement (committed in sync mode)',
       buckets: LATENCY_BUCKETS,
       registers,
-    });
-    this.strongRead = new Histogram({
+    }).cell();
+    this.strongRead = new FastHistogram({
       name: 'kvstore_replica_strong_read_seconds',
       help: 'Time a strong read took at the leader, mostly its barrier: one round to the in-sync set',
       buckets: LATENCY_BUCKETS,
       registers,
-    });
+    }).cell();
     this.fsync = new Histogram({
       name: 'kvstore_storage_fsync_seconds',
       help: 'Time from a group of writes\' first write to the group being durable (one LMDB transaction and its fsync)',
