@@ -91,3 +91,10 @@ test('the Prometheus config scrapes gates and replicas and loads the rules', () 
   const jobsInAlerts = [...read('alerts.yml').matchAll(/job="([^"]*)"/g)].map((match) => match[1]);
   for (const job of jobsInAlerts) assert.ok(['kvstore-gate', 'kvstore-replica'].includes(job!), `alerts name the configured job ${job}`);
 });
+
+test('the README lists every kvstore metric the gate and the replica register, and no other', () => {
+  const readme = fs.readFileSync(path.resolve(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+  const listed = new Set([...readme.matchAll(/^\| `(kvstore_[a-z_]+)` \|/gm)].map((match) => match[1]!));
+  const registered = [...names].filter((name) => name.startsWith('kvstore_') && !/_(bucket|sum|count)$/.test(name));
+  assert.deepEqual([...listed].sort(), registered.sort());
+});
