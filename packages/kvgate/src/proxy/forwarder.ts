@@ -56,12 +56,6 @@ interface Failure {
  * replica is never sent twice: it is 504.
  */
 export class Forwarder {
-  /**
-   * WRONG_PARTITION answers so far (metrics come later): `waits` for the
-   * next ring (a slot being cut over, or this gate behind), `replicaBehind`
-   * retried after a pause (the replica had not seen our ring yet).
-   */
-  readonly wrongPartition = { waits: 0, replicaBehind: 0 };
   private readonly now: () => number;
   private readonly retried: (reason: RetryReason) => void;
 
@@ -162,11 +156,7 @@ export class Forwarder {
   private afterWrongPartition(response: TransportResponse, routedBy: number | undefined): 'now' | 'wait-for-ring' | 'pause' {
     if (this.options.source.table().ringVersion !== routedBy) return 'now';
     const theirs = routingVersionOf(response);
-    if (theirs !== undefined && routedBy !== undefined && theirs < routedBy) {
-      this.wrongPartition.replicaBehind++;
-      return 'pause';
-    }
-    this.wrongPartition.waits++;
+    if (theirs !== undefined && routedBy !== undefined && theirs < routedBy) return 'pause';
     return 'wait-for-ring';
   }
 

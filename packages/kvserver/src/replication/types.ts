@@ -110,8 +110,6 @@ export interface ReplicationObserver {
   expirySweep(expired: number): void;
 }
 
-export const silentObserver: ReplicationObserver = { epochChanged() {}, snapshotServed() {}, snapshotInstalled() {}, expirySweep() {} };
-
 /** What a replica and each of its terms as leader run on: its own log and state, and the edges to the world. */
 export interface ReplicationDeps {
   self: Member;
@@ -122,6 +120,6 @@ export interface ReplicationDeps {
   coordination: IsrCoordination;
   options: ReplicationOptions;
   logger: Logger;
-  /** Default: silentObserver. */
+  /** Without one, nothing is reported. */
   observer?: ReplicationObserver;
 }
