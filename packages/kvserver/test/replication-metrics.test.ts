@@ -84,4 +84,24 @@ describe('LmdbEngine.onDurableBatch', () => {
       await closeStorage(opened);
     }
   });
+
+  it('reports writes of several turns that became durable together as one group', async () => {
+    const opened = await openStorage(tempDataDir('durable-batch'));
+    try {
+      await warmUp(opened.engine);
+      const groups: number[] = [];
+      opened.engine.onDurableBatch((writes) => groups.push(writes));
+      // Three turns of the engine's bookkeeping (a microtask apart), one LMDB transaction.
+      for (let turn = 0; turn < 3; turn++) {
+        const seq = opened.log.lastSeq + 1;
+        opened.log.append([putEntry(seq, 1, `k${seq}`, 'v')]);
+        await Promise.resolve();
+      }
+      await opened.log.flush();
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(groups.reduce((sum, writes) => sum + writes, 0), 3);
+    } finally {
+      await closeStorage(opened);
+    }
+  });
 });

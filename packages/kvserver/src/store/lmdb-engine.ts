@@ -160,7 +160,10 @@ export class LmdbEngine {
     if (writes <= 0) return;
     this.commitReported = this.durableWriteId;
     let first: number | undefined;
-    while (this.turns.length > 0 && this.turns[0]!.writeId <= this.durableWriteId) first ??= this.turns.shift()!.at;
+    while (this.turns.length > 0 && this.turns[0]!.writeId <= this.durableWriteId) {
+      const turn = this.turns.shift()!;
+      first ??= turn.at;
+    }
     // A turn whose first write was in the group before: timed from that group's report.
     const now = performance.now();
     const seconds = (now - (first ?? this.lastReportAt)) / 1000;
