@@ -144,7 +144,10 @@ export class LmdbEngine {
    */
   onDurableBatch(listener: (writes: number, seconds: number) => void): void {
     // Writes made durable before anyone listened are no group of theirs.
-    if (this.commitListeners.length === 0) this.commitReported = this.durableWriteId;
+    if (this.commitListeners.length === 0) {
+      this.commitReported = this.durableWriteId;
+      this.lastReportAt = performance.now();
+    }
     this.commitListeners.push(listener);
   }
 
