@@ -47,3 +47,19 @@ export {
   type ValueParser,
   type Values,
 } from './config';
+export {
+  Counter,
+  CounterCell,
+  FastCounter,
+  FastHistogram,
+  Gauge,
+  Histogram,
+  HistogramCell,
+  Registry,
+  ZK_SESSION_STATES,
+  ZkSessionMetrics,
+  createMetricsRegistry,
+  metricNames,
+  serveMetrics,
+  type ZkSessionState,
+} from './metrics';

@@ -1,9 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MUX_FRAME_HEADROOM, type ClusterAuth, type ZkClient } from '@kvstore/cluster';
+import { MUX_FRAME_HEADROOM, ZkSession, type ClusterAuth, type ZkClient } from '@kvstore/cluster';
 import { clusterPaths, type ClusterPaths } from '@kvstore/protocol';
 import type { Logger } from 'pino';
-import { Registry } from 'prom-client';
 import { Authenticator } from './auth/authenticator';
 import { bootstrapAdmin } from './auth/bootstrap';
 import { userAdmin } from './auth/user-admin';
@@ -14,13 +13,13 @@ import { migrationAdmin } from './cluster/migration-admin';
 import { RingSummaries } from './cluster/ring-summary';
 import type { GateConfig } from './config';
 import { createApp, type AppDeps } from './http/app';
+import { GateMetrics } from './metrics/gate-metrics';
 import { Forwarder } from './proxy/forwarder';
 import { MuxTransport } from './proxy/mux-transport';
 import { SnapshotProxy, UndiciStreamTransport } from './proxy/snapshot-proxy';
 import { RoutingState } from './routing/routing-state';
 import { currentLeader } from './routing/routing-table';
 import type { ClusterSnapshot } from './routing/snapshot';
-import { createRequestHistogram } from './ui/request-histogram';
 import { startWebView, type WebView } from './ui/web-view';
 import { ClusterWatcher } from './zk/cluster-watcher';
 
@@ -33,6 +32,8 @@ export interface RunningGate {
   server: Server;
   routing: RoutingState;
   watcher: ClusterWatcher;
+  /** Its metrics registry (what `GET /metrics` serves). */
+  metrics: GateMetrics;
   /** Stops accepting requests, lets those in flight finish, then leaves ZooKeeper. */
   close(): Promise<void>;
 }
@@ -64,6 +65,8 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
   let webView: WebView | undefined;
   const paths = clusterPaths(config.cluster);
   const users = config.auth ? new UserDirectory(paths, logger) : undefined;
+  // Connections are counted by the transport, made below: read only when scraped.
+  const metrics: GateMetrics = new GateMetrics({ routingVersion: () => routing.table().ringVersion, connections: () => transport.connectionCounts() });
   const watcher = new ClusterWatcher({
     connectString: config.zk,
     cluster: config.cluster,
@@ -76,6 +79,7 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
       routing.update(snapshot);
       webView?.observe(snapshot);
     },
+    connect: metrics.zooKeeper.wrap((connectString, options) => ZkSession.connect(connectString, options)),
   });
   // A connect timeout is a safe "refused"; it must fire before the attempt's own timeout, which is not.
   const transport = new MuxTransport({
@@ -84,7 +88,7 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
     maxFrameBytes: config.maxValueBytes + MUX_FRAME_HEADROOM,
     connectTimeoutMs: Math.min(1000, config.writeTimeoutMs),
   });
-  const forwarder = new Forwarder({ source: routing, transport, writeTimeoutMs: config.writeTimeoutMs });
+  const forwarder = new Forwarder({ source: routing, transport, writeTimeoutMs: config.writeTimeoutMs, onRetry: (reason) => metrics.retried(reason) });
   const snapshots = new SnapshotProxy({
     routing,
     transport: new UndiciStreamTransport({ connectTimeoutMs: Math.min(1000, config.writeTimeoutMs) }),
@@ -97,19 +101,16 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
     return summaries.summary(snapshot.ring, watcher.migrationState(), (partition) => currentLeader(snapshot.partitions.get(partition)) !== undefined);
   };
   const clusterView = () => buildClusterView(config.cluster, routing.snapshot(), fetchStatus, watcher.problems(), summary());
-  // Until the metrics branch brings the gate's registry and its histogram (see ui/request-histogram.ts).
-  const registry = new Registry();
-  const requestDuration = createRequestHistogram(registry);
-  webView = startWebView({ registry, routing, forwarder, clusterView });
+  webView = startWebView({ registry: metrics.registry, routing, forwarder, clusterView });
   const app = createApp({
     forwarder,
     maxValueBytes: config.maxValueBytes,
     slowRequestMs: config.slowRequestMs,
     clusterView,
     ui: webView.deps,
-    requestDuration,
     readiness: () => watcher.readiness(),
     logger,
+    metrics,
     snapshots,
     auth: users && authOn(users, () => watcher.zookeeper(), paths, logger),
     migrations: migrationAdmin({
@@ -156,6 +157,7 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
     server,
     routing,
     watcher,
+    metrics,
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Forwarder, type ForwardRequest } from '../src/proxy/forwarder';
+import { Forwarder, type ForwardRequest, type RetryReason } from '../src/proxy/forwarder';
 import { MemoryTransport } from '../src/proxy/memory-transport';
 import { TransportError, type TransportResponse } from '../src/proxy/transport';
 import { RoutingState } from '../src/routing/routing-state';
@@ -166,9 +166,11 @@ describe('Forwarder', () => {
       const routing = new RoutingState();
       routing.update(before);
       const transport = new MemoryTransport();
-      const forwarder = new Forwarder({ source: routing, transport, writeTimeoutMs, ...(cutoverWaitMs === undefined ? {} : { cutoverWaitMs }) });
+      const retries: RetryReason[] = [];
+      const onRetry = (reason: RetryReason): number => retries.push(reason);
+      const forwarder = new Forwarder({ source: routing, transport, writeTimeoutMs, onRetry, ...(cutoverWaitMs === undefined ? {} : { cutoverWaitMs }) });
       transport.serve(urlOf('c'), () => ok('c'));
-      return { routing, transport, forwarder };
+      return { routing, transport, forwarder, retries };
     }
 
     it('sends the ring version it routed by with every request', async () => {
@@ -182,7 +184,7 @@ describe('Forwarder', () => {
     const cases = [["as new as the gate's (the slot is fenced for its cut-over)", 7], ["newer than the gate's", 9], ['unknown (a replica that predates it)', undefined]] as const;
     for (const [what, version] of cases) {
       it(`waits, without an error, for the next ring when the replica's version is ${what}, whatever else changes meanwhile`, async () => {
-        const { routing, transport, forwarder } = moving();
+        const { routing, transport, forwarder, retries } = moving();
         transport.serve(urlOf('a'), () => wrongPartition(version));
         // A leader change elsewhere is no reason to try the old owner again.
         setTimeout(() => routing.update(snapshotOf({ p0: { members: ['a', 'b'], leader: 'a' } }, { version: 7 })), 10);
@@ -190,7 +192,7 @@ describe('Forwarder', () => {
         const result = await forwarder.forward(put(movingKey));
         assert.deepEqual(result.ok && [result.partition, result.replica], ['p1', 'c']);
         assert.equal(transport.requestsTo(urlOf('a')).length, 1);
-        assert.deepEqual(forwarder.wrongPartition, { waits: 1, replicaBehind: 0 });
+        assert.deepEqual(retries, ['migration']);
         assert.deepEqual(transport.requests.map((request) => request.routingVersion), [7, 8]);
       });
     }
@@ -210,7 +212,7 @@ describe('Forwarder', () => {
     });
 
     it('tries again after a short pause when the replica is behind the gate, without waiting for a ring', async () => {
-      const { routing, transport, forwarder } = moving();
+      const { routing, transport, forwarder, retries } = moving();
       routing.update(snapshotOf({ p0: { members: ['a'], leader: 'a' } }, { version: 9 }));
       let calls = 0;
       // The replica still judges by version 8, then catches up.
@@ -219,18 +221,18 @@ describe('Forwarder', () => {
       const result = await forwarder.forward(put(movingKey));
       assert.equal(result.ok && result.replica, 'a');
       assert.ok(Date.now() - started < 500, 'a short pause, not the deadline');
-      assert.deepEqual(forwarder.wrongPartition, { waits: 0, replicaBehind: 1 });
+      assert.deepEqual(retries, ['wrong_partition']);
     });
 
     it('routes again at once when the ring changed while the request was out', async () => {
-      const { routing, transport, forwarder } = moving();
+      const { routing, transport, forwarder, retries } = moving();
       transport.serve(urlOf('a'), () => {
         routing.update(after);
         return wrongPartition(8);
       });
       const result = await forwarder.forward(put(movingKey));
       assert.equal(result.ok && result.partition, 'p1');
-      assert.deepEqual(forwarder.wrongPartition, { waits: 0, replicaBehind: 0 });
+      assert.deepEqual(retries, ['wrong_partition'], 'the gate was behind: routed again at once');
     });
 
     it('answers 503 at the deadline when the cut-over does not end', async () => {

@@ -1,8 +1,21 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { performance } from 'node:perf_hooks';
 import { Registry } from 'prom-client';
-import { createRequestHistogram } from '../src/ui/request-histogram';
+import { GateMetrics } from '../src/metrics/gate-metrics';
 import { TrafficSampler, readBuckets, trafficBetween, type HistogramReading } from '../src/ui/traffic-sampler';
+
+/** The gate's metrics, and a way to record a /v1/kv request of `seconds` in its duration histogram. */
+function gateHistogram() {
+  const metrics = new GateMetrics({ routingVersion: () => undefined, connections: () => new Map() });
+  const histogram = {
+    observe(labels: { method: string; code: string; partition: string }, seconds: number): void {
+      metrics.arrived();
+      metrics.answered(performance.now() - seconds * 1000, 'kv', labels.method, Number(labels.code), labels.partition);
+    },
+  };
+  return { registry: metrics.registry, histogram };
+}
 
 /** A reading from cumulative counts per bound (seconds; the last is +Inf). */
 function reading(partitions: Record<string, [number, number][]>): HistogramReading {
@@ -49,12 +62,11 @@ describe('trafficBetween', () => {
 
 describe('readBuckets', () => {
   it('sums the buckets of every route, method and code by partition, and leaves out unrouted requests', async () => {
-    const registry = new Registry();
-    const histogram = createRequestHistogram(registry);
-    histogram.observe({ route: '/v1/kv', method: 'GET', code: '200', partition: 'p0' }, 0.0007);
-    histogram.observe({ route: '/v1/kv', method: 'PUT', code: '200', partition: 'p0' }, 0.02);
-    histogram.observe({ route: '/v1/kv', method: 'GET', code: '404', partition: 'p1' }, 0.0007);
-    histogram.observe({ route: '/v1/kv', method: 'GET', code: '400', partition: 'none' }, 0.0001);
+    const { registry, histogram } = gateHistogram();
+    histogram.observe({ method: 'GET', code: '200', partition: 'p0' }, 0.0007);
+    histogram.observe({ method: 'PUT', code: '200', partition: 'p0' }, 0.02);
+    histogram.observe({ method: 'GET', code: '404', partition: 'p1' }, 0.0007);
+    histogram.observe({ method: 'GET', code: '400', partition: '' }, 0.0001);
     const metric = await registry.getSingleMetric('kvstore_gate_request_duration_seconds')!.get();
     const buckets = readBuckets(metric);
     assert.deepEqual([...buckets.keys()].sort(), ['p0', 'p1']);
@@ -67,14 +79,13 @@ describe('readBuckets', () => {
 
 describe('TrafficSampler', () => {
   it('keeps a point per sample per partition, at most the history length', async () => {
-    const registry = new Registry();
-    const histogram = createRequestHistogram(registry);
+    const { registry, histogram } = gateHistogram();
     const clock = { now: 0 };
     const sampler = new TrafficSampler({ registry, historyLength: 3, now: () => clock.now });
     assert.deepEqual(sampler.traffic('p0'), { opsPerSecond: 0, p99Ms: null, history: [] });
     await sampler.sample();
     for (let second = 1; second <= 5; second++) {
-      for (let request = 0; request < second * 10; request++) histogram.observe({ route: '/v1/kv', method: 'GET', code: '200', partition: 'p0' }, 0.002);
+      for (let request = 0; request < second * 10; request++) histogram.observe({ method: 'GET', code: '200', partition: 'p0' }, 0.002);
       clock.now = second * 1000;
       await sampler.sample();
     }

@@ -8,7 +8,7 @@ import request from 'supertest';
 import { createApp } from '../src/http/app';
 import type { ForwardRequest, ForwardResult } from '../src/proxy/forwarder';
 import { RoutingTable } from '../src/routing/routing-table';
-import { createRequestHistogram } from '../src/ui/request-histogram';
+import { GateMetrics } from '../src/metrics/gate-metrics';
 import { UI_DIR, type KeyLookup } from '../src/ui/ui-routes';
 import type { UiView } from '../src/ui/ui-view';
 import { startWebView } from '../src/ui/web-view';
@@ -18,7 +18,7 @@ const clusterView: ClusterView = { cluster: 'c', ring: { version: 1, partitions:
 const uiView: UiView = { cluster: 'c', builtAt: 1, ring: { version: 1, sealed: false, partitions: ['p0'], runs: [[0, 0]] }, partitions: [], migration: null, problems: [] };
 const table = new RoutingTable(snapshotOf({ p0: { members: ['a', 'b', 'c'], leader: 'a' } }));
 
-function appWith(answer: (forwarded: ForwardRequest) => ForwardResult, registry?: Registry) {
+function appWith(answer: (forwarded: ForwardRequest) => ForwardResult, metrics?: GateMetrics) {
   const seen: ForwardRequest[] = [];
   const forwarder = {
     forward: async (forwarded: ForwardRequest) => {
@@ -32,7 +32,7 @@ function appWith(answer: (forwarded: ForwardRequest) => ForwardResult, registry?
     clusterView: async () => clusterView,
     readiness: () => ({ ready: true, reason: 'ok' }),
     ui: { view: async () => uiView, routing: { table: () => table }, forwarder },
-    ...(registry ? { requestDuration: createRequestHistogram(registry) } : {}),
+    ...(metrics ? { metrics } : {}),
   });
   return { app, seen };
 }
@@ -189,14 +189,14 @@ describe('web view: /v1/ui/key', () => {
 
 describe('the request histogram', () => {
   it('observes each answered /v1/kv request by route, method, code and partition', async () => {
-    const registry = new Registry();
-    const { app } = appWith((forwarded) => (forwarded.key === 'gone' ? value(Buffer.from('{}'), 404) : value(Buffer.from('v'))), registry);
+    const metrics = new GateMetrics({ routingVersion: () => undefined, connections: () => new Map() });
+    const { app } = appWith((forwarded) => (forwarded.key === 'gone' ? value(Buffer.from('{}'), 404) : value(Buffer.from('v'))), metrics);
     await request(app).get('/v1/kv/here');
     await request(app).get('/v1/kv/gone');
     await request(app).get('/v1/kv/here?consistency=bogus');
-    const text = await registry.metrics();
-    assert.match(text, /kvstore_gate_request_duration_seconds_count\{route="\/v1\/kv",method="GET",code="200",partition="p0"\} 1/);
-    assert.match(text, /kvstore_gate_request_duration_seconds_count\{route="\/v1\/kv",method="GET",code="404",partition="p0"\} 1/);
-    assert.match(text, /kvstore_gate_request_duration_seconds_count\{route="\/v1\/kv",method="GET",code="400",partition="none"\} 1/);
+    const text = await metrics.registry.metrics();
+    assert.match(text, /kvstore_gate_request_duration_seconds_count\{route="kv",method="GET",code="200",partition="p0"\} 1/);
+    assert.match(text, /kvstore_gate_request_duration_seconds_count\{route="kv",method="GET",code="404",partition="p0"\} 1/);
+    assert.match(text, /kvstore_gate_request_duration_seconds_count\{route="kv",method="GET",code="400",partition=""\} 1/);
   });
 });

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import { acceptMux, type ClusterAuth, type MuxServer } from '@kvstore/cluster';
+import { ZkSession, acceptMux, type ClusterAuth, type MuxServer } from '@kvstore/cluster';
 import { clusterPaths } from '@kvstore/protocol';
 import type { Logger } from 'pino';
 import { systemClock } from './clock';
@@ -12,6 +12,8 @@ import { DEFAULT_REPLICATION_OPTIONS, type ReplicationOptions } from './replicat
 import { IdentityMismatchError, claimDataDir } from './store/identity';
 import type { KvStore } from './replication/kv-store';
 import { MemoryStore } from './store/memory-store';
+import { lmdbPath, type LmdbEngine } from './store/lmdb-engine';
+import { ReplicaMetrics } from './metrics/replica-metrics';
 import { UnrecoverableStorageError, recoverStorage } from './store/recovery';
 import { replicaFrameLimit } from './wire/frame-limit';
 import { MuxPeerTransport } from './wire/peer-transport';
@@ -39,12 +41,13 @@ export interface RunningServer {
   replica: Replica;
   coordinator: PartitionCoordinator;
   server: Server;
+  metrics: ReplicaMetrics;
   /** Stops taking requests, hands leadership over (bounded), leaves ZooKeeper and closes every connection. */
   close(): Promise<void>;
 }
 
 /** Memory (a cache) without a data dir; LMDB, recovered and checked, with one. */
-async function openStorage(config: ServerConfig, logger: Logger): Promise<{ log: ReplicationLog; store: KvStore; holdsData: boolean }> {
+async function openStorage(config: ServerConfig, logger: Logger): Promise<{ log: ReplicationLog; store: KvStore; holdsData: boolean; engine?: LmdbEngine }> {
   if (!config.dataDir) return { log: new MemoryLog(), store: new MemoryStore({ maxKeys: config.maxKeys }), holdsData: false };
   try {
     claimDataDir(config.dataDir, { cluster: config.cluster, partition: config.partition, id: config.id });
@@ -80,6 +83,18 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
   const options = replicationOptions(config);
   const maxFrameBytes = replicaFrameLimit(config.maxValueBytes, options);
   const transport = new MuxPeerTransport({ auth, maxFrameBytes });
+  // Built before the replica (which reports to it); it reads the replica and the coordinator only when scraped.
+  const metrics: ReplicaMetrics = new ReplicaMetrics({
+    partition: config.partition,
+    id: config.id,
+    replica: () => replica,
+    log: storage.log,
+    store,
+    minInsync: config.minInsync,
+    records: () => coordinator,
+    disk: config.dataDir === undefined ? undefined : { file: lmdbPath(config.dataDir), dir: config.dataDir },
+  });
+  storage.engine?.onDurableBatch((writes, seconds) => metrics.durableBatch(writes, seconds));
   const replica: Replica = new Replica({
     self,
     partition: config.partition,
@@ -89,11 +104,16 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
     transport,
     // The replica and its coordinator need each other; the replica asks only once it leads, long after both exist.
     coordination: {
-      updateIsr: (epoch, change) => coordinator.updateIsr(epoch, change),
+      updateIsr: async (epoch, change) => {
+        const isr = await coordinator.updateIsr(epoch, change);
+        metrics.isrChanged(change);
+        return isr;
+      },
       handOver: (epoch, target) => coordinator.handOver(epoch, target),
     },
     options,
     logger,
+    observer: metrics.observer,
   });
   const paths = clusterPaths(config.cluster);
   const mover: SlotMover = new SlotMover({
@@ -109,6 +129,7 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
     clock: systemClock,
     logger,
     options: { ...DEFAULT_SLOT_MOVER_OPTIONS, rateKeysPerSecond: config.migrationRate, timeoutMs: config.writeTimeoutMs * 5 },
+    onBatchMoved: (batch) => metrics.batchMoved(batch),
   });
   const coordinator: PartitionCoordinator = new PartitionCoordinator(
     {
@@ -119,6 +140,7 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
       sessionTimeoutMs: config.sessionTimeoutMs,
       holdsData: storage.holdsData,
       durable: config.dataDir !== undefined,
+      connect: metrics.zooKeeper.wrap((connectString, options) => ZkSession.connect(connectString, options)),
     },
     self,
     replica,
@@ -140,6 +162,7 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
     auth,
     routing,
     imports,
+    metrics,
     notReadyBecause: () => {
       const zooKeeper = coordinator.notReadyBecause();
       if (zooKeeper) return zooKeeper;
@@ -192,6 +215,7 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
     replica,
     coordinator,
     server,
+    metrics,
     async close() {
       server.close();
       server.closeIdleConnections();

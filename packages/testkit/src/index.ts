@@ -10,6 +10,7 @@ export { startCluster, uniqueClusterName, TestCluster, type ClusterOptions, type
 export { readSlotRecords, type SlotRecords } from './cluster-records';
 export { del, get, keyUrl, put, request, type HttpResult, type RequestOptions } from './http';
 export { clusterAuthOf, internalGet } from './internal';
+export { parseMetricsText, scrapeMetrics, type MetricSample, type MetricsScrape } from './metrics-text';
 export { runKvctl, type KvctlOptions, type KvctlRun } from './kvctl';
 export { TcpProxy } from './tcp-proxy';
 export { tempDir } from './temp';

@@ -35,6 +35,11 @@ export class MuxPool {
     return this.connectionTo(url).call(kind, payload, timeoutMs);
   }
 
+  /** Open connections per replica url (for metrics). */
+  connectionCounts(): Map<string, number> {
+    return new Map([...this.origins].map(([url, connections]) => [url, connections.length]));
+  }
+
   close(): Promise<void> {
     this.closing = true;
     for (const connections of this.origins.values()) for (const connection of connections) connection.close();

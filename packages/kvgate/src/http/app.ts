@@ -1,5 +1,5 @@
 import type { RequestListener } from 'node:http';
-import { SlowRequestLog } from '@kvstore/cluster';
+import { SlowRequestLog, serveMetrics } from '@kvstore/cluster';
 import { isKvUrl, notFound, unavailable, type ClusterView } from '@kvstore/protocol';
 import express from 'express';
 import type { Logger } from 'pino';
@@ -11,9 +11,9 @@ import type { MigrationAdmin } from '../cluster/migration-admin';
 import type { Forwarder } from '../proxy/forwarder';
 import type { SnapshotProxy } from '../proxy/snapshot-proxy';
 import { accessLog } from './access-log';
-import type { RequestDuration } from '../ui/request-histogram';
 import { uiRouter, type UiDeps } from '../ui/ui-routes';
 import { adminRouter, memberRouter, migrationRouter } from './admin-routes';
+import { routeOf, type GateMetrics } from '../metrics/gate-metrics';
 import { errorHandler } from './error-handler';
 import { seedRouter, serveKvHttp } from './kv-routes';
 import { nameRequests } from './request-id';
@@ -32,11 +32,12 @@ export interface AppDeps {
   migrations?: MigrationAdmin;
   /** The web view (`/ui/`, `/v1/ui/*`, `/` leads there); without it those routes are absent. */
   ui?: UiDeps;
-  requestDuration?: RequestDuration;
   /** Leader transfers and in-sync member maintenance (`/v1/admin/partitions/<p>/leader-transfer`, `…/members/<id>/…`); without it those routes are absent. */
   members?: MemberAdmin;
   /** `--auth on`: every route but the probes wants a token (docs/security.md); `/v1/admin/users` manages them. */
   auth?: RequestAuthenticator & { users: UserAdmin };
+  /** Counts every request and serves `GET /metrics`; without it neither happens. */
+  metrics?: GateMetrics;
 }
 
 /**
@@ -63,6 +64,13 @@ export function createApp(deps: AppDeps): RequestListener {
     res.json({ ok: true });
   });
   if (deps.auth) app.use(accessGuard(deps.auth), userRouter(deps.auth.users));
+  // With --auth on, an admin's (its upstream label names the replicas' addresses).
+  const { metrics } = deps;
+  if (metrics) {
+    app.get('/metrics', (_req, res) => {
+      serveMetrics(metrics.registry, res);
+    });
+  }
   app.get('/v1/cluster', async (_req, res) => {
     res.json(visibleClusterView(await deps.clusterView(), principalOf(res)));
   });
@@ -79,7 +87,16 @@ export function createApp(deps: AppDeps): RequestListener {
   app.use(errorHandler(deps.maxValueBytes, deps.logger));
   const slow = new SlowRequestLog(deps.logger, deps.slowRequestMs ?? Infinity);
   return (request, response) => {
-    if (isKvUrl(request.url ?? '')) void serveKvHttp(deps, slow, request, response);
-    else app(request, response);
+    const url = request.url ?? '';
+    if (isKvUrl(url)) {
+      void serveKvHttp(deps, slow, request, response);
+      return;
+    }
+    if (metrics) {
+      const started = metrics.arrived();
+      // 'close' comes after the answer, or instead of it when the client went away.
+      response.once('close', () => metrics.answered(started, routeOf(url.split('?', 1)[0]!), request.method, response.statusCode));
+    }
+    app(request, response);
   };
 }

@@ -1,8 +1,6 @@
-import { performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SlowRequestLog, header, readBody, refusalAnswer, requestIdFor, sendAnswer, type Answer } from '@kvstore/cluster';
 import {
-  HEADER_PARTITION,
   HEADER_REPLICA,
   HEADER_REQUEST_ID,
   KV_PREFIX,
@@ -22,7 +20,7 @@ import type { Logger } from 'pino';
 import { challengeHeaders, requireKeyAccess, type RequestAuthenticator } from '../auth/access-guard';
 import { requireAccess } from '../auth/permissions';
 import type { ForwardRequest, Forwarder } from '../proxy/forwarder';
-import type { RequestDuration } from '../ui/request-histogram';
+import type { GateMetrics } from '../metrics/gate-metrics';
 import { forwardedAnswer } from './respond';
 import { requestIdOf } from './request-id';
 
@@ -30,8 +28,8 @@ export interface KvRouteDeps {
   forwarder: Pick<Forwarder, 'forward'>;
   maxValueBytes: number;
   logger?: Logger;
-  /** Observes every answered `/v1/kv` request (the web view's traffic sampler reads it). */
-  requestDuration?: RequestDuration;
+  /** Counts and times every answered request (the web view's traffic sampler reads the histogram). */
+  metrics?: GateMetrics;
   /** `--auth on`: a token with a grant for the key. */
   auth?: RequestAuthenticator;
 }
@@ -74,15 +72,18 @@ async function parseKvRequest(request: IncomingMessage, maxValueBytes: number, r
  * It logs no access line (`slow` logs the slow requests) and a 5xx.
  */
 export async function serveKvHttp(deps: KvRouteDeps, slow: SlowRequestLog, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  const started = slow.start();
+  const started = deps.metrics?.arrived() ?? slow.start();
   const requestId = requestIdFor(request.headers[HEADER_REQUEST_ID]);
   let answer: Answer;
+  let partition: string | undefined;
   try {
     // Authenticated before anything is read, authorised once the key is known.
     const principal = deps.auth ? await deps.auth.authenticate(header(request, 'authorization')) : undefined;
     const forward = await parseKvRequest(request, deps.maxValueBytes, requestId);
     if (principal) requireAccess(principal, { kind: 'key', key: forward.key, write: forward.method !== 'GET' });
-    answer = forwardedAnswer(await deps.forwarder.forward(forward), requestId);
+    const result = await deps.forwarder.forward(forward);
+    partition = result.partition;
+    answer = forwardedAnswer(result, requestId);
   } catch (error) {
     const onUnexpected = (unexpected: unknown): void => deps.logger?.error({ err: unexpected, requestId }, 'unexpected error');
     answer = refusalAnswer(error, { ...challengeHeaders(error), [HEADER_REQUEST_ID]: requestId }, onUnexpected);
@@ -93,13 +94,10 @@ export async function serveKvHttp(deps: KvRouteDeps, slow: SlowRequestLog, reque
     method: request.method ?? '',
     url: request.url ?? '',
     status: answer.status,
-    partition: answer.headers[HEADER_PARTITION],
+    partition,
     replica: answer.headers[HEADER_REPLICA],
   }));
-  deps.requestDuration?.observe(
-    { route: KV_PREFIX, method: request.method ?? '', code: String(answer.status), partition: answer.headers[HEADER_PARTITION] ?? 'none' },
-    (performance.now() - started) / 1000,
-  );
+  deps.metrics?.answered(started, 'kv', request.method, answer.status, partition);
 }
 
 /** The seed's API, kept working on express: a JSON put with a base64 value, and a get by query parameter. */

@@ -28,7 +28,17 @@ export interface ForwarderOptions {
   /** How far past the write timeout a request waits for a slot's cut-over (default CUTOVER_WAIT_MS). */
   cutoverWaitMs?: number;
   now?: () => number;
+  /** Called for every attempt that failed in a way worth another (or a wait for a change), with why. */
+  onRetry?: (reason: RetryReason) => void;
 }
+
+/**
+ * Why a request is tried again: a NOT_LEADER answer; a WRONG_PARTITION from
+ * a replica behind our ring, or for a slot being cut over (`migration`: the
+ * next ring is waited for); no ring loaded yet; a partition without a
+ * leader; a replica that could not be reached, or that answered 503.
+ */
+export type RetryReason = 'not_leader' | 'wrong_partition' | 'migration' | 'no_ring' | 'no_leader' | 'unreachable' | 'unavailable';
 
 
 interface Failure {
@@ -46,16 +56,12 @@ interface Failure {
  * replica is never sent twice: it is 504.
  */
 export class Forwarder {
-  /**
-   * WRONG_PARTITION answers so far (metrics come later): `waits` for the
-   * next ring (a slot being cut over, or this gate behind), `replicaBehind`
-   * retried after a pause (the replica had not seen our ring yet).
-   */
-  readonly wrongPartition = { waits: 0, replicaBehind: 0 };
   private readonly now: () => number;
+  private readonly retried: (reason: RetryReason) => void;
 
   constructor(private readonly options: ForwarderOptions) {
     this.now = options.now ?? Date.now;
+    this.retried = options.onRetry ?? (() => {});
   }
 
   async forward(request: ForwardRequest): Promise<ForwardResult> {
@@ -74,6 +80,7 @@ export class Forwarder {
       const route = table.route(request.key);
       if (!route) {
         failure = { error: unavailable(table.ringVersion === undefined ? 'no ring is loaded yet' : 'the ring has no partitions') };
+        this.retried('no_ring');
         await waitForChange(this.options.source, deadline, this.now());
         continue;
       }
@@ -82,6 +89,7 @@ export class Forwarder {
       if (!target) {
         const what = eventual ? 'no live replica' : 'no leader';
         failure = { partition: route.partition, error: unavailable(`partition ${route.partition} has ${what}`) };
+        this.retried('no_leader');
         await waitForChange(this.options.source, deadline, this.now());
         continue;
       }
@@ -96,6 +104,7 @@ export class Forwarder {
           return { ok: false, partition: route.partition, replica: target.id, error: timeout(message) };
         }
         failure = { partition: route.partition, replica: target.id, error: unavailable(error.message, error) };
+        this.retried('unreachable');
         failuresInARow++;
         // An eventual read tries the other replicas at once before backing off.
         if (!eventual || failuresInARow >= route.replicas.length) await backOff(this.options.source, deadline, this.now(), failuresInARow);
@@ -109,17 +118,20 @@ export class Forwarder {
       const error = errorFromAnswer(response.status, response.body, `replica ${target.id}`);
       failure = { partition: route.partition, replica, error };
       if (error.code === 'NOT_LEADER') {
+        this.retried('not_leader');
         hint = trustedHint(this.options.source, route.partition, error, target);
         // A change that came while the request was out has happened already: route again at once, or the wait would miss it.
         if (!hint && this.options.source.table() === table) await waitForChange(this.options.source, deadline, this.now());
       } else if (error.code === 'WRONG_PARTITION') {
         const next = this.afterWrongPartition(response, table.ringVersion);
+        this.retried(next === 'wait-for-ring' ? 'migration' : 'wrong_partition');
         if (next === 'wait-for-ring') {
           deadline = Math.max(deadline, arrived + this.options.writeTimeoutMs + (this.options.cutoverWaitMs ?? CUTOVER_WAIT_MS));
           await waitForNewRing(this.options.source, table.ringVersion, deadline, this.now);
         }
         else if (next === 'pause') await backOff(this.options.source, deadline, this.now(), ++failuresInARow);
       } else if (error.code === 'UNAVAILABLE' || (!isWrite && error.code === 'TIMEOUT')) {
+        this.retried('unavailable');
         failuresInARow++;
         await backOff(this.options.source, deadline, this.now(), failuresInARow);
       } else {
@@ -144,11 +156,7 @@ export class Forwarder {
   private afterWrongPartition(response: TransportResponse, routedBy: number | undefined): 'now' | 'wait-for-ring' | 'pause' {
     if (this.options.source.table().ringVersion !== routedBy) return 'now';
     const theirs = routingVersionOf(response);
-    if (theirs !== undefined && routedBy !== undefined && theirs < routedBy) {
-      this.wrongPartition.replicaBehind++;
-      return 'pause';
-    }
-    this.wrongPartition.waits++;
+    if (theirs !== undefined && routedBy !== undefined && theirs < routedBy) return 'pause';
     return 'wait-for-ring';
   }
 

@@ -25,6 +25,11 @@ export class MuxTransport implements DataTransport {
     return decodeKvAnswer(await this.pool.call(request.url, FrameKind.kv, payload, request.timeoutMs));
   }
 
+  /** Open connections per replica url. */
+  connectionCounts(): Map<string, number> {
+    return this.pool.connectionCounts();
+  }
+
   close(): Promise<void> {
     return this.pool.close();
   }

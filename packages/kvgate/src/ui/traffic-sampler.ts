@@ -1,5 +1,5 @@
 import type { MetricObjectWithValues, MetricValueWithName, Registry } from 'prom-client';
-import { REQUEST_DURATION_METRIC } from './request-histogram';
+import { REQUEST_DURATION as REQUEST_DURATION_METRIC } from '../metrics/gate-metrics';
 
 /** Cumulative request counts of one partition by bucket bound (`le`, seconds; Infinity for `+Inf`), summed over the other labels. */
 export type PartitionBuckets = ReadonlyMap<number, number>;

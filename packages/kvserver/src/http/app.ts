@@ -1,11 +1,12 @@
 import type { RequestListener } from 'node:http';
 import express from 'express';
-import { type ClusterAuth, type MuxHandlers } from '@kvstore/cluster';
+import { serveMetrics, type ClusterAuth, type MuxHandlers } from '@kvstore/cluster';
 import { isKvUrl, unavailable } from '@kvstore/protocol';
 import type { Replica } from '../replication/replica';
 import type { Logger } from '../replication/types';
 import { peerMuxHandlers } from '../wire/peer-handlers';
 import type { ImportReceiver } from '../migration/import-receiver';
+import type { ReplicaMetrics } from '../metrics/replica-metrics';
 import { adminRoutes } from './admin-routes';
 import { errorHandler, unknownRoute } from './error-handler';
 import { internalRoutes } from './internal-routes';
@@ -28,6 +29,8 @@ export interface AppDeps {
   notReadyBecause(): string | undefined;
   /** Log a `/v1/kv` request that takes at least this long (0: every one); without it, none. */
   slowRequestMs?: number;
+  /** Serves `GET /metrics` and times writes and strong reads; without it neither happens. */
+  metrics?: ReplicaMetrics;
 }
 
 /** What a replica serves: plain HTTP, and the internal protocol's frames (see main.ts). */
@@ -42,7 +45,7 @@ export interface ReplicaApp {
  * where a request's cost does not matter, on express.
  */
 export function createApp(deps: AppDeps): ReplicaApp {
-  const kv = new KvService(deps);
+  const kv = new KvService({ ...deps, timings: deps.metrics });
   const kvLog = new KvRequestLog(deps.logger, deps.slowRequestMs);
   const app = express();
   app.disable('x-powered-by');
@@ -56,6 +59,12 @@ export function createApp(deps: AppDeps): ReplicaApp {
     if (reason) throw unavailable(reason);
     response.json({ ok: true, ...deps.replica.status() });
   });
+  const { metrics } = deps;
+  if (metrics) {
+    app.get('/metrics', (_request, response) => {
+      serveMetrics(metrics.registry, response);
+    });
+  }
   app.use(internalRoutes(deps.replica, deps.auth, deps.logger));
   app.use(adminRoutes(deps));
   app.use(seedRoutes(kv, deps.maxValueBytes));

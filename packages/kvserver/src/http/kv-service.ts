@@ -27,6 +27,13 @@ export interface KvServiceDeps {
   logger: Logger;
   /** Which keys this replica serves (SlotRouting in the program). */
   routing: KeyRouting;
+  /** Told how long each acknowledged write and each strong read took. */
+  timings?: KvTimings;
+}
+
+export interface KvTimings {
+  writeAcknowledged(seconds: number): void;
+  strongReadAnswered(seconds: number): void;
 }
 
 /** What a request wants of a key: writes and strong reads are guarded again by the fences in the leader's log. */
@@ -101,13 +108,17 @@ export class KvService {
     // The log and the store keep the value: a view into a socket's read buffer would keep the whole buffer alive.
     const owned = value.byteLength === value.buffer.byteLength ? value : Buffer.from(value);
     await this.writable(key, routingVersion);
+    const started = performance.now();
     const { version } = await this.deps.replica.put(key, owned, ttlSeconds, precondition);
+    this.deps.timings?.writeAcknowledged((performance.now() - started) / 1000);
     return jsonAnswer(200, { key, version }, { ...this.who, etag: `"${version}"` });
   }
 
   async get(key: string, consistency: Consistency, routingVersion?: number): Promise<Answer> {
     this.deps.routing.check(key, consistency, routingVersion);
+    const started = performance.now();
     const stored = await this.deps.replica.read(key, consistency);
+    if (consistency === 'strong') this.deps.timings?.strongReadAnswered((performance.now() - started) / 1000);
     if (!stored) throw notFound();
     return { status: 200, headers: { ...this.who, etag: `"${stored.version}"`, 'content-type': OCTET_STREAM }, body: stored.value };
   }
@@ -138,7 +149,9 @@ export class KvService {
   private async delete(key: string, ifMatch: string | undefined, routingVersion: number | undefined): Promise<Answer> {
     const precondition = { ifMatch: parseIfMatch(ifMatch) };
     await this.writable(key, routingVersion);
+    const started = performance.now();
     const { version, deleted } = await this.deps.replica.delete(key, precondition);
+    this.deps.timings?.writeAcknowledged((performance.now() - started) / 1000);
     return jsonAnswer(200, { key, deleted: deleted ?? false, version }, this.who);
   }
 

@@ -10,3 +10,6 @@ export { decodeAppend, encodeAppend } from '../wire/append-codec';
 export type { AppendRequest } from '../replication/messages';
 export type { LogEntry, Operation } from '../replication/entry';
 export { DEFAULT_REPLICATION_OPTIONS } from '../replication/types';
+export { ReplicaMetrics, type ReplicaMetricsSources } from '../metrics/replica-metrics';
+export { MemoryLog } from '../replication/log';
+export { MemoryStore } from '../store/memory-store';

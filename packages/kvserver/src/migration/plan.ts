@@ -14,6 +14,14 @@ export function targetOf(migration: MigrationRecord, slot: number): string {
   return migration.names[migration.target[slot]!]!;
 }
 
+/** Slots this partition still owns that the migration sends elsewhere: what it has left to move. */
+export function slotsLeaving(ring: Ring, migration: MigrationRecord | undefined, self: string): number[] {
+  if (!isActive(migration)) return [];
+  const leaving: number[] = [];
+  for (let slot = 0; slot < SLOT_COUNT; slot++) if (ring.ownerOfSlot(slot) === self && targetOf(migration, slot) !== self) leaving.push(slot);
+  return leaving;
+}
+
 /**
  * Slots this partition fenced but still owns, and that are not leaving any
  * more (an abort, or a migration that ended): it serves them again.

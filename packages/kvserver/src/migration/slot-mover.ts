@@ -45,6 +45,20 @@ export interface SlotMoverDeps {
   clock: Clock;
   logger: Logger;
   options: SlotMoverOptions;
+  /** Told of every batch moved (for metrics). */
+  onBatchMoved?: (batch: MovedBatch) => void;
+}
+
+/** One batch of slots handed to its destination; times in ms. */
+export interface MovedBatch {
+  migration: string;
+  to: string;
+  slots: number;
+  keys: number;
+  bytes: number;
+  /** From the fence to the flip: how long the batch's slots refused writes. */
+  pauseMs: number;
+  copyMs: number;
 }
 
 /** Records in import frames of at most `maxRecords` and about `maxBytes` (at least one record each; at least one frame, which clears the slots). */
@@ -203,6 +217,7 @@ export class SlotMover {
     // Where a pause goes (fence committed, copy committed at the destination, flip in ZooKeeper), for whoever tunes it.
     const steps = { fenceMs: fenced - started, copyMs: copied - fenced, flipMs: clock.now() - copied };
     this.deps.logger.info({ to: batch.to, slots: batch.slots.length, keys: records.length, pauseMs, ...steps }, 'moved slots');
+    this.deps.onBatchMoved?.({ migration: migration.id, to: batch.to, slots: batch.slots.length, keys: records.length, bytes, pauseMs, copyMs: steps.copyMs });
     await this.record(migration.id, batch.slots.length, records.length, bytes, pauseMs);
     // The pace is kept between batches, never inside one: a fenced slot waits for nothing but its own copy.
     await sleep(clock, (records.length / options.rateKeysPerSecond) * 1000);

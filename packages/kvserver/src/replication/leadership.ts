@@ -131,6 +131,15 @@ export class Leadership {
     return new Map([...this.replicators].map(([id, replicator]) => [id, replicator.matchSeq]));
   }
 
+  /** How far behind each follower is: entries it lacks, and for how long it has not held the whole log (0 while it does). */
+  followerLag(): Array<{ id: string; entries: number; seconds: number }> {
+    const now = this.clock.now();
+    return [...this.replicators].map(([id, replicator]) => {
+      const entries = Math.max(0, this.log.lastSeq - replicator.matchSeq);
+      return { id, entries, seconds: entries === 0 ? 0 : Math.max(0, now - replicator.heldAllAt) / 1000 };
+    });
+  }
+
   /** The partition's live members from ZooKeeper: start and stop replicators, drop departed or restarted ones from the in-sync set. */
   setMembers(members: readonly Member[]): void {
     if (!this.active) return;
@@ -526,6 +535,7 @@ export class Leadership {
       keys.add(key);
       this.appendOwn({ type: 'expire', key, version });
     }
+    this.deps.observer?.expirySweep(keys.size);
     if (keys.size === 0) return;
     this.wakeReplicators();
     this.flushLog();

@@ -68,7 +68,7 @@ export class Replica {
     this.assertNotOlder(epoch);
     this.leadership?.stop(undefined);
     this.role = 'leader';
-    this.epoch = epoch;
+    this.advanceEpoch(epoch);
     this.zooKeeperEpoch = Math.max(this.zooKeeperEpoch, epoch);
     this.leaderHint = this.deps.self;
     this.leadership = new Leadership({
@@ -94,7 +94,7 @@ export class Replica {
   private follow(epoch: number, leader: Member | undefined): void {
     if (epoch < this.epoch || this.role === 'stopped') return;
     const wasLeader = this.role === 'leader';
-    this.epoch = epoch;
+    this.advanceEpoch(epoch);
     this.leaderHint = leader;
     if (wasLeader && leader?.id === this.id) return; // our own term, seen again from ZooKeeper
     this.endLeadership(leader?.url);
@@ -227,6 +227,7 @@ export class Replica {
       log.resetTo(snapshot.seq, snapshot.epoch);
       await log.flush();
       logger.info({ seq: snapshot.seq, records }, 'installed snapshot');
+      this.deps.observer?.snapshotInstalled();
       return { ok: true, epoch: this.epoch, matchSeq: snapshot.seq };
     } finally {
       this.installing = false;
@@ -241,6 +242,7 @@ export class Replica {
   /** A consistent view of the state for a follower that needs one; the caller closes it. */
   snapshotFor(epoch: number): SnapshotSource {
     if (!this.isLeader || epoch !== this.epoch) throw notLeader(this.leaderUrl);
+    this.deps.observer?.snapshotServed();
     return this.deps.store.openSnapshot();
   }
 
@@ -298,7 +300,13 @@ export class Replica {
     this.endLeadership(undefined);
     this.role = this.role === 'stopped' ? 'stopped' : 'follower';
     this.leaderHint = undefined;
-    this.epoch = Math.max(this.epoch, epoch);
+    this.advanceEpoch(epoch);
+  }
+
+  private advanceEpoch(epoch: number): void {
+    if (epoch <= this.epoch) return;
+    this.epoch = epoch;
+    this.deps.observer?.epochChanged(epoch);
   }
 
   private endLeadership(leaderUrl: string | undefined): void {

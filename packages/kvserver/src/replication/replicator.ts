@@ -17,6 +17,8 @@ export class Replicator {
   nextSeq: number;
   /** The newest read-confirmation round this follower has answered. */
   ackedRound = 0;
+  /** When the follower last held every entry the leader had (when the request it answered so was sent); the term's start before that. */
+  heldAllAt: number;
   /** The last request was answered (not refused, not lost): a follower that is not may not join the in-sync set. */
   reachable = false;
   /** Since when the follower has answered that it does not know this epoch yet. */
@@ -30,6 +32,7 @@ export class Replicator {
     private readonly leadership: Leadership,
   ) {
     this.nextSeq = leadership.log.lastSeq + 1;
+    this.heldAllAt = leadership.clock.now();
     void this.loop();
   }
 
@@ -63,6 +66,8 @@ export class Replicator {
   private async sendOnce(): Promise<boolean> {
     const { log, transport, options, epoch, self } = this.leadership;
     const round = this.leadership.requestedRound;
+    const sentAt = this.leadership.clock.now();
+    const lastSeqAtSend = log.lastSeq;
     const prevSeq = this.nextSeq - 1;
     const prevEpoch = log.epochAt(prevSeq);
     let response: AppendResponse;
@@ -93,6 +98,7 @@ export class Replicator {
     if (response.ok || response.reason !== 'unknown-epoch') this.unknownEpochSince = undefined;
     if (response.ok) {
       this.matchSeq = Math.max(this.matchSeq, response.matchSeq);
+      if (this.matchSeq >= lastSeqAtSend) this.heldAllAt = sentAt;
       this.nextSeq = this.matchSeq + 1;
       this.ackedRound = Math.max(this.ackedRound, round);
       this.leadership.onFollowerProgress(this);

@@ -105,6 +105,21 @@ export interface Logger {
 
 export const silentLogger: Logger = { info() {}, warn() {}, error() {}, debug() {} };
 
+/**
+ * What the core reports as it happens, for the program's metrics: the core
+ * knows no metrics library. Calls are cheap and never fail.
+ */
+export interface ReplicationObserver {
+  /** A newer epoch (a new leader's term) was seen. */
+  epochChanged(epoch: number): void;
+  /** This leader opened a snapshot of its state (for a follower catching up, or an operator's backup). */
+  snapshotServed(): void;
+  /** A snapshot from the leader was installed here. */
+  snapshotInstalled(): void;
+  /** The leader looked for values whose TTL ran out and expired `expired` of them through the log. */
+  expirySweep(expired: number): void;
+}
+
 /** What a replica and each of its terms as leader run on: its own log and state, and the edges to the world. */
 export interface ReplicationDeps {
   self: Member;
@@ -115,4 +130,6 @@ export interface ReplicationDeps {
   coordination: IsrCoordination;
   options: ReplicationOptions;
   logger: Logger;
+  /** Without one, nothing is reported. */
+  observer?: ReplicationObserver;
 }

@@ -35,6 +35,13 @@ export class LmdbEngine {
   /** whenDurable callbacks, in write order. */
   private waiting: Array<{ writeId: number; callback: () => void }> = [];
   failure: Error | undefined;
+  private readonly commitListeners: Array<(writes: number, seconds: number) => void> = [];
+  /** With commit listeners: the first write of each event turn not yet durable, and when it was made. */
+  private readonly turns: Array<{ writeId: number; at: number }> = [];
+  private turnOpen = false;
+  private commitReported = 0;
+  private reportScheduled = false;
+  private lastReportAt = 0;
 
   private constructor(private readonly root: RootDatabase) {
     this.log = root.openDB<Buffer, number>({ name: 'log', encoding: 'binary' });
@@ -130,14 +137,50 @@ export class LmdbEngine {
     return this.root.close();
   }
 
+  /**
+   * Called once per group of writes that became durable together (one
+   * transaction and its fsync): how many writes, and how long since the
+   * first of them was made.
+   */
+  onDurableBatch(listener: (writes: number, seconds: number) => void): void {
+    // Writes made durable before anyone listened are no group of theirs.
+    if (this.commitListeners.length === 0) {
+      this.commitReported = this.durableWriteId;
+      this.lastReportAt = performance.now();
+    }
+    this.commitListeners.push(listener);
+  }
+
   /** Called after each write transaction commits (for measuring group commit). */
   onCommit(listener: () => void): void {
     this.root.on('aftercommit', listener);
   }
 
 
+  private reportDurableBatch(): void {
+    this.reportScheduled = false;
+    const writes = this.durableWriteId - this.commitReported;
+    if (writes <= 0) return;
+    this.commitReported = this.durableWriteId;
+    let first: number | undefined;
+    while (this.turns.length > 0 && this.turns[0]!.writeId <= this.durableWriteId) {
+      const turn = this.turns.shift()!;
+      first ??= turn.at;
+    }
+    // A turn whose first write was in the group before: timed from that group's report.
+    const now = performance.now();
+    const seconds = (now - (first ?? this.lastReportAt)) / 1000;
+    this.lastReportAt = now;
+    for (const listener of this.commitListeners) listener(writes, seconds);
+  }
+
   private track(write: Promise<unknown>): number {
     const writeId = this.nextWriteId++;
+    if (this.commitListeners.length > 0 && !this.turnOpen) {
+      this.turnOpen = true;
+      this.turns.push({ writeId, at: performance.now() });
+      queueMicrotask(() => (this.turnOpen = false));
+    }
     this.lastWrite = write.then(
       () => {
         if (this.failure) return; // a refused write came first: nothing after it counts as durable
@@ -146,6 +189,11 @@ export class LmdbEngine {
         let due = 0;
         while (due < this.waiting.length && this.waiting[due]!.writeId <= writeId) due++;
         if (due > 0) for (const { callback } of this.waiting.splice(0, due)) callback();
+        if (this.commitListeners.length > 0 && !this.reportScheduled) {
+          // The writes of one transaction settle in one go: report them once they all have.
+          this.reportScheduled = true;
+          setImmediate(() => this.reportDurableBatch());
+        }
       },
       (error: unknown) => {
         this.failure ??= error instanceof Error ? error : new Error(String(error));

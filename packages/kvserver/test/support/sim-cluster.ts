@@ -2,7 +2,7 @@ import type { LogEntry } from '../../src/replication/entry';
 import type { Clock } from '../../src/clock';
 import { MemoryLog } from '../../src/replication/log';
 import { Replica } from '../../src/replication/replica';
-import { DEFAULT_REPLICATION_OPTIONS, silentLogger, type Member, type ReplicationOptions } from '../../src/replication/types';
+import { DEFAULT_REPLICATION_OPTIONS, silentLogger, type Member, type ReplicationObserver, type ReplicationOptions } from '../../src/replication/types';
 import { MemoryStore } from '../../src/store/memory-store';
 import { ManualClock } from '../../src/testing/manual-clock';
 import { MemoryCoordination } from '../../src/testing/memory-coordination';
@@ -30,6 +30,25 @@ export interface SimNode {
   inZooKeeper: boolean;
   /** Its member node's name: a new one for every session, as ZooKeeper's sequential nodes give. */
   incarnation: string;
+  /** What its replica reported to its ReplicationObserver. */
+  observed: Observed;
+}
+
+/** A ReplicationObserver's calls, as counts and values. */
+export interface Observed {
+  epochs: number[];
+  snapshotsServed: number;
+  snapshotsInstalled: number;
+  expirySweeps: number[];
+}
+
+function recordingObserver(observed: Observed): ReplicationObserver {
+  return {
+    epochChanged: (epoch) => void observed.epochs.push(epoch),
+    snapshotServed: () => void observed.snapshotsServed++,
+    snapshotInstalled: () => void observed.snapshotsInstalled++,
+    expirySweep: (expired) => void observed.expirySweeps.push(expired),
+  };
 }
 
 /** The shared clock as a replica whose wall clock is `offsetMs` off sees it (timers run on the shared one). */
@@ -189,6 +208,7 @@ export class SimCluster {
     const url = `http://${id}.sim:7000`;
     const log = new MemoryLog();
     const store = new RecordingStore();
+    const observed: Observed = { epochs: [], snapshotsServed: 0, snapshotsInstalled: 0, expirySweeps: [] };
     const replica = new Replica({
       self: { id, url },
       partition: 'p0',
@@ -199,9 +219,10 @@ export class SimCluster {
       coordination: this.coordination.forReplica(id),
       options: this.options,
       logger: silentLogger,
+      observer: recordingObserver(observed),
     });
     this.network.register(url, replica);
-    return { id, url, replica, log, store, inZooKeeper: true, incarnation: this.nextIncarnation() };
+    return { id, url, replica, log, store, inZooKeeper: true, incarnation: this.nextIncarnation(), observed };
   }
 
   private nextIncarnation(): string {
