@@ -24,6 +24,8 @@ export interface RunningGate {
   server: Server;
   routing: RoutingState;
   watcher: ClusterWatcher;
+  /** Settles once the cluster is loaded; rejects only when ZooKeeper refuses this gate its nodes (NO_AUTH): main exits then. */
+  joined: Promise<void>;
   /** Stops accepting requests, lets those in flight finish, then leaves ZooKeeper. */
   close(): Promise<void>;
 }
@@ -47,6 +49,7 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
   const routing = new RoutingState();
   const watcher = new ClusterWatcher({
     connectString: config.zk,
+    zkDigest: config.zkDigest,
     cluster: config.cluster,
     sessionTimeoutMs: config.sessionTimeoutMs,
     gateUrl: config.advertise,
@@ -103,16 +106,15 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
   });
   const address = server.address() as AddressInfo;
   logger.info({ host: address.address, port: address.port, advertise: config.advertise, cluster: config.cluster }, 'kvgate listening');
-  watcher
-    .start()
-    .then(() => logger.info(watcher.readiness(), 'cluster loaded'))
-    .catch((error: unknown) => logger.error({ err: error }, 'watcher failed'));
+  const joined = watcher.start().then(() => logger.info(watcher.readiness(), 'cluster loaded'));
+  joined.catch((error: unknown) => logger.error({ err: error }, 'cannot join ZooKeeper'));
 
   return {
     url: `http://${address.address}:${address.port}`,
     server,
     routing,
     watcher,
+    joined,
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

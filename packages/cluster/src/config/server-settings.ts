@@ -1,5 +1,6 @@
 import { DEFAULT_MAX_VALUE_BYTES } from '@kvstore/protocol';
 import { MAKE_SECRET_HINT } from '../wire/cluster-auth';
+import { readZkAuthFile } from '../zk/zk-acl';
 import type { Setting } from './command-line';
 import { filePath, integer, name, text } from './values';
 
@@ -43,4 +44,11 @@ export const MAX_VALUE_BYTES = {
   description: 'largest value accepted',
   parse: integer(1, 512 * 1024 * 1024),
   default: String(DEFAULT_MAX_VALUE_BYTES),
+} as const satisfies Setting;
+
+export const ZK_AUTH_FILE = {
+  flags: '--zk-auth-file <file>',
+  env: 'KV_ZK_AUTH_FILE',
+  description: 'file holding user:password: authenticate to ZooKeeper as that digest identity, and close every node the cluster creates to anyone else',
+  parse: readZkAuthFile,
 } as const satisfies Setting;

@@ -6,6 +6,7 @@ import {
   type RecordProblem,
   type WatchedNode,
   type ZkClient,
+  type ZkDigest,
   type ZkSessionOptions,
 } from '@kvstore/cluster';
 import {
@@ -35,6 +36,8 @@ import type { RoutingRecords } from './routing-records';
 
 export interface CoordinatorOptions {
   zk: string;
+  /** The cluster's ZooKeeper identity (--zk-auth-file); undefined: open nodes. */
+  zkDigest?: ZkDigest | undefined;
   cluster: string;
   partition: string;
   sessionTimeoutMs: number;
@@ -192,7 +195,7 @@ export class PartitionCoordinator implements IsrCoordination, RoutingRecords {
 
   private async openSession(): Promise<ZkClient> {
     const connect = this.options.connect ?? ((connectString, options) => ZkSession.connect(connectString, options));
-    const session = await connect(this.options.zk, { sessionTimeoutMs: this.options.sessionTimeoutMs });
+    const session = await connect(this.options.zk, { sessionTimeoutMs: this.options.sessionTimeoutMs, digest: this.options.zkDigest });
     this.session = session;
     this.connected = true;
     session.on('expired', () => void this.onExpired(session));
