@@ -1,6 +1,7 @@
 /** @kvstore/cluster: what the processes of a cluster share: the ZooKeeper session and watches, the internal protocol, the plain-HTTP data path, the command-line parser. */
 export { ZkSession, ZkError, type ZkClient, type ZkErrorCode, type ZkOp, type CreateMode, type Versioned, type Watcher, type ZkSessionOptions } from './zk/session';
-export { MAKE_ZK_AUTH_HINT, ZkDigest, aclsFor, closedAcls, isSharedParent, parseZkAuth, readZkAuthFile, type ZkAcls } from './zk/zk-acl';
+export { MAKE_ZK_AUTH_HINT, OPEN_ACLS, ZkDigest, aclsFor, closedAcls, ensureZkAuthFile, isSharedParent, parseZkAuth, readZkAuthFile, type ZkAcls } from './zk/zk-acl';
+export { setTreeAcl } from './zk/cluster-acl';
 export { abortMigration, beginMigration, forceRemovePartition, removalMarks } from './zk/migrations';
 export { WatchedChildren, WatchedNode, watchRecord, type NodeReader, type RecordProblem, type Watch, type WatchLogger, type WatchSource } from './zk/watched-node';
 export { FrameKind, MUX_FRAME_HEADROOM, MUX_PATH, MUX_PROTOCOL, type RequestKind } from './wire/frames';

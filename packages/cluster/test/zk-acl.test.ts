@@ -89,11 +89,11 @@ describe('the ACLs', () => {
     assert.deepEqual(acls.sharedParent.map(describeAcl), ['world:anyone:31']);
   });
 
-  it("with credentials: every right to the identity and none to anyone else; above the cluster roots anyone may read and create", () => {
+  it("with credentials: every right to the identity and none to anyone else; above the cluster roots anyone may read, create and delete", () => {
     const acls = closedAcls(digest);
     assert.deepEqual(acls.node.map(describeAcl), [`digest:${digest.id}:31`]);
-    const readCreate = zookeeper.Permission.READ | zookeeper.Permission.CREATE;
-    assert.deepEqual(acls.sharedParent.map(describeAcl), [`digest:${digest.id}:31`, `world:anyone:${readCreate}`]);
+    const readCreateDelete = zookeeper.Permission.READ | zookeeper.Permission.CREATE | zookeeper.Permission.DELETE;
+    assert.deepEqual(acls.sharedParent.map(describeAcl), [`digest:${digest.id}:31`, `world:anyone:${readCreateDelete}`]);
     assert.deepEqual(aclsFor(digest), acls);
   });
 

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ensureClusterSecretFile } from '@kvstore/cluster';
+import { ensureClusterSecretFile, ensureZkAuthFile } from '@kvstore/cluster';
 import { type ClusterView, type MigrationView, type Ring } from '@kvstore/protocol';
 import { readSlotRecords, type SlotRecords } from './cluster-records';
 import {
@@ -40,6 +40,8 @@ export interface ClusterOptions {
   maxValueBytes?: number;
   /** Give each replica a --data-dir (default true); false keeps them in memory. */
   persistent?: boolean;
+  /** Give every process ZooKeeper credentials of the cluster's own (`<dir>/zk.auth`): its nodes are closed to anyone else. */
+  zkAuth?: boolean;
   /** Appended to every kvserver's command line. */
   serverArgs?: string[];
   /** Appended to every kvgate's command line. */
@@ -224,6 +226,11 @@ export class TestCluster {
     return server;
   }
 
+  /** What gate `index` was started with: restartGate starts it again with these (a test may change them first). */
+  gateOptions(index: number): KvGateOptions {
+    return this.gateList[index].options;
+  }
+
   /** Stops gate `index` if it still runs, then starts it again with the same flags and port. */
   async restartGate(index: number): Promise<TestGate> {
     const gate = this.gateList[index];
@@ -263,6 +270,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     zk: zookeeper.connectString,
     cluster: name,
     clusterSecretFile: secretFile,
+    zkAuthFile: options.zkAuth === true ? ensureZkAuthFile(path.join(dir, 'zk.auth')) : undefined,
     writeTimeoutMs: options.writeTimeoutMs,
     sessionTimeoutMs: options.sessionTimeoutMs,
   };

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { InvalidArgumentError } from 'commander';
 import * as zookeeper from 'node-zookeeper-client';
@@ -72,6 +72,16 @@ export function readZkAuthFile(file: string): ZkDigest {
   return parseZkAuth(text);
 }
 
+/** Writes `user:<random password>` to `file` (readable by its owner only), unless the file exists. Returns `file`. */
+export function ensureZkAuthFile(file: string, user = 'kvstore'): string {
+  try {
+    fs.writeFileSync(file, `${user}:${randomBytes(24).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return file;
+}
+
 /** The ACLs a session creates nodes with. */
 export interface ZkAcls {
   /** Every node of a cluster, its root included. */
@@ -87,14 +97,15 @@ const OPEN: zookeeper.ACL[] = [new zookeeper.ACL(zookeeper.Permission.ALL, ANYON
 export const OPEN_ACLS: ZkAcls = { node: OPEN, sharedParent: OPEN };
 
 /**
- * With credentials: every right for that identity and none for anyone else;
- * above the cluster roots, anyone may also read (the cluster names) and
- * create (another cluster's root), so one ensemble can hold clusters with
- * different credentials.
+ * With credentials: every right for that identity and none for anyone else.
+ * Above the cluster roots anyone may also read (the cluster names), create
+ * and delete (another cluster's root; ZooKeeper deletes only empty nodes,
+ * and a cluster's root holds its ring), so one ensemble can hold clusters
+ * with different credentials, or none.
  */
 export function closedAcls(digest: ZkDigest): ZkAcls {
   const owner = new zookeeper.ACL(zookeeper.Permission.ALL, new zookeeper.Id('digest', digest.id));
-  const anyone = new zookeeper.ACL(zookeeper.Permission.READ | zookeeper.Permission.CREATE, ANYONE);
+  const anyone = new zookeeper.ACL(zookeeper.Permission.READ | zookeeper.Permission.CREATE | zookeeper.Permission.DELETE, ANYONE);
   return { node: [owner], sharedParent: [owner, anyone] };
 }
 
