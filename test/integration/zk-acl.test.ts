@@ -118,8 +118,9 @@ describe('a cluster started with --zk-auth-file', () => {
   });
   after(() => cluster.stop());
 
-  it('serves writes and reads through the gate', async () => {
+  it('serves writes and reads through the gate; the testkit reads its slot table with the credentials', async () => {
     await writesAndReadsWork(cluster.gateUrls[0]!, 'closed-cluster-key');
+    assert.deepEqual((await cluster.ring()).partitions, ['p0']);
   });
 
   it('gives every node under its root every right for its identity, and none to anyone else', async () => {
@@ -161,6 +162,11 @@ describe('a cluster started with --zk-auth-file', () => {
   it('leaves /kvstore open to clusters with other credentials: they create and delete their roots beside it', async () => {
     const stranger = await ZkSession.connect(cluster.zookeeper.connectString, { sessionTimeoutMs: 5000 });
     try {
+      // Open if a cluster without credentials made it first; else what a closed cluster gives it (ZooKeeper hides the digest from others).
+      const shared = String(await stranger.getAcl(KVSTORE_ROOT));
+      const readCreateDelete = zookeeper.Permission.READ | zookeeper.Permission.CREATE | zookeeper.Permission.DELETE;
+      const closedShape = new RegExp(`^digest:${digest.user}:[^,]+:${ALL},world:anyone:${readCreateDelete}$`);
+      assert.ok(shared === `world:anyone:${ALL}` || closedShape.test(shared), shared);
       const beside = `${KVSTORE_ROOT}/zk-acl-neighbour-${process.pid}`;
       await stranger.mkdirp(`${beside}/ring`);
       await stranger.remove(`${beside}/ring`);

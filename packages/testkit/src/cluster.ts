@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ensureClusterSecretFile, ensureZkAuthFile } from '@kvstore/cluster';
+import { ensureClusterSecretFile, ensureZkAuthFile, readZkAuthFile } from '@kvstore/cluster';
 import { type ClusterView, type MigrationView, type Ring } from '@kvstore/protocol';
 import { readSlotRecords, type SlotRecords } from './cluster-records';
 import {
@@ -192,7 +192,8 @@ export class TestCluster {
 
   /** `/ring`, `/migration` and the migration's view, read from ZooKeeper (see readSlotRecords). */
   slotRecords(): Promise<SlotRecords> {
-    return readSlotRecords(this.zookeeper.connectString, this.name);
+    const zkAuthFile = [...this.servers.values()][0]?.options.zkAuthFile;
+    return readSlotRecords(this.zookeeper.connectString, this.name, zkAuthFile === undefined ? undefined : readZkAuthFile(zkAuthFile));
   }
 
   async ring(): Promise<Ring> {
