@@ -225,6 +225,7 @@ describe('kvstore-zk-acl', () => {
     // What the restarted processes created (members, the leader, the gate) is closed too.
     await assertOwnedBy(cluster.zookeeper.connectString, paths, readZkAuthFile(file), [paths.leader('p0'), paths.gates]);
     await assertClosed(cluster.zookeeper.connectString, paths);
+    assert.ok(!cluster.gates[0]!.logTail(200).includes('is open to anyone'), 'no warning on a closed root');
   });
 
   it('opens the cluster again with --open, and refuses a run without credentials or on no cluster', async () => {
@@ -237,6 +238,12 @@ describe('kvstore-zk-acl', () => {
     } finally {
       anyone.close();
     }
+    // A gate with the credentials on the opened cluster says it is not protected.
+    const gate = await cluster.restartGate(0);
+    await waitFor(() => gate.process.logTail(50).includes(`${paths.root} is open to anyone in ZooKeeper although this process has --zk-auth-file`), {
+      timeoutMs: 10_000,
+      what: 'the gate to warn of the open root',
+    });
     const withoutCredentials = runTool();
     assert.equal(withoutCredentials.status, 2);
     assert.match(withoutCredentials.stderr, /^kvstore-zk-acl: --zk-auth-file is required/);

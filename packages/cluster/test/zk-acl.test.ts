@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { Command, InvalidArgumentError } from 'commander';
 import * as zookeeper from 'node-zookeeper-client';
-import { ConfigError, ZK_AUTH_FILE, ZkDigest, aclsFor, closedAcls, isSharedParent, parseCommandLine, parseZkAuth, readZkAuthFile } from '../src/index';
+import { ConfigError, ZK_AUTH_FILE, ZkDigest, aclsFor, closedAcls, isSharedParent, openRootWarning, parseCommandLine, parseZkAuth, readZkAuthFile, type ZkClient } from '../src/index';
+import { MemoryZooKeeper } from '../src/testing';
 
 const PASSWORD = 'a-password-of-24-chars!!';
 
@@ -101,5 +102,22 @@ describe('the ACLs', () => {
     assert.ok(isSharedParent('/kvstore'));
     assert.ok(isSharedParent('/'));
     for (const path of ['/kvstore/default', '/kvstore/default/ring', '/kvstorex', '/kv', '/other']) assert.ok(!isSharedParent(path), path);
+  });
+});
+
+describe('openRootWarning', () => {
+  const digest = new ZkDigest('kvstore', PASSWORD);
+  const withAcl = (acl: string[] | undefined): ZkClient => ({ getAcl: () => Promise.resolve(acl) }) as unknown as ZkClient;
+
+  it('warns a process with credentials whose cluster root anyone may use, naming the way to close it', async () => {
+    const session = new MemoryZooKeeper().connect();
+    await session.mkdirp('/kvstore/default');
+    assert.match((await openRootWarning(session, '/kvstore/default', digest)) ?? '', /^\/kvstore\/default is open to anyone.*kvstore-zk-acl/);
+    assert.equal(await openRootWarning(session, '/kvstore/default', undefined), undefined, 'no credentials: open is what was asked for');
+  });
+
+  it('says nothing of a closed root or a missing one', async () => {
+    assert.equal(await openRootWarning(withAcl([`digest:${digest.id}:31`]), '/kvstore/default', digest), undefined);
+    assert.equal(await openRootWarning(withAcl(undefined), '/kvstore/default', digest), undefined);
   });
 });

@@ -78,6 +78,8 @@ export interface ZkClient {
   setData(path: string, data: Buffer, version: number): Promise<number>;
   remove(path: string, version?: number): Promise<void>;
   multi(ops: readonly ZkOp[]): Promise<void>;
+  /** The node's ACL as `scheme:id:perms`; undefined when it does not exist. */
+  getAcl(path: string): Promise<string[] | undefined>;
 }
 
 export interface ZkSessionOptions {

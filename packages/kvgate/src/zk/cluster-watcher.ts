@@ -3,6 +3,7 @@ import {
   WatchedChildren,
   ZkError,
   ZkSession,
+  openRootWarning,
   watchRecord,
   type RecordProblem,
   type WatchedNode,
@@ -167,6 +168,8 @@ export class ClusterWatcher {
     session.on('connected', () => this.setConnected(session, true));
     try {
       await session.mkdirp(this.paths.gates);
+      const openRoot = await openRootWarning(session, this.paths.root, this.options.zkDigest);
+      if (openRoot !== undefined) this.options.logger.warn(openRoot);
       const gate = await session.create(this.paths.gatePrefix, encodeRecord({ url: this.options.gateUrl }), 'ephemeral-sequential');
       this.options.logger.info({ gate }, 'connected to ZooKeeper');
     } catch (error) {

@@ -2,6 +2,7 @@ import {
   WatchedChildren,
   ZkError,
   ZkSession,
+  openRootWarning,
   watchRecord,
   type RecordProblem,
   type WatchedNode,
@@ -161,6 +162,8 @@ export class PartitionCoordinator implements IsrCoordination, RoutingRecords {
     const session = await this.openSession();
     const nodes = this.nodes(session);
     await session.mkdirp(nodes.membersPath);
+    const openRoot = await openRootWarning(session, clusterPaths(this.options.cluster).root, this.options.zkDigest);
+    if (openRoot !== undefined) this.logger.warn({}, openRoot);
     await this.createIfAbsent(session, nodes.statePath, encodeRecord({ epoch: 0, leader: null, isr: [] }));
     await this.attachWatches(session);
     await this.untilWellFormed(this.ringNode, () => ensurePartitionOnRing(session, this.options.cluster, this.options.partition));
