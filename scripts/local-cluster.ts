@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, ensureClusterSecretFile, integer, parseCommandLine, type Settings, type Values } from '@kvstore/cluster';
+import { ConfigError, ensureClusterSecretFile, integer, parseCommandLine, readZkAuthFile, type Settings, type Values } from '@kvstore/cluster';
 import { Command } from 'commander';
 import {
   REPO_ROOT,
@@ -28,7 +28,18 @@ const SETTINGS = {
     default: '1',
   },
   basePort: { flags: '--base-port <n>', description: "the first replica's port; the others follow", parse: integer(1, 65535), default: '4001' },
+  zkAuthFile: {
+    flags: '--zk-auth-file <file>',
+    description: "ZooKeeper credentials (user:password) for every process: the cluster's nodes are closed to anyone else (docs/security.md)",
+    parse: checkedZkAuthFile,
+  },
 } as const satisfies Settings;
+
+/** The file's path, once it is known to hold usable credentials: the processes read it themselves. */
+function checkedZkAuthFile(file: string): string {
+  readZkAuthFile(file);
+  return file;
+}
 
 type Options = Values<typeof SETTINGS>;
 
@@ -105,6 +116,7 @@ function banner(options: Options, zookeeperLines: string[], zookeeperHint: strin
     ...replicas.map((replica) => `  ${replica.id.padEnd(10)} http://127.0.0.1:${replica.port}  (partition ${replica.partition}, pid ${replica.pid})`),
     `  logs       ${logDir}`,
     `  secret     ${secretFile}  (--cluster-secret-file for any other replica or gate of this cluster)`,
+    ...(options.zkAuthFile === undefined ? [] : [`  zk auth    ${options.zkAuthFile}  (--zk-auth-file: ZooKeeper nodes closed to anyone else)`]),
     '',
     'Try:',
     `  ${kvctl} put hello world`,
@@ -165,6 +177,7 @@ async function main(): Promise<void> {
           id: replica.id,
           port: replica.port,
           clusterSecretFile,
+          zkAuthFile: options.zkAuthFile,
           dataDir: path.join(dataDir, 'replicas', replica.id),
           logFile: path.join(logDir, `${replica.id}.log`),
           ownProcessGroup,
@@ -180,6 +193,7 @@ async function main(): Promise<void> {
       zk: zookeeper.connectString,
       port: options.port,
       clusterSecretFile,
+      zkAuthFile: options.zkAuthFile,
       logFile: path.join(logDir, 'kvgate.log'),
       ownProcessGroup,
     });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { tempDir } from '@kvstore/testkit';
@@ -44,7 +44,7 @@ for (const name of ['kvserver', 'kvgate']) {
   test(`${name} --help describes every flag`, () => {
     const result = run(name, ['--help']);
     assert.equal(result.code, 0);
-    for (const flag of ['--zk', '--port', '--host', '--cluster', '--session-timeout', '--cluster-secret-file']) assert.match(result.stdout, new RegExp(flag));
+    for (const flag of ['--zk', '--port', '--host', '--cluster', '--session-timeout', '--cluster-secret-file', '--zk-auth-file']) assert.match(result.stdout, new RegExp(flag));
   });
 
   test(`${name}: no cluster secret, or an unusable one, is one line saying how to make one and exit 2`, () => {
@@ -66,7 +66,36 @@ for (const name of ['kvserver', 'kvgate']) {
       assert.doesNotMatch(result.stderr, /fifteen/, 'the secret is never shown');
     }
   });
+
+  test(`${name}: an unusable --zk-auth-file is one line naming the flag, never the content, and exit 2`, () => {
+    const dir = tempDir(`${name}-zk-auth`);
+    const open = join(dir, 'open.auth');
+    writeFileSync(open, 'kvstore:a-password-of-24-chars!!\n', { mode: 0o644 });
+    chmodSync(open, 0o644);
+    const short = join(dir, 'short.auth');
+    writeFileSync(short, 'kvstore:tooshort\n', { mode: 0o600 });
+    const base = name === 'kvserver' ? ['--zk', '127.0.0.1:1', '--partition', 'p0', '--id', 'r1', '--port', '1', ...SECRET] : ['--zk', '127.0.0.1:1', '--port', '1', ...SECRET];
+    const cases: [args: string[], says: RegExp][] = [
+      [[...base, '--zk-auth-file', join(dir, 'absent')], /--zk-auth-file must be a readable file \(ENOENT\)/],
+      [[...base, '--zk-auth-file', open], /--zk-auth-file must not be readable by others/],
+      [[...base, '--zk-auth-file', short], /--zk-auth-file must hold one line user:password/],
+    ];
+    for (const [args, says] of cases) {
+      const result = run(name, args);
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.equal(result.stderr.trim().split('\n').length, 1, `one line: ${result.stderr}`);
+      assert.match(result.stderr, new RegExp(`^${name}: `));
+      assert.match(result.stderr, says);
+      assert.doesNotMatch(result.stderr, /tooshort|a-password/, 'the credentials are never shown');
+    }
+  });
 }
+
+test('kvstore-zk-acl --help names its flags', () => {
+  const result = spawnSync(process.execPath, [join(root, 'packages', 'cluster', 'bin', 'kvstore-zk-acl.js'), '--help'], { encoding: 'utf8', timeout: 10_000 });
+  assert.equal(result.status, 0);
+  for (const flag of ['--zk', '--zk-auth-file', '--cluster', '--open']) assert.match(result.stdout, new RegExp(flag));
+});
 
 test('kvserver refuses --replica-timeout at or above --write-timeout', () => {
   const result = run('kvserver', ['--zk', 'h:1', '--partition', 'p0', '--id', 'r1', '--port', '4000', ...SECRET, '--write-timeout', '500', '--replica-timeout', '500']);

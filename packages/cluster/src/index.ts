@@ -1,5 +1,8 @@
 /** @kvstore/cluster: what the processes of a cluster share: the ZooKeeper session and watches, the internal protocol, the plain-HTTP data path, the command-line parser. */
 export { ZkSession, ZkError, type ZkClient, type ZkErrorCode, type ZkOp, type CreateMode, type Versioned, type Watcher, type ZkSessionOptions } from './zk/session';
+export { MAKE_ZK_AUTH_HINT, OPEN_ACLS, ZkDigest, aclsFor, closedAcls, ensureZkAuthFile, isSharedParent, parseZkAuth, readZkAuthFile, type ZkAcls } from './zk/zk-acl';
+export { setTreeAcl } from './zk/cluster-acl';
+export { openRootWarning } from './zk/open-root';
 export { abortMigration, beginMigration, forceRemovePartition, removalMarks } from './zk/migrations';
 export { WatchedChildren, WatchedNode, watchRecord, type NodeReader, type RecordProblem, type Watch, type WatchLogger, type WatchSource } from './zk/watched-node';
 export { FrameKind, MUX_FRAME_HEADROOM, MUX_PATH, MUX_PROTOCOL, type RequestKind } from './wire/frames';
@@ -32,6 +35,7 @@ export {
   MAX_VALUE_BYTES,
   SESSION_TIMEOUT,
   SLOW_REQUEST_MS,
+  ZK_AUTH_FILE,
   choice,
   connectString,
   filePath,

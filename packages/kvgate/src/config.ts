@@ -8,6 +8,7 @@ import {
   SESSION_TIMEOUT,
   SLOW_REQUEST_MS,
   choice,
+  ZK_AUTH_FILE,
   connectString,
   filePath,
   hostAddress,
@@ -17,11 +18,14 @@ import {
   type Environment,
   type Settings,
   ConfigError,
+  type ZkDigest,
 } from '@kvstore/cluster';
 
 /** Everything the gate is told at startup; units in the names, defaults in SETTINGS only. */
 export interface GateConfig {
   zk: string;
+  /** From --zk-auth-file: the ZooKeeper identity that owns the cluster's nodes; undefined: open nodes. */
+  zkDigest: ZkDigest | undefined;
   port: number;
   host: string;
   cluster: string;
@@ -44,6 +48,7 @@ export interface GateConfig {
 const SETTINGS = {
   config: CONFIG_FILE,
   zk: { flags: '--zk <connect>', env: 'KV_ZK', description: 'ZooKeeper connect string (required)', parse: connectString, required: true },
+  zkAuthFile: ZK_AUTH_FILE,
   port: { flags: '--port <n>', env: 'KV_PORT', description: 'port to listen on', parse: integer(1, 65535), default: '3000' },
   host: { flags: '--host <host>', env: 'KV_BIND_HOST', description: 'address to listen on', parse: hostAddress, default: '127.0.0.1' },
   cluster: CLUSTER,
@@ -91,6 +96,7 @@ export function parseGateConfig(argv: readonly string[], env: Environment): Gate
   if (values.authBootstrapTokenFile !== undefined && values.auth !== 'on') throw new ConfigError('--auth-bootstrap-token-file needs --auth on');
   return {
     zk: values.zk,
+    zkDigest: values.zkAuthFile,
     port,
     host,
     cluster: values.cluster,

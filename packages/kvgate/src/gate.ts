@@ -34,6 +34,8 @@ export interface RunningGate {
   watcher: ClusterWatcher;
   /** Its metrics registry (what `GET /metrics` serves). */
   metrics: GateMetrics;
+  /** Settles once the cluster is loaded; rejects only when ZooKeeper refuses this gate its nodes (NO_AUTH): main exits then. */
+  joined: Promise<void>;
   /** Stops accepting requests, lets those in flight finish, then leaves ZooKeeper. */
   close(): Promise<void>;
 }
@@ -69,6 +71,7 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
   const metrics: GateMetrics = new GateMetrics({ routingVersion: () => routing.table().ringVersion, connections: () => transport.connectionCounts() });
   const watcher = new ClusterWatcher({
     connectString: config.zk,
+    zkDigest: config.zkDigest,
     cluster: config.cluster,
     sessionTimeoutMs: config.sessionTimeoutMs,
     gateUrl: config.advertise,
@@ -141,16 +144,14 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
   });
   const address = server.address() as AddressInfo;
   logger.info({ host: address.address, port: address.port, advertise: config.advertise, cluster: config.cluster }, 'kvgate listening');
-  watcher
-    .start()
-    .then(async () => {
-      logger.info(watcher.readiness(), 'cluster loaded');
-      const file = config.authBootstrapTokenFile;
-      if (file !== undefined) {
-        await bootstrapAdmin(watcher.zookeeper(), paths, file, logger).catch((error: unknown) => logger.error({ err: error, file }, 'could not bootstrap the admin user'));
-      }
-    })
-    .catch((error: unknown) => logger.error({ err: error }, 'watcher failed'));
+  const joined = watcher.start().then(async () => {
+    logger.info(watcher.readiness(), 'cluster loaded');
+    const file = config.authBootstrapTokenFile;
+    if (file !== undefined) {
+      await bootstrapAdmin(watcher.zookeeper(), paths, file, logger).catch((error: unknown) => logger.error({ err: error, file }, 'could not bootstrap the admin user'));
+    }
+  });
+  joined.catch((error: unknown) => logger.error({ err: error }, 'cannot join ZooKeeper'));
 
   return {
     url: `http://${address.address}:${address.port}`,
@@ -158,6 +159,7 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
     routing,
     watcher,
     metrics,
+    joined,
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

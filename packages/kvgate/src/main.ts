@@ -9,6 +9,7 @@ async function main(): Promise<void> {
   const logger = pino({ name: 'kvgate', level: config.logLevel });
   const gate = await startGate(config, auth, logger);
   shutdownOnSignals(() => gate.close(), logger);
+  gate.joined.catch((error: unknown) => void gate.close().finally(() => exitWith('kvgate', (error as Error).message, 1)));
 }
 
 main().catch((error: unknown) => exitWith('kvgate', error instanceof Error ? error.message : String(error), 1));

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, parseGateConfig } from '../src/index';
 
@@ -32,6 +35,7 @@ describe('parseGateConfig', () => {
   it('fills in the defaults', () => {
     assert.deepEqual(parseGateConfig(['--zk', '127.0.0.1:2181', ...SECRET], {}), {
       zk: '127.0.0.1:2181',
+      zkDigest: undefined,
       port: 3000,
       host: '127.0.0.1',
       cluster: 'default',
@@ -75,6 +79,19 @@ describe('parseGateConfig', () => {
     assert.equal(config.cluster, 'blue');
     assert.equal(config.writeTimeoutMs, 250);
     assert.equal(config.advertise, 'http://gate.example:80');
+  });
+
+  it('reads --zk-auth-file into the ZooKeeper identity, and refuses a bad one naming the flag', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kvgate-config-'));
+    try {
+      const file = path.join(dir, 'zk.auth');
+      fs.writeFileSync(file, 'kvstore:0123456789abcdef-password\n', { mode: 0o600 });
+      assert.equal(parseGateConfig(['--zk', 'z:1', ...SECRET, '--zk-auth-file', file], {}).zkDigest?.user, 'kvstore');
+      assert.equal(parseGateConfig(['--zk', 'z:1', ...SECRET], { KV_ZK_AUTH_FILE: file }).zkDigest?.user, 'kvstore');
+      assertRefused(['--zk', 'z:1', ...SECRET, '--zk-auth-file', path.join(dir, 'missing')], '--zk-auth-file');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('derives the advertised url from host and port', () => {

@@ -8,6 +8,7 @@ import {
   MAX_VALUE_BYTES,
   SESSION_TIMEOUT,
   SLOW_REQUEST_MS,
+  ZK_AUTH_FILE,
   choice,
   integer,
   name,
@@ -15,6 +16,7 @@ import {
   text,
   type Environment,
   type Settings,
+  type ZkDigest,
 } from '@kvstore/cluster';
 import type { ReplicationMode } from './replication/types';
 
@@ -22,6 +24,8 @@ export { ConfigError };
 
 export interface ServerConfig {
   zk: string;
+  /** From --zk-auth-file: the ZooKeeper identity that owns the cluster's nodes; undefined: open nodes. */
+  zkDigest: ZkDigest | undefined;
   partition: string;
   id: string;
   port: number;
@@ -53,6 +57,7 @@ export interface ServerConfig {
 const SETTINGS = {
   config: CONFIG_FILE,
   zk: { flags: '--zk <hosts>', env: 'KV_ZK', description: 'ZooKeeper connect string', parse: text, required: true },
+  zkAuthFile: ZK_AUTH_FILE,
   partition: { flags: '--partition <name>', env: 'KV_PARTITION', description: 'partition this replica belongs to', parse: name, required: true },
   id: { flags: '--id <id>', env: 'KV_ID', description: 'stable replica id', parse: name, required: true },
   port: { flags: '--port <n>', env: 'KV_PORT', description: 'port to listen on', parse: integer(1, 65535), required: true },
@@ -118,6 +123,7 @@ export function parseServerConfig(argv: readonly string[], env: Environment): Se
   if (!/^https?:\/\/[^/\s]+$/.test(advertiseUrl)) throw new ConfigError(`--advertise must be a url like http://host:port, got "${advertiseUrl}"`);
   return {
     zk: values.zk,
+    zkDigest: values.zkAuthFile,
     partition: values.partition,
     id: values.id,
     port,

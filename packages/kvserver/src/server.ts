@@ -135,6 +135,7 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
     {
       onRoutingChange: () => mover.poke(),
       zk: config.zk,
+      zkDigest: config.zkDigest,
       cluster: config.cluster,
       partition: config.partition,
       sessionTimeoutMs: config.sessionTimeoutMs,

@@ -17,6 +17,7 @@ describe('parseServerConfig', () => {
   it('fills in the defaults of docs/command-lines.md', () => {
     assert.deepEqual(parseServerConfig(REQUIRED, {}), {
       zk: '127.0.0.1:2181',
+      zkDigest: undefined,
       partition: 'p0',
       id: 'r1',
       port: 7001,

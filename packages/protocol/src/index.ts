@@ -40,7 +40,7 @@ export {
 export { DEFAULT_MAX_VALUE_BYTES, MAX_KEY_BYTES, encodeKey, validateKey } from './keys';
 export { KV_PREFIX, isKvUrl, kvPath, queryParam, splitKvUrl, type KvUrl } from './kv-url';
 export { decodeKey, parseConsistency, parseIfMatch, parseIfNoneMatch, parseSeedGetKey, parseSeedPut, parseTtl, seedBodyLimit } from './requests';
-export { clusterPaths, isValidName, type ClusterPaths } from './paths';
+export { KVSTORE_ROOT, clusterPaths, isValidName, type ClusterPaths } from './paths';
 export {
   RecordError,
   encodeRecord,

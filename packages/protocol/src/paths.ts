@@ -7,6 +7,9 @@ export function isValidName(name: string): boolean {
   return NAME.test(name);
 }
 
+/** The parent of every cluster's root, shared by the clusters of one ensemble. */
+export const KVSTORE_ROOT = '/kvstore';
+
 export interface ClusterPaths {
   root: string;
   ring: string;
@@ -29,7 +32,7 @@ export interface ClusterPaths {
 }
 
 export function clusterPaths(cluster: string): ClusterPaths {
-  const root = `/kvstore/${cluster}`;
+  const root = `${KVSTORE_ROOT}/${cluster}`;
   const partition = (name: string): string => `${root}/partitions/${name}`;
   return {
     root,

@@ -1,4 +1,4 @@
-import { ZkSession } from '@kvstore/cluster';
+import { ZkSession, type ZkDigest } from '@kvstore/cluster';
 import {
   Ring,
   clusterPaths,
@@ -23,11 +23,12 @@ export interface SlotRecords {
 /**
  * Reads `/ring`, `/migration` and the progress records straight from
  * ZooKeeper, in a session of its own: it works with every gate down, and
- * throws (a waitFor counts that as "not yet") while ZooKeeper is.
+ * throws (a waitFor counts that as "not yet") while ZooKeeper is. `digest`:
+ * the cluster's ZooKeeper identity, when its nodes are closed (--zk-auth-file).
  */
-export async function readSlotRecords(connectString: string, cluster: string): Promise<SlotRecords> {
+export async function readSlotRecords(connectString: string, cluster: string, digest?: ZkDigest): Promise<SlotRecords> {
   const paths = clusterPaths(cluster);
-  const session = await ZkSession.connect(connectString, { sessionTimeoutMs: 5000, connectTimeoutMs: 2000 });
+  const session = await ZkSession.connect(connectString, { sessionTimeoutMs: 5000, connectTimeoutMs: 2000, digest });
   try {
     const ringNode = await session.getData(paths.ring);
     if (!ringNode) throw new Error(`${paths.ring} does not exist`);

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ensureClusterSecretFile } from '@kvstore/cluster';
+import { ensureClusterSecretFile, ensureZkAuthFile, readZkAuthFile } from '@kvstore/cluster';
 import { type ClusterView, type MigrationView, type Ring } from '@kvstore/protocol';
 import { readSlotRecords, type SlotRecords } from './cluster-records';
 import {
@@ -42,6 +42,8 @@ export interface ClusterOptions {
   maxValueBytes?: number;
   /** Give each replica a --data-dir (default true); false keeps them in memory. */
   persistent?: boolean;
+  /** Give every process ZooKeeper credentials of the cluster's own (`<dir>/zk.auth`): its nodes are closed to anyone else. */
+  zkAuth?: boolean;
   /** Appended to every kvserver's command line. */
   serverArgs?: string[];
   /** Appended to every kvgate's command line. */
@@ -204,7 +206,8 @@ export class TestCluster {
 
   /** `/ring`, `/migration` and the migration's view, read from ZooKeeper (see readSlotRecords). */
   slotRecords(): Promise<SlotRecords> {
-    return readSlotRecords(this.zookeeper.connectString, this.name);
+    const zkAuthFile = [...this.servers.values()][0]?.options.zkAuthFile;
+    return readSlotRecords(this.zookeeper.connectString, this.name, zkAuthFile === undefined ? undefined : readZkAuthFile(zkAuthFile));
   }
 
   async ring(): Promise<Ring> {
@@ -236,6 +239,11 @@ export class TestCluster {
     await server.process.stop();
     server.process = await startKvServer(server.options);
     return server;
+  }
+
+  /** What gate `index` was started with: restartGate starts it again with these (a test may change them first). */
+  gateOptions(index: number): KvGateOptions {
+    return this.gateList[index].options;
   }
 
   /** Stops gate `index` if it still runs, then starts it again with the same flags and port. */
@@ -277,6 +285,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     zk: zookeeper.connectString,
     cluster: name,
     clusterSecretFile: secretFile,
+    zkAuthFile: options.zkAuth === true ? ensureZkAuthFile(path.join(dir, 'zk.auth')) : undefined,
     writeTimeoutMs: options.writeTimeoutMs,
     sessionTimeoutMs: options.sessionTimeoutMs,
     readyTimeoutMs: options.startTimeoutMs,

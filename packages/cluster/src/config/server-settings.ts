@@ -1,5 +1,6 @@
 import { DEFAULT_MAX_VALUE_BYTES } from '@kvstore/protocol';
 import { MAKE_SECRET_HINT } from '../wire/cluster-auth';
+import { readZkAuthFile } from '../zk/zk-acl';
 import type { Setting } from './command-line';
 import { choice, filePath, integer, name, text } from './values';
 
@@ -60,4 +61,11 @@ export const SLOW_REQUEST_MS = {
   description: 'log a /v1/kv request that takes at least this long (0: every one)',
   parse: integer(0, 3_600_000),
   default: '1000',
+} as const satisfies Setting;
+
+export const ZK_AUTH_FILE = {
+  flags: '--zk-auth-file <file>',
+  env: 'KV_ZK_AUTH_FILE',
+  description: 'file holding user:password: authenticate to ZooKeeper as that digest identity, and close every node the cluster creates to anyone else',
+  parse: readZkAuthFile,
 } as const satisfies Setting;

@@ -218,6 +218,12 @@ export class MemoryZkSession extends EventEmitter implements ZkClient {
     return this.zookeeper.apply(this, [{ op: 'create', path, data, mode }])[0]!;
   }
 
+  /** The twin keeps no ACLs: every node is open, as without --zk-auth-file. */
+  async getAcl(path: string): Promise<string[] | undefined> {
+    await this.roundTrip(path);
+    return this.zookeeper.nodeAt(path) ? ['world:anyone:31'] : undefined;
+  }
+
   async mkdirp(path: string): Promise<void> {
     await this.roundTrip(path);
     let at = '';

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import * as zookeeper from 'node-zookeeper-client';
+import { aclsFor, isSharedParent, type ZkAcls, type ZkDigest } from './zk-acl';
 
 /** ZooKeeper failures converted once, here, into codes the rest of the code can branch on. */
-export type ZkErrorCode = 'NO_NODE' | 'NODE_EXISTS' | 'BAD_VERSION' | 'CONNECTION_LOSS' | 'SESSION_EXPIRED' | 'OTHER';
+export type ZkErrorCode = 'NO_NODE' | 'NODE_EXISTS' | 'BAD_VERSION' | 'CONNECTION_LOSS' | 'SESSION_EXPIRED' | 'NO_AUTH' | 'OTHER';
 
 export class ZkError extends Error {
   constructor(
@@ -23,12 +24,17 @@ const CODES: ReadonlyArray<[number, ZkErrorCode]> = [
   [zookeeper.Exception.CONNECTION_LOSS, 'CONNECTION_LOSS'],
   [zookeeper.Exception.OPERATION_TIMEOUT, 'CONNECTION_LOSS'],
   [zookeeper.Exception.SESSION_EXPIRED, 'SESSION_EXPIRED'],
+  [zookeeper.Exception.NO_AUTH, 'NO_AUTH'],
 ];
+
+/** Said with every NO_AUTH: the node's ACL does not let this process's identity do that. */
+const NO_AUTH_HINT = 'the node is closed to this process: --zk-auth-file is missing, or not the credentials the cluster was created with (docs/security.md)';
 
 function convert(error: Error | zookeeper.Exception, path: string): ZkError {
   if (error instanceof zookeeper.Exception) {
     const code = CODES.find(([number]) => number === error.getCode())?.[1] ?? 'OTHER';
-    return new ZkError(code, `zookeeper ${error.getName()} at ${path}`, { cause: error });
+    const hint = code === 'NO_AUTH' ? `: ${NO_AUTH_HINT}` : '';
+    return new ZkError(code, `zookeeper ${error.getName()} at ${path}${hint}`, { cause: error });
   }
   return new ZkError('OTHER', `zookeeper error at ${path}: ${error.message}`, { cause: error });
 }
@@ -72,11 +78,15 @@ export interface ZkClient {
   setData(path: string, data: Buffer, version: number): Promise<number>;
   remove(path: string, version?: number): Promise<void>;
   multi(ops: readonly ZkOp[]): Promise<void>;
+  /** The node's ACL as `scheme:id:perms`; undefined when it does not exist. */
+  getAcl(path: string): Promise<string[] | undefined>;
 }
 
 export interface ZkSessionOptions {
   sessionTimeoutMs: number;
   connectTimeoutMs?: number;
+  /** Authenticates with this identity on every (re)connect, and closes every node the session creates to anyone else (zk-acl.ts). */
+  digest?: ZkDigest | undefined;
 }
 
 /**
@@ -95,6 +105,8 @@ export class ZkSession extends EventEmitter implements ZkClient {
   private constructor(
     private readonly client: zookeeper.Client,
     private readonly lostAfterMs: number,
+    /** What every node this session creates gets. */
+    private readonly acls: ZkAcls,
   ) {
     super();
     client.on('state', (state) => {
@@ -135,6 +147,8 @@ export class ZkSession extends EventEmitter implements ZkClient {
       spinDelay: 200,
       retries: 1,
     });
+    // Kept by the client and sent again at every reconnect, before any queued request.
+    if (options.digest) client.addAuthInfo('digest', options.digest.authData());
     const timeoutMs = options.connectTimeoutMs ?? 10_000;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -143,7 +157,7 @@ export class ZkSession extends EventEmitter implements ZkClient {
       }, timeoutMs);
       client.once('connected', () => {
         clearTimeout(timer);
-        resolve(new ZkSession(client, lostAfterMs(connectString, options.sessionTimeoutMs)));
+        resolve(new ZkSession(client, lostAfterMs(connectString, options.sessionTimeoutMs), aclsFor(options.digest)));
       });
       client.connect();
     });
@@ -187,18 +201,45 @@ export class ZkSession extends EventEmitter implements ZkClient {
     });
   }
 
+  private aclOf(path: string): zookeeper.ACL[] {
+    return isSharedParent(path) ? this.acls.sharedParent : this.acls.node;
+  }
+
   create(path: string, data: Buffer, mode: CreateMode): Promise<string> {
     return this.call((resolve, reject) => {
-      this.client.create(path, data, MODES[mode], (error, created) =>
+      this.client.create(path, data, this.aclOf(path), MODES[mode], (error, created) =>
         error ? reject(convert(error, path)) : resolve(created),
       );
     });
   }
 
-  /** Creates `path` and its missing parents as empty persistent nodes. */
-  mkdirp(path: string): Promise<void> {
+  /** Creates `path` and its missing parents as empty persistent nodes (each with its own ACL, which the client's mkdirp cannot give). */
+  async mkdirp(path: string): Promise<void> {
+    const segments = path.split('/').slice(1);
+    for (let depth = 1; depth <= segments.length; depth++) {
+      try {
+        await this.create(`/${segments.slice(0, depth).join('/')}`, Buffer.alloc(0), 'persistent');
+      } catch (error) {
+        if (!(error instanceof ZkError && error.code === 'NODE_EXISTS')) throw error;
+      }
+    }
+  }
+
+  /** Sets the node's ACL, whatever its ACL version; the session needs ADMIN on the node. */
+  setAcl(path: string, acls: zookeeper.ACL[]): Promise<void> {
     return this.call((resolve, reject) => {
-      this.client.mkdirp(path, (error) => (error ? reject(convert(error, path)) : resolve()));
+      this.client.setACL(path, acls, -1, (error) => (error ? reject(convert(error, path)) : resolve()));
+    });
+  }
+
+  /** The node's ACL as `scheme:id:perms` (perms a number, zookeeper.Permission bits); undefined when it does not exist. */
+  getAcl(path: string): Promise<string[] | undefined> {
+    return this.call((resolve, reject) => {
+      this.client.getACL(path, (error, acls) => {
+        if (!error) return resolve(acls.map(describeAcl));
+        const converted = convert(error, path);
+        return converted.code === 'NO_NODE' ? resolve(undefined) : reject(converted);
+      });
     });
   }
 
@@ -263,7 +304,7 @@ export class ZkSession extends EventEmitter implements ZkClient {
     const transaction = this.client.transaction();
     for (const op of ops) {
       if (op.op === 'check') transaction.check(op.path, op.version);
-      else if (op.op === 'create') transaction.create(op.path, op.data, MODES[op.mode]);
+      else if (op.op === 'create') transaction.create(op.path, op.data, this.aclOf(op.path), MODES[op.mode]);
       else if (op.op === 'setData') transaction.setData(op.path, op.data, op.version);
       else transaction.remove(op.path, op.version);
       if (op.op !== 'create' && op.version !== undefined) keepExactVersion(transaction, op.version);
@@ -276,6 +317,12 @@ export class ZkSession extends EventEmitter implements ZkClient {
       });
     });
   }
+}
+
+/** The client's ACL objects carry `permission`, which its type declarations call `perms`. */
+function describeAcl(acl: zookeeper.ACL): string {
+  const { permission } = acl as unknown as { permission: number };
+  return `${acl.id.scheme}:${acl.id.id}:${permission}`;
 }
 
 /**

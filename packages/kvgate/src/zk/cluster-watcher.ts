@@ -1,12 +1,15 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   WatchedChildren,
+  ZkError,
   ZkSession,
+  openRootWarning,
   watchRecord,
   type RecordProblem,
   type Watch,
   type WatchedNode,
   type ZkClient,
+  type ZkDigest,
   type ZkSessionOptions,
 } from '@kvstore/cluster';
 import {
@@ -28,6 +31,8 @@ import { PartitionWatch } from './partition-watch';
 
 export interface ClusterWatcherOptions {
   connectString: string;
+  /** The cluster's ZooKeeper identity (--zk-auth-file); undefined: open nodes. */
+  zkDigest?: ZkDigest | undefined;
   cluster: string;
   sessionTimeoutMs: number;
   /** Registered as `/gates/g-<seq>` = `{url}` for as long as the session lives. */
@@ -122,7 +127,7 @@ export class ClusterWatcher {
     return [...this.ring.problems(), ...this.partitions.problems()];
   }
 
-  /** Connects (retrying until it succeeds or `stop` is called) and loads everything once; one run at a time. */
+  /** Connects (retrying until it succeeds or `stop` is called; a NO_AUTH refusal rejects) and loads everything once; one run at a time. */
   async start(): Promise<void> {
     if (this.starting) return;
     this.starting = true;
@@ -133,6 +138,8 @@ export class ClusterWatcher {
           if (session && session === this.session) return;
           // That session ended while loading: open another.
         } catch (error) {
+          // Credentials do not come back by waiting: the owner gives up instead of retrying forever.
+          if (error instanceof ZkError && error.code === 'NO_AUTH') throw error;
           this.options.logger.warn({ err: error, attempt }, 'could not open a ZooKeeper session; retrying');
         }
         await this.pause(attempt);
@@ -153,7 +160,7 @@ export class ClusterWatcher {
   /** A session with our gate node and every watch loaded on it; undefined once stopped. */
   private async openSession(): Promise<ZkClient | undefined> {
     const connect = this.options.connect ?? ((connectString, options) => ZkSession.connect(connectString, options));
-    const session = await connect(this.options.connectString, { sessionTimeoutMs: this.options.sessionTimeoutMs });
+    const session = await connect(this.options.connectString, { sessionTimeoutMs: this.options.sessionTimeoutMs, digest: this.options.zkDigest });
     if (this.stopping.signal.aborted) {
       session.close();
       return undefined;
@@ -165,6 +172,8 @@ export class ClusterWatcher {
     session.on('connected', () => this.setConnected(session, true));
     try {
       await session.mkdirp(this.paths.gates);
+      const openRoot = await openRootWarning(session, this.paths.root, this.options.zkDigest);
+      if (openRoot !== undefined) this.options.logger.warn(openRoot);
       const gate = await session.create(this.paths.gatePrefix, encodeRecord({ url: this.options.gateUrl }), 'ephemeral-sequential');
       this.options.logger.info({ gate }, 'connected to ZooKeeper');
     } catch (error) {

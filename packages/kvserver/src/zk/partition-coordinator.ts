@@ -2,10 +2,12 @@ import {
   WatchedChildren,
   ZkError,
   ZkSession,
+  openRootWarning,
   watchRecord,
   type RecordProblem,
   type WatchedNode,
   type ZkClient,
+  type ZkDigest,
   type ZkSessionOptions,
 } from '@kvstore/cluster';
 import {
@@ -35,6 +37,8 @@ import type { RoutingRecords } from './routing-records';
 
 export interface CoordinatorOptions {
   zk: string;
+  /** The cluster's ZooKeeper identity (--zk-auth-file); undefined: open nodes. */
+  zkDigest?: ZkDigest | undefined;
   cluster: string;
   partition: string;
   sessionTimeoutMs: number;
@@ -158,6 +162,8 @@ export class PartitionCoordinator implements IsrCoordination, RoutingRecords {
     const session = await this.openSession();
     const nodes = this.nodes(session);
     await session.mkdirp(nodes.membersPath);
+    const openRoot = await openRootWarning(session, clusterPaths(this.options.cluster).root, this.options.zkDigest);
+    if (openRoot !== undefined) this.logger.warn({}, openRoot);
     await this.createIfAbsent(session, nodes.statePath, encodeRecord({ epoch: 0, leader: null, isr: [] }));
     await this.attachWatches(session);
     await this.untilWellFormed(this.ringNode, () => ensurePartitionOnRing(session, this.options.cluster, this.options.partition));
@@ -197,7 +203,7 @@ export class PartitionCoordinator implements IsrCoordination, RoutingRecords {
 
   private async openSession(): Promise<ZkClient> {
     const connect = this.options.connect ?? ((connectString, options) => ZkSession.connect(connectString, options));
-    const session = await connect(this.options.zk, { sessionTimeoutMs: this.options.sessionTimeoutMs });
+    const session = await connect(this.options.zk, { sessionTimeoutMs: this.options.sessionTimeoutMs, digest: this.options.zkDigest });
     this.session = session;
     this.connected = true;
     session.on('expired', () => void this.onExpired(session));

@@ -16,6 +16,8 @@ interface CommonOptions {
   advertise?: string;
   /** The cluster's shared secret (ensureClusterSecretFile makes one); the programs refuse to start without it. */
   clusterSecretFile?: string;
+  /** The cluster's ZooKeeper credentials (ensureZkAuthFile makes one): --zk-auth-file. */
+  zkAuthFile?: string;
   writeTimeoutMs?: number;
   sessionTimeoutMs?: number;
   extraArgs?: string[];
@@ -59,6 +61,7 @@ function commonFlags(options: CommonOptions): Flags {
     host: options.host ?? '127.0.0.1',
     cluster: options.cluster,
     'cluster-secret-file': options.clusterSecretFile,
+    'zk-auth-file': options.zkAuthFile,
     advertise: options.advertise,
     'write-timeout': options.writeTimeoutMs,
     'session-timeout': options.sessionTimeoutMs,
