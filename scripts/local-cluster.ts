@@ -113,6 +113,8 @@ function banner(options: Options, zookeeperLines: string[], zookeeperHint: strin
     'kvstore local cluster is up',
     ...zookeeperLines,
     `  gate       ${gateUrl}`,
+    `  web view   ${gateUrl}/ui/  (open it, then kill -9 a leader's pid below and watch)`,
+    `  metrics    ${gateUrl}/metrics, and /metrics on every replica's port`,
     ...replicas.map((replica) => `  ${replica.id.padEnd(10)} http://127.0.0.1:${replica.port}  (partition ${replica.partition}, pid ${replica.pid})`),
     `  logs       ${logDir}`,
     `  secret     ${secretFile}  (--cluster-secret-file for any other replica or gate of this cluster)`,

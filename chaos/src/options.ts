@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { ConfigError, choice, filePath, integer, parseCommandLine, type Settings, type ValueParser } from '@kvstore/cluster';
 import { Command, InvalidArgumentError } from 'commander';
 
-export const FAULT_KINDS = ['kill', 'pause', 'gate', 'zk', 'zk-member', 'partition', 'forge', 'lag-kill', 'reshard'] as const;
+export const FAULT_KINDS = ['kill', 'pause', 'gate', 'zk', 'zk-member', 'partition', 'forge', 'lag-kill', 'reshard', 'transfer', 'maintenance'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface ChaosOptions {
@@ -93,6 +93,10 @@ Faults (--faults), one at a time, each healed after a few seconds:
   reshard    a partition is removed by an online migration (its slots move to
              the others under load), then added back (they move again); a
              removal still running after 60 s is aborted instead
+  transfer   a planned leader transfer (kvctl cluster leader-transfer) to a
+             follower under load: no acknowledged write lost, no client error
+  maintenance a follower taken out of the in-sync set (kvctl cluster
+             remove-member) for 2-5 s, then restored
 `;
 
 const EXIT_CODES = `

@@ -75,7 +75,11 @@ export function planFaults(seed: number, kinds: readonly FaultKind[], durationMs
         holdMs = rng.between(500, 1000);
         break;
       case 'reshard':
+      case 'maintenance':
         holdMs = rng.between(2000, 5000);
+        break;
+      case 'transfer':
+        holdMs = rng.between(500, 1500);
         break;
       case 'lag-kill':
         // The new leader is elected under the lag, once the killed one's session has expired.
@@ -303,7 +307,61 @@ export class Nemesis {
         return this.lagKill(fault);
       case 'reshard':
         return this.reshard(fault);
+      case 'transfer':
+        return this.transferLeader(fault);
+      case 'maintenance':
+        return this.maintenance(fault);
     }
+  }
+
+  /** POSTs an admin route to the gates in turn until one answers; returns its status and body. */
+  private async admin(path: string, timeoutMs: number): Promise<{ status: number; body: string }> {
+    let last = 'no gate';
+    for (const url of this.cluster.gateUrls) {
+      try {
+        const answer = await fetch(`${url}${path}`, { method: 'POST', signal: AbortSignal.timeout(timeoutMs) });
+        return { status: answer.status, body: (await answer.text()).slice(0, 300) };
+      } catch (error) {
+        last = `${url}: ${(error as Error).message}`;
+      }
+    }
+    return { status: 0, body: last };
+  }
+
+  /**
+   * A planned leader transfer (kvctl cluster leader-transfer) to a follower
+   * while the workload writes: it must lose no acknowledged write and fail no
+   * client. A refusal (no caught-up follower, a leader already gone) is logged,
+   * not a failure: the checker judges the history either way.
+   */
+  private async transferLeader(fault: PlannedFault): Promise<ActiveFault> {
+    const target = await this.replicaTarget({ ...fault, role: 'follower' });
+    this.log(`nemesis: leader transfer of ${target.partition} to ${target.id} (from ${target.leader ?? 'no known leader'})`);
+    const event = this.begin('transfer', target.id, target.partition);
+    const path = `/v1/admin/partitions/${encodeURIComponent(target.partition)}/leader-transfer?to=${encodeURIComponent(target.id)}&timeoutMs=5000`;
+    const answer = await this.admin(path, 10_000);
+    event.detail = `HTTP ${answer.status} ${answer.body}`;
+    this.log(`nemesis: leader transfer of ${target.partition} to ${target.id}: ${event.detail}`);
+    return { event, leaderBefore: target.leader, heal: async () => undefined };
+  }
+
+  /** Takes a follower out of the in-sync set (kvctl cluster remove-member) while the workload writes, and lets it back at heal. */
+  private async maintenance(fault: PlannedFault): Promise<ActiveFault> {
+    const target = await this.replicaTarget({ ...fault, role: 'follower' });
+    const member = `/v1/admin/partitions/${encodeURIComponent(target.partition)}/members/${encodeURIComponent(target.id)}`;
+    const event = this.begin('maintenance', target.id, target.partition);
+    const removed = await this.admin(`${member}/remove`, 10_000);
+    event.detail = `remove: HTTP ${removed.status} ${removed.body}`;
+    this.log(`nemesis: remove-member ${target.id} of ${target.partition} for ${fault.holdMs} ms: ${event.detail}`);
+    return {
+      event,
+      leaderBefore: target.leader,
+      heal: async () => {
+        // Restored even when the removal was refused: a removal that applied but whose answer was lost must not stay.
+        const restored = await this.admin(`${member}/restore`, 10_000);
+        this.log(`nemesis: restore-member ${target.id} of ${target.partition}: HTTP ${restored.status} ${restored.body}`);
+      },
+    };
   }
 
   /**

@@ -24,6 +24,8 @@ const FAULT_COLOURS: Record<string, string> = {
   'zk-member': '#fdbf6f',
   partition: '#a65628',
   forge: '#4daf4a',
+  transfer: '#1b9e77',
+  maintenance: '#7570b3',
 };
 
 function escape(text: string): string {
