@@ -1,4 +1,5 @@
 /** Runs kvctl in-process with captured streams, as a test would run the real executable. */
+import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { createProgram } from '../src/index';
 
@@ -36,6 +37,17 @@ export async function runKvctl(argv: string[], options: RunOptions = {}): Promis
     exit: (value) => (exitedWith = value),
   }).run(argv);
   return { code, stdout: stdout.bytes(), stderr: stderr.bytes().toString('utf8'), exitedWith };
+}
+
+/** `kvctl --host <gate> ...`, and its stdout as text when it exits 0 (else the assertion names the command and its stderr). */
+export function kvctlAt(host: () => string) {
+  const kvctl = (argv: string[], options: RunOptions = {}) => runKvctl(['--host', host(), ...argv], options);
+  const out = async (argv: string[], options: RunOptions = {}): Promise<string> => {
+    const result = await kvctl(argv, options);
+    assert.equal(result.code, 0, `${argv.join(' ')}: ${result.stderr}`);
+    return result.stdout.toString();
+  };
+  return { kvctl, out };
 }
 
 function collect(): { stream: PassThrough; bytes: () => Buffer } {

@@ -3,16 +3,11 @@ import assert from 'node:assert/strict';
 import { FakeGate, SAMPLE_CLUSTER } from '@kvstore/kvclient/testing';
 import type { MigrationView } from '@kvstore/kvclient';
 import { formatDuration } from '../src/format';
-import { runKvctl, type RunOptions } from './harness';
+import { kvctlAt } from './harness';
 
 describe('kvctl: growing and shrinking the cluster', () => {
   let gate: FakeGate;
-  const kvctl = (argv: string[], options: RunOptions = {}) => runKvctl(['--host', gate.host, ...argv], options);
-  const out = async (argv: string[], options: RunOptions = {}): Promise<string> => {
-    const result = await kvctl(argv, options);
-    assert.equal(result.code, 0, `${argv.join(' ')}: ${result.stderr}`);
-    return result.stdout.toString();
-  };
+  const { kvctl, out } = kvctlAt(() => gate.host);
   /** Moves the migration on by `step` slots at every poll, and ends it in `end` once all have moved. */
   const advancing = (step: number, end: 'done' | 'aborted') => (view: MigrationView): MigrationView => {
     const slotsMoved = Math.min(view.slotsTotal, view.slotsMoved + step);

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FakeGate, SAMPLE_CLUSTER } from '@kvstore/kvclient/testing';
 import { chosenFormat, render, type Rendering } from '../src/output';
-import { runKvctl, type RunOptions } from './harness';
+import { kvctlAt, runKvctl } from './harness';
 
 const PAIRS: Rendering<Array<[string, string]>> = {
   columns: ['NAME', 'VALUE'],
@@ -47,12 +47,7 @@ describe('render', () => {
 
 describe('kvctl --output', () => {
   let gate: FakeGate;
-  const kvctl = (argv: string[], options: RunOptions = {}) => runKvctl(['--host', gate.host, ...argv], options);
-  const out = async (argv: string[], options: RunOptions = {}): Promise<string> => {
-    const result = await kvctl(argv, options);
-    assert.equal(result.code, 0, `${argv.join(' ')}: ${result.stderr}`);
-    return result.stdout.toString();
-  };
+  const { kvctl, out } = kvctlAt(() => gate.host);
 
   before(async () => {
     gate = await FakeGate.start();

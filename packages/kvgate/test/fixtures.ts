@@ -1,4 +1,8 @@
+import type { MemoryZooKeeper } from '@kvstore/cluster/testing';
+import pino from 'pino';
+import { RoutingState } from '../src/routing/routing-state';
 import type { ClusterSnapshot, PartitionRecords } from '../src/routing/snapshot';
+import { ClusterWatcher } from '../src/zk/cluster-watcher';
 
 /** How a test describes a partition: its live replica ids and which of them leads. */
 export interface PartitionSpec {
@@ -32,4 +36,19 @@ export async function until(check: () => boolean, what: string): Promise<void> {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/** A gate's watcher of `cluster` on an in-memory ZooKeeper, feeding a routing state, as gate.ts wires them (not started). */
+export function memoryWatcher(zk: MemoryZooKeeper, cluster: string): { watcher: ClusterWatcher; routing: RoutingState } {
+  const routing = new RoutingState();
+  const watcher = new ClusterWatcher({
+    connectString: 'memory',
+    cluster,
+    sessionTimeoutMs: 1000,
+    gateUrl: 'http://gate.test:3000',
+    logger: pino({ level: 'silent' }),
+    onSnapshot: (snapshot) => routing.update(snapshot),
+    connect: () => Promise.resolve(zk.connect()),
+  });
+  return { watcher, routing };
 }

@@ -3,13 +3,11 @@ import { afterEach, describe, it } from 'node:test';
 import { ClusterAuth } from '@kvstore/cluster';
 import { MemoryZooKeeper } from '@kvstore/cluster/testing';
 import { clusterPaths, encodeRecord, parseState, placeSlots, ringRecord } from '@kvstore/protocol';
-import pino from 'pino';
 import request from 'supertest';
 import { memberAdmin } from '../src/cluster/member-admin';
 import { createApp } from '../src/http/app';
-import { RoutingState } from '../src/routing/routing-state';
 import { ClusterWatcher } from '../src/zk/cluster-watcher';
-import { until, urlOf } from './fixtures';
+import { memoryWatcher, until, urlOf } from './fixtures';
 
 const CLUSTER = 'green';
 const paths = clusterPaths(CLUSTER);
@@ -23,16 +21,8 @@ async function gate() {
   zk.write(paths.ring, encodeRecord(ringRecord(1, placeSlots(['p0']))));
   zk.write(paths.state('p0'), encodeRecord({ epoch: 3, leader: null, isr: ['y'], excluded: ['x'] }));
   for (const [index, id] of ['x', 'y'].entries()) zk.write(`${paths.members('p0')}/m-000000000${index}`, encodeRecord({ id, url: urlOf(id) }));
-  const routing = new RoutingState();
-  const current = (watcher = new ClusterWatcher({
-    connectString: 'memory',
-    cluster: CLUSTER,
-    sessionTimeoutMs: 1000,
-    gateUrl: 'http://gate.test:3000',
-    logger: pino({ level: 'silent' }),
-    onSnapshot: (snapshot) => routing.update(snapshot),
-    connect: () => Promise.resolve(zk.connect()),
-  }));
+  const { watcher: current, routing } = memoryWatcher(zk, CLUSTER);
+  watcher = current;
   await current.start();
   await until(() => routing.snapshot().partitions.get('p0')?.members.length === 2, 'p0 and its members');
   const app = createApp({

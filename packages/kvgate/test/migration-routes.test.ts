@@ -2,15 +2,13 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { MemoryZooKeeper } from '@kvstore/cluster/testing';
 import { Ring, clusterPaths, encodeRecord, parseMigration, parseRing, placeSlots, ringRecord, type MigrationView } from '@kvstore/protocol';
-import pino from 'pino';
 import request from 'supertest';
 import { buildClusterView, type StatusFetcher } from '../src/cluster/cluster-view';
 import { migrationAdmin } from '../src/cluster/migration-admin';
 import { RingSummaries } from '../src/cluster/ring-summary';
 import { createApp } from '../src/http/app';
-import { RoutingState } from '../src/routing/routing-state';
 import { ClusterWatcher } from '../src/zk/cluster-watcher';
-import { until, urlOf } from './fixtures';
+import { memoryWatcher, until, urlOf } from './fixtures';
 
 const CLUSTER = 'blue';
 const paths = clusterPaths(CLUSTER);
@@ -27,16 +25,8 @@ async function gate(options: { start?: boolean } = {}) {
   const zk = new MemoryZooKeeper();
   zk.write(paths.ring, encodeRecord(ringRecord(4, placeSlots(['p0', 'p1']), { sealed: true })));
   zk.write(`${paths.members('p1')}/m-0000000001`, encodeRecord({ id: 'x', url: urlOf('x') }));
-  const routing = new RoutingState();
-  const current = watcher = new ClusterWatcher({
-    connectString: 'memory',
-    cluster: CLUSTER,
-    sessionTimeoutMs: 1000,
-    gateUrl: 'http://gate.test:3000',
-    logger: pino({ level: 'silent' }),
-    onSnapshot: (snapshot) => routing.update(snapshot),
-    connect: () => Promise.resolve(zk.connect()),
-  });
+  const { watcher: current, routing } = memoryWatcher(zk, CLUSTER);
+  watcher = current;
   if (options.start !== false) await current.start();
   const fetchStatus: StatusFetcher = async (url) => (url === urlOf('x') ? { lastSeq: 9, keys: 1234 } : undefined);
   const summaries = new RingSummaries();
