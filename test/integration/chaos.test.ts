@@ -26,7 +26,7 @@ interface ChaosReport {
  */
 test('a 60 s chaos run loses no acknowledged write and stays linearizable', { timeout: 150_000 }, async () => {
   const out = tempDir('chaos-run');
-  const args = [RUNNER, '--duration', '60', '--seed', '7', '--faults', 'kill,pause,gate,zk,partition', '--out', out];
+  const args = [RUNNER, '--duration', '60', '--seed', '7', '--faults', 'kill,pause,gate,zk,partition,transfer,maintenance', '--out', out];
   const output: Buffer[] = [];
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
@@ -50,7 +50,7 @@ test('a 60 s chaos run loses no acknowledged write and stays linearizable', { ti
   const acknowledged = history.operations.filter((op) => op.outcome === 'ok');
   assert.ok(acknowledged.some((op) => op.kind === 'delete'), 'the lock clients released no lock');
   assert.ok(acknowledged.some((op) => op.ttlSeconds !== undefined), 'no TTL write was acknowledged');
-  for (const kind of ['kill', 'pause', 'gate', 'zk', 'partition']) assert.ok(kinds.has(kind), `no ${kind} fault was injected (${[...kinds].join(', ')})`);
+  for (const kind of ['kill', 'pause', 'gate', 'zk', 'partition', 'transfer', 'maintenance']) assert.ok(kinds.has(kind), `no ${kind} fault was injected (${[...kinds].join(', ')})`);
 
   const svg = fs.readFileSync(path.join(out, 'timeline.svg'), 'utf8');
   assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
