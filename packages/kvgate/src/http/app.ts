@@ -67,9 +67,6 @@ export function createApp(deps: AppDeps): RequestListener {
     res.json({ ok: true });
   });
   if (deps.auth) app.use(accessGuard(deps.auth));
-  // After authentication, so that with --auth on a user's requests share one budget wherever they come from.
-  if (deps.limits) app.use(deps.limits.middleware());
-  if (deps.auth) app.use(userRouter(deps.auth.users));
   // With --auth on, an admin's (its upstream label names the replicas' addresses).
   const { metrics } = deps;
   if (metrics) {
@@ -77,6 +74,9 @@ export function createApp(deps: AppDeps): RequestListener {
       serveMetrics(metrics.registry, res);
     });
   }
+  // Past the probes and /metrics (monitoring must see an overloaded gate), and after authentication, so that with --auth on a user's requests share one budget wherever they come from.
+  if (deps.limits) app.use(deps.limits.middleware());
+  if (deps.auth) app.use(userRouter(deps.auth.users));
   app.get('/v1/cluster', async (_req, res) => {
     res.json(visibleClusterView(await deps.clusterView(), principalOf(res)));
   });
