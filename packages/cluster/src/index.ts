@@ -25,17 +25,22 @@ export { acceptMux, type MuxHandler, type MuxHandlers, type MuxServer, type MuxS
 export { decodeKvAnswer, decodeKvRequest, encodeKvAnswer, encodeKvRequest, type KvMethod, type KvWireRequest } from './wire/kv-codec';
 export { errorAnswer, header, jsonAnswer, readBody, refusalAnswer, sendAnswer, type Answer } from './http/raw-http';
 export { MAX_REQUEST_ID_LENGTH, isWellFormedRequestId, newRequestId, requestIdFor } from './http/request-id';
+export { createLimitedServer, type ServerLimits } from './http/server-limits';
 export { SlowRequestLog, type RequestSummary, type SlowRequestLogger } from './http/slow-request-log';
 export {
   CLUSTER,
   CLUSTER_SECRET_FILE,
   CONFIG_FILE,
   ConfigError,
+  HEADERS_TIMEOUT,
   LOG_LEVEL,
+  MAX_HEADER_BYTES,
   MAX_VALUE_BYTES,
+  REQUEST_TIMEOUT,
   SESSION_TIMEOUT,
   SLOW_REQUEST_MS,
   ZK_AUTH_FILE,
+  serverLimitsOf,
   choice,
   connectString,
   filePath,

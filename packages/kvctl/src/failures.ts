@@ -50,6 +50,7 @@ const EXIT_BY_CODE: Record<ErrorCode, number> = {
   PAYLOAD_TOO_LARGE: EXIT.REFUSED,
   UNAVAILABLE: EXIT.UNAVAILABLE,
   TIMEOUT: EXIT.UNAVAILABLE,
+  TOO_MANY_REQUESTS: EXIT.UNAVAILABLE,
   // A gate retries these itself; one reaching kvctl means the cluster could not serve the key right now.
   NOT_LEADER: EXIT.UNAVAILABLE,
   WRONG_PARTITION: EXIT.UNAVAILABLE,

@@ -3,8 +3,11 @@ import {
   CLUSTER,
   CLUSTER_SECRET_FILE,
   CONFIG_FILE,
+  HEADERS_TIMEOUT,
   LOG_LEVEL,
+  MAX_HEADER_BYTES,
   MAX_VALUE_BYTES,
+  REQUEST_TIMEOUT,
   SESSION_TIMEOUT,
   SLOW_REQUEST_MS,
   choice,
@@ -15,11 +18,14 @@ import {
   httpUrl,
   integer,
   parseCommandLine,
+  serverLimitsOf,
   type Environment,
+  type ServerLimits,
   type Settings,
   ConfigError,
   type ZkDigest,
 } from '@kvstore/cluster';
+import type { ClientLimits } from './limits/client-limiter';
 
 /** Everything the gate is told at startup; units in the names, defaults in SETTINGS only. */
 export interface GateConfig {
@@ -43,6 +49,10 @@ export interface GateConfig {
   auth: boolean;
   /** With auth: make the user `admin` if there is none, and write its token here (mode 0600). */
   authBootstrapTokenFile: string | undefined;
+  /** Header size and slow-client timeouts of the listener. */
+  serverLimits: ServerLimits;
+  /** Per client (its user with auth, else its address): requests a second (0: no limit), the bucket's size, and requests at once (0: no limit). */
+  clientLimits: ClientLimits;
 }
 
 const SETTINGS = {
@@ -65,6 +75,30 @@ const SETTINGS = {
     env: 'KV_AUTH_BOOTSTRAP_TOKEN_FILE',
     description: 'with --auth on: create the user admin if absent and write its token to this file (mode 0600)',
     parse: filePath,
+  },
+  maxHeaderBytes: MAX_HEADER_BYTES,
+  headersTimeout: HEADERS_TIMEOUT,
+  requestTimeout: REQUEST_TIMEOUT,
+  rateLimit: {
+    flags: '--rate-limit <n>',
+    env: 'KV_RATE_LIMIT',
+    description: 'requests a second each client may make (its user with --auth on, else its address); past it 429 with Retry-After (0: no limit)',
+    parse: integer(0, 10_000_000),
+    default: '0',
+  },
+  rateBurst: {
+    flags: '--rate-burst <n>',
+    env: 'KV_RATE_BURST',
+    description: 'with --rate-limit: requests a client may make at once after being idle (0: one second\'s worth)',
+    parse: integer(0, 10_000_000),
+    default: '0',
+  },
+  maxInFlightPerClient: {
+    flags: '--max-in-flight-per-client <n>',
+    env: 'KV_MAX_IN_FLIGHT_PER_CLIENT',
+    description: 'requests each client may have unanswered at once; past it 429 with Retry-After (0: no limit)',
+    parse: integer(0, 10_000_000),
+    default: '0',
   },
 } as const satisfies Settings;
 
@@ -94,6 +128,7 @@ export function parseGateConfig(argv: readonly string[], env: Environment): Gate
   const values = parseCommandLine(gateCommand(), SETTINGS, argv, env);
   const { host, port } = values;
   if (values.authBootstrapTokenFile !== undefined && values.auth !== 'on') throw new ConfigError('--auth-bootstrap-token-file needs --auth on');
+  if (values.rateBurst > 0 && values.rateLimit === 0) throw new ConfigError('--rate-burst needs --rate-limit');
   return {
     zk: values.zk,
     zkDigest: values.zkAuthFile,
@@ -109,5 +144,11 @@ export function parseGateConfig(argv: readonly string[], env: Environment): Gate
     slowRequestMs: values.slowRequestMs,
     auth: values.auth === 'on',
     authBootstrapTokenFile: values.authBootstrapTokenFile,
+    serverLimits: serverLimitsOf(values),
+    clientLimits: {
+      ratePerS: values.rateLimit,
+      burst: values.rateBurst > 0 ? values.rateBurst : Math.max(1, values.rateLimit),
+      maxInFlight: values.maxInFlightPerClient,
+    },
   };
 }

@@ -1,6 +1,6 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MUX_FRAME_HEADROOM, ZkSession, type ClusterAuth, type ZkClient } from '@kvstore/cluster';
+import { MUX_FRAME_HEADROOM, ZkSession, createLimitedServer, type ClusterAuth, type ZkClient } from '@kvstore/cluster';
 import { clusterPaths, type ClusterPaths } from '@kvstore/protocol';
 import type { Logger } from 'pino';
 import { Authenticator } from './auth/authenticator';
@@ -13,6 +13,8 @@ import { migrationAdmin } from './cluster/migration-admin';
 import { RingSummaries } from './cluster/ring-summary';
 import type { GateConfig } from './config';
 import { createApp, type AppDeps } from './http/app';
+import { ClientLimiter } from './limits/client-limiter';
+import { RequestLimits } from './limits/request-limits';
 import { GateMetrics } from './metrics/gate-metrics';
 import { Forwarder } from './proxy/forwarder';
 import { MuxTransport } from './proxy/mux-transport';
@@ -44,6 +46,13 @@ export interface RunningGate {
 function authOn(users: UserDirectory, zookeeper: () => ZkClient, paths: ClusterPaths, logger: Logger): AppDeps['auth'] {
   const authenticator = new Authenticator(users, logger);
   return { authenticate: (authorization) => authenticator.authenticate(authorization), users: userAdmin(zookeeper, paths) };
+}
+
+/** The per-client limits, when either is set; with neither, the data path does not look. */
+function clientLimitsOf(config: GateConfig, metrics: GateMetrics): RequestLimits | undefined {
+  const { ratePerS, maxInFlight } = config.clientLimits;
+  if (ratePerS === 0 && maxInFlight === 0) return undefined;
+  return new RequestLimits(new ClientLimiter(config.clientLimits, () => performance.now()), (reason) => metrics.rateLimited(reason));
 }
 
 /** Logs what an operator wants to see change: the ring and each partition's leader. */
@@ -114,6 +123,7 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
     readiness: () => watcher.readiness(),
     logger,
     metrics,
+    limits: clientLimitsOf(config, metrics),
     snapshots,
     auth: users && authOn(users, () => watcher.zookeeper(), paths, logger),
     migrations: migrationAdmin({
@@ -133,7 +143,7 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
     }),
   });
 
-  const server = createServer(app);
+  const server = createLimitedServer(app, config.serverLimits);
   server.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -48,7 +48,20 @@ describe('parseGateConfig', () => {
       slowRequestMs: 1000,
       auth: false,
       authBootstrapTokenFile: undefined,
+      serverLimits: { maxHeaderBytes: 16384, headersTimeoutMs: 10000, requestTimeoutMs: 60000 },
+      clientLimits: { ratePerS: 0, burst: 1, maxInFlight: 0 },
     });
+  });
+
+  it('reads the per-client and listener limits', () => {
+    const zk = ['--zk', 'z:1', ...SECRET];
+    const config = parseGateConfig([...zk, '--rate-limit', '50', '--max-in-flight-per-client', '8', '--headers-timeout', '2000'], { KV_MAX_HEADER_BYTES: '4096' });
+    assert.deepEqual(config.clientLimits, { ratePerS: 50, burst: 50, maxInFlight: 8 }, 'the burst defaults to one second\'s worth');
+    assert.deepEqual(config.serverLimits, { maxHeaderBytes: 4096, headersTimeoutMs: 2000, requestTimeoutMs: 60000 });
+    assert.equal(parseGateConfig([...zk, '--rate-limit', '50', '--rate-burst', '200'], {}).clientLimits.burst, 200);
+    assertRefused([...zk, '--rate-burst', '10'], '--rate-burst');
+    assertRefused([...zk, '--rate-limit', '-1'], '--rate-limit');
+    assertRefused([...zk, '--headers-timeout', '5000', '--request-timeout', '1000'], '--request-timeout');
   });
 
   it('reads --log-level and --slow-request-ms, from flags or the environment', () => {

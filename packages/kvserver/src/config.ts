@@ -4,8 +4,11 @@ import {
   CLUSTER_SECRET_FILE,
   CONFIG_FILE,
   ConfigError,
+  HEADERS_TIMEOUT,
   LOG_LEVEL,
+  MAX_HEADER_BYTES,
   MAX_VALUE_BYTES,
+  REQUEST_TIMEOUT,
   SESSION_TIMEOUT,
   SLOW_REQUEST_MS,
   ZK_AUTH_FILE,
@@ -13,8 +16,10 @@ import {
   integer,
   name,
   parseCommandLine,
+  serverLimitsOf,
   text,
   type Environment,
+  type ServerLimits,
   type Settings,
   type ZkDigest,
 } from '@kvstore/cluster';
@@ -51,6 +56,8 @@ export interface ServerConfig {
   join: 'auto' | 'manual';
   /** Keys per second a migration copies (and purges) at most. */
   migrationRate: number;
+  /** Header size and slow-client timeouts of the listener (public and internal alike). */
+  serverLimits: ServerLimits;
 }
 
 /** Every flag, its environment variable, and how its text is checked. docs/command-lines.md lists them. */
@@ -103,6 +110,9 @@ const SETTINGS = {
   },
   logLevel: LOG_LEVEL,
   slowRequestMs: SLOW_REQUEST_MS,
+  maxHeaderBytes: MAX_HEADER_BYTES,
+  headersTimeout: HEADERS_TIMEOUT,
+  requestTimeout: REQUEST_TIMEOUT,
 } as const satisfies Settings;
 
 function serverCommand(): Command {
@@ -145,5 +155,6 @@ export function parseServerConfig(argv: readonly string[], env: Environment): Se
     slowRequestMs: values.slowRequestMs,
     join: values.join,
     migrationRate: values.migrationRate,
+    serverLimits: serverLimitsOf(values),
   };
 }

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import { ZkSession, acceptMux, type ClusterAuth, type MuxServer } from '@kvstore/cluster';
+import type { Server } from 'node:http';
+import { ZkSession, acceptMux, createLimitedServer, type ClusterAuth, type MuxServer } from '@kvstore/cluster';
 import { clusterPaths } from '@kvstore/protocol';
 import type { Logger } from 'pino';
 import { systemClock } from './clock';
@@ -172,7 +172,7 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
       return undefined;
     },
   });
-  const server = createServer(app.http);
+  const server = createLimitedServer(app.http, config.serverLimits);
   server.keepAliveTimeout = 30_000;
   const mux: MuxServer = acceptMux(server, {
     handlers: app.mux,

@@ -17,6 +17,8 @@ export const ERROR_CODES = {
   CONFLICT: { status: 409, retryable: false },
   PRECONDITION_FAILED: { status: 412, retryable: false },
   PAYLOAD_TOO_LARGE: { status: 413, retryable: false },
+  /** Gate: over the client's request rate or in-flight limit (docs/security.md, "Limits"); Retry-After says when to try again. */
+  TOO_MANY_REQUESTS: { status: 429, retryable: false },
   NOT_LEADER: { status: 421, retryable: true },
   WRONG_PARTITION: { status: 421, retryable: true },
   UNAVAILABLE: { status: 503, retryable: true },
@@ -106,6 +108,7 @@ export function errorFromAnswer(status: number, body: Buffer, from: string): KvE
   if (status >= 500 && status < 600) return new KvError('TIMEOUT', `${bare}; the request's outcome is unknown`);
   if (status === 421) return new KvError('NOT_LEADER', bare);
   if (status === 413) return new KvError('PAYLOAD_TOO_LARGE', bare);
+  if (status === 429) return new KvError('TOO_MANY_REQUESTS', bare);
   if (status >= 400 && status < 500) return new KvError('BAD_REQUEST', bare);
   return new KvError('INTERNAL', bare);
 }

@@ -45,6 +45,7 @@ test('an answer with the API error body of its status is that error', () => {
   assert.equal(errorFromAnswer(421, body(new KvError('WRONG_PARTITION', 'm')), 'gate').code, 'WRONG_PARTITION');
   assert.equal(errorFromAnswer(404, body(new KvError('NOT_FOUND', 'm')), 'gate').code, 'NOT_FOUND');
   assert.equal(errorFromAnswer(409, body(new KvError('CONFLICT', 'm')), 'gate').code, 'CONFLICT');
+  assert.equal(errorFromAnswer(429, body(new KvError('TOO_MANY_REQUESTS', 'm')), 'gate').code, 'TOO_MANY_REQUESTS');
   assert.equal(errorFromAnswer(504, body(new KvError('TIMEOUT', 'm')), 'gate').code, 'TIMEOUT');
 });
 
@@ -62,6 +63,8 @@ test('an answer without it is never a refusal safe to repeat, except a 421', () 
   const bare421 = errorFromAnswer(421, Buffer.alloc(0), 'lb');
   assert.deepEqual([bare421.code, bare421.retryable], ['NOT_LEADER', true]);
   assert.equal(errorFromAnswer(413, html, 'lb').code, 'PAYLOAD_TOO_LARGE');
-  for (const status of [400, 404, 405, 412, 429]) assert.equal(errorFromAnswer(status, html, 'lb').code, 'BAD_REQUEST', `bare ${status}`);
+  // A proxy's rate limit is one too: never repeated at once.
+  assert.deepEqual([errorFromAnswer(429, html, 'lb').code, errorFromAnswer(429, html, 'lb').retryable], ['TOO_MANY_REQUESTS', false]);
+  for (const status of [400, 404, 405, 412]) assert.equal(errorFromAnswer(status, html, 'lb').code, 'BAD_REQUEST', `bare ${status}`);
   assert.equal(errorFromAnswer(302, Buffer.alloc(0), 'lb').code, 'INTERNAL');
 });

@@ -1,7 +1,9 @@
 import { DEFAULT_MAX_VALUE_BYTES } from '@kvstore/protocol';
+import type { ServerLimits } from '../http/server-limits';
 import { MAKE_SECRET_HINT } from '../wire/cluster-auth';
 import { readZkAuthFile } from '../zk/zk-acl';
 import type { Setting } from './command-line';
+import { ConfigError } from './config-error';
 import { choice, filePath, integer, name, text } from './values';
 
 /** The settings kvserver and kvgate share, word for word; each program lists them among its own, in its own order. */
@@ -69,3 +71,36 @@ export const ZK_AUTH_FILE = {
   description: 'file holding user:password: authenticate to ZooKeeper as that digest identity, and close every node the cluster creates to anyone else',
   parse: readZkAuthFile,
 } as const satisfies Setting;
+
+/** Every listener's header and timeout limits (createLimitedServer); node's defaults would let a slow client hold a socket for minutes. */
+export const MAX_HEADER_BYTES = {
+  flags: '--max-header-bytes <n>',
+  env: 'KV_MAX_HEADER_BYTES',
+  description: 'largest request line and headers accepted (431 past it)',
+  parse: integer(1024, 1024 * 1024),
+  default: '16384',
+} as const satisfies Setting;
+
+export const HEADERS_TIMEOUT = {
+  flags: '--headers-timeout <ms>',
+  env: 'KV_HEADERS_TIMEOUT',
+  description: 'close a connection whose request headers take longer than this (408)',
+  parse: integer(100, 600_000),
+  default: '10000',
+} as const satisfies Setting;
+
+export const REQUEST_TIMEOUT = {
+  flags: '--request-timeout <ms>',
+  env: 'KV_REQUEST_TIMEOUT',
+  description: 'close a connection whose whole request (headers and body) takes longer than this (408); at least --headers-timeout',
+  parse: integer(100, 3_600_000),
+  default: '60000',
+} as const satisfies Setting;
+
+/** The ServerLimits the three settings above give; a request timeout shorter than the headers' is refused, as node would never apply the latter. */
+export function serverLimitsOf(values: { maxHeaderBytes: number; headersTimeout: number; requestTimeout: number }): ServerLimits {
+  if (values.requestTimeout < values.headersTimeout) {
+    throw new ConfigError(`--request-timeout (${values.requestTimeout}) must be at least --headers-timeout (${values.headersTimeout})`);
+  }
+  return { maxHeaderBytes: values.maxHeaderBytes, headersTimeoutMs: values.headersTimeout, requestTimeoutMs: values.requestTimeout };
+}

@@ -10,6 +10,7 @@ import { userRouter } from '../auth/user-routes';
 import type { MigrationAdmin } from '../cluster/migration-admin';
 import type { Forwarder } from '../proxy/forwarder';
 import type { SnapshotProxy } from '../proxy/snapshot-proxy';
+import type { RequestLimits } from '../limits/request-limits';
 import { accessLog } from './access-log';
 import { uiRouter, type UiDeps } from '../ui/ui-routes';
 import { adminRouter, memberRouter, migrationRouter } from './admin-routes';
@@ -38,6 +39,8 @@ export interface AppDeps {
   auth?: RequestAuthenticator & { users: UserAdmin };
   /** Counts every request and serves `GET /metrics`; without it neither happens. */
   metrics?: GateMetrics;
+  /** Per-client request-rate and in-flight limits on every route but the probes (429); without it, none. */
+  limits?: RequestLimits;
 }
 
 /**
@@ -63,7 +66,7 @@ export function createApp(deps: AppDeps): RequestListener {
     if (!ready) throw unavailable(`not ready: ${reason}`);
     res.json({ ok: true });
   });
-  if (deps.auth) app.use(accessGuard(deps.auth), userRouter(deps.auth.users));
+  if (deps.auth) app.use(accessGuard(deps.auth));
   // With --auth on, an admin's (its upstream label names the replicas' addresses).
   const { metrics } = deps;
   if (metrics) {
@@ -71,6 +74,9 @@ export function createApp(deps: AppDeps): RequestListener {
       serveMetrics(metrics.registry, res);
     });
   }
+  // Past the probes and /metrics (monitoring must see an overloaded gate), and after authentication, so that with --auth on a user's requests share one budget wherever they come from.
+  if (deps.limits) app.use(deps.limits.middleware());
+  if (deps.auth) app.use(userRouter(deps.auth.users));
   app.get('/v1/cluster', async (_req, res) => {
     res.json(visibleClusterView(await deps.clusterView(), principalOf(res)));
   });

@@ -4,6 +4,7 @@ import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { requestIdOf } from './request-id';
 import { challengeHeaders } from '../auth/access-guard';
+import { retryAfterHeaders } from '../limits/request-limits';
 
 /** Errors from body-parser and express carry an HTTP status and a `type`; nothing else here is trusted. */
 function toKvError(error: unknown, maxValueBytes: number): KvError | undefined {
@@ -28,6 +29,6 @@ export function errorHandler(maxValueBytes: number, logger?: Logger): ErrorReque
       logger?.warn({ requestId, code: kvError.code, message: kvError.message, url: req.originalUrl }, 'request failed');
     }
     const onUnexpected = (unexpected: unknown): void => logger?.error({ err: unexpected, requestId, method: req.method, url: req.originalUrl }, 'unexpected error');
-    sendAnswer(res, refusalAnswer(kvError ?? error, { ...challengeHeaders(kvError), [HEADER_REQUEST_ID]: requestId }, onUnexpected));
+    sendAnswer(res, refusalAnswer(kvError ?? error, { ...challengeHeaders(kvError), ...retryAfterHeaders(kvError), [HEADER_REQUEST_ID]: requestId }, onUnexpected));
   };
 }

@@ -21,6 +21,7 @@ import { challengeHeaders, requireKeyAccess, type RequestAuthenticator } from '.
 import { requireAccess } from '../auth/permissions';
 import type { ForwardRequest, Forwarder } from '../proxy/forwarder';
 import type { GateMetrics } from '../metrics/gate-metrics';
+import { clientOf, retryAfterHeaders, type RequestLimits } from '../limits/request-limits';
 import { forwardedAnswer } from './respond';
 import { requestIdOf } from './request-id';
 
@@ -32,6 +33,8 @@ export interface KvRouteDeps {
   metrics?: GateMetrics;
   /** `--auth on`: a token with a grant for the key. */
   auth?: RequestAuthenticator;
+  /** `--rate-limit`, `--max-in-flight-per-client`: without it, no per-client limits. */
+  limits?: RequestLimits;
 }
 
 /** The replica logs the request under the gate's id for it: the id travels as a header of the kv frame. */
@@ -76,9 +79,15 @@ export async function serveKvHttp(deps: KvRouteDeps, slow: SlowRequestLog, reque
   const requestId = requestIdFor(request.headers[HEADER_REQUEST_ID]);
   let answer: Answer;
   let partition: string | undefined;
+  let admitted: string | undefined;
   try {
-    // Authenticated before anything is read, authorised once the key is known.
+    // Authenticated and admitted before anything is read, authorised once the key is known.
     const principal = deps.auth ? await deps.auth.authenticate(header(request, 'authorization')) : undefined;
+    if (deps.limits) {
+      const client = clientOf(request, principal);
+      deps.limits.admit(client);
+      admitted = client;
+    }
     const forward = await parseKvRequest(request, deps.maxValueBytes, requestId);
     if (principal) requireAccess(principal, { kind: 'key', key: forward.key, write: forward.method !== 'GET' });
     const result = await deps.forwarder.forward(forward);
@@ -86,10 +95,11 @@ export async function serveKvHttp(deps: KvRouteDeps, slow: SlowRequestLog, reque
     answer = forwardedAnswer(result, requestId);
   } catch (error) {
     const onUnexpected = (unexpected: unknown): void => deps.logger?.error({ err: unexpected, requestId }, 'unexpected error');
-    answer = refusalAnswer(error, { ...challengeHeaders(error), [HEADER_REQUEST_ID]: requestId }, onUnexpected);
+    answer = refusalAnswer(error, { ...challengeHeaders(error), ...retryAfterHeaders(error), [HEADER_REQUEST_ID]: requestId }, onUnexpected);
   }
   if (answer.status >= 500) deps.logger?.warn({ requestId, status: answer.status, url: request.url, body: answer.body.toString('utf8', 0, 500) }, 'request failed');
   sendAnswer(response, answer);
+  if (admitted !== undefined) deps.limits?.release(admitted);
   slow.finished(started, requestId, () => ({
     method: request.method ?? '',
     url: request.url ?? '',

@@ -1,4 +1,5 @@
 import { FastCounter, FastHistogram, Gauge, ZkSessionMetrics, createMetricsRegistry, type CounterCell, type HistogramCell, type Registry } from '@kvstore/cluster';
+import type { LimitReason } from '../limits/client-limiter';
 import type { RetryReason } from '../proxy/forwarder';
 
 /** What a request was, for the `route` label: the data path, or which kind of other route. */
@@ -36,6 +37,7 @@ export class GateMetrics {
   private readonly requests: FastCounter<'route' | 'method' | 'code' | 'partition'>;
   private readonly durations: FastHistogram<'route' | 'method' | 'code' | 'partition'>;
   private readonly retries: FastCounter<'reason'>;
+  private readonly rateLimits: FastCounter<'reason'>;
   /** By route, method, code, partition: nested maps of strings the caller already holds, as building a key string per request would cost more than the rest. */
   private readonly cells = new Map<string, Map<string, Map<number, Map<string, RequestCells>>>>();
   private inFlight = 0;
@@ -60,6 +62,12 @@ export class GateMetrics {
     this.retries = new FastCounter({
       name: 'kvstore_gate_retries_total',
       help: 'Requests tried again (or waited for a change) before answering, by reason',
+      labelNames: ['reason'],
+      registers: [registry],
+    });
+    this.rateLimits = new FastCounter({
+      name: 'kvstore_gate_rate_limited_total',
+      help: 'Requests refused 429 by the per-client limits, by reason (rate, in_flight)',
       labelNames: ['reason'],
       registers: [registry],
     });
@@ -116,6 +124,10 @@ export class GateMetrics {
 
   retried(reason: RetryReason): void {
     this.retries.cell(reason).inc();
+  }
+
+  rateLimited(reason: LimitReason): void {
+    this.rateLimits.cell(reason).inc();
   }
 }
 
