@@ -14,6 +14,13 @@ const json = (status: number, body: unknown, replica?: string): TransportRespons
 const ok = (replica: string): TransportResponse => json(200, { key: 'k', version: 1 }, replica);
 const notLeader = (leader?: string): TransportResponse => json(421, { error: { code: 'NOT_LEADER', message: 'not the leader', leader } });
 
+/**
+ * The write timeout of a test whose wait ends at a change made by a timer:
+ * long, so that a process stalled on a loaded host does not run past the
+ * deadline before the timer's change lands (the test is no slower for it).
+ */
+const WAIT_ENDS_BY_CHANGE_MS = 10_000;
+
 function setup(spec: Record<string, PartitionSpec>, writeTimeoutMs = 200) {
   const routing = new RoutingState();
   routing.update(snapshotOf(spec));
@@ -55,7 +62,7 @@ describe('Forwarder', () => {
   });
 
   it('waits for the watcher when a NOT_LEADER hint is unknown', async () => {
-    const { routing, transport, forwarder } = setup({ p0: { members: ['a', 'b'], leader: 'a' } });
+    const { routing, transport, forwarder } = setup({ p0: { members: ['a', 'b'], leader: 'a' } }, WAIT_ENDS_BY_CHANGE_MS);
     transport.serve(urlOf('a'), () => notLeader('http://stranger:1')).serve(urlOf('b'), () => ok('b'));
     setTimeout(() => routing.update(snapshotOf({ p0: { members: ['a', 'b'], leader: 'b', epoch: 2 } })), 30);
     const result = await forwarder.forward(put('k'));
@@ -77,7 +84,7 @@ describe('Forwarder', () => {
   });
 
   it('sends the write once a leader appears within the deadline', async () => {
-    const { routing, transport, forwarder } = setup({ p0: { members: ['a'] } }, 500);
+    const { routing, transport, forwarder } = setup({ p0: { members: ['a'] } }, WAIT_ENDS_BY_CHANGE_MS);
     transport.serve(urlOf('a'), () => ok('a'));
     setTimeout(() => routing.update(snapshotOf({ p0: { members: ['a'], leader: 'a' } })), 30);
     const result = await forwarder.forward(put('k'));
@@ -117,7 +124,7 @@ describe('Forwarder', () => {
   });
 
   it('retries a refused write until the leader is back', async () => {
-    const { transport, forwarder } = setup({ p0: { members: ['a'], leader: 'a' } }, 500);
+    const { transport, forwarder } = setup({ p0: { members: ['a'], leader: 'a' } }, WAIT_ENDS_BY_CHANGE_MS);
     setTimeout(() => transport.serve(urlOf('a'), () => ok('a')), 40);
     const result = await forwarder.forward(put('k'));
     assert.equal(result.ok && result.replica, 'a');
@@ -142,7 +149,7 @@ describe('Forwarder', () => {
   });
 
   it('waits for a newer ring on WRONG_PARTITION, then goes to the new owner', async () => {
-    const { routing, transport, forwarder } = setup({ p0: { members: ['a'], leader: 'a' } }, 500);
+    const { routing, transport, forwarder } = setup({ p0: { members: ['a'], leader: 'a' } }, WAIT_ENDS_BY_CHANGE_MS);
     const moved = snapshotOf({ p0: { members: ['a'], leader: 'a' }, p1: { members: ['c'], leader: 'c' } }, { version: 2 });
     const key = keys(1000).find((candidate) => isOwnedBy(moved, candidate, 'p1'));
     assert.ok(key);
@@ -272,8 +279,7 @@ describe('Forwarder', () => {
   });
 
   it('takes a bare 421 for a NOT_LEADER without a hint', async () => {
-    // A long timeout: the wait ends at the routing change, and a loaded host may stall this process past a short one.
-    const { routing, transport, forwarder } = setup({ p0: { members: ['a', 'b'], leader: 'a' } }, 10_000);
+    const { routing, transport, forwarder } = setup({ p0: { members: ['a', 'b'], leader: 'a' } }, WAIT_ENDS_BY_CHANGE_MS);
     transport.serve(urlOf('a'), () => ({ status: 421, headers: {}, body: Buffer.alloc(0) })).serve(urlOf('b'), () => ok('b'));
     setTimeout(() => routing.update(snapshotOf({ p0: { members: ['a', 'b'], leader: 'b', epoch: 2 } })), 30);
     const result = await forwarder.forward(put('k'));
