@@ -17,7 +17,7 @@ export {
   readClusterSecret,
   type ProofRefusal,
 } from './wire/cluster-auth';
-export { clusterAuthOrExit, exitWith, configOrExit, shutdownOnSignals, type ShutdownLogger } from './program';
+export { clusterAuthOrExit, exitWith, configOrExit, shutdownOnSignals, tlsOrExit, type ShutdownLogger } from './program';
 export { MuxPool, type MuxPoolOptions } from './wire/mux-pool';
 export { ByteReader } from './wire/byte-reader';
 export { TransportError, type TransportFailure } from './wire/transport-error';
@@ -35,6 +35,9 @@ export {
   MAX_VALUE_BYTES,
   SESSION_TIMEOUT,
   SLOW_REQUEST_MS,
+  TLS_CA,
+  TLS_CERT,
+  TLS_KEY,
   ZK_AUTH_FILE,
   choice,
   connectString,
@@ -45,6 +48,7 @@ export {
   name,
   parseCommandLine,
   text,
+  tlsFilesOf,
   type Environment,
   type Setting,
   type Settings,
@@ -67,3 +71,4 @@ export {
   serveMetrics,
   type ZkSessionState,
 } from './metrics';
+export { ClusterTls, TlsFilesError, readTlsMaterial, tlsTarget, type SecureContextTarget, type TlsFiles, type TlsLogger, type TlsMaterial } from './tls/cluster-tls';

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import { ZkSession, acceptMux, type ClusterAuth, type MuxServer } from '@kvstore/cluster';
+import { createServer as createHttpsServer } from 'node:https';
+import { ZkSession, acceptMux, type ClusterAuth, type ClusterTls, type MuxServer } from '@kvstore/cluster';
 import { clusterPaths } from '@kvstore/protocol';
 import type { Logger } from 'pino';
 import { systemClock } from './clock';
@@ -74,15 +75,16 @@ export function replicationOptions(config: ServerConfig): ReplicationOptions {
 /**
  * A replica, started: storage recovered, the public API and the internal
  * protocol listening, ZooKeeper joined. `auth` proves and checks the
- * cluster secret. Rejects with StartupError.
+ * cluster secret; with `tls`, every route of the port is HTTPS and peers
+ * are verified against its CA. Rejects with StartupError.
  */
-export async function startServer(config: ServerConfig, auth: ClusterAuth, logger: Logger): Promise<RunningServer> {
+export async function startServer(config: ServerConfig, auth: ClusterAuth, logger: Logger, tls?: ClusterTls): Promise<RunningServer> {
   const storage = await openStorage(config, logger);
   const { store } = storage;
   const self = { id: config.id, url: config.advertiseUrl };
   const options = replicationOptions(config);
   const maxFrameBytes = replicaFrameLimit(config.maxValueBytes, options);
-  const transport = new MuxPeerTransport({ auth, maxFrameBytes });
+  const transport = new MuxPeerTransport({ auth, maxFrameBytes, tls });
   // Built before the replica (which reports to it); it reads the replica and the coordinator only when scraped.
   const metrics: ReplicaMetrics = new ReplicaMetrics({
     partition: config.partition,
@@ -172,7 +174,7 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
       return undefined;
     },
   });
-  const server = createServer(app.http);
+  const server: Server = tls === undefined ? createServer(app.http) : tls.serve(createHttpsServer(tls.serverOptions(), app.http));
   server.keepAliveTimeout = 30_000;
   const mux: MuxServer = acceptMux(server, {
     handlers: app.mux,
@@ -227,6 +229,7 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
       await transport.close();
       mux.close();
       server.closeAllConnections();
+      tls?.close();
     },
   };
 }

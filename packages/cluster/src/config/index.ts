@@ -1,4 +1,4 @@
 export { ConfigError } from './config-error';
 export { parseCommandLine, type Environment, type Setting, type Settings, type Values } from './command-line';
 export { choice, connectString, filePath, hostAddress, httpUrl, integer, name, text, type ValueParser } from './values';
-export { CLUSTER, CLUSTER_SECRET_FILE, CONFIG_FILE, LOG_LEVEL, MAX_VALUE_BYTES, SESSION_TIMEOUT, SLOW_REQUEST_MS, ZK_AUTH_FILE } from './server-settings';
+export { CLUSTER, CLUSTER_SECRET_FILE, CONFIG_FILE, LOG_LEVEL, MAX_VALUE_BYTES, SESSION_TIMEOUT, SLOW_REQUEST_MS, TLS_CA, TLS_CERT, TLS_KEY, ZK_AUTH_FILE, tlsFilesOf } from './server-settings';
