@@ -50,6 +50,10 @@ export interface KvClientOptions {
   retryDelayMs?: number;
   /** A bearer token for gates that run `--auth on`, sent as `Authorization: Bearer <token>`. */
   token?: string;
+  /** PEM certificate(s) to verify https:// gates against, instead of the system's CAs (the cluster's CA). */
+  ca?: string | Buffer;
+  /** Do not verify https:// gates at all: for tests only, anyone on the path can read and change the traffic. */
+  insecure?: boolean;
 }
 
 export interface PutOptions {
@@ -104,7 +108,7 @@ export class KvClient {
     const connectTimeoutMs = checkCount('connectTimeoutMs', options.connectTimeoutMs ?? Math.min(1000, timeoutMs), 1);
     this.retries = checkCount('retries', options.retries ?? 2, 0);
     this.retryDelayMs = checkCount('retryDelayMs', options.retryDelayMs ?? 100, 0);
-    this.agents = createAgents(connectTimeoutMs);
+    this.agents = createAgents(connectTimeoutMs, { ca: options.ca, insecure: options.insecure });
     const headers: Record<string, string> = options.token === undefined ? {} : { authorization: `Bearer ${checkToken(options.token)}` };
     this.links = this.hosts.map((host) => new GateLink(host, this.agents, timeoutMs, headers));
   }
