@@ -51,6 +51,9 @@ test('TLS on every listener, with a CA made by the test', async (t) => {
     const withCa = await runKvctl(['--host', gate, '--cacert', tls.caFile, 'get', 'greeting']);
     assert.equal(withCa.code, 0, withCa.stderr);
     assert.equal(withCa.stdout.toString().trim(), 'hello over tls');
+    // health reaches the replicas over https too, verified against the same CA.
+    const health = await runKvctl(['--host', gate, '--cacert', tls.caFile, 'health']);
+    assert.equal(health.code, 0, `${health.stdout.toString()}${health.stderr}`);
     const fromEnv = await runKvctl(['--host', gate, 'put', 'by-env', 'yes'], { env: { KV_CACERT: tls.caFile } });
     assert.equal(fromEnv.code, 0, fromEnv.stderr);
     const without = await runKvctl(['--host', gate, 'get', 'greeting']);

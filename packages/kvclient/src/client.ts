@@ -30,7 +30,7 @@ import {
   type UserView,
   type PutResult,
 } from '@kvstore/protocol';
-import { createAgents, type Agents } from './agents';
+import { createAgents, type Agents, type GateTls } from './agents';
 import { GateLink, type GateAnswer, type GateRequest } from './gate-link';
 import { parseHosts } from './hosts';
 import { NoAnswer, parseJson } from './http-errors';
@@ -101,6 +101,8 @@ export class KvClient {
   private readonly agents: Agents;
   private readonly links: readonly GateLink[];
   private preferred = 0;
+  /** How https:// gates are verified (for a caller that reaches the cluster's other processes, like kvctl health). */
+  readonly tls: GateTls;
 
   constructor(options: KvClientOptions) {
     this.hosts = parseHosts(options.hosts);
@@ -108,7 +110,8 @@ export class KvClient {
     const connectTimeoutMs = checkCount('connectTimeoutMs', options.connectTimeoutMs ?? Math.min(1000, timeoutMs), 1);
     this.retries = checkCount('retries', options.retries ?? 2, 0);
     this.retryDelayMs = checkCount('retryDelayMs', options.retryDelayMs ?? 100, 0);
-    this.agents = createAgents(connectTimeoutMs, { ca: options.ca, insecure: options.insecure });
+    this.tls = { ca: options.ca, insecure: options.insecure };
+    this.agents = createAgents(connectTimeoutMs, this.tls);
     const headers: Record<string, string> = options.token === undefined ? {} : { authorization: `Bearer ${checkToken(options.token)}` };
     this.links = this.hosts.map((host) => new GateLink(host, this.agents, timeoutMs, headers));
   }
