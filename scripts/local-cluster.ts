@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, ensureClusterSecretFile, ensureZkAuthFile, integer, parseCommandLine, readZkAuthFile, type Settings, type Values } from '@kvstore/cluster';
+import { ConfigError, ensureClusterSecretFile, ensureZkAuthFile, filePath, integer, parseCommandLine, readZkAuthFile, type Settings, type Values } from '@kvstore/cluster';
 import { Command } from 'commander';
 import {
   REPO_ROOT,
@@ -37,6 +37,7 @@ const SETTINGS = {
     description: "ZooKeeper credentials (user:password) for every process: the cluster's nodes are closed to anyone else (docs/security.md)",
     parse: checkedZkAuthFile,
   },
+  dataDir: { flags: '--data-dir <dir>', description: 'where ZooKeeper, the replicas, the logs and the generated files live', parse: filePath, default: '.data' },
   secure: {
     flags: '--secure',
     description:
@@ -55,7 +56,7 @@ type Options = Values<typeof SETTINGS>;
 /** The options, or exit: with the help text (0), or with one line saying what is wrong (2). */
 function parseOptions(argv: string[]): Options {
   const command = new Command('npm start --').description(`Runs a local kvstore cluster: ZooKeeper, partitions of replicas, and a gate.
-Data lives in ./.data (ZooKeeper in .data/zookeeper, or
+Data lives in ./.data, or --data-dir (ZooKeeper in .data/zookeeper, or
 .data/zookeeper-ensemble/zk<i> with --zk-ensemble, replicas in
 .data/replicas, logs in .data/logs, the cluster secret in
 .data/cluster.secret, made on the first run). With --secure: TLS, ZooKeeper
@@ -177,7 +178,7 @@ function makeSecure(options: Options, dataDir: string): Secure {
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
-  const dataDir = path.join(REPO_ROOT, '.data');
+  const dataDir = path.resolve(REPO_ROOT, options.dataDir);
   const logDir = path.join(dataDir, 'logs');
   fs.mkdirSync(dataDir, { recursive: true });
   const clusterSecretFile = ensureClusterSecretFile(path.join(dataDir, 'cluster.secret'));
