@@ -3,7 +3,8 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as https from 'node:https';
 import { test } from 'node:test';
-import { get, put, runKvctl, startCluster, waitFor } from '@kvstore/testkit';
+import type { ClusterView } from '@kvstore/protocol';
+import { get, put, request, runKvctl, startCluster, waitFor } from '@kvstore/testkit';
 import { issueCertificate, peerFingerprint } from '@kvstore/testkit/harness';
 
 /** A GET over https with node's own verification; resolves to the status, or rejects with the TLS error. */
@@ -45,6 +46,14 @@ test('TLS on every listener, with a CA made by the test', async (t) => {
         what: `the write at ${url}`,
       });
     }
+  });
+
+  await t.test("the gate's calls to replicas over https: snapshot stream and status", async () => {
+    const snapshot = await request('GET', `${gate}/v1/admin/partitions/p0/snapshot`);
+    assert.equal(snapshot.status, 200);
+    assert.match(snapshot.body.toString(), /greeting/);
+    const view = (await request('GET', `${gate}/v1/cluster`)).json as ClusterView;
+    for (const member of view.partitions[0]!.members) assert.equal(typeof member.lastSeq, 'number', `the status of ${member.id}`);
   });
 
   await t.test('kvctl verifies the gate: --cacert or KV_CACERT works, none fails with a hint, --insecure warns', async () => {
