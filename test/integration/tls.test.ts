@@ -4,13 +4,13 @@ import { readFileSync } from 'node:fs';
 import * as https from 'node:https';
 import { test } from 'node:test';
 import type { ClusterView } from '@kvstore/protocol';
-import { get, put, request, runKvctl, startCluster, waitFor } from '@kvstore/testkit';
+import { clusterAuthOf, get, put, request, runKvctl, startCluster, waitFor } from '@kvstore/testkit';
 import { issueCertificate, peerFingerprint } from '@kvstore/testkit/harness';
 
 /** A GET over https with node's own verification; resolves to the status, or rejects with the TLS error. */
 function httpsStatus(url: string, options: https.RequestOptions = {}): Promise<number> {
   return new Promise((resolve, reject) => {
-    https.get(url, options, (response) => {
+    https.get(url, { agent: false, ...options }, (response) => {
       response.resume();
       resolve(response.statusCode ?? 0);
     }).once('error', reject);
@@ -71,6 +71,19 @@ test('TLS on every listener, with a CA made by the test', async (t) => {
     const insecure = await runKvctl(['--host', gate, '--insecure', 'get', 'greeting']);
     assert.equal(insecure.code, 0, insecure.stderr);
     assert.match(insecure.stderr, /WARNING: --insecure/);
+  });
+
+  await t.test('an internal request with the cluster proof but no client certificate of the CA is refused', async () => {
+    const replica = cluster.replicasOf('p0')[0]!;
+    const ca = readFileSync(tls.caFile);
+    const proven = () => ({ ca, headers: clusterAuthOf(replica).headersFor('GET', '/internal/status') });
+    assert.equal(await httpsStatus(`${replica.url}/internal/status`, proven()), 401);
+    const withCertificate = { ...proven(), cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) };
+    assert.equal(await httpsStatus(`${replica.url}/internal/status`, withCertificate), 200);
+    const refusals = () => readFileSync(replica.process.logFile, 'utf8').split('\n').filter((line) => line.includes('internal request refused'));
+    await waitFor(() => refusals().some((line) => line.includes('no client certificate from the cluster CA')), {
+      what: 'the refusal in the log',
+    });
   });
 
   await t.test('new certificate files are picked up without a restart', async () => {

@@ -71,4 +71,4 @@ export {
   serveMetrics,
   type ZkSessionState,
 } from './metrics';
-export { ClusterTls, TlsFilesError, readTlsMaterial, tlsTarget, type SecureContextTarget, type TlsFiles, type TlsLogger, type TlsMaterial } from './tls/cluster-tls';
+export { ClusterTls, TlsFilesError, peerCertificateRefusal, readTlsMaterial, tlsTarget, type SecureContextTarget, type TlsFiles, type TlsLogger, type TlsMaterial } from './tls/cluster-tls';

@@ -163,6 +163,7 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
     logger,
     slowRequestMs: config.slowRequestMs,
     auth,
+    requirePeerCertificate: tls !== undefined,
     routing,
     imports,
     metrics,
@@ -179,6 +180,7 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
   const mux: MuxServer = acceptMux(server, {
     handlers: app.mux,
     auth,
+    requirePeerCertificate: tls !== undefined,
     maxFrameBytes,
     onError: (error) => logger.warn({ err: error }, 'internal protocol request failed'),
     onRefused: (refusal) => logger.warn(refusal, 'internal protocol connection refused'),

@@ -152,3 +152,14 @@ export function tlsTarget(origin: URL): { host: string; port: number; servername
   const port = Number(origin.port || 443);
   return net.isIP(host) === 0 ? { host, port, servername: host } : { host, port };
 }
+
+/**
+ * Why a connection to an internal route is refused for its certificate, or
+ * undefined: with TLS on, a peer must present a certificate the cluster CA
+ * signed (the server asks every client for one; the public API does without).
+ */
+export function peerCertificateRefusal(socket: net.Socket): string | undefined {
+  if (!(socket instanceof tls.TLSSocket)) return 'not a TLS connection';
+  if (socket.authorized) return undefined;
+  return `no client certificate from the cluster CA (${String(socket.authorizationError ?? 'none presented')})`;
+}
