@@ -138,7 +138,7 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
     }),
   });
 
-  const server: Server = tls === undefined ? createServer(app) : tls.serve(createHttpsServer(tls.serverOptions(), app));
+  const server: Server = tls === undefined ? createServer(app) : tls.serve(createHttpsServer(tls.serverOptions(false), app));
   server.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

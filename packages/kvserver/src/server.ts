@@ -175,7 +175,7 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
       return undefined;
     },
   });
-  const server: Server = tls === undefined ? createServer(app.http) : tls.serve(createHttpsServer(tls.serverOptions(), app.http));
+  const server: Server = tls === undefined ? createServer(app.http) : tls.serve(createHttpsServer(tls.serverOptions(true), app.http));
   server.keepAliveTimeout = 30_000;
   const mux: MuxServer = acceptMux(server, {
     handlers: app.mux,

@@ -77,9 +77,14 @@ export class ClusterTls {
     return this.current;
   }
 
-  /** For https.createServer: the certificate, and a client certificate asked for (not required: clients of the public API have none). */
-  serverOptions(): tls.TlsOptions {
-    return { ...this.current, requestCert: true, rejectUnauthorized: false };
+  /**
+   * For https.createServer: the certificate; with `askPeers` (a replica) a
+   * client certificate is asked for but not required at the handshake (the
+   * public API's clients have none; the internal routes check it).
+   * A gate does not ask: a browser would offer its user's certificates.
+   */
+  serverOptions(askPeers: boolean): tls.TlsOptions {
+    return { ...this.current, requestCert: askPeers, rejectUnauthorized: false };
   }
 
   /** For tls.connect and undici: verify the peer against the cluster CA, and present this process's certificate. */
