@@ -1,16 +1,20 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, ensureClusterSecretFile, integer, parseCommandLine, readZkAuthFile, type Settings, type Values } from '@kvstore/cluster';
+import { ConfigError, ensureClusterSecretFile, ensureZkAuthFile, filePath, integer, parseCommandLine, readZkAuthFile, type Settings, type Values } from '@kvstore/cluster';
 import { Command } from 'commander';
 import {
   REPO_ROOT,
   ensembleOf,
+  ensureTlsFiles,
   isPortFree,
   startKvGate,
   startKvServer,
   startOrAttachZooKeeper,
+  trustCa,
+  waitFor,
   waitForSettledCluster,
   type ManagedProcess,
+  type TlsFileSet,
   type ZooKeeperEnsemble,
 } from '@kvstore/testkit/harness';
 import { ensembleBanner, ensembleKillHint, startLocalEnsemble, superviseEnsemble } from './local-ensemble';
@@ -33,6 +37,12 @@ const SETTINGS = {
     description: "ZooKeeper credentials (user:password) for every process: the cluster's nodes are closed to anyone else (docs/security.md)",
     parse: checkedZkAuthFile,
   },
+  dataDir: { flags: '--data-dir <dir>', description: 'where ZooKeeper, the replicas, the logs and the generated files live', parse: filePath, default: '.data' },
+  secure: {
+    flags: '--secure',
+    description:
+      'everything on (docs/security.md): TLS with a CA made in .data/tls (needs openssl), ZooKeeper credentials (.data/zk.auth unless --zk-auth-file), tokens (admin token in .data/admin.token); a cluster of its own, "secure", with its data in .data/secure',
+  },
 } as const satisfies Settings;
 
 /** The file's path, once it is known to hold usable credentials: the processes read it themselves. */
@@ -46,11 +56,12 @@ type Options = Values<typeof SETTINGS>;
 /** The options, or exit: with the help text (0), or with one line saying what is wrong (2). */
 function parseOptions(argv: string[]): Options {
   const command = new Command('npm start --').description(`Runs a local kvstore cluster: ZooKeeper, partitions of replicas, and a gate.
-Data lives in ./.data (ZooKeeper in .data/zookeeper, or
+Data lives in ./.data, or --data-dir (ZooKeeper in .data/zookeeper, or
 .data/zookeeper-ensemble/zk<i> with --zk-ensemble, replicas in
 .data/replicas, logs in .data/logs, the cluster secret in
-.data/cluster.secret, made on the first run). Ctrl-C stops everything it
-started.`);
+.data/cluster.secret, made on the first run). With --secure: TLS, ZooKeeper
+ACLs and tokens, with the files in .data/tls, .data/zk.auth and
+.data/admin.token. Ctrl-C stops everything it started.`);
   try {
     return parseCommandLine(command, SETTINGS, argv);
   } catch (error) {
@@ -104,10 +115,25 @@ class Started {
   }
 }
 
-function banner(options: Options, zookeeperLines: string[], zookeeperHint: string[], replicas: Replica[], logDir: string, secretFile: string): string {
-  const gateUrl = `http://127.0.0.1:${options.port}`;
+/** What --secure made: the CA and certificate every process uses, the ZooKeeper credentials, the admin's token file. */
+interface Secure {
+  tls: TlsFileSet;
+  zkAuthFile: string;
+  tokenFile: string;
+}
+
+function banner(options: Options, zookeeperLines: string[], zookeeperHint: string[], replicas: Replica[], logDir: string, secretFile: string, secure: Secure | undefined): string {
+  const scheme = secure === undefined ? 'http' : 'https';
+  const gateUrl = `${scheme}://127.0.0.1:${options.port}`;
   // kvctl looks for a gate on localhost:3000 unless told otherwise.
-  const kvctl = options.port === 3000 ? 'npx kvctl' : `npx kvctl --host 127.0.0.1:${options.port}`;
+  const kvctl =
+    secure !== undefined
+      ? `npx kvctl --host ${gateUrl} --cacert ${secure.tls.caFile} --token-file ${secure.tokenFile}`
+      : options.port === 3000
+        ? 'npx kvctl'
+        : `npx kvctl --host 127.0.0.1:${options.port}`;
+  const curl = secure === undefined ? 'curl' : `curl --cacert ${secure.tls.caFile} -H "Authorization: Bearer $(cat ${secure.tokenFile})"`;
+  const zkAuthFile = secure?.zkAuthFile ?? options.zkAuthFile;
   return [
     '',
     'kvstore local cluster is up',
@@ -115,28 +141,52 @@ function banner(options: Options, zookeeperLines: string[], zookeeperHint: strin
     `  gate       ${gateUrl}`,
     `  web view   ${gateUrl}/ui/  (open it, then kill -9 a leader's pid below and watch)`,
     `  metrics    ${gateUrl}/metrics, and /metrics on every replica's port`,
-    ...replicas.map((replica) => `  ${replica.id.padEnd(10)} http://127.0.0.1:${replica.port}  (partition ${replica.partition}, pid ${replica.pid})`),
+    ...replicas.map((replica) => `  ${replica.id.padEnd(10)} ${scheme}://127.0.0.1:${replica.port}  (partition ${replica.partition}, pid ${replica.pid})`),
     `  logs       ${logDir}`,
     `  secret     ${secretFile}  (--cluster-secret-file for any other replica or gate of this cluster)`,
-    ...(options.zkAuthFile === undefined ? [] : [`  zk auth    ${options.zkAuthFile}  (--zk-auth-file: ZooKeeper nodes closed to anyone else)`]),
+    ...(zkAuthFile === undefined ? [] : [`  zk auth    ${zkAuthFile}  (--zk-auth-file: ZooKeeper nodes closed to anyone else)`]),
+    ...(secure === undefined
+      ? []
+      : [
+          `  token file: ${secure.tokenFile}  (the user admin's bearer token)`,
+          `  ca: ${secure.tls.caFile}  (the cluster's CA: --cacert for kvctl and curl)`,
+        ]),
     '',
     'Try:',
     `  ${kvctl} put hello world`,
     `  ${kvctl} get hello`,
     `  ${kvctl} cluster status`,
-    `  curl -X PUT --data-binary world ${gateUrl}/v1/kv/hello`,
+    `  ${curl} -X PUT --data-binary world ${gateUrl}/v1/kv/hello`,
     ...zookeeperHint,
     '',
     'Ctrl-C stops everything.',
   ].join('\n');
 }
 
+/** --secure's files, made on the first run and kept (the admin token stays valid across runs); this process trusts the CA for its own waits. */
+function makeSecure(options: Options, dataDir: string): Secure {
+  let tls: TlsFileSet;
+  try {
+    tls = ensureTlsFiles(path.join(dataDir, 'tls'));
+  } catch (error) {
+    console.error(`--secure: ${(error as Error).message}`);
+    process.exit(2);
+  }
+  trustCa(tls.caFile);
+  return { tls, zkAuthFile: options.zkAuthFile ?? ensureZkAuthFile(path.join(dataDir, 'zk.auth')), tokenFile: path.join(dataDir, 'admin.token') };
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
-  const dataDir = path.join(REPO_ROOT, '.data');
+  const dataDir = path.resolve(REPO_ROOT, options.dataDir);
   const logDir = path.join(dataDir, 'logs');
   fs.mkdirSync(dataDir, { recursive: true });
   const clusterSecretFile = ensureClusterSecretFile(path.join(dataDir, 'cluster.secret'));
+  const secure = options.secure ? makeSecure(options, dataDir) : undefined;
+  // A secure cluster is another cluster: its nodes are closed to the plain one's processes, its replicas keep their own data.
+  const cluster = secure === undefined ? undefined : 'secure';
+  const replicaDir = secure === undefined ? path.join(dataDir, 'replicas') : path.join(dataDir, 'secure', 'replicas');
+  const zkAuthFile = secure?.zkAuthFile ?? options.zkAuthFile;
   const replicas = layout(options);
   for (const port of [options.port, ...replicas.map((replica) => replica.port)]) {
     if (!(await isPortFree(port))) throw new Error(`port ${port} is in use (is another \`npm start\` running?); see --help for the port flags`);
@@ -178,9 +228,11 @@ async function main(): Promise<void> {
           partition: replica.partition,
           id: replica.id,
           port: replica.port,
+          cluster,
           clusterSecretFile,
-          zkAuthFile: options.zkAuthFile,
-          dataDir: path.join(dataDir, 'replicas', replica.id),
+          zkAuthFile,
+          tls: secure?.tls,
+          dataDir: path.join(replicaDir, replica.id),
           logFile: path.join(logDir, `${replica.id}.log`),
           ownProcessGroup,
         });
@@ -194,16 +246,22 @@ async function main(): Promise<void> {
     const gate = await startKvGate({
       zk: zookeeper.connectString,
       port: options.port,
+      cluster,
       clusterSecretFile,
-      zkAuthFile: options.zkAuthFile,
+      zkAuthFile,
+      tls: secure?.tls,
+      extraArgs: secure === undefined ? [] : ['--auth', 'on', '--auth-bootstrap-token-file', secure.tokenFile],
       logFile: path.join(logDir, 'kvgate.log'),
       ownProcessGroup,
     });
     started.watch(gate, 'gate');
     const expected = new Map<string, string[]>();
     for (const replica of replicas) expected.set(replica.partition, [...(expected.get(replica.partition) ?? []), replica.id]);
-    await waitForSettledCluster(`http://127.0.0.1:${options.port}`, { partitions: expected }, 60_000);
-    console.log(banner(options, await ensembleBanner(zookeeper), await ensembleKillHint(zookeeper), replicas, logDir, clusterSecretFile));
+    const gateUrl = `${secure === undefined ? 'http' : 'https'}://127.0.0.1:${options.port}`;
+    if (secure !== undefined) await waitFor(() => fs.existsSync(secure.tokenFile), { timeoutMs: 30_000, what: `the gate to write ${secure.tokenFile}` });
+    const token = () => (secure === undefined ? undefined : fs.readFileSync(secure.tokenFile, 'utf8').trim());
+    await waitForSettledCluster(gateUrl, { partitions: expected }, 60_000, token);
+    console.log(banner(options, await ensembleBanner(zookeeper), await ensembleKillHint(zookeeper), replicas, logDir, clusterSecretFile, secure));
   } catch (error) {
     if (interrupted) return;
     console.error(`could not start the cluster: ${(error as Error).message}`);

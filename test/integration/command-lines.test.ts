@@ -3,7 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { ensureClusterSecretFile } from '@kvstore/cluster';
 import { tempDir } from '@kvstore/testkit';
+import { ensureTlsFiles } from '@kvstore/testkit/harness';
 
 const root = join(__dirname, '..', '..', '..');
 const bin = (name: string): string => join(root, 'packages', name, 'bin', `${name}.js`);
@@ -87,6 +89,27 @@ for (const name of ['kvserver', 'kvgate']) {
       assert.match(result.stderr, new RegExp(`^${name}: `));
       assert.match(result.stderr, says);
       assert.doesNotMatch(result.stderr, /tooshort|a-password/, 'the credentials are never shown');
+    }
+  });
+
+  test(`${name}: TLS files that are missing, incomplete or do not match are one line naming the flags, never the key, and exit 2`, () => {
+    const dir = tempDir(`${name}-tls`);
+    const tls = ensureTlsFiles(dir);
+    // A usable secret: the TLS files are read after it.
+    const secret = ['--cluster-secret-file', ensureClusterSecretFile(join(dir, 'cluster.secret'))];
+    const base = name === 'kvserver' ? ['--zk', '127.0.0.1:1', '--partition', 'p0', '--id', 'r1', '--port', '1', ...secret] : ['--zk', '127.0.0.1:1', '--port', '1', ...secret];
+    const cases: [args: string[], says: RegExp][] = [
+      [[...base, '--tls-cert', tls.certFile, '--tls-key', tls.keyFile], /TLS needs --tls-cert, --tls-key and --tls-ca together; missing --tls-ca/],
+      [[...base, '--tls-cert', join(dir, 'absent.pem'), '--tls-key', tls.keyFile, '--tls-ca', tls.caFile], /--tls-cert .*absent\.pem: ENOENT/],
+      [[...base, '--tls-cert', tls.certFile, '--tls-key', tls.caKeyFile, '--tls-ca', tls.caFile], /make no TLS context/],
+    ];
+    for (const [args, says] of cases) {
+      const result = run(name, args);
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.equal(result.stderr.trim().split('\n').length, 1, `one line: ${result.stderr}`);
+      assert.match(result.stderr, new RegExp(`^${name}: `));
+      assert.match(result.stderr, says);
+      assert.doesNotMatch(result.stderr, /PRIVATE KEY/, 'the key is never shown');
     }
   });
 }

@@ -17,7 +17,7 @@ export {
   readClusterSecret,
   type ProofRefusal,
 } from './wire/cluster-auth';
-export { clusterAuthOrExit, exitWith, configOrExit, shutdownOnSignals, type ShutdownLogger } from './program';
+export { clusterAuthOrExit, exitWith, configOrExit, shutdownOnSignals, tlsOrExit, type ShutdownLogger } from './program';
 export { MuxPool, type MuxPoolOptions } from './wire/mux-pool';
 export { ByteReader } from './wire/byte-reader';
 export { TransportError, type TransportFailure } from './wire/transport-error';
@@ -39,6 +39,9 @@ export {
   REQUEST_TIMEOUT,
   SESSION_TIMEOUT,
   SLOW_REQUEST_MS,
+  TLS_CA,
+  TLS_CERT,
+  TLS_KEY,
   ZK_AUTH_FILE,
   serverLimitsOf,
   choice,
@@ -50,6 +53,7 @@ export {
   name,
   parseCommandLine,
   text,
+  tlsFilesOf,
   type Environment,
   type Setting,
   type Settings,
@@ -72,3 +76,4 @@ export {
   serveMetrics,
   type ZkSessionState,
 } from './metrics';
+export { ClusterTls, TlsFilesError, peerCertificateRefusal, readTlsMaterial, tlsTarget, type SecureContextTarget, type TlsFiles, type TlsLogger, type TlsMaterial } from './tls/cluster-tls';

@@ -1,4 +1,5 @@
 import { ConfigError } from './config';
+import { ClusterTls, TlsFilesError, type TlsFiles, type TlsLogger } from './tls/cluster-tls';
 import { ClusterAuth, ClusterSecretError } from './wire/cluster-auth';
 
 /** What the mains of kvserver and kvgate share: the exits docs/command-lines.md promises, and a clean stop on SIGTERM and SIGINT. */
@@ -30,6 +31,17 @@ export function clusterAuthOrExit(program: string, file: string): ClusterAuth {
     return ClusterAuth.fromFile(file);
   } catch (error) {
     if (error instanceof ClusterSecretError) exitWith(program, error.message, 2);
+    throw error;
+  }
+}
+
+/** The TLS of --tls-cert, --tls-key and --tls-ca (undefined without them), or exit 2 naming the file that is wrong. */
+export function tlsOrExit(program: string, files: TlsFiles | undefined, logger: TlsLogger): ClusterTls | undefined {
+  if (files === undefined) return undefined;
+  try {
+    return new ClusterTls(files, logger);
+  } catch (error) {
+    if (error instanceof TlsFilesError) exitWith(program, error.message, 2);
     throw error;
   }
 }

@@ -17,11 +17,17 @@ export interface Agents {
   https: https.Agent;
 }
 
-export function createAgents(connectTimeoutMs: number): Agents {
+/** How https:// gates are verified: against `ca` (else the system's CAs), or not at all with `insecure` (tests only). */
+export interface GateTls {
+  ca?: string | Buffer;
+  insecure?: boolean;
+}
+
+export function createAgents(connectTimeoutMs: number, tls: GateTls = {}): Agents {
   const options = { keepAlive: true, maxSockets: MAX_SOCKETS_PER_HOST };
   return {
     http: withConnectTimeout(new http.Agent(options), connectTimeoutMs),
-    https: withConnectTimeout(new https.Agent(options), connectTimeoutMs),
+    https: withConnectTimeout(new https.Agent({ ...options, ca: tls.ca, rejectUnauthorized: tls.insecure !== true }), connectTimeoutMs),
   };
 }
 

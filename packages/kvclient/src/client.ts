@@ -30,7 +30,7 @@ import {
   type UserView,
   type PutResult,
 } from '@kvstore/protocol';
-import { createAgents, type Agents } from './agents';
+import { createAgents, type Agents, type GateTls } from './agents';
 import { GateLink, type GateAnswer, type GateRequest } from './gate-link';
 import { parseHosts } from './hosts';
 import { NoAnswer, parseJson } from './http-errors';
@@ -50,6 +50,10 @@ export interface KvClientOptions {
   retryDelayMs?: number;
   /** A bearer token for gates that run `--auth on`, sent as `Authorization: Bearer <token>`. */
   token?: string;
+  /** PEM certificate(s) to verify https:// gates against, instead of the system's CAs (the cluster's CA). */
+  ca?: string | Buffer;
+  /** Do not verify https:// gates at all: for tests only, anyone on the path can read and change the traffic. */
+  insecure?: boolean;
 }
 
 export interface PutOptions {
@@ -97,6 +101,8 @@ export class KvClient {
   private readonly agents: Agents;
   private readonly links: readonly GateLink[];
   private preferred = 0;
+  /** How https:// gates are verified (for a caller that reaches the cluster's other processes, like kvctl health). */
+  readonly tls: GateTls;
 
   constructor(options: KvClientOptions) {
     this.hosts = parseHosts(options.hosts);
@@ -104,7 +110,8 @@ export class KvClient {
     const connectTimeoutMs = checkCount('connectTimeoutMs', options.connectTimeoutMs ?? Math.min(1000, timeoutMs), 1);
     this.retries = checkCount('retries', options.retries ?? 2, 0);
     this.retryDelayMs = checkCount('retryDelayMs', options.retryDelayMs ?? 100, 0);
-    this.agents = createAgents(connectTimeoutMs);
+    this.tls = { ca: options.ca, insecure: options.insecure };
+    this.agents = createAgents(connectTimeoutMs, this.tls);
     const headers: Record<string, string> = options.token === undefined ? {} : { authorization: `Bearer ${checkToken(options.token)}` };
     this.links = this.hosts.map((host) => new GateLink(host, this.agents, timeoutMs, headers));
   }

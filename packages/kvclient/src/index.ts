@@ -8,6 +8,7 @@ export {
   type GetResult,
   type HealthStatus,
 } from './client';
+export { type GateTls } from './agents';
 export { ndjsonLines, type PartitionSnapshot, type SnapshotRecord } from './snapshot';
 export { withRetries, type RetryPolicy } from './retry';
 export { parseHosts, hostsFromEnv, DEFAULT_HOST } from './hosts';

@@ -57,6 +57,9 @@ const EXIT_BY_CODE: Record<ErrorCode, number> = {
   INTERNAL: EXIT.UNAVAILABLE,
 };
 
+/** node's codes for a TLS peer whose chain does not lead to a trusted CA. */
+const UNTRUSTED_CERTIFICATE = /SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT/;
+
 /** Commander's ways of ending a run that are not failures. */
 const COMMANDER_SUCCESS = new Set(['commander.helpDisplayed', 'commander.version']);
 
@@ -78,7 +81,8 @@ export function describeFailure(error: unknown): Failure {
   if (error instanceof NotReadyError) return { exitCode: EXIT.NOT_READY, line: oneLine(`NOT_READY: ${error.message}`) };
   if (error instanceof MigrationAbortedError) return { exitCode: EXIT.REFUSED, line: oneLine(`ABORTED: ${error.message}`) };
   if (error instanceof KvError) {
-    return { exitCode: EXIT_BY_CODE[error.code], line: oneLine(`${error.code}: ${error.message}`) };
+    const hint = UNTRUSTED_CERTIFICATE.test(error.message) ? ": the gate's certificate is not trusted: give --cacert <the cluster's CA> (or KV_CACERT)" : '';
+    return { exitCode: EXIT_BY_CODE[error.code], line: oneLine(`${error.code}: ${error.message}${hint}`) };
   }
   const message = error instanceof Error ? error.stack ?? error.message : String(error);
   return { exitCode: EXIT.SOFTWARE, line: oneLine(`BUG: ${message}`) };

@@ -7,7 +7,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { Command } from 'commander';
-import { KvError, type ClusterView } from '@kvstore/kvclient';
+import { KvError, type ClusterView, type GateTls } from '@kvstore/kvclient';
 import type { CommandContext } from './context';
 import { NotReadyError } from './failures';
 import { cell, type Rendering } from './output';
@@ -56,7 +56,7 @@ export function addHealthCommand(parent: Command, context: CommandContext): void
 async function checkHealth(context: CommandContext, timeoutMs: number): Promise<HealthReport> {
   const client = context.client();
   const gates = Promise.all(
-    client.hosts.map(async (url): Promise<HealthCheck> => ({ kind: 'gate', partition: null, id: null, url, ...(await probe(url, timeoutMs)) })),
+    client.hosts.map(async (url): Promise<HealthCheck> => ({ kind: 'gate', partition: null, id: null, url, ...(await probe(url, timeoutMs, client.tls)) })),
   );
   let view: ClusterView | undefined;
   let viewFailure: string | undefined;
@@ -66,14 +66,14 @@ async function checkHealth(context: CommandContext, timeoutMs: number): Promise<
     if (!(error instanceof KvError)) throw error;
     viewFailure = `no cluster view: ${error.code}: ${error.message}`;
   }
-  const partitions = view ? await Promise.all(view.partitions.map((partition) => partitionChecks(partition, timeoutMs))) : [];
+  const partitions = view ? await Promise.all(view.partitions.map((partition) => partitionChecks(partition, timeoutMs, client.tls))) : [];
   const cluster: HealthCheck[] = viewFailure ? [{ kind: 'cluster', partition: null, id: null, url: null, ready: false, reason: viewFailure }] : [];
   const checks = [...(await gates), ...cluster, ...partitions.flat()];
   return { ready: checks.every((check) => check.ready), checks };
 }
 
 /** The partition itself (a leader; no in-sync member missing from ZooKeeper), then each of its replicas. */
-async function partitionChecks(partition: ClusterView['partitions'][number], timeoutMs: number): Promise<HealthCheck[]> {
+async function partitionChecks(partition: ClusterView['partitions'][number], timeoutMs: number, tls: GateTls): Promise<HealthCheck[]> {
   const registered = new Set(partition.members.map((member) => member.id));
   const unregistered = partition.isr.filter((id) => !registered.has(id));
   const problems = [
@@ -95,18 +95,19 @@ async function partitionChecks(partition: ClusterView['partitions'][number], tim
       id: member.id,
       url: member.url ?? null,
       // A gate with --auth on shows replica addresses to admins only.
-      ...(member.url === undefined ? { ready: false, reason: 'address hidden: needs an admin token' } : await probe(member.url, timeoutMs)),
+      ...(member.url === undefined ? { ready: false, reason: 'address hidden: needs an admin token' } : await probe(member.url, timeoutMs, tls)),
     })),
   );
   return [own, ...replicas];
 }
 
 /** `/healthz`, then `/readyz`: ready, or why not ("unreachable: ECONNREFUSED", "timeout", the error body's message). */
-async function probe(baseUrl: string, timeoutMs: number): Promise<{ ready: boolean; reason: string | null }> {
+/** `tls`: how kvctl verifies https:// gates; replicas of the same cluster carry certificates of the same CA. */
+async function probe(baseUrl: string, timeoutMs: number, tls: GateTls): Promise<{ ready: boolean; reason: string | null }> {
   const base = baseUrl.replace(/\/+$/, '');
-  const notLive = await whyNot(`${base}/healthz`, timeoutMs);
+  const notLive = await whyNot(`${base}/healthz`, timeoutMs, tls);
   if (notLive !== null) return { ready: false, reason: notLive };
-  const notReady = await whyNot(`${base}/readyz`, timeoutMs);
+  const notReady = await whyNot(`${base}/readyz`, timeoutMs, tls);
   return { ready: notReady === null, reason: notReady };
 }
 
@@ -115,10 +116,10 @@ async function probe(baseUrl: string, timeoutMs: number): Promise<{ ready: boole
  * else why not. node:http rather than fetch, which refuses some ports
  * outright (6000, 10080, ...) that a replica may well listen on.
  */
-function whyNot(url: string, timeoutMs: number): Promise<string | null> {
+function whyNot(url: string, timeoutMs: number, tls: GateTls): Promise<string | null> {
   return new Promise((resolve) => {
     const target = new URL(url);
-    const request = (target.protocol === 'https:' ? https : http).get(target, { agent: false }, (response) => {
+    const request = (target.protocol === 'https:' ? https : http).get(target, { agent: false, ca: tls.ca, rejectUnauthorized: tls.insecure !== true }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => {

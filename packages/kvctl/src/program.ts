@@ -27,6 +27,8 @@ export interface GlobalFlags {
   interactive?: boolean;
   token?: string;
   tokenFile?: string;
+  cacert?: string;
+  insecure?: boolean;
 }
 
 export function createProgram(io: ProgramIo): Kvctl {
@@ -35,7 +37,7 @@ export function createProgram(io: ProgramIo): Kvctl {
 
 async function run(io: ProgramIo, argv: readonly string[]): Promise<number> {
   let client: KvClient | undefined;
-  const program = buildProgram(io, (flags) => (client ??= createClient(flags, io.env)));
+  const program = buildProgram(io, (flags) => (client ??= createClient(flags, io)));
   let exitCode: number = EXIT.OK;
   try {
     await program.parseAsync([...argv], { from: 'user' });
@@ -68,6 +70,8 @@ export function buildProgram(io: ProgramIo, clientFor: (flags: GlobalFlags) => K
     .option('--timeout <ms>', 'how long to wait for a gate to answer', positiveInteger)
     .option('--token <token>', 'bearer token for gates that run --auth on (default: $KV_TOKEN)')
     .option('--token-file <path>', 'read the token from this file (default: $KV_TOKEN_FILE)')
+    .option('--cacert <file>', "verify https:// gates against this CA certificate (PEM; the cluster's CA) (default: $KV_CACERT)")
+    .option('--insecure', 'do not verify https:// gates: for tests only, warns on every run')
     .option('-i, --interactive', 'open the interactive shell');
   addOutputOptions(program);
   addDataCommands(program, context);
@@ -99,9 +103,22 @@ function tokenOf(flags: GlobalFlags, env: NodeJS.ProcessEnv): string | undefined
   }
 }
 
-function createClient(flags: GlobalFlags, env: NodeJS.ProcessEnv): KvClient {
+/** --cacert, else KV_CACERT: the PEM text https:// gates are verified against; none: the system's CAs. */
+function caOf(flags: GlobalFlags, env: NodeJS.ProcessEnv): Buffer | undefined {
+  const file = flags.cacert ?? (env.KV_CACERT || undefined);
+  if (file === undefined) return undefined;
   try {
-    return new KvClient({ hosts: flags.host ?? hostsFromEnv(env), timeoutMs: flags.timeout, token: tokenOf(flags, env) });
+    return readFileSync(file);
+  } catch (error) {
+    throw new UsageError(`cannot read the CA certificate ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+}
+
+function createClient(flags: GlobalFlags, io: ProgramIo): KvClient {
+  const { env } = io;
+  if (flags.insecure === true) io.stderr.write('kvctl: WARNING: --insecure: the gate\'s certificate is not verified; anyone on the path can read and change this traffic, and the token\n');
+  try {
+    return new KvClient({ hosts: flags.host ?? hostsFromEnv(env), timeoutMs: flags.timeout, token: tokenOf(flags, env), ca: caOf(flags, env), insecure: flags.insecure });
   } catch (error) {
     // The client refuses only malformed settings, which came from the flags or KV_HOST.
     if (error instanceof TypeError || error instanceof RangeError) throw new UsageError(error.message);

@@ -10,6 +10,9 @@ import {
   REQUEST_TIMEOUT,
   SESSION_TIMEOUT,
   SLOW_REQUEST_MS,
+  TLS_CA,
+  TLS_CERT,
+  TLS_KEY,
   choice,
   ZK_AUTH_FILE,
   connectString,
@@ -19,8 +22,10 @@ import {
   integer,
   parseCommandLine,
   serverLimitsOf,
+  tlsFilesOf,
   type Environment,
   type ServerLimits,
+  type TlsFiles,
   type Settings,
   ConfigError,
   type ZkDigest,
@@ -39,6 +44,8 @@ export interface GateConfig {
   clusterSecretFile: string;
   /** The url other processes (and `/gates/g-<seq>`) know this gate by. */
   advertise: string;
+  /** From --tls-cert, --tls-key, --tls-ca: HTTPS on the port, replicas verified against the CA; undefined: plain HTTP. */
+  tls: TlsFiles | undefined;
   writeTimeoutMs: number;
   sessionTimeoutMs: number;
   maxValueBytes: number;
@@ -63,7 +70,10 @@ const SETTINGS = {
   host: { flags: '--host <host>', env: 'KV_BIND_HOST', description: 'address to listen on', parse: hostAddress, default: '127.0.0.1' },
   cluster: CLUSTER,
   clusterSecretFile: CLUSTER_SECRET_FILE,
-  advertise: { flags: '--advertise <url>', env: 'KV_ADVERTISE', description: 'url this gate is reached at (default http://host:port)', parse: httpUrl },
+  tlsCert: TLS_CERT,
+  tlsKey: TLS_KEY,
+  tlsCa: TLS_CA,
+  advertise: { flags: '--advertise <url>', env: 'KV_ADVERTISE', description: 'url this gate is reached at (default http://host:port, https:// with --tls-cert)', parse: httpUrl },
   writeTimeout: { flags: '--write-timeout <ms>', env: 'KV_WRITE_TIMEOUT', description: 'deadline for routing one request', parse: integer(10, 600_000), default: '1000' },
   sessionTimeout: SESSION_TIMEOUT,
   maxValueBytes: MAX_VALUE_BYTES,
@@ -127,6 +137,7 @@ function gateCommand(): Command {
 export function parseGateConfig(argv: readonly string[], env: Environment): GateConfig {
   const values = parseCommandLine(gateCommand(), SETTINGS, argv, env);
   const { host, port } = values;
+  const tls = tlsFilesOf(values);
   if (values.authBootstrapTokenFile !== undefined && values.auth !== 'on') throw new ConfigError('--auth-bootstrap-token-file needs --auth on');
   if (values.rateBurst > 0 && values.rateLimit === 0) throw new ConfigError('--rate-burst needs --rate-limit');
   return {
@@ -136,7 +147,8 @@ export function parseGateConfig(argv: readonly string[], env: Environment): Gate
     host,
     cluster: values.cluster,
     clusterSecretFile: values.clusterSecretFile,
-    advertise: values.advertise ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    tls,
+    advertise: values.advertise ?? `${tls === undefined ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
     writeTimeoutMs: values.writeTimeout,
     sessionTimeoutMs: values.sessionTimeout,
     maxValueBytes: values.maxValueBytes,

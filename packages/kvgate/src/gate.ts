@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MUX_FRAME_HEADROOM, ZkSession, createLimitedServer, type ClusterAuth, type ZkClient } from '@kvstore/cluster';
+import { MUX_FRAME_HEADROOM, ZkSession, createLimitedServer, type ClusterAuth, type ClusterTls, type ZkClient } from '@kvstore/cluster';
+import { Agent, buildConnector, setGlobalDispatcher } from 'undici';
 import { clusterPaths, type ClusterPaths } from '@kvstore/protocol';
 import type { Logger } from 'pino';
 import { Authenticator } from './auth/authenticator';
@@ -70,7 +71,9 @@ function logChanges(logger: Logger, before: ClusterSnapshot, after: ClusterSnaps
  * and listens. `auth` proves the cluster secret to the replicas. ZooKeeper is joined in the background: until it answers,
  * `/readyz` says 503 and requests wait for a ring within their deadline.
  */
-export async function startGate(config: GateConfig, auth: ClusterAuth, logger: Logger): Promise<RunningGate> {
+export async function startGate(config: GateConfig, auth: ClusterAuth, logger: Logger, tls?: ClusterTls): Promise<RunningGate> {
+  // fetch (replica status, leader transfers) goes through the global dispatcher: it must verify replicas against the cluster CA.
+  if (tls !== undefined) setGlobalDispatcher(new Agent({ connect: tls.connector(buildConnector, 1000) }));
   const routing = new RoutingState();
   // Set below, before the watcher starts: the first snapshot comes after.
   let webView: WebView | undefined;
@@ -99,11 +102,12 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
     // An answer carries at most one value.
     maxFrameBytes: config.maxValueBytes + MUX_FRAME_HEADROOM,
     connectTimeoutMs: Math.min(1000, config.writeTimeoutMs),
+    tls: tls && (() => tls.clientOptions()),
   });
   const forwarder = new Forwarder({ source: routing, transport, writeTimeoutMs: config.writeTimeoutMs, onRetry: (reason) => metrics.retried(reason) });
   const snapshots = new SnapshotProxy({
     routing,
-    transport: new UndiciStreamTransport({ connectTimeoutMs: Math.min(1000, config.writeTimeoutMs) }),
+    transport: new UndiciStreamTransport({ connectTimeoutMs: Math.min(1000, config.writeTimeoutMs), tls }),
     writeTimeoutMs: config.writeTimeoutMs,
   });
   const fetchStatus = httpStatusFetcher(STATUS_TIMEOUT_MS, auth);
@@ -143,7 +147,7 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
     }),
   });
 
-  const server = createLimitedServer(app, config.serverLimits);
+  const server = createLimitedServer(app, config.serverLimits, tls && { tls, askPeers: false });
   server.listen(config.port, config.host);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -164,7 +168,7 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
   joined.catch((error: unknown) => logger.error({ err: error }, 'cannot join ZooKeeper'));
 
   return {
-    url: `http://${address.address}:${address.port}`,
+    url: `${tls === undefined ? 'http' : 'https'}://${address.address}:${address.port}`,
     server,
     routing,
     watcher,
@@ -178,6 +182,7 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
       webView?.stop();
       await transport.close();
       await snapshots.close();
+      tls?.close();
     },
   };
 }

@@ -32,6 +32,15 @@ describe('parseGateConfig', () => {
     assertRefused([...base, '--auth-bootstrap-token-file', '/tmp/admin.token'], '--auth-bootstrap-token-file');
   });
 
+  it('takes --tls-cert, --tls-key and --tls-ca together, and then advertises https', () => {
+    const base = ['--zk', '127.0.0.1:2181', ...SECRET, '--port', '3443'];
+    const tls = ['--tls-cert', '/etc/kv/gate.pem', '--tls-key', '/etc/kv/gate.key', '--tls-ca', '/etc/kv/ca.pem'];
+    const config = parseGateConfig([...base, ...tls], {});
+    assert.deepEqual(config.tls, { certFile: '/etc/kv/gate.pem', keyFile: '/etc/kv/gate.key', caFile: '/etc/kv/ca.pem' });
+    assert.equal(config.advertise, 'https://127.0.0.1:3443');
+    assertRefused([...base, '--tls-key', '/etc/kv/gate.key'], '--tls-cert, --tls-ca');
+  });
+
   it('fills in the defaults', () => {
     assert.deepEqual(parseGateConfig(['--zk', '127.0.0.1:2181', ...SECRET], {}), {
       zk: '127.0.0.1:2181',
@@ -41,6 +50,7 @@ describe('parseGateConfig', () => {
       cluster: 'default',
       clusterSecretFile: '/etc/kv/cluster.secret',
       advertise: 'http://127.0.0.1:3000',
+      tls: undefined,
       writeTimeoutMs: 1000,
       sessionTimeoutMs: 5000,
       maxValueBytes: 1048576,

@@ -11,6 +11,9 @@ import {
   REQUEST_TIMEOUT,
   SESSION_TIMEOUT,
   SLOW_REQUEST_MS,
+  TLS_CA,
+  TLS_CERT,
+  TLS_KEY,
   ZK_AUTH_FILE,
   choice,
   integer,
@@ -18,8 +21,10 @@ import {
   parseCommandLine,
   serverLimitsOf,
   text,
+  tlsFilesOf,
   type Environment,
   type ServerLimits,
+  type TlsFiles,
   type Settings,
   type ZkDigest,
 } from '@kvstore/cluster';
@@ -36,6 +41,8 @@ export interface ServerConfig {
   port: number;
   host: string;
   advertiseUrl: string;
+  /** From --tls-cert, --tls-key, --tls-ca: HTTPS on the port, peers verified against the CA; undefined: plain HTTP. */
+  tls: TlsFiles | undefined;
   cluster: string;
   /** The file holding the secret every replica and gate of the cluster shares; main reads it. */
   clusterSecretFile: string;
@@ -69,9 +76,12 @@ const SETTINGS = {
   id: { flags: '--id <id>', env: 'KV_ID', description: 'stable replica id', parse: name, required: true },
   port: { flags: '--port <n>', env: 'KV_PORT', description: 'port to listen on', parse: integer(1, 65535), required: true },
   host: { flags: '--host <addr>', env: 'KV_BIND_HOST', description: 'address to bind', parse: text, default: '127.0.0.1' },
-  advertise: { flags: '--advertise <url>', env: 'KV_ADVERTISE', description: 'url peers and gates use (default http://host:port)', parse: text },
+  advertise: { flags: '--advertise <url>', env: 'KV_ADVERTISE', description: 'url peers and gates use (default http://host:port, https:// with --tls-cert)', parse: text },
   cluster: CLUSTER,
   clusterSecretFile: CLUSTER_SECRET_FILE,
+  tlsCert: TLS_CERT,
+  tlsKey: TLS_KEY,
+  tlsCa: TLS_CA,
   dataDir: { flags: '--data-dir <dir>', env: 'KV_DATA_DIR', description: 'keep the log, state (LMDB) and identity here; without it, memory only', parse: text },
   replication: { flags: '--replication <mode>', env: 'KV_REPLICATION', description: 'sync or async', parse: choice(['sync', 'async']), default: 'sync' },
   minInsync: { flags: '--min-insync <n>', env: 'KV_MIN_INSYNC', description: 'replicas (leader included) a write needs', parse: integer(1, 99), default: '1' },
@@ -129,7 +139,8 @@ export function parseServerConfig(argv: readonly string[], env: Environment): Se
   if (replicaTimeoutMs >= writeTimeoutMs) {
     throw new ConfigError(`--replica-timeout (${replicaTimeoutMs}) must be below --write-timeout (${writeTimeoutMs}), so a silent follower can be dropped in time`);
   }
-  const advertiseUrl = values.advertise ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  const tls = tlsFilesOf(values);
+  const advertiseUrl = values.advertise ?? `${tls === undefined ? 'http' : 'https'}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   if (!/^https?:\/\/[^/\s]+$/.test(advertiseUrl)) throw new ConfigError(`--advertise must be a url like http://host:port, got "${advertiseUrl}"`);
   return {
     zk: values.zk,
@@ -139,6 +150,7 @@ export function parseServerConfig(argv: readonly string[], env: Environment): Se
     port,
     host,
     advertiseUrl,
+    tls,
     cluster: values.cluster,
     clusterSecretFile: values.clusterSecretFile,
     dataDir: values.dataDir,

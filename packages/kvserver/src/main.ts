@@ -1,4 +1,4 @@
-import { clusterAuthOrExit, exitWith, configOrExit, shutdownOnSignals } from '@kvstore/cluster';
+import { clusterAuthOrExit, exitWith, configOrExit, shutdownOnSignals, tlsOrExit } from '@kvstore/cluster';
 import pino from 'pino';
 import { parseServerConfig } from './config';
 import { StartupError, startServer } from './server';
@@ -7,7 +7,7 @@ async function main(): Promise<void> {
   const config = configOrExit('kvserver', () => parseServerConfig(process.argv.slice(2), process.env));
   const auth = clusterAuthOrExit('kvserver', config.clusterSecretFile);
   const logger = pino({ level: config.logLevel, base: { replica: config.id, partition: config.partition } });
-  const running = await startServer(config, auth, logger);
+  const running = await startServer(config, auth, logger, tlsOrExit('kvserver', config.tls, logger));
   shutdownOnSignals(() => running.close(), logger, 'shutting down: handing over and leaving ZooKeeper');
 }
 

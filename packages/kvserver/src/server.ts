@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
-import { ZkSession, acceptMux, createLimitedServer, type ClusterAuth, type MuxServer } from '@kvstore/cluster';
+import { ZkSession, acceptMux, createLimitedServer, type ClusterAuth, type ClusterTls, type MuxServer } from '@kvstore/cluster';
 import { clusterPaths } from '@kvstore/protocol';
 import type { Logger } from 'pino';
 import { systemClock } from './clock';
@@ -74,15 +74,16 @@ export function replicationOptions(config: ServerConfig): ReplicationOptions {
 /**
  * A replica, started: storage recovered, the public API and the internal
  * protocol listening, ZooKeeper joined. `auth` proves and checks the
- * cluster secret. Rejects with StartupError.
+ * cluster secret; with `tls`, every route of the port is HTTPS and peers
+ * are verified against its CA. Rejects with StartupError.
  */
-export async function startServer(config: ServerConfig, auth: ClusterAuth, logger: Logger): Promise<RunningServer> {
+export async function startServer(config: ServerConfig, auth: ClusterAuth, logger: Logger, tls?: ClusterTls): Promise<RunningServer> {
   const storage = await openStorage(config, logger);
   const { store } = storage;
   const self = { id: config.id, url: config.advertiseUrl };
   const options = replicationOptions(config);
   const maxFrameBytes = replicaFrameLimit(config.maxValueBytes, options);
-  const transport = new MuxPeerTransport({ auth, maxFrameBytes });
+  const transport = new MuxPeerTransport({ auth, maxFrameBytes, tls });
   // Built before the replica (which reports to it); it reads the replica and the coordinator only when scraped.
   const metrics: ReplicaMetrics = new ReplicaMetrics({
     partition: config.partition,
@@ -161,6 +162,7 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
     logger,
     slowRequestMs: config.slowRequestMs,
     auth,
+    requirePeerCertificate: tls !== undefined,
     routing,
     imports,
     metrics,
@@ -172,11 +174,12 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
       return undefined;
     },
   });
-  const server = createLimitedServer(app.http, config.serverLimits);
+  const server = createLimitedServer(app.http, config.serverLimits, tls && { tls, askPeers: true });
   server.keepAliveTimeout = 30_000;
   const mux: MuxServer = acceptMux(server, {
     handlers: app.mux,
     auth,
+    requirePeerCertificate: tls !== undefined,
     maxFrameBytes,
     onError: (error) => logger.warn({ err: error }, 'internal protocol request failed'),
     onRefused: (refusal) => logger.warn(refusal, 'internal protocol connection refused'),
@@ -227,6 +230,7 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
       await transport.close();
       mux.close();
       server.closeAllConnections();
+      tls?.close();
     },
   };
 }

@@ -23,6 +23,7 @@ describe('parseServerConfig', () => {
       port: 7001,
       host: '127.0.0.1',
       advertiseUrl: 'http://127.0.0.1:7001',
+      tls: undefined,
       cluster: 'default',
       clusterSecretFile: '/etc/kv/cluster.secret',
       dataDir: undefined,
@@ -80,6 +81,14 @@ describe('parseServerConfig', () => {
   it('prefers a flag over its environment variable', () => {
     const config = parseServerConfig([...REQUIRED, '--min-insync', '3'], { KV_MIN_INSYNC: '2', KV_PORT: '9999' });
     assert.deepEqual([config.minInsync, config.port], [3, 7001]);
+  });
+
+  it('takes --tls-cert, --tls-key and --tls-ca together (or their variables), and then advertises https', () => {
+    const files = { certFile: '/etc/kv/node.pem', keyFile: '/etc/kv/node.key', caFile: '/etc/kv/ca.pem' };
+    const config = parseServerConfig([...REQUIRED, '--tls-cert', files.certFile, '--tls-key', files.keyFile], { KV_TLS_CA: files.caFile });
+    assert.deepEqual(config.tls, files);
+    assert.equal(config.advertiseUrl, 'https://127.0.0.1:7001');
+    assertRefused([...REQUIRED, '--tls-cert', files.certFile, '--tls-ca', files.caFile], '--tls-key');
   });
 
   it('advertises 127.0.0.1 when bound to every address', () => {

@@ -5,6 +5,9 @@ import { type ClusterView, type MigrationView, type Ring } from '@kvstore/protoc
 import { readSlotRecords, type SlotRecords } from './cluster-records';
 import {
   HeldPorts,
+  ensureTlsFiles,
+  schemeOf,
+  trustCa,
   fetchClusterView,
   startKvGate,
   startKvServer,
@@ -14,6 +17,7 @@ import {
   type KvGateOptions,
   type KvServerOptions,
   type ManagedProcess,
+  type TlsFileSet,
   type ZooKeeperEnsemble,
   type ZooKeeperHandle,
 } from './harness';
@@ -44,6 +48,8 @@ export interface ClusterOptions {
   persistent?: boolean;
   /** Give every process ZooKeeper credentials of the cluster's own (`<dir>/zk.auth`): its nodes are closed to anyone else. */
   zkAuth?: boolean;
+  /** HTTPS on every process, with a CA and certificate made under the cluster's dir (`cluster.tls`); this process trusts the CA. */
+  tls?: boolean;
   /** Appended to every kvserver's command line. */
   serverArgs?: string[];
   /** Appended to every kvgate's command line. */
@@ -95,6 +101,11 @@ export class TestCluster {
   adminToken(): string | undefined {
     if (this.adminTokenFile === undefined || !fs.existsSync(this.adminTokenFile)) return undefined;
     return fs.readFileSync(this.adminTokenFile, 'utf8').trim();
+  }
+
+  /** With `tls`: the CA, certificate and key every process was started with. */
+  get tls(): TlsFileSet | undefined {
+    return [...this.servers.values()][0]?.options.tls;
   }
 
   get gateUrls(): string[] {
@@ -186,7 +197,7 @@ export class TestCluster {
     const started: TestServer[] = [];
     for (const server of options) {
       const child = await startKvServer(server);
-      const entry = { id: server.id, partition, port: server.port, url: `http://127.0.0.1:${server.port}`, process: child, options: server };
+      const entry = { id: server.id, partition, port: server.port, url: `${schemeOf(server)}://127.0.0.1:${server.port}`, process: child, options: server };
       this.servers.set(server.id, entry);
       started.push(entry);
     }
@@ -281,11 +292,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
   const name = uniqueClusterName(options.name);
   const dir = tempDir(name);
   const secretFile = ensureClusterSecretFile(path.join(dir, 'cluster.secret'));
+  const tls = options.tls === true ? ensureTlsFiles(path.join(dir, 'tls')) : undefined;
+  if (tls !== undefined) trustCa(tls.caFile);
   const common = {
     zk: zookeeper.connectString,
     cluster: name,
     clusterSecretFile: secretFile,
     zkAuthFile: options.zkAuth === true ? ensureZkAuthFile(path.join(dir, 'zk.auth')) : undefined,
+    tls,
     writeTimeoutMs: options.writeTimeoutMs,
     sessionTimeoutMs: options.sessionTimeoutMs,
     readyTimeoutMs: options.startTimeoutMs,
@@ -333,13 +347,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
   };
   serverOptions.forEach((server, index) => {
     const child = started(index);
-    const url = `http://127.0.0.1:${server.port}`;
+    const url = `${schemeOf(server)}://127.0.0.1:${server.port}`;
     if (child) servers.set(server.id, { id: server.id, partition: server.partition, port: server.port, url, process: child, options: server });
   });
   const gateList: TestGate[] = [];
   gateOptions.forEach((gate, index) => {
     const child = started(serverOptions.length + index);
-    if (child) gateList.push({ port: gate.port, url: `http://127.0.0.1:${gate.port}`, process: child, options: gate });
+    if (child) gateList.push({ port: gate.port, url: `${schemeOf(gate)}://127.0.0.1:${gate.port}`, process: child, options: gate });
   });
   const cluster = new TestCluster(name, zookeeper, dir, servers, gateList, adminTokenFile);
   const failure = starts.find((start): start is PromiseRejectedResult => start.status === 'rejected');

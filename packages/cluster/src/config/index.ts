@@ -12,6 +12,10 @@ export {
   REQUEST_TIMEOUT,
   SESSION_TIMEOUT,
   SLOW_REQUEST_MS,
+  TLS_CA,
+  TLS_CERT,
+  TLS_KEY,
   ZK_AUTH_FILE,
   serverLimitsOf,
+  tlsFilesOf,
 } from './server-settings';

@@ -2,6 +2,7 @@ import { DEFAULT_MAX_VALUE_BYTES } from '@kvstore/protocol';
 import type { ServerLimits } from '../http/server-limits';
 import { MAKE_SECRET_HINT } from '../wire/cluster-auth';
 import { readZkAuthFile } from '../zk/zk-acl';
+import type { TlsFiles } from '../tls/cluster-tls';
 import type { Setting } from './command-line';
 import { ConfigError } from './config-error';
 import { choice, filePath, integer, name, text } from './values';
@@ -103,4 +104,36 @@ export function serverLimitsOf(values: { maxHeaderBytes: number; headersTimeout:
     throw new ConfigError(`--request-timeout (${values.requestTimeout}) must be at least --headers-timeout (${values.headersTimeout})`);
   }
   return { maxHeaderBytes: values.maxHeaderBytes, headersTimeoutMs: values.headersTimeout, requestTimeoutMs: values.requestTimeout };
+}
+
+export const TLS_CERT = {
+  flags: '--tls-cert <file>',
+  env: 'KV_TLS_CERT',
+  description: 'PEM certificate: serve HTTPS on every route of the port (with --tls-key and --tls-ca); reloaded when the file changes or on SIGHUP',
+  parse: filePath,
+} as const satisfies Setting;
+
+export const TLS_KEY = {
+  flags: '--tls-key <file>',
+  env: 'KV_TLS_KEY',
+  description: "PEM private key of --tls-cert",
+  parse: filePath,
+} as const satisfies Setting;
+
+export const TLS_CA = {
+  flags: '--tls-ca <file>',
+  env: 'KV_TLS_CA',
+  description: "PEM certificate of the cluster's CA: replicas and gates verify each other against it",
+  parse: filePath,
+} as const satisfies Setting;
+
+/** The three TLS flags go together: HTTPS that peers cannot verify would be refused by every one of them. */
+export function tlsFilesOf(values: { tlsCert: string | undefined; tlsKey: string | undefined; tlsCa: string | undefined }): TlsFiles | undefined {
+  const { tlsCert, tlsKey, tlsCa } = values;
+  if (tlsCert === undefined && tlsKey === undefined && tlsCa === undefined) return undefined;
+  if (tlsCert === undefined || tlsKey === undefined || tlsCa === undefined) {
+    const missing = [tlsCert === undefined ? '--tls-cert' : '', tlsKey === undefined ? '--tls-key' : '', tlsCa === undefined ? '--tls-ca' : ''].filter((flag) => flag !== '');
+    throw new ConfigError(`TLS needs --tls-cert, --tls-key and --tls-ca together; missing ${missing.join(', ')}`);
+  }
+  return { certFile: tlsCert, keyFile: tlsKey, caFile: tlsCa };
 }

@@ -1,4 +1,6 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { ClusterTls } from '../tls/cluster-tls';
 
 /**
  * What every listener of kvgate and kvserver enforces before a request
@@ -19,15 +21,20 @@ function checkingIntervalMs(limits: ServerLimits): number {
   return Math.max(100, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4)));
 }
 
-/** An HTTP server with `limits` set, not yet listening; the internal protocol's upgrade is held to the same header limits. */
-export function createLimitedServer(listener: RequestListener, limits: ServerLimits): Server {
-  return createServer(
-    {
-      maxHeaderSize: limits.maxHeaderBytes,
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      connectionsCheckingInterval: checkingIntervalMs(limits),
-    },
-    listener,
-  );
+/**
+ * An HTTP server with `limits` set, not yet listening; the internal
+ * protocol's upgrade is held to the same header limits. With `secure`, an
+ * HTTPS server on the cluster's certificate (`askPeers`: ask clients for a
+ * certificate, as a replica does for its internal routes), given every
+ * reloaded certificate.
+ */
+export function createLimitedServer(listener: RequestListener, limits: ServerLimits, secure?: { tls: ClusterTls; askPeers: boolean }): Server {
+  const options = {
+    maxHeaderSize: limits.maxHeaderBytes,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionsCheckingInterval: checkingIntervalMs(limits),
+  };
+  if (!secure) return createServer(options, listener);
+  return secure.tls.serve(createHttpsServer({ ...options, ...secure.tls.serverOptions(secure.askPeers) }, listener));
 }

@@ -1,4 +1,6 @@
 import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { tlsTarget } from '../tls/cluster-tls';
 import { CLUSTER_PROOF_HEADER, proofSubject, type ClusterAuth } from './cluster-auth';
 import { FrameKind, FrameReader, MUX_PATH, MUX_PROTOCOL, type Frame, type RequestKind } from './frames';
 import { FrameWriter } from './frame-writer';
@@ -27,6 +29,8 @@ export interface MuxConnectionOptions {
   /** The longest answer frame accepted; a longer one closes the connection. */
   maxFrameBytes: number;
   connectTimeoutMs: number;
+  /** For an https:// replica: the CA to verify it against and this process's certificate (undefined: the system's CAs, no certificate). */
+  tls?: () => tls.ConnectionOptions;
 }
 
 /**
@@ -50,12 +54,15 @@ export class MuxConnection {
     private readonly onClose: (connection: MuxConnection) => void,
   ) {
     const { connectTimeoutMs } = options;
-    this.socket = net.connect({ host: origin.hostname, port: Number(origin.port || 80) });
+    const secure = origin.protocol === 'https:';
+    this.socket = secure
+      ? tls.connect({ ...options.tls?.(), ...tlsTarget(origin) })
+      : net.connect({ host: origin.hostname, port: Number(origin.port || 80) });
     this.socket.setNoDelay(true);
     this.writer = new FrameWriter(this.socket);
     const connectTimer = setTimeout(() => this.fail(new Error(`no connection within ${connectTimeoutMs} ms`)), connectTimeoutMs);
     connectTimer.unref();
-    this.socket.once('connect', () => {
+    this.socket.once(secure ? 'secureConnect' : 'connect', () => {
       const proof = options.auth.prove(proofSubject('GET', MUX_PATH, MUX_PROTOCOL));
       this.socket.write(
         `GET ${MUX_PATH} HTTP/1.1\r\nHost: ${origin.host}\r\nConnection: Upgrade\r\nUpgrade: ${MUX_PROTOCOL}\r\n${CLUSTER_PROOF_HEADER}: ${proof}\r\n\r\n`,

@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'node:tls';
 import type { ClusterAuth } from './cluster-auth';
 import type { RequestKind } from './frames';
 import { MuxConnection, type MuxConnectionOptions } from './mux-connection';
@@ -12,6 +13,8 @@ export interface MuxPoolOptions {
   connectTimeoutMs?: number;
   /** Connections per replica. One carries any number of requests; a second spreads the work of large values. */
   connectionsPerOrigin?: number;
+  /** For https:// replicas: the cluster CA and this process's certificate, current at each new connection. */
+  tls?: () => ConnectionOptions;
 }
 
 /**
@@ -25,7 +28,7 @@ export class MuxPool {
   private closing = false;
 
   constructor(options: MuxPoolOptions) {
-    this.connectionOptions = { auth: options.auth, maxFrameBytes: options.maxFrameBytes, connectTimeoutMs: options.connectTimeoutMs ?? 1000 };
+    this.connectionOptions = { auth: options.auth, maxFrameBytes: options.maxFrameBytes, connectTimeoutMs: options.connectTimeoutMs ?? 1000, tls: options.tls };
     this.size = options.connectionsPerOrigin ?? 1;
   }
 

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { CLUSTER_PROOF_HEADER, proofSubject, type ClusterAuth } from './cluster-auth';
 import { FrameKind, FrameReader, MUX_PATH, MUX_PROTOCOL, type Frame, type RequestKind } from './frames';
 import { FrameWriter } from './frame-writer';
+import { peerCertificateRefusal } from '../tls/cluster-tls';
 
 /** Serves one kind of request: the payload in, the answer's payload out. A rejection is sent as `failed`. */
 export type MuxHandler = (payload: Buffer) => Promise<Buffer | readonly Buffer[]> | Buffer | readonly Buffer[];
@@ -16,6 +17,8 @@ export interface MuxServerOptions {
   handlers: MuxHandlers;
   /** Every upgrade must carry a proof of this cluster's secret. */
   auth: ClusterAuth;
+  /** With TLS: every upgrade must also come with a client certificate the cluster CA signed. */
+  requirePeerCertificate?: boolean;
   /** The longest frame accepted; a longer one closes its connection. */
   maxFrameBytes: number;
   /** Default DEFAULT_MAX_IN_FLIGHT. */
@@ -55,9 +58,10 @@ export function acceptMux(server: Server, options: MuxServerOptions): MuxServer 
       return;
     }
     const proof = request.headers[CLUSTER_PROOF_HEADER];
-    const refusal = options.auth.check(subject, typeof proof === 'string' ? proof : undefined);
+    const proofRefusal = options.auth.check(subject, typeof proof === 'string' ? proof : undefined);
+    const refusal = proofRefusal === undefined ? (options.requirePeerCertificate === true ? peerCertificateRefusal(socket) : undefined) : `no valid cluster proof (${proofRefusal})`;
     if (refusal !== undefined) {
-      options.onRefused({ remote: remoteOf(socket), reason: `no valid cluster proof (${refusal})` });
+      options.onRefused({ remote: remoteOf(socket), reason: refusal });
       refuse(socket, '401 Unauthorized');
       return;
     }

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { HEADER_REQUEST_ID, KvError, errorFromAnswer, notFound, readErrorBody, unavailable } from '@kvstore/protocol';
-import { Agent } from 'undici';
+import type { ClusterTls } from '@kvstore/cluster';
+import { Agent, buildConnector } from 'undici';
 import type { ClusterSnapshot } from '../routing/snapshot';
 import type { RouteSource } from '../routing/routing-state';
 import { currentLeader, type Endpoint } from '../routing/routing-table';
@@ -40,8 +41,10 @@ export interface StreamTransport {
 export class UndiciStreamTransport implements StreamTransport {
   private readonly agent: Agent;
 
-  constructor(options: { connectTimeoutMs?: number } = {}) {
-    this.agent = new Agent({ connect: { timeout: options.connectTimeoutMs ?? 1000 }, keepAliveTimeout: 4000 });
+  /** With `tls`: https:// replicas verified against the cluster CA. */
+  constructor(options: { connectTimeoutMs?: number; tls?: ClusterTls | undefined } = {}) {
+    const timeout = options.connectTimeoutMs ?? 1000;
+    this.agent = new Agent({ connect: options.tls ? options.tls.connector(buildConnector, timeout) : { timeout }, keepAliveTimeout: 4000 });
   }
 
   async open(request: StreamRequest): Promise<StreamResponse> {

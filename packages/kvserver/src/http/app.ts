@@ -22,6 +22,8 @@ export interface AppDeps {
   logger: Logger;
   /** Checks the proofs that internal routes need. */
   auth: ClusterAuth;
+  /** With TLS: internal routes also want a client certificate of the cluster CA. */
+  requirePeerCertificate?: boolean;
   routing: KeyRouting;
   /** The destination's side of slot moves. */
   imports: ImportReceiver;
@@ -65,7 +67,7 @@ export function createApp(deps: AppDeps): ReplicaApp {
       serveMetrics(metrics.registry, response);
     });
   }
-  app.use(internalRoutes(deps.replica, deps.auth, deps.logger));
+  app.use(internalRoutes(deps.replica, deps.auth, deps.logger, deps.requirePeerCertificate));
   app.use(adminRoutes(deps));
   app.use(seedRoutes(kv, deps.maxValueBytes));
   app.use(unknownRoute);

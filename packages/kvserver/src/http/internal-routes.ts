@@ -1,5 +1,5 @@
 import express, { type Router } from 'express';
-import { CLUSTER_PROOF_HEADER, proofSubject, type ClusterAuth } from '@kvstore/cluster';
+import { CLUSTER_PROOF_HEADER, peerCertificateRefusal, proofSubject, type ClusterAuth } from '@kvstore/cluster';
 import { KvError, badRequest, isValidName } from '@kvstore/protocol';
 import type { Replica } from '../replication/replica';
 import type { Logger } from '../replication/types';
@@ -13,19 +13,21 @@ const MAX_TRANSFER_TIMEOUT_MS = 60_000;
  * operator's changes a gate relays to the leader (leader transfer,
  * remove-member; docs/api.md, "Leadership and members"). Appends
  * travel over the internal protocol (wire/). Every request must prove the
- * cluster secret; one that does not is answered 401 and its connection
+ * cluster secret (and, with TLS, come with a client certificate of the
+ * cluster CA); one that does not is answered 401 and its connection
  * closed, so a refusal is logged once per connection.
  */
-export function internalRoutes(replica: Replica, auth: ClusterAuth, logger: Logger): Router {
+export function internalRoutes(replica: Replica, auth: ClusterAuth, logger: Logger, requirePeerCertificate = false): Router {
   const router = express.Router();
 
   router.use('/internal', (request, response, next) => {
-    const refusal = auth.check(proofSubject(request.method, request.originalUrl), request.get(CLUSTER_PROOF_HEADER));
+    const proofRefusal = auth.check(proofSubject(request.method, request.originalUrl), request.get(CLUSTER_PROOF_HEADER));
+    const refusal = proofRefusal === undefined ? (requirePeerCertificate ? peerCertificateRefusal(request.socket) : undefined) : `no valid cluster proof (${proofRefusal})`;
     if (refusal === undefined) {
       next();
       return;
     }
-    logger.warn({ remote: request.socket.remoteAddress, url: request.originalUrl.slice(0, 200), reason: refusal }, 'internal request refused: no valid cluster proof');
+    logger.warn({ remote: request.socket.remoteAddress, url: request.originalUrl.slice(0, 200), reason: refusal }, 'internal request refused');
     response.set('connection', 'close');
     next(new KvError('UNAUTHORIZED', 'internal routes need a proof of the cluster secret'));
   });

@@ -1,5 +1,5 @@
-import { FrameKind, MuxPool, type ClusterAuth } from '@kvstore/cluster';
-import { Agent, request } from 'undici';
+import { FrameKind, MuxPool, type ClusterAuth, type ClusterTls } from '@kvstore/cluster';
+import { Agent, buildConnector, request } from 'undici';
 import type { AppendRequest, AppendResponse, InstallSnapshotRequest, SnapshotStream } from '../replication/messages';
 import type { PeerTransport } from '../replication/transport';
 import { readSnapshot } from './snapshot-stream';
@@ -16,11 +16,14 @@ import type { ImportRequest, ImportResponse, SlotTransport } from '../migration/
 export class MuxPeerTransport implements PeerTransport, SlotTransport {
   private readonly auth: ClusterAuth;
   private readonly pool: MuxPool;
-  private readonly snapshots = new Agent({ keepAliveTimeout: 30_000, connections: 2 });
+  private readonly snapshots: Agent;
 
-  constructor(options: { auth: ClusterAuth; maxFrameBytes: number }) {
+  /** With `tls`: https:// peers verified against the cluster CA, this replica's certificate presented. */
+  constructor(options: { auth: ClusterAuth; maxFrameBytes: number; tls?: ClusterTls | undefined }) {
+    const { tls } = options;
     this.auth = options.auth;
-    this.pool = new MuxPool({ auth: options.auth, maxFrameBytes: options.maxFrameBytes, connectTimeoutMs: 1000 });
+    this.pool = new MuxPool({ auth: options.auth, maxFrameBytes: options.maxFrameBytes, connectTimeoutMs: 1000, tls: tls && (() => tls.clientOptions()) });
+    this.snapshots = new Agent({ keepAliveTimeout: 30_000, connections: 2, ...(tls && { connect: tls.connector(buildConnector, 10_000) }) });
   }
 
   async append(url: string, message: AppendRequest, timeoutMs: number): Promise<AppendResponse> {

@@ -12,12 +12,14 @@ export {
   kvGateArgs,
   kvServerArgs,
   programMain,
+  schemeOf,
   startKvGate,
   startKvServer,
   waitForHealthy,
   type KvGateOptions,
   type KvServerOptions,
 } from './processes';
+export { ensureTlsFiles, issueCertificate, peerFingerprint, trustCa, type TlsFileSet } from './tls-files';
 export { waitFor, type WaitOptions } from './wait';
 export {
   attachZooKeeper,

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ManagedProcess } from './managed-process';
+import type { TlsFileSet } from './tls-files';
 import { waitFor } from './wait';
 
 /** The repository root: this file runs from packages/testkit/dist/src/harness. */
@@ -18,6 +19,8 @@ interface CommonOptions {
   clusterSecretFile?: string;
   /** The cluster's ZooKeeper credentials (ensureZkAuthFile makes one): --zk-auth-file. */
   zkAuthFile?: string;
+  /** HTTPS on the port (--tls-cert, --tls-key, --tls-ca); this process must trust the CA (trustCa) for the readiness wait. */
+  tls?: TlsFileSet;
   writeTimeoutMs?: number;
   sessionTimeoutMs?: number;
   extraArgs?: string[];
@@ -62,6 +65,9 @@ function commonFlags(options: CommonOptions): Flags {
     cluster: options.cluster,
     'cluster-secret-file': options.clusterSecretFile,
     'zk-auth-file': options.zkAuthFile,
+    'tls-cert': options.tls?.certFile,
+    'tls-key': options.tls?.keyFile,
+    'tls-ca': options.tls?.caFile,
     advertise: options.advertise,
     'write-timeout': options.writeTimeoutMs,
     'session-timeout': options.sessionTimeoutMs,
@@ -115,8 +121,13 @@ async function startProgram(
     ownProcessGroup: options.ownProcessGroup,
   });
   const host = options.host === undefined || options.host === '0.0.0.0' ? '127.0.0.1' : options.host;
-  await waitForHealthy(child, `http://${host}:${options.port}`, options.readyTimeoutMs ?? 15_000);
+  await waitForHealthy(child, `${schemeOf(options)}://${host}:${options.port}`, options.readyTimeoutMs ?? 15_000);
   return child;
+}
+
+/** http, or https with TLS files. */
+export function schemeOf(options: { tls?: TlsFileSet | undefined }): 'http' | 'https' {
+  return options.tls === undefined ? 'http' : 'https';
 }
 
 /** Starts a kvserver and resolves once its GET /healthz answers 200. */
