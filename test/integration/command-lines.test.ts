@@ -18,6 +18,18 @@ function run(name: string, args: string[], env: Record<string, string> = {}) {
 /** The parsers never read the file; the programs do, after parsing. */
 const SECRET = ['--cluster-secret-file', '/nonexistent/cluster.secret'];
 
+/** Each case stops `name` with exit 2 and one line `<name>: ...` that says what it should and shows nothing `hidden` matches. */
+function assertRefusals(name: string, cases: [args: string[], says: RegExp][], hidden: RegExp, why: string): void {
+  for (const [args, says] of cases) {
+    const result = run(name, args);
+    assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+    assert.equal(result.stderr.trim().split('\n').length, 1, `one line: ${result.stderr}`);
+    assert.match(result.stderr, new RegExp(`^${name}: `));
+    assert.match(result.stderr, says);
+    assert.doesNotMatch(result.stderr, hidden, why);
+  }
+}
+
 for (const name of ['kvserver', 'kvgate']) {
   test(`${name}: a bad flag is one line on stderr and exit 2`, () => {
     const base = name === 'kvserver' ? ['--zk', '127.0.0.1:1', '--partition', 'p0', '--id', 'r1', ...SECRET] : ['--zk', '127.0.0.1:1', ...SECRET];
@@ -59,14 +71,7 @@ for (const name of ['kvserver', 'kvgate']) {
       [[...base, '--cluster-secret-file', short], /holds 15 bytes \(trimmed\); it needs at least 16.*head -c 32/],
       [[...base, '--cluster-secret-file', join(dir, 'absent')], /cannot read --cluster-secret-file .*absent: ENOENT/],
     ];
-    for (const [args, says] of cases) {
-      const result = run(name, args);
-      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
-      assert.equal(result.stderr.trim().split('\n').length, 1, `one line: ${result.stderr}`);
-      assert.match(result.stderr, new RegExp(`^${name}: `));
-      assert.match(result.stderr, says);
-      assert.doesNotMatch(result.stderr, /fifteen/, 'the secret is never shown');
-    }
+    assertRefusals(name, cases, /fifteen/, 'the secret is never shown');
   });
 
   test(`${name}: an unusable --zk-auth-file is one line naming the flag, never the content, and exit 2`, () => {
@@ -82,14 +87,7 @@ for (const name of ['kvserver', 'kvgate']) {
       [[...base, '--zk-auth-file', open], /--zk-auth-file must not be readable by others/],
       [[...base, '--zk-auth-file', short], /--zk-auth-file must hold one line user:password/],
     ];
-    for (const [args, says] of cases) {
-      const result = run(name, args);
-      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
-      assert.equal(result.stderr.trim().split('\n').length, 1, `one line: ${result.stderr}`);
-      assert.match(result.stderr, new RegExp(`^${name}: `));
-      assert.match(result.stderr, says);
-      assert.doesNotMatch(result.stderr, /tooshort|a-password/, 'the credentials are never shown');
-    }
+    assertRefusals(name, cases, /tooshort|a-password/, 'the credentials are never shown');
   });
 
   test(`${name}: TLS files that are missing, incomplete or do not match are one line naming the flags, never the key, and exit 2`, () => {
@@ -103,14 +101,7 @@ for (const name of ['kvserver', 'kvgate']) {
       [[...base, '--tls-cert', join(dir, 'absent.pem'), '--tls-key', tls.keyFile, '--tls-ca', tls.caFile], /--tls-cert .*absent\.pem: ENOENT/],
       [[...base, '--tls-cert', tls.certFile, '--tls-key', tls.caKeyFile, '--tls-ca', tls.caFile], /make no TLS context/],
     ];
-    for (const [args, says] of cases) {
-      const result = run(name, args);
-      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
-      assert.equal(result.stderr.trim().split('\n').length, 1, `one line: ${result.stderr}`);
-      assert.match(result.stderr, new RegExp(`^${name}: `));
-      assert.match(result.stderr, says);
-      assert.doesNotMatch(result.stderr, /PRIVATE KEY/, 'the key is never shown');
-    }
+    assertRefusals(name, cases, /PRIVATE KEY/, 'the key is never shown');
   });
 }
 
