@@ -6,7 +6,7 @@ import { MemoryTransport } from '../src/proxy/memory-transport';
 import type { TransportResponse } from '../src/proxy/transport';
 import { RoutingState } from '../src/routing/routing-state';
 import { createApp } from '../src/http/app';
-import { GateMetrics, REQUEST_DURATION, routeOf } from '../src/metrics/gate-metrics';
+import { GateMetrics, REQUEST_DURATION, routeOf, type GateRoute } from '../src/metrics/gate-metrics';
 import { snapshotOf, urlOf } from './fixtures';
 
 function metricsOf(routing?: RoutingState): GateMetrics {
@@ -19,14 +19,20 @@ async function values(metrics: GateMetrics, name: string): Promise<Array<{ label
   return metric.values as Array<{ labels: Record<string, string | number>; value: number }>;
 }
 
+/** One request through the metrics, as the gate counts it: arrived, then answered 2 ms later. */
+function answer(metrics: GateMetrics, route: GateRoute, method: string, code: number, partition?: string): void {
+  metrics.arrived();
+  metrics.answered(2, route, method, code, partition);
+}
+
 describe('GateMetrics', () => {
   it('counts and times answers by route, method, code and partition, reusing label children', async () => {
     const metrics = metricsOf();
-    for (let i = 0; i < 3; i++) metrics.answered(metrics.arrived(), 'kv', 'PUT', 200, 'p0');
-    metrics.answered(metrics.arrived(), 'kv', 'GET', 404, 'p1');
+    for (let i = 0; i < 3; i++) answer(metrics, 'kv', 'PUT', 200, 'p0');
+    answer(metrics, 'kv', 'GET', 404, 'p1');
     // An unknown method is one label value, not one per spelling a client sends.
-    metrics.answered(metrics.arrived(), 'other', 'BREW', 404);
-    metrics.answered(metrics.arrived(), 'other', 'PROPFIND', 404);
+    answer(metrics, 'other', 'BREW', 404);
+    answer(metrics, 'other', 'PROPFIND', 404);
     const counts = (await values(metrics, 'kvstore_gate_requests_total')).map(({ labels, value }) => `${labels.route} ${labels.method} ${labels.code} ${labels.partition}=${value}`);
     assert.deepEqual(counts.sort(), ['kv GET 404 p1=1', 'kv PUT 200 p0=3', 'other OTHER 404 =2']);
     const histogram = (await values(metrics, REQUEST_DURATION)).filter(({ labels }) => labels.partition === 'p0' && labels.le === '+Inf');

@@ -1,5 +1,3 @@
-import { performance } from 'node:perf_hooks';
-
 export interface SlowRequestLogger {
   info(object: object, message: string): void;
 }
@@ -19,7 +17,7 @@ const MAX_LOGGED_URL = 300;
 /**
  * The data path's request log: one `slow request` line (at info) for a
  * request that took at least `thresholdMs` (0: every request), and nothing
- * else, so a request that is not logged costs two clock reads.
+ * else, so a request that is not logged costs one comparison.
  */
 export class SlowRequestLog {
   constructor(
@@ -27,13 +25,8 @@ export class SlowRequestLog {
     private readonly thresholdMs: number,
   ) {}
 
-  /** The time to pass to `finished`. */
-  start(): number {
-    return performance.now();
-  }
-
-  finished(started: number, requestId: string, summary: () => RequestSummary): void {
-    const durationMs = performance.now() - started;
+  /** A request took `durationMs` (the caller's one clock reading, which its metrics share). */
+  finished(durationMs: number, requestId: string, summary: () => RequestSummary): void {
     if (durationMs < this.thresholdMs || this.logger === undefined) return;
     const { url, ...rest } = summary();
     const shortUrl = url.length > MAX_LOGGED_URL ? `${url.slice(0, MAX_LOGGED_URL)}...` : url;

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { RequestListener } from 'node:http';
 import { SlowRequestLog, serveMetrics } from '@kvstore/cluster';
 import { isKvUrl, notFound, unavailable, type ClusterView } from '@kvstore/protocol';
@@ -99,9 +100,10 @@ export function createApp(deps: AppDeps): RequestListener {
       return;
     }
     if (metrics) {
-      const started = metrics.arrived();
+      metrics.arrived();
+      const started = performance.now();
       // 'close' comes after the answer, or instead of it when the client went away.
-      response.once('close', () => metrics.answered(started, routeOf(url.split('?', 1)[0]!), request.method, response.statusCode));
+      response.once('close', () => metrics.answered(performance.now() - started, routeOf(url.split('?', 1)[0]!), request.method, response.statusCode));
     }
     app(request, response);
   };

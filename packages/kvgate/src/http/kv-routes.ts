@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SlowRequestLog, header, readBody, refusalAnswer, requestIdFor, sendAnswer, type Answer } from '@kvstore/cluster';
 import {
@@ -75,7 +76,8 @@ async function parseKvRequest(request: IncomingMessage, maxValueBytes: number, r
  * It logs no access line (`slow` logs the slow requests) and a 5xx.
  */
 export async function serveKvHttp(deps: KvRouteDeps, slow: SlowRequestLog, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  const started = deps.metrics?.arrived() ?? slow.start();
+  const started = performance.now();
+  deps.metrics?.arrived();
   const requestId = requestIdFor(request.headers[HEADER_REQUEST_ID]);
   let answer: Answer;
   let partition: string | undefined;
@@ -100,14 +102,15 @@ export async function serveKvHttp(deps: KvRouteDeps, slow: SlowRequestLog, reque
   if (answer.status >= 500) deps.logger?.warn({ requestId, status: answer.status, url: request.url, body: answer.body.toString('utf8', 0, 500) }, 'request failed');
   sendAnswer(response, answer);
   if (admitted !== undefined) deps.limits?.release(admitted);
-  slow.finished(started, requestId, () => ({
+  const durationMs = performance.now() - started;
+  slow.finished(durationMs, requestId, () => ({
     method: request.method ?? '',
     url: request.url ?? '',
     status: answer.status,
     partition,
     replica: answer.headers[HEADER_REPLICA],
   }));
-  deps.metrics?.answered(started, 'kv', request.method, answer.status, partition);
+  deps.metrics?.answered(durationMs, 'kv', request.method, answer.status, partition);
 }
 
 /** The seed's API, kept working on express: a JSON put with a base64 value, and a get by query parameter. */

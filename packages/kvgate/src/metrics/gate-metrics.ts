@@ -101,14 +101,13 @@ export class GateMetrics {
     this.zooKeeper = new ZkSessionMetrics(registry);
   }
 
-  /** A request arrived; returns its start time for `answered`. */
-  arrived(): number {
+  /** A request arrived. */
+  arrived(): void {
     this.inFlight++;
-    return performance.now();
   }
 
-  /** A request was answered `code`. */
-  answered(started: number, route: GateRoute, method: string | undefined, code: number, partition = ''): void {
+  /** A request was answered `code`, `durationMs` after it arrived. */
+  answered(durationMs: number, route: GateRoute, method: string | undefined, code: number, partition = ''): void {
     this.inFlight--;
     const known = method !== undefined && METHODS.has(method) ? method : 'OTHER';
     const byPartition = inner(inner(inner(this.cells, route), known), code);
@@ -119,7 +118,7 @@ export class GateMetrics {
       byPartition.set(partition, cells);
     }
     cells.count.inc();
-    cells.duration.observe((performance.now() - started) / 1000);
+    cells.duration.observe(durationMs / 1000);
   }
 
   retried(reason: RetryReason): void {

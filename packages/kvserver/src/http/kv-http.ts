@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { FrameKind, SlowRequestLog, decodeKvRequest, encodeKvAnswer, header, readBody, requestIdFor, sendAnswer, type Answer, type MuxHandlers } from '@kvstore/cluster';
 import { HEADER_PARTITION, HEADER_REQUEST_ID, HEADER_ROUTING_VERSION } from '@kvstore/protocol';
@@ -18,7 +19,7 @@ export class KvRequestLog {
   }
 
   start(): number {
-    return this.slow.start();
+    return performance.now();
   }
 
   /**
@@ -29,7 +30,7 @@ export class KvRequestLog {
    */
   finished(started: number, call: KvCall, answer: Answer): void {
     const summary = () => ({ method: call.method, url: call.url, status: answer.status, partition: answer.headers[HEADER_PARTITION] });
-    this.slow.finished(started, call.requestId, summary);
+    this.slow.finished(performance.now() - started, call.requestId, summary);
     if (answer.status < 500) return;
     const line = { requestId: call.requestId, ...summary(), body: answer.body.toString('utf8', 0, 500) };
     if (answer.status === 500 || answer.status === 503) this.logger.debug(line, 'request failed');
