@@ -43,14 +43,18 @@ const CLUSTER_FLAGS = {
   '--smoke': 'switch',
 } as const satisfies Step['flags'];
 
+/** The flags of the suites that compare in interleaved rounds (cluster, compare, security). */
+const ROUNDS_FLAGS = { ...CLUSTER_FLAGS, '--rounds': 'value' } as const satisfies Step['flags'];
+
 /** The suites, in the order `npm run bench` runs them. */
 const SUITES: Record<string, Suite> = {
   cluster: {
-    description: 'the whole cluster under HTTP load (autocannon): baselines, gate, leader, replication and fsync variants, scaling, etcd',
+    description:
+      'the whole cluster under HTTP load (autocannon): baselines, gate, leader, replication and fsync variants, scaling, etcd; then gate GET against the Map server and gate PUT against etcd in interleaved rounds (--rounds)',
     steps: [
       {
         script: 'cluster/main.js',
-        flags: { ...CLUSTER_FLAGS, '--scale-keys': 'value' },
+        flags: { ...ROUNDS_FLAGS, '--scale-keys': 'value' },
       },
     ],
   },
@@ -63,7 +67,13 @@ const SUITES: Record<string, Suite> = {
   compare: {
     description:
       'this checkout against another commit (--against <rev>, built in a temp worktree): both clusters up side by side, interleaved rounds (--rounds) of gate GET and PUT; median ratio, spread, CPU per 10k requests (only when named)',
-    steps: [{ script: 'cluster/main.js', flags: { ...CLUSTER_FLAGS, '--against': 'value', '--rounds': 'value' } }],
+    steps: [{ script: 'cluster/main.js', flags: { ...ROUNDS_FLAGS, '--against': 'value' } }],
+    onlyWhenNamed: true,
+  },
+  security: {
+    description:
+      'what --auth on and TLS cost on the data path: plain, auth, tls and auth+tls clusters of this build side by side, interleaved rounds (--rounds) of gate GET and PUT; median ratio against plain, spread, CPU per 10k requests (only when named)',
+    steps: [{ script: 'cluster/main.js', args: ['--security'], flags: ROUNDS_FLAGS }],
     onlyWhenNamed: true,
   },
   storage: {

@@ -16,7 +16,7 @@ export class BaselineServer implements Stoppable {
       name: `baseline ${kind}`,
       script: path.join(__dirname, 'baseline-server.js'),
       args: [kind, String(port)],
-      port,
+      url: `http://127.0.0.1:${port}`,
       logFile: path.join(logDir, `baseline-${kind}.log`),
     });
     return new BaselineServer(`http://127.0.0.1:${port}`, child);

@@ -2,9 +2,10 @@ import { performance } from 'node:perf_hooks';
 import { keysByLeader, type KvCluster } from './kvcluster';
 import type { Lifecycle } from './lifecycle';
 import { prefill, runLoad } from './load';
-import { runScenario, type Row, type Scenario } from './measure';
+import { runScenario, type Endpoint, type Row, type Scenario } from './measure';
 import type { ClusterBenchOptions } from './options';
 import { progressLine } from './report';
+import type { RoundsResult } from './rounds';
 import { uniformKeys, type Workload } from './workload';
 
 /** The state of one bench run, handed to each of its parts. */
@@ -15,6 +16,8 @@ export interface Run {
   dir: string;
   workload: Workload;
   rows: Row[];
+  /** What each set of interleaved rounds came to (rounds.ts). */
+  rounds: RoundsResult[];
   /** Parts that could not run, with why. */
   failures: string[];
   /** Pid to process name, to name the CPU profiles. */
@@ -43,11 +46,11 @@ export async function section(run: Run, title: string, body: () => Promise<void>
   }
 }
 
-/** Writes every key of every part (a url and the keys to write there), the parts side by side; says how long it took. */
-export async function load(run: Run, parts: Array<{ url: string; keys: number[] }>, put = (n: number) => run.workload.kvPutOf(n)): Promise<number> {
+/** Writes every key of every part (an endpoint and the keys to write there), the parts side by side; says how long it took. */
+export async function load(run: Run, parts: Array<Endpoint & { keys: number[] }>, put = (n: number) => run.workload.kvPutOf(n)): Promise<number> {
   const started = performance.now();
   const connections = Math.max(8, Math.floor(run.options.loaderConnections / parts.length));
-  await Promise.all(parts.map((part) => prefill({ url: part.url, connections, keys: part.keys }, put)));
+  await Promise.all(parts.map((part) => prefill({ ...part, connections }, put)));
   const seconds = (performance.now() - started) / 1000;
   const count = parts.reduce((sum, part) => sum + part.keys.length, 0);
   console.log(`  loaded ${count.toLocaleString('en-US')} keys in ${seconds.toFixed(1)} s (${Math.round(count / seconds).toLocaleString('en-US')}/s)`);
@@ -56,7 +59,8 @@ export async function load(run: Run, parts: Array<{ url: string; keys: number[] 
 
 /** Loads keys first..first+count-1 straight into the partition leaders: quicker than through the gate. */
 export async function loadCluster(run: Run, cluster: KvCluster, first: number, count: number): Promise<number> {
-  return load(run, keysByLeader(await cluster.view(), first, count));
+  const leaders = keysByLeader(await cluster.view(), first, count);
+  return load(run, leaders.map((leader) => ({ ...leader, access: cluster.access })));
 }
 
 /**
@@ -64,10 +68,10 @@ export async function loadCluster(run: Run, cluster: KvCluster, first: number, c
  * caller), not measured: the first row would otherwise pay for compiling the
  * servers' hot paths.
  */
-export async function warmUp(run: Run, url: string): Promise<void> {
+export async function warmUp(run: Run, endpoint: Endpoint): Promise<void> {
   const keys = uniformKeys(run.options.hotKeys);
   for (const next of [run.workload.kvPut(keys), run.workload.kvGet(keys, 'strong')]) {
-    await runLoad({ url, connections: run.options.connections, durationS: 1, next });
+    await runLoad({ url: endpoint.url, access: endpoint.access, connections: run.options.connections, durationS: 1, next });
   }
 }
 

@@ -3,8 +3,21 @@ import * as path from 'node:path';
 import { ensureClusterSecretFile } from '@kvstore/cluster';
 import { Ring, type ClusterView, type MigrationView } from '@kvstore/protocol';
 import type { Tracked } from './cpu';
-import { HeldPorts, fetchClusterView, kvGateArgs, kvServerArgs, programMain, waitForSettledCluster, type ManagedProcess, type ZooKeeperHandle } from '@kvstore/testkit/harness';
+import {
+  HeldPorts,
+  fetchClusterView,
+  kvGateArgs,
+  kvServerArgs,
+  programMain,
+  schemeOf,
+  waitFor,
+  waitForSettledCluster,
+  type ManagedProcess,
+  type TlsFileSet,
+  type ZooKeeperHandle,
+} from '@kvstore/testkit/harness';
 import { startNodeProgram, type Stoppable } from './lifecycle';
+import type { Access } from './load';
 import { keyOf } from './workload';
 
 /** What differs between the clusters of one run. */
@@ -15,9 +28,22 @@ export interface ClusterConfig {
   memory: boolean;
 }
 
+/** The security settings of a cluster (docs/security.md): off for all but the security bench's variants. */
+export interface ClusterSecurity {
+  /** The gate runs --auth on and bootstraps the user admin, whose token the load sends. */
+  auth: boolean;
+  /** Every listener (gate, replicas) serves HTTPS with these files; the replicas' internal traffic is mutual TLS. */
+  tls?: TlsFileSet;
+}
+
 /** "sync, fsync on", "async, memory": for row names. */
 export function describeConfig(config: ClusterConfig): string {
   return `${config.replication}, ${config.memory ? 'memory' : `fsync ${config.fsync ? 'on' : 'off'}`}`;
+}
+
+/** "auth+tls", "auth", "tls", or "" for neither. */
+export function describeSecurity(security: ClusterSecurity | undefined): string {
+  return [security?.auth && 'auth', security?.tls && 'tls'].filter(Boolean).join('+');
 }
 
 export interface KvClusterOptions {
@@ -35,6 +61,7 @@ export interface KvClusterOptions {
   serverArgs?: string[];
   /** The checkout whose build runs the processes (default: this one). */
   programRoot?: string;
+  security?: ClusterSecurity;
 }
 
 interface Server {
@@ -87,12 +114,20 @@ async function startServer(options: KvClusterOptions, clusterSecretFile: string,
     partition,
     id,
     dataDir: config.memory ? undefined : path.join(dir, 'data', id),
+    tls: options.security?.tls,
     replication: config.replication,
     fsync: config.memory ? undefined : config.fsync,
     logFile,
     extraArgs: ['--log-level', 'warn', ...(options.serverArgs ?? [])],
   });
-  const child = await startNodeProgram({ name: `kvserver ${id}`, script: programMain('kvserver', options.programRoot), args, port, logFile, execArgv: execArgv(options) });
+  const child = await startNodeProgram({
+    name: `kvserver ${id}`,
+    script: programMain('kvserver', options.programRoot),
+    args,
+    url: `${schemeOf(options.security ?? {})}://127.0.0.1:${port}`,
+    logFile,
+    execArgv: execArgv(options),
+  });
   return { id, partition, process: child };
 }
 
@@ -101,6 +136,8 @@ export class KvCluster implements Stoppable {
   private constructor(
     readonly options: KvClusterOptions,
     readonly gateUrl: string,
+    /** The token the gate's bootstrap wrote (--auth on), and the CA of its https:// url. */
+    readonly access: Access,
     private readonly clusterSecretFile: string,
     private readonly gate: ManagedProcess | undefined,
     private servers: Server[],
@@ -121,11 +158,15 @@ export class KvCluster implements Stoppable {
       await held.release(port);
       return startServer(options, clusterSecretFile, { id, partition, port });
     });
+    const security = options.security ?? { auth: false };
+    const gateUrl = `${schemeOf(security)}://127.0.0.1:${gatePort}`;
+    const tokenFile = path.join(dir, 'admin.token');
     const gateStart = (async () => {
       const logFile = path.join(dir, 'logs', 'gate.log');
-      const args = kvGateArgs({ zk: zookeeper.connectString, port: gatePort, cluster: name, clusterSecretFile, logFile });
+      const extraArgs = security.auth ? ['--auth', 'on', '--auth-bootstrap-token-file', tokenFile] : [];
+      const args = kvGateArgs({ zk: zookeeper.connectString, port: gatePort, cluster: name, clusterSecretFile, tls: security.tls, logFile, extraArgs });
       await held.release(gatePort);
-      return startNodeProgram({ name: 'kvgate', script: programMain('kvgate', options.programRoot), args, port: gatePort, logFile, execArgv: execArgv(options) });
+      return startNodeProgram({ name: 'kvgate', script: programMain('kvgate', options.programRoot), args, url: gateUrl, logFile, execArgv: execArgv(options) });
     })();
     // Whatever did start is kept (and handed to onStarted) before a failure is reported, so that it is stopped.
     const starts = await Promise.allSettled([gateStart, ...serverStarts]);
@@ -133,7 +174,8 @@ export class KvCluster implements Stoppable {
     const [gate, ...servers] = starts;
     const cluster = new KvCluster(
       options,
-      `http://127.0.0.1:${gatePort}`,
+      gateUrl,
+      { caFile: security.tls?.caFile },
       clusterSecretFile,
       gate.status === 'fulfilled' ? gate.value : undefined,
       servers.flatMap((start) => (start.status === 'fulfilled' ? [start.value] : [])),
@@ -141,7 +183,11 @@ export class KvCluster implements Stoppable {
     onStarted(cluster);
     const failure = starts.find((start): start is PromiseRejectedResult => start.status === 'rejected');
     if (failure) throw failure.reason;
-    await waitForSettledCluster(cluster.gateUrl, { partitions: layout }, 60_000);
+    if (security.auth) {
+      await waitFor(() => fs.existsSync(tokenFile), { timeoutMs: 30_000, what: `the gate to write ${tokenFile}` });
+      cluster.access.token = fs.readFileSync(tokenFile, 'utf8').trim();
+    }
+    await waitForSettledCluster(cluster.gateUrl, { partitions: layout }, 60_000, () => cluster.access.token);
     return cluster;
   }
 
@@ -165,7 +211,8 @@ export class KvCluster implements Stoppable {
 
   /** Starts the migration that removes `partition`, through the gate's admin route; resolves to the migration as the gate answered (202). */
   async removePartition(partition: string): Promise<MigrationView> {
-    const answer = await fetch(`${this.gateUrl}/v1/admin/partitions/${encodeURIComponent(partition)}`, { method: 'DELETE' });
+    const headers: Record<string, string> = this.access.token === undefined ? {} : { authorization: `Bearer ${this.access.token}` };
+    const answer = await fetch(`${this.gateUrl}/v1/admin/partitions/${encodeURIComponent(partition)}`, { method: 'DELETE', headers });
     const body = await answer.text();
     if (answer.status !== 202) throw new Error(`removing ${partition}: the gate answered ${answer.status} ${body.slice(0, 200)}`);
     return JSON.parse(body) as MigrationView;
@@ -184,7 +231,7 @@ export class KvCluster implements Stoppable {
   }
 
   view(): Promise<ClusterView> {
-    return fetchClusterView(this.gateUrl);
+    return fetchClusterView(this.gateUrl, 2000, this.access.token);
   }
 
   /** The processes that serve it, each as what it is now (leaders per the gate's view), and ZooKeeper. */
@@ -197,9 +244,9 @@ export class KvCluster implements Stoppable {
     ];
   }
 
-  /** Pid to "kvgate (sync, fsync on)": to name the CPU profiles. */
+  /** Pid to "kvgate (sync, fsync on)" or "kvgate (tls, sync, fsync on)": to name the CPU profiles. */
   processNames(): Map<number, string> {
-    const suffix = ` (${describeConfig(this.options.config)})`;
+    const suffix = ` (${[describeSecurity(this.options.security), describeConfig(this.options.config)].filter(Boolean).join(', ')})`;
     const all = [...(this.gate ? [this.gate] : []), ...this.servers.map((server) => server.process)];
     return new Map(all.map((child) => [child.pid, `${child.name}${suffix}`]));
   }

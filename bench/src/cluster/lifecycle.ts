@@ -57,8 +57,8 @@ export interface NodeProgram {
   /** The compiled script to run. */
   script: string;
   args: string[];
-  /** It serves GET /healthz on 127.0.0.1:<port>. */
-  port: number;
+  /** It serves GET /healthz here: http://127.0.0.1:<port>, or https:// (this process trusting its CA). */
+  url: string;
   logFile: string;
   /** Node flags before the script (--cpu-prof: NODE_OPTIONS may not carry it). */
   execArgv?: string[];
@@ -74,6 +74,6 @@ export async function startNodeProgram(program: NodeProgram): Promise<ManagedPro
     cwd: REPO_ROOT,
     ownProcessGroup: true,
   });
-  await waitForHealthy(child, `http://127.0.0.1:${program.port}`, 30_000);
+  await waitForHealthy(child, program.url, 30_000);
   return child;
 }

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { percentile } from '../common';
@@ -9,9 +10,16 @@ export interface RequestShape {
   body?: Buffer | string;
 }
 
+/** What a load needs besides the url to be let in: a bearer token (a gate with --auth on), the CA of an https:// url. */
+export interface Access {
+  token?: string;
+  caFile?: string;
+}
+
 export interface LoadOptions {
-  /** Base url: http://127.0.0.1:<port>. */
+  /** Base url: http://127.0.0.1:<port> or https://. */
   url: string;
+  access?: Access;
   connections: number;
   /** Run this long... */
   durationS?: number;
@@ -85,11 +93,14 @@ function duration(options: LoadOptions): { duration: number } | { amount: number
 /** Runs autocannon in this process, with a request made by `next()` for each one sent. */
 export function runLoad(options: LoadOptions): Promise<LoadResult> {
   const latencies = new Latencies();
-  const { onAnswer } = options;
+  const { onAnswer, access } = options;
+  const headers: Record<string, string> = access?.token === undefined ? {} : { authorization: `Bearer ${access.token}` };
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       {
         url: options.url,
+        // autocannon itself never verifies the server's certificate (it sets rejectUnauthorized: false); the handshake's cost is paid all the same, once per connection.
+        ...(access?.caFile !== undefined && { tlsOptions: { ca: fs.readFileSync(access.caFile) } }),
         connections: options.amount === undefined ? options.connections : Math.min(options.connections, options.amount),
         // autocannon refuses an undefined duration: run by amount or by time.
         ...duration(options),
@@ -101,7 +112,7 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
             setupRequest: (request, context: Sent) => {
               const shape = options.next();
               if (onAnswer) Object.assign(context, { request: shape, sentAt: performance.now() });
-              return { ...request, headers: {}, ...shape };
+              return { ...request, headers: { ...headers }, ...shape };
             },
             ...(onAnswer && { onResponse: (status: number, body: string, context: Sent) => onAnswer(context.request!, status, performance.now() - context.sentAt!, body) }),
           },
@@ -137,9 +148,12 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
 }
 
 /** Writes each of `keys` exactly once, as fast as `connections` concurrent requests go. */
-export async function prefill(options: { url: string; connections: number; keys: readonly number[] }, put: (n: number) => RequestShape): Promise<LoadResult> {
+export async function prefill(
+  options: { url: string; access?: Access; connections: number; keys: readonly number[] },
+  put: (n: number) => RequestShape,
+): Promise<LoadResult> {
   let next = 0;
-  const result = await runLoad({ url: options.url, connections: options.connections, amount: options.keys.length, next: () => put(options.keys[next++]!) });
+  const result = await runLoad({ ...options, amount: options.keys.length, next: () => put(options.keys[next++]!) });
   // Every key must be there for the GET rows that follow: any failed PUT fails the prefill.
   if (result.errors > 0) {
     const statuses = JSON.stringify(result.statusCodes);

@@ -3,21 +3,23 @@
  * (bench/README.md). Node:http baselines in processes of their own, then a
  * kvstore cluster on a private ZooKeeper (through the gate and straight to a
  * partition leader), the same cluster with async replication and with fsync
- * off, the scaling figure, and etcd as a reference; autocannon, in this
- * process, makes the load. Prints the tables, writes <out>/<stamp>-cluster.json
+ * off, the scaling figure, and etcd as a reference, then the headline ratios
+ * in interleaved rounds (rounds.ts); autocannon, in this process, makes the load. Prints the tables, writes <out>/<stamp>-cluster.json
  * and .svg, and exits non-zero if any part failed to run.
  *
  * With --reshard (`npm run bench -- reshard`) it runs only the resharding
  * scenario (reshard.ts) and writes <out>/<stamp>-reshard.json and .svg; with
  * --against <rev> (`npm run bench -- compare --against <rev>`) only the
  * interleaved comparison with that commit's build (compare.ts), into
- * <out>/<stamp>-compare.json and .svg.
+ * <out>/<stamp>-compare.json and .svg; with --security (`npm run bench --
+ * security`) only the security variants' comparison (security.ts), into
+ * <out>/<stamp>-security.json and .svg.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { printCompareTable, runCompare, type CompareResult } from './compare';
+import { runCompare, type CompareResult } from './compare';
 import type { Run } from './context';
 import { describeConfig } from './kvcluster';
 import { Lifecycle } from './lifecycle';
@@ -29,6 +31,8 @@ import { printProfileSummaries } from './profile-summary';
 import { addRatios, mainRows, printMainTable, printReshardTable, printScalingTables } from './report';
 import { describeReshard, runReshard } from './reshard';
 import type { ReshardResult } from './reshard-result';
+import { printRounds } from './rounds';
+import { runSecurity } from './security';
 import { chartSvg } from './svg';
 import { Workload } from './workload';
 
@@ -43,35 +47,42 @@ async function main(): Promise<number> {
     dir: fs.mkdtempSync(path.join(os.tmpdir(), 'kvstore-bench-cluster-')),
     workload: new Workload(options.valueBytes),
     rows: [],
+    rounds: [],
     failures: [],
     processNames: new Map(),
   };
   const config = { replication: options.replication, fsync: options.fsync, memory: options.memory };
   const shape = `${describeShape(options)} (${describeConfig(config)}), 1 gate`;
   const load = `${options.connections} connections, ${options.durationS} s per scenario, ${options.valueBytes}-byte values`;
-  const compared = options.against === undefined ? undefined : `against ${options.against}, ${options.rounds} interleaved rounds`;
-  const what = options.reshard ? `resharding: ${describeReshard(options, config)}` : `${shape}; ${load}${compared ? `; ${compared}` : ''}`;
+  const compared =
+    options.against !== undefined
+      ? `against ${options.against}, ${options.rounds} interleaved rounds`
+      : options.security
+        ? `plain, auth, tls and auth+tls side by side, ${options.rounds} interleaved rounds`
+        : `${options.rounds} interleaved rounds of the headline ratios`;
+  const what = options.reshard ? `resharding: ${describeReshard(options, config)}` : `${shape}; ${load}; ${compared}`;
+  const suite = options.reshard ? 'reshard' : options.against !== undefined ? 'compare' : options.security ? 'security' : 'cluster';
   console.log(`kvstore cluster bench${options.smoke ? ' (--smoke)' : ''}: ${what}; node ${process.version}, ${os.cpus().length} cpus; work dir ${run.dir}`);
   let reshard: ReshardResult | undefined;
   let compare: CompareResult | undefined;
   try {
     if (options.reshard) reshard = await runReshard(run);
     else if (options.against !== undefined) compare = await runCompare(run, options.against);
+    else if (options.security) await runSecurity(run);
     else await runAll(run);
   } finally {
     await run.lifecycle.stopAll();
   }
 
   if (options.reshard) printReshardTable(`Resharding: ${describeReshard(options, config)}`, run.rows, reshard);
-  else if (options.against !== undefined) printCompareTable(run.rows, compare);
-  else {
+  else if (suite === 'cluster') {
     addRatios(run.rows);
-    printMainTable(`Cluster bench: ${shape}; ${load}`, run.rows);
+    printMainTable(`Cluster bench: ${shape}; ${load}, one pass`, run.rows);
     printScalingTables(run.rows);
   }
+  for (const result of run.rounds) printRounds(result);
   const failed = [...run.failures, ...run.rows.filter((row) => row.failure).map((row) => `${row.name}: ${row.failure}`)];
   const totalSeconds = (performance.now() - started) / 1000;
-  const suite = options.reshard ? 'reshard' : options.against !== undefined ? 'compare' : 'cluster';
   const results = {
     suite,
     startedAt: startedAt.toISOString(),
@@ -79,6 +90,7 @@ async function main(): Promise<number> {
     machine: machineInfo(),
     options,
     rows: run.rows,
+    rounds: run.rounds,
     ...(options.reshard && { reshard: reshard ?? null }),
     ...(options.against !== undefined && { compare: compare ?? null }),
     failures: failed,

@@ -1,14 +1,19 @@
 import { startCpuMeter, type CpuSeconds, type Tracked } from './cpu';
-import { runLoad, type LoadResult, type RequestShape } from './load';
+import { runLoad, type Access, type LoadResult, type RequestShape } from './load';
 
-/** What a scenario loads: a base url, and the processes whose CPU time it costs. */
-export interface Target {
+/** Where a load goes: a base url and what it takes to be let in. */
+export interface Endpoint {
   url: string;
+  access?: Access;
+}
+
+/** What a scenario loads: an endpoint, and the processes whose CPU time it costs. */
+export interface Target extends Endpoint {
   tracked(): Promise<Tracked[]>;
 }
 
-/** The sections of the report; `connections` and `keys` make the scaling figure; `reshard`: the phases of the resharding scenario; `compare`: the rounds of --against. */
-export type Group = 'baseline' | 'gate' | 'direct' | 'variant' | 'etcd' | 'connections' | 'keys' | 'reshard' | 'compare';
+/** The sections of the report; `connections` and `keys` make the scaling figure; `reshard`: the phases of the resharding scenario; `rounds`: interleaved rounds (rounds.ts). */
+export type Group = 'baseline' | 'gate' | 'direct' | 'variant' | 'etcd' | 'connections' | 'keys' | 'reshard' | 'rounds';
 
 export interface Scenario {
   name: string;
@@ -21,6 +26,8 @@ export interface Scenario {
   comparedWith?: { baseline?: string; etcd?: string };
   /** For the `keys` rows: keys the cluster holds, and how many of them were written for this row, in how long. */
   keys?: { count: number; loaded: number; loadSeconds: number };
+  /** For the `rounds` rows: the comparison, the entrant and the round (from 1) it was measured in. */
+  round?: { comparison: string; entrant: string; number: number };
 }
 
 /** This row's req/s over another's: `against` is that row's name. */
@@ -55,7 +62,7 @@ export async function runScenario(scenario: Scenario): Promise<Row> {
   const { target, next, ...described } = scenario;
   try {
     const stopMeter = startCpuMeter(await target.tracked());
-    const load = await runLoad({ url: target.url, connections: scenario.connections, durationS: scenario.durationS, next });
+    const load = await runLoad({ url: target.url, access: target.access, connections: scenario.connections, durationS: scenario.durationS, next });
     const cpuSeconds = stopMeter();
     const row: Row = { ...described, ...load, cpuSeconds, cpuPer10k: per10k(cpuSeconds, load.requests) };
     if (load.requests === 0) row.failure = 'no request was answered';

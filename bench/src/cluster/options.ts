@@ -40,7 +40,9 @@ export interface ClusterBenchOptions {
   migrationRate: number | undefined;
   /** Run only the comparison against this git revision's build (compare.ts). */
   against: string | undefined;
-  /** Interleaved rounds of the comparison. */
+  /** Run only the security variants' comparison (security.ts). */
+  security: boolean;
+  /** Interleaved rounds of each comparison (rounds.ts). */
   rounds: number;
 }
 
@@ -110,7 +112,11 @@ const SETTINGS = {
     description: "run only the comparison: this checkout against <rev>'s build (a git commit, tag or branch), side by side, in interleaved rounds of gate GET and PUT",
     parse: text,
   },
-  rounds: { flags: '--rounds <n>', description: 'interleaved rounds of --against (default: 5; 2 with --smoke)', parse: integer(1, 100) },
+  security: {
+    flags: '--security',
+    description: 'run only the security comparison: plain, --auth on, TLS and auth+TLS clusters side by side, in interleaved rounds of gate GET and PUT',
+  },
+  rounds: { flags: '--rounds <n>', description: 'interleaved rounds of each comparison (default: 5; 2 with --smoke)', parse: integer(1, 100) },
 } as const satisfies Settings;
 
 /** Throws ConfigError for a bad command line, or with the help text (exit code 0) for --help. */
@@ -121,8 +127,8 @@ export function parseOptions(argv: string[]): ClusterBenchOptions {
   if (!reshard && (values.reshardKeys !== undefined || values.migrationRate !== undefined || values.reshardSteps !== undefined)) {
     throw new ConfigError('--reshard-keys, --reshard-steps and --migration-rate go with --reshard');
   }
-  if (values.against === undefined && values.rounds !== undefined) throw new ConfigError('--rounds goes with --against');
-  if (values.against !== undefined && reshard) throw new ConfigError('--against and --reshard are different runs: give one');
+  if (reshard && values.rounds !== undefined) throw new ConfigError('--rounds does not go with --reshard');
+  if ([reshard, values.against !== undefined, values.security].filter(Boolean).length > 1) throw new ConfigError('--reshard, --against and --security are different runs: give one');
   const first = values.reshardSteps?.[0];
   if (first !== undefined && values.partitions !== undefined && values.partitions !== first) throw new ConfigError('--partitions must be the first of --reshard-steps');
   const partitions = values.partitions ?? first ?? (reshard ? 2 : 1);
@@ -155,6 +161,7 @@ export function parseOptions(argv: string[]): ClusterBenchOptions {
     reshardSteps: reshard ? (values.reshardSteps ?? [partitions, partitions + 1, partitions + 2, partitions + 1, partitions]) : [],
     migrationRate: values.migrationRate,
     against: values.against,
+    security: values.security,
     rounds: values.rounds ?? (smoke ? 2 : 5),
   };
 }

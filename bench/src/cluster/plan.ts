@@ -9,9 +9,20 @@ import { BaselineServer } from './baselines';
 import { load, loadCluster, measure, range, section, warmUp, type Run } from './context';
 import { Etcd, etcdInstalled } from './etcd';
 import { freePort, startZooKeeper, type ZooKeeperHandle } from '@kvstore/testkit/harness';
-import { describeConfig, KvCluster, type ClusterConfig } from './kvcluster';
+import { describeConfig, KvCluster, type ClusterConfig, type ClusterSecurity } from './kvcluster';
 import { describeShape } from './options';
-import { baselineScenarios, connectionScenarios, directScenarios, etcdScenarios, gateScenarios, keysScenario, variantScenario } from './scenarios';
+import { runRounds } from './rounds';
+import {
+  baselineScenarios,
+  connectionScenarios,
+  directScenarios,
+  etcdScenarios,
+  gateScenarios,
+  headlineComparisons,
+  keysScenario,
+  variantScenario,
+  type HeadlineTargets,
+} from './scenarios';
 
 async function baselines(run: Run): Promise<void> {
   const logs = path.join(run.dir, 'logs');
@@ -19,8 +30,8 @@ async function baselines(run: Run): Promise<void> {
   const map = run.lifecycle.track(await BaselineServer.start('map', logs));
   try {
     await load(run, [{ url: map.url, keys: range(run.options.hotKeys) }]);
-    await warmUp(run, map.url);
-    await warmUp(run, fixed.url);
+    await warmUp(run, map);
+    await warmUp(run, fixed);
     await measure(run, baselineScenarios(fixed, map, run.workload, run.options));
   } finally {
     await fixed.stop();
@@ -36,6 +47,7 @@ export interface ClusterExtras {
   serverArgs?: string[];
   /** The checkout whose build runs it (default: this one). */
   programRoot?: string;
+  security?: ClusterSecurity;
 }
 
 /**
@@ -60,7 +72,7 @@ export async function withCluster(
     });
     console.log(`  cluster ${name} is up, gate ${cluster.url}`);
     await loadCluster(run, cluster, 0, run.options.hotKeys);
-    await warmUp(run, cluster.url);
+    await warmUp(run, cluster);
     await body(cluster);
   } catch (error) {
     const tails = started ? `\n${started.logTails()}` : '';
@@ -70,12 +82,69 @@ export async function withCluster(
   }
 }
 
-/** The main cluster's rows: through the gate, straight to the leader, and against connections. */
+/** Starts a cluster per spec, one after the other (each loaded and warmed up), runs `body` with all of them up, stops them. */
+export async function withClusters(
+  run: Run,
+  zookeeper: ZooKeeperHandle,
+  specs: Array<{ config: ClusterConfig; extras?: ClusterExtras }>,
+  body: (clusters: KvCluster[]) => Promise<void>,
+): Promise<void> {
+  const up: KvCluster[] = [];
+  const startFrom = async (index: number): Promise<void> => {
+    const spec = specs[index];
+    if (!spec) return body(up);
+    return withCluster(
+      run,
+      zookeeper,
+      spec.config,
+      async (cluster) => {
+        up.push(cluster);
+        await startFrom(index + 1);
+      },
+      spec.extras,
+    );
+  };
+  await startFrom(0);
+}
+
+/** Whether the etcd rows run, or why not (said once, by the etcd section). */
+function etcdSkipped(run: Run): string | undefined {
+  if (!run.options.etcd) return 'skipped (--smoke)';
+  if (!etcdInstalled()) return 'not installed (apt-get install etcd-server)';
+  return undefined;
+}
+
+/**
+ * The headline ratios (headlineComparisons) in interleaved rounds: a Map
+ * server and etcd's 3-member cluster are started beside the main cluster,
+ * loaded and warmed up, and stopped after.
+ */
+async function headlineRounds(run: Run, cluster: KvCluster): Promise<void> {
+  const logs = path.join(run.dir, 'logs');
+  const map = run.lifecycle.track(await BaselineServer.start('map', logs));
+  let etcd: Etcd | undefined;
+  try {
+    if (etcdSkipped(run) === undefined) {
+      etcd = await Etcd.start(3, path.join(run.dir, 'etcd-rounds'), (started) => run.lifecycle.track(started));
+      await load(run, [{ url: etcd.url, keys: range(run.options.hotKeys) }], (n) => run.workload.etcdPutOf(n));
+    }
+    await load(run, [{ url: map.url, keys: range(run.options.hotKeys) }]);
+    await warmUp(run, map);
+    const targets: HeadlineTargets = { map, cluster, ...(etcd && { etcd }) };
+    await runRounds(run, `Headline ratios: ${describeShape(run.options)}, ${describeConfig(cluster.options.config)}`, headlineComparisons(targets, run.workload, run.options));
+  } finally {
+    await etcd?.stop();
+    await map.stop();
+  }
+}
+
+/** The main cluster's rows: through the gate, straight to the leader, against connections, then the headline ratios in rounds. */
 async function mainCluster(run: Run, cluster: KvCluster): Promise<void> {
   await loadCluster(run, cluster, 0, run.options.uniformKeys);
   await measure(run, gateScenarios(cluster, run.workload, run.options));
   await measure(run, await directScenarios(cluster, run.workload, run.options));
   if (run.options.scaleConnections.length > 0) await measure(run, connectionScenarios(cluster, run.workload, run.options));
+  await headlineRounds(run, cluster);
 }
 
 /** GETs over ever more keys: each count is loaded on top of the last. */
@@ -111,8 +180,8 @@ function clusterPlans(run: Run): Array<{ config: ClusterConfig; body: (cluster: 
 }
 
 async function etcdRows(run: Run): Promise<void> {
-  if (!run.options.etcd) return console.log('\netcd: skipped (--smoke)');
-  if (!etcdInstalled()) return console.log('\netcd: not installed (apt-get install etcd-server)');
+  const skipped = etcdSkipped(run);
+  if (skipped !== undefined) return console.log(`\netcd: ${skipped}`);
   for (const members of [1, 3]) {
     await section(run, `etcd, ${members} member${members === 1 ? '' : 's'}`, async () => {
       const etcd = await Etcd.start(members, path.join(run.dir, `etcd-${members}`), (started) => run.lifecycle.track(started));

@@ -3,6 +3,7 @@ import type { Etcd } from './etcd';
 import { describeConfig, keysByLeader, type KvCluster } from './kvcluster';
 import type { Scenario, Target } from './measure';
 import type { ClusterBenchOptions } from './options';
+import type { Comparison } from './rounds';
 import { keysFrom, uniformKeys, type Workload } from './workload';
 
 /** The rows others are compared with. */
@@ -113,4 +114,37 @@ export function keysScenario(cluster: KvCluster, keys: NonNullable<Scenario['key
     durationS: options.scaleDurationS,
     keys,
   };
+}
+
+/** What the headline ratios are measured on, all up at once. */
+export interface HeadlineTargets {
+  map: BaselineServer;
+  cluster: KvCluster;
+  /** etcd's 3-member cluster, when it runs: the PUT reference (else the Map server). */
+  etcd?: Etcd;
+}
+
+/**
+ * The headline ratios of the cluster suite, in interleaved rounds: GET
+ * strong against the Map server, PUT against etcd's 3-member put. Each
+ * comparison's first entrant is its reference; a new way to reach the
+ * cluster (a client that routes itself) is one more entrant of each.
+ */
+export function headlineComparisons(targets: HeadlineTargets, workload: Workload, options: Options): Comparison[] {
+  const keys = uniformKeys(options.hotKeys);
+  const { map, cluster, etcd } = targets;
+  const putReference = etcd ? { label: 'etcd 3 members', target: etcd, next: workload.etcdPut(keys) } : { label: 'Map server', target: map, next: workload.kvPut(keys) };
+  return [
+    {
+      workload: 'GET strong',
+      entrants: [
+        { label: 'Map server', target: map, next: workload.kvGet(keys, 'strong') },
+        { label: 'gate', target: cluster, next: workload.kvGet(keys, 'strong') },
+      ],
+    },
+    {
+      workload: `PUT (${describeConfig(cluster.options.config)})`,
+      entrants: [putReference, { label: 'gate', target: cluster, next: workload.kvPut(keys) }],
+    },
+  ];
 }

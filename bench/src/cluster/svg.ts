@@ -26,7 +26,7 @@ const COLOURS: Record<Row['group'], string> = {
   connections: '#4e79a7',
   keys: '#4e79a7',
   reshard: '#e15759',
-  compare: '#76b7b2',
+  rounds: '#76b7b2',
 };
 
 interface Bar {
