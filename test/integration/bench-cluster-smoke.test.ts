@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { readResults, runBench, type ResultRow } from './bench-support';
+import { checkRounds, readResults, runBench, type ResultRow, type RoundsResult } from './bench-support';
 
 /** The rows of a --smoke run (1 partition × 2 replicas, sync, fsync on, data dirs; etcd is skipped). */
 const MAIN_ROWS = [
@@ -19,16 +19,22 @@ const MAIN_ROWS = [
   'gate PUT (sync, fsync off)',
 ];
 
-test('the cluster bench runs in --smoke mode and writes its JSON and SVG (no speed is asserted)', async () => {
+test('the cluster bench runs in --smoke mode and writes its JSON and SVG, with the headline ratios in interleaved rounds (no speed is asserted)', async () => {
   await runBench(['--smoke'], (stdout, out) => {
-    for (const table of ['Cluster bench', 'Scaling with connections', 'Gate GET with more keys loaded']) assert.match(stdout, new RegExp(table));
-    const results = readResults<{ suite: string; rows: ResultRow[]; failures: string[] }>(out, 'cluster');
+    for (const table of ['Cluster bench', 'Scaling with connections', 'Gate GET with more keys loaded', 'Headline ratios']) assert.match(stdout, new RegExp(table));
+    const results = readResults<{ suite: string; rows: ResultRow[]; rounds: RoundsResult[]; failures: string[] }>(out, 'cluster');
     assert.equal(results.suite, 'cluster');
     assert.deepEqual(results.failures, []);
     assert.deepEqual(
-      results.rows.filter((row) => row.group !== 'connections' && row.group !== 'keys').map((row) => row.name),
+      results.rows.filter((row) => !['connections', 'keys', 'rounds'].includes(row.group)).map((row) => row.name),
       MAIN_ROWS,
     );
+    // Without etcd (--smoke) the PUT reference is the Map server.
+    assert.equal(results.rounds.length, 1);
+    checkRounds(results.rounds[0]!, results.rows, [
+      { workload: 'GET strong', entrants: ['Map server', 'gate'] },
+      { workload: 'PUT (sync, fsync on)', entrants: ['Map server', 'gate'] },
+    ], 2);
     assert.equal(results.rows.filter((row) => row.group === 'connections').length, 4, 'gate GET and PUT at 1 and 4 connections');
     assert.equal(results.rows.filter((row) => row.group === 'keys').length, 1, 'gate GET with 2,000 keys loaded');
     for (const row of results.rows) {

@@ -16,6 +16,52 @@ export interface ResultRow {
   requests?: number;
   errors?: number;
   failure?: string;
+  round?: { comparison: string; entrant: string; number: number };
+}
+
+/** A set of interleaved rounds in the results JSON (bench/src/cluster/rounds.ts), as far as the tests look. */
+export interface RoundsResult {
+  title: string;
+  rounds: number;
+  comparisons: Array<{
+    workload: string;
+    reference: string;
+    entrants: Array<{ label: string; ran: number; reqPerSec?: number; cpuPer10k: Record<string, number>; ratio?: { rounds: number[]; median: number; min: number; max: number } }>;
+  }>;
+}
+
+/**
+ * Checks the shape of a rounds result (not its figures): each comparison's
+ * entrants (the reference first) ran in every round, in the order of the
+ * rows (first to last in odd rounds, last to first in even ones), and every
+ * entrant but the reference has a ratio per round within its min and max,
+ * and CPU per 10k requests of the servers and the load generator.
+ */
+export function checkRounds(result: RoundsResult, rows: ResultRow[], expected: Array<{ workload: string; entrants: string[] }>, rounds: number): void {
+  assert.equal(result.rounds, rounds);
+  assert.deepEqual(
+    result.comparisons.map((comparison) => ({ workload: comparison.workload, entrants: comparison.entrants.map((entrant) => entrant.label) })),
+    expected,
+  );
+  const order = expected.flatMap(({ workload, entrants }) => Array.from({ length: rounds }, (_, index) => ({ workload, number: index + 1, labels: index % 2 === 0 ? entrants : [...entrants].reverse() })));
+  const mine = rows.filter((row) => row.group === 'rounds' && expected.some((comparison) => comparison.workload === row.round?.comparison));
+  const byRound = (number: number, workload: string): string[] => mine.filter((row) => row.round!.number === number && row.round!.comparison === workload).map((row) => row.round!.entrant);
+  for (const { workload, number, labels } of order) assert.deepEqual(byRound(number, workload), labels, `${workload}, round ${number}: entrants in order`);
+  for (const row of mine) assert.equal(row.name, `${row.round!.comparison} [${row.round!.entrant}]`);
+  for (const comparison of result.comparisons) {
+    assert.equal(comparison.reference, comparison.entrants[0]!.label);
+    for (const [index, entrant] of comparison.entrants.entries()) {
+      assert.equal(entrant.ran, rounds, `${comparison.workload} [${entrant.label}] ran every round`);
+      assert.ok(entrant.cpuPer10k.servers! > 0 && entrant.cpuPer10k.client! > 0, `${comparison.workload} [${entrant.label}]: CPU per 10k of the servers and the client`);
+      if (index === 0) {
+        assert.equal(entrant.ratio, undefined, 'the reference has no ratio');
+        continue;
+      }
+      const ratio = entrant.ratio!;
+      assert.equal(ratio.rounds.length, rounds);
+      assert.ok(ratio.min > 0 && ratio.min <= ratio.median && ratio.median <= ratio.max, `${comparison.workload} [${entrant.label}]: min <= median <= max`);
+    }
+  }
 }
 
 /** Runs bench/dist/src/cluster/main.js with `args` and `--out` a temp dir; rejects on a non-zero exit, with the output in the error. */
