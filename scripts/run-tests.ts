@@ -39,6 +39,8 @@ function suites(filters: string[]): Suite[] {
     ...fs.readdirSync(packagesDir).flatMap((name) => findTestFiles(path.join(packagesDir, name, 'dist', 'test'))),
     // The chaos suite's checker is pure code with unit tests of its own.
     ...findTestFiles(path.join(REPO_ROOT, 'chaos', 'dist', 'test')),
+    // So is the bench's arithmetic of rounds.
+    ...findTestFiles(path.join(REPO_ROOT, 'bench', 'dist', 'test')),
   ];
   const integration = findTestFiles(path.join(REPO_ROOT, 'test', 'dist', 'integration'));
   const keep = (file: string): boolean => {
