@@ -62,6 +62,8 @@ export class Replicator {
     readonly member: Member,
     private readonly leadership: Leadership,
   ) {
+    const window = leadership.options.maxAppendsInFlight;
+    if (!Number.isSafeInteger(window) || window < 1) throw new Error(`maxAppendsInFlight must be a whole number of at least 1, not ${window}`);
     this.nextSeq = leadership.log.lastSeq + 1;
     this.heldAllAt = leadership.clock.now();
     this.wake();
