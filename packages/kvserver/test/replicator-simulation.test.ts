@@ -49,6 +49,26 @@ describe('pipelined appends', () => {
     assert.equal(sim.node('c').log.lastSeq, sim.node('a').log.lastSeq);
   });
 
+  it('after a failure, probes again only once every older request is answered or given up (the window drains)', async () => {
+    const sim = await SimCluster.started(IDS, { maxAppendsInFlight: 4, replicaTimeoutMs: 500, retryBackoffMs: 50 });
+    await sim.replica('a').put('warm', bytes('up'), undefined, {});
+    await sim.advance(10);
+    sim.network.pause(sim.url('c'));
+    const first = track(sim.replica('a').put('k1', bytes('v'), undefined, {}));
+    await sim.advance(200);
+    const second = track(sim.replica('a').put('k2', bytes('v'), undefined, {}));
+    await sim.settle();
+    const sent = sim.network.countCalls('append', sim.url('c'));
+    // The first request times out at 500 ms, its back-off ends at 550; the second is in flight until 700.
+    await sim.advance(350);
+    assert.equal(sim.network.countCalls('append', sim.url('c')), sent, 'no probe while a request of the failed generation is in flight');
+    assert.deepEqual([first.state, second.state], ['fulfilled', 'fulfilled'], 'c, gone silent, left the in-sync set');
+    sim.network.resume(sim.url('c'));
+    await sim.advance(10);
+    assert.ok(sim.network.countCalls('append', sim.url('c')) > sent);
+    assert.equal(sim.node('c').log.lastSeq, sim.node('a').log.lastSeq);
+  });
+
   it(`loses no acknowledged write and keeps every log a prefix of the leader's, over ${SEEDS} seeds of a faulty network`, async (t) => {
     let acknowledged = 0;
     let failovers = 0;
