@@ -69,26 +69,31 @@ describe('pipelined appends', () => {
     assert.equal(sim.node('c').log.lastSeq, sim.node('a').log.lastSeq);
   });
 
-  it(`loses no acknowledged write and keeps every log a prefix of the leader's, over ${SEEDS} seeds of a faulty network`, async (t) => {
+  it(`loses no acknowledged write, reads none stale and keeps every log a prefix of the leader's, over ${SEEDS} seeds of a faulty network`, async (t) => {
     let acknowledged = 0;
+    let reads = 0;
     let failovers = 0;
     for (let seed = 1; seed <= SEEDS; seed++) {
       const outcome = await simulate(seed);
       acknowledged += outcome.acknowledged;
+      reads += outcome.reads;
       failovers += outcome.failedOver ? 1 : 0;
     }
-    t.diagnostic(`${SEEDS} seeds: ${acknowledged} writes acknowledged, ${failovers} runs with a failover`);
+    t.diagnostic(`${SEEDS} seeds: ${acknowledged} writes acknowledged, ${reads} strong reads answered, ${failovers} runs with a failover`);
     assert.ok(acknowledged > SEEDS * STEPS, 'most writes get through the faults');
   });
 });
 
-/** One run: writes at a random pace through loss, duplication and reordering, a failover halfway, then a quiet network. */
-async function simulate(seed: number): Promise<{ acknowledged: number; failedOver: boolean }> {
+/** One run: writes and strong reads at a random pace through loss, duplication and reordering, a failover halfway, then a quiet network. */
+async function simulate(seed: number): Promise<{ acknowledged: number; reads: number; failedOver: boolean }> {
   const rand = random(seed);
   const sim = await SimCluster.started(IDS, { maxAppendsInFlight: 4, maxBatchEntries: 4 }, {}, () => Math.floor(rand() * 5));
   sim.network.setFaults({ random: rand, loss: 0.03, duplication: 0.1, maxDelayMs: 15 });
   const invariants = new Invariants(sim, seed);
   const acked = new Map<string, string>();
+  const written: Array<{ key: string; value: string }> = [];
+  const wrongReads: string[] = [];
+  let reads = 0;
   let leader = 'a';
   let failedOver = false;
   for (let step = 0; step < STEPS; step++) {
@@ -97,6 +102,20 @@ async function simulate(seed: number): Promise<{ acknowledged: number; failedOve
       const value = `v${seed}-${step}-${n}`;
       sim.replica(leader).put(key, bytes(value), undefined, {}).then(
         () => acked.set(key, value),
+        () => undefined,
+      );
+      written.push({ key, value });
+    }
+    if (rand() < 0.5) {
+      // A strong read: once a write is acknowledged, every read that starts later shows it (each key is written once).
+      const { key, value } = written[Math.floor(rand() * written.length)]!;
+      const acknowledged = acked.has(key);
+      sim.replica(leader).read(key, 'strong').then(
+        (stored) => {
+          reads++;
+          const seen = stored?.value.toString();
+          if (seen !== value && (acknowledged || seen !== undefined)) wrongReads.push(`${key} read as ${seen}, ${acknowledged ? 'acknowledged' : 'written'} as ${value}`);
+        },
         () => undefined,
       );
     }
@@ -116,6 +135,7 @@ async function simulate(seed: number): Promise<{ acknowledged: number; failedOve
   await sim.advance(3000);
   invariants.check();
 
+  assert.deepEqual(wrongReads, [], `seed ${seed}: strong reads`);
   const lead = sim.node(leader);
   for (const [key, value] of acked) assert.equal(lead.store.get(key)?.value.toString(), value, `seed ${seed}: acknowledged ${key} is lost`);
   for (const id of IDS.filter((other) => other !== leader)) {
@@ -124,7 +144,7 @@ async function simulate(seed: number): Promise<{ acknowledged: number; failedOve
     assert.equal(follower.store.appliedSeq, lead.store.appliedSeq, `seed ${seed}: ${id} did not apply the commit point`);
     for (const [key, value] of acked) assert.equal(follower.store.get(key)?.value.toString(), value, `seed ${seed}: ${id} lacks ${key}`);
   }
-  return { acknowledged: acked.size, failedOver };
+  return { acknowledged: acked.size, reads, failedOver };
 }
 
 /** What must hold at every step, whatever the network did. */
