@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { Operation } from '../src/replication/entry';
 import type { AppendRequest } from '../src/replication/messages';
 import { decodeAppend, encodeAppend } from '../src/wire/append-codec';
+import { random } from './support/random';
 
 const request: AppendRequest = {
   epoch: 7,
@@ -44,16 +45,6 @@ const slotOperations: Array<[string, Operation]> = [
 const frameOf = (op: Operation): Buffer =>
   Buffer.concat(encodeAppend({ epoch: 1, leaderId: 'l', leaderUrl: 'u', prevSeq: 0, prevEpoch: 0, commitSeq: 0, entries: [{ seq: 1, epoch: 1, op }] }));
 const BODY = 32 + 3 + 3 + 4 + 17;
-
-/** A deterministic PRNG (mulberry32), so a failing mutation can be replayed. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('append frames', () => {
   it('round-trip every kind of entry, values as raw bytes', () => {

@@ -25,6 +25,8 @@ export interface ReplicationOptions {
   replicaTimeoutMs: number;
   maxBatchEntries: number;
   maxBatchBytes: number;
+  /** Append requests a leader keeps in flight to one follower once it is caught up (one while probing); at least 1. */
+  maxAppendsInFlight: number;
   /** The log is compacted once it holds more committed entries than this, or more bytes than maxLogBytes. */
   maxLogEntries: number;
   maxLogBytes: number;
@@ -53,6 +55,7 @@ export const DEFAULT_REPLICATION_OPTIONS: ReplicationOptions = {
   replicaTimeoutMs: 500,
   maxBatchEntries: 1024,
   maxBatchBytes: 4 * 1024 * 1024,
+  maxAppendsInFlight: 4,
   maxLogEntries: 20_000,
   maxLogBytes: 64 * 1024 * 1024,
   retryBackoffMs: 50,

@@ -28,6 +28,21 @@ export class NetworkError extends Error {
   }
 }
 
+/**
+ * What an unreliable network does to append calls (requests and answers),
+ * each decision drawn from `random` so that a seed replays a run.
+ */
+export interface NetworkFaults {
+  /** Uniform in [0, 1). */
+  random(): number;
+  /** The chance that a request, and then its answer, is lost: the caller times out. */
+  loss: number;
+  /** The chance that a request is delivered twice; the caller gets whichever answer comes back first. */
+  duplication: number;
+  /** Each request and each answer waits up to this long (on the clock), so they overtake one another. */
+  maxDelayMs: number;
+}
+
 interface HeldCall {
   call: NetworkCall;
   release(): void;
@@ -41,6 +56,8 @@ interface HeldCall {
  * and from a url (and resets those under way); `pause(url)` holds them, as
  * a SIGSTOPped process would, until `resume` or until the caller's timeout
  * (on the injected clock). A call whose caller gave up is never delivered.
+ * `setFaults` makes append calls late, lost, duplicated and reordered (a
+ * late request still arrives after its caller gave up, as on a network).
  */
 export class MemoryNetwork {
   readonly calls: NetworkCall[] = [];
@@ -50,6 +67,7 @@ export class MemoryNetwork {
   private held: HeldCall[] = [];
   private hopsUnderWay = 0;
   private readonly observers: ((call: NetworkCall) => void)[] = [];
+  private faults: NetworkFaults | undefined;
 
   constructor(private readonly clock: Clock) {}
 
@@ -80,6 +98,11 @@ export class MemoryNetwork {
 
   countCalls(kind: CallKind, to?: string): number {
     return this.calls.filter((call) => call.kind === kind && (to === undefined || call.to === to)).length;
+  }
+
+  /** From now on append calls suffer `faults`; undefined makes the network reliable again. */
+  setFaults(faults: NetworkFaults | undefined): void {
+    this.faults = faults;
   }
 
   cut(url: string): void {
@@ -126,12 +149,20 @@ export class MemoryNetwork {
     });
   }
 
-  private async deliver<T>(
+  private deliver<T>(call: NetworkCall, handle: (peer: PeerEndpoint) => T | Promise<T>, failHeld: (error: NetworkError) => void): Promise<T> {
+    const faults = call.kind === 'append' ? this.faults : undefined;
+    if (!faults || faults.random() >= faults.duplication) return this.deliverOnce(call, handle, failHeld, faults);
+    return Promise.race([this.deliverOnce(call, handle, failHeld, faults), this.deliverOnce(call, handle, failHeld, faults)]);
+  }
+
+  private async deliverOnce<T>(
     call: NetworkCall,
     handle: (peer: PeerEndpoint) => T | Promise<T>,
     failHeld: (error: NetworkError) => void,
+    faults: NetworkFaults | undefined,
   ): Promise<T> {
     await this.hop();
+    if (faults) await this.jitter(faults);
     this.checkLink(call);
     if (this.isPaused(call)) {
       // Released by resume; a call that fails or times out meanwhile is dropped from `held` and never delivered.
@@ -141,8 +172,15 @@ export class MemoryNetwork {
     if (!peer) throw new NetworkError('ECONNREFUSED', `nothing listens at ${call.to}`);
     const answer = await handle(peer);
     await this.hop();
+    if (faults) await this.jitter(faults);
     this.checkLink(call);
     return answer;
+  }
+
+  /** A random delay on the clock, or (by the loss chance) forever: the caller's timeout ends the call. */
+  private jitter(faults: NetworkFaults): Promise<void> {
+    if (faults.random() < faults.loss) return new Promise<void>(() => {});
+    return new Promise((resolve) => this.clock.setTimeout(resolve, Math.floor(faults.random() * faults.maxDelayMs)));
   }
 
   private hop(): Promise<void> {

@@ -7,6 +7,7 @@ import { MemoryStore } from '../../src/store/memory-store';
 import { ManualClock } from '../../src/testing/manual-clock';
 import { MemoryCoordination } from '../../src/testing/memory-coordination';
 import { MemoryNetwork } from '../../src/testing/memory-network';
+import { SlowDiskLog } from './slow-disk-log';
 
 /** A memory store that remembers the order entries were applied in. */
 export class RecordingStore extends MemoryStore {
@@ -68,15 +69,21 @@ export class SimCluster {
   readonly coordination = new MemoryCoordination();
   readonly options: ReplicationOptions;
   private readonly nodes = new Map<string, SimNode>();
+  /** Every `ok` append answer a follower gave for entries not yet durable on it (there must be none). */
+  readonly undurableAnswers: string[] = [];
   /** Whose session holds the ephemeral `/leader` node. */
   private leaderNodeHolder: string | undefined;
   private registrations = 0;
 
-  /** `clockOffsetsMs`: how far each replica's wall clock is off (TTLs are judged by wall clocks). */
+  /**
+   * `clockOffsetsMs`: how far each replica's wall clock is off (TTLs are judged by wall clocks).
+   * `diskDelayMs`: each log flush takes this long on the clock (SlowDiskLog); without it, logs are durable at once.
+   */
   constructor(
     ids: readonly string[],
     options: Partial<ReplicationOptions> = {},
     private readonly clockOffsetsMs: Readonly<Record<string, number>> = {},
+    private readonly diskDelayMs?: () => number,
   ) {
     this.options = { ...DEFAULT_REPLICATION_OPTIONS, ...options };
     for (const id of ids) this.nodes.set(id, this.createNode(id));
@@ -93,8 +100,9 @@ export class SimCluster {
     ids: readonly string[] = ['a', 'b', 'c'],
     options: Partial<ReplicationOptions> = {},
     clockOffsetsMs: Readonly<Record<string, number>> = {},
+    diskDelayMs?: () => number,
   ): Promise<SimCluster> {
-    const sim = new SimCluster(ids, options, clockOffsetsMs);
+    const sim = new SimCluster(ids, options, clockOffsetsMs, diskDelayMs);
     await sim.elect(ids[0]!);
     await sim.advance(0);
     return sim;
@@ -206,7 +214,7 @@ export class SimCluster {
 
   private createNode(id: string): SimNode {
     const url = `http://${id}.sim:7000`;
-    const log = new MemoryLog();
+    const log = this.diskDelayMs ? new SlowDiskLog(this.clock, this.diskDelayMs) : new MemoryLog();
     const store = new RecordingStore();
     const observed: Observed = { epochs: [], snapshotsServed: 0, snapshotsInstalled: 0, expirySweeps: [] };
     const replica = new Replica({
@@ -221,7 +229,15 @@ export class SimCluster {
       logger: silentLogger,
       observer: recordingObserver(observed),
     });
-    this.network.register(url, replica);
+    this.network.register(url, {
+      handleAppend: async (request) => {
+        const response = await replica.handleAppend(request);
+        if (response.ok && log.durableSeq < response.matchSeq) this.undurableAnswers.push(`${id} answered ok to ${response.matchSeq} holding ${log.durableSeq} durably`);
+        return response;
+      },
+      installSnapshot: (request) => replica.installSnapshot(request),
+      snapshotFor: (epoch) => replica.snapshotFor(epoch),
+    });
     return { id, url, replica, log, store, inZooKeeper: true, incarnation: this.nextIncarnation(), observed };
   }
 
