@@ -13,7 +13,6 @@ import {
   HEADER_PARTITION,
   HEADER_REPLICA,
   KvError,
-  errorFromAnswer,
   kvPath,
   readErrorBody,
   validateKey,
@@ -33,7 +32,7 @@ import {
 import { createAgents, type Agents, type GateTls } from './agents';
 import { GateLink, type GateAnswer, type GateRequest } from './gate-link';
 import { parseHosts } from './hosts';
-import { NoAnswer, parseJson } from './http-errors';
+import { NoAnswer, errorOf, parseJson } from './http-errors';
 import { withRetries } from './retry';
 import { readPartitionSnapshot, type PartitionSnapshot } from './snapshot';
 
@@ -44,7 +43,7 @@ export interface KvClientOptions {
   timeoutMs?: number;
   /** How long a connect may take before the next gate is tried. Default min(1000, timeoutMs). */
   connectTimeoutMs?: number;
-  /** Further rounds, each from the next gate, after a failure that is safe to repeat (no gate answered, 503, 421). Default 2. */
+  /** Further rounds, each from the next gate, after a failure that is safe to repeat (no gate answered, 503, 421; a 429 after its Retry-After, if that is at most timeoutMs). Default 2. */
   retries?: number;
   /** Pause before the first further round, doubled for each next one. Default 100. */
   retryDelayMs?: number;
@@ -98,6 +97,7 @@ export class KvClient {
   readonly hosts: readonly string[];
   private readonly retries: number;
   private readonly retryDelayMs: number;
+  private readonly timeoutMs: number;
   private readonly agents: Agents;
   private readonly links: readonly GateLink[];
   private preferred = 0;
@@ -107,6 +107,7 @@ export class KvClient {
   constructor(options: KvClientOptions) {
     this.hosts = parseHosts(options.hosts);
     const timeoutMs = checkCount('timeoutMs', options.timeoutMs ?? 5000, 1);
+    this.timeoutMs = timeoutMs;
     const connectTimeoutMs = checkCount('connectTimeoutMs', options.connectTimeoutMs ?? Math.min(1000, timeoutMs), 1);
     this.retries = checkCount('retries', options.retries ?? 2, 0);
     this.retryDelayMs = checkCount('retryDelayMs', options.retryDelayMs ?? 100, 0);
@@ -216,7 +217,7 @@ export class KvClient {
     const path = `${partitionPath(partition)}/snapshot`;
     return this.inRounds(false, async () => {
       const answer = await this.onSomeGate(false, (link) => link.open(path));
-      if (!isSuccess(answer.status)) throw errorFromAnswer(answer.status, await readErrorBody(answer.body), answer.host);
+      if (!isSuccess(answer.status)) throw errorOf(answer.status, answer.headers, await readErrorBody(answer.body), answer.host);
       return readPartitionSnapshot(answer.body, partition, headerOf(answer, HEADER_REPLICA));
     });
   }
@@ -302,7 +303,7 @@ export class KvClient {
   private call(request: Request): Promise<Answer> {
     return this.inRounds(request.write, async () => {
       const answer = await this.onSomeGate(request.write, (link) => link.exchange(request));
-      if (!isSuccess(answer.status)) throw errorFromAnswer(answer.status, answer.body, answer.host);
+      if (!isSuccess(answer.status)) throw errorOf(answer.status, answer.headers, answer.body, answer.host);
       return answer;
     });
   }
@@ -313,6 +314,8 @@ export class KvClient {
       {
         retries: this.retries,
         delayMs: this.retryDelayMs,
+        // A gate's 429 was refused before anything was forwarded: any request may wait it out, for as long as one attempt may take.
+        maxRetryAfterMs: this.timeoutMs,
         mayRepeat: (failure) => mayRepeat(failure, write),
         beforeRetry: () => (this.preferred = (this.preferred + 1) % this.links.length),
       },
