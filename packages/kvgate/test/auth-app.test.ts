@@ -9,7 +9,10 @@ import { createUser, userAdmin } from '../src/auth/user-admin';
 import { UserDirectory } from '../src/auth/user-directory';
 import { createApp } from '../src/http/app';
 import type { ForwardRequest, ForwardResult } from '../src/proxy/forwarder';
-import { until } from './fixtures';
+import { RoutingTable } from '../src/routing/routing-table';
+import type { UiView } from '../src/ui/ui-view';
+import { SESSION_COOKIE, cookieValue } from '../src/ui/ui-session';
+import { snapshotOf, until } from './fixtures';
 
 const paths = clusterPaths('blue');
 const logger = pino({ level: 'silent' });
@@ -24,6 +27,8 @@ function answer(forwarded: ForwardRequest): ForwardResult {
   return { ok: true, partition: 'p0', replica: 'a', response: { status: 200, headers: { etag: '"1"' }, body } };
 }
 
+const uiView: UiView = { cluster: 'blue', builtAt: 1, ring: { version: 1, sealed: false, partitions: ['p0'], runs: [[0, 0]] }, partitions: [], migration: null, problems: [] };
+
 let directory: UserDirectory;
 
 afterEach(() => directory.stop());
@@ -36,8 +41,10 @@ async function authApp() {
   await directory.attach(session);
   const seen: ForwardRequest[] = [];
   const authenticator = new Authenticator(directory, logger);
+  const forwarder = { forward: async (forwarded: ForwardRequest) => (seen.push(forwarded), answer(forwarded)) };
   const app = createApp({
-    forwarder: { forward: async (forwarded) => (seen.push(forwarded), answer(forwarded)) },
+    forwarder,
+    ui: { view: async () => uiView, routing: { table: () => new RoutingTable(snapshotOf({ p0: { members: ['a'], leader: 'a' } })) }, forwarder },
     maxValueBytes: 1024,
     clusterView: async () => view,
     readiness: () => ({ ready: true, reason: 'ok' }),
@@ -179,4 +186,77 @@ describe('app with --auth on', () => {
     assertError(await request(app).delete('/v1/admin/users/nobody').set(...auth(admin)), 404, 'NOT_FOUND');
     assertError(await request(app).delete('/v1/admin/users/root/grants/read').set(...auth(admin)), 404, 'NOT_FOUND');
   });
+});
+
+describe('web view sign-in with --auth on', () => {
+  let setup: Awaited<ReturnType<typeof authApp>>;
+  beforeEach(async () => {
+    setup = await authApp();
+  });
+  const cookie = (token: string): [string, string] => ['Cookie', `other=1; ${SESSION_COOKIE}=${token}`];
+
+  it('serves the page without a token, and its data only to a signed-in admin', async () => {
+    const { app } = setup;
+    assert.equal((await request(app).get('/')).status, 302);
+    for (const path of ['/ui/', '/ui/app.js', '/ui/style.css']) assert.equal((await request(app).get(path)).status, 200, path);
+    for (const path of ['/v1/ui/view', '/v1/ui/key?key=k', '/v1/ui/session']) assertError(await request(app).get(path), 401, 'UNAUTHENTICATED');
+  });
+
+  it('signs an admin in with a bearer token: an HttpOnly, SameSite=Strict cookie for /v1/ui that opens the page\'s reads', async () => {
+    const { app, user } = setup;
+    const admin = await user('root', { role: 'admin' });
+    const signedIn = await request(app).post('/v1/ui/session').set(...auth(admin));
+    assert.equal(signedIn.status, 200, signedIn.text);
+    assert.deepEqual(signedIn.body, { auth: true, user: 'root' });
+    assert.deepEqual(signedIn.headers['set-cookie'], [`${SESSION_COOKIE}=${admin}; Path=/v1/ui; Max-Age=43200; HttpOnly; SameSite=Strict`]);
+    assert.deepEqual((await request(app).get('/v1/ui/session').set(...cookie(admin))).body, { auth: true, user: 'root' });
+    assert.deepEqual((await request(app).get('/v1/ui/view').set(...cookie(admin))).body, uiView);
+    assert.equal((await request(app).get('/v1/ui/key?key=k').set(...cookie(admin))).status, 200);
+
+    const signedOut = await request(app).delete('/v1/ui/session');
+    assert.equal(signedOut.status, 204);
+    assert.deepEqual(signedOut.headers['set-cookie'], [`${SESSION_COOKIE}=; Path=/v1/ui; Max-Age=0; HttpOnly; SameSite=Strict`]);
+  });
+
+  it('takes the cookie on the page\'s reads only: no write, no other route, no sign-in with it', async () => {
+    const { app, seen, user } = setup;
+    const admin = await user('root', { role: 'admin' });
+    for (const response of [
+      await request(app).put('/v1/kv/k').set(...cookie(admin)).send('v'),
+      await request(app).get('/v1/kv/k').set(...cookie(admin)),
+      await request(app).get('/v1/cluster').set(...cookie(admin)),
+      await request(app).get('/v1/admin/users').set(...cookie(admin)),
+      await request(app).post('/v1/admin/users/eve').set(...cookie(admin)).send({ grants: [{ role: 'admin' }] }),
+      await request(app).post('/v1/ui/session').set(...cookie(admin)),
+    ]) {
+      assertError(response, 401, 'UNAUTHENTICATED');
+    }
+    assert.equal(seen.length, 0);
+    assert.equal(directory.record('eve'), undefined);
+  });
+
+  it('refuses a wrong token (401) and a user without the admin role (403), setting no cookie; a removed user\'s cookie stops working', async () => {
+    const { app, user } = setup;
+    const reader = await user('reader', { role: 'read' });
+    const wrong = await request(app).post('/v1/ui/session').set(...auth(`${reader.split('.')[0]!}.${'A'.repeat(43)}`));
+    assertError(wrong, 401, 'UNAUTHENTICATED');
+    const forbidden = await request(app).post('/v1/ui/session').set(...auth(reader));
+    assertError(forbidden, 403, 'FORBIDDEN');
+    assert.match(forbidden.body.error.message, /user reader lacks the admin role/);
+    for (const refused of [wrong, forbidden]) assert.equal(refused.headers['set-cookie'], undefined);
+    assertError(await request(app).get('/v1/ui/view').set(...cookie(reader)), 403, 'FORBIDDEN');
+
+    const admin = await user('root', { role: 'admin' });
+    assert.equal((await request(app).get('/v1/ui/view').set(...cookie(admin))).status, 200);
+    await request(app).delete('/v1/admin/users/root').set(...auth(admin)).expect(200);
+    await until(() => directory.record('root') === undefined, 'the removal to be watched');
+    assertError(await request(app).get('/v1/ui/view').set(...cookie(admin)), 401, 'UNAUTHENTICATED');
+  });
+});
+
+it('reads one cookie from a Cookie header', () => {
+  assert.equal(cookieValue('a=1; kvstore_ui=abc.def ; b=2', 'kvstore_ui'), 'abc.def');
+  assert.equal(cookieValue('xkvstore_ui=1; kvstore_uix=2', 'kvstore_ui'), undefined);
+  assert.equal(cookieValue(undefined, 'kvstore_ui'), undefined);
+  assert.equal(cookieValue('kvstore_ui', 'kvstore_ui'), undefined);
 });
