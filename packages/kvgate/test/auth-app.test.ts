@@ -8,6 +8,7 @@ import { Authenticator } from '../src/auth/authenticator';
 import { createUser, userAdmin } from '../src/auth/user-admin';
 import { UserDirectory } from '../src/auth/user-directory';
 import { createApp } from '../src/http/app';
+import { FailedLogins, type FailedLoginLimits } from '../src/limits/failed-logins';
 import type { ForwardRequest, ForwardResult } from '../src/proxy/forwarder';
 import { RoutingTable } from '../src/routing/routing-table';
 import type { UiView } from '../src/ui/ui-view';
@@ -34,13 +35,14 @@ let directory: UserDirectory;
 afterEach(() => directory.stop());
 
 /** An app with --auth on over an in-memory ZooKeeper holding users made here; the forwarder records what reaches it. */
-async function authApp() {
+async function authApp(failedLogins?: FailedLoginLimits) {
   const zk = new MemoryZooKeeper();
   const session = zk.connect();
   directory = new UserDirectory(paths, logger);
   await directory.attach(session);
   const seen: ForwardRequest[] = [];
   const authenticator = new Authenticator(directory, logger);
+  const limited = failedLogins && new FailedLogins(failedLogins, authenticator, () => performance.now(), logger);
   const forwarder = { forward: async (forwarded: ForwardRequest) => (seen.push(forwarded), answer(forwarded)) };
   const app = createApp({
     forwarder,
@@ -49,7 +51,9 @@ async function authApp() {
     clusterView: async () => view,
     readiness: () => ({ ready: true, reason: 'ok' }),
     logger,
-    auth: { authenticate: (header) => authenticator.authenticate(header), users: userAdmin(() => session, paths) },
+    auth: failedLogins
+      ? { authenticate: (header, address) => limited!.authenticate(header, address), users: userAdmin(() => session, paths) }
+      : { authenticate: (header) => authenticator.authenticate(header), users: userAdmin(() => session, paths) },
   });
   /** Makes a user straight in ZooKeeper and waits until the gate knows it; its token. */
   const user = async (name: string, ...grants: Parameters<typeof createUser>[3]): Promise<string> => {
@@ -252,6 +256,27 @@ describe('web view sign-in with --auth on', () => {
     await until(() => directory.record('root') === undefined, 'the removal to be watched');
     assertError(await request(app).get('/v1/ui/view').set(...cookie(admin)), 401, 'UNAUTHENTICATED');
   });
+});
+
+it('refuses an address 429 with Retry-After after its failed logins, on the data path, the express routes and the web view sign-in', async () => {
+  const { app, seen, user } = await authApp({ maxFailures: 2, windowS: 60 });
+  const admin = await user('root', { role: 'admin' });
+  const forged = `${admin.split('.')[0]!}.${'A'.repeat(43)}`;
+  assert.equal((await request(app).get('/v1/kv/k').set(...auth(admin))).status, 200);
+  assertError(await request(app).get('/v1/kv/k').set(...auth(forged)), 401, 'UNAUTHENTICATED');
+  assertError(await request(app).get('/v1/cluster').set(...auth('not-a-token')), 401, 'UNAUTHENTICATED');
+  for (const refused of [
+    await request(app).get('/v1/kv/k').set(...auth(forged)),
+    await request(app).put('/v1/kv/k').set(...auth(forged)).send('v'),
+    await request(app).get('/v1/cluster').set(...auth(forged)),
+    await request(app).post('/v1/ui/session').set(...auth(forged)),
+  ]) {
+    assertError(refused, 429, 'TOO_MANY_REQUESTS');
+    assert.equal(refused.headers['retry-after'], '30');
+    assert.equal(refused.headers['set-cookie'], undefined);
+  }
+  assert.equal((await request(app).get('/v1/kv/k').set(...auth(admin))).status, 200, 'a token verified before still gets in');
+  assert.equal(seen.length, 2);
 });
 
 it('reads one cookie from a Cookie header', () => {

@@ -40,6 +40,13 @@ export class Authenticator {
     private readonly logger?: FailedLoginLogger,
   ) {}
 
+  /** The Principal of a token verified before whose user has not changed since: no scrypt. */
+  remembered(authorization: string | undefined): Principal | undefined {
+    const token = bearerToken(authorization);
+    const cached = token === undefined ? undefined : this.verified.get(tokenDigest(token));
+    return cached && this.users.record(cached.user) === cached.record ? { user: cached.user, grants: cached.record.grants } : undefined;
+  }
+
   async authenticate(authorization: string | undefined): Promise<Principal> {
     const token = bearerToken(authorization);
     if (token === undefined) throw unauthenticated('this gate needs a token: Authorization: Bearer <token>');
