@@ -165,6 +165,37 @@ describe('app with --auth on', () => {
     assertError(await request(app).get('/v1/kv/b%2F1').set(...auth(bob)), 401, 'UNAUTHENTICATED');
   });
 
+  it('rotates a token: a second one works beside the first until the first is removed; one may expire', async () => {
+    const { app, user } = setup;
+    const admin = await user('root', { role: 'admin' });
+    const old = await user('svc', { role: 'read' });
+    const added = await request(app).post('/v1/admin/users/svc/tokens').set(...auth(admin)).send({ expiresInS: 3600 });
+    assert.equal(added.status, 201, added.text);
+    const fresh = added.body.token as string;
+    const [oldId, freshId] = [old.split('.')[0]!, fresh.split('.')[0]!];
+    assert.deepEqual(added.body.tokens.map((token: { id: string }) => token.id), [oldId, freshId]);
+    assert.equal(added.body.tokens[1].expiresAt - added.body.tokens[1].createdAt, 3_600_000);
+    await until(() => directory.owner(freshId) !== undefined, 'the new token to be watched');
+    for (const token of [old, fresh]) assert.equal((await request(app).get('/v1/kv/k').set(...auth(token))).status, 200);
+
+    const removed = await request(app).delete(`/v1/admin/users/svc/tokens/${oldId}`).set(...auth(admin));
+    assert.equal(removed.status, 200, removed.text);
+    assert.deepEqual(removed.body.tokens.map((token: { id: string }) => token.id), [freshId]);
+    await until(() => directory.owner(oldId) === undefined, 'the removal to be watched');
+    assertError(await request(app).get('/v1/kv/k').set(...auth(old)), 401, 'UNAUTHENTICATED');
+    assert.equal((await request(app).get('/v1/kv/k').set(...auth(fresh))).status, 200);
+
+    assertError(await request(app).delete(`/v1/admin/users/svc/tokens/${oldId}`).set(...auth(admin)), 404, 'NOT_FOUND');
+    assertError(await request(app).post('/v1/admin/users/nobody/tokens').set(...auth(admin)).send({}), 404, 'NOT_FOUND');
+    for (const expiresInS of [0, -1, 1.5, '60', 10 * 365 * 24 * 3600 + 1]) {
+      assertError(await request(app).post('/v1/admin/users/svc/tokens').set(...auth(admin)).send({ expiresInS }), 400, 'BAD_REQUEST');
+    }
+    assertError(await request(app).post('/v1/admin/users/svc/tokens').set(...auth(fresh)).send({}), 403, 'FORBIDDEN');
+    const listed = await request(app).get('/v1/admin/users').set(...auth(admin));
+    assert.deepEqual(listed.body.users.find((listedUser: { name: string }) => listedUser.name === 'svc').tokens.map((token: { id: string }) => token.id), [freshId]);
+    assert.ok(!listed.text.includes(fresh.split('.')[1]!), 'no secret listed');
+  });
+
   it('keeps the last good record of a user whose node turns malformed, and reports it', async () => {
     const { app, user, zk } = setup;
     const reader = await user('reader', { role: 'read' });
