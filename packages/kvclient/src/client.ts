@@ -55,6 +55,11 @@ export interface KvClientOptions {
   insecure?: boolean;
 }
 
+export interface TokenOptions {
+  /** The token stops working this many seconds from now; without it, never. */
+  expiresInS?: number;
+}
+
 export interface PutOptions {
   ttlSeconds?: number;
   /** Compare-and-set: apply only if the key's current version is this one. */
@@ -259,9 +264,20 @@ export class KvClient {
     return asObject<{ users: UserView[] }>(parseJson(answer.body.toString('utf8')), answer.host, 'user list').users;
   }
 
-  /** Creates a user with these grants; the answer holds its token, shown this once. */
-  async addUser(name: string, grants: readonly UserGrant[]): Promise<IssuedToken> {
-    return this.admin('POST', userPath(name), { json: { grants } });
+  /** Creates a user with these grants; the answer holds its token, shown this once (expiring after `expiresInS` when given). */
+  async addUser(name: string, grants: readonly UserGrant[], options: TokenOptions = {}): Promise<IssuedToken> {
+    return this.admin('POST', userPath(name), { json: { grants, ...options } });
+  }
+
+  /** Gives the user another token beside its others (rotation); the answer holds it, shown this once. */
+  async addUserToken(name: string, options: TokenOptions = {}): Promise<IssuedToken> {
+    return this.admin('POST', `${userPath(name)}/tokens`, { json: options });
+  }
+
+  /** Takes one of the user's tokens away: it stops working at every gate. */
+  async removeUserToken(name: string, tokenId: string): Promise<UserView> {
+    if (tokenId.length === 0) throw new KvError('BAD_REQUEST', 'token id must not be empty');
+    return this.admin('DELETE', `${userPath(name)}/tokens/${encodeURIComponent(tokenId)}`);
   }
 
   async removeUser(name: string): Promise<{ name: string; removed: true }> {

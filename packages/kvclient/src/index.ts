@@ -3,6 +3,7 @@ export {
   KvClient,
   type KvClientOptions,
   type PutOptions,
+  type TokenOptions,
   type GetOptions,
   type DeleteOptions,
   type GetResult,
