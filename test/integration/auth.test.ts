@@ -107,4 +107,25 @@ test('users, tokens and roles on gates that run --auth on', async (t) => {
       await waitFor(async () => (await get(gate, 'app/x', bearer(app))).status === 401, { timeoutMs: 1000, intervalMs: 20, what: `the removal at ${gate}` });
     }
   });
+
+  await t.test('a token rotated through kvctl: the new one works beside the old until the old is removed, at every gate', async () => {
+    const rotated = await addUser(['rotated', '--role', 'read']);
+    const added = await kvctl(['--token-file', adminFile, 'user', 'token', 'add', 'rotated', '--expires-in', '30d']);
+    assert.equal(added.code, 0, added.stderr);
+    const fresh = added.out.split('\n')[0]!;
+    const listed = await kvctl(['--token-file', adminFile, 'user', 'list']);
+    assert.match(listed.out, new RegExp(`${fresh.split('.')[0]!} \\(expires \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2} UTC\\)`));
+    for (const gate of [gateA, gateB]) {
+      await waitFor(async () => (await get(gate, 'k', bearer(fresh))).status === 200, { what: `the new token at ${gate}` });
+      assert.equal((await get(gate, 'k', bearer(rotated))).status, 200, 'the old token still works');
+    }
+    const removed = await kvctl(['--token-file', adminFile, 'user', 'token', 'remove', 'rotated', rotated.split('.')[0]!]);
+    assert.equal(removed.code, 0, removed.stderr);
+    for (const gate of [gateA, gateB]) {
+      await waitFor(async () => (await get(gate, 'k', bearer(rotated))).status === 401, { timeoutMs: 1000, intervalMs: 20, what: `the old token's removal at ${gate}` });
+      assert.equal((await get(gate, 'k', bearer(fresh))).status, 200);
+    }
+    const refused = await kvctl(['--token-file', adminFile, 'user', 'token', 'add', 'rotated', '--expires-in', 'soon']);
+    assert.equal(refused.code, 2, 'a bad duration is a usage error');
+  });
 });

@@ -40,4 +40,8 @@ test('npm start -- --secure prints the https url, the token file and the CA, and
   assert.equal((await put(gateUrl, 'hello', 'secure world', bearer)).status, 200);
   assert.equal((await get(gateUrl, 'hello', bearer)).body.toString(), 'secure world');
   assert.equal((await get(gateUrl, 'hello')).status, 401);
+  // The web view's sign-in: under TLS its cookie is Secure.
+  const signedIn = await fetch(`${gateUrl}/v1/ui/session`, { method: 'POST', ...bearer });
+  assert.equal(signedIn.status, 200);
+  assert.match(signedIn.headers.get('set-cookie') ?? '', /^kvstore_ui=[^;]+; Path=\/v1\/ui; Max-Age=43200; HttpOnly; SameSite=Strict; Secure$/);
 });

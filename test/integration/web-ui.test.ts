@@ -106,3 +106,59 @@ test('the web view shows the partitions, finds a key, and shows a leader kill wi
   if (process.env.KV_UPDATE_SCREENSHOT === '1') fs.copyFileSync(screenshot, path.join(REPO_ROOT, 'docs', 'images', 'web-ui.png'));
   assert.deepEqual(consoleErrors, [], 'the page logs no errors');
 });
+
+test('with --auth on the web view asks for a token, keeps an admin signed in, refuses others with a message, and signs out', async (t) => {
+  assert.ok(fs.existsSync(CHROMIUM), `no browser at ${CHROMIUM}`);
+  const cluster = await startCluster({ name: 'web-ui-auth', partitions: 1, replicas: 2, persistent: false, auth: true });
+  t.after(() => cluster.stop());
+  await cluster.waitForSettled();
+  const gate = cluster.gateUrls[0]!;
+  const admin = cluster.adminToken()!;
+  const added = await fetch(`${gate}/v1/admin/users/viewer`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ grants: [{ role: 'read' }] }),
+  });
+  assert.equal(added.status, 201);
+  const reader = ((await added.json()) as { token: string }).token;
+
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  t.after(() => browser.close());
+  const page = await browser.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  const signIn = async (token: string): Promise<void> => {
+    await page.fill('#token-input', token);
+    await page.click('#sign-in button');
+  };
+
+  await page.goto(`${gate}/`);
+  await page.locator('#sign-in').waitFor({ state: 'visible', timeout: 10_000 });
+  assert.equal(await page.locator('#view').isHidden(), true, 'no view before signing in');
+
+  await signIn(`${reader.split('.')[0]!}.${'A'.repeat(43)}`);
+  await page.locator('#sign-in-message', { hasText: 'token refused: the token is not valid' }).waitFor({ timeout: 10_000 });
+  await signIn(reader);
+  await page.locator('#sign-in-message', { hasText: 'user viewer lacks the admin role: the web view is for admins' }).waitFor({ timeout: 10_000 });
+  assert.equal(await page.locator('#view').isHidden(), true);
+
+  await signIn(admin);
+  await card(page, 'p0').waitFor({ timeout: 10_000 });
+  assert.equal(await page.locator('#user').textContent(), 'signed in as admin');
+  assert.equal(await page.locator('a[href="/metrics"]').isHidden(), true, 'links the cookie does not open are hidden');
+  const [session] = (await page.context().cookies()).filter((cookie) => cookie.name === 'kvstore_ui');
+  assert.equal(session?.httpOnly, true);
+  assert.equal(session?.sameSite, 'Strict');
+  assert.equal(session?.path, '/v1/ui');
+  assert.equal(await page.evaluate('document.cookie'), '', "the page's script cannot read the token");
+
+  await page.reload();
+  await card(page, 'p0').waitFor({ timeout: 10_000 });
+
+  await page.click('#sign-out');
+  await page.locator('#sign-in-message', { hasText: 'signed out' }).waitFor({ timeout: 10_000 });
+  assert.equal(await page.locator('#view').isHidden(), true);
+  await page.reload();
+  await page.locator('#sign-in').waitFor({ state: 'visible', timeout: 10_000 });
+  assert.deepEqual(pageErrors, [], 'the page throws nothing');
+});

@@ -13,7 +13,6 @@ import {
   HEADER_PARTITION,
   HEADER_REPLICA,
   KvError,
-  errorFromAnswer,
   kvPath,
   readErrorBody,
   validateKey,
@@ -33,7 +32,7 @@ import {
 import { createAgents, type Agents, type GateTls } from './agents';
 import { GateLink, type GateAnswer, type GateRequest } from './gate-link';
 import { parseHosts } from './hosts';
-import { NoAnswer, parseJson } from './http-errors';
+import { NoAnswer, errorOf, parseJson } from './http-errors';
 import { withRetries } from './retry';
 import { readPartitionSnapshot, type PartitionSnapshot } from './snapshot';
 
@@ -44,7 +43,7 @@ export interface KvClientOptions {
   timeoutMs?: number;
   /** How long a connect may take before the next gate is tried. Default min(1000, timeoutMs). */
   connectTimeoutMs?: number;
-  /** Further rounds, each from the next gate, after a failure that is safe to repeat (no gate answered, 503, 421). Default 2. */
+  /** Further rounds, each from the next gate, after a failure that is safe to repeat (no gate answered, 503, 421; a 429 after its Retry-After, if that is at most timeoutMs). Default 2. */
   retries?: number;
   /** Pause before the first further round, doubled for each next one. Default 100. */
   retryDelayMs?: number;
@@ -54,6 +53,11 @@ export interface KvClientOptions {
   ca?: string | Buffer;
   /** Do not verify https:// gates at all: for tests only, anyone on the path can read and change the traffic. */
   insecure?: boolean;
+}
+
+export interface TokenOptions {
+  /** The token stops working this many seconds from now; without it, never. */
+  expiresInS?: number;
 }
 
 export interface PutOptions {
@@ -98,6 +102,7 @@ export class KvClient {
   readonly hosts: readonly string[];
   private readonly retries: number;
   private readonly retryDelayMs: number;
+  private readonly timeoutMs: number;
   private readonly agents: Agents;
   private readonly links: readonly GateLink[];
   private preferred = 0;
@@ -107,6 +112,7 @@ export class KvClient {
   constructor(options: KvClientOptions) {
     this.hosts = parseHosts(options.hosts);
     const timeoutMs = checkCount('timeoutMs', options.timeoutMs ?? 5000, 1);
+    this.timeoutMs = timeoutMs;
     const connectTimeoutMs = checkCount('connectTimeoutMs', options.connectTimeoutMs ?? Math.min(1000, timeoutMs), 1);
     this.retries = checkCount('retries', options.retries ?? 2, 0);
     this.retryDelayMs = checkCount('retryDelayMs', options.retryDelayMs ?? 100, 0);
@@ -216,7 +222,7 @@ export class KvClient {
     const path = `${partitionPath(partition)}/snapshot`;
     return this.inRounds(false, async () => {
       const answer = await this.onSomeGate(false, (link) => link.open(path));
-      if (!isSuccess(answer.status)) throw errorFromAnswer(answer.status, await readErrorBody(answer.body), answer.host);
+      if (!isSuccess(answer.status)) throw errorOf(answer.status, answer.headers, await readErrorBody(answer.body), answer.host);
       return readPartitionSnapshot(answer.body, partition, headerOf(answer, HEADER_REPLICA));
     });
   }
@@ -258,9 +264,20 @@ export class KvClient {
     return asObject<{ users: UserView[] }>(parseJson(answer.body.toString('utf8')), answer.host, 'user list').users;
   }
 
-  /** Creates a user with these grants; the answer holds its token, shown this once. */
-  async addUser(name: string, grants: readonly UserGrant[]): Promise<IssuedToken> {
-    return this.admin('POST', userPath(name), { json: { grants } });
+  /** Creates a user with these grants; the answer holds its token, shown this once (expiring after `expiresInS` when given). */
+  async addUser(name: string, grants: readonly UserGrant[], options: TokenOptions = {}): Promise<IssuedToken> {
+    return this.admin('POST', userPath(name), { json: { grants, ...options } });
+  }
+
+  /** Gives the user another token beside its others (rotation); the answer holds it, shown this once. */
+  async addUserToken(name: string, options: TokenOptions = {}): Promise<IssuedToken> {
+    return this.admin('POST', `${userPath(name)}/tokens`, { json: options });
+  }
+
+  /** Takes one of the user's tokens away: it stops working at every gate. */
+  async removeUserToken(name: string, tokenId: string): Promise<UserView> {
+    if (tokenId.length === 0) throw new KvError('BAD_REQUEST', 'token id must not be empty');
+    return this.admin('DELETE', `${userPath(name)}/tokens/${encodeURIComponent(tokenId)}`);
   }
 
   async removeUser(name: string): Promise<{ name: string; removed: true }> {
@@ -302,7 +319,7 @@ export class KvClient {
   private call(request: Request): Promise<Answer> {
     return this.inRounds(request.write, async () => {
       const answer = await this.onSomeGate(request.write, (link) => link.exchange(request));
-      if (!isSuccess(answer.status)) throw errorFromAnswer(answer.status, answer.body, answer.host);
+      if (!isSuccess(answer.status)) throw errorOf(answer.status, answer.headers, answer.body, answer.host);
       return answer;
     });
   }
@@ -313,6 +330,8 @@ export class KvClient {
       {
         retries: this.retries,
         delayMs: this.retryDelayMs,
+        // A gate's 429 was refused before anything was forwarded: any request may wait it out, for as long as one attempt may take.
+        maxRetryAfterMs: this.timeoutMs,
         mayRepeat: (failure) => mayRepeat(failure, write),
         beforeRetry: () => (this.preferred = (this.preferred + 1) % this.links.length),
       },

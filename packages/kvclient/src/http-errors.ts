@@ -4,6 +4,28 @@
  * to another one. Error answers are @kvstore/protocol's errorFromAnswer.
  */
 
+import type { IncomingHttpHeaders } from 'node:http';
+import { errorFromAnswer, type KvError } from '@kvstore/protocol';
+import { RetryLater } from './retry';
+
+/** The error an answer that is not a success stands for; a 429 whose Retry-After can be read is a RetryLater. */
+export function errorOf(status: number, headers: IncomingHttpHeaders, body: Buffer, host: string): KvError {
+  const error = errorFromAnswer(status, body, host);
+  const retryAfterMs = error.code === 'TOO_MANY_REQUESTS' ? retryAfterMsOf(headers['retry-after'], Date.now()) : undefined;
+  return retryAfterMs === undefined ? error : new RetryLater(error, retryAfterMs);
+}
+
+const IMF_FIXDATE = /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/;
+
+/** RFC 9110 10.2.3: whole seconds, or an HTTP date (IMF-fixdate); undefined for anything else. */
+export function retryAfterMsOf(value: string | undefined, now: number): number | undefined {
+  const trimmed = value?.trim();
+  if (trimmed === undefined) return undefined;
+  if (/^\d{1,9}$/.test(trimmed)) return Number(trimmed) * 1000;
+  const at = IMF_FIXDATE.test(trimmed) ? Date.parse(trimmed) : NaN;
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
 /** A code of our own for a connect that did not finish in time; nothing was sent. */
 export const CONNECT_TIMEOUT_CODE = 'EKVCONNECTTIMEOUT';
 

@@ -3,6 +3,7 @@ export {
   KvClient,
   type KvClientOptions,
   type PutOptions,
+  type TokenOptions,
   type GetOptions,
   type DeleteOptions,
   type GetResult,
@@ -10,7 +11,7 @@ export {
 } from './client';
 export { type GateTls } from './agents';
 export { ndjsonLines, type PartitionSnapshot, type SnapshotRecord } from './snapshot';
-export { withRetries, type RetryPolicy } from './retry';
+export { RetryLater, withRetries, type RetryPolicy } from './retry';
 export { parseHosts, hostsFromEnv, DEFAULT_HOST } from './hosts';
 export {
   KvError,

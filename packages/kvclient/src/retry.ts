@@ -9,12 +9,33 @@ export interface RetryPolicy {
   mayRepeat(failure: KvError): boolean;
   /** Called before each further attempt (kvclient moves to the next gate). */
   beforeRetry?(): void;
+  /**
+   * The longest a RetryLater may make the loop wait: one that asks for no
+   * more is repeated (it was refused before anything was done) after that
+   * long; a longer one ends the loop. Without it, mayRepeat decides alone.
+   */
+  maxRetryAfterMs?: number;
+}
+
+/** A refusal that says when to come back (a gate's 429 with Retry-After): nothing was done, so any request may be repeated, after that long. */
+export class RetryLater extends KvError {
+  constructor(
+    refusal: KvError,
+    readonly retryAfterMs: number,
+  ) {
+    super(refusal.code, refusal.message, { cause: refusal.cause });
+  }
+}
+
+function mayRepeat(policy: RetryPolicy, failure: KvError): boolean {
+  if (failure instanceof RetryLater && policy.maxRetryAfterMs !== undefined) return failure.retryAfterMs <= policy.maxRetryAfterMs;
+  return policy.mayRepeat(failure);
 }
 
 /**
  * The one retry loop of the client side: runs `attempt` until it succeeds,
  * fails in a way the policy says must not be repeated, or the retries are
- * used up. What is safe to repeat is the caller's to say: only it knows
+ * used up; a RetryLater waits as long as it asks. What is safe to repeat is the caller's to say: only it knows
  * whether the request may have been applied and whether applying it twice
  * matters.
  */
@@ -23,9 +44,10 @@ export async function withRetries<T>(policy: RetryPolicy, attempt: () => Promise
     try {
       return await attempt();
     } catch (failure) {
-      if (!(failure instanceof KvError) || round >= policy.retries || !policy.mayRepeat(failure)) throw failure;
+      if (!(failure instanceof KvError) || round >= policy.retries || !mayRepeat(policy, failure)) throw failure;
+      const backoffMs = policy.delayMs * 2 ** round;
+      policy.beforeRetry?.();
+      await new Promise((resolve) => setTimeout(resolve, failure instanceof RetryLater ? Math.max(failure.retryAfterMs, backoffMs) : backoffMs));
     }
-    policy.beforeRetry?.();
-    await new Promise((resolve) => setTimeout(resolve, policy.delayMs * 2 ** round));
   }
 }

@@ -1,6 +1,7 @@
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KvClient, KvError } from '../src/index';
+import { retryAfterMsOf } from '../src/http-errors';
 import { FAKE_PARTITION, FAKE_REPLICA, FakeGate, SAMPLE_CLUSTER, refusingHost } from '../src/testing';
 
 describe('KvClient against one gate', () => {
@@ -297,4 +298,46 @@ describe('KvClient failover', () => {
     await assert.rejects(client.put('k', 'v'), { code: 'TIMEOUT' });
     assert.equal(gate.requests.length, 4, 'a 504 write may have been applied, so it is not repeated');
   });
+
+  test("a 429 is waited out for its Retry-After and repeated, writes too: the gate refused it before forwarding", async () => {
+    const gate = await startGate();
+    const client = clientFor({ hosts: [gate.host], retries: 1, retryDelayMs: 1, timeoutMs: 2000 });
+    for (const [method, call] of [
+      ['PUT', () => client.put('k', 'v')],
+      ['DELETE', () => client.delete('k')],
+    ] as const) {
+      gate.fault = { kind: 'too-many', retryAfter: '1', times: 1 };
+      const started = performance.now();
+      await call();
+      assert.ok(performance.now() - started >= 990, `${method} waited the Retry-After's second`);
+    }
+    assert.deepEqual(gate.requests, ['PUT /v1/kv/k', 'PUT /v1/kv/k', 'DELETE /v1/kv/k', 'DELETE /v1/kv/k']);
+  });
+
+  test('a 429 is not repeated past the retry budget, nor when its Retry-After is longer than an attempt may take', async () => {
+    const gate = await startGate();
+    const client = clientFor({ hosts: [gate.host], retries: 2, retryDelayMs: 1, timeoutMs: 1000 });
+    gate.fault = { kind: 'too-many', retryAfter: '0', times: 5 };
+    await assert.rejects(client.get('k'), (error: unknown) => error instanceof KvError && error.code === 'TOO_MANY_REQUESTS' && error.status === 429);
+    assert.equal(gate.requests.length, 3, 'the first attempt and two retries');
+    gate.fault = { kind: 'too-many', retryAfter: '2', times: 1 };
+    await assert.rejects(client.put('k', 'v'), { code: 'TOO_MANY_REQUESTS' });
+    assert.equal(gate.requests.length, 4, 'refused at once: 2 s is more than the 1 s an attempt may take');
+    gate.fault = null;
+    const unhonoured = clientFor({ hosts: [gate.host], retries: 2, retryDelayMs: 1 });
+    gate.fault = { kind: 'error', code: 'TOO_MANY_REQUESTS' };
+    await assert.rejects(unhonoured.put('k', 'v'), { code: 'TOO_MANY_REQUESTS' });
+    assert.equal(gate.requests.length, 5, 'a 429 without Retry-After is not repeated');
+  });
+});
+
+test('Retry-After is read as seconds or as an HTTP date', () => {
+  const now = Date.parse('2026-01-01T00:00:00Z');
+  assert.equal(retryAfterMsOf('3', now), 3000);
+  assert.equal(retryAfterMsOf(' 0 ', now), 0);
+  assert.equal(retryAfterMsOf('Thu, 01 Jan 2026 00:00:02 GMT', now), 2000);
+  assert.equal(retryAfterMsOf('Wed, 31 Dec 2025 23:59:00 GMT', now), 0, 'a date past is now');
+  assert.equal(retryAfterMsOf('soon', now), undefined);
+  assert.equal(retryAfterMsOf('-1', now), undefined);
+  assert.equal(retryAfterMsOf(undefined, now), undefined);
 });

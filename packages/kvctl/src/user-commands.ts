@@ -1,5 +1,5 @@
 /**
- * `kvctl user add|remove|list|grant|revoke`: the users of gates that run
+ * `kvctl user add|remove|list|grant|revoke|token add|token remove`: the users of gates that run
  * `--auth on` (docs/security.md), through `/v1/admin/users` with an admin
  * token. Shared by the command line and the shell.
  */
@@ -7,16 +7,17 @@ import { Option, type Command } from 'commander';
 import { USER_ROLES, type IssuedToken, type UserGrant, type UserRole, type UserView } from '@kvstore/kvclient';
 import type { CommandContext } from './context';
 import { cell, type Rendering } from './output';
-import { collect } from './parsers';
+import { collect, durationSeconds } from './parsers';
 
 const roleOption = (flags: string, description: string): Option => new Option(flags, description).choices(USER_ROLES);
 const PREFIX_HELP = 'limit the grant to keys starting with this (repeat for several; not with admin)';
+const EXPIRES_HELP = 'the token stops working after this long: 90d, 12h, 30m, 45s (default: never)';
 
 export function addUserCommands(parent: Command, context: CommandContext): void {
   const user = parent.command('user').description('users, tokens and roles of gates that run --auth on (needs an admin token)');
   user
     .command('list')
-    .description('every user, its grants and its tokens’ ids')
+    .description('every user, its grants and its tokens’ ids (with their expiry)')
     .action(async () => context.print(await context.client().users(), USERS));
   user
     .command('add')
@@ -24,9 +25,10 @@ export function addUserCommands(parent: Command, context: CommandContext): void 
     .argument('<name>')
     .addOption(roleOption('--role <role>', 'read, readwrite or admin').makeOptionMandatory())
     .option('--prefix <prefix>', PREFIX_HELP, collect)
-    .action(async (name: string, flags: { role: UserRole; prefix?: string[] }) => {
+    .option('--expires-in <duration>', EXPIRES_HELP, durationSeconds)
+    .action(async (name: string, flags: { role: UserRole; prefix?: string[]; expiresIn?: number }) => {
       const grant: UserGrant = flags.prefix ? { role: flags.role, prefixes: flags.prefix } : { role: flags.role };
-      context.print(await context.client().addUser(name, [grant]), ISSUED);
+      context.print(await context.client().addUser(name, [grant], expiry(flags.expiresIn)), ISSUED);
     });
   user
     .command('remove')
@@ -51,6 +53,30 @@ export function addUserCommands(parent: Command, context: CommandContext): void 
     .argument('<name>')
     .addArgument(roleArgument(user))
     .action(async (name: string, role: UserRole) => context.print([await context.client().revoke(name, role)], USERS));
+  const token = user.command('token').description("a user's tokens: rotate by adding one, moving clients to it, then removing the old one");
+  token
+    .command('add')
+    .description('give a user another token beside its others, and print it (shown this once)')
+    .argument('<name>')
+    .option('--expires-in <duration>', EXPIRES_HELP, durationSeconds)
+    .action(async (name: string, flags: { expiresIn?: number }) => context.print(await context.client().addUserToken(name, expiry(flags.expiresIn)), ISSUED));
+  token
+    .command('remove')
+    .description('take one token of a user away (its id, from user list): it stops working at every gate')
+    .argument('<name>')
+    .argument('<id>')
+    .action(async (name: string, id: string) => context.print([await context.client().removeUserToken(name, id)], USERS));
+}
+
+function expiry(expiresInS: number | undefined): { expiresInS?: number } {
+  return expiresInS === undefined ? {} : { expiresInS };
+}
+
+/** A token's id, and when it expires if it does (UTC, to the minute). */
+function tokenText(token: UserView['tokens'][number]): string {
+  if (token.expiresAt === undefined) return token.id;
+  const at = new Date(token.expiresAt).toISOString().slice(0, 16).replace('T', ' ');
+  return `${token.id} (${token.expiresAt <= Date.now() ? 'expired' : 'expires'} ${at} UTC)`;
 }
 
 function roleArgument(user: Command) {
@@ -63,7 +89,7 @@ function grantsText(grants: readonly UserGrant[]): string {
 
 const USERS: Rendering<UserView[]> = {
   columns: ['NAME', 'GRANTS', 'TOKENS'],
-  rows: (users) => users.map((user) => [user.name, cell(grantsText(user.grants)), cell(user.tokens.map((token) => token.id).join(', '))]),
+  rows: (users) => users.map((user) => [user.name, cell(grantsText(user.grants)), cell(user.tokens.map(tokenText).join(', '))]),
 };
 
 const ISSUED: Rendering<IssuedToken> = {

@@ -31,6 +31,7 @@ import {
   type ZkDigest,
 } from '@kvstore/cluster';
 import type { ClientLimits } from './limits/client-limiter';
+import type { FailedLoginLimits } from './limits/failed-logins';
 
 /** Everything the gate is told at startup; units in the names, defaults in SETTINGS only. */
 export interface GateConfig {
@@ -60,6 +61,8 @@ export interface GateConfig {
   serverLimits: ServerLimits;
   /** Per client (its user with auth, else its address): requests a second (0: no limit), the bucket's size, and requests at once (0: no limit). */
   clientLimits: ClientLimits;
+  /** With auth: bad tokens an address may try per window before it is refused 429 (0: no limit). */
+  failedLogins: FailedLoginLimits;
 }
 
 const SETTINGS = {
@@ -102,6 +105,20 @@ const SETTINGS = {
     description: 'with --rate-limit: requests a client may make at once after being idle (0: one second\'s worth)',
     parse: integer(0, 10_000_000),
     default: '0',
+  },
+  maxFailedLogins: {
+    flags: '--max-failed-logins <n>',
+    env: 'KV_MAX_FAILED_LOGINS',
+    description: 'with --auth on: failed logins (bad tokens) an address may make per --failed-login-window; past it 429 with Retry-After, before any token is checked (0: no limit)',
+    parse: integer(0, 1_000_000),
+    default: '10',
+  },
+  failedLoginWindow: {
+    flags: '--failed-login-window <s>',
+    env: 'KV_FAILED_LOGIN_WINDOW',
+    description: 'with --max-failed-logins: the window, in seconds, over which an address earns its failed logins back',
+    parse: integer(1, 86_400),
+    default: '60',
   },
   maxInFlightPerClient: {
     flags: '--max-in-flight-per-client <n>',
@@ -162,5 +179,6 @@ export function parseGateConfig(argv: readonly string[], env: Environment): Gate
       burst: values.rateBurst > 0 ? values.rateBurst : Math.max(1, values.rateLimit),
       maxInFlight: values.maxInFlightPerClient,
     },
+    failedLogins: { maxFailures: values.maxFailedLogins, windowS: values.failedLoginWindow },
   };
 }

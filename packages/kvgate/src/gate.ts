@@ -15,6 +15,7 @@ import { RingSummaries } from './cluster/ring-summary';
 import type { GateConfig } from './config';
 import { createApp, type AppDeps } from './http/app';
 import { ClientLimiter } from './limits/client-limiter';
+import { FailedLogins } from './limits/failed-logins';
 import { RequestLimits } from './limits/request-limits';
 import { GateMetrics } from './metrics/gate-metrics';
 import { Forwarder } from './proxy/forwarder';
@@ -43,10 +44,13 @@ export interface RunningGate {
   close(): Promise<void>;
 }
 
-/** `--auth on`: tokens checked against the watched users, and the user admin writing to ZooKeeper. */
-function authOn(users: UserDirectory, zookeeper: () => ZkClient, paths: ClusterPaths, logger: Logger): AppDeps['auth'] {
+/** `--auth on`: tokens checked against the watched users (failed logins limited per address), and the user admin writing to ZooKeeper. */
+function authOn(config: GateConfig, users: UserDirectory, zookeeper: () => ZkClient, paths: ClusterPaths, logger: Logger, metrics: GateMetrics): AppDeps['auth'] {
   const authenticator = new Authenticator(users, logger);
-  return { authenticate: (authorization) => authenticator.authenticate(authorization), users: userAdmin(zookeeper, paths) };
+  const admin = userAdmin(zookeeper, paths);
+  if (config.failedLogins.maxFailures === 0) return { authenticate: (authorization) => authenticator.authenticate(authorization), users: admin };
+  const failedLogins = new FailedLogins(config.failedLogins, authenticator, () => performance.now(), logger, () => metrics.rateLimited('failed_logins'));
+  return { authenticate: (authorization, address) => failedLogins.authenticate(authorization, address), users: admin };
 }
 
 /** The per-client limits, when either is set; with neither, the data path does not look. */
@@ -129,7 +133,7 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
     metrics,
     limits: clientLimitsOf(config, metrics),
     snapshots,
-    auth: users && authOn(users, () => watcher.zookeeper(), paths, logger),
+    auth: users && authOn(config, users, () => watcher.zookeeper(), paths, logger, metrics),
     migrations: migrationAdmin({
       cluster: config.cluster,
       zookeeper: () => watcher.zookeeper(),

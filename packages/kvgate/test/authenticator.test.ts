@@ -89,4 +89,21 @@ describe('Authenticator', () => {
     await Promise.all(Array.from({ length: 5 }, () => authenticator.authenticate(bearer(token))));
     assert.equal(users.lookups, 1);
   });
+
+  it('refuses a token from its expiry on, remembered or not, and logs why', async () => {
+    const users = new Users();
+    const lasting = await issueToken(0);
+    const expiring = await issueToken(0, 10_000);
+    users.records.set('alice', { grants: [{ role: 'read' }], tokens: [lasting.stored, expiring.stored] });
+    let now = 0;
+    const log = logged();
+    const authenticator = new Authenticator(users, log, () => now);
+    assert.equal((await authenticator.authenticate(bearer(expiring.token))).user, 'alice');
+    assert.equal(authenticator.remembered(bearer(expiring.token))?.user, 'alice');
+    now = 10_000;
+    assert.equal(authenticator.remembered(bearer(expiring.token)), undefined);
+    await assert.rejects(authenticator.authenticate(bearer(expiring.token)), { code: 'UNAUTHENTICATED' });
+    assert.match(JSON.stringify(log.lines), /token expired/);
+    assert.equal((await authenticator.authenticate(bearer(lasting.token))).user, 'alice', 'the other token still works');
+  });
 });

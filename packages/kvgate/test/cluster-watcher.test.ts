@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { clusterPaths, encodeRecord, type MigrationRecord } from '@kvstore/protocol';
+import type { Watch } from '@kvstore/cluster';
 import { MemoryZooKeeper, type MemoryZkSession } from '@kvstore/cluster/testing';
 import pino from 'pino';
 import { RoutingState } from '../src/routing/routing-state';
@@ -10,11 +11,13 @@ import { until, urlOf } from './fixtures';
 
 const paths = clusterPaths('blue');
 let watcher: ClusterWatcher | undefined;
+/** The routing state of the latest `watched`, before its start has finished. */
+let routed: RoutingState | undefined;
 
 afterEach(() => watcher?.stop());
 
 /** A cluster of p0 (a leads epoch 2, a and b members) on an in-memory ZooKeeper, and a watcher on it. */
-async function watched(onConnect: (session: MemoryZkSession, count: number) => void = () => undefined): Promise<{ zk: MemoryZooKeeper; sessions: MemoryZkSession[]; latest: () => ClusterSnapshot; routing: RoutingState }> {
+async function watched(onConnect: (session: MemoryZkSession, count: number) => void = () => undefined, watches: Watch[] = []): Promise<{ zk: MemoryZooKeeper; sessions: MemoryZkSession[]; latest: () => ClusterSnapshot; routing: RoutingState }> {
   const zk = new MemoryZooKeeper();
   zk.write(paths.ring, encodeRecord({ version: 1, partitions: ['p0'] }));
   zk.write(paths.state('p0'), encodeRecord({ epoch: 2, leader: 'a', isr: ['a', 'b'] }));
@@ -23,6 +26,7 @@ async function watched(onConnect: (session: MemoryZkSession, count: number) => v
   zk.write(`${paths.members('p0')}/m-0000000002`, encodeRecord({ id: 'b', url: urlOf('b') }));
   const sessions: MemoryZkSession[] = [];
   const routing = new RoutingState();
+  routed = routing;
   let latest: ClusterSnapshot = { partitions: new Map() };
   watcher = new ClusterWatcher({
     connectString: 'memory',
@@ -30,6 +34,7 @@ async function watched(onConnect: (session: MemoryZkSession, count: number) => v
     sessionTimeoutMs: 1000,
     gateUrl: 'http://gate.test:3000',
     logger: pino({ level: 'silent' }),
+    watches,
     onSnapshot: (snapshot) => {
       latest = snapshot;
       routing.update(snapshot);
@@ -56,6 +61,17 @@ describe('ClusterWatcher', () => {
     assert.equal(p0?.leader?.id, 'a');
     assert.equal(leaderOfKey(routing), 'a');
     assert.equal(zk.children(paths.gates).length, 1);
+  });
+
+  it('is not ready before a further watch (the users) has read once, though the ring is in', async () => {
+    let loaded: (() => void) | undefined;
+    const users: Watch = { attach: () => new Promise((resolve) => (loaded = resolve)), stop: () => undefined, problems: () => [] };
+    const starting = watched(undefined, [users]);
+    await until(() => loaded !== undefined && leaderOfKey(routed!) === 'a', 'the ring and partitions to be read, the users not');
+    assert.deepEqual(watcher!.readiness(), { ready: false, reason: 'loading the records from ZooKeeper' });
+    loaded!();
+    await starting;
+    assert.deepEqual(watcher!.readiness(), { ready: true, reason: 'ok' });
   });
 
   for (const [what, path] of [

@@ -60,6 +60,7 @@ describe('parseGateConfig', () => {
       authBootstrapTokenFile: undefined,
       serverLimits: { maxHeaderBytes: 16384, headersTimeoutMs: 10000, requestTimeoutMs: 60000 },
       clientLimits: { ratePerS: 0, burst: 1, maxInFlight: 0 },
+      failedLogins: { maxFailures: 10, windowS: 60 },
     });
   });
 
@@ -72,6 +73,9 @@ describe('parseGateConfig', () => {
     assertRefused([...zk, '--rate-burst', '10'], '--rate-burst');
     assertRefused([...zk, '--rate-limit', '-1'], '--rate-limit');
     assertRefused([...zk, '--headers-timeout', '5000', '--request-timeout', '1000'], '--request-timeout');
+    const failedLogins = parseGateConfig([...zk, '--max-failed-logins', '5'], { KV_FAILED_LOGIN_WINDOW: '300' }).failedLogins;
+    assert.deepEqual(failedLogins, { maxFailures: 5, windowS: 300 });
+    assertRefused([...zk, '--failed-login-window', '0'], '--failed-login-window');
   });
 
   it('reads --log-level and --slow-request-ms, from flags or the environment', () => {

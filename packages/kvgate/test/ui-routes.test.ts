@@ -45,6 +45,12 @@ const value = (body: Buffer, status = 200): ForwardResult => ({
 });
 
 describe('web view: static files', () => {
+  it('tells the page no one need sign in with --auth off, and offers no sign-in', async () => {
+    const { app } = appWith(() => value(Buffer.alloc(0)));
+    assert.deepEqual((await request(app).get('/v1/ui/session')).body, { auth: false, user: null });
+    assert.equal((await request(app).post('/v1/ui/session')).status, 404);
+  });
+
   it('ships its files in the package, where the compiled gate finds them', () => {
     for (const file of ['index.html', 'app.js', 'style.css']) assert.ok(fs.existsSync(path.join(UI_DIR, file)), `${file} in ${UI_DIR}`);
     const manifest = JSON.parse(fs.readFileSync(path.join(UI_DIR, '..', 'package.json'), 'utf8')) as { files: string[] };

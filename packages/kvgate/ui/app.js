@@ -210,10 +210,21 @@
     $('problems').replaceChildren(...view.problems.map((problem) => el('li', {}, `malformed record at ${problem.path}: ${problem.error}`)));
   }
 
-  async function poll() {
+  /** The gate's refusal in one line: its API error's message, or the status. */
+  async function refusal(response) {
+    const body = await response.json().catch(() => null);
+    return body && body.error ? body.error.message : `HTTP ${response.status}`;
+  }
+
+  /** Polls while this generation is current: signing in or out starts another, which ends the one before. */
+  let generation = 0;
+
+  async function poll(current) {
+    if (current !== generation) return;
     const status = $('status');
     try {
       const response = await fetch('/v1/ui/view', { cache: 'no-store' });
+      if (response.status === 401 || response.status === 403) return signedOut(`signed out: ${await refusal(response)}`);
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       render(await response.json());
       status.textContent = `updated ${new Date().toLocaleTimeString()}`;
@@ -222,7 +233,72 @@
       status.textContent = `cannot reach the gate (${error.message}); retrying`;
       status.classList.add('stale');
     }
-    setTimeout(poll, POLL_MS);
+    setTimeout(() => void poll(current), POLL_MS);
+  }
+
+  // With --auth on (docs/web-ui.md, "Signing in"): the gate keeps the token in an HttpOnly cookie for the page's reads.
+  function signedIn(session) {
+    $('sign-in').hidden = true;
+    $('view').hidden = false;
+    $('session').hidden = !session.auth;
+    $('user').textContent = session.user ? `signed in as ${session.user}` : '';
+    // The cookie opens only the page's own routes: these would want a bearer token.
+    for (const link of document.querySelectorAll('[data-needs-token]')) link.hidden = session.auth;
+    void poll(++generation);
+  }
+
+  /** Asks for a token; `message` says why (a token refused, a user without the admin role, a session that ended). */
+  function signedOut(message) {
+    generation++;
+    $('view').hidden = true;
+    $('session').hidden = true;
+    $('sign-in').hidden = false;
+    $('sign-in-message').textContent = message;
+    $('status').textContent = 'signed out';
+    $('token-input').focus();
+  }
+
+  async function refusedSignIn(response) {
+    const message = await refusal(response);
+    if (response.status === 403) return `${message}: the web view is for admins; sign in with an admin's token`;
+    if (response.status === 401) return `token refused: ${message}`;
+    return message;
+  }
+
+  async function signIn(event) {
+    event.preventDefault();
+    const token = $('token-input').value.trim();
+    try {
+      const response = await fetch('/v1/ui/session', { method: 'POST', headers: { authorization: `Bearer ${token}` }, cache: 'no-store' });
+      if (!response.ok) return signedOut(await refusedSignIn(response));
+      $('token-input').value = '';
+      signedIn(await response.json());
+    } catch (error) {
+      signedOut(`cannot reach the gate (${error.message})`);
+    }
+  }
+
+  async function signOut() {
+    try {
+      await fetch('/v1/ui/session', { method: 'DELETE' });
+      signedOut('signed out');
+    } catch (error) {
+      $('status').textContent = `cannot reach the gate (${error.message}): not signed out`;
+    }
+  }
+
+  /** Who is signed in (a 401 or 403: nobody who may see the view), then the view. */
+  async function start() {
+    try {
+      const response = await fetch('/v1/ui/session', { cache: 'no-store' });
+      if (response.status === 401) return signedOut('');
+      if (response.status === 403) return signedOut(await refusedSignIn(response));
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      signedIn(await response.json());
+    } catch (error) {
+      $('status').textContent = `cannot reach the gate (${error.message}); retrying`;
+      setTimeout(() => void start(), POLL_MS);
+    }
   }
 
   function keyResult(lookup) {
@@ -265,5 +341,7 @@
   }
 
   $('key-form').addEventListener('submit', (event) => void lookUp(event));
-  void poll();
+  $('sign-in').addEventListener('submit', (event) => void signIn(event));
+  $('sign-out').addEventListener('click', () => void signOut());
+  void start();
 })();

@@ -118,7 +118,8 @@ export const HEADER_ROUTING_VERSION = 'x-kv-routing-version';
 export interface UserView {
   name: string;
   grants: UserGrant[];
-  tokens: { id: string; createdAt: number }[];
+  /** Ids only (never a secret); `expiresAt` (ms since the epoch) when the token expires. */
+  tokens: { id: string; createdAt: number; expiresAt?: number }[];
 }
 
 /** A user just made, or given a new token: the only time the token is shown. */

@@ -132,6 +132,8 @@ export interface UserToken {
   /** scrypt(secret, salt), base64url. */
   hash: string;
   createdAt: number;
+  /** When the token stops working, ms since the epoch; absent: never. */
+  expiresAt?: number;
 }
 
 /** `/users/<name>`: a user of the gates, with at most one grant per role. */
@@ -296,12 +298,10 @@ export function parseUser(data: Buffer | string): UserRecord {
     return { role, prefixes: strings(what, grant, 'prefixes') };
   });
   if (new Set(grants.map((grant) => grant.role)).size !== grants.length) throw new RecordError(what, 'at most one grant per role');
-  const tokens = list('tokens').map((token) => ({
-    id: str(what, token, 'id'),
-    salt: str(what, token, 'salt'),
-    hash: str(what, token, 'hash'),
-    createdAt: int(what, token, 'createdAt'),
-  }));
+  const tokens = list('tokens').map((token): UserToken => {
+    const parsed: UserToken = { id: str(what, token, 'id'), salt: str(what, token, 'salt'), hash: str(what, token, 'hash'), createdAt: int(what, token, 'createdAt') };
+    return token.expiresAt === undefined ? parsed : { ...parsed, expiresAt: int(what, token, 'expiresAt') };
+  });
   return { grants, tokens };
 }
 

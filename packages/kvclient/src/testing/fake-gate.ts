@@ -30,13 +30,15 @@ import {
  * What every request gets while set: an API error answer; a bare status
  * without the API's error body (a load balancer's 502 when the gate behind
  * it died, perhaps after forwarding); a reset once the request arrived; or
- * no answer at all.
+ * no answer at all; or a 429 for a while.
  */
 export type Fault =
   | { kind: 'error'; code: ErrorCode; message?: string }
   | { kind: 'bare'; status: number }
   | { kind: 'reset' }
-  | { kind: 'hang' };
+  | { kind: 'hang' }
+  /** The gate's per-client limit: the next `times` requests get 429 with this Retry-After, then the fault clears. */
+  | { kind: 'too-many'; retryAfter: string; times: number };
 
 export interface FakeGateOptions {
   maxValueBytes?: number;
@@ -127,6 +129,13 @@ export class FakeGate {
     if (this.fault?.kind === 'bare') {
       response.writeHead(this.fault.status, { 'content-type': 'text/html' });
       return void response.end(`<html><body>${this.fault.status}</body></html>`);
+    }
+    if (this.fault?.kind === 'too-many') {
+      const { retryAfter } = this.fault;
+      if (--this.fault.times === 0) this.fault = null;
+      response.statusCode = 429;
+      response.setHeader('retry-after', retryAfter);
+      return void sendJson(response, new KvError('TOO_MANY_REQUESTS', 'over this client\'s limit of request rate').toJSON());
     }
     response.setHeader(HEADER_PARTITION, FAKE_PARTITION);
     response.setHeader(HEADER_REPLICA, FAKE_REPLICA);

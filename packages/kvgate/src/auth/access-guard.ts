@@ -1,11 +1,20 @@
 import type { ClusterView, KvError } from '@kvstore/protocol';
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { isAdmin, requireAccess, type Principal } from './permissions';
 
 /** What the HTTP layer needs of authentication: a Principal for an `Authorization` header, or UNAUTHENTICATED. */
 export interface RequestAuthenticator {
-  authenticate(authorization: string | undefined): Promise<Principal>;
+  /** `address`: where the request came from (failed logins are limited per address). */
+  authenticate(authorization: string | undefined, address: string | undefined): Promise<Principal>;
 }
+
+/** Routes that take credentials other than the header, or none (the web view's: ui/ui-session.ts). */
+export interface CredentialRules {
+  isOpen(method: string, path: string): boolean;
+  authorization(req: Request): string | undefined;
+}
+
+const HEADER_ONLY: CredentialRules = { isOpen: () => false, authorization: (req) => req.headers.authorization };
 
 /** Express routes any authenticated user may reach (each checks keys itself); every other one needs admin. */
 const USER_ROUTES = new Set(['/v1/cluster', '/api/cache/put', '/api/cache/get']);
@@ -14,11 +23,13 @@ const USER_ROUTES = new Set(['/v1/cluster', '/api/cache/put', '/api/cache/get'])
  * With `--auth on`, runs before every express route but the probes:
  * authenticates (401) and, outside USER_ROUTES, requires admin (403). What
  * it does not know, it refuses: a route added later (metrics, the web view)
- * is admin-only until it is listed here.
+ * is admin-only until it is listed here. `rules` open the web view's static
+ * files and let its session cookie stand in for the header on its reads.
  */
-export function accessGuard(auth: RequestAuthenticator): RequestHandler {
+export function accessGuard(auth: RequestAuthenticator, rules: CredentialRules = HEADER_ONLY): RequestHandler {
   return async (req, res, next) => {
-    const principal = await auth.authenticate(req.headers.authorization);
+    if (rules.isOpen(req.method, req.path)) return next();
+    const principal = await auth.authenticate(rules.authorization(req), req.socket.remoteAddress);
     res.locals.principal = principal;
     if (!USER_ROUTES.has(req.path)) requireAccess(principal, { kind: 'admin' });
     next();

@@ -21,6 +21,8 @@ interface Verified {
   user: string;
   /** The record the token was verified against: once the user's record is another object, the entry is stale. */
   record: UserRecord;
+  /** The token's expiry, ms since the epoch; Infinity: never. */
+  expiresAt: number;
 }
 
 /**
@@ -28,7 +30,7 @@ interface Verified {
  * UNAUTHENTICATED. A token verified once is remembered, keyed by its
  * SHA-256, for as long as its user's record stays the same object: any
  * change of the user (a grant, a revoke, removal) costs one scrypt again,
- * and a removed token fails at once.
+ * and a removed or expired token fails at once.
  */
 export class Authenticator {
   private readonly verified = new LRUCache<string, Verified>({ max: CACHE_ENTRIES });
@@ -38,14 +40,23 @@ export class Authenticator {
   constructor(
     private readonly users: UserSource,
     private readonly logger?: FailedLoginLogger,
+    /** Wall clock, ms since the epoch: tokens expire at a time of day. */
+    private readonly now: () => number = Date.now,
   ) {}
+
+  /** The Principal of a token verified before whose user has not changed since: no scrypt. */
+  remembered(authorization: string | undefined): Principal | undefined {
+    const token = bearerToken(authorization);
+    const cached = token === undefined ? undefined : this.verified.get(tokenDigest(token));
+    return cached && this.current(cached) ? { user: cached.user, grants: cached.record.grants } : undefined;
+  }
 
   async authenticate(authorization: string | undefined): Promise<Principal> {
     const token = bearerToken(authorization);
     if (token === undefined) throw unauthenticated('this gate needs a token: Authorization: Bearer <token>');
     const digest = tokenDigest(token);
     const cached = this.verified.get(digest);
-    if (cached && this.users.record(cached.user) === cached.record) return { user: cached.user, grants: cached.record.grants };
+    if (cached && this.current(cached)) return { user: cached.user, grants: cached.record.grants };
     if (cached) this.verified.delete(digest);
     let verifying = this.pending.get(digest);
     if (!verifying) {
@@ -63,8 +74,15 @@ export class Authenticator {
     if (!parsed) return this.failed('not a token', undefined);
     const owner = this.users.owner(parsed.id);
     if (!owner) return this.failed('no such token', parsed.id);
+    const expiresAt = owner.token.expiresAt ?? Infinity;
+    if (expiresAt <= this.now()) return this.failed('token expired', parsed.id, owner.user);
     if (!(await verifySecret(parsed.secret, owner.token))) return this.failed('wrong secret', parsed.id, owner.user);
-    return { user: owner.user, record: owner.record };
+    return { user: owner.user, record: owner.record, expiresAt };
+  }
+
+  /** Its user's record unchanged, and the token not expired. */
+  private current(verified: Verified): boolean {
+    return this.users.record(verified.user) === verified.record && verified.expiresAt > this.now();
   }
 
   /** Logs the token's id at most, never the token. */

@@ -28,12 +28,13 @@ export function parseToken(token: string): ParsedToken | undefined {
 }
 
 /** A new token, and what the user record keeps of it. */
-export async function issueToken(now: number): Promise<{ token: string; stored: UserToken }> {
+export async function issueToken(now: number, expiresAt?: number): Promise<{ token: string; stored: UserToken }> {
   const id = randomBytes(12).toString('base64url');
   const secret = randomBytes(32).toString('base64url');
   const salt = randomBytes(16);
   const hash = await scryptAsync(secret, salt, HASH_BYTES);
-  return { token: `${id}.${secret}`, stored: { id, salt: salt.toString('base64url'), hash: hash.toString('base64url'), createdAt: now } };
+  const stored: UserToken = { id, salt: salt.toString('base64url'), hash: hash.toString('base64url'), createdAt: now };
+  return { token: `${id}.${secret}`, stored: expiresAt === undefined ? stored : { ...stored, expiresAt } };
 }
 
 /** Whether `secret` is the one `stored` was made from; constant time in the comparison. */

@@ -20,8 +20,12 @@ const WRITE_ATTEMPTS = 5;
 /** The user management of `/v1/admin/users` (docs/api.md, "Users"): writes to `/users/<name>`, which every gate watches. */
 export interface UserAdmin {
   list(): Promise<UserView[]>;
-  /** Creates the user with these grants and one token; 409 if it exists. */
-  add(name: string, grants: UserGrant[]): Promise<IssuedToken>;
+  /** Creates the user with these grants and one token (expiring after `expiresInS` when given); 409 if it exists. */
+  add(name: string, grants: UserGrant[], expiresInS?: number): Promise<IssuedToken>;
+  /** Gives the user one more token, its others still working (rotation: add, move clients over, remove the old one). */
+  addToken(name: string, expiresInS?: number): Promise<IssuedToken>;
+  /** Takes one token away: it stops working at every gate; 404 if the user has no such token. */
+  removeToken(name: string, id: string): Promise<UserView>;
   remove(name: string): Promise<{ name: string; removed: true }>;
   /** Sets the user's grant of this role (replacing one it had). */
   grant(name: string, grant: UserGrant): Promise<UserView>;
@@ -30,16 +34,20 @@ export interface UserAdmin {
 }
 
 export function userView(name: string, record: UserRecord): UserView {
-  return { name, grants: record.grants, tokens: record.tokens.map(({ id, createdAt }) => ({ id, createdAt })) };
+  return { name, grants: record.grants, tokens: record.tokens.map(({ id, createdAt, expiresAt }) => (expiresAt === undefined ? { id, createdAt } : { id, createdAt, expiresAt })) };
 }
 
 /** Creates `/users/<name>` with one new token; NODE_EXISTS (ZkError) if the user exists. */
-export async function createUser(zookeeper: ZkClient, paths: ClusterPaths, name: string, grants: UserGrant[], now: number): Promise<IssuedToken> {
-  const { token, stored } = await issueToken(now);
+export async function createUser(zookeeper: ZkClient, paths: ClusterPaths, name: string, grants: UserGrant[], now: number, expiresInS?: number): Promise<IssuedToken> {
+  const { token, stored } = await issueToken(now, expiryOf(now, expiresInS));
   const record: UserRecord = { grants, tokens: [stored] };
   await zookeeper.mkdirp(paths.users);
   await zookeeper.create(paths.user(name), encodeRecord(record), 'persistent');
   return { ...userView(name, record), token };
+}
+
+function expiryOf(now: number, expiresInS: number | undefined): number | undefined {
+  return expiresInS === undefined ? undefined : now + expiresInS * 1000;
 }
 
 export function userAdmin(zookeeper: () => ZkClient, paths: ClusterPaths, now: () => number = Date.now): UserAdmin {
@@ -70,9 +78,9 @@ export function userAdmin(zookeeper: () => ZkClient, paths: ClusterPaths, now: (
       return nodes.flatMap(({ name, node }) => (node ? [userView(name, parseUser(node.data))] : []));
     },
 
-    async add(name, grants) {
+    async add(name, grants, expiresInS) {
       try {
-        return await createUser(zookeeper(), paths, name, grants, now());
+        return await createUser(zookeeper(), paths, name, grants, now(), expiresInS);
       } catch (error) {
         if (error instanceof ZkError && error.code === 'NODE_EXISTS') throw conflict(`user ${name} exists`);
         throw error;
@@ -86,6 +94,19 @@ export function userAdmin(zookeeper: () => ZkClient, paths: ClusterPaths, now: (
       await session.remove(paths.user(name));
       return { name, removed: true };
     },
+
+    async addToken(name, expiresInS) {
+      const at = now();
+      const { token, stored } = await issueToken(at, expiryOf(at, expiresInS));
+      const view = await update(name, (record) => ({ ...record, tokens: [...record.tokens, stored] }));
+      return { ...view, token };
+    },
+
+    removeToken: (name, id) =>
+      update(name, (record) => {
+        if (!record.tokens.some((token) => token.id === id)) throw notFound(`user ${name} has no token ${id}`);
+        return { ...record, tokens: record.tokens.filter((token) => token.id !== id) };
+      }),
 
     grant: (name, grant) => update(name, (record) => ({ ...record, grants: [...record.grants.filter((held) => held.role !== grant.role), grant] })),
 

@@ -5,11 +5,13 @@ import type { UserAdmin } from './user-admin';
 /** A user's grants fit in far less; the limit keeps a bad client from making the gate parse megabytes. */
 const BODY_LIMIT = '64kb';
 const MAX_PREFIX_BYTES = 1024;
+const MAX_EXPIRES_IN_S = 10 * 365 * 24 * 60 * 60;
 
 /**
  * `/v1/admin/users` (docs/api.md, "Users"), for admins only (the app's
  * access check runs first): list; add a user with grants (201, the token
- * shown once); remove it; set or take away its grant of one role.
+ * shown once); remove it; set or take away its grant of one role; add a
+ * token (rotation; 201, shown once) or remove one. A token may expire.
  */
 export function userRouter(admin: UserAdmin): Router {
   const router = express.Router();
@@ -19,7 +21,13 @@ export function userRouter(admin: UserAdmin): Router {
   });
   router.post('/v1/admin/users/:name', json, async (req, res) => {
     const grants = grantList(field(req.body, 'grants'));
-    res.status(201).json(await admin.add(userName(req.params.name), grants));
+    res.status(201).json(await admin.add(userName(req.params.name), grants, expiresInS(field(req.body, 'expiresInS'))));
+  });
+  router.post('/v1/admin/users/:name/tokens', json, async (req, res) => {
+    res.status(201).json(await admin.addToken(userName(req.params.name), expiresInS(field(req.body, 'expiresInS'))));
+  });
+  router.delete('/v1/admin/users/:name/tokens/:id', async (req, res) => {
+    res.json(await admin.removeToken(userName(req.params.name), req.params.id));
   });
   router.delete('/v1/admin/users/:name', async (req, res) => {
     res.json(await admin.remove(userName(req.params.name)));
@@ -43,6 +51,15 @@ function field(body: unknown, name: string): unknown {
 function userName(name: string): string {
   if (!isValidName(name)) throw badRequest("a user name is letters, digits, '.', '_' or '-' (at most 64)");
   return name;
+}
+
+/** A token's lifetime in whole seconds, 1 s to 10 years; undefined: it never expires. */
+function expiresInS(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Number.isSafeInteger(value) || (value as number) < 1 || (value as number) > MAX_EXPIRES_IN_S) {
+    throw badRequest(`expiresInS must be a whole number of seconds from 1 to ${MAX_EXPIRES_IN_S}`);
+  }
+  return value as number;
 }
 
 function roleName(role: unknown): UserRole {

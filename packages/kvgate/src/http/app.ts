@@ -14,6 +14,7 @@ import type { SnapshotProxy } from '../proxy/snapshot-proxy';
 import type { RequestLimits } from '../limits/request-limits';
 import { accessLog } from './access-log';
 import { uiRouter, type UiDeps } from '../ui/ui-routes';
+import { isOpenUiRoute, sessionRouter, uiAuthorization } from '../ui/ui-session';
 import { adminRouter, memberRouter, migrationRouter } from './admin-routes';
 import { routeOf, type GateMetrics } from '../metrics/gate-metrics';
 import { errorHandler } from './error-handler';
@@ -67,7 +68,7 @@ export function createApp(deps: AppDeps): RequestListener {
     if (!ready) throw unavailable(`not ready: ${reason}`);
     res.json({ ok: true });
   });
-  if (deps.auth) app.use(accessGuard(deps.auth));
+  if (deps.auth) app.use(accessGuard(deps.auth, deps.ui ? { isOpen: isOpenUiRoute, authorization: uiAuthorization } : undefined));
   // With --auth on, an admin's (its upstream label names the replicas' addresses).
   const { metrics } = deps;
   if (metrics) {
@@ -83,7 +84,7 @@ export function createApp(deps: AppDeps): RequestListener {
   });
   if (deps.snapshots) app.use(adminRouter(deps.snapshots, deps.logger));
   if (deps.migrations) app.use(migrationRouter(deps.migrations));
-  if (deps.ui) app.use(uiRouter(deps.ui));
+  if (deps.ui) app.use(uiRouter(deps.ui), sessionRouter(deps.auth !== undefined));
   if (deps.members) app.use(memberRouter(deps.members));
   app.use(seedRouter(deps));
 

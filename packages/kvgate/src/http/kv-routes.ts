@@ -84,7 +84,7 @@ export async function serveKvHttp(deps: KvRouteDeps, slow: SlowRequestLog, reque
   let admitted: string | undefined;
   try {
     // Authenticated and admitted before anything is read, authorised once the key is known.
-    const principal = deps.auth ? await deps.auth.authenticate(header(request, 'authorization')) : undefined;
+    const principal = deps.auth ? await deps.auth.authenticate(header(request, 'authorization'), request.socket.remoteAddress) : undefined;
     if (deps.limits) {
       const client = clientOf(request, principal);
       deps.limits.admit(client);

@@ -56,19 +56,20 @@ export class ClientLimiter {
       budget = { tokens: this.limits.burst, at: now, inFlight: 0 };
       this.budgets.set(client, budget);
     }
-    const { ratePerS, maxInFlight } = this.limits;
-    if (maxInFlight > 0 && budget.inFlight >= maxInFlight) return { reason: 'in_flight', retryAfterS: 1 };
-    if (ratePerS > 0) {
-      const tokens = this.refilled(budget, now);
+    const refusal = this.refusal(budget, now);
+    if (refusal !== undefined) return refusal;
+    if (this.limits.ratePerS > 0) {
+      budget.tokens = this.refilled(budget, now) - 1;
       budget.at = now;
-      if (tokens < 1) {
-        budget.tokens = tokens;
-        return { reason: 'rate', retryAfterS: Math.max(1, Math.ceil((1 - tokens) / ratePerS)) };
-      }
-      budget.tokens = tokens - 1;
     }
     budget.inFlight++;
     return undefined;
+  }
+
+  /** What `admit` would answer now, without counting anything. */
+  peek(client: string): LimitRefusal | undefined {
+    const budget = this.budgets.get(client);
+    return budget === undefined ? undefined : this.refusal(budget, this.now());
   }
 
   /** An admitted request was answered (or its client went away). */
@@ -81,6 +82,13 @@ export class ClientLimiter {
   /** Clients remembered now (for tests: the map does not grow without bound). */
   get tracked(): number {
     return this.budgets.size;
+  }
+
+  private refusal(budget: Budget, now: number): LimitRefusal | undefined {
+    const { ratePerS, maxInFlight } = this.limits;
+    if (maxInFlight > 0 && budget.inFlight >= maxInFlight) return { reason: 'in_flight', retryAfterS: 1 };
+    const tokens = ratePerS > 0 ? this.refilled(budget, now) : 1;
+    return tokens < 1 ? { reason: 'rate', retryAfterS: Math.max(1, Math.ceil((1 - tokens) / ratePerS)) } : undefined;
   }
 
   private refilled(budget: Budget, now: number): number {

@@ -3,15 +3,23 @@ import { KvError } from '@kvstore/protocol';
 import type { RequestHandler } from 'express';
 import { principalOf } from '../auth/access-guard';
 import type { Principal } from '../auth/permissions';
-import type { ClientLimiter, LimitReason, LimitRefusal } from './client-limiter';
+import type { ClientLimiter, LimitReason } from './client-limiter';
+
+/** Why a request was refused 429: a client's limits, or its address's failed logins (failed-logins.ts). */
+export type RefusalReason = LimitReason | 'failed_logins';
+
+const REFUSED_FOR: Record<RefusalReason, string> = {
+  rate: "over this client's limit of request rate",
+  in_flight: "over this client's limit of requests in flight",
+  failed_logins: 'too many failed logins from this address',
+};
 
 /** TOO_MANY_REQUESTS with the seconds its Retry-After header says. */
 export class TooManyRequests extends KvError {
   readonly retryAfterS: number;
 
-  constructor(refusal: LimitRefusal) {
-    const over = refusal.reason === 'rate' ? 'request rate' : 'requests in flight';
-    super('TOO_MANY_REQUESTS', `over this client's limit of ${over}; try again in ${refusal.retryAfterS} s`);
+  constructor(refusal: { reason: RefusalReason; retryAfterS: number }) {
+    super('TOO_MANY_REQUESTS', `${REFUSED_FOR[refusal.reason]}; try again in ${refusal.retryAfterS} s`);
     this.retryAfterS = refusal.retryAfterS;
   }
 }

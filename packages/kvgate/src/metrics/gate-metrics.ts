@@ -1,5 +1,5 @@
 import { FastCounter, FastHistogram, Gauge, ZkSessionMetrics, createMetricsRegistry, type CounterCell, type HistogramCell, type Registry } from '@kvstore/cluster';
-import type { LimitReason } from '../limits/client-limiter';
+import type { RefusalReason } from '../limits/request-limits';
 import type { RetryReason } from '../proxy/forwarder';
 
 /** What a request was, for the `route` label: the data path, or which kind of other route. */
@@ -67,7 +67,7 @@ export class GateMetrics {
     });
     this.rateLimits = new FastCounter({
       name: 'kvstore_gate_rate_limited_total',
-      help: 'Requests refused 429 by the per-client limits, by reason (rate, in_flight)',
+      help: 'Requests refused 429 by the per-client limits or the failed-login limit, by reason (rate, in_flight, failed_logins)',
       labelNames: ['reason'],
       registers: [registry],
     });
@@ -125,7 +125,7 @@ export class GateMetrics {
     this.retries.cell(reason).inc();
   }
 
-  rateLimited(reason: LimitReason): void {
+  rateLimited(reason: RefusalReason): void {
     this.rateLimits.cell(reason).inc();
   }
 }

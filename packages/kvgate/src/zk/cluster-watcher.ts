@@ -68,6 +68,8 @@ export class ClusterWatcher {
   private readonly stopping = new AbortController();
   private session: ZkClient | undefined;
   private connected = false;
+  /** Every watch (the users too) has read once: until then the gate is not ready. Later sessions re-read over the last values. */
+  private loaded = false;
   private starting = false;
 
   constructor(private readonly options: ClusterWatcherOptions) {
@@ -95,9 +97,11 @@ export class ClusterWatcher {
     );
   }
 
-  /** Ready to route: connected to ZooKeeper with a ring loaded, and no malformed record held on to. */
+  /** Ready to route: connected to ZooKeeper with every watch (the users too) read once, a ring loaded, and no malformed record held on to. */
   readiness(): { ready: boolean; reason: string } {
     if (!this.connected) return { ready: false, reason: 'not connected to ZooKeeper' };
+    // With --auth on, a gate ready before its users are read would answer 401 to valid tokens.
+    if (!this.loaded) return { ready: false, reason: 'loading the records from ZooKeeper' };
     const problems = this.routingProblems();
     if (problems.length > 0) {
       return { ready: false, reason: problems.map((problem) => `malformed record at ${problem.path}: ${problem.error}`).join('; ') };
@@ -185,6 +189,7 @@ export class ClusterWatcher {
     if (this.session !== session) return session;
     this.connected = true;
     await Promise.all(this.allWatches().map((watch) => watch.attach(session)));
+    if (this.session === session) this.loaded = true;
     return session;
   }
 
