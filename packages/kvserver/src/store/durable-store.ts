@@ -16,8 +16,9 @@ const SCAN_KEYS = 20_000;
  * the log's transactions and fsyncs); until a write is committed, the
  * overlay answers reads for its key, so every applied write is visible at
  * once. The applied point is stored with the state, in the same
- * transactions, so a restart knows exactly how far the state goes; so is
- * the slot state, whenever an entry changes it. The slot index (keys of
+ * transactions (once per transaction, not per entry), so a restart knows
+ * exactly how far the state goes; so is the slot state, whenever an entry
+ * changes it. The slot index (keys of
  * each slot) lives in memory: built from the keys on disk at open, then
  * kept on every applied write.
  */
@@ -74,12 +75,12 @@ export class DurableStore implements KvStore {
   apply(entry: LogEntry): void {
     if (entry.seq <= this.appliedSeq) throw new Error(`entry ${entry.seq} applied twice (applied ${this.appliedSeq})`);
     const slots = applyOperation(entry, this.slotState, this.keyTable);
-    // Queued in the same event turn as the applied point: the same transaction.
-    if (slots !== this.slotState) this.engine.putMeta('slots', slotStateToJson(slots));
+    // Written once per transaction, with the state writes of every entry applied in it.
+    if (slots !== this.slotState) this.engine.putMetaAtCommit('slots', slotStateToJson(slots));
     this.slotState = slots;
     this.appliedSeq = entry.seq;
     this.appliedEpoch = entry.epoch;
-    this.engine.putMeta('applied', { seq: entry.seq, epoch: entry.epoch });
+    this.engine.putMetaAtCommit('applied', { seq: entry.seq, epoch: entry.epoch });
   }
 
   /** What is committed on disk, read in one transaction: the overlay's newer writes are not in it, and neither is their seq. */

@@ -29,6 +29,10 @@ export class LmdbEngine {
   readonly state: Database<Buffer, string>;
   private readonly meta: Database<StorageMeta[keyof StorageMeta], string>;
   private lastWrite: Promise<unknown> = Promise.resolve();
+  /** The promise LMDB gave the latest write, and the last of our writes it covers: writes of one transaction share one. */
+  private group: { promise: Promise<unknown>; lastWriteId: number } | undefined;
+  /** Meta values written once per transaction, just before it commits (see putMetaAtCommit). */
+  private readonly atCommit = new Map<'slots' | 'applied', StorageMeta['slots'] | StorageMeta['applied']>();
   private nextWriteId = 1;
   private durableWriteId = 0;
   private readonly durableListeners: Array<(writeId: number) => void> = [];
@@ -47,6 +51,7 @@ export class LmdbEngine {
     this.log = root.openDB<Buffer, number>({ name: 'log', encoding: 'binary' });
     this.state = root.openDB<Buffer, string>({ name: 'state', encoding: 'binary' });
     this.meta = root.openDB({ name: 'meta', encoding: 'json' });
+    root.on('beforecommit', () => this.writeAtCommitMeta());
   }
 
   static open(dataDir: string, options: { fsync: boolean }): LmdbEngine {
@@ -71,10 +76,27 @@ export class LmdbEngine {
   }
 
   putMeta<K extends keyof StorageMeta>(name: K, value: NonNullable<StorageMeta[K]>): number {
+    this.writeAtCommitMeta();
     return this.track(this.meta.put(name, value));
   }
 
+  /**
+   * Sets a meta value that changes with every applied entry: only its last
+   * value in an event turn is written, once, as the turn's writes are about
+   * to commit (LMDB's beforecommit), so it still shares their transaction.
+   * Any other meta write, clear or flush writes it first, so that it is
+   * never behind them on disk (the recovery invariant base <= applied).
+   */
+  putMetaAtCommit<K extends 'slots' | 'applied'>(name: K, value: NonNullable<StorageMeta[K]>): void {
+    // A turn that writes nothing else has no commit of its own to join: write them at its end.
+    if (this.atCommit.size === 0) setImmediate(() => this.writeAtCommitMeta());
+    // Map order: slots are written before the applied point that first includes them.
+    this.atCommit.delete(name);
+    this.atCommit.set(name, value);
+  }
+
   removeMeta(name: keyof StorageMeta): number {
+    this.writeAtCommitMeta();
     return this.track(this.meta.remove(name));
   }
 
@@ -95,15 +117,18 @@ export class LmdbEngine {
   }
 
   clearState(): number {
+    this.writeAtCommitMeta();
     return this.track(this.state.clearAsync());
   }
 
   clearLog(): number {
+    this.writeAtCommitMeta();
     return this.track(this.log.clearAsync());
   }
 
   /** Resolves once every write made so far is durable; rejects if the disk refused one. */
   flush(): Promise<void> {
+    this.writeAtCommitMeta();
     if (this.failure) return Promise.reject(this.failure);
     return this.lastWrite.then(() => {
       if (this.failure) throw this.failure;
@@ -174,6 +199,12 @@ export class LmdbEngine {
     for (const listener of this.commitListeners) listener(writes, seconds);
   }
 
+  private writeAtCommitMeta(): void {
+    if (this.atCommit.size === 0) return;
+    for (const [name, value] of this.atCommit) this.track(this.meta.put(name, value));
+    this.atCommit.clear();
+  }
+
   private track(write: Promise<unknown>): number {
     const writeId = this.nextWriteId++;
     if (this.commitListeners.length > 0 && !this.turnOpen) {
@@ -181,9 +212,17 @@ export class LmdbEngine {
       this.turns.push({ writeId, at: performance.now() });
       queueMicrotask(() => (this.turnOpen = false));
     }
+    // LMDB settles the writes of one transaction together, through one promise: one handler for them all.
+    if (this.group?.promise === write) {
+      this.group.lastWriteId = writeId;
+      return writeId;
+    }
+    const group = { promise: write, lastWriteId: writeId };
+    this.group = group;
     this.lastWrite = write.then(
       () => {
         if (this.failure) return; // a refused write came first: nothing after it counts as durable
+        const writeId = group.lastWriteId;
         this.durableWriteId = writeId;
         for (const listener of this.durableListeners) listener(writeId);
         let due = 0;
