@@ -32,7 +32,7 @@ export class LmdbEngine {
   /** The promise LMDB gave the latest write, and the last of our writes it covers: writes of one transaction share one. */
   private group: { promise: Promise<unknown>; lastWriteId: number } | undefined;
   /** Meta values written once per transaction, just before it commits (see putMetaAtCommit). */
-  private readonly atCommit = new Map<'slots' | 'applied', StorageMeta['slots'] | StorageMeta['applied']>();
+  private atCommit: Pick<StorageMeta, 'slots' | 'applied'> | undefined;
   private nextWriteId = 1;
   private durableWriteId = 0;
   private readonly durableListeners: Array<(writeId: number) => void> = [];
@@ -88,11 +88,12 @@ export class LmdbEngine {
    * never behind them on disk (the recovery invariant base <= applied).
    */
   putMetaAtCommit<K extends 'slots' | 'applied'>(name: K, value: NonNullable<StorageMeta[K]>): void {
-    // A turn that writes nothing else has no commit of its own to join: write them at its end.
-    if (this.atCommit.size === 0) setImmediate(() => this.writeAtCommitMeta());
-    // Map order: slots are written before the applied point that first includes them.
-    this.atCommit.delete(name);
-    this.atCommit.set(name, value);
+    if (!this.atCommit) {
+      this.atCommit = {};
+      // A turn that writes nothing else has no commit of its own to join: write them at its end.
+      setImmediate(() => this.writeAtCommitMeta());
+    }
+    this.atCommit[name] = value;
   }
 
   removeMeta(name: keyof StorageMeta): number {
@@ -200,9 +201,12 @@ export class LmdbEngine {
   }
 
   private writeAtCommitMeta(): void {
-    if (this.atCommit.size === 0) return;
-    for (const [name, value] of this.atCommit) this.track(this.meta.put(name, value));
-    this.atCommit.clear();
+    if (!this.atCommit) return;
+    const { slots, applied } = this.atCommit;
+    this.atCommit = undefined;
+    // Slots before the applied point that includes them.
+    if (slots) this.track(this.meta.put('slots', slots));
+    if (applied) this.track(this.meta.put('applied', applied));
   }
 
   private track(write: Promise<unknown>): number {
