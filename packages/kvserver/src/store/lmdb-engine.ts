@@ -30,7 +30,7 @@ export class LmdbEngine {
   private readonly meta: Database<StorageMeta[keyof StorageMeta], string>;
   private lastWrite: Promise<unknown> = Promise.resolve();
   /** The promise LMDB gave the latest write, and the last of our writes it covers: writes of one transaction share one. */
-  private group: { promise: Promise<unknown>; lastWriteId: number } | undefined;
+  private group: { promise: Promise<unknown>; lastWriteId: number; settled: boolean } | undefined;
   /** Meta values written once per transaction, just before it commits (see putMetaAtCommit). */
   private atCommit: Pick<StorageMeta, 'slots' | 'applied'> | undefined;
   private nextWriteId = 1;
@@ -160,6 +160,8 @@ export class LmdbEngine {
   }
 
   close(): Promise<void> {
+    // Now, or its fallback would write to a closed environment (which crashes lmdb-js).
+    this.writeAtCommitMeta();
     return this.root.close();
   }
 
@@ -217,14 +219,16 @@ export class LmdbEngine {
       queueMicrotask(() => (this.turnOpen = false));
     }
     // LMDB settles the writes of one transaction together, through one promise: one handler for them all.
-    if (this.group?.promise === write) {
+    if (this.group?.promise === write && !this.group.settled) {
       this.group.lastWriteId = writeId;
       return writeId;
     }
-    const group = { promise: write, lastWriteId: writeId };
+    const group = { promise: write, lastWriteId: writeId, settled: false };
     this.group = group;
     this.lastWrite = write.then(
       () => {
+        // Any later write LMDB hands the same (settled) promise starts a group of its own.
+        group.settled = true;
         if (this.failure) return; // a refused write came first: nothing after it counts as durable
         const writeId = group.lastWriteId;
         this.durableWriteId = writeId;
