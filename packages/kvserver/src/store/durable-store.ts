@@ -27,6 +27,8 @@ export class DurableStore implements KvStore {
   appliedEpoch: number;
   /** Applied but not yet committed: a value, or null for a delete. */
   private readonly overlay = new Map<string, StoredValue | null>();
+  /** The overlay's writes not yet durable, in write order (one engine listener settles them, not a callback per write). */
+  private unsettled: Array<{ writeId: number; key: string; stored: StoredValue | null }> = [];
   /** Values with a TTL written since the process started, and those the scan has found. */
   private readonly expiries = new ExpiryQueue();
   /**
@@ -53,6 +55,7 @@ export class DurableStore implements KvStore {
     this.appliedEpoch = applied.epoch;
     this.slotState = slots;
     for (const key of engine.state.getKeys({ snapshot: false })) this.index.add(key);
+    engine.onDurable((writeId) => this.settle(writeId));
   }
 
   get slots(): SlotState {
@@ -173,8 +176,17 @@ export class DurableStore implements KvStore {
     else this.index.remove(key);
     if (stored && stored.expiresAt !== null) this.expiries.push({ key, version: stored.version, expiresAt: stored.expiresAt });
     const writeId = stored ? this.engine.putState(key, encodeStateValue(key, stored)) : this.engine.removeState(key);
-    this.engine.whenDurable(writeId, () => {
-      if (this.overlay.get(key) === stored) this.overlay.delete(key);
-    });
+    this.unsettled.push({ writeId, key, stored });
+  }
+
+  /** Committed writes leave the overlay, unless a later write of the same key is still pending. */
+  private settle(writeId: number): void {
+    let settled = 0;
+    for (const write of this.unsettled) {
+      if (write.writeId > writeId) break;
+      if (this.overlay.get(write.key) === write.stored) this.overlay.delete(write.key);
+      settled++;
+    }
+    if (settled > 0) this.unsettled = this.unsettled.slice(settled);
   }
 }

@@ -36,8 +36,6 @@ export class LmdbEngine {
   private nextWriteId = 1;
   private durableWriteId = 0;
   private readonly durableListeners: Array<(writeId: number) => void> = [];
-  /** whenDurable callbacks, in write order. */
-  private waiting: Array<{ writeId: number; callback: () => void }> = [];
   failure: Error | undefined;
   private readonly commitListeners: Array<(writes: number, seconds: number) => void> = [];
   /** With commit listeners: the first write of each event turn not yet durable, and when it was made. */
@@ -141,12 +139,6 @@ export class LmdbEngine {
     this.durableListeners.push(listener);
   }
 
-  /** Runs `callback` once write `writeId` is durable (at once if it already is). */
-  whenDurable(writeId: number, callback: () => void): void {
-    if (writeId <= this.durableWriteId) callback();
-    else this.waiting.push({ writeId, callback });
-  }
-
   /** A consistent read view for a long scan (a snapshot for a follower); call `done` when finished. */
   readView(): { meta: StorageMeta; entries: Iterable<{ key: string; value: Buffer }>; done(): void } {
     const transaction = this.root.useReadTransaction();
@@ -233,9 +225,6 @@ export class LmdbEngine {
         const writeId = group.lastWriteId;
         this.durableWriteId = writeId;
         for (const listener of this.durableListeners) listener(writeId);
-        let due = 0;
-        while (due < this.waiting.length && this.waiting[due]!.writeId <= writeId) due++;
-        if (due > 0) for (const { callback } of this.waiting.splice(0, due)) callback();
         if (this.commitListeners.length > 0 && !this.reportScheduled) {
           // The writes of one transaction settle in one go: report them once they all have.
           this.reportScheduled = true;
