@@ -99,6 +99,8 @@ export class Leadership {
   /** Bytes of this term's entries not yet committed (the inherited tail is bounded by the last term). */
   private uncommittedBytes = 0;
   private expiryTimer: unknown;
+  /** A flush of the log is under way (flushLog). */
+  private flushing = false;
 
   constructor(private readonly deps: LeadershipDeps) {
     this.self = deps.self;
@@ -555,11 +557,24 @@ export class Leadership {
     return seq;
   }
 
-  /** The leader's own copy counts once it is durable; concurrent writes share one flush. */
+  /**
+   * The leader's own copy counts once it is durable. One flush at a time:
+   * appends made while it waits are looked at when it ends, so a group
+   * commit costs one flush (and one advanceCommit), not one per write.
+   */
   private flushLog(): void {
+    if (this.flushing) return;
+    this.flushing = true;
     this.log.flush().then(
-      () => this.advanceCommit(),
-      (error: unknown) => this.deps.logger.error({ err: error }, 'the log could not be made durable'),
+      () => {
+        this.flushing = false;
+        this.advanceCommit();
+        if (this.active && this.log.durableSeq < this.log.lastSeq) this.flushLog();
+      },
+      (error: unknown) => {
+        this.flushing = false;
+        this.deps.logger.error({ err: error }, 'the log could not be made durable');
+      },
     );
   }
 

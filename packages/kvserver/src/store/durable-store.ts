@@ -16,8 +16,9 @@ const SCAN_KEYS = 20_000;
  * the log's transactions and fsyncs); until a write is committed, the
  * overlay answers reads for its key, so every applied write is visible at
  * once. The applied point is stored with the state, in the same
- * transactions, so a restart knows exactly how far the state goes; so is
- * the slot state, whenever an entry changes it. The slot index (keys of
+ * transactions (once per transaction, not per entry), so a restart knows
+ * exactly how far the state goes; so is the slot state, whenever an entry
+ * changes it. The slot index (keys of
  * each slot) lives in memory: built from the keys on disk at open, then
  * kept on every applied write.
  */
@@ -26,6 +27,8 @@ export class DurableStore implements KvStore {
   appliedEpoch: number;
   /** Applied but not yet committed: a value, or null for a delete. */
   private readonly overlay = new Map<string, StoredValue | null>();
+  /** The overlay's writes not yet durable, in write order (one engine listener settles them, not a callback per write). */
+  private unsettled: Array<{ writeId: number; key: string; stored: StoredValue | null }> = [];
   /** Values with a TTL written since the process started, and those the scan has found. */
   private readonly expiries = new ExpiryQueue();
   /**
@@ -52,6 +55,7 @@ export class DurableStore implements KvStore {
     this.appliedEpoch = applied.epoch;
     this.slotState = slots;
     for (const key of engine.state.getKeys({ snapshot: false })) this.index.add(key);
+    engine.onDurable((writeId) => this.settle(writeId));
   }
 
   get slots(): SlotState {
@@ -74,12 +78,12 @@ export class DurableStore implements KvStore {
   apply(entry: LogEntry): void {
     if (entry.seq <= this.appliedSeq) throw new Error(`entry ${entry.seq} applied twice (applied ${this.appliedSeq})`);
     const slots = applyOperation(entry, this.slotState, this.keyTable);
-    // Queued in the same event turn as the applied point: the same transaction.
-    if (slots !== this.slotState) this.engine.putMeta('slots', slotStateToJson(slots));
+    // Written once per transaction, with the state writes of every entry applied in it.
+    if (slots !== this.slotState) this.engine.putMetaAtCommit('slots', slotStateToJson(slots));
     this.slotState = slots;
     this.appliedSeq = entry.seq;
     this.appliedEpoch = entry.epoch;
-    this.engine.putMeta('applied', { seq: entry.seq, epoch: entry.epoch });
+    this.engine.putMetaAtCommit('applied', { seq: entry.seq, epoch: entry.epoch });
   }
 
   /** What is committed on disk, read in one transaction: the overlay's newer writes are not in it, and neither is their seq. */
@@ -172,8 +176,17 @@ export class DurableStore implements KvStore {
     else this.index.remove(key);
     if (stored && stored.expiresAt !== null) this.expiries.push({ key, version: stored.version, expiresAt: stored.expiresAt });
     const writeId = stored ? this.engine.putState(key, encodeStateValue(key, stored)) : this.engine.removeState(key);
-    this.engine.whenDurable(writeId, () => {
-      if (this.overlay.get(key) === stored) this.overlay.delete(key);
-    });
+    this.unsettled.push({ writeId, key, stored });
+  }
+
+  /** Committed writes leave the overlay, unless a later write of the same key is still pending. */
+  private settle(writeId: number): void {
+    let settled = 0;
+    for (const write of this.unsettled) {
+      if (write.writeId > writeId) break;
+      if (this.overlay.get(write.key) === write.stored) this.overlay.delete(write.key);
+      settled++;
+    }
+    if (settled > 0) this.unsettled = this.unsettled.slice(settled);
   }
 }

@@ -29,11 +29,13 @@ export class LmdbEngine {
   readonly state: Database<Buffer, string>;
   private readonly meta: Database<StorageMeta[keyof StorageMeta], string>;
   private lastWrite: Promise<unknown> = Promise.resolve();
+  /** The promise LMDB gave the latest write, and the last of our writes it covers: writes of one transaction share one. */
+  private group: { promise: Promise<unknown>; lastWriteId: number; settled: boolean } | undefined;
+  /** Meta values written once per transaction, just before it commits (see putMetaAtCommit). */
+  private atCommit: Pick<StorageMeta, 'slots' | 'applied'> | undefined;
   private nextWriteId = 1;
   private durableWriteId = 0;
   private readonly durableListeners: Array<(writeId: number) => void> = [];
-  /** whenDurable callbacks, in write order. */
-  private waiting: Array<{ writeId: number; callback: () => void }> = [];
   failure: Error | undefined;
   private readonly commitListeners: Array<(writes: number, seconds: number) => void> = [];
   /** With commit listeners: the first write of each event turn not yet durable, and when it was made. */
@@ -47,6 +49,7 @@ export class LmdbEngine {
     this.log = root.openDB<Buffer, number>({ name: 'log', encoding: 'binary' });
     this.state = root.openDB<Buffer, string>({ name: 'state', encoding: 'binary' });
     this.meta = root.openDB({ name: 'meta', encoding: 'json' });
+    root.on('beforecommit', () => this.writeAtCommitMeta());
   }
 
   static open(dataDir: string, options: { fsync: boolean }): LmdbEngine {
@@ -71,10 +74,28 @@ export class LmdbEngine {
   }
 
   putMeta<K extends keyof StorageMeta>(name: K, value: NonNullable<StorageMeta[K]>): number {
+    this.writeAtCommitMeta();
     return this.track(this.meta.put(name, value));
   }
 
+  /**
+   * Sets a meta value that changes with every applied entry: only its last
+   * value in an event turn is written, once, as the turn's writes are about
+   * to commit (LMDB's beforecommit), so it still shares their transaction.
+   * Any other meta write, clear or flush writes it first, so that it is
+   * never behind them on disk (the recovery invariant base <= applied).
+   */
+  putMetaAtCommit<K extends 'slots' | 'applied'>(name: K, value: NonNullable<StorageMeta[K]>): void {
+    if (!this.atCommit) {
+      this.atCommit = {};
+      // A turn that writes nothing else has no commit of its own to join: write them at its end.
+      setImmediate(() => this.writeAtCommitMeta());
+    }
+    this.atCommit[name] = value;
+  }
+
   removeMeta(name: keyof StorageMeta): number {
+    this.writeAtCommitMeta();
     return this.track(this.meta.remove(name));
   }
 
@@ -95,15 +116,18 @@ export class LmdbEngine {
   }
 
   clearState(): number {
+    this.writeAtCommitMeta();
     return this.track(this.state.clearAsync());
   }
 
   clearLog(): number {
+    this.writeAtCommitMeta();
     return this.track(this.log.clearAsync());
   }
 
   /** Resolves once every write made so far is durable; rejects if the disk refused one. */
   flush(): Promise<void> {
+    this.writeAtCommitMeta();
     if (this.failure) return Promise.reject(this.failure);
     return this.lastWrite.then(() => {
       if (this.failure) throw this.failure;
@@ -113,12 +137,6 @@ export class LmdbEngine {
   /** Called with the id of each write as it becomes durable, in order. */
   onDurable(listener: (writeId: number) => void): void {
     this.durableListeners.push(listener);
-  }
-
-  /** Runs `callback` once write `writeId` is durable (at once if it already is). */
-  whenDurable(writeId: number, callback: () => void): void {
-    if (writeId <= this.durableWriteId) callback();
-    else this.waiting.push({ writeId, callback });
   }
 
   /** A consistent read view for a long scan (a snapshot for a follower); call `done` when finished. */
@@ -134,6 +152,8 @@ export class LmdbEngine {
   }
 
   close(): Promise<void> {
+    // Now, or its fallback would write to a closed environment (which crashes lmdb-js).
+    this.writeAtCommitMeta();
     return this.root.close();
   }
 
@@ -174,6 +194,15 @@ export class LmdbEngine {
     for (const listener of this.commitListeners) listener(writes, seconds);
   }
 
+  private writeAtCommitMeta(): void {
+    if (!this.atCommit) return;
+    const { slots, applied } = this.atCommit;
+    this.atCommit = undefined;
+    // Slots before the applied point that includes them.
+    if (slots) this.track(this.meta.put('slots', slots));
+    if (applied) this.track(this.meta.put('applied', applied));
+  }
+
   private track(write: Promise<unknown>): number {
     const writeId = this.nextWriteId++;
     if (this.commitListeners.length > 0 && !this.turnOpen) {
@@ -181,14 +210,21 @@ export class LmdbEngine {
       this.turns.push({ writeId, at: performance.now() });
       queueMicrotask(() => (this.turnOpen = false));
     }
+    // LMDB settles the writes of one transaction together, through one promise: one handler for them all.
+    if (this.group?.promise === write && !this.group.settled) {
+      this.group.lastWriteId = writeId;
+      return writeId;
+    }
+    const group = { promise: write, lastWriteId: writeId, settled: false };
+    this.group = group;
     this.lastWrite = write.then(
       () => {
+        // Any later write LMDB hands the same (settled) promise starts a group of its own.
+        group.settled = true;
         if (this.failure) return; // a refused write came first: nothing after it counts as durable
+        const writeId = group.lastWriteId;
         this.durableWriteId = writeId;
         for (const listener of this.durableListeners) listener(writeId);
-        let due = 0;
-        while (due < this.waiting.length && this.waiting[due]!.writeId <= writeId) due++;
-        if (due > 0) for (const { callback } of this.waiting.splice(0, due)) callback();
         if (this.commitListeners.length > 0 && !this.reportScheduled) {
           // The writes of one transaction settle in one go: report them once they all have.
           this.reportScheduled = true;
