@@ -4,10 +4,9 @@ import { MUX_FRAME_HEADROOM, ZkSession, createLimitedServer, type ClusterAuth, t
 import { Agent, buildConnector, setGlobalDispatcher } from 'undici';
 import { clusterPaths, type ClusterPaths } from '@kvstore/protocol';
 import type { Logger } from 'pino';
-import { Authenticator } from './auth/authenticator';
+import { Authenticator, UserDirectory } from '@kvstore/cluster';
 import { bootstrapAdmin } from './auth/bootstrap';
 import { userAdmin } from './auth/user-admin';
-import { UserDirectory } from './auth/user-directory';
 import { buildClusterView, httpStatusFetcher } from './cluster/cluster-view';
 import { memberAdmin } from './cluster/member-admin';
 import { migrationAdmin } from './cluster/migration-admin';

@@ -1,6 +1,6 @@
 import type { ClusterView, KvError } from '@kvstore/protocol';
 import type { RequestHandler, Response } from 'express';
-import { isAdmin, requireAccess, type Principal } from './permissions';
+import { isAdmin, requireAccess, type Principal } from '@kvstore/cluster';
 
 /** What the HTTP layer needs of authentication: a Principal for an `Authorization` header, or UNAUTHENTICATED. */
 export interface RequestAuthenticator {

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { KvError } from '@kvstore/protocol';
 import type { RequestHandler } from 'express';
 import { principalOf } from '../auth/access-guard';
-import type { Principal } from '../auth/permissions';
+import type { Principal } from '@kvstore/cluster';
 import type { ClientLimiter, LimitReason, LimitRefusal } from './client-limiter';
 
 /** TOO_MANY_REQUESTS with the seconds its Retry-After header says. */
