@@ -82,6 +82,7 @@ export {
   UserDirectory,
   allows,
   bearerToken,
+  challengeHeaders,
   isAdmin,
   issueToken,
   parseToken,

@@ -1,4 +1,4 @@
-import type { ClusterView, KvError } from '@kvstore/protocol';
+import type { ClusterView } from '@kvstore/protocol';
 import type { RequestHandler, Response } from 'express';
 import { isAdmin, requireAccess, type Principal } from '@kvstore/cluster';
 
@@ -42,7 +42,4 @@ export function visibleClusterView(view: ClusterView, principal: Principal | und
   return { ...view, partitions: view.partitions.map((partition) => ({ ...partition, members: partition.members.map(({ url: _url, ...member }) => member) })) };
 }
 
-/** RFC 6750: a 401 names the scheme it wants. */
-export function challengeHeaders(error: unknown): Record<string, string> {
-  return (error as KvError | undefined)?.code === 'UNAUTHENTICATED' ? { 'www-authenticate': 'Bearer realm="kvstore"' } : {};
-}
+export { challengeHeaders } from '@kvstore/cluster';
