@@ -29,3 +29,13 @@ export async function withRetries<T>(policy: RetryPolicy, attempt: () => Promise
     await new Promise((resolve) => setTimeout(resolve, policy.delayMs * 2 ** round));
   }
 }
+
+/**
+ * Retryable codes (503, 421 with the API's body) mean the request was refused
+ * before it reached any log, so even a write may be repeated. A read may also
+ * be repeated after an unknown outcome (504, a bare 5xx), which for a write
+ * means "maybe applied".
+ */
+export function mayRepeat(failure: KvError, write: boolean): boolean {
+  return failure.retryable || (!write && failure.code === 'TIMEOUT');
+}

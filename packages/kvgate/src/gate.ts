@@ -20,6 +20,7 @@ import { Forwarder } from './proxy/forwarder';
 import { MuxTransport } from './proxy/mux-transport';
 import { SnapshotProxy, UndiciStreamTransport } from './proxy/snapshot-proxy';
 import { RoutingState } from './routing/routing-state';
+import { routingView } from './routing/routing-view';
 import { currentLeader } from './routing/routing-table';
 import type { ClusterSnapshot } from './routing/snapshot';
 import { startWebView, type WebView } from './ui/web-view';
@@ -122,6 +123,7 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
     maxValueBytes: config.maxValueBytes,
     slowRequestMs: config.slowRequestMs,
     clusterView,
+    routingView: () => routingView(routing.snapshot()),
     ui: webView.deps,
     readiness: () => watcher.readiness(),
     logger,

@@ -7,8 +7,12 @@ export interface RequestAuthenticator {
   authenticate(authorization: string | undefined): Promise<Principal>;
 }
 
-/** Express routes any authenticated user may reach (each checks keys itself); every other one needs admin. */
-const USER_ROUTES = new Set(['/v1/cluster', '/api/cache/put', '/api/cache/get']);
+/**
+ * Express routes any authenticated user may reach (each checks keys itself);
+ * every other one needs admin. `/v1/routing` names the replicas, whose
+ * public routes check the same tokens (kvserver --auth on).
+ */
+const USER_ROUTES = new Set(['/v1/cluster', '/v1/routing', '/api/cache/put', '/api/cache/get']);
 
 /**
  * With `--auth on`, runs before every express route but the probes:
