@@ -107,7 +107,7 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
   const forwarder = new Forwarder({ source: routing, transport, writeTimeoutMs: config.writeTimeoutMs, onRetry: (reason) => metrics.retried(reason) });
   const snapshots = new SnapshotProxy({
     routing,
-    transport: new UndiciStreamTransport({ connectTimeoutMs: Math.min(1000, config.writeTimeoutMs), tls }),
+    transport: new UndiciStreamTransport({ connectTimeoutMs: Math.min(1000, config.writeTimeoutMs), tls, auth }),
     writeTimeoutMs: config.writeTimeoutMs,
   });
   const fetchStatus = httpStatusFetcher(STATUS_TIMEOUT_MS, auth);

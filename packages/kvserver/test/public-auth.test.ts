@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { ClusterAuth, type Principal } from '@kvstore/cluster';
+import { CLUSTER_PROOF_HEADER, ClusterAuth, type Principal } from '@kvstore/cluster';
 import { clusterPaths, unauthenticated } from '@kvstore/protocol';
 import request from 'supertest';
 import { createApp } from '../src/http/app';
@@ -75,6 +75,9 @@ describe('replica --auth on: the public routes check tokens by the gate’s rule
     assertError(await request(app).get('/v1/admin/snapshot'), 401, 'UNAUTHENTICATED');
     assertError(await request(app).get('/v1/admin/snapshot').set(...bearer('reader-token')), 403, 'FORBIDDEN');
     assertError(await request(app).post('/api/cache/put').set(...bearer('app-token')).send('{}'), 403, 'FORBIDDEN');
+    // A peer (a gate streaming a snapshot for an admin it checked) proves the cluster secret instead; a forged proof is no proof.
+    assertError(await request(app).get('/metrics').set(CLUSTER_PROOF_HEADER, 'forged'), 401, 'UNAUTHENTICATED');
+    assert.notEqual((await request(app).get('/v1/admin/snapshot').set(cluster.headersFor('GET', '/v1/admin/snapshot'))).status, 401);
     const status = await request(app).get('/internal/status').set(cluster.headersFor('GET', '/internal/status'));
     assert.equal(status.status, 200, status.text);
   });

@@ -65,7 +65,7 @@ export function createApp(deps: AppDeps): ReplicaApp {
     response.json({ ok: true, ...deps.replica.status() });
   });
   const { metrics, users } = deps;
-  if (users) app.use(publicAccessGuard(users));
+  if (users) app.use(publicAccessGuard(users, deps));
   if (metrics) {
     app.get('/metrics', (_request, response) => {
       serveMetrics(metrics.registry, response);

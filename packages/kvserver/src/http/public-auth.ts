@@ -6,17 +6,43 @@
  * users' routes: the cluster secret (and TLS client certificates) guard them.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { challengeHeaders, requestIdFor, requireAccess, sendAnswer, type Authenticator } from '@kvstore/cluster';
+import {
+  CLUSTER_PROOF_HEADER,
+  challengeHeaders,
+  peerCertificateRefusal,
+  proofSubject,
+  requestIdFor,
+  requireAccess,
+  sendAnswer,
+  type Authenticator,
+  type ClusterAuth,
+} from '@kvstore/cluster';
 import { HEADER_REQUEST_ID, decodeKey, splitKvUrl } from '@kvstore/protocol';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { KvService } from './kv-service';
 
 export type PublicAuth = Pick<Authenticator, 'authenticate'>;
 
-/** Express routes past the probes: `/internal/*` has its own proof; everything else (metrics, snapshots, the seed API) wants admin. */
-export function publicAccessGuard(auth: PublicAuth): RequestHandler {
+/** How a peer proves itself: the cluster secret, and with TLS a certificate of the cluster CA. */
+export interface Peers {
+  auth: ClusterAuth;
+  requirePeerCertificate?: boolean | undefined;
+}
+
+function isPeer(peers: Peers, request: Request): boolean {
+  const proof = request.get(CLUSTER_PROOF_HEADER);
+  if (proof === undefined || peers.auth.check(proofSubject(request.method, request.originalUrl), proof) !== undefined) return false;
+  return !peers.requirePeerCertificate || peerCertificateRefusal(request.socket) === undefined;
+}
+
+/**
+ * Express routes past the probes: `/internal/*` has its own proof; everything
+ * else (metrics, snapshots, the seed API) wants admin, or a peer's proof of
+ * the cluster secret (a gate streaming a snapshot for an admin it checked).
+ */
+export function publicAccessGuard(auth: PublicAuth, peers: Peers): RequestHandler {
   return async (request, _response, next) => {
-    if (request.path.startsWith('/internal/')) return next();
+    if (request.path.startsWith('/internal/') || isPeer(peers, request)) return next();
     requireAccess(await auth.authenticate(request.headers.authorization), { kind: 'admin' });
     next();
   };
