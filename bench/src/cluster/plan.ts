@@ -11,6 +11,7 @@ import { Etcd, etcdInstalled } from './etcd';
 import { freePort, startZooKeeper, type ZooKeeperHandle } from '@kvstore/testkit/harness';
 import { describeConfig, KvCluster, type ClusterConfig } from './kvcluster';
 import { describeShape } from './options';
+import { selfRoutingScenarios } from './self-routing';
 import { baselineScenarios, connectionScenarios, directScenarios, etcdScenarios, gateScenarios, keysScenario, variantScenario } from './scenarios';
 
 async function baselines(run: Run): Promise<void> {
@@ -75,6 +76,7 @@ async function mainCluster(run: Run, cluster: KvCluster): Promise<void> {
   await loadCluster(run, cluster, 0, run.options.uniformKeys);
   await measure(run, gateScenarios(cluster, run.workload, run.options));
   await measure(run, await directScenarios(cluster, run.workload, run.options));
+  await measure(run, await selfRoutingScenarios(cluster, run.workload, run.options));
   if (run.options.scaleConnections.length > 0) await measure(run, connectionScenarios(cluster, run.workload, run.options));
 }
 

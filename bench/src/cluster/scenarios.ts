@@ -6,7 +6,7 @@ import type { ClusterBenchOptions } from './options';
 import { keysFrom, uniformKeys, type Workload } from './workload';
 
 /** The rows others are compared with. */
-const REFERENCE = {
+export const REFERENCE = {
   fixed: 'baseline fixed body',
   mapGet: 'baseline Map GET',
   mapPut: 'baseline Map PUT',

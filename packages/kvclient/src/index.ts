@@ -9,6 +9,7 @@ export {
   type HealthStatus,
 } from './client';
 export { type GateTls } from './agents';
+export { DirectRoutes, type DirectTarget, type KeyUse } from './direct/direct-routes';
 export { ndjsonLines, type PartitionSnapshot, type SnapshotRecord } from './snapshot';
 export { withRetries, type RetryPolicy } from './retry';
 export { parseHosts, hostsFromEnv, DEFAULT_HOST } from './hosts';
