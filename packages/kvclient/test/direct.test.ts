@@ -166,6 +166,17 @@ describe('KvClient with routing: direct', () => {
     assert.deepEqual(kvRequests(follower), ['PUT /v1/kv/k']);
   });
 
+  test('a WRONG_PARTITION or a 503 goes to the gate, and the table is read again', async () => {
+    await client.put('warm', 'up');
+    for (const code of ['WRONG_PARTITION', 'UNAVAILABLE'] as const) {
+      leader.fault = { kind: 'error', code };
+      const reads = gate.requests.filter((line) => line === 'GET /v1/routing').length;
+      await client.put(`k-${code}`, 'v');
+      assert.ok(kvRequests(gate).includes(`PUT /v1/kv/k-${code}`));
+      await waitFor(() => gate.requests.filter((line) => line === 'GET /v1/routing').length > reads);
+    }
+  });
+
   test('never resends a write whose replica may have applied it: TIMEOUT, and the gate sees nothing', async () => {
     await client.put('warm', 'up');
     leader.fault = { kind: 'reset' };
