@@ -108,6 +108,13 @@ describe('RouteCache', () => {
     assert.equal(await cache.routes(), undefined);
   });
 
+  test('a gate answering something that is no table leaves the requests to the gate, without an error', async () => {
+    const cache = new RouteCache(async () => ({ ring: null }) as unknown as RoutingView, 60_000, () => clock);
+    assert.equal(await cache.routes(), undefined);
+    cache.invalidate();
+    cache.stop();
+  });
+
   test('keeps the newer table when a lagging gate hands back an older ring', async () => {
     view = onePartition('a', { a: 'http://a' }, ['a'], 7);
     const cache = new RouteCache(load, 1, () => clock);

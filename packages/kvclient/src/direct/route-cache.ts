@@ -62,17 +62,19 @@ export class RouteCache {
     }
     this.triedAt = this.now();
     const invalidations = this.invalidations;
-    this.loading = this.load().then(
-      (view) => {
-        const routes = new DirectRoutes(view);
-        // A gate that lags another may hand back an older ring: keep the newer one.
-        if (this.current && routes.ringVersion < this.current.ringVersion) return;
-        this.current = routes;
-        this.loadedAt = this.now();
-        if (this.invalidations === invalidations) this.wrong = false;
-      },
-      () => undefined, // the gate takes the requests until a refresh succeeds
-    ).finally(() => (this.loading = undefined));
+    this.loading = this.load()
+      .then((view) => this.adopt(new DirectRoutes(view), invalidations))
+      // No table (no gate answered, or not with one): the gate takes the requests until a refresh succeeds.
+      .catch(() => undefined)
+      .finally(() => (this.loading = undefined));
     return this.loading;
+  }
+
+  private adopt(routes: DirectRoutes, invalidationsBefore: number): void {
+    // A gate that lags another may hand back an older ring: keep the newer one.
+    if (this.current && routes.ringVersion < this.current.ringVersion) return;
+    this.current = routes;
+    this.loadedAt = this.now();
+    if (this.invalidations === invalidationsBefore) this.wrong = false;
   }
 }
