@@ -78,7 +78,10 @@ test('a self-routing client: straight to the replicas, following a killed leader
     const view = await client.routing();
     const replica = view.partitions[new Ring(view.ring).ownerOf('warm')!]!.leader!.url;
     await waitFor(async () => (await get(replica, 'warm', { headers: { authorization: `Bearer ${issued.token}` } })).status === 200, { what: 'the replica to know the reader' });
+    // A user without admin reads the routing table, replica urls included (docs/security.md), and so reads straight from the replicas.
+    assert.ok(Object.values((await reader.routing()).partitions).every((route) => route.members.every((member) => member.url.startsWith('http://'))));
     assert.equal((await reader.get('warm')).value.toString(), 'up');
+    assert.equal((await withoutGate(() => reader.get('warm'))).value.toString(), 'up');
     await assert.rejects(
       withoutGate(() => reader.put('warm', 'by reader')),
       (error: unknown) => error instanceof KvError && error.code === 'FORBIDDEN',
