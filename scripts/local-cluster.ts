@@ -232,6 +232,8 @@ async function main(): Promise<void> {
           clusterSecretFile,
           zkAuthFile,
           tls: secure?.tls,
+          // A replica's public port checks the gate's users too, or a self-routing client would walk around them.
+          extraArgs: secure === undefined ? [] : ['--auth', 'on'],
           dataDir: path.join(replicaDir, replica.id),
           logFile: path.join(logDir, `${replica.id}.log`),
           ownProcessGroup,

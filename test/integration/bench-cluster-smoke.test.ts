@@ -15,6 +15,8 @@ const MAIN_ROWS = [
   'gate GET uniform (1,000 keys)',
   'direct GET strong (leader of p0)',
   'direct PUT (leader of p0)',
+  'self-routing GET strong',
+  'self-routing PUT',
   'gate PUT (async, fsync on)',
   'gate PUT (sync, fsync off)',
 ];

@@ -3,6 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as https from 'node:https';
 import { test } from 'node:test';
+import { KvClient } from '@kvstore/kvclient';
 import type { ClusterView } from '@kvstore/protocol';
 import { clusterAuthOf, get, put, request, runKvctl, startCluster, waitFor } from '@kvstore/testkit';
 import { issueCertificate, peerFingerprint } from '@kvstore/testkit/harness';
@@ -27,6 +28,20 @@ test('TLS on every listener, with a CA made by the test', async (t) => {
   await t.test('a round trip through the gate over https, verified against the CA', async () => {
     assert.equal((await put(gate, 'greeting', 'hello over tls')).status, 200);
     assert.equal((await get(gate, 'greeting')).body.toString(), 'hello over tls');
+  });
+
+  await t.test('a self-routing client reaches the replicas over https, verified against the same CA', async () => {
+    const client = new KvClient({ hosts: gate, routing: 'direct', ca: readFileSync(tls.caFile) });
+    t.after(() => client.close());
+    await client.put('direct', 'over tls');
+    // The gate stopped: only a request that never touches it can succeed.
+    cluster.gates[0]!.pause();
+    try {
+      const read = await client.get('direct');
+      assert.deepEqual([read.value.toString(), read.partition], ['over tls', 'p0']);
+    } finally {
+      cluster.gates[0]!.resume();
+    }
   });
 
   await t.test('without the CA, the gate and the replicas fail verification', async () => {

@@ -23,6 +23,7 @@ import {
   variantScenario,
   type HeadlineTargets,
 } from './scenarios';
+import { selfRoutingScenarios } from './self-routing';
 
 async function baselines(run: Run): Promise<void> {
   const logs = path.join(run.dir, 'logs');
@@ -143,6 +144,7 @@ async function mainCluster(run: Run, cluster: KvCluster): Promise<void> {
   await loadCluster(run, cluster, 0, run.options.uniformKeys);
   await measure(run, gateScenarios(cluster, run.workload, run.options));
   await measure(run, await directScenarios(cluster, run.workload, run.options));
+  await measure(run, await selfRoutingScenarios(cluster, run.workload, run.options));
   if (run.options.scaleConnections.length > 0) await measure(run, connectionScenarios(cluster, run.workload, run.options));
   await headlineRounds(run, cluster);
 }

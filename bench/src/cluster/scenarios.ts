@@ -7,7 +7,7 @@ import type { Comparison } from './rounds';
 import { keysFrom, uniformKeys, type Workload } from './workload';
 
 /** The rows others are compared with. */
-const REFERENCE = {
+export const REFERENCE = {
   fixed: 'baseline fixed body',
   mapGet: 'baseline Map GET',
   mapPut: 'baseline Map PUT',

@@ -77,3 +77,22 @@ export {
   type ZkSessionState,
 } from './metrics';
 export { ClusterTls, TlsFilesError, peerCertificateRefusal, readTlsMaterial, tlsTarget, type SecureContextTarget, type TlsFiles, type TlsLogger, type TlsMaterial } from './tls/cluster-tls';
+export {
+  Authenticator,
+  UserDirectory,
+  allows,
+  bearerToken,
+  challengeHeaders,
+  isAdmin,
+  issueToken,
+  parseToken,
+  requireAccess,
+  tokenDigest,
+  verifySecret,
+  type Access,
+  type FailedLoginLogger,
+  type ParsedToken,
+  type Principal,
+  type TokenOwner,
+  type UserSource,
+} from './auth';

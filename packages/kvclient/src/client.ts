@@ -8,6 +8,10 @@
  * only then, or when it certainly never left this process (the connect
  * failed): otherwise it may have been applied, and sending it again could
  * apply it twice, so its outcome is unknown (TIMEOUT). Reads move on freely.
+ *
+ * With `routing: 'direct'` the client routes reads and writes of keys itself
+ * (direct/): to the replica that serves the key, by the same rules, falling
+ * back to the gates for what the replica refused as safe to retry.
  */
 import {
   HEADER_PARTITION,
@@ -28,12 +32,16 @@ import {
   type UserRole,
   type UserView,
   type PutResult,
+  type RoutingView,
 } from '@kvstore/protocol';
 import { createAgents, type Agents, type GateTls } from './agents';
-import { GateLink, type GateAnswer, type GateRequest } from './gate-link';
+import { DirectSender } from './direct/direct-sender';
+import type { KeyUse } from './direct/direct-routes';
+import { RouteCache } from './direct/route-cache';
+import { GateLink, type ClientRequest, type GateAnswer } from './gate-link';
 import { parseHosts } from './hosts';
-import { NoAnswer, errorOf, parseJson } from './http-errors';
-import { withRetries } from './retry';
+import { NoAnswer, errorOf, parseJson, unknownOutcome } from './http-errors';
+import { mayRepeat, withRetries } from './retry';
 import { readPartitionSnapshot, type PartitionSnapshot } from './snapshot';
 
 export interface KvClientOptions {
@@ -53,6 +61,17 @@ export interface KvClientOptions {
   ca?: string | Buffer;
   /** Do not verify https:// gates at all: for tests only, anyone on the path can read and change the traffic. */
   insecure?: boolean;
+  /**
+   * 'gate' (default): every request goes through a gate. 'direct': reads and
+   * writes of keys go straight to the replica that serves the key (the
+   * leader; any in-sync replica for eventual reads) on its public port, by
+   * the routing table of a gate's `/v1/routing`; a refusal that is safe to
+   * retry there, and everything else, goes through the gates. The token and
+   * the CA apply to the replicas as to the gates.
+   */
+  routing?: 'gate' | 'direct';
+  /** With routing 'direct': how old the routing table may get before it is read again (it is also read at once when a replica's answer shows it wrong). Default 5000. */
+  routingRefreshMs?: number;
 }
 
 export interface TokenOptions {
@@ -91,11 +110,6 @@ export interface HealthStatus {
   ready: boolean;
 }
 
-interface Request extends GateRequest {
-  /** Sending it twice could apply it twice, so it is never resent once it may have arrived. */
-  write: boolean;
-}
-
 type Answer = GateAnswer<Buffer>;
 
 export class KvClient {
@@ -106,6 +120,8 @@ export class KvClient {
   private readonly agents: Agents;
   private readonly links: readonly GateLink[];
   private preferred = 0;
+  /** With routing 'direct': sends key requests to their replicas. */
+  private readonly direct: DirectSender | undefined;
   /** How https:// gates are verified (for a caller that reaches the cluster's other processes, like kvctl health). */
   readonly tls: GateTls;
 
@@ -120,6 +136,10 @@ export class KvClient {
     this.agents = createAgents(connectTimeoutMs, this.tls);
     const headers: Record<string, string> = options.token === undefined ? {} : { authorization: `Bearer ${checkToken(options.token)}` };
     this.links = this.hosts.map((host) => new GateLink(host, this.agents, timeoutMs, headers));
+    if (options.routing === 'direct') {
+      const routes = new RouteCache(() => this.routing(), checkCount('routingRefreshMs', options.routingRefreshMs ?? 5000, 1));
+      this.direct = new DirectSender(routes, (url) => new GateLink(url, this.agents, timeoutMs, headers));
+    }
   }
 
   /** The gate the next request goes to first: the one that answered last. */
@@ -132,14 +152,14 @@ export class KvClient {
     if (options.ifMatch !== undefined) headers['if-match'] = `"${options.ifMatch}"`;
     if (options.ifNoneMatch) headers['if-none-match'] = '*';
     const query = options.ttlSeconds === undefined ? '' : `ttl=${encodeURIComponent(String(options.ttlSeconds))}`;
-    const answer = await this.call({ method: 'PUT', path: keyPath(key, query), headers, body: asBuffer(value), write: true });
+    const answer = await this.keyCall(key, 'write', { method: 'PUT', path: keyPath(key, query), headers, body: asBuffer(value), write: true });
     const result = parseJson(answer.body.toString('utf8')) as Partial<PutResult> | undefined;
     return { key, version: versionOf(answer, result?.version) };
   }
 
   async get(key: string, options: GetOptions = {}): Promise<GetResult> {
     const query = options.consistency ? `consistency=${encodeURIComponent(options.consistency)}` : '';
-    const answer = await this.call({ method: 'GET', path: keyPath(key, query), write: false });
+    const answer = await this.keyCall(key, options.consistency ?? 'strong', { method: 'GET', path: keyPath(key, query), write: false });
     return {
       key,
       value: answer.body,
@@ -162,7 +182,7 @@ export class KvClient {
   async delete(key: string, options: DeleteOptions = {}): Promise<DeleteResult> {
     const headers: Record<string, string> = {};
     if (options.ifMatch !== undefined) headers['if-match'] = `"${options.ifMatch}"`;
-    const answer = await this.call({ method: 'DELETE', path: keyPath(key), headers, write: true });
+    const answer = await this.keyCall(key, 'write', { method: 'DELETE', path: keyPath(key), headers, write: true });
     const result = parseJson(answer.body.toString('utf8')) as Partial<DeleteResult> | undefined;
     return { key, deleted: result?.deleted === true, version: versionOf(answer, result?.version) };
   }
@@ -170,6 +190,12 @@ export class KvClient {
   async cluster(): Promise<ClusterView> {
     const answer = await this.call({ method: 'GET', path: '/v1/cluster', write: false });
     return asObject<ClusterView>(parseJson(answer.body.toString('utf8')), answer.host, 'cluster view');
+  }
+
+  /** The routing table a self-routing client follows (`GET /v1/routing`): the slot table, and each partition's leader and replicas. */
+  async routing(): Promise<RoutingView> {
+    const answer = await this.call({ method: 'GET', path: '/v1/routing', write: false });
+    return asObject<RoutingView>(parseJson(answer.body.toString('utf8')), answer.host, 'routing view');
   }
 
   /**
@@ -311,12 +337,18 @@ export class KvClient {
 
   /** Closes kept-alive connections; the client must not be used afterwards. */
   close(): void {
+    this.direct?.stop();
     this.agents.http.destroy();
     this.agents.https.destroy();
   }
 
+  /** A key's request: straight to its replica with routing 'direct', else (and when the replica's refusal says so) through the gates. */
+  private async keyCall(key: string, use: KeyUse, request: ClientRequest): Promise<Answer> {
+    return (await this.direct?.send(request, key, use)) ?? this.call(request);
+  }
+
   /** One request with retry rounds for failures the contract says were not applied. */
-  private call(request: Request): Promise<Answer> {
+  private call(request: ClientRequest): Promise<Answer> {
     return this.inRounds(request.write, async () => {
       const answer = await this.onSomeGate(request.write, (link) => link.exchange(request));
       if (!isSuccess(answer.status)) throw errorOf(answer.status, answer.headers, answer.body, answer.host);
@@ -355,25 +387,13 @@ export class KvClient {
       } catch (error) {
         if (!(error instanceof NoAnswer)) throw error;
         if (write && !error.sentNothing) {
-          throw new KvError('TIMEOUT', `${error.host} gave no answer (${error.code}) after the request was sent; the write's outcome is unknown`, {
-            cause: error,
-          });
+          throw unknownOutcome(error);
         }
         failures.push(error);
       }
     }
     throw new KvError('UNAVAILABLE', `no gate answered (${failures.map((failure) => failure.message).join(', ')})`, { cause: failures.at(-1) });
   }
-}
-
-/**
- * Retryable codes (503, 421 with the API's body) mean the request was refused
- * before it reached any log, so even a write may be repeated. A read may also
- * be repeated after an unknown outcome (504, a bare 5xx), which for a write
- * means "maybe applied".
- */
-function mayRepeat(failure: KvError, write: boolean): boolean {
-  return failure.retryable || (!write && failure.code === 'TIMEOUT');
 }
 
 const DEFAULT_TRANSFER_TIMEOUT_MS = 10_000;

@@ -3,9 +3,8 @@
  * whether it certainly never reached the gate: only then may a write be sent
  * to another one. Error answers are @kvstore/protocol's errorFromAnswer.
  */
-
 import type { IncomingHttpHeaders } from 'node:http';
-import { errorFromAnswer, type KvError } from '@kvstore/protocol';
+import { KvError, errorFromAnswer } from '@kvstore/protocol';
 import { RetryLater } from './retry';
 
 /** The error an answer that is not a success stands for; a 429 whose Retry-After can be read is a RetryLater. */
@@ -49,6 +48,11 @@ export class NoAnswer extends Error {
 function networkErrorCode(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : 'ERR_NETWORK';
+}
+
+/** A write that may have arrived and got no answer: sending it again could apply it twice, so its outcome is unknown. */
+export function unknownOutcome(error: NoAnswer): KvError {
+  return new KvError('TIMEOUT', `${error.host} gave no answer (${error.code}) after the request was sent; the write's outcome is unknown`, { cause: error });
 }
 
 export function parseJson(text: string): unknown {

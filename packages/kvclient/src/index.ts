@@ -10,6 +10,7 @@ export {
   type HealthStatus,
 } from './client';
 export { type GateTls } from './agents';
+export { DirectRoutes, type DirectTarget, type KeyUse } from './direct/direct-routes';
 export { ndjsonLines, type PartitionSnapshot, type SnapshotRecord } from './snapshot';
 export { RetryLater, withRetries, type RetryPolicy } from './retry';
 export { parseHosts, hostsFromEnv, DEFAULT_HOST } from './hosts';
@@ -19,6 +20,9 @@ export {
   type PutResult,
   type DeleteResult,
   type ClusterView,
+  type RoutingView,
+  type PartitionRoute,
+  type ReplicaEndpoint,
   type ForceRemoveResult,
   type LeaderTransferResult,
   type MemberChangeResult,

@@ -27,7 +27,7 @@ export class RetryLater extends KvError {
   }
 }
 
-function mayRepeat(policy: RetryPolicy, failure: KvError): boolean {
+function policyAllows(policy: RetryPolicy, failure: KvError): boolean {
   if (failure instanceof RetryLater && policy.maxRetryAfterMs !== undefined) return failure.retryAfterMs <= policy.maxRetryAfterMs;
   return policy.mayRepeat(failure);
 }
@@ -44,10 +44,20 @@ export async function withRetries<T>(policy: RetryPolicy, attempt: () => Promise
     try {
       return await attempt();
     } catch (failure) {
-      if (!(failure instanceof KvError) || round >= policy.retries || !mayRepeat(policy, failure)) throw failure;
+      if (!(failure instanceof KvError) || round >= policy.retries || !policyAllows(policy, failure)) throw failure;
       const backoffMs = policy.delayMs * 2 ** round;
       policy.beforeRetry?.();
       await new Promise((resolve) => setTimeout(resolve, failure instanceof RetryLater ? Math.max(failure.retryAfterMs, backoffMs) : backoffMs));
     }
   }
+}
+
+/**
+ * Retryable codes (503, 421 with the API's body) mean the request was refused
+ * before it reached any log, so even a write may be repeated. A read may also
+ * be repeated after an unknown outcome (504, a bare 5xx), which for a write
+ * means "maybe applied".
+ */
+export function mayRepeat(failure: KvError, write: boolean): boolean {
+  return failure.retryable || (!write && failure.code === 'TIMEOUT');
 }

@@ -29,6 +29,7 @@ export interface GlobalFlags {
   tokenFile?: string;
   cacert?: string;
   insecure?: boolean;
+  direct?: boolean;
 }
 
 export function createProgram(io: ProgramIo): Kvctl {
@@ -72,6 +73,7 @@ export function buildProgram(io: ProgramIo, clientFor: (flags: GlobalFlags) => K
     .option('--token-file <path>', 'read the token from this file (default: $KV_TOKEN_FILE)')
     .option('--cacert <file>', "verify https:// gates against this CA certificate (PEM; the cluster's CA) (default: $KV_CACERT)")
     .option('--insecure', 'do not verify https:// gates: for tests only, warns on every run')
+    .option('--direct', "send reads and writes of keys straight to the replica that serves the key (the gate's /v1/routing table), the rest through the gate")
     .option('-i, --interactive', 'open the interactive shell');
   addOutputOptions(program);
   addDataCommands(program, context);
@@ -118,7 +120,9 @@ function createClient(flags: GlobalFlags, io: ProgramIo): KvClient {
   const { env } = io;
   if (flags.insecure === true) io.stderr.write('kvctl: WARNING: --insecure: the gate\'s certificate is not verified; anyone on the path can read and change this traffic, and the token\n');
   try {
-    return new KvClient({ hosts: flags.host ?? hostsFromEnv(env), timeoutMs: flags.timeout, token: tokenOf(flags, env), ca: caOf(flags, env), insecure: flags.insecure });
+    return new KvClient({ hosts: flags.host ?? hostsFromEnv(env), timeoutMs: flags.timeout, token: tokenOf(flags, env), ca: caOf(flags, env), insecure: flags.insecure,
+      ...(flags.direct ? { routing: 'direct' as const } : {}),
+    });
   } catch (error) {
     // The client refuses only malformed settings, which came from the flags or KV_HOST.
     if (error instanceof TypeError || error instanceof RangeError) throw new UsageError(error.message);

@@ -4,10 +4,9 @@ import { MUX_FRAME_HEADROOM, ZkSession, createLimitedServer, type ClusterAuth, t
 import { Agent, buildConnector, setGlobalDispatcher } from 'undici';
 import { clusterPaths, type ClusterPaths } from '@kvstore/protocol';
 import type { Logger } from 'pino';
-import { Authenticator } from './auth/authenticator';
+import { Authenticator, UserDirectory } from '@kvstore/cluster';
 import { bootstrapAdmin } from './auth/bootstrap';
 import { userAdmin } from './auth/user-admin';
-import { UserDirectory } from './auth/user-directory';
 import { buildClusterView, httpStatusFetcher } from './cluster/cluster-view';
 import { memberAdmin } from './cluster/member-admin';
 import { migrationAdmin } from './cluster/migration-admin';
@@ -22,6 +21,7 @@ import { Forwarder } from './proxy/forwarder';
 import { MuxTransport } from './proxy/mux-transport';
 import { SnapshotProxy, UndiciStreamTransport } from './proxy/snapshot-proxy';
 import { RoutingState } from './routing/routing-state';
+import { routingView } from './routing/routing-view';
 import { currentLeader } from './routing/routing-table';
 import type { ClusterSnapshot } from './routing/snapshot';
 import { startWebView, type WebView } from './ui/web-view';
@@ -111,7 +111,7 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
   const forwarder = new Forwarder({ source: routing, transport, writeTimeoutMs: config.writeTimeoutMs, onRetry: (reason) => metrics.retried(reason) });
   const snapshots = new SnapshotProxy({
     routing,
-    transport: new UndiciStreamTransport({ connectTimeoutMs: Math.min(1000, config.writeTimeoutMs), tls }),
+    transport: new UndiciStreamTransport({ connectTimeoutMs: Math.min(1000, config.writeTimeoutMs), tls, auth }),
     writeTimeoutMs: config.writeTimeoutMs,
   });
   const fetchStatus = httpStatusFetcher(STATUS_TIMEOUT_MS, auth);
@@ -127,6 +127,7 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
     maxValueBytes: config.maxValueBytes,
     slowRequestMs: config.slowRequestMs,
     clusterView,
+    routingView: () => routingView(routing.snapshot()),
     ui: webView.deps,
     readiness: () => watcher.readiness(),
     logger,

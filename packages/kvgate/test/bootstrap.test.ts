@@ -7,7 +7,7 @@ import { MemoryZooKeeper } from '@kvstore/cluster/testing';
 import { clusterPaths, parseUser } from '@kvstore/protocol';
 import pino from 'pino';
 import { BOOTSTRAP_USER, bootstrapAdmin } from '../src/auth/bootstrap';
-import { parseToken, verifySecret } from '../src/auth/tokens';
+import { parseToken, verifySecret } from '@kvstore/cluster';
 
 const paths = clusterPaths('blue');
 const logger = pino({ level: 'silent' });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { unauthenticated, type KvError } from '@kvstore/protocol';
-import type { Principal } from '../src/auth/permissions';
-import { bearerToken } from '../src/auth/tokens';
+import type { Principal } from '@kvstore/cluster';
+import { bearerToken } from '@kvstore/cluster';
 import { FailedLogins, type TokenChecker } from '../src/limits/failed-logins';
 import { TooManyRequests } from '../src/limits/request-limits';
 

@@ -65,6 +65,8 @@ export interface ServerConfig {
   migrationRate: number;
   /** Header size and slow-client timeouts of the listener (public and internal alike). */
   serverLimits: ServerLimits;
+  /** --auth on: the public routes want a gate user's bearer token (users watched in ZooKeeper), as the gate's do. */
+  auth: boolean;
 }
 
 /** Every flag, its environment variable, and how its text is checked. docs/command-lines.md lists them. */
@@ -118,6 +120,13 @@ const SETTINGS = {
     parse: integer(1, 1e9),
     default: '20000',
   },
+  auth: {
+    flags: '--auth <on|off>',
+    env: 'KV_AUTH',
+    description: 'require a bearer token of a cluster user on the public routes (/v1/kv with the key grants, the rest admin), as the gates with --auth on do',
+    parse: choice(['on', 'off']),
+    default: 'off',
+  },
   logLevel: LOG_LEVEL,
   slowRequestMs: SLOW_REQUEST_MS,
   maxHeaderBytes: MAX_HEADER_BYTES,
@@ -167,6 +176,7 @@ export function parseServerConfig(argv: readonly string[], env: Environment): Se
     slowRequestMs: values.slowRequestMs,
     join: values.join,
     migrationRate: values.migrationRate,
+    auth: values.auth === 'on',
     serverLimits: serverLimitsOf(values),
   };
 }

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
-import { ZkSession, acceptMux, createLimitedServer, type ClusterAuth, type ClusterTls, type MuxServer } from '@kvstore/cluster';
+import { Authenticator, UserDirectory, ZkSession, acceptMux, createLimitedServer, type ClusterAuth, type ClusterTls, type MuxServer } from '@kvstore/cluster';
 import { clusterPaths } from '@kvstore/protocol';
 import type { Logger } from 'pino';
 import { systemClock } from './clock';
@@ -117,6 +117,7 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
     observer: metrics.observer,
   });
   const paths = clusterPaths(config.cluster);
+  const users = config.auth ? new UserDirectory(paths, logger) : undefined;
   const mover: SlotMover = new SlotMover({
     cluster: config.cluster,
     partition: config.partition,
@@ -143,6 +144,7 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
       holdsData: storage.holdsData,
       durable: config.dataDir !== undefined,
       connect: metrics.zooKeeper.wrap((connectString, options) => ZkSession.connect(connectString, options)),
+      watches: users ? [users] : [],
     },
     self,
     replica,
@@ -166,6 +168,7 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
     routing,
     imports,
     metrics,
+    users: users && new Authenticator(users, logger),
     notReadyBecause: () => {
       const zooKeeper = coordinator.notReadyBecause();
       if (zooKeeper) return zooKeeper;

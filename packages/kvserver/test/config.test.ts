@@ -40,6 +40,7 @@ describe('parseServerConfig', () => {
       slowRequestMs: 1000,
       join: 'auto',
       migrationRate: 20000,
+      auth: false,
       serverLimits: { maxHeaderBytes: 16384, headersTimeoutMs: 10000, requestTimeoutMs: 60000 },
     });
   });

@@ -1,6 +1,6 @@
 /** Wire types of the public HTTP API (docs/api.md), shared by server, gate, client and CLI. */
 
-import type { UserGrant } from './records';
+import type { RingRecord, UserGrant } from './records';
 
 export interface PutResult {
   key: string;
@@ -34,6 +34,32 @@ export interface PartitionView {
   /** Replicas taken out of the in-sync set for maintenance (`kvctl cluster remove-member`); absent when none. */
   excluded?: string[];
   members: MemberView[];
+}
+
+/** A replica's public address: where a self-routing client sends requests. */
+export interface ReplicaEndpoint {
+  id: string;
+  url: string;
+}
+
+/** One partition in `GET /v1/routing`. */
+export interface PartitionRoute {
+  epoch: number;
+  /** Null while the partition has no leader, or only a deposed one's record. */
+  leader: ReplicaEndpoint | null;
+  isr: string[];
+  /** Live replicas, sorted by id. */
+  members: ReplicaEndpoint[];
+}
+
+/**
+ * `GET /v1/routing`: what a client needs to route requests itself — the
+ * slot table as ZooKeeper's `/ring` holds it, and each partition's leader,
+ * in-sync set and live replicas, as the gate last read them.
+ */
+export interface RoutingView {
+  ring: RingRecord;
+  partitions: Record<string, PartitionRoute>;
 }
 
 /** A migration of slots as `/v1/cluster` and `kvctl migration status` show it. */

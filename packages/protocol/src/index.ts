@@ -34,8 +34,11 @@ export {
   type DeleteResult,
   type MemberView,
   type PartitionView,
+  type PartitionRoute,
   type PutResult,
+  type ReplicaEndpoint,
   type Role,
+  type RoutingView,
 } from './api';
 export { DEFAULT_MAX_VALUE_BYTES, MAX_KEY_BYTES, encodeKey, validateKey } from './keys';
 export { KV_PREFIX, isKvUrl, kvPath, queryParam, splitKvUrl, type KvUrl } from './kv-url';

@@ -54,7 +54,7 @@ export interface ClusterOptions {
   serverArgs?: string[];
   /** Appended to every kvgate's command line. */
   gateArgs?: string[];
-  /** Gates with `--auth on`, the first of them creating the user admin and writing its token to `adminTokenFile`. */
+  /** Gates and replicas with `--auth on`, the first gate creating the user admin and writing its token to `adminTokenFile`. */
   auth?: boolean;
   /** Default: zookeeperForTests(). */
   zookeeper?: ZooKeeperHandle | ZooKeeperEnsemble;
@@ -324,7 +324,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
         replicaTimeoutMs: options.replicaTimeoutMs,
         maxKeys: options.maxKeys,
         maxValueBytes: options.maxValueBytes,
-        extraArgs: options.serverArgs,
+        extraArgs: [...(options.auth ? ['--auth', 'on'] : []), ...(options.serverArgs ?? [])],
         logFile: path.join(dir, 'logs', `${id}.log`),
       });
     }

@@ -23,7 +23,9 @@ import {
   type ErrorCode,
   type ForceRemoveResult,
   type MigrationView,
+  type RoutingView,
   isMigrationActive,
+  unavailable,
 } from '@kvstore/protocol';
 
 /**
@@ -88,6 +90,8 @@ export class FakeGate {
   migration: MigrationView | null = null;
   /** Called at each `GET /v1/admin/migration` before it answers: moves the migration along between polls. */
   onMigrationRead: ((migration: MigrationView) => MigrationView) | null = null;
+  /** What `GET /v1/routing` answers (a self-routing client's table); null: 503, as a gate without a ring. */
+  routing: RoutingView | null = null;
   /** What a forced removal says of the keys it gave up (null: no replica answered). */
   forcedRemovalKeys: number | null = null;
   private migrations = 0;
@@ -162,6 +166,10 @@ export class FakeGate {
     const url = new URL(raw, 'http://fake');
     if (url.pathname === '/healthz' || url.pathname === '/readyz') return sendJson(response, { ok: true });
     if (url.pathname === '/v1/cluster' && request.method === 'GET') return sendJson(response, this.cluster);
+    if (url.pathname === '/v1/routing' && request.method === 'GET') {
+      if (!this.routing) throw unavailable('no ring is loaded yet');
+      return sendJson(response, this.routing);
+    }
     const snapshot = /^\/v1\/admin\/partitions\/([^/]+)\/snapshot$/.exec(url.pathname);
     if (snapshot && request.method === 'GET') return this.snapshot(decodeKey(snapshot[1]!), response);
     const partition = /^\/v1\/admin\/partitions\/([^/]+)$/.exec(url.pathname);

@@ -1,6 +1,6 @@
-import type { ClusterView, KvError } from '@kvstore/protocol';
+import type { ClusterView } from '@kvstore/protocol';
 import type { Request, RequestHandler, Response } from 'express';
-import { isAdmin, requireAccess, type Principal } from './permissions';
+import { isAdmin, requireAccess, type Principal } from '@kvstore/cluster';
 
 /** What the HTTP layer needs of authentication: a Principal for an `Authorization` header, or UNAUTHENTICATED. */
 export interface RequestAuthenticator {
@@ -16,8 +16,12 @@ export interface CredentialRules {
 
 const HEADER_ONLY: CredentialRules = { isOpen: () => false, authorization: (req) => req.headers.authorization };
 
-/** Express routes any authenticated user may reach (each checks keys itself); every other one needs admin. */
-const USER_ROUTES = new Set(['/v1/cluster', '/api/cache/put', '/api/cache/get']);
+/**
+ * Express routes any authenticated user may reach (each checks keys itself);
+ * every other one needs admin. `/v1/routing` names the replicas, whose
+ * public routes check the same tokens (kvserver --auth on).
+ */
+const USER_ROUTES = new Set(['/v1/cluster', '/v1/routing', '/api/cache/put', '/api/cache/get']);
 
 /**
  * With `--auth on`, runs before every express route but the probes:
@@ -53,7 +57,4 @@ export function visibleClusterView(view: ClusterView, principal: Principal | und
   return { ...view, partitions: view.partitions.map((partition) => ({ ...partition, members: partition.members.map(({ url: _url, ...member }) => member) })) };
 }
 
-/** RFC 6750: a 401 names the scheme it wants. */
-export function challengeHeaders(error: unknown): Record<string, string> {
-  return (error as KvError | undefined)?.code === 'UNAUTHENTICATED' ? { 'www-authenticate': 'Bearer realm="kvstore"' } : {};
-}
+export { challengeHeaders } from '@kvstore/cluster';

@@ -12,7 +12,7 @@ import {
   type UserRole,
   type UserView,
 } from '@kvstore/protocol';
-import { issueToken } from './tokens';
+import { issueToken } from '@kvstore/cluster';
 
 /** Tries of a read-modify-write that lost to another writer before it gives up with 409. */
 const WRITE_ATTEMPTS = 5;

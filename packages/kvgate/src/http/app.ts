@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { RequestListener } from 'node:http';
 import { SlowRequestLog, serveMetrics } from '@kvstore/cluster';
-import { isKvUrl, notFound, unavailable, type ClusterView } from '@kvstore/protocol';
+import { isKvUrl, notFound, unavailable, type ClusterView, type RoutingView } from '@kvstore/protocol';
 import express from 'express';
 import type { Logger } from 'pino';
 import type { MemberAdmin } from '../cluster/member-admin';
@@ -27,6 +27,8 @@ export interface AppDeps {
   /** Log a `/v1/kv` request that takes at least this long (0: every one); without it, none. */
   slowRequestMs?: number;
   clusterView: () => Promise<ClusterView>;
+  /** `GET /v1/routing` for self-routing clients; undefined before a ring is loaded (503). Without it the route is absent. */
+  routingView?: () => RoutingView | undefined;
   readiness: () => { ready: boolean; reason: string };
   logger?: Logger;
   /** Streams partition snapshots (`/v1/admin/partitions/<p>/snapshot`); without it the route is absent. */
@@ -82,6 +84,14 @@ export function createApp(deps: AppDeps): RequestListener {
   app.get('/v1/cluster', async (_req, res) => {
     res.json(visibleClusterView(await deps.clusterView(), principalOf(res)));
   });
+  const { routingView } = deps;
+  if (routingView) {
+    app.get('/v1/routing', (_req, res) => {
+      const view = routingView();
+      if (!view) throw unavailable('no ring is loaded yet');
+      res.json(view);
+    });
+  }
   if (deps.snapshots) app.use(adminRouter(deps.snapshots, deps.logger));
   if (deps.migrations) app.use(migrationRouter(deps.migrations));
   if (deps.ui) app.use(uiRouter(deps.ui), sessionRouter(deps.auth !== undefined));

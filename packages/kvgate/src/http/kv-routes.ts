@@ -19,7 +19,7 @@ import {
 import express, { type Router } from 'express';
 import type { Logger } from 'pino';
 import { challengeHeaders, requireKeyAccess, type RequestAuthenticator } from '../auth/access-guard';
-import { requireAccess } from '../auth/permissions';
+import { requireAccess } from '@kvstore/cluster';
 import type { ForwardRequest, Forwarder } from '../proxy/forwarder';
 import type { GateMetrics } from '../metrics/gate-metrics';
 import { clientOf, retryAfterHeaders, type RequestLimits } from '../limits/request-limits';

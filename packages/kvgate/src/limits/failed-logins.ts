@@ -1,6 +1,6 @@
 import { KvError } from '@kvstore/protocol';
-import type { Principal } from '../auth/permissions';
-import { bearerToken } from '../auth/tokens';
+import type { Principal } from '@kvstore/cluster';
+import { bearerToken } from '@kvstore/cluster';
 import { ClientLimiter } from './client-limiter';
 import { TooManyRequests } from './request-limits';
 

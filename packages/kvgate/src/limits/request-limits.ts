@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { KvError } from '@kvstore/protocol';
 import type { RequestHandler } from 'express';
 import { principalOf } from '../auth/access-guard';
-import type { Principal } from '../auth/permissions';
+import type { Principal } from '@kvstore/cluster';
 import type { ClientLimiter, LimitReason } from './client-limiter';
 
 /** Why a request was refused 429: a client's limits, or its address's failed logins (failed-logins.ts). */

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { HEADER_REQUEST_ID, KvError, errorFromAnswer, notFound, readErrorBody, unavailable } from '@kvstore/protocol';
-import type { ClusterTls } from '@kvstore/cluster';
+import type { ClusterAuth, ClusterTls } from '@kvstore/cluster';
 import { Agent, buildConnector } from 'undici';
 import type { ClusterSnapshot } from '../routing/snapshot';
 import type { RouteSource } from '../routing/routing-state';
@@ -41,8 +41,11 @@ export interface StreamTransport {
 export class UndiciStreamTransport implements StreamTransport {
   private readonly agent: Agent;
 
-  /** With `tls`: https:// replicas verified against the cluster CA. */
-  constructor(options: { connectTimeoutMs?: number; tls?: ClusterTls | undefined } = {}) {
+  private readonly auth: ClusterAuth | undefined;
+
+  /** With `tls`: https:// replicas verified against the cluster CA. With `auth`: each request proves the cluster secret (replicas with --auth on want it, or an admin's token). */
+  constructor(options: { connectTimeoutMs?: number; tls?: ClusterTls | undefined; auth?: ClusterAuth } = {}) {
+    this.auth = options.auth;
     const timeout = options.connectTimeoutMs ?? 1000;
     this.agent = new Agent({ connect: options.tls ? options.tls.connector(buildConnector, timeout) : { timeout }, keepAliveTimeout: 4000 });
   }
@@ -52,7 +55,7 @@ export class UndiciStreamTransport implements StreamTransport {
       origin: request.url,
       path: request.path,
       method: 'GET',
-      headers: { [HEADER_REQUEST_ID]: request.requestId },
+      headers: { ...this.auth?.headersFor('GET', request.path), [HEADER_REQUEST_ID]: request.requestId },
       headersTimeout: request.headersTimeoutMs,
       bodyTimeout: request.idleTimeoutMs,
     });

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import type { Request } from 'express';
 import express, { type Router } from 'express';
 import { principalOf } from '../auth/access-guard';
-import { bearerToken } from '../auth/tokens';
+import { bearerToken } from '@kvstore/cluster';
 
 export const SESSION_COOKIE = 'kvstore_ui';
 const COOKIE_PATH = '/v1/ui';

@@ -12,6 +12,7 @@ import { errorHandler, unknownRoute } from './error-handler';
 import { internalRoutes } from './internal-routes';
 import { KvRequestLog, kvMuxHandler, serveKvHttp } from './kv-http';
 import { KvService, type KeyRouting } from './kv-service';
+import { kvAccessGranted, publicAccessGuard, type PublicAuth } from './public-auth';
 import { nameRequests } from './request-id';
 import { seedRoutes } from './seed-routes';
 
@@ -33,6 +34,8 @@ export interface AppDeps {
   slowRequestMs?: number;
   /** Serves `GET /metrics` and times writes and strong reads; without it neither happens. */
   metrics?: ReplicaMetrics;
+  /** `--auth on`: the public routes want a user's token (public-auth.ts); without it they are open. */
+  users?: PublicAuth;
 }
 
 /** What a replica serves: plain HTTP, and the internal protocol's frames (see main.ts). */
@@ -61,7 +64,8 @@ export function createApp(deps: AppDeps): ReplicaApp {
     if (reason) throw unavailable(reason);
     response.json({ ok: true, ...deps.replica.status() });
   });
-  const { metrics } = deps;
+  const { metrics, users } = deps;
+  if (users) app.use(publicAccessGuard(users, deps));
   if (metrics) {
     app.get('/metrics', (_request, response) => {
       serveMetrics(metrics.registry, response);
@@ -74,8 +78,9 @@ export function createApp(deps: AppDeps): ReplicaApp {
   app.use(errorHandler(deps.logger));
   return {
     http: (request, response) => {
-      if (isKvUrl(request.url ?? '')) void serveKvHttp(kv, kvLog, request, response, deps.maxValueBytes);
-      else app(request, response);
+      if (!isKvUrl(request.url ?? '')) app(request, response);
+      else if (!users) void serveKvHttp(kv, kvLog, request, response, deps.maxValueBytes);
+      else void kvAccessGranted(users, kv, request, response).then((granted) => (granted ? serveKvHttp(kv, kvLog, request, response, deps.maxValueBytes) : undefined));
     },
     mux: { ...kvMuxHandler(kv, kvLog), ...peerMuxHandlers(deps.replica, deps.imports) },
   };

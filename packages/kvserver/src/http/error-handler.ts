@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { refusalAnswer, sendAnswer } from '@kvstore/cluster';
+import { challengeHeaders, refusalAnswer, sendAnswer } from '@kvstore/cluster';
 import { HEADER_REQUEST_ID, KvError, badRequest, payloadTooLarge } from '@kvstore/protocol';
 import type { Logger } from '../replication/types';
 import { requestIdOf } from './request-id';
@@ -18,7 +18,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     if (response.headersSent) return next(error);
     const known = error instanceof KvError ? error : fromBodyParser(error as { type?: string; limit?: number; message: string });
     const requestId = requestIdOf(response);
-    const headers = { [HEADER_REQUEST_ID]: requestId };
+    const headers = { ...challengeHeaders(known), [HEADER_REQUEST_ID]: requestId };
     sendAnswer(response, refusalAnswer(known ?? error, headers, (unexpected) => logger.error({ err: unexpected, requestId }, 'unexpected error')));
   };
 }

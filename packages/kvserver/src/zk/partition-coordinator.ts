@@ -5,6 +5,7 @@ import {
   openRootWarning,
   watchRecord,
   type RecordProblem,
+  type Watch,
   type WatchedNode,
   type ZkClient,
   type ZkDigest,
@@ -54,6 +55,8 @@ export interface CoordinatorOptions {
   onRoutingChange?: () => void;
   /** Opens a session (default ZkSession.connect); tests pass an in-memory ZooKeeper. */
   connect?: (connectString: string, options: ZkSessionOptions) => Promise<ZkClient>;
+  /** Further watches (the users of `--auth on`), attached to every session with the partition's own. */
+  watches?: readonly Watch[];
 }
 
 /** This replica's term as ZooKeeper knows it: the `/leader` node it created, on which session. */
@@ -175,7 +178,7 @@ export class PartitionCoordinator implements IsrCoordination, RoutingRecords {
   async shutdown(): Promise<void> {
     this.closed = true;
     clearTimeout(this.heldCampaign);
-    for (const watch of [this.ringNode, this.migrationNode, this.stateNode, this.leaderNode, this.memberNodes]) watch.stop();
+    for (const watch of this.allWatches()) watch.stop();
     const session = this.session;
     if (!session) return;
     try {
@@ -254,7 +257,11 @@ export class PartitionCoordinator implements IsrCoordination, RoutingRecords {
   }
 
   private async attachWatches(session: ZkClient): Promise<void> {
-    await Promise.all([this.ringNode, this.migrationNode, this.stateNode, this.leaderNode, this.memberNodes].map((watch) => watch.attach(session)));
+    await Promise.all(this.allWatches().map((watch) => watch.attach(session)));
+  }
+
+  private allWatches(): Watch[] {
+    return [this.ringNode, this.migrationNode, this.stateNode, this.leaderNode, this.memberNodes, ...(this.options.watches ?? [])];
   }
 
   private async register(session: ZkClient): Promise<void> {

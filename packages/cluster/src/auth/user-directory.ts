@@ -1,4 +1,4 @@
-import { WatchedChildren, watchRecord, type RecordProblem, type Watch, type WatchLogger, type WatchSource, type WatchedNode } from '@kvstore/cluster';
+import { WatchedChildren, watchRecord, type RecordProblem, type Watch, type WatchLogger, type WatchSource, type WatchedNode } from '../zk/watched-node';
 import { isValidName, parseUser, type ClusterPaths, type UserRecord, type UserToken } from '@kvstore/protocol';
 
 /** A token id found: whose it is, and the user's record it was found in. */
