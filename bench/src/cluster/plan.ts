@@ -23,7 +23,7 @@ import {
   variantScenario,
   type HeadlineTargets,
 } from './scenarios';
-import { selfRoutingScenarios } from './self-routing';
+import { selfRoutingLoad, selfRoutingScenarios } from './self-routing';
 
 async function baselines(run: Run): Promise<void> {
   const logs = path.join(run.dir, 'logs');
@@ -131,7 +131,8 @@ async function headlineRounds(run: Run, cluster: KvCluster): Promise<void> {
     }
     await load(run, [{ url: map.url, keys: range(run.options.hotKeys) }]);
     await warmUp(run, map);
-    const targets: HeadlineTargets = { map, cluster, ...(etcd && { etcd }) };
+    const selfRouting = await selfRoutingLoad(cluster, run.options.hotKeys);
+    const targets: HeadlineTargets = { map, cluster, selfRouting, ...(etcd && { etcd }) };
     await runRounds(run, `Headline ratios: ${describeShape(run.options)}, ${describeConfig(cluster.options.config)}`, headlineComparisons(targets, run.workload, run.options));
   } finally {
     await etcd?.stop();

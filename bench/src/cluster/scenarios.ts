@@ -4,6 +4,7 @@ import { describeConfig, keysByLeader, type KvCluster } from './kvcluster';
 import type { Scenario, Target } from './measure';
 import type { ClusterBenchOptions } from './options';
 import type { Comparison } from './rounds';
+import type { SelfRoutingLoad } from './self-routing';
 import { keysFrom, uniformKeys, type Workload } from './workload';
 
 /** The rows others are compared with. */
@@ -122,6 +123,8 @@ export interface HeadlineTargets {
   cluster: KvCluster;
   /** etcd's 3-member cluster, when it runs: the PUT reference (else the Map server). */
   etcd?: Etcd;
+  /** Where the self-routing client sends the hot keys (self-routing.ts). */
+  selfRouting?: SelfRoutingLoad;
 }
 
 /**
@@ -132,7 +135,7 @@ export interface HeadlineTargets {
  */
 export function headlineComparisons(targets: HeadlineTargets, workload: Workload, options: Options): Comparison[] {
   const keys = uniformKeys(options.hotKeys);
-  const { map, cluster, etcd } = targets;
+  const { map, cluster, etcd, selfRouting } = targets;
   const putReference = etcd ? { label: 'etcd 3 members', target: etcd, next: workload.etcdPut(keys) } : { label: 'Map server', target: map, next: workload.kvPut(keys) };
   return [
     {
@@ -140,11 +143,16 @@ export function headlineComparisons(targets: HeadlineTargets, workload: Workload
       entrants: [
         { label: 'Map server', target: map, next: workload.kvGet(keys, 'strong') },
         { label: 'gate', target: cluster, next: workload.kvGet(keys, 'strong') },
+        ...(selfRouting ? [{ label: 'self-routing', target: selfRouting.target, next: workload.kvGet(selfRouting.keys, 'strong') }] : []),
       ],
     },
     {
       workload: `PUT (${describeConfig(cluster.options.config)})`,
-      entrants: [putReference, { label: 'gate', target: cluster, next: workload.kvPut(keys) }],
+      entrants: [
+        putReference,
+        { label: 'gate', target: cluster, next: workload.kvPut(keys) },
+        ...(selfRouting ? [{ label: 'self-routing', target: selfRouting.target, next: workload.kvPut(selfRouting.keys) }] : []),
+      ],
     },
   ];
 }
