@@ -34,8 +34,8 @@ test('the cluster bench runs in --smoke mode and writes its JSON and SVG, with t
     // Without etcd (--smoke) the PUT reference is the Map server.
     assert.equal(results.rounds.length, 1);
     checkRounds(results.rounds[0]!, results.rows, [
-      { workload: 'GET strong', entrants: ['Map server', 'gate'] },
-      { workload: 'PUT (sync, fsync on)', entrants: ['Map server', 'gate'] },
+      { workload: 'GET strong', entrants: ['Map server', 'gate', 'self-routing'] },
+      { workload: 'PUT (sync, fsync on)', entrants: ['Map server', 'gate', 'self-routing'] },
     ], 2);
     assert.equal(results.rows.filter((row) => row.group === 'connections').length, 4, 'gate GET and PUT at 1 and 4 connections');
     assert.equal(results.rows.filter((row) => row.group === 'keys').length, 1, 'gate GET with 2,000 keys loaded');
