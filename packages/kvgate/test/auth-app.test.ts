@@ -21,7 +21,7 @@ const view: ClusterView = {
 
 function answer(forwarded: ForwardRequest): ForwardResult {
   const body = forwarded.method === 'GET' ? Buffer.from('value') : Buffer.from(JSON.stringify({ key: forwarded.key, version: 1 }));
-  return { ok: true, partition: 'p0', replica: 'a', response: { status: 200, headers: { etag: '"1"' }, body } };
+  return { ok: true, partition: 'p0', replica: 'a', response: { ok: true, replica: 'a', version: 1, contentType: forwarded.method === 'GET' ? 'application/octet-stream' : 'application/json; charset=utf-8', body } };
 }
 
 let directory: UserDirectory;
