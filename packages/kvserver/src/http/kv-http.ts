@@ -35,6 +35,7 @@ export class KvRequestLog {
 
   constructor(
     private readonly logger: Logger,
+    private readonly partition: string,
     slowRequestMs: number | undefined,
   ) {
     this.slow = new SlowRequestLog(logger, slowRequestMs ?? Infinity);
@@ -52,7 +53,7 @@ export class KvRequestLog {
    */
   finished(started: number, request: LoggedRequest, answer: KvFrameAnswer): void {
     const status = answer.ok ? 200 : answer.error.status;
-    const summary = () => ({ method: request.method, url: request.target, status });
+    const summary = () => ({ method: request.method, url: request.target, status, partition: this.partition });
     this.slow.finished(performance.now() - started, request.requestId, summary);
     if (answer.ok || status < 500) return;
     const line = { requestId: request.requestId, ...summary(), code: answer.error.code, message: answer.error.message };
