@@ -109,6 +109,8 @@ describe('replica: request ids', () => {
     const absent = await viaTypedFrame(app, 'GET', 'absent', 'gate-1');
     assert.equal(!absent.ok && absent.error.code, 'NOT_FOUND');
     assert.equal((await viaTypedFrame(app, 'PUT', 'k', 'gate-2')).ok, true);
+    const foreign = await viaTypedFrame(app, 'GET', 'foreign-k', 'gate-4');
+    assert.deepEqual(!foreign.ok && [foreign.error.code, foreign.routingVersion, foreign.replica], ['WRONG_PARTITION', 1, 'a']);
     const older = await viaMux(app, 'GET', '/v1/kv/absent', { 'x-request-id': 'gate-3' });
     assert.equal(older.status, 404);
     assert.equal(JSON.parse(older.body.toString()).error.requestId, 'gate-3');
@@ -118,6 +120,7 @@ describe('replica: request ids', () => {
       [
         ['info', 'gate-1', 'GET', '/v1/kv/absent', 404, 'p0'],
         ['info', 'gate-2', 'PUT', '/v1/kv/k', 200, 'p0'],
+        ['info', 'gate-4', 'GET', '/v1/kv/foreign-k', 421, 'p0'],
         ['info', 'gate-3', 'GET', '/v1/kv/absent', 404, 'p0'],
       ],
     );
