@@ -30,6 +30,7 @@ export {
   decodeKvFrameRequest,
   encodeKvFrameAnswer,
   encodeKvFrameRequest,
+  kvFrameRequest,
   type KvContentType,
   type KvFrameAnswer,
   type KvFrameRequest,

@@ -41,6 +41,25 @@ export type KvFrameAnswer =
   | { ok: true; replica: string | undefined; version: number | undefined; contentType: KvContentType; body: Buffer }
   | { ok: false; replica: string | undefined; error: KvError; routingVersion: number | undefined };
 
+/**
+ * A request's parsed fields with its id, routing version and value, built
+ * field by field: on the data path a spread copy (`{ ...fields, requestId }`)
+ * cost several microseconds a request (profiled), more than the codec.
+ */
+export function kvFrameRequest(fields: KvRequest, requestId: string, routingVersion: number | undefined, body: Buffer): KvFrameRequest {
+  return {
+    method: fields.method,
+    key: fields.key,
+    ttl: fields.ttl,
+    consistency: fields.consistency,
+    ifMatch: fields.ifMatch,
+    ifNoneMatch: fields.ifNoneMatch,
+    requestId,
+    routingVersion,
+    body,
+  };
+}
+
 const METHODS: readonly KvMethod[] = ['GET', 'PUT', 'DELETE'];
 
 const RequestFlag = { Eventual: 1, Ttl: 2, RoutingVersion: 4, IfMatchVersion: 8, IfMatchAny: 16, IfNoneMatch: 32 } as const;

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SlowRequestLog, header, readBody, refusalAnswer, requestIdFor, sendAnswer, type Answer } from '@kvstore/cluster';
+import { SlowRequestLog, header, kvFrameRequest, readBody, refusalAnswer, requestIdFor, sendAnswer, type Answer } from '@kvstore/cluster';
 import { HEADER_REPLICA, HEADER_REQUEST_ID, parseConsistency, parseKvRequest, parseSeedGetKey, parseSeedPut, seedBodyLimit } from '@kvstore/protocol';
 import express, { type Router } from 'express';
 import type { Logger } from 'pino';
@@ -31,7 +31,7 @@ async function parseKvHttp(request: IncomingMessage, maxValueBytes: number, requ
   const fields = parseKvRequest(request.method, request.url ?? '', header(request, 'if-match'), header(request, 'if-none-match'));
   // Values are opaque bytes whatever Content-Type says; the limit is inclusive.
   const body = fields.method === 'PUT' ? await readBody(request, maxValueBytes) : EMPTY;
-  return { ...fields, requestId, body };
+  return kvFrameRequest(fields, requestId, undefined, body);
 }
 
 /**

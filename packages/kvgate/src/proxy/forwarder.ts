@@ -152,9 +152,17 @@ export class Forwarder {
   }
 
   private send(request: ForwardRequest, target: Endpoint, routingVersion: number | undefined): Promise<TransportResponse> {
+    // Field by field, as kvFrameRequest: a spread copy cost more than the rest of a request's forwarding (profiled).
     return this.options.transport.request({
-      ...request,
+      method: request.method,
+      key: request.key,
+      ttl: request.ttl,
+      consistency: request.consistency,
+      ifMatch: request.ifMatch,
+      ifNoneMatch: request.ifNoneMatch,
+      requestId: request.requestId,
       routingVersion,
+      body: request.body,
       url: target.url,
       replica: target.id,
       timeoutMs: this.options.writeTimeoutMs + ATTEMPT_GRACE_MS,

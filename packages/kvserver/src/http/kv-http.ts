@@ -8,6 +8,7 @@ import {
   encodeKvAnswer,
   encodeKvFrameAnswer,
   header,
+  kvFrameRequest,
   readBody,
   requestIdFor,
   sendAnswer,
@@ -76,7 +77,7 @@ export async function serveKvHttp(kv: KvService, log: KvRequestLog, request: Inc
     const fields = parseKvRequest(request.method, request.url ?? '/', header(request, 'if-match'), header(request, 'if-none-match'));
     const routingVersion = parseRoutingVersion(header(request, HEADER_ROUTING_VERSION));
     const body = fields.method === 'PUT' ? await readBody(request, maxValueBytes) : EMPTY;
-    parsed = { ...fields, requestId, routingVersion, body };
+    parsed = kvFrameRequest(fields, requestId, routingVersion, body);
   } catch (error) {
     const refusal = kv.refusal(error, requestId);
     sendAnswer(response, kv.httpAnswer(refusal, requestId));
@@ -109,7 +110,7 @@ export function kvMuxHandler(kv: KvService, log: KvRequestLog): MuxHandlers {
       let answer: KvFrameAnswer;
       let logged: LoggedRequest;
       try {
-        const request = { ...parseKvRequest(method, path, headers['if-match'], headers['if-none-match']), requestId, routingVersion, body };
+        const request = kvFrameRequest(parseKvRequest(method, path, headers['if-match'], headers['if-none-match']), requestId, routingVersion, body);
         logged = loggedRequest(request);
         answer = await kv.serve(request);
       } catch (error) {
