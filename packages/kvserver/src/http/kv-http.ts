@@ -79,7 +79,7 @@ export async function serveKvHttp(kv: KvService, log: KvRequestLog, request: Inc
     const body = fields.method === 'PUT' ? await readBody(request, maxValueBytes) : EMPTY;
     parsed = kvFrameRequest(fields, requestId, routingVersion, body);
   } catch (error) {
-    const refusal = kv.refusal(error, requestId);
+    const refusal = kv.refused(error, requestId);
     sendAnswer(response, kv.httpAnswer(refusal, requestId));
     log.finished(started, { method: request.method ?? '', target: request.url ?? '', requestId }, refusal);
     return;
@@ -115,7 +115,7 @@ export function kvMuxHandler(kv: KvService, log: KvRequestLog): MuxHandlers {
         answer = await kv.serve(request);
       } catch (error) {
         logged = { method, target: path, requestId };
-        answer = kv.refusal(error, requestId);
+        answer = kv.refused(error, requestId);
       }
       log.finished(started, logged, answer);
       return encodeKvAnswer(kv.httpAnswer(answer, requestId));

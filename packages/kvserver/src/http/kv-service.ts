@@ -56,7 +56,7 @@ export class KvService {
     try {
       return await work();
     } catch (error) {
-      return this.refusal(error, requestId);
+      return this.refused(error, requestId);
     }
   }
 
@@ -65,8 +65,13 @@ export class KvService {
     return this.httpAnswer(await this.outcome(work, requestId), requestId);
   }
 
+  /** A failure's HTTP answer (refused), naming the request. */
+  refusal(error: unknown, requestId: string): Answer {
+    return this.httpAnswer(this.refused(error, requestId), requestId);
+  }
+
   /** What a failure is answered: a KvError as itself, anything else (logged here) as INTERNAL. */
-  refusal(error: unknown, requestId: string): KvFrameAnswer {
+  refused(error: unknown, requestId: string): KvFrameAnswer {
     let refusal: KvError;
     if (error instanceof KvError) refusal = error;
     else {
