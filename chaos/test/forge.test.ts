@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { acceptMux, ClusterAuth, FrameKind } from '@kvstore/cluster';
+import { acceptMux, ClusterAuth, FrameKind, decodeKvFrameRequest, encodeKvFrameAnswer, type KvFrameRequest } from '@kvstore/cluster';
 import { decodeAppend, type AppendRequest } from '@kvstore/kvserver/internal';
 import { FORGED_EPOCH, Forger } from '../src/nemesis/forge';
 
@@ -17,8 +17,9 @@ async function close(server: http.Server): Promise<void> {
 }
 
 /** A replica that trusts its network, as the seed's did: it acts on whatever frames it gets. */
-async function trustingReplica(lastSeq: number): Promise<{ url: string; appends: AppendRequest[]; server: http.Server }> {
+async function trustingReplica(lastSeq: number): Promise<{ url: string; appends: AppendRequest[]; writes: KvFrameRequest[]; server: http.Server }> {
   const appends: AppendRequest[] = [];
+  const writes: KvFrameRequest[] = [];
   const server = http.createServer();
   // It checks no proof at all: the seed's replica, or one whose check is broken.
   const trustingAuth = new (class extends ClusterAuth {
@@ -38,6 +39,10 @@ async function trustingReplica(lastSeq: number): Promise<{ url: string; appends:
         const answer = request.prevSeq > lastSeq ? { ok: false, reason: 'mismatch', epoch: request.epoch, lastSeq } : { ok: true, epoch: request.epoch, matchSeq: lastSeq + request.entries.length };
         return Buffer.from(JSON.stringify(answer));
       },
+      [FrameKind.typedKv]: (payload: Buffer) => {
+        writes.push(decodeKvFrameRequest(payload));
+        return encodeKvFrameAnswer({ ok: true, replica: 'r1', version: 1, contentType: 'application/json; charset=utf-8', body: Buffer.from('{}') });
+      },
       [FrameKind.installSnapshot]: async (payload: Buffer) => {
         const { leaderUrl } = JSON.parse(payload.toString('utf8')) as { leaderUrl: string };
         const response = await fetch(`${leaderUrl}/internal/snapshot?epoch=1`);
@@ -45,7 +50,7 @@ async function trustingReplica(lastSeq: number): Promise<{ url: string; appends:
       },
     },
   });
-  return { url: await listen(server), appends, server };
+  return { url: await listen(server), appends, writes, server };
 }
 
 test('a trusting replica: every forged request is accepted, and the write lands right after its log', async (t) => {
@@ -58,9 +63,15 @@ test('a trusting replica: every forged request is accepted, and the write lands 
     ['append-probe', 'accepted'],
     ['append-write', 'accepted'],
     ['install-snapshot', 'accepted'],
+    ['kv-write', 'accepted'],
   ]);
   assert.match(sent[2].detail, /called the forger's url: GET \/internal\/snapshot/);
-  assert.equal(forger.accepted, 3);
+  assert.equal(forger.accepted, 4);
+  assert.deepEqual(
+    replica.writes.map((w) => [w.method, w.key, w.body.toString()]),
+    [['PUT', 'k1', 'forged-4']],
+  );
+  assert.deepEqual(sent[3].writes, [{ key: 'k1', value: 'forged-4' }]);
   const write = replica.appends[1];
   assert.equal(write.epoch, FORGED_EPOCH);
   assert.equal(write.prevSeq, 0);
@@ -93,10 +104,10 @@ test('a replica that refuses the upgrade, or hangs up: every forged request is r
 
   const forger = new Forger(2000);
   const [refused, hungUp] = [await forger.forge({ replica: 'a', url: urls[0], keys: ['k1'] }), await forger.forge({ replica: 'b', url: urls[1], keys: ['k1'] })];
-  assert.deepEqual(refused.map((r) => r.outcome), ['refused', 'refused', 'refused']);
+  assert.deepEqual(refused.map((r) => r.outcome), ['refused', 'refused', 'refused', 'refused']);
   assert.match(refused[0].detail, /upgrade refused: HTTP\/1.1 401/);
-  assert.deepEqual(hungUp.map((r) => r.outcome), ['refused', 'refused', 'refused']);
+  assert.deepEqual(hungUp.map((r) => r.outcome), ['refused', 'refused', 'refused', 'refused']);
   assert.match(hungUp[0].detail, /closed before an answer/);
   assert.equal(forger.accepted, 0);
-  assert.equal(forger.requests.length, 6);
+  assert.equal(forger.requests.length, 8);
 });

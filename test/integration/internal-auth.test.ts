@@ -5,7 +5,8 @@ import { createServer } from 'node:http';
 import * as net from 'node:net';
 import { test } from 'node:test';
 import { encodeAppend, type AppendRequest } from '@kvstore/kvserver/internal';
-import { CLUSTER_PROOF_HEADER, ClusterAuth, FrameKind, MUX_PATH, MUX_PROTOCOL, proofSubject } from '@kvstore/cluster';
+import { CLUSTER_PROOF_HEADER, ClusterAuth, FrameKind, MUX_PATH, MUX_PROTOCOL, encodeKvFrameRequest, proofSubject, type KvFrameRequest } from '@kvstore/cluster';
+import { FrameReader } from '@kvstore/cluster/internal';
 import { clusterAuthOf, get, internalGet, put, startCluster, type TestServer } from '@kvstore/testkit';
 
 const HUGE_EPOCH = 2 ** 52;
@@ -37,6 +38,28 @@ async function upgradeWith(server: TestServer, proof: string | undefined, frames
   if (statusLine.includes(' 101 ')) socket.destroy();
   await closed;
   return statusLine;
+}
+
+/** With a valid proof: the answer frames to `frames` (one answer each), as kind and text. */
+async function answersTo(server: TestServer, proof: string, frames: Buffer[]): Promise<{ kind: number; text: string }[]> {
+  const socket = net.connect({ host: '127.0.0.1', port: server.port });
+  await once(socket, 'connect');
+  socket.write(Buffer.concat([Buffer.from(`GET ${MUX_PATH} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: ${MUX_PROTOCOL}\r\n${CLUSTER_PROOF_HEADER}: ${proof}\r\n\r\n`), ...frames]));
+  const answers: { id: number; kind: number; payload: Buffer }[] = [];
+  const reader = new FrameReader((answer) => answers.push(answer), 1024 * 1024);
+  let handshake: string | undefined = '';
+  socket.on('data', (chunk: Buffer) => {
+    if (handshake === undefined) return reader.push(chunk);
+    handshake += chunk.toString('latin1');
+    const end = handshake.indexOf('\r\n\r\n');
+    if (end < 0) return;
+    const rest = Buffer.from(handshake.slice(end + 4), 'latin1');
+    handshake = undefined;
+    reader.push(rest);
+  });
+  while (answers.length < frames.length && !socket.closed) await Promise.race([once(socket, 'data'), once(socket, 'close')]);
+  socket.destroy();
+  return answers.sort((a, b) => a.id - b.id).map((answer) => ({ kind: answer.kind, text: answer.payload.toString('utf8') }));
 }
 
 test('a stranger without the cluster secret cannot drive replication: forged appends and snapshot orders are refused', async (t) => {
@@ -77,9 +100,21 @@ test('a stranger without the cluster secret cannot drive replication: forged app
       op: { type: 'put' as const, key, value: Buffer.from('forged'), expiresAt: null },
     })),
   };
+  const forgedWrite: KvFrameRequest = {
+    method: 'PUT',
+    key: 'key-0',
+    ttl: undefined,
+    consistency: 'strong',
+    ifMatch: undefined,
+    ifNoneMatch: false,
+    requestId: 'stranger-1',
+    routingVersion: undefined,
+    body: Buffer.from('forged'),
+  };
   const forgedFrames = [
     frame(1, FrameKind.append, encodeAppend(forgedAppend)),
     frame(2, FrameKind.installSnapshot, [Buffer.from(JSON.stringify({ epoch: HUGE_EPOCH, leaderId: 'stranger', leaderUrl: baitUrl }))]),
+    frame(3, FrameKind.typedKv, encodeKvFrameRequest(forgedWrite)),
   ];
   const wrongSecret = new ClusterAuth(Buffer.from('a guess at the secret of this cluster'));
   const muxSubject = proofSubject('GET', MUX_PATH, MUX_PROTOCOL);
@@ -93,6 +128,19 @@ test('a stranger without the cluster secret cannot drive replication: forged app
     httpStatuses.push((await fetch(`${follower.url}${path}`)).status);
     httpStatuses.push((await fetch(`${follower.url}${path}`, { headers: wrongSecret.headersFor('GET', path) })).status);
   }
+
+  // A peer with the secret whose typed kv frames break the layout (a PUT that asks for an eventual read, a GET with a value) is answered `failed`.
+  const broken = Buffer.concat(encodeKvFrameRequest(forgedWrite));
+  broken[1] = 1;
+  const leaderProof = clusterAuthOf(leader).prove(muxSubject);
+  const brokenAnswers = await answersTo(leader, leaderProof, [
+    frame(1, FrameKind.typedKv, [broken]),
+    frame(2, FrameKind.typedKv, [Buffer.concat(encodeKvFrameRequest({ ...forgedWrite, method: 'GET', body: Buffer.alloc(0) })), Buffer.from('forged')]),
+  ]);
+  assert.deepEqual(brokenAnswers, [
+    { kind: FrameKind.failed, text: 'kv frame has flags 1 that a PUT does not take' },
+    { kind: FrameKind.failed, text: 'kv frame has a value for a GET' },
+  ]);
 
   // Nothing changed: every acknowledged value reads back, from the leader and from the follower itself.
   for (const [key, value] of acknowledged) {

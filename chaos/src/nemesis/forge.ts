@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as net from 'node:net';
-import { FrameKind, MUX_PATH, MUX_PROTOCOL } from '@kvstore/cluster';
+import { FrameKind, MUX_PATH, MUX_PROTOCOL, encodeKvFrameRequest } from '@kvstore/cluster';
 import { encodeAppend, type AppendRequest, type LogEntry } from '@kvstore/kvserver/internal';
 import { FrameReader, frameHeader } from '@kvstore/cluster/internal';
 
@@ -14,7 +14,7 @@ export const FORGED_EPOCH = 2 ** 52;
 /** The forger's values: no client writes them, so a read of one is a read of a value never written. */
 export const FORGED_VALUE_PREFIX = 'forged-';
 
-export type ForgedRequestKind = 'append-probe' | 'append-write' | 'install-snapshot';
+export type ForgedRequestKind = 'append-probe' | 'append-write' | 'install-snapshot' | 'kv-write';
 
 export interface ForgedRequest {
   at: number;
@@ -52,9 +52,10 @@ const MAX_HANDSHAKE_BYTES = 4096;
  * `Upgrade: kvstore-mux/1`) without the cluster secret. Against one replica
  * it sends an append at epoch 2^52 that asks for nothing (it learns the
  * replica's last seq from the mismatch answer), an append at that epoch that
- * writes `forged-<n>` to workload keys and commits them, and an order to
- * install a snapshot from a url the forger listens on. A replica must refuse
- * all three; every one it acts on is recorded as accepted.
+ * writes `forged-<n>` to workload keys and commits them, an order to
+ * install a snapshot from a url the forger listens on, and a client's write
+ * of `forged-<n>` as a gate's typed kv frame. A replica must refuse all
+ * four; every one it acts on (answers at all) is recorded as accepted.
  */
 export class Forger {
   readonly requests: ForgedRequest[] = [];
@@ -93,6 +94,19 @@ export class Forger {
       await send('append-write', FrameKind.append, forged({ prevSeq: 0, prevEpoch: 0, commitSeq: lastSeq + entries.length, entries }), writes);
       const install = { epoch: FORGED_EPOCH, leaderId: FORGER_ID, leaderUrl: trap.url };
       await send('install-snapshot', FrameKind.installSnapshot, [Buffer.from(JSON.stringify(install))]);
+      const kvWrite = { key: target.keys[0]!, value: `${FORGED_VALUE_PREFIX}${++this.forgedValues}` };
+      const kvFrame = encodeKvFrameRequest({
+        method: 'PUT',
+        key: kvWrite.key,
+        ttl: undefined,
+        consistency: 'strong',
+        ifMatch: undefined,
+        ifNoneMatch: false,
+        requestId: 'forger-1',
+        routingVersion: undefined,
+        body: Buffer.from(kvWrite.value),
+      });
+      await send('kv-write', FrameKind.typedKv, kvFrame, [kvWrite]);
     } finally {
       await trap.close();
     }

@@ -5,7 +5,8 @@ export { setTreeAcl } from './zk/cluster-acl';
 export { openRootWarning } from './zk/open-root';
 export { abortMigration, beginMigration, forceRemovePartition, removalMarks } from './zk/migrations';
 export { WatchedChildren, WatchedNode, watchRecord, type NodeReader, type RecordProblem, type Watch, type WatchLogger, type WatchSource } from './zk/watched-node';
-export { FrameKind, MUX_FRAME_HEADROOM, MUX_PATH, MUX_PROTOCOL, type RequestKind } from './wire/frames';
+export { FRAME_KINDS_HEADER, FrameKind, MUX_FRAME_HEADROOM, MUX_PATH, MUX_PROTOCOL, type RequestKind } from './wire/frames';
+export { type MuxChoice, type MuxRequest } from './wire/mux-connection';
 export {
   CLUSTER_PROOF_HEADER,
   ClusterAuth,
@@ -22,8 +23,19 @@ export { MuxPool, type MuxPoolOptions } from './wire/mux-pool';
 export { ByteReader } from './wire/byte-reader';
 export { TransportError, type TransportFailure } from './wire/transport-error';
 export { acceptMux, type MuxHandler, type MuxHandlers, type MuxServer, type MuxServerOptions } from './wire/mux-server';
-export { decodeKvAnswer, decodeKvRequest, encodeKvAnswer, encodeKvRequest, type KvMethod, type KvWireRequest } from './wire/kv-codec';
-export { errorAnswer, header, jsonAnswer, readBody, refusalAnswer, sendAnswer, type Answer } from './http/raw-http';
+export { decodeKvAnswer, decodeKvRequest, encodeKvAnswer, encodeKvRequest, type KvWireRequest } from './wire/kv-codec';
+export {
+  KvFrameError,
+  decodeKvFrameAnswer,
+  decodeKvFrameRequest,
+  encodeKvFrameAnswer,
+  encodeKvFrameRequest,
+  kvFrameRequest,
+  type KvContentType,
+  type KvFrameAnswer,
+  type KvFrameRequest,
+} from './wire/kv-frame';
+export { JSON_CONTENT_TYPE, OCTET_STREAM, errorAnswer, header, jsonAnswer, readBody, refusalAnswer, sendAnswer, type Answer } from './http/raw-http';
 export { MAX_REQUEST_ID_LENGTH, isWellFormedRequestId, newRequestId, requestIdFor } from './http/request-id';
 export { createLimitedServer, type ServerLimits } from './http/server-limits';
 export { SlowRequestLog, type RequestSummary, type SlowRequestLogger } from './http/slow-request-log';

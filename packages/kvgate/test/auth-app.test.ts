@@ -24,7 +24,7 @@ const view: ClusterView = {
 
 function answer(forwarded: ForwardRequest): ForwardResult {
   const body = forwarded.method === 'GET' ? Buffer.from('value') : Buffer.from(JSON.stringify({ key: forwarded.key, version: 1 }));
-  return { ok: true, partition: 'p0', replica: 'a', response: { status: 200, headers: { etag: '"1"' }, body } };
+  return { ok: true, partition: 'p0', replica: 'a', response: { ok: true, replica: 'a', version: 1, contentType: forwarded.method === 'GET' ? 'application/octet-stream' : 'application/json; charset=utf-8', body } };
 }
 
 const uiView: UiView = { cluster: 'blue', builtAt: 1, ring: { version: 1, sealed: false, partitions: ['p0'], runs: [[0, 0]] }, partitions: [], migration: null, problems: [] };

@@ -2,17 +2,18 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Forwarder, type ForwardRequest, type RetryReason } from '../src/proxy/forwarder';
 import { MemoryTransport } from '../src/proxy/memory-transport';
-import { TransportError, type TransportResponse } from '../src/proxy/transport';
+import type { Answer } from '@kvstore/cluster';
+import { TransportError } from '../src/proxy/transport';
 import { RoutingState } from '../src/routing/routing-state';
 import { keys, snapshotOf, urlOf, type PartitionSpec } from './fixtures';
 
-const json = (status: number, body: unknown, replica?: string): TransportResponse => ({
+const json = (status: number, body: unknown, replica?: string): Answer => ({
   status,
   headers: { 'content-type': 'application/json', ...(replica ? { 'x-kv-replica': replica } : {}) },
   body: Buffer.from(JSON.stringify(body)),
 });
-const ok = (replica: string): TransportResponse => json(200, { key: 'k', version: 1 }, replica);
-const notLeader = (leader?: string): TransportResponse => json(421, { error: { code: 'NOT_LEADER', message: 'not the leader', leader } });
+const ok = (replica: string): Answer => json(200, { key: 'k', version: 1 }, replica);
+const notLeader = (leader?: string): Answer => json(421, { error: { code: 'NOT_LEADER', message: 'not the leader', leader } });
 
 /**
  * The write timeout of a test whose wait ends at a change made by a timer:
@@ -34,23 +35,21 @@ function setup(spec: Record<string, PartitionSpec>, writeTimeoutMs = 200) {
   return { routing, transport, forwarder, keyOf };
 }
 
-const put = (key: string): ForwardRequest => ({ method: 'PUT', key, query: '', headers: {}, body: Buffer.from('v'), consistency: 'strong' });
-const get = (key: string, consistency: 'strong' | 'eventual' = 'strong'): ForwardRequest => ({
-  method: 'GET',
-  key,
-  query: `consistency=${consistency}`,
-  headers: {},
-  consistency,
-});
+const request = { ttl: undefined, consistency: 'strong', ifMatch: undefined, ifNoneMatch: false, requestId: 'r-1', body: Buffer.alloc(0) } as const;
+const put = (key: string): ForwardRequest => ({ ...request, method: 'PUT', key, body: Buffer.from('v') });
+const get = (key: string, consistency: 'strong' | 'eventual' = 'strong'): ForwardRequest => ({ ...request, method: 'GET', key, consistency });
 
 describe('Forwarder', () => {
-  it('sends a write to the leader with the key percent-encoded', async () => {
-    const { transport, forwarder } = setup({ p0: { members: ['a', 'b'], leader: 'a' } });
+  it('sends a write to the leader with its fields as parsed and the ring version it routed by', async () => {
+    const { routing, transport, forwarder } = setup({ p0: { members: ['a', 'b'], leader: 'a' } });
     transport.serve(urlOf('a'), () => ok('a'));
-    const result = await forwarder.forward({ ...put('a b/ü'), query: 'ttl=5' });
+    const write = { ...put('a b/ü'), ttl: 5, ifMatch: 3 };
+    const result = await forwarder.forward(write);
     assert.equal(result.ok, true);
     assert.deepEqual(result.ok && [result.partition, result.replica], ['p0', 'a']);
-    assert.equal(transport.requests[0]?.path, '/v1/kv/a%20b%2F%C3%BC?ttl=5');
+    const { url, replica, timeoutMs, ...sent } = transport.requests[0]!;
+    assert.deepEqual([url, replica, timeoutMs > 0], [urlOf('a'), 'a', true]);
+    assert.deepEqual(sent, { ...write, routingVersion: routing.table().ringVersion });
   });
 
   it('follows a NOT_LEADER hint that names a live member', async () => {
@@ -161,7 +160,7 @@ describe('Forwarder', () => {
   });
 
   describe('routing versions', () => {
-    const wrongPartition = (version?: number): TransportResponse => ({
+    const wrongPartition = (version?: number): Answer => ({
       ...json(421, { error: { code: 'WRONG_PARTITION', message: 'not mine' } }),
       ...(version === undefined ? {} : { headers: { 'content-type': 'application/json', 'x-kv-routing-version': String(version) } }),
     });
@@ -264,7 +263,7 @@ describe('Forwarder', () => {
 
   it('takes a bare 5xx (no API error body) for an unknown outcome: a write is answered 504 at once, a read is retried', async () => {
     const { transport, forwarder } = setup({ p0: { members: ['a'], leader: 'a' } });
-    const bare = (): TransportResponse => ({ status: 502, headers: { 'content-type': 'text/html' }, body: Buffer.from('<html>502</html>') });
+    const bare = (): Answer => ({ status: 502, headers: { 'content-type': 'text/html' }, body: Buffer.from('<html>502</html>') });
     transport.serve(urlOf('a'), bare);
     const write = await forwarder.forward(put('k'));
     assert.equal(!write.ok && write.error.code, 'TIMEOUT');
@@ -285,14 +284,6 @@ describe('Forwarder', () => {
     const result = await forwarder.forward(put('k'));
     assert.equal(result.ok && result.replica, 'b');
     assert.equal(transport.requestsTo(urlOf('a')).length, 1);
-  });
-
-  it('sends the keys . and .. as %2E and %2E%2E, which no path normaliser takes for dot-segments', async () => {
-    const { transport, forwarder } = setup({ p0: { members: ['a'], leader: 'a' } });
-    transport.serve(urlOf('a'), () => ok('a'));
-    await forwarder.forward(put('.'));
-    await forwarder.forward(get('..'));
-    assert.deepEqual(transport.requests.map((request) => request.path), ['/v1/kv/%2E', '/v1/kv/%2E%2E?consistency=strong']);
   });
 
   it('spreads eventual reads over the replicas and skips one that is down', async () => {

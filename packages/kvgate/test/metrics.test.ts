@@ -3,11 +3,13 @@ import { describe, it } from 'node:test';
 import supertest from 'supertest';
 import { Forwarder, type RetryReason } from '../src/proxy/forwarder';
 import { MemoryTransport } from '../src/proxy/memory-transport';
-import type { TransportResponse } from '../src/proxy/transport';
+import type { Answer } from '@kvstore/cluster';
 import { RoutingState } from '../src/routing/routing-state';
 import { createApp } from '../src/http/app';
 import { GateMetrics, REQUEST_DURATION, routeOf, type GateRoute } from '../src/metrics/gate-metrics';
 import { snapshotOf, urlOf } from './fixtures';
+
+const READ = { method: 'GET', key: 'k', ttl: undefined, consistency: 'strong', ifMatch: undefined, ifNoneMatch: false, requestId: 'r-1', body: Buffer.alloc(0) } as const;
 
 function metricsOf(routing?: RoutingState): GateMetrics {
   return new GateMetrics({ routingVersion: () => routing?.table().ringVersion, connections: () => new Map([[urlOf('a'), 1]]) });
@@ -92,18 +94,18 @@ describe('Forwarder retries, by reason', () => {
     const forwarder = new Forwarder({ source: routing, transport, writeTimeoutMs: 300, onRetry: (reason) => reasons.push(reason) });
     const notLeader = { status: 421, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ error: { code: 'NOT_LEADER', message: 'no', leader: urlOf('b') } })) };
     let calls = 0;
-    transport.serve(urlOf('a'), () => notLeader).serve(urlOf('b'), (): TransportResponse => {
+    transport.serve(urlOf('a'), () => notLeader).serve(urlOf('b'), (): Answer => {
       calls++;
       if (calls === 1) return { status: 503, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'busy' } })) };
       return { status: 200, headers: {}, body: Buffer.from('{}') };
     });
-    const result = await forwarder.forward({ method: 'GET', key: 'k', query: '', headers: {}, consistency: 'strong' });
+    const result = await forwarder.forward(READ);
     assert.equal(result.ok, true);
     assert.deepEqual(reasons, ['not_leader', 'unavailable', 'not_leader']);
 
     reasons.length = 0;
     routing.update(snapshotOf({ p0: { members: ['a', 'b'] } }));
-    const leaderless = await forwarder.forward({ method: 'GET', key: 'k', query: '', headers: {}, consistency: 'strong' });
+    const leaderless = await forwarder.forward(READ);
     assert.equal(leaderless.ok, false);
     assert.ok(reasons.length > 0 && reasons.every((reason) => reason === 'no_leader'), reasons.join());
   });

@@ -15,7 +15,7 @@ function gateWithLog(options: { slowRequestMs?: number; ready?: boolean; answer?
   const lines: Record<string, unknown>[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>) });
   const seen: ForwardRequest[] = [];
-  const ok = (): ForwardResult => ({ ok: true, partition: 'p0', replica: 'a', response: { status: 200, headers: {}, body: Buffer.from('v') } });
+  const ok = (): ForwardResult => ({ ok: true, partition: 'p0', replica: 'a', response: { ok: true, replica: 'a', version: 1, contentType: 'application/octet-stream', body: Buffer.from('v') } });
   const app = createApp({
     forwarder: {
       forward: async (forwarded) => {
@@ -42,14 +42,14 @@ describe('gate: request ids', () => {
     const ids = [first.headers['x-request-id'], second.headers['x-request-id']];
     for (const id of ids) assert.match(String(id), MADE_ID);
     assert.notEqual(ids[0], ids[1]);
-    assert.deepEqual(seen.map((forwarded) => forwarded.headers['x-request-id']), ids);
+    assert.deepEqual(seen.map((forwarded) => forwarded.requestId), ids);
   });
 
   it("keeps a client's well-formed id, and replaces one that is too long, has a space or a control character", async () => {
     const { app, seen } = gateWithLog();
     const good = 'trace-0af7651916cd43dd8448eb211c80319c';
     assert.equal((await request(app).get('/v1/kv/k').set('X-Request-Id', good)).headers['x-request-id'], good);
-    assert.equal(seen[0]?.headers['x-request-id'], good);
+    assert.equal(seen[0]?.requestId, good);
     const longest = 'x'.repeat(MAX_REQUEST_ID_LENGTH);
     assert.equal((await request(app).delete('/v1/kv/k').set('X-Request-Id', longest)).headers['x-request-id'], longest);
     for (const bad of ['x'.repeat(MAX_REQUEST_ID_LENGTH + 1), 'two words', 'tab\there', 'caf\u00e9']) {
@@ -77,7 +77,7 @@ describe('gate: request ids', () => {
     const { app, seen } = gateWithLog();
     const response = await request(app).get('/api/cache/get?key=k').set('X-Request-Id', 'seed-1');
     assert.equal(response.headers['x-request-id'], 'seed-1');
-    assert.equal(seen[0]?.headers['x-request-id'], 'seed-1');
+    assert.equal(seen[0]?.requestId, 'seed-1');
   });
 });
 

@@ -9,7 +9,7 @@ import { GateMetrics } from '../src/metrics/gate-metrics';
 import type { ForwardRequest, ForwardResult } from '../src/proxy/forwarder';
 
 const view: ClusterView = { cluster: 'default', ring: { version: 1, partitions: ['p0'] }, partitions: [] };
-const ANSWER: ForwardResult = { ok: true, partition: 'p0', replica: 'a', response: { status: 200, headers: {}, body: Buffer.from('{}') } };
+const ANSWER: ForwardResult = { ok: true, partition: 'p0', replica: 'a', response: { ok: true, replica: 'a', version: undefined, contentType: 'application/json; charset=utf-8', body: Buffer.from('{}') } };
 
 /** An app with `limits` on a clock that stands still; the forwarder holds each request until `release` when `hold` is set. */
 function limitedApp(limits: ClientLimits, hold = false) {

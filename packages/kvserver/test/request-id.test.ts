@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { ClusterAuth, FrameKind, decodeKvAnswer, encodeKvRequest } from '@kvstore/cluster';
+import { ClusterAuth, FrameKind, decodeKvAnswer, decodeKvFrameAnswer, encodeKvFrameRequest, encodeKvRequest, type KvFrameAnswer } from '@kvstore/cluster';
 import { KvError, clusterPaths } from '@kvstore/protocol';
 import request from 'supertest';
 import { createApp } from '../src/http/app';
@@ -48,7 +48,17 @@ function replicaApp(sim: SimCluster, slowRequestMs?: number) {
   return { app, lines };
 }
 
-/** What the replica answers a gate's kv frame. */
+/** What the replica answers a gate's typed kv frame. */
+async function viaTypedFrame(app: ReturnType<typeof replicaApp>['app'], method: 'GET' | 'PUT', key: string, requestId: string): Promise<KvFrameAnswer> {
+  const handler = app.mux[FrameKind.typedKv];
+  assert.ok(handler);
+  const body = Buffer.from(method === 'PUT' ? 'v' : '');
+  const request = { method, key, ttl: undefined, consistency: 'strong', ifMatch: undefined, ifNoneMatch: false, requestId, routingVersion: undefined, body } as const;
+  const answer = await handler(Buffer.concat(encodeKvFrameRequest(request)));
+  return decodeKvFrameAnswer(Buffer.concat(Array.isArray(answer) ? answer : [answer as Buffer]));
+}
+
+/** What the replica answers the url-and-headers kv frame of a gate that predates the typed one. */
 async function viaMux(app: ReturnType<typeof replicaApp>['app'], method: 'GET' | 'PUT', path: string, headers: Record<string, string>) {
   const handler = app.mux[FrameKind.kv];
   assert.ok(handler);
@@ -94,18 +104,24 @@ describe('replica: request ids', () => {
     );
   });
 
-  it("takes a gate's id from the kv frame into its error answers and its slow-request lines", async () => {
+  it("takes a gate's id from the kv frame into its slow-request lines, and from an older gate's frame into its error answers", async () => {
     const { app, lines } = replicaApp(sim, 0);
-    const answer = await viaMux(app, 'GET', '/v1/kv/absent', { 'x-request-id': 'gate-1' });
-    assert.equal(answer.status, 404);
-    assert.equal(JSON.parse(answer.body.toString()).error.requestId, 'gate-1');
-    await viaMux(app, 'PUT', '/v1/kv/k', { 'x-request-id': 'gate-2' });
+    const absent = await viaTypedFrame(app, 'GET', 'absent', 'gate-1');
+    assert.equal(!absent.ok && absent.error.code, 'NOT_FOUND');
+    assert.equal((await viaTypedFrame(app, 'PUT', 'k', 'gate-2')).ok, true);
+    const foreign = await viaTypedFrame(app, 'GET', 'foreign-k', 'gate-4');
+    assert.deepEqual(!foreign.ok && [foreign.error.code, foreign.routingVersion, foreign.replica], ['WRONG_PARTITION', 1, 'a']);
+    const older = await viaMux(app, 'GET', '/v1/kv/absent', { 'x-request-id': 'gate-3' });
+    assert.equal(older.status, 404);
+    assert.equal(JSON.parse(older.body.toString()).error.requestId, 'gate-3');
     const slow = lines.filter((line) => line.message === 'slow request');
     assert.deepEqual(
       slow.map((line) => [line.level, line.object.requestId, line.object.method, line.object.url, line.object.status, line.object.partition]),
       [
         ['info', 'gate-1', 'GET', '/v1/kv/absent', 404, 'p0'],
         ['info', 'gate-2', 'PUT', '/v1/kv/k', 200, 'p0'],
+        ['info', 'gate-4', 'GET', '/v1/kv/foreign-k', 421, 'p0'],
+        ['info', 'gate-3', 'GET', '/v1/kv/absent', 404, 'p0'],
       ],
     );
   });
@@ -115,6 +131,7 @@ describe('replica: request ids', () => {
       const { app, lines } = replicaApp(sim, slowRequestMs);
       await request(app.http).get('/v1/kv/k');
       await viaMux(app, 'GET', '/v1/kv/k', {});
+      await viaTypedFrame(app, 'GET', 'k', 'gate-1');
       assert.deepEqual(lines, []);
     }
   });

@@ -42,7 +42,21 @@ export {
 } from './api';
 export { DEFAULT_MAX_VALUE_BYTES, MAX_KEY_BYTES, encodeKey, validateKey } from './keys';
 export { KV_PREFIX, isKvUrl, kvPath, queryParam, splitKvUrl, type KvUrl } from './kv-url';
-export { decodeKey, parseConsistency, parseIfMatch, parseIfNoneMatch, parseSeedGetKey, parseSeedPut, parseTtl, seedBodyLimit } from './requests';
+export {
+  checkTtl,
+  decodeKey,
+  parseConsistency,
+  parseIfMatch,
+  parseIfNoneMatch,
+  parseKvRequest,
+  parseRoutingVersion,
+  parseSeedGetKey,
+  parseSeedPut,
+  parseTtl,
+  seedBodyLimit,
+  type KvMethod,
+  type KvRequest,
+} from './requests';
 export { KVSTORE_ROOT, clusterPaths, isValidName, type ClusterPaths } from './paths';
 export {
   RecordError,

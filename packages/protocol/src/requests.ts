@@ -1,6 +1,7 @@
-import type { Consistency } from './api';
-import { badRequest, payloadTooLarge } from './errors';
+import { HEADER_ROUTING_VERSION, type Consistency } from './api';
+import { badRequest, notFound, payloadTooLarge } from './errors';
 import { validateKey } from './keys';
+import { KV_PREFIX, queryParam, splitKvUrl } from './kv-url';
 
 /**
  * Parsing of the public API's request parts, shared by kvserver and kvgate
@@ -25,12 +26,18 @@ export function decodeKey(encoded: string): string {
   return validateKey(key);
 }
 
+const TTL_RULE = `ttl must be a whole number of seconds from 1 to ${MAX_TTL_SECONDS}`;
+
 export function parseTtl(raw: unknown): number | undefined {
   if (raw === undefined) return undefined;
-  if (typeof raw !== 'string' || !/^[1-9][0-9]{0,9}$/.test(raw) || Number(raw) > MAX_TTL_SECONDS) {
-    throw badRequest(`ttl must be a whole number of seconds from 1 to ${MAX_TTL_SECONDS}`);
-  }
-  return Number(raw);
+  if (typeof raw !== 'string' || !/^[1-9][0-9]{0,9}$/.test(raw)) throw badRequest(TTL_RULE);
+  return checkTtl(Number(raw));
+}
+
+/** A ttl that arrived as a number (the gate's kv frame): the same bounds as parseTtl's. */
+export function checkTtl(seconds: number): number {
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > MAX_TTL_SECONDS) throw badRequest(TTL_RULE);
+  return seconds;
 }
 
 export function parseConsistency(raw: unknown): Consistency {
@@ -54,6 +61,60 @@ export function parseIfNoneMatch(raw: string | undefined): boolean {
   if (raw === undefined) return false;
   if (raw.trim() === '*') return true;
   throw badRequest('If-None-Match supports only *');
+}
+
+export type KvMethod = 'GET' | 'PUT' | 'DELETE';
+
+/**
+ * A `/v1/kv/<key>` request's meaning, parsed once where it enters the
+ * cluster (a gate, or a replica's own port) and carried as fields from
+ * there on (the internal protocol's kv frame). Fields a method does not use
+ * have their neutral value.
+ */
+export interface KvRequest {
+  method: KvMethod;
+  key: string;
+  /** PUT: seconds the value lives. */
+  ttl: number | undefined;
+  /** GET: which read; 'strong' for writes. */
+  consistency: Consistency;
+  /** PUT and DELETE: the version the key must have, or `*` for any. */
+  ifMatch: number | '*' | undefined;
+  /** PUT: create only. */
+  ifNoneMatch: boolean;
+}
+
+/**
+ * Parses a request for `/v1/kv/<key>` (`url` is its path and query).
+ * ttl and consistency are checked on every method, preconditions only
+ * where they mean something. Throws KvError: 404 for another method, 400
+ * for bad input.
+ */
+export function parseKvRequest(method: string | undefined, url: string, ifMatch: string | undefined, ifNoneMatch: string | undefined): KvRequest {
+  if (method !== 'GET' && method !== 'PUT' && method !== 'DELETE') {
+    throw notFound(`no route for ${method} ${KV_PREFIX}/<key>; use GET, PUT or DELETE`);
+  }
+  const { encodedKey, query } = splitKvUrl(url);
+  const key = decodeKey(encodedKey);
+  const ttl = parseTtl(queryParam(query, 'ttl'));
+  const consistency = parseConsistency(queryParam(query, 'consistency'));
+  const write = method !== 'GET';
+  return {
+    method,
+    key,
+    ttl: method === 'PUT' ? ttl : undefined,
+    consistency: write ? 'strong' : consistency,
+    ifMatch: write ? parseIfMatch(ifMatch) : undefined,
+    ifNoneMatch: method === 'PUT' ? parseIfNoneMatch(ifNoneMatch) : false,
+  };
+}
+
+/** The `x-kv-routing-version` a request was routed by (a `/ring` version), as a header's text. */
+export function parseRoutingVersion(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const version = Number(raw);
+  if (!/^\d{1,16}$/.test(raw) || !Number.isSafeInteger(version)) throw badRequest(`${HEADER_ROUTING_VERSION} must be a ring version (an integer)`);
+  return version;
 }
 
 /** The seed API's `{"key": string, "value": base64}`; the size limit applies to the decoded value. */

@@ -46,10 +46,12 @@ export interface Answer {
   body: Buffer;
 }
 
-const JSON_TYPE = 'application/json; charset=utf-8';
+export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+/** A value's type: values are opaque bytes. */
+export const OCTET_STREAM = 'application/octet-stream';
 
 export function jsonAnswer(status: number, value: unknown, headers: Record<string, string> = {}): Answer {
-  return { status, headers: { ...headers, 'content-type': JSON_TYPE }, body: Buffer.from(JSON.stringify(value)) };
+  return { status, headers: { ...headers, 'content-type': JSON_CONTENT_TYPE }, body: Buffer.from(JSON.stringify(value)) };
 }
 
 /**

@@ -26,13 +26,45 @@ export const FrameKind = {
   installSnapshot: 3,
   /** Resharding: a source partition's leader hands slots' data to the destination's leader. */
   importSlots: 4,
+  /** A public request as typed fields (kv-frame.ts); `kv` carries it as a url and headers, for replicas that predate this one. */
+  typedKv: 5,
   /** An answer: the payload is the handler's result. */
   ok: 128,
   /** An answer: the handler failed; the payload is its message (UTF-8). */
   failed: 129,
 } as const;
 
-export type RequestKind = typeof FrameKind.kv | typeof FrameKind.append | typeof FrameKind.installSnapshot | typeof FrameKind.importSlots;
+export type RequestKind =
+  | typeof FrameKind.kv
+  | typeof FrameKind.append
+  | typeof FrameKind.installSnapshot
+  | typeof FrameKind.importSlots
+  | typeof FrameKind.typedKv;
+
+/**
+ * The upgrade's answer lists the request kinds the server handles, so a
+ * client sends a newer kind only to a peer that serves it (a rolling
+ * upgrade); a peer without the header serves kinds 1 to 4.
+ */
+export const FRAME_KINDS_HEADER = 'x-kv-frame-kinds';
+
+export function frameKindsHeader(kinds: Iterable<number>): string {
+  return `${FRAME_KINDS_HEADER}: ${[...kinds].join(',')}`;
+}
+
+/** The kinds in an upgrade answer's head (its status line and headers, CRLF-separated); empty without the header. */
+export function parseFrameKinds(head: string): Set<number> {
+  const kinds = new Set<number>();
+  for (const line of head.split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon < 0 || line.slice(0, colon).trim().toLowerCase() !== FRAME_KINDS_HEADER) continue;
+    for (const part of line.slice(colon + 1).split(',')) {
+      const kind = Number(part.trim());
+      if (Number.isInteger(kind) && kind > 0 && kind < 128) kinds.add(kind);
+    }
+  }
+  return kinds;
+}
 
 export function frameHeader(id: number, kind: number, payloadBytes: number): Buffer {
   const header = Buffer.allocUnsafe(HEADER_BYTES);

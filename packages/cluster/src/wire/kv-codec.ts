@@ -1,5 +1,6 @@
 /**
- * The payload of a `kv` frame: one public request as a gate forwards it to
+ * The payload of a `kv` frame, kept for one release so gates and replicas
+ * can be upgraded one at a time (kv-frame.ts is its successor): one public request as a gate forwards it to
  * a replica, and its answer. The value travels as raw bytes after a small
  * head, never re-encoded:
  *
@@ -12,11 +13,9 @@
  * decoded into its own field.
  */
 
-import { HEADER_ROUTING_VERSION } from '@kvstore/protocol';
+import { HEADER_ROUTING_VERSION, type KvMethod } from '@kvstore/protocol';
 import type { Answer } from '../http/raw-http';
 import { ByteReader } from './byte-reader';
-
-export type KvMethod = 'GET' | 'PUT' | 'DELETE';
 
 export interface KvWireRequest {
   method: KvMethod;

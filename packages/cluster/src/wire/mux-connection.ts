@@ -2,7 +2,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { tlsTarget } from '../tls/cluster-tls';
 import { CLUSTER_PROOF_HEADER, proofSubject, type ClusterAuth } from './cluster-auth';
-import { FrameKind, FrameReader, MUX_PATH, MUX_PROTOCOL, type Frame, type RequestKind } from './frames';
+import { FrameKind, FrameReader, MUX_PATH, MUX_PROTOCOL, parseFrameKinds, type Frame, type RequestKind } from './frames';
 import { FrameWriter } from './frame-writer';
 import { TransportError } from './transport-error';
 
@@ -12,10 +12,17 @@ interface Pending {
   timer: NodeJS.Timeout;
 }
 
-interface Queued {
-  id: number;
+export interface MuxRequest {
   kind: RequestKind;
   payload: Buffer | readonly Buffer[];
+}
+
+/** Picks what to send by the request kinds the peer serves, known once the connection is open. */
+export type MuxChoice = (peerKinds: ReadonlySet<number>) => MuxRequest;
+
+interface Queued {
+  id: number;
+  choose: MuxChoice;
 }
 
 const HANDSHAKE_END = '\r\n\r\n';
@@ -47,6 +54,7 @@ export class MuxConnection {
   private queue: Queued[] | undefined = [];
   private nextId = 1;
   private closedBecause: Error | undefined;
+  private peerKinds: ReadonlySet<number> = new Set();
 
   constructor(
     private readonly origin: URL,
@@ -83,6 +91,11 @@ export class MuxConnection {
   }
 
   call(kind: RequestKind, payload: Buffer | readonly Buffer[], timeoutMs: number): Promise<Buffer> {
+    return this.callChoosing(() => ({ kind, payload }), timeoutMs);
+  }
+
+  /** `choose` runs when the request is written (at once, or when the connection opens) and must not throw. */
+  callChoosing(choose: MuxChoice, timeoutMs: number): Promise<Buffer> {
     if (this.closedBecause) return Promise.reject(this.refused(this.closedBecause));
     const id = this.nextId;
     this.nextId = id >= MAX_ID ? 1 : id + 1;
@@ -99,8 +112,8 @@ export class MuxConnection {
         }
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer });
-      if (this.queue) this.queue.push({ id, kind, payload });
-      else this.writer.write(id, kind, payload);
+      if (this.queue) this.queue.push({ id, choose });
+      else this.write(id, choose);
     });
   }
 
@@ -125,6 +138,7 @@ export class MuxConnection {
         return;
       }
       onOpen();
+      this.peerKinds = parseFrameKinds(text.slice(0, end));
       this.open(Buffer.from(text.slice(end + HANDSHAKE_END.length), 'latin1'));
     };
     this.socket.on('data', onData);
@@ -142,8 +156,13 @@ export class MuxConnection {
     this.socket.on('data', push);
     const queued = this.queue ?? [];
     this.queue = undefined;
-    for (const { id, kind, payload } of queued) this.writer.write(id, kind, payload);
+    for (const { id, choose } of queued) this.write(id, choose);
     if (rest.length > 0) push(rest);
+  }
+
+  private write(id: number, choose: MuxChoice): void {
+    const { kind, payload } = choose(this.peerKinds);
+    this.writer.write(id, kind, payload);
   }
 
   private onFrame(frame: Frame): void {

@@ -1,7 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import type { ClusterAuth } from './cluster-auth';
 import type { RequestKind } from './frames';
-import { MuxConnection, type MuxConnectionOptions } from './mux-connection';
+import { MuxConnection, type MuxChoice, type MuxConnectionOptions } from './mux-connection';
 import { TransportError } from './transport-error';
 
 export interface MuxPoolOptions {
@@ -36,6 +36,12 @@ export class MuxPool {
   call(url: string, kind: RequestKind, payload: Buffer | readonly Buffer[], timeoutMs: number): Promise<Buffer> {
     if (this.closing) return Promise.reject(new TransportError('refused', `${url}: the connection pool is closed`));
     return this.connectionTo(url).call(kind, payload, timeoutMs);
+  }
+
+  /** As call, with what to send picked by the request kinds the replica serves (a rolling upgrade). */
+  callChoosing(url: string, choose: MuxChoice, timeoutMs: number): Promise<Buffer> {
+    if (this.closing) return Promise.reject(new TransportError('refused', `${url}: the connection pool is closed`));
+    return this.connectionTo(url).callChoosing(choose, timeoutMs);
   }
 
   /** Open connections per replica url (for metrics). */

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { CLUSTER_PROOF_HEADER, proofSubject, type ClusterAuth } from './cluster-auth';
-import { FrameKind, FrameReader, MUX_PATH, MUX_PROTOCOL, type Frame, type RequestKind } from './frames';
+import { FrameKind, FrameReader, MUX_PATH, MUX_PROTOCOL, frameKindsHeader, type Frame, type RequestKind } from './frames';
 import { FrameWriter } from './frame-writer';
 import { peerCertificateRefusal } from '../tls/cluster-tls';
 
@@ -51,6 +51,7 @@ function refuse(socket: Socket, statusLine: string): void {
 export function acceptMux(server: Server, options: MuxServerOptions): MuxServer {
   const sockets = new Set<Socket>();
   const subject = proofSubject('GET', MUX_PATH, MUX_PROTOCOL);
+  const kinds = frameKindsHeader(Object.keys(options.handlers).map(Number));
   server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
     const upgrade = request.headers.upgrade;
     if (request.url !== MUX_PATH || upgrade === undefined || upgrade.toLowerCase() !== MUX_PROTOCOL) {
@@ -66,7 +67,7 @@ export function acceptMux(server: Server, options: MuxServerOptions): MuxServer 
       return;
     }
     socket.setNoDelay(true);
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${MUX_PROTOCOL}\r\n\r\n`);
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${MUX_PROTOCOL}\r\n${kinds}\r\n\r\n`);
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());

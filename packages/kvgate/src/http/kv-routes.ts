@@ -1,21 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SlowRequestLog, header, readBody, refusalAnswer, requestIdFor, sendAnswer, type Answer } from '@kvstore/cluster';
-import {
-  HEADER_REPLICA,
-  HEADER_REQUEST_ID,
-  KV_PREFIX,
-  decodeKey,
-  notFound,
-  parseConsistency,
-  parseSeedGetKey,
-  parseSeedPut,
-  parseTtl,
-  queryParam,
-  seedBodyLimit,
-  splitKvUrl,
-  type Consistency,
-} from '@kvstore/protocol';
+import { SlowRequestLog, header, kvFrameRequest, readBody, refusalAnswer, requestIdFor, sendAnswer, type Answer } from '@kvstore/cluster';
+import { HEADER_REPLICA, HEADER_REQUEST_ID, parseConsistency, parseKvRequest, parseSeedGetKey, parseSeedPut, seedBodyLimit } from '@kvstore/protocol';
 import express, { type Router } from 'express';
 import type { Logger } from 'pino';
 import { challengeHeaders, requireKeyAccess, type RequestAuthenticator } from '../auth/access-guard';
@@ -25,6 +11,8 @@ import type { GateMetrics } from '../metrics/gate-metrics';
 import { clientOf, retryAfterHeaders, type RequestLimits } from '../limits/request-limits';
 import { forwardedAnswer } from './respond';
 import { requestIdOf } from './request-id';
+
+const EMPTY: Buffer = Buffer.alloc(0);
 
 export interface KvRouteDeps {
   forwarder: Pick<Forwarder, 'forward'>;
@@ -38,37 +26,12 @@ export interface KvRouteDeps {
   limits?: RequestLimits;
 }
 
-/** The replica logs the request under the gate's id for it: the id travels as a header of the kv frame. */
-function conditionalHeaders(request: IncomingMessage, requestId: string): Record<string, string> {
-  const headers: Record<string, string> = { [HEADER_REQUEST_ID]: requestId };
-  for (const name of ['if-match', 'if-none-match']) {
-    const value = header(request, name);
-    if (value !== undefined) headers[name] = value;
-  }
-  return headers;
-}
-
-/** Strong is the replica's default: saying so would make it parse a query string on every read. */
-export function consistencyQuery(consistency: Consistency): string {
-  return consistency === 'eventual' ? 'consistency=eventual' : '';
-}
-
-/** Validated here, so a replica never sees input the gate would refuse; throws KvError for bad input. */
-async function parseKvRequest(request: IncomingMessage, maxValueBytes: number, requestId: string): Promise<ForwardRequest> {
-  const method = request.method;
-  if (method !== 'GET' && method !== 'PUT' && method !== 'DELETE') {
-    throw notFound(`no route for ${method} ${KV_PREFIX}/<key>; use GET, PUT or DELETE`);
-  }
-  const { encodedKey, query } = splitKvUrl(request.url ?? '');
-  const key = decodeKey(encodedKey);
-  const ttl = parseTtl(queryParam(query, 'ttl'));
-  const consistency = parseConsistency(queryParam(query, 'consistency'));
-  if (method === 'GET') return { method, key, query: consistencyQuery(consistency), headers: { [HEADER_REQUEST_ID]: requestId }, consistency };
-  if (method === 'DELETE') return { method, key, query: '', headers: conditionalHeaders(request, requestId), consistency };
+/** Validated here with the protocol's parser, so a replica never sees input the gate would refuse; throws KvError for bad input. */
+async function parseKvHttp(request: IncomingMessage, maxValueBytes: number, requestId: string): Promise<ForwardRequest> {
+  const fields = parseKvRequest(request.method, request.url ?? '', header(request, 'if-match'), header(request, 'if-none-match'));
   // Values are opaque bytes whatever Content-Type says; the limit is inclusive.
-  const body = await readBody(request, maxValueBytes);
-  const headers = { ...conditionalHeaders(request, requestId), 'content-type': 'application/octet-stream' };
-  return { method, key, query: ttl === undefined ? '' : `ttl=${ttl}`, headers, body, consistency };
+  const body = fields.method === 'PUT' ? await readBody(request, maxValueBytes) : EMPTY;
+  return kvFrameRequest(fields, requestId, undefined, body);
 }
 
 /**
@@ -90,7 +53,7 @@ export async function serveKvHttp(deps: KvRouteDeps, slow: SlowRequestLog, reque
       deps.limits.admit(client);
       admitted = client;
     }
-    const forward = await parseKvRequest(request, deps.maxValueBytes, requestId);
+    const forward = await parseKvHttp(request, deps.maxValueBytes, requestId);
     if (principal) requireAccess(principal, { kind: 'key', key: forward.key, write: forward.method !== 'GET' });
     const result = await deps.forwarder.forward(forward);
     partition = result.partition;
@@ -113,6 +76,9 @@ export async function serveKvHttp(deps: KvRouteDeps, slow: SlowRequestLog, reque
   deps.metrics?.answered(durationMs, 'kv', request.method, answer.status, partition);
 }
 
+/** What the seed's API does not say. */
+const SEED_REQUEST = { ttl: undefined, consistency: 'strong', ifMatch: undefined, ifNoneMatch: false } as const;
+
 /** The seed's API, kept working on express: a JSON put with a base64 value, and a get by query parameter. */
 export function seedRouter(deps: KvRouteDeps): Router {
   const router = express.Router();
@@ -120,20 +86,12 @@ export function seedRouter(deps: KvRouteDeps): Router {
   router.post('/api/cache/put', raw, async (req, res) => {
     const { key, value } = parseSeedPut(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), deps.maxValueBytes);
     requireKeyAccess(res, key, true);
-    const request: ForwardRequest = {
-      method: 'PUT',
-      key,
-      query: '',
-      headers: { 'content-type': 'application/octet-stream', [HEADER_REQUEST_ID]: requestIdOf(req) },
-      body: value,
-      consistency: 'strong',
-    };
+    const request: ForwardRequest = { ...SEED_REQUEST, method: 'PUT', key, requestId: requestIdOf(req), body: value };
     sendAnswer(res, forwardedAnswer(await deps.forwarder.forward(request), requestIdOf(req)));
   });
   router.get('/api/cache/get', async (req, res) => {
     const consistency = parseConsistency(req.query.consistency);
-    const headers = { [HEADER_REQUEST_ID]: requestIdOf(req) };
-    const request: ForwardRequest = { method: 'GET', key: parseSeedGetKey(req.query.key), query: consistencyQuery(consistency), headers, consistency };
+    const request: ForwardRequest = { ...SEED_REQUEST, method: 'GET', key: parseSeedGetKey(req.query.key), consistency, requestId: requestIdOf(req), body: EMPTY };
     requireKeyAccess(res, request.key, false);
     sendAnswer(res, forwardedAnswer(await deps.forwarder.forward(request), requestIdOf(req)));
   });

@@ -1,6 +1,9 @@
+import type { Answer } from '@kvstore/cluster';
+import { answerFromHttp } from './legacy-kv';
 import { TransportError, type DataTransport, type TransportRequest, type TransportResponse } from './transport';
 
-export type MemoryHandler = (request: TransportRequest) => TransportResponse | Promise<TransportResponse>;
+/** Answers as a replica's HTTP would (status, headers, body), read as a replica that predates the typed kv frame is. */
+export type MemoryHandler = (request: TransportRequest) => Answer | Promise<Answer>;
 
 /**
  * The in-memory twin of MuxTransport for tests: each replica url maps to a
@@ -29,7 +32,7 @@ export class MemoryTransport implements DataTransport {
     this.requests.push(request);
     const handler = this.handlers.get(request.url);
     if (!handler) throw new TransportError('refused', `${request.url}: connection refused`);
-    return handler(request);
+    return answerFromHttp(await handler(request), `replica ${request.replica}`);
   }
 
   async close(): Promise<void> {

@@ -1,11 +1,14 @@
-import { FrameKind, MuxPool, decodeKvAnswer, encodeKvRequest, type MuxPoolOptions } from '@kvstore/cluster';
+import { FrameKind, MuxPool, decodeKvAnswer, decodeKvFrameAnswer, encodeKvFrameRequest, encodeKvRequest, type MuxPoolOptions } from '@kvstore/cluster';
+import { answerFromHttp, legacyKvRequest } from './legacy-kv';
 import type { DataTransport, TransportRequest, TransportResponse } from './transport';
 
 /**
  * The gate's data path over the internal protocol: every request to a
  * replica shares a few persistent connections, many requests per packet,
- * values as raw bytes. A request the connection never carried is `refused`;
- * one it carried without an answer is `unknown-outcome`.
+ * values as raw bytes, the request's fields as typed fields (or as a url
+ * and headers to a replica that does not list the typed frame). A request
+ * the connection never carried is `refused`; one it carried without an
+ * answer is `unknown-outcome`.
  */
 export class MuxTransport implements DataTransport {
   private readonly pool: MuxPool;
@@ -15,14 +18,16 @@ export class MuxTransport implements DataTransport {
   }
 
   async request(request: TransportRequest): Promise<TransportResponse> {
-    const payload = encodeKvRequest({
-      method: request.method,
-      path: request.path,
-      headers: request.headers,
-      body: request.body ?? EMPTY,
-      routingVersion: request.routingVersion,
-    });
-    return decodeKvAnswer(await this.pool.call(request.url, FrameKind.kv, payload, request.timeoutMs));
+    let typed = true;
+    const answer = await this.pool.callChoosing(
+      request.url,
+      (peerKinds) => {
+        typed = peerKinds.has(FrameKind.typedKv);
+        return typed ? { kind: FrameKind.typedKv, payload: encodeKvFrameRequest(request) } : { kind: FrameKind.kv, payload: encodeKvRequest(legacyKvRequest(request)) };
+      },
+      request.timeoutMs,
+    );
+    return typed ? decodeKvFrameAnswer(answer) : answerFromHttp(decodeKvAnswer(answer), `replica ${request.replica}`);
   }
 
   /** Open connections per replica url. */
@@ -34,5 +39,3 @@ export class MuxTransport implements DataTransport {
     return this.pool.close();
   }
 }
-
-const EMPTY: Buffer = Buffer.alloc(0);

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
-import { errorFromAnswer, parseConsistency, parseSeedGetKey, slotOf, type Consistency, type KvError } from '@kvstore/protocol';
+import { parseConsistency, parseSeedGetKey, slotOf, type Consistency } from '@kvstore/protocol';
 import express, { type Router } from 'express';
-import { consistencyQuery } from '../http/kv-routes';
+import { requestIdOf } from '../http/request-id';
 import type { Forwarder } from '../proxy/forwarder';
 import type { RouteSource } from '../routing/routing-state';
 import type { UiView } from './ui-view';
@@ -60,11 +60,6 @@ export function previewValue(value: Buffer): ValuePreview {
   }
 }
 
-function versionOf(etag: string | undefined): number | null {
-  const match = etag === undefined ? null : /^"(\d+)"$/.exec(etag);
-  return match ? Number(match[1]) : null;
-}
-
 /**
  * The web view (docs/web-ui.md): its static files at `/ui/` (`/` leads
  * there), the cached cluster view it polls, and the key box's lookup. The
@@ -97,14 +92,10 @@ export function uiRouter(deps: UiDeps): Router {
     const consistency = parseConsistency(req.query.consistency);
     const table = deps.routing.table();
     const route = table.route(key);
-    const result = await deps.forwarder.forward({ method: 'GET', key, query: consistencyQuery(consistency), headers: {}, consistency });
-    const found = result.ok && result.response.status === 200;
-    const error: KvError | undefined = !result.ok
-      ? result.error
-      : found
-        ? undefined
-        : errorFromAnswer(result.response.status, result.response.body, result.replica);
-    const lookup: KeyLookup = {
+    const lookup = { method: 'GET', key, ttl: undefined, consistency, ifMatch: undefined, ifNoneMatch: false, requestId: requestIdOf(req), body: Buffer.alloc(0) } as const;
+    const result = await deps.forwarder.forward(lookup);
+    const error = result.ok ? undefined : result.error;
+    const answer: KeyLookup = {
       key,
       slot: slotOf(key),
       partition: route?.partition ?? null,
@@ -113,15 +104,15 @@ export function uiRouter(deps: UiDeps): Router {
       replicas: route?.replicas.map((replica) => replica.id) ?? [],
       consistency,
       read: {
-        status: result.ok ? result.response.status : result.error.status,
+        status: result.ok ? 200 : result.error.status,
         replica: result.replica ?? null,
-        version: found ? versionOf(result.response.headers.etag) : null,
-        value: found ? previewValue(result.response.body) : null,
+        version: result.ok ? (result.response.version ?? null) : null,
+        value: result.ok ? previewValue(result.response.body) : null,
         error: error ? { code: error.code, message: error.message } : null,
       },
     };
     res.setHeader('cache-control', 'no-store');
-    res.json(lookup);
+    res.json(answer);
   });
   return router;
 }

@@ -51,7 +51,7 @@ export interface ReplicaApp {
  */
 export function createApp(deps: AppDeps): ReplicaApp {
   const kv = new KvService({ ...deps, timings: deps.metrics });
-  const kvLog = new KvRequestLog(deps.logger, deps.slowRequestMs);
+  const kvLog = new KvRequestLog(deps.logger, deps.partition, deps.slowRequestMs);
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);

@@ -1,11 +1,34 @@
 import { performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FrameKind, SlowRequestLog, decodeKvRequest, encodeKvAnswer, header, readBody, requestIdFor, sendAnswer, type Answer, type MuxHandlers } from '@kvstore/cluster';
-import { HEADER_PARTITION, HEADER_REQUEST_ID, HEADER_ROUTING_VERSION } from '@kvstore/protocol';
+import {
+  FrameKind,
+  SlowRequestLog,
+  decodeKvFrameRequest,
+  decodeKvRequest,
+  encodeKvAnswer,
+  encodeKvFrameAnswer,
+  header,
+  kvFrameRequest,
+  readBody,
+  requestIdFor,
+  sendAnswer,
+  type KvFrameAnswer,
+  type KvFrameRequest,
+  type MuxHandlers,
+} from '@kvstore/cluster';
+import { HEADER_REQUEST_ID, HEADER_ROUTING_VERSION, KV_PREFIX, parseKvRequest, parseRoutingVersion } from '@kvstore/protocol';
 import type { Logger } from '../replication/types';
-import type { KvCall, KvService } from './kv-service';
+import type { KvService } from './kv-service';
 
 const EMPTY: Buffer = Buffer.alloc(0);
+
+/** What the request log says of a request: its parsed fields, or for one refused before it was parsed, the method and url. */
+interface LoggedRequest {
+  method: string;
+  /** The key, or the url of a request that was refused before its key was known. */
+  target: string;
+  requestId: string;
+}
 
 /** The data path's request log: slow requests, and failures a gate's 5xx line needs the replica's side of. */
 export class KvRequestLog {
@@ -13,6 +36,7 @@ export class KvRequestLog {
 
   constructor(
     private readonly logger: Logger,
+    private readonly partition: string,
     slowRequestMs: number | undefined,
   ) {
     this.slow = new SlowRequestLog(logger, slowRequestMs ?? Infinity);
@@ -28,63 +52,73 @@ export class KvRequestLog {
    * a line only at debug. Any other 5xx (a write timed out, outcome unknown)
    * is what an operator looks up by the request id.
    */
-  finished(started: number, call: KvCall, answer: Answer): void {
-    const summary = () => ({ method: call.method, url: call.url, status: answer.status, partition: answer.headers[HEADER_PARTITION] });
-    this.slow.finished(performance.now() - started, call.requestId, summary);
-    if (answer.status < 500) return;
-    const line = { requestId: call.requestId, ...summary(), body: answer.body.toString('utf8', 0, 500) };
-    if (answer.status === 500 || answer.status === 503) this.logger.debug(line, 'request failed');
+  finished(started: number, request: LoggedRequest, answer: KvFrameAnswer): void {
+    const status = answer.ok ? 200 : answer.error.status;
+    const summary = () => ({ method: request.method, url: request.target, status, partition: this.partition });
+    this.slow.finished(performance.now() - started, request.requestId, summary);
+    if (answer.ok || status < 500) return;
+    const line = { requestId: request.requestId, ...summary(), code: answer.error.code, message: answer.error.message };
+    if (status === 500 || status === 503) this.logger.debug(line, 'request failed');
     else this.logger.warn(line, 'request failed');
   }
 }
 
-/** `/v1/kv` over plain node:http: read the body (bounded), serve, answer with the request's id. */
+function loggedRequest(request: KvFrameRequest): LoggedRequest {
+  return { method: request.method, target: `${KV_PREFIX}/${request.key}`, requestId: request.requestId };
+}
+
+/** `/v1/kv` over plain node:http: parse (the protocol's one parser), read the body (bounded), serve, answer with the request's id. */
 export async function serveKvHttp(kv: KvService, log: KvRequestLog, request: IncomingMessage, response: ServerResponse, maxValueBytes: number): Promise<void> {
   const started = log.start();
   const requestId = requestIdFor(request.headers[HEADER_REQUEST_ID]);
   response.setHeader(HEADER_REQUEST_ID, requestId);
-  const method = request.method ?? 'GET';
-  let body = EMPTY;
-  if (method === 'PUT') {
-    try {
-      body = await readBody(request, maxValueBytes);
-    } catch (error) {
-      sendAnswer(response, kv.refusal(error, requestId));
-      return;
-    }
+  let parsed: KvFrameRequest;
+  try {
+    const fields = parseKvRequest(request.method, request.url ?? '/', header(request, 'if-match'), header(request, 'if-none-match'));
+    const routingVersion = parseRoutingVersion(header(request, HEADER_ROUTING_VERSION));
+    const body = fields.method === 'PUT' ? await readBody(request, maxValueBytes) : EMPTY;
+    parsed = kvFrameRequest(fields, requestId, routingVersion, body);
+  } catch (error) {
+    const refusal = kv.refused(error, requestId);
+    sendAnswer(response, kv.httpAnswer(refusal, requestId));
+    log.finished(started, { method: request.method ?? '', target: request.url ?? '', requestId }, refusal);
+    return;
   }
-  const call = {
-    method,
-    url: request.url ?? '/',
-    ifMatch: header(request, 'if-match'),
-    ifNoneMatch: header(request, 'if-none-match'),
-    routingVersion: header(request, HEADER_ROUTING_VERSION),
-    body,
-    requestId,
-  };
-  const answer = await kv.serve(call);
-  sendAnswer(response, answer);
-  log.finished(started, call, answer);
+  const answer = await kv.serve(parsed);
+  sendAnswer(response, kv.httpAnswer(answer, requestId));
+  log.finished(started, loggedRequest(parsed), answer);
 }
 
-/** `/v1/kv` over the internal protocol: how a gate forwards requests, with the id it gave the request as a header. */
+/**
+ * `/v1/kv` over the internal protocol: a gate's typed kv frames, and the
+ * url-and-headers frames of gates that predate them (until the next
+ * release). A typed frame that breaks the layout is answered `failed`.
+ */
 export function kvMuxHandler(kv: KvService, log: KvRequestLog): MuxHandlers {
   return {
+    [FrameKind.typedKv]: async (payload: Buffer) => {
+      const started = log.start();
+      const request = decodeKvFrameRequest(payload);
+      const answer = await kv.serve(request);
+      log.finished(started, loggedRequest(request), answer);
+      return encodeKvFrameAnswer(answer);
+    },
     [FrameKind.kv]: async (payload: Buffer) => {
       const started = log.start();
-      const request = decodeKvRequest(payload);
-      const call = {
-        method: request.method,
-        url: request.path,
-        ifMatch: request.headers['if-match'],
-        ifNoneMatch: request.headers['if-none-match'],
-        routingVersion: request.headers[HEADER_ROUTING_VERSION],
-        body: request.body,
-        requestId: requestIdFor(request.headers[HEADER_REQUEST_ID]),
-      };
-      const answer = await kv.serve(call);
-      log.finished(started, call, answer);
-      return encodeKvAnswer(answer);
+      const { method, path, headers, body, routingVersion } = decodeKvRequest(payload);
+      const requestId = requestIdFor(headers[HEADER_REQUEST_ID]);
+      let answer: KvFrameAnswer;
+      let logged: LoggedRequest;
+      try {
+        const request = kvFrameRequest(parseKvRequest(method, path, headers['if-match'], headers['if-none-match']), requestId, routingVersion, body);
+        logged = loggedRequest(request);
+        answer = await kv.serve(request);
+      } catch (error) {
+        logged = { method, target: path, requestId };
+        answer = kv.refused(error, requestId);
+      }
+      log.finished(started, logged, answer);
+      return encodeKvAnswer(kv.httpAnswer(answer, requestId));
     },
   };
 }

@@ -1,22 +1,6 @@
-import { jsonAnswer, refusalAnswer, type Answer } from '@kvstore/cluster';
-import {
-  HEADER_PARTITION,
-  HEADER_REPLICA,
-  HEADER_REQUEST_ID,
-  HEADER_ROUTING_VERSION,
-  KvError,
-  badRequest,
-  decodeKey,
-  notFound,
-  parseConsistency,
-  parseIfMatch,
-  parseIfNoneMatch,
-  parseTtl,
-  payloadTooLarge,
-  queryParam,
-  splitKvUrl,
-  type Consistency,
-} from '@kvstore/protocol';
+import { JSON_CONTENT_TYPE, OCTET_STREAM, errorAnswer, type Answer, type KvFrameAnswer, type KvFrameRequest } from '@kvstore/cluster';
+import { HEADER_PARTITION, HEADER_REPLICA, HEADER_REQUEST_ID, HEADER_ROUTING_VERSION, KvError, notFound, payloadTooLarge, type Consistency } from '@kvstore/protocol';
+import type { Precondition } from '../replication/precondition';
 import type { Replica } from '../replication/replica';
 import type { Logger } from '../replication/types';
 
@@ -48,94 +32,99 @@ export interface KeyRouting {
   readonly ringVersion: number | undefined;
 }
 
-/** A `/v1/kv` request, whichever way it arrived (plain HTTP from a client, or a gate's multiplexed frame). */
-export interface KvCall {
-  method: string;
-  /** Path and query, `/v1/kv/<key>[?...]`. */
-  url: string;
-  ifMatch: string | undefined;
-  ifNoneMatch: string | undefined;
-  /** The `x-kv-routing-version` the gate routed the request by, as sent. */
-  routingVersion: string | undefined;
-  body: Buffer;
-  /** The request's X-Request-Id, well-formed (cluster's requestIdFor). */
-  requestId: string;
-}
-
-const OCTET_STREAM = 'application/octet-stream';
-
 /**
  * The public API of this replica's partition (docs/api.md), the same answers
- * the gate gives, as plain answers rather than through a framework: one
- * code path for client HTTP and for the gate's internal protocol.
+ * the gate gives, as typed answers rather than through a framework: one
+ * code path for client HTTP and for the gate's kv frames. The request
+ * arrives parsed (KvFrameRequest), whichever way it came.
  */
 export class KvService {
-  /** X-Kv-Partition and X-Kv-Replica, the same on every answer. */
+  /** X-Kv-Partition and X-Kv-Replica, the same on every HTTP answer. */
   private readonly who: Readonly<Record<string, string>>;
 
   constructor(private readonly deps: KvServiceDeps) {
     this.who = { [HEADER_PARTITION]: deps.partition, [HEADER_REPLICA]: deps.replica.id };
   }
 
-  /** Never rejects: every failure is an error answer. */
-  serve(call: KvCall): Promise<Answer> {
-    return this.answer(() => this.dispatch(call), call.requestId);
+  /** Never rejects: every failure is a refusal. */
+  serve(request: KvFrameRequest): Promise<KvFrameAnswer> {
+    return this.outcome(() => this.dispatch(request), request.requestId);
   }
 
-  /** Runs `work`, turning whatever it throws into an error answer. */
-  async answer(work: () => Promise<Answer>, requestId: string): Promise<Answer> {
+  /** Runs `work`, turning whatever it throws into a refusal. */
+  async outcome(work: () => Promise<KvFrameAnswer>, requestId: string): Promise<KvFrameAnswer> {
     try {
       return await work();
     } catch (error) {
-      return this.refusal(error, requestId);
+      return this.refused(error, requestId);
     }
   }
 
-  /** The error answer, which names the request (header and body) so its lines can be found in the logs. */
+  /** As outcome, answered over HTTP. */
+  async answer(work: () => Promise<KvFrameAnswer>, requestId: string): Promise<Answer> {
+    return this.httpAnswer(await this.outcome(work, requestId), requestId);
+  }
+
+  /** A failure's HTTP answer (refused), naming the request. */
   refusal(error: unknown, requestId: string): Answer {
-    const headers: Record<string, string> = { ...this.who, [HEADER_REQUEST_ID]: requestId };
-    // A WRONG_PARTITION says which table it was judged by: a gate with an older one catches up, one with a newer one waits for this replica.
-    if (error instanceof KvError && error.code === 'WRONG_PARTITION' && this.deps.routing.ringVersion !== undefined) {
-      headers[HEADER_ROUTING_VERSION] = String(this.deps.routing.ringVersion);
-    }
-    return refusalAnswer(error, headers, (unexpected) => this.deps.logger.error({ err: unexpected, requestId }, 'unexpected error'));
+    return this.httpAnswer(this.refused(error, requestId), requestId);
   }
 
-  async put(key: string, value: Buffer, ttlSeconds: number | undefined, ifMatch?: string, ifNoneMatch?: string, routingVersion?: number): Promise<Answer> {
+  /** What a failure is answered: a KvError as itself, anything else (logged here) as INTERNAL. */
+  refused(error: unknown, requestId: string): KvFrameAnswer {
+    let refusal: KvError;
+    if (error instanceof KvError) refusal = error;
+    else {
+      this.deps.logger.error({ err: error, requestId }, 'unexpected error');
+      refusal = new KvError('INTERNAL', 'internal error');
+    }
+    // A WRONG_PARTITION says which table it was judged by: a gate with an older one catches up, one with a newer one waits for this replica.
+    const routingVersion = refusal.code === 'WRONG_PARTITION' ? this.deps.routing.ringVersion : undefined;
+    return { ok: false, replica: this.deps.replica.id, error: refusal, routingVersion };
+  }
+
+  /** The HTTP form of an answer; a refusal names the request (header and body) so its lines can be found in the logs. */
+  httpAnswer(answer: KvFrameAnswer, requestId: string): Answer {
+    if (answer.ok) {
+      const headers: Record<string, string> = { ...this.who, 'content-type': answer.contentType };
+      if (answer.version !== undefined) headers.etag = `"${answer.version}"`;
+      return { status: 200, headers, body: answer.body };
+    }
+    const headers: Record<string, string> = { ...this.who, [HEADER_REQUEST_ID]: requestId };
+    if (answer.routingVersion !== undefined) headers[HEADER_ROUTING_VERSION] = String(answer.routingVersion);
+    return errorAnswer(answer.error, headers);
+  }
+
+  async put(key: string, value: Buffer, ttlSeconds: number | undefined, precondition: Precondition = {}, routingVersion?: number): Promise<KvFrameAnswer> {
     // Plain HTTP refuses a large body before reading it; a gate's frame arrives whole.
     if (value.length > this.deps.maxValueBytes) throw payloadTooLarge(`value is ${value.length} bytes; the limit is ${this.deps.maxValueBytes}`);
-    const precondition = { ifMatch: parseIfMatch(ifMatch), ifNoneMatch: parseIfNoneMatch(ifNoneMatch) };
     // The log and the store keep the value: a view into a socket's read buffer would keep the whole buffer alive.
     const owned = value.byteLength === value.buffer.byteLength ? value : Buffer.from(value);
     await this.writable(key, routingVersion);
     const started = performance.now();
     const { version } = await this.deps.replica.put(key, owned, ttlSeconds, precondition);
     this.deps.timings?.writeAcknowledged((performance.now() - started) / 1000);
-    return jsonAnswer(200, { key, version }, { ...this.who, etag: `"${version}"` });
+    return this.json({ key, version }, version);
   }
 
-  async get(key: string, consistency: Consistency, routingVersion?: number): Promise<Answer> {
+  async get(key: string, consistency: Consistency, routingVersion?: number): Promise<KvFrameAnswer> {
     this.deps.routing.check(key, consistency, routingVersion);
     const started = performance.now();
     const stored = await this.deps.replica.read(key, consistency);
     if (consistency === 'strong') this.deps.timings?.strongReadAnswered((performance.now() - started) / 1000);
     if (!stored) throw notFound();
-    return { status: 200, headers: { ...this.who, etag: `"${stored.version}"`, 'content-type': OCTET_STREAM }, body: stored.value };
+    return { ok: true, replica: this.deps.replica.id, version: stored.version, contentType: OCTET_STREAM, body: stored.value };
   }
 
-  private dispatch(call: KvCall): Promise<Answer> {
-    const { encodedKey, query } = splitKvUrl(call.url);
-    const key = decodeKey(encodedKey);
-    const routingVersion = parseRoutingVersion(call.routingVersion);
-    switch (call.method) {
+  private dispatch(request: KvFrameRequest): Promise<KvFrameAnswer> {
+    const { key, routingVersion } = request;
+    switch (request.method) {
       case 'PUT':
-        return this.put(key, call.body, parseTtl(queryParam(query, 'ttl')), call.ifMatch, call.ifNoneMatch, routingVersion);
+        return this.put(key, request.body, request.ttl, { ifMatch: request.ifMatch, ifNoneMatch: request.ifNoneMatch }, routingVersion);
       case 'GET':
-        return this.get(key, parseConsistency(queryParam(query, 'consistency')), routingVersion);
+        return this.get(key, request.consistency, routingVersion);
       case 'DELETE':
-        return this.delete(key, call.ifMatch, routingVersion);
-      default:
-        throw new KvError('NOT_FOUND', `no route for ${call.method} /v1/kv/<key>; use GET, PUT or DELETE`);
+        return this.delete(key, { ifMatch: request.ifMatch }, routingVersion);
     }
   }
 
@@ -146,20 +135,15 @@ export class KvService {
     this.deps.routing.check(key, 'write', routingVersion);
   }
 
-  private async delete(key: string, ifMatch: string | undefined, routingVersion: number | undefined): Promise<Answer> {
-    const precondition = { ifMatch: parseIfMatch(ifMatch) };
+  private async delete(key: string, precondition: Precondition, routingVersion: number | undefined): Promise<KvFrameAnswer> {
     await this.writable(key, routingVersion);
     const started = performance.now();
     const { version, deleted } = await this.deps.replica.delete(key, precondition);
     this.deps.timings?.writeAcknowledged((performance.now() - started) / 1000);
-    return jsonAnswer(200, { key, deleted: deleted ?? false, version }, this.who);
+    return this.json({ key, deleted: deleted ?? false, version }, undefined);
   }
 
-}
-
-function parseRoutingVersion(raw: string | undefined): number | undefined {
-  if (raw === undefined) return undefined;
-  const version = Number(raw);
-  if (!/^\d{1,15}$/.test(raw) || !Number.isSafeInteger(version)) throw badRequest(`${HEADER_ROUTING_VERSION} must be a ring version (an integer)`);
-  return version;
+  private json(value: unknown, version: number | undefined): KvFrameAnswer {
+    return { ok: true, replica: this.deps.replica.id, version, contentType: JSON_CONTENT_TYPE, body: Buffer.from(JSON.stringify(value)) };
+  }
 }
