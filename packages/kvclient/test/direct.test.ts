@@ -174,8 +174,14 @@ describe('KvClient with routing: direct', () => {
   });
 
   test('a WRONG_PARTITION or a 503 goes to the gate, and the table is read again', async () => {
-    await client.put('warm', 'up');
     for (const code of ['WRONG_PARTITION', 'UNAVAILABLE'] as const) {
+      // The table the last refusal asked for is in once a write reaches the leader again (until then the gate takes them).
+      leader.fault = null;
+      await waitFor(async () => {
+        const before = kvRequests(leader).length;
+        await client.put('warm', 'up');
+        return kvRequests(leader).length > before;
+      });
       leader.fault = { kind: 'error', code };
       const reads = gate.requests.filter((line) => line === 'GET /v1/routing').length;
       await client.put(`k-${code}`, 'v');
@@ -223,9 +229,11 @@ describe('KvClient with routing: direct', () => {
   });
 });
 
-async function waitFor(condition: () => boolean): Promise<void> {
-  for (let tries = 0; !condition(); tries++) {
-    if (tries > 200) throw new Error('condition not met');
+/** Polls until `condition` holds; 10 s, so that a loaded machine does not fail it. */
+async function waitFor(condition: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met');
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
