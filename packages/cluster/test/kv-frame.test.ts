@@ -1,20 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KvError } from '@kvstore/protocol';
+import { sampleKvFrameRequest } from '../src/testing';
 import { frameKindsHeader, parseFrameKinds } from '../src/wire/frames';
 import { KvFrameError, decodeKvFrameAnswer, decodeKvFrameRequest, encodeKvFrameAnswer, encodeKvFrameRequest, type KvFrameAnswer, type KvFrameRequest } from '../src/wire/kv-frame';
 
-const GET: KvFrameRequest = {
-  method: 'GET',
-  key: 'k',
-  ttl: undefined,
-  consistency: 'strong',
-  ifMatch: undefined,
-  ifNoneMatch: false,
-  requestId: 'Zx9_abcd-1z',
-  routingVersion: undefined,
-  body: Buffer.alloc(0),
-};
+const GET: KvFrameRequest = sampleKvFrameRequest({ requestId: 'Zx9_abcd-1z' });
 
 function encoded(request: KvFrameRequest): Buffer {
   return Buffer.concat(encodeKvFrameRequest(request));

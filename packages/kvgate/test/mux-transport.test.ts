@@ -15,6 +15,7 @@ import {
   type MuxHandler,
   type MuxHandlers,
 } from '@kvstore/cluster';
+import { sampleKvFrameRequest } from '@kvstore/cluster/testing';
 import { MuxTransport } from '../src/proxy/mux-transport';
 import { TransportError, type TransportRequest } from '../src/proxy/transport';
 
@@ -40,15 +41,7 @@ const MAX_FRAME_BYTES = 64 * 1024;
 /** A request to `url` for key `k`: a GET unless `fields` say otherwise. */
 function kvRequest(url: string, fields: Partial<TransportRequest> = {}): TransportRequest {
   return {
-    method: 'GET',
-    key: 'k',
-    ttl: undefined,
-    consistency: 'strong',
-    ifMatch: undefined,
-    ifNoneMatch: false,
-    requestId: 'r-1',
-    routingVersion: undefined,
-    body: Buffer.alloc(0),
+    ...sampleKvFrameRequest(),
     url,
     replica: 'a',
     timeoutMs: 1000,
