@@ -1,20 +1,6 @@
 import { Command } from 'commander';
 import {
-  CLUSTER,
-  CLUSTER_SECRET_FILE,
-  CONFIG_FILE,
-  HEADERS_TIMEOUT,
-  LOG_LEVEL,
-  MAX_HEADER_BYTES,
-  MAX_VALUE_BYTES,
-  REQUEST_TIMEOUT,
-  SESSION_TIMEOUT,
-  SLOW_REQUEST_MS,
-  TLS_CA,
-  TLS_CERT,
-  TLS_KEY,
   choice,
-  ZK_AUTH_FILE,
   connectString,
   filePath,
   hostAddress,
@@ -29,6 +15,7 @@ import {
   type Settings,
   ConfigError,
   type ZkDigest,
+  SERVER_SETTINGS,
 } from '@kvstore/cluster';
 import type { ClientLimits } from './limits/client-limiter';
 import type { FailedLoginLimits } from './limits/failed-logins';
@@ -66,22 +53,11 @@ export interface GateConfig {
 }
 
 const SETTINGS = {
-  config: CONFIG_FILE,
   zk: { flags: '--zk <connect>', env: 'KV_ZK', description: 'ZooKeeper connect string (required)', parse: connectString, required: true },
-  zkAuthFile: ZK_AUTH_FILE,
   port: { flags: '--port <n>', env: 'KV_PORT', description: 'port to listen on', parse: integer(1, 65535), default: '3000' },
   host: { flags: '--host <host>', env: 'KV_BIND_HOST', description: 'address to listen on', parse: hostAddress, default: '127.0.0.1' },
-  cluster: CLUSTER,
-  clusterSecretFile: CLUSTER_SECRET_FILE,
-  tlsCert: TLS_CERT,
-  tlsKey: TLS_KEY,
-  tlsCa: TLS_CA,
   advertise: { flags: '--advertise <url>', env: 'KV_ADVERTISE', description: 'url this gate is reached at (default http://host:port, https:// with --tls-cert)', parse: httpUrl },
   writeTimeout: { flags: '--write-timeout <ms>', env: 'KV_WRITE_TIMEOUT', description: 'deadline for routing one request', parse: integer(10, 600_000), default: '1000' },
-  sessionTimeout: SESSION_TIMEOUT,
-  maxValueBytes: MAX_VALUE_BYTES,
-  logLevel: LOG_LEVEL,
-  slowRequestMs: SLOW_REQUEST_MS,
   auth: { flags: '--auth <on|off>', env: 'KV_AUTH', description: 'require a bearer token (users and roles in ZooKeeper) on every route but /healthz and /readyz', parse: choice(['on', 'off']), default: 'off' },
   authBootstrapTokenFile: {
     flags: '--auth-bootstrap-token-file <path>',
@@ -89,9 +65,6 @@ const SETTINGS = {
     description: 'with --auth on: create the user admin if absent and write its token to this file (mode 0600)',
     parse: filePath,
   },
-  maxHeaderBytes: MAX_HEADER_BYTES,
-  headersTimeout: HEADERS_TIMEOUT,
-  requestTimeout: REQUEST_TIMEOUT,
   rateLimit: {
     flags: '--rate-limit <n>',
     env: 'KV_RATE_LIMIT',
@@ -127,6 +100,7 @@ const SETTINGS = {
     parse: integer(0, 10_000_000),
     default: '0',
   },
+  ...SERVER_SETTINGS,
 } as const satisfies Settings;
 
 function gateCommand(): Command {

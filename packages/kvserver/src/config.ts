@@ -1,20 +1,6 @@
 import { Command } from 'commander';
 import {
-  CLUSTER,
-  CLUSTER_SECRET_FILE,
-  CONFIG_FILE,
   ConfigError,
-  HEADERS_TIMEOUT,
-  LOG_LEVEL,
-  MAX_HEADER_BYTES,
-  MAX_VALUE_BYTES,
-  REQUEST_TIMEOUT,
-  SESSION_TIMEOUT,
-  SLOW_REQUEST_MS,
-  TLS_CA,
-  TLS_CERT,
-  TLS_KEY,
-  ZK_AUTH_FILE,
   choice,
   integer,
   name,
@@ -27,6 +13,7 @@ import {
   type TlsFiles,
   type Settings,
   type ZkDigest,
+  SERVER_SETTINGS,
 } from '@kvstore/cluster';
 import type { ReplicationMode } from './replication/types';
 
@@ -71,19 +58,12 @@ export interface ServerConfig {
 
 /** Every flag, its environment variable, and how its text is checked. docs/command-lines.md lists them. */
 const SETTINGS = {
-  config: CONFIG_FILE,
   zk: { flags: '--zk <hosts>', env: 'KV_ZK', description: 'ZooKeeper connect string', parse: text, required: true },
-  zkAuthFile: ZK_AUTH_FILE,
   partition: { flags: '--partition <name>', env: 'KV_PARTITION', description: 'partition this replica belongs to', parse: name, required: true },
   id: { flags: '--id <id>', env: 'KV_ID', description: 'stable replica id', parse: name, required: true },
   port: { flags: '--port <n>', env: 'KV_PORT', description: 'port to listen on', parse: integer(1, 65535), required: true },
   host: { flags: '--host <addr>', env: 'KV_BIND_HOST', description: 'address to bind', parse: text, default: '127.0.0.1' },
   advertise: { flags: '--advertise <url>', env: 'KV_ADVERTISE', description: 'url peers and gates use (default http://host:port, https:// with --tls-cert)', parse: text },
-  cluster: CLUSTER,
-  clusterSecretFile: CLUSTER_SECRET_FILE,
-  tlsCert: TLS_CERT,
-  tlsKey: TLS_KEY,
-  tlsCa: TLS_CA,
   dataDir: { flags: '--data-dir <dir>', env: 'KV_DATA_DIR', description: 'keep the log, state (LMDB) and identity here; without it, memory only', parse: text },
   replication: { flags: '--replication <mode>', env: 'KV_REPLICATION', description: 'sync or async', parse: choice(['sync', 'async']), default: 'sync' },
   minInsync: { flags: '--min-insync <n>', env: 'KV_MIN_INSYNC', description: 'replicas (leader included) a write needs', parse: integer(1, 99), default: '1' },
@@ -95,7 +75,6 @@ const SETTINGS = {
     parse: integer(10, 600_000),
     default: '500',
   },
-  sessionTimeout: SESSION_TIMEOUT,
   maxLogEntries: {
     flags: '--max-log-entries <n>',
     env: 'KV_MAX_LOG_ENTRIES',
@@ -104,7 +83,6 @@ const SETTINGS = {
     default: '20000',
   },
   maxKeys: { flags: '--max-keys <n>', env: 'KV_MAX_KEYS', description: 'memory store: evict least recently used beyond this', parse: integer(1, 1e12) },
-  maxValueBytes: MAX_VALUE_BYTES,
   fsync: { flags: '--fsync <on|off>', env: 'KV_FSYNC', description: 'fsync before acknowledging (with --data-dir)', parse: choice(['on', 'off']), default: 'on' },
   join: {
     flags: '--join <auto|manual>',
@@ -127,11 +105,7 @@ const SETTINGS = {
     parse: choice(['on', 'off']),
     default: 'off',
   },
-  logLevel: LOG_LEVEL,
-  slowRequestMs: SLOW_REQUEST_MS,
-  maxHeaderBytes: MAX_HEADER_BYTES,
-  headersTimeout: HEADERS_TIMEOUT,
-  requestTimeout: REQUEST_TIMEOUT,
+  ...SERVER_SETTINGS,
 } as const satisfies Settings;
 
 function serverCommand(): Command {

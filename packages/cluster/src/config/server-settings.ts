@@ -137,3 +137,21 @@ export function tlsFilesOf(values: { tlsCert: string | undefined; tlsKey: string
   }
   return { certFile: tlsCert, keyFile: tlsKey, caFile: tlsCa };
 }
+
+/** The settings both programs take alike, keyed as their values are: each program's own settings are added to these. */
+export const SERVER_SETTINGS = {
+  config: CONFIG_FILE,
+  zkAuthFile: ZK_AUTH_FILE,
+  cluster: CLUSTER,
+  clusterSecretFile: CLUSTER_SECRET_FILE,
+  tlsCert: TLS_CERT,
+  tlsKey: TLS_KEY,
+  tlsCa: TLS_CA,
+  sessionTimeout: SESSION_TIMEOUT,
+  maxValueBytes: MAX_VALUE_BYTES,
+  logLevel: LOG_LEVEL,
+  slowRequestMs: SLOW_REQUEST_MS,
+  maxHeaderBytes: MAX_HEADER_BYTES,
+  headersTimeout: HEADERS_TIMEOUT,
+  requestTimeout: REQUEST_TIMEOUT,
+} as const;
