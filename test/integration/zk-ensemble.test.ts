@@ -112,7 +112,7 @@ describe('a cluster on a 3-node ZooKeeper ensemble', () => {
     await ensemble.members[leader.index].kill();
     ensemble.members[paused].pause();
     t.after(() => ensemble.members[leader.index].restart());
-    // Held just past one timeout: the point is an election that outlasts it; the rest of the two timeouts is the new election's (slow on a loaded host).
+    // Held just past one timeout: the point is an election that outlasts it (and, on a loaded host, the next one can take as long again).
     await new Promise((resolve) => setTimeout(resolve, sessionTimeoutMs * 1.1));
     ensemble.members[paused].resume();
     assert.equal(await waitFor(() => session.setData(path, Buffer.from('1'), 0), { timeoutMs: 20_000, what: 'a write on the session' }), 1);
