@@ -1,6 +1,9 @@
 /** Time as a parameter, so the replication core runs under a fake clock in tests. */
 export interface Clock {
+  /** Wall-clock milliseconds: stamps TTLs and judges expiry. */
   now(): number;
+  /** Milliseconds from an arbitrary origin that never jumps (NTP steps do not move it): leases are measured on it. */
+  monotonic(): number;
   setTimeout(callback: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
 }
@@ -30,6 +33,7 @@ export function testClockOffset(raw: string | undefined, warn: (message: string)
 export function wallClock(offsetMs = 0): Clock {
   return {
     now: () => Date.now() + offsetMs,
+    monotonic: () => performance.now(),
     setTimeout: (callback, ms) => {
       const timer = setTimeout(callback, ms);
       timer.unref();

@@ -38,6 +38,7 @@ export interface ServerConfig {
   minInsync: number;
   writeTimeoutMs: number;
   replicaTimeoutMs: number;
+  readLeaseMs: number;
   sessionTimeoutMs: number;
   maxKeys: number | undefined;
   maxLogEntries: number;
@@ -57,6 +58,9 @@ export interface ServerConfig {
 }
 
 /** Every flag, its environment variable, and how its text is checked. docs/command-lines.md lists them. */
+/** Long enough to renew under light reads, short enough that a planned transfer's new leader hardly waits (docs/replication.md, Reads). */
+const DEFAULT_READ_LEASE_MS = 500;
+
 const SETTINGS = {
   zk: { flags: '--zk <hosts>', env: 'KV_ZK', description: 'ZooKeeper connect string', parse: text, required: true },
   partition: { flags: '--partition <name>', env: 'KV_PARTITION', description: 'partition this replica belongs to', parse: name, required: true },
@@ -74,6 +78,12 @@ const SETTINGS = {
     description: 'drop a silent follower from the in-sync set after this',
     parse: integer(10, 600_000),
     default: '500',
+  },
+  readLease: {
+    flags: '--read-lease <ms>',
+    env: 'KV_READ_LEASE',
+    description: 'sync mode: a leader answers strong reads without a round to its followers for this long after they all acknowledged it, and a follower waits as long before its own term starts (0: a round per read; default 500, or half --write-timeout if less)',
+    parse: integer(0, 600_000),
   },
   maxLogEntries: {
     flags: '--max-log-entries <n>',
@@ -119,8 +129,12 @@ function serverCommand(): Command {
 export function parseServerConfig(argv: readonly string[], env: Environment): ServerConfig {
   const values = parseCommandLine(serverCommand(), SETTINGS, argv, env);
   const { host, port, writeTimeout: writeTimeoutMs, replicaTimeout: replicaTimeoutMs } = values;
+  const readLeaseMs = values.readLease ?? Math.min(DEFAULT_READ_LEASE_MS, Math.floor(writeTimeoutMs / 2));
   if (replicaTimeoutMs >= writeTimeoutMs) {
     throw new ConfigError(`--replica-timeout (${replicaTimeoutMs}) must be below --write-timeout (${writeTimeoutMs}), so a silent follower can be dropped in time`);
+  }
+  if (readLeaseMs >= writeTimeoutMs) {
+    throw new ConfigError(`--read-lease (${readLeaseMs}) must be below --write-timeout (${writeTimeoutMs}): a new leader waits out the lease before it answers`);
   }
   const tls = tlsFilesOf(values);
   const advertiseUrl = values.advertise ?? `${tls === undefined ? 'http' : 'https'}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
@@ -141,6 +155,7 @@ export function parseServerConfig(argv: readonly string[], env: Environment): Se
     minInsync: values.minInsync,
     writeTimeoutMs,
     replicaTimeoutMs,
+    readLeaseMs,
     sessionTimeoutMs: values.sessionTimeout,
     maxKeys: values.maxKeys,
     maxLogEntries: values.maxLogEntries,

@@ -65,6 +65,7 @@ export function replicationOptions(config: ServerConfig): ReplicationOptions {
     minInsync: config.minInsync,
     writeTimeoutMs: config.writeTimeoutMs,
     replicaTimeoutMs: config.replicaTimeoutMs,
+    readLeaseMs: config.readLeaseMs,
     maxLogEntries: config.maxLogEntries,
     // Half the session: the leader stops acknowledging well before ZooKeeper can have let another replica win.
     zooKeeperLeaseMs: Math.floor(config.sessionTimeoutMs / 2),

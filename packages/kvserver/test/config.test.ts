@@ -31,6 +31,7 @@ describe('parseServerConfig', () => {
       minInsync: 1,
       writeTimeoutMs: 1000,
       replicaTimeoutMs: 500,
+      readLeaseMs: 500,
       sessionTimeoutMs: 5000,
       maxKeys: undefined,
       maxLogEntries: 20000,
@@ -171,5 +172,13 @@ describe('parseServerConfig', () => {
     assertRefused([...REQUIRED, '--write-timeout', '500', '--replica-timeout', '500'], '--replica-timeout');
     assertRefused([...REQUIRED, '--write-timeout', '400'], '--replica-timeout (500) must be below --write-timeout (400)');
     assert.equal(parseServerConfig([...REQUIRED, '--write-timeout', '500', '--replica-timeout', '499'], {}).replicaTimeoutMs, 499);
+  });
+
+  it('takes a read lease below the write timeout, half of it by default when 500 ms would not be', () => {
+    assertRefused([...REQUIRED, '--read-lease', '1000'], '--read-lease (1000) must be below --write-timeout (1000)');
+    assertRefused([...REQUIRED, '--read-lease', '-1'], '--read-lease');
+    assert.equal(parseServerConfig([...REQUIRED, '--write-timeout', '300', '--replica-timeout', '200'], {}).readLeaseMs, 150);
+    assert.equal(parseServerConfig([...REQUIRED, '--read-lease', '0'], {}).readLeaseMs, 0);
+    assert.equal(parseServerConfig(REQUIRED, { KV_READ_LEASE: '800' }).readLeaseMs, 800);
   });
 });

@@ -14,6 +14,13 @@ import { ProposedSlots } from './proposed-slots';
 /** Values the leader expires per look: a backlog of expiries drains over a few intervals instead of one long turn. */
 const EXPIRIES_PER_INTERVAL = 1000;
 
+/**
+ * The share of a follower's promise (readLeaseMs) the leader relies on:
+ * the rest covers two clocks that run at slightly different rates (NTP
+ * slews them by at most 0.05%; this allows 10%).
+ */
+const LEASE_CLOCK_MARGIN = 0.9;
+
 export interface LeadershipDeps extends ReplicationDeps {
   epoch: number;
   isr: readonly string[];
@@ -23,6 +30,8 @@ export interface LeadershipDeps extends ReplicationDeps {
   excluded: readonly string[];
   /** Since when this replica has been cut off from ZooKeeper; undefined while connected. */
   zooKeeperDisconnectedAt(): number | undefined;
+  /** Until when (monotonic) this replica promised its last leader not to start a term: nothing is decided before it. */
+  promisedUntil: number;
   /** Called once when this leadership ends because a newer epoch exists. */
   onDeposed(epoch: number, reason: string): void;
   /** Called once when this leadership ends by a planned handover to `target`. */
@@ -67,7 +76,9 @@ interface PendingRead {
  * Nothing is decided on the state before the term's first entry (the noop)
  * is committed and applied: until then the tail inherited from older epochs
  * may be missing from the state, and a compare-and-set or a read would be
- * judged against the past.
+ * judged against the past. Nor before this replica's promise to the last
+ * leader has run out: that leader may still answer strong reads on its
+ * lease (readLeaseMs), which rests on this replica's word.
  *
  * The in-sync set (InSyncSet) changes only through ZooKeeper.
  */
@@ -101,6 +112,10 @@ export class Leadership {
   private expiryTimer: unknown;
   /** A flush of the log is under way (flushLog). */
   private flushing = false;
+  /** Wakes the term's waiters when this replica's promise to the last leader runs out. */
+  private promiseTimer: unknown;
+  /** The read round asked for to renew the lease (0: none yet). */
+  private renewalRound = 0;
 
   constructor(private readonly deps: LeadershipDeps) {
     this.self = deps.self;
@@ -123,6 +138,7 @@ export class Leadership {
     this.log.append([{ seq: this.noopSeq, epoch: this.epoch, op: { type: 'noop' } }]);
     this.flushLog();
     this.scheduleExpiry();
+    this.armPromiseTimer();
   }
 
   get inSyncSet(): string[] {
@@ -215,6 +231,13 @@ export class Leadership {
    * whatever its clock says, can show it again.
    */
   async read(key: string): Promise<StoredValue | undefined> {
+    if (this.leaseHolds()) {
+      // Checked in the same turn as the state is read: no new leader can have decided anything yet.
+      this.checkCanAcknowledge();
+      this.checkSlotServed(key);
+      const stored = this.deps.store.get(key);
+      if (!stored || isLive(stored, this.clock.now())) return stored;
+    }
     for (;;) {
       // In async mode a write is acknowledged before it is committed: the read must wait for it too.
       await this.readBarrier(this.options.mode === 'async' ? this.log.lastSeq : this.commitSeq);
@@ -268,6 +291,32 @@ export class Leadership {
     });
     this.wakeReplicators();
     return promise;
+  }
+
+  /**
+   * Whether a strong read may skip its round (sync mode): every in-sync
+   * follower acknowledged an append sent less than the lease ago, and so
+   * has promised not to start a term before the lease runs out; whoever
+   * ZooKeeper elects next is one of them. Past half the lease, a round is
+   * asked for to renew it (appends under writes renew it anyway).
+   */
+  private leaseHolds(): boolean {
+    const { mode, readLeaseMs } = this.options;
+    if (mode !== 'sync' || readLeaseMs === 0 || !this.termStarted()) return false;
+    const since = Math.min(...this.isr.followers().map((id) => this.replicators.get(id)?.promisedFrom ?? -Infinity));
+    const age = this.clock.monotonic() - since;
+    const lease = readLeaseMs * LEASE_CLOCK_MARGIN;
+    if (age >= lease) return false;
+    if (age >= lease / 2 && this.renewalRound <= this.confirmedRound()) {
+      this.renewalRound = ++this.requestedRound;
+      this.wakeReplicators();
+    }
+    return true;
+  }
+
+  /** The newest read round every in-sync follower has answered. */
+  private confirmedRound(): number {
+    return Math.min(Infinity, ...this.isr.followers().map((id) => this.replicators.get(id)?.ackedRound ?? 0));
   }
 
   onFollowerProgress(replicator: Replicator): void {
@@ -355,6 +404,7 @@ export class Leadership {
     this.active = false;
     this.isr.stop();
     this.clock.clearTimeout(this.expiryTimer);
+    this.clock.clearTimeout(this.promiseTimer);
     for (const replicator of this.replicators.values()) replicator.stop();
     this.replicators.clear();
     for (const write of this.writes.values()) {
@@ -373,10 +423,29 @@ export class Leadership {
     this.waitingForTerm = [];
   }
 
-  /** Waits (bounded by the write timeout) until the noop is applied; refused as not applied if it is not. */
+  /** The noop is applied and this replica's promise to the last leader has run out. */
+  private termStarted(): boolean {
+    return this.commitSeq >= this.noopSeq && this.clock.monotonic() >= this.deps.promisedUntil;
+  }
+
+  /** Sets a timer for the end of the promise, again if a timer fired a little early. */
+  private armPromiseTimer(): void {
+    const left = this.deps.promisedUntil - this.clock.monotonic();
+    if (left > 0) this.promiseTimer = this.clock.setTimeout(() => this.wakeTerm(), Math.ceil(left));
+  }
+
+  private wakeTerm(): void {
+    if (!this.active) return;
+    if (this.clock.monotonic() < this.deps.promisedUntil) return this.armPromiseTimer();
+    if (!this.termStarted() || this.waitingForTerm.length === 0) return;
+    for (const wake of this.waitingForTerm) wake();
+    this.waitingForTerm = [];
+  }
+
+  /** Waits (bounded by the write timeout) until the term has started (termStarted); refused as not applied if it has not. */
   private termReady(): Promise<void> {
     if (!this.active) return Promise.reject(notLeader(undefined));
-    if (this.commitSeq >= this.noopSeq) return Promise.resolve();
+    if (this.termStarted()) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const timer = this.clock.setTimeout(() => {
         this.waitingForTerm = this.waitingForTerm.filter((wake) => wake !== onReady);
@@ -593,10 +662,7 @@ export class Leadership {
     if (commit > this.commitSeq) {
       for (let seq = this.commitSeq + 1; seq <= commit; seq++) this.applyCommitted(this.log.entryAt(seq)!);
       this.commitSeq = commit;
-      if (commit >= this.noopSeq && this.waitingForTerm.length > 0) {
-        for (const wake of this.waitingForTerm) wake();
-        this.waitingForTerm = [];
-      }
+      this.wakeTerm();
       this.compactLog();
       this.wakeReplicators();
     }
@@ -636,8 +702,7 @@ export class Leadership {
    */
   private checkReads(): void {
     if (this.reads.length === 0) return;
-    const followers = this.isr.followers();
-    const confirmedRound = Math.min(Infinity, ...followers.map((id) => this.replicators.get(id)?.ackedRound ?? 0));
+    const confirmedRound = this.confirmedRound();
     const replicated = this.replicatedSeq();
     let refusal: KvError | undefined;
     try {

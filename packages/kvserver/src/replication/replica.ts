@@ -44,8 +44,16 @@ export class Replica {
   /** The newest epoch ZooKeeper's `/state` has shown: appends from newer (unknown) epochs are refused. */
   private zooKeeperEpoch = 0;
   private zooKeeperDisconnectedAt: number | undefined;
+  /**
+   * Until when (monotonic) this replica has promised a leader not to start
+   * a term of its own (ReplicationOptions.readLeaseMs). From the start as
+   * well: before a restart it may have promised, and forgotten.
+   */
+  private promisedUntil: number;
 
-  constructor(private readonly deps: ReplicaDeps) {}
+  constructor(private readonly deps: ReplicaDeps) {
+    this.promisedUntil = deps.clock.monotonic() + deps.options.readLeaseMs;
+  }
 
   get id(): string {
     return this.deps.self.id;
@@ -78,6 +86,7 @@ export class Replica {
       incarnations,
       excluded,
       zooKeeperDisconnectedAt: () => this.zooKeeperDisconnectedAt,
+      promisedUntil: this.promisedUntil,
       onDeposed: (newer, reason) => this.onDeposed(newer, reason),
       onHandedOver: (target) => this.onHandedOver(target),
     });
@@ -192,6 +201,8 @@ export class Replica {
     }
     for (let seq = store.appliedSeq + 1; seq <= outcome.commitTo; seq++) store.apply(log.entryAt(seq)!);
     if (logIsOverBounds(log, store.appliedSeq, this.deps.options)) log.compactTo(compactionPoint(log, store.appliedSeq, this.deps.options));
+    // Counted from the answer, which is later than the leader's send, from which it counts its lease.
+    if (outcome.response.ok) this.promisedUntil = Math.max(this.promisedUntil, this.deps.clock.monotonic() + this.deps.options.readLeaseMs);
     return outcome.response;
   }
 

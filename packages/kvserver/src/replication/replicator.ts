@@ -9,6 +9,8 @@ const SNAPSHOT_INSTALL_TIMEOUT_MS = 30 * 60_000;
 interface Sent {
   generation: number;
   at: number;
+  /** The same moment on the monotonic clock: an `ok` answer is the follower's promise from then (readLeaseMs). */
+  atMonotonic: number;
   /** The leader's log end then: an answer at or past it shows the follower held everything the leader had at `at`. */
   lastSeq: number;
   prevSeq: number;
@@ -39,6 +41,8 @@ export class Replicator {
   nextSeq: number;
   /** The newest read-confirmation round this follower has answered. */
   ackedRound = 0;
+  /** When (monotonic) the newest request this follower answered `ok` was sent: its promise not to lead runs from then. */
+  promisedFrom = -Infinity;
   /** When the follower last held every entry the leader had (when the request it answered so was sent); the term's start before that. */
   heldAllAt: number;
   /** The last request was answered (not refused, not lost): a follower that is not may not join the in-sync set. */
@@ -107,7 +111,7 @@ export class Replicator {
     const { log, transport, options, epoch, self, clock } = this.leadership;
     const prevSeq = this.nextSeq - 1;
     const prevEpoch = log.epochAt(prevSeq);
-    const sent: Sent = { generation: this.generation, at: clock.now(), lastSeq: log.lastSeq, prevSeq, round: this.leadership.requestedRound, commitSeq: undefined };
+    const sent: Sent = { generation: this.generation, at: clock.now(), atMonotonic: clock.monotonic(), lastSeq: log.lastSeq, prevSeq, round: this.leadership.requestedRound, commitSeq: undefined };
     let answer: Promise<AppendResponse>;
     if (prevEpoch === undefined) {
       answer = transport.installSnapshot(this.member.url, { epoch, leaderId: self.id, leaderUrl: self.url }, SNAPSHOT_INSTALL_TIMEOUT_MS);
@@ -155,6 +159,8 @@ export class Replicator {
       if (this.matchSeq >= sent.lastSeq) this.heldAllAt = Math.max(this.heldAllAt, sent.at);
       if (sent.commitSeq !== undefined) this.ackedCommit = Math.max(this.ackedCommit, sent.commitSeq);
       this.ackedRound = Math.max(this.ackedRound, sent.round);
+      // A snapshot install promises nothing (Replica.handleAppend promises).
+      if (sent.commitSeq !== undefined) this.promisedFrom = Math.max(this.promisedFrom, sent.atMonotonic);
       this.leadership.onFollowerProgress(this);
     } else if (outcome.reason === 'stale-epoch' && outcome.epoch > epoch) {
       this.leadership.onStaleEpoch(outcome.epoch, this.member.id);

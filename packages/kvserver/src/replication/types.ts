@@ -46,6 +46,14 @@ export interface ReplicationOptions {
   zooKeeperLeaseMs: number;
   /** How often the leader looks for values whose TTL has run out, and expires them through the log. */
   expiryIntervalMs: number;
+  /**
+   * Sync mode: a follower that acknowledges an append promises not to start
+   * a term of its own for this long, so a leader whose every in-sync
+   * follower acknowledged an append it sent less than this ago (less a
+   * margin for clock rates) answers strong reads without a round of its
+   * own. 0: every strong read takes a round (etcd's ReadIndex).
+   */
+  readLeaseMs: number;
 }
 
 export const DEFAULT_REPLICATION_OPTIONS: ReplicationOptions = {
@@ -63,6 +71,8 @@ export const DEFAULT_REPLICATION_OPTIONS: ReplicationOptions = {
   maxUncommittedBytes: 256 * 1024 * 1024,
   zooKeeperLeaseMs: 2500,
   expiryIntervalMs: 1000,
+  // Off for the core alone (every term starts at once); kvserver turns it on (--read-lease).
+  readLeaseMs: 0,
 };
 
 /**

@@ -24,6 +24,10 @@ export class ManualClock implements Clock {
     return this.nowMs;
   }
 
+  monotonic(): number {
+    return this.nowMs;
+  }
+
   setTimeout(callback: () => void, ms: number): number {
     const timer = { id: this.nextId++, dueAt: this.nowMs + Math.max(0, ms), callback };
     this.timers.push(timer);

@@ -54,7 +54,7 @@ function recordingObserver(observed: Observed): ReplicationObserver {
 
 /** The shared clock as a replica whose wall clock is `offsetMs` off sees it (timers run on the shared one). */
 function skewed(clock: ManualClock, offsetMs: number): Clock {
-  return { now: () => clock.now() + offsetMs, setTimeout: (callback, ms) => clock.setTimeout(callback, ms), clearTimeout: (handle) => clock.clearTimeout(handle) };
+  return { now: () => clock.now() + offsetMs, monotonic: () => clock.monotonic(), setTimeout: (callback, ms) => clock.setTimeout(callback, ms), clearTimeout: (handle) => clock.clearTimeout(handle) };
 }
 
 /**
@@ -104,7 +104,8 @@ export class SimCluster {
   ): Promise<SimCluster> {
     const sim = new SimCluster(ids, options, clockOffsetsMs, diskDelayMs);
     await sim.elect(ids[0]!);
-    await sim.advance(0);
+    // A replica that has just started waits out the promise it may have made before (readLeaseMs) before its term starts.
+    await sim.advance(sim.options.readLeaseMs);
     return sim;
   }
 
