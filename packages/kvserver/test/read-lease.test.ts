@@ -26,6 +26,7 @@ describe('strong reads on a read lease', () => {
     const onLease = track(sim.replica('a').read('k', 'strong'));
     await sim.settle();
     assert.equal(text(onLease.value), 'v1', 'answered with no follower reachable: from the lease');
+    assert.deepEqual(sim.node('a').observed.strongReads, { lease: 1, round: 0 });
     await sim.advance(LEASE_MS);
     const afterLease = track(sim.replica('a').read('k', 'strong'));
     await sim.advance(100);
@@ -34,6 +35,7 @@ describe('strong reads on a read lease', () => {
     sim.network.resume(sim.url('c'));
     await sim.advance(10);
     assert.equal(text(afterLease.value), 'v1');
+    assert.deepEqual(sim.node('a').observed.strongReads, { lease: 1, round: 1 });
   });
 
   it('renews the lease with a round when reads come and no writes do', async () => {
@@ -82,7 +84,7 @@ describe('strong reads on a read lease', () => {
     assert.equal(first.state, 'fulfilled');
   });
 
-  it('hands the lead over in a planned transfer, the target answering once its promise has run out', async () => {
+  it('hands the lead over in a planned transfer without the wait: the old leader gave up its lease before the handover', async () => {
     const sim = await SimCluster.started(['a', 'b', 'c'], { readLeaseMs: LEASE_MS });
     await put(sim.replica('a'), 'k', 'v1');
     const transfer = track(sim.replica('a').transferLeadership('b', 10_000));
@@ -90,6 +92,21 @@ describe('strong reads on a read lease', () => {
     assert.equal(transfer.state, 'fulfilled');
     await sim.elect('b');
     const read = track(sim.replica('b').read('k', 'strong'));
+    await sim.advance(10);
+    assert.equal(text(read.value), 'v1', 'b answers at once');
+  });
+
+  it('waits out the promise when a follower other than the transfer’s target wins after a handover', async () => {
+    const sim = await SimCluster.started(['a', 'b', 'c'], { readLeaseMs: LEASE_MS });
+    await put(sim.replica('a'), 'k', 'v1');
+    const transfer = track(sim.replica('a').transferLeadership('b', 10_000));
+    await sim.advance(10);
+    assert.equal(transfer.state, 'fulfilled');
+    sim.kill('b');
+    await sim.elect('c');
+    const read = track(sim.replica('c').read('k', 'strong'));
+    await sim.advance(10);
+    assert.equal(read.state, 'pending', 'c was not handed the lead: it keeps its promise');
     await sim.advance(LEASE_MS);
     assert.equal(text(read.value), 'v1');
   });

@@ -116,6 +116,8 @@ export class Leadership {
   private promiseTimer: unknown;
   /** The read round asked for to renew the lease (0: none yet). */
   private renewalRound = 0;
+  /** Set for good before a planned handover is written: the target starts its term without waiting out a promise. */
+  private leaseGivenUp = false;
 
   constructor(private readonly deps: LeadershipDeps) {
     this.self = deps.self;
@@ -236,8 +238,12 @@ export class Leadership {
       this.checkCanAcknowledge();
       this.checkSlotServed(key);
       const stored = this.deps.store.get(key);
-      if (!stored || isLive(stored, this.clock.now())) return stored;
+      if (!stored || isLive(stored, this.clock.now())) {
+        this.deps.observer?.strongRead('lease');
+        return stored;
+      }
     }
+    this.deps.observer?.strongRead('round');
     for (;;) {
       // In async mode a write is acknowledged before it is committed: the read must wait for it too.
       await this.readBarrier(this.options.mode === 'async' ? this.log.lastSeq : this.commitSeq);
@@ -302,7 +308,7 @@ export class Leadership {
    */
   private leaseHolds(): boolean {
     const { mode, readLeaseMs } = this.options;
-    if (mode !== 'sync' || readLeaseMs === 0 || !this.termStarted()) return false;
+    if (mode !== 'sync' || readLeaseMs === 0 || this.leaseGivenUp || !this.termStarted()) return false;
     const since = Math.min(...this.isr.followers().map((id) => this.replicators.get(id)?.promisedFrom ?? -Infinity));
     const age = this.clock.monotonic() - since;
     const lease = readLeaseMs * LEASE_CLOCK_MARGIN;
@@ -357,6 +363,8 @@ export class Leadership {
         const drainMs = Math.min(this.options.writeTimeoutMs / 2, deadline - this.clock.now());
         const drained = (): boolean => this.commitSeq === this.log.lastSeq && holds(this.log.lastSeq);
         if (!(await this.waitForProgress(drained, drainMs))) throw this.transferFailed(target, timeoutMs);
+        // Before the write, and for the rest of the term: a handover whose answer was lost may have been stored.
+        this.leaseGivenUp = true;
         await this.handOver(target);
       } finally {
         this.held = undefined;

@@ -71,8 +71,18 @@ export class Replica {
     return this.deps.log.lastSeq;
   }
 
-  /** This replica won `epoch` in `/state` (by compare-and-set), with that state's in-sync set. */
-  becomeLeader(epoch: number, isr: readonly string[], incarnations: Readonly<Record<string, string>> = {}, excluded: readonly string[] = []): void {
+  /**
+   * This replica won `epoch` in `/state` (by compare-and-set), with that
+   * state's in-sync set; `handedOver`: by a planned transfer, whose leader
+   * gave up its read lease before it handed over, so no promise holds.
+   */
+  becomeLeader(
+    epoch: number,
+    isr: readonly string[],
+    incarnations: Readonly<Record<string, string>> = {},
+    excluded: readonly string[] = [],
+    handedOver = false,
+  ): void {
     this.assertNotOlder(epoch);
     this.leadership?.stop(undefined);
     this.role = 'leader';
@@ -86,7 +96,7 @@ export class Replica {
       incarnations,
       excluded,
       zooKeeperDisconnectedAt: () => this.zooKeeperDisconnectedAt,
-      promisedUntil: this.promisedUntil,
+      promisedUntil: handedOver ? -Infinity : this.promisedUntil,
       onDeposed: (newer, reason) => this.onDeposed(newer, reason),
       onHandedOver: (target) => this.onHandedOver(target),
     });

@@ -131,6 +131,8 @@ export interface ReplicationObserver {
   snapshotInstalled(): void;
   /** The leader looked for values whose TTL ran out and expired `expired` of them through the log. */
   expirySweep(expired: number): void;
+  /** The leader answered a strong read on its read lease, or after a round to the in-sync set. */
+  strongRead(path: 'lease' | 'round'): void;
 }
 
 /** What a replica and each of its terms as leader run on: its own log and state, and the edges to the world. */

@@ -13,11 +13,12 @@ const LOST: ReadonlySet<ZkErrorCode> = new Set(['NO_NODE', 'BAD_VERSION', 'NODE_
  * writes in one multi: this replica's member node still exists, `/state`
  * is still at the version read, and `/leader` is created for the new
  * epoch. So an epoch is won only by a live member, and never without its
- * leader node. Resolves to the state written, or undefined when this
- * replica may not lead or lost the race. A malformed `/state` throws
- * RecordError.
+ * leader node. Resolves to the state written, and whether the lead was
+ * handed to this replica by a planned transfer (the state it replaced
+ * named it `transferTo`); or undefined when this replica may not lead or
+ * lost the race. A malformed `/state` throws RecordError.
  */
-export async function campaign(nodes: PartitionNodes, memberNode: string, epochSeen: number): Promise<StateRecord | undefined> {
+export async function campaign(nodes: PartitionNodes, memberNode: string, epochSeen: number): Promise<{ next: StateRecord; handedOver: boolean } | undefined> {
   const { session, self, statePath, leaderPath, membersPath } = nodes;
   const stateNode = await session.getData(statePath);
   if (!stateNode) return undefined;
@@ -41,7 +42,7 @@ export async function campaign(nodes: PartitionNodes, memberNode: string, epochS
       { op: 'setData', path: statePath, data: encodeRecord(next), version: stateNode.version },
       { op: 'create', path: leaderPath, data: encodeRecord({ id: self.id, url: self.url, epoch: next.epoch }), mode: 'ephemeral' },
     ]);
-    return next;
+    return { next, handedOver: state.leader === null && state.transferTo === self.id };
   } catch (error) {
     if (error instanceof ZkError && LOST.has(error.code)) return undefined;
     throw error;

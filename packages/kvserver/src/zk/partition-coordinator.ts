@@ -374,17 +374,18 @@ export class PartitionCoordinator implements IsrCoordination, RoutingRecords {
   }
 
   private async tryToLead(nodes: PartitionNodes, memberNode: string): Promise<void> {
-    let next;
+    let won;
     try {
-      next = await campaign(nodes, memberNode, this.replica.epoch);
+      won = await campaign(nodes, memberNode, this.replica.epoch);
     } catch (error) {
       if (error instanceof RecordError) return; // `/state` is malformed: its watch reports it, and a fix wakes us
       throw error;
     }
-    if (!next || nodes.session !== this.session) return; // a campaign on an ended session won nothing that lasts
+    if (!won || nodes.session !== this.session) return; // a campaign on an ended session won nothing that lasts
+    const { next, handedOver } = won;
     this.published = { epoch: next.epoch, session: nodes.session };
     try {
-      this.replica.becomeLeader(next.epoch, next.isr, next.incarnations, next.excluded);
+      this.replica.becomeLeader(next.epoch, next.isr, next.incarnations, next.excluded, handedOver);
     } catch (error) {
       this.logger.error({ err: error, epoch: next.epoch }, 'won the election but could not take the lead: stepping aside');
       this.published = undefined;

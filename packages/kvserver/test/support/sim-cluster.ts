@@ -41,6 +41,7 @@ export interface Observed {
   snapshotsServed: number;
   snapshotsInstalled: number;
   expirySweeps: number[];
+  strongReads: { lease: number; round: number };
 }
 
 function recordingObserver(observed: Observed): ReplicationObserver {
@@ -49,6 +50,7 @@ function recordingObserver(observed: Observed): ReplicationObserver {
     snapshotServed: () => void observed.snapshotsServed++,
     snapshotInstalled: () => void observed.snapshotsInstalled++,
     expirySweep: (expired) => void observed.expirySweeps.push(expired),
+    strongRead: (path) => void observed.strongReads[path]++,
   };
 }
 
@@ -129,13 +131,14 @@ export class SimCluster {
 
   /** `id` campaigns (as the coordinator would once `/leader` is gone) and must win. */
   async elect(id: string): Promise<void> {
+    const handedOver = this.coordination.state.leader === null && this.coordination.state.transferTo === id;
     const next = this.coordination.campaign({
       self: id,
       liveMembers: this.members().map((member) => member.id),
       leaderNodeExists: this.leaderNodeHolder !== undefined,
     });
     if (!next) throw new Error(`${id} may not lead; state is ${JSON.stringify(this.coordination.state)}`);
-    this.replica(id).becomeLeader(next.epoch, next.isr, next.incarnations, next.excluded);
+    this.replica(id).becomeLeader(next.epoch, next.isr, next.incarnations, next.excluded, handedOver);
     this.leaderNodeHolder = id;
     await this.settle();
   }
@@ -217,7 +220,7 @@ export class SimCluster {
     const url = `http://${id}.sim:7000`;
     const log = this.diskDelayMs ? new SlowDiskLog(this.clock, this.diskDelayMs) : new MemoryLog();
     const store = new RecordingStore();
-    const observed: Observed = { epochs: [], snapshotsServed: 0, snapshotsInstalled: 0, expirySweeps: [] };
+    const observed: Observed = { epochs: [], snapshotsServed: 0, snapshotsInstalled: 0, expirySweeps: [], strongReads: { lease: 0, round: 0 } };
     const replica = new Replica({
       self: { id, url },
       partition: 'p0',
