@@ -47,6 +47,10 @@ test('GET /metrics on a gate and on replicas moves with traffic', async (t) => {
     const written = moved('leader', 'kvstore_replica_write_commit_seconds_count');
     assert.ok(written > 0 && written < KEYS, `p0 committed ${written} of the ${KEYS} writes`);
     assert.ok(moved('leader', 'kvstore_replica_strong_read_seconds_count') >= written, 'every key written was read back');
+    const [onLease, afterRound] = ['lease', 'round'].map((path) => moved('leader', 'kvstore_replica_strong_reads_total', { path }));
+    assert.equal(onLease + afterRound, moved('leader', 'kvstore_replica_strong_read_seconds_count'), 'each strong read is counted on one path');
+    // Reads right after acknowledged writes (and after each other): the followers' answers keep the lease.
+    assert.ok(onLease > 0, `no strong read was answered on the read lease (${afterRound} after a round)`);
     assert.ok(moved('leader', 'kvstore_replica_applied_seq') >= written);
     assert.ok(moved('leader', 'kvstore_replica_commit_seq') >= written);
     assert.ok(moved('leader', 'kvstore_storage_fsync_seconds_count') > 0);

@@ -17,6 +17,16 @@ const put = (replica: Replica, key: string, value: string) => replica.put(key, b
 const code = (error: unknown): string | undefined => (error instanceof KvError ? error.code : undefined);
 const text = (value: unknown): string | undefined => (value as { value: Buffer } | undefined)?.value.toString();
 
+/** a led with a lease and wrote k=v1, then handed the lead to b (nobody has campaigned yet). */
+async function handedOverToB(): Promise<SimCluster> {
+  const sim = await SimCluster.started(['a', 'b', 'c'], { readLeaseMs: LEASE_MS });
+  await put(sim.replica('a'), 'k', 'v1');
+  const transfer = track(sim.replica('a').transferLeadership('b', 10_000));
+  await sim.advance(10);
+  assert.equal(transfer.state, 'fulfilled');
+  return sim;
+}
+
 describe('strong reads on a read lease', () => {
   it('answers without a round while the followers’ promise runs, and asks for a round once it has run out', async () => {
     const sim = await SimCluster.started(['a', 'b', 'c'], { readLeaseMs: LEASE_MS });
@@ -85,11 +95,7 @@ describe('strong reads on a read lease', () => {
   });
 
   it('hands the lead over in a planned transfer without the wait: the old leader gave up its lease before the handover', async () => {
-    const sim = await SimCluster.started(['a', 'b', 'c'], { readLeaseMs: LEASE_MS });
-    await put(sim.replica('a'), 'k', 'v1');
-    const transfer = track(sim.replica('a').transferLeadership('b', 10_000));
-    await sim.advance(10);
-    assert.equal(transfer.state, 'fulfilled');
+    const sim = await handedOverToB();
     await sim.elect('b');
     const read = track(sim.replica('b').read('k', 'strong'));
     await sim.advance(10);
@@ -97,11 +103,7 @@ describe('strong reads on a read lease', () => {
   });
 
   it('waits out the promise when a follower other than the transfer’s target wins after a handover', async () => {
-    const sim = await SimCluster.started(['a', 'b', 'c'], { readLeaseMs: LEASE_MS });
-    await put(sim.replica('a'), 'k', 'v1');
-    const transfer = track(sim.replica('a').transferLeadership('b', 10_000));
-    await sim.advance(10);
-    assert.equal(transfer.state, 'fulfilled');
+    const sim = await handedOverToB();
     sim.kill('b');
     await sim.elect('c');
     const read = track(sim.replica('c').read('k', 'strong'));
