@@ -57,10 +57,10 @@ export interface ServerConfig {
   auth: boolean;
 }
 
-/** Every flag, its environment variable, and how its text is checked. docs/command-lines.md lists them. */
-/** Long enough to renew under light reads, short enough that a planned transfer's new leader hardly waits (docs/replication.md, Reads). */
+/** Long enough to renew under light reads, short enough that a failover after a clean stop hardly waits (docs/replication.md, Reads). */
 const DEFAULT_READ_LEASE_MS = 500;
 
+/** Every flag, its environment variable, and how its text is checked. docs/command-lines.md lists them. */
 const SETTINGS = {
   zk: { flags: '--zk <hosts>', env: 'KV_ZK', description: 'ZooKeeper connect string', parse: text, required: true },
   partition: { flags: '--partition <name>', env: 'KV_PARTITION', description: 'partition this replica belongs to', parse: name, required: true },

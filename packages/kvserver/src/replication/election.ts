@@ -59,6 +59,11 @@ export function decideCampaign({ self, state, liveMembers, liveIncarnations = {}
   return withOptionalFields({ epoch, leader: self, isr }, incarnations, excluded);
 }
 
+/** Whether `state` is a planned handover to `self`: its leader gave up its read lease before writing it (Leadership.transferTo). */
+export function isHandedOverTo(self: string, state: StateRecord): boolean {
+  return state.leader === null && state.transferTo === self;
+}
+
 /**
  * The state a leader of `epoch` writes to hand the lead to `target` (a
  * planned transfer): no leader, and `transferTo` so that only the target

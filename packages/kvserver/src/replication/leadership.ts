@@ -140,7 +140,6 @@ export class Leadership {
     this.log.append([{ seq: this.noopSeq, epoch: this.epoch, op: { type: 'noop' } }]);
     this.flushLog();
     this.scheduleExpiry();
-    this.armPromiseTimer();
   }
 
   get inSyncSet(): string[] {
@@ -436,16 +435,20 @@ export class Leadership {
     return this.commitSeq >= this.noopSeq && this.clock.monotonic() >= this.deps.promisedUntil;
   }
 
-  /** Sets a timer for the end of the promise, again if a timer fired a little early. */
+  /** One timer at a time for the end of the promise (set again by wakeTerm if it fired a little early). */
   private armPromiseTimer(): void {
     const left = this.deps.promisedUntil - this.clock.monotonic();
-    if (left > 0) this.promiseTimer = this.clock.setTimeout(() => this.wakeTerm(), Math.ceil(left));
+    if (this.promiseTimer !== undefined || left <= 0) return;
+    this.promiseTimer = this.clock.setTimeout(() => {
+      this.promiseTimer = undefined;
+      this.wakeTerm();
+    }, Math.ceil(left));
   }
 
+  /** Wakes whoever waits for the term once it has started; until the promise runs out, keeps its timer set. */
   private wakeTerm(): void {
-    if (!this.active) return;
-    if (this.clock.monotonic() < this.deps.promisedUntil) return this.armPromiseTimer();
-    if (!this.termStarted() || this.waitingForTerm.length === 0) return;
+    if (!this.active || this.waitingForTerm.length === 0) return;
+    if (!this.termStarted()) return this.armPromiseTimer();
     for (const wake of this.waitingForTerm) wake();
     this.waitingForTerm = [];
   }
@@ -465,6 +468,7 @@ export class Leadership {
         else reject(notLeader(undefined));
       };
       this.waitingForTerm.push(onReady);
+      this.armPromiseTimer();
     });
   }
 

@@ -1,5 +1,5 @@
 import { restoreMember, type StateRecord } from '@kvstore/protocol';
-import { applyIsrChange, decideCampaign, decideHandOver, decideResign, type CampaignInput } from '../replication/election';
+import { applyIsrChange, decideCampaign, decideHandOver, decideResign, isHandedOverTo, type CampaignInput } from '../replication/election';
 import { DeposedError, type IsrChange, type IsrCoordination } from '../replication/types';
 
 /**
@@ -31,11 +31,13 @@ export class MemoryCoordination {
     this.watchers.push(watcher);
   }
 
-  /** Writes the state `decideCampaign` gives, if it gives one: the new state, or undefined when `self` may not lead. */
-  campaign(input: Omit<CampaignInput, 'state'>): StateRecord | undefined {
+  /** Writes the state `decideCampaign` gives, if it gives one: as zk/campaign.ts answers, or undefined when `self` may not lead. */
+  campaign(input: Omit<CampaignInput, 'state'>): { next: StateRecord; handedOver: boolean } | undefined {
+    const handedOver = isHandedOverTo(input.self, this.state);
     const next = decideCampaign({ ...input, state: this.state });
-    if (next) this.write(next);
-    return next;
+    if (!next) return undefined;
+    this.write(next);
+    return { next, handedOver };
   }
 
   /** What a memory replica does on start: leave the in-sync set (and the leadership), since it holds nothing. */

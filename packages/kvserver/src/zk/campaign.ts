@@ -1,6 +1,6 @@
 import { ZkError, type ZkErrorCode } from '@kvstore/cluster';
 import { encodeRecord, parseState, type StateRecord } from '@kvstore/protocol';
-import { decideCampaign } from '../replication/election';
+import { decideCampaign, isHandedOverTo } from '../replication/election';
 import { readLiveMembers } from './member-list';
 import type { PartitionNodes } from './partition-nodes';
 
@@ -42,7 +42,7 @@ export async function campaign(nodes: PartitionNodes, memberNode: string, epochS
       { op: 'setData', path: statePath, data: encodeRecord(next), version: stateNode.version },
       { op: 'create', path: leaderPath, data: encodeRecord({ id: self.id, url: self.url, epoch: next.epoch }), mode: 'ephemeral' },
     ]);
-    return { next, handedOver: state.leader === null && state.transferTo === self.id };
+    return { next, handedOver: isHandedOverTo(self.id, state) };
   } catch (error) {
     if (error instanceof ZkError && LOST.has(error.code)) return undefined;
     throw error;

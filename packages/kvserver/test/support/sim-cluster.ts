@@ -131,13 +131,13 @@ export class SimCluster {
 
   /** `id` campaigns (as the coordinator would once `/leader` is gone) and must win. */
   async elect(id: string): Promise<void> {
-    const handedOver = this.coordination.state.leader === null && this.coordination.state.transferTo === id;
-    const next = this.coordination.campaign({
+    const won = this.coordination.campaign({
       self: id,
       liveMembers: this.members().map((member) => member.id),
       leaderNodeExists: this.leaderNodeHolder !== undefined,
     });
-    if (!next) throw new Error(`${id} may not lead; state is ${JSON.stringify(this.coordination.state)}`);
+    if (!won) throw new Error(`${id} may not lead; state is ${JSON.stringify(this.coordination.state)}`);
+    const { next, handedOver } = won;
     this.replica(id).becomeLeader(next.epoch, next.isr, next.incarnations, next.excluded, handedOver);
     this.leaderNodeHolder = id;
     await this.settle();
