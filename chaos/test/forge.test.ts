@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { acceptMux, ClusterAuth, FrameKind, decodeKvFrameRequest, encodeKvFrameAnswer, type KvFrameRequest } from '@kvstore/cluster';
+import { ClusterAuth, acceptMux } from '@kvstore/cluster';
 import { decodeAppend, type AppendRequest } from '@kvstore/kvserver/internal';
+import { FrameKind, decodeKvFrameRequest, encodeKvFrameAnswer, type KvFrameRequest } from '@kvstore/wire';
 import { FORGED_EPOCH, Forger } from '../src/nemesis/forge';
 
 async function listen(server: http.Server): Promise<string> {

@@ -5,9 +5,9 @@ import { createServer } from 'node:http';
 import * as net from 'node:net';
 import { test } from 'node:test';
 import { encodeAppend, type AppendRequest } from '@kvstore/kvserver/internal';
-import { CLUSTER_PROOF_HEADER, ClusterAuth, FrameKind, MUX_PATH, MUX_PROTOCOL, encodeKvFrameRequest, proofSubject, type KvFrameRequest } from '@kvstore/cluster';
-import { FrameReader } from '@kvstore/cluster/internal';
+import { CLUSTER_PROOF_HEADER, ClusterAuth, proofSubject } from '@kvstore/cluster';
 import { clusterAuthOf, get, internalGet, put, startCluster, type TestServer } from '@kvstore/testkit';
+import { FrameKind, FrameReader, MUX_PATH, MUX_PROTOCOL, encodeKvFrameRequest, type KvFrameRequest } from '@kvstore/wire';
 
 const HUGE_EPOCH = 2 ** 52;
 

@@ -1,9 +1,8 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as net from 'node:net';
-import { FrameKind, MUX_PATH, MUX_PROTOCOL, encodeKvFrameRequest } from '@kvstore/cluster';
 import { encodeAppend, type AppendRequest, type LogEntry } from '@kvstore/kvserver/internal';
-import { FrameReader, frameHeader } from '@kvstore/cluster/internal';
+import { FrameKind, FrameReader, MUX_PATH, MUX_PROTOCOL, encodeKvFrameRequest, frameHeader } from '@kvstore/wire';
 
 /** The forger reads only short answers. */
 const FORGER_MAX_FRAME_BYTES = 1024 * 1024;

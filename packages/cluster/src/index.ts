@@ -1,12 +1,10 @@
-/** @kvstore/cluster: what the processes of a cluster share: the ZooKeeper session and watches, the internal protocol, the plain-HTTP data path, the command-line parser. */
+/** @kvstore/cluster: what the processes of a cluster share: the ZooKeeper session and watches, the internal protocol's server side and proofs, the plain-HTTP data path, the command-line parser. */
 export { ZkSession, ZkError, type ZkClient, type ZkErrorCode, type ZkOp, type CreateMode, type Versioned, type Watcher, type ZkSessionOptions } from './zk/session';
 export { MAKE_ZK_AUTH_HINT, OPEN_ACLS, ZkDigest, aclsFor, closedAcls, ensureZkAuthFile, isSharedParent, parseZkAuth, readZkAuthFile, type ZkAcls } from './zk/zk-acl';
 export { setTreeAcl } from './zk/cluster-acl';
 export { openRootWarning } from './zk/open-root';
 export { abortMigration, beginMigration, forceRemovePartition, removalMarks } from './zk/migrations';
 export { WatchedChildren, WatchedNode, watchRecord, type NodeReader, type RecordProblem, type Watch, type WatchLogger, type WatchSource } from './zk/watched-node';
-export { FRAME_KINDS_HEADER, FrameKind, MUX_FRAME_HEADROOM, MUX_PATH, MUX_PROTOCOL, type RequestKind } from './wire/frames';
-export { type MuxChoice, type MuxRequest } from './wire/mux-connection';
 export {
   CLUSTER_PROOF_HEADER,
   ClusterAuth,
@@ -19,24 +17,10 @@ export {
   type ProofRefusal,
 } from './wire/cluster-auth';
 export { clusterAuthOrExit, exitWith, configOrExit, shutdownOnSignals, tlsOrExit, type ShutdownLogger } from './program';
-export { MuxPool, type MuxPoolOptions } from './wire/mux-pool';
-export { ByteReader } from './wire/byte-reader';
-export { TransportError, type TransportFailure } from './wire/transport-error';
 export { acceptMux, type MuxHandler, type MuxHandlers, type MuxServer, type MuxServerOptions } from './wire/mux-server';
 export { decodeKvAnswer, decodeKvRequest, encodeKvAnswer, encodeKvRequest, type KvWireRequest } from './wire/kv-codec';
-export {
-  KvFrameError,
-  decodeKvFrameAnswer,
-  decodeKvFrameRequest,
-  encodeKvFrameAnswer,
-  encodeKvFrameRequest,
-  kvFrameRequest,
-  type KvContentType,
-  type KvFrameAnswer,
-  type KvFrameRequest,
-} from './wire/kv-frame';
-export { JSON_CONTENT_TYPE, OCTET_STREAM, errorAnswer, header, jsonAnswer, readBody, refusalAnswer, sendAnswer, type Answer } from './http/raw-http';
-export { MAX_REQUEST_ID_LENGTH, isWellFormedRequestId, newRequestId, requestIdFor } from './http/request-id';
+export { errorAnswer, header, jsonAnswer, readBody, refusalAnswer, sendAnswer, type Answer } from './http/raw-http';
+export { newRequestId, requestIdFor } from './http/request-id';
 export { createLimitedServer, type ServerLimits } from './http/server-limits';
 export { SlowRequestLog, type RequestSummary, type SlowRequestLogger } from './http/slow-request-log';
 export {
@@ -79,7 +63,7 @@ export {
   serveMetrics,
   type ZkSessionState,
 } from './metrics';
-export { ClusterTls, TlsFilesError, peerCertificateRefusal, readTlsMaterial, tlsTarget, type SecureContextTarget, type TlsFiles, type TlsLogger, type TlsMaterial } from './tls/cluster-tls';
+export { ClusterTls, TlsFilesError, peerCertificateRefusal, readTlsMaterial, type SecureContextTarget, type TlsFiles, type TlsLogger, type TlsMaterial } from './tls/cluster-tls';
 export {
   Authenticator,
   UserDirectory,

@@ -3,9 +3,8 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import * as net from 'node:net';
 import { after, describe, it } from 'node:test';
+import { FrameKind, FrameReader, MUX_PATH, MUX_PROTOCOL, MuxPool, frameHeader, type Frame } from '@kvstore/wire';
 import { CLUSTER_PROOF_HEADER, ClusterAuth, proofSubject } from '../src/wire/cluster-auth';
-import { FrameKind, FrameReader, MUX_PATH, MUX_PROTOCOL, frameHeader, type Frame } from '../src/wire/frames';
-import { MuxPool } from '../src/wire/mux-pool';
 import { acceptMux, type MuxHandlers, type MuxServerOptions } from '../src/wire/mux-server';
 
 const auth = new ClusterAuth(Buffer.from('the secret of this test cluster'));
@@ -62,7 +61,7 @@ describe('acceptMux', () => {
   }
 
   function pool(maxFrameBytes = MAX_FRAME_BYTES): MuxPool {
-    const made = new MuxPool({ auth, maxFrameBytes, connectTimeoutMs: 1000 });
+    const made = new MuxPool({ credentials: auth.muxCredentials, maxFrameBytes, connectTimeoutMs: 1000 });
     pools.push(made);
     return made;
   }

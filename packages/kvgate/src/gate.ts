@@ -1,10 +1,11 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { MUX_FRAME_HEADROOM, ZkSession, createLimitedServer, type ClusterAuth, type ClusterTls, type ZkClient } from '@kvstore/cluster';
+import { ZkSession, createLimitedServer, type ClusterAuth, type ClusterTls, type ZkClient } from '@kvstore/cluster';
 import { Agent, buildConnector, setGlobalDispatcher } from 'undici';
 import { clusterPaths, type ClusterPaths } from '@kvstore/protocol';
 import type { Logger } from 'pino';
 import { Authenticator, UserDirectory } from '@kvstore/cluster';
+import { MUX_FRAME_HEADROOM } from '@kvstore/wire';
 import { bootstrapAdmin } from './auth/bootstrap';
 import { userAdmin } from './auth/user-admin';
 import { buildClusterView, httpStatusFetcher } from './cluster/cluster-view';
@@ -102,7 +103,7 @@ export async function startGate(config: GateConfig, auth: ClusterAuth, logger: L
   });
   // A connect timeout is a safe "refused"; it must fire before the attempt's own timeout, which is not.
   const transport = new MuxTransport({
-    auth,
+    credentials: auth.muxCredentials,
     // An answer carries at most one value.
     maxFrameBytes: config.maxValueBytes + MUX_FRAME_HEADROOM,
     connectTimeoutMs: Math.min(1000, config.writeTimeoutMs),

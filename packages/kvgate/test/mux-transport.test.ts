@@ -3,19 +3,9 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
-import {
-  ClusterAuth,
-  FrameKind,
-  acceptMux,
-  decodeKvFrameRequest,
-  decodeKvRequest,
-  encodeKvAnswer,
-  encodeKvFrameAnswer,
-  type KvFrameAnswer,
-  type MuxHandler,
-  type MuxHandlers,
-} from '@kvstore/cluster';
-import { sampleKvFrameRequest } from '@kvstore/cluster/testing';
+import { ClusterAuth, acceptMux, decodeKvRequest, encodeKvAnswer, type MuxHandler, type MuxHandlers } from '@kvstore/cluster';
+import { FrameKind, decodeKvFrameRequest, encodeKvFrameAnswer, type KvFrameAnswer } from '@kvstore/wire';
+import { sampleKvFrameRequest } from '@kvstore/wire/testing';
 import { MuxTransport } from '../src/proxy/mux-transport';
 import { TransportError, type TransportRequest } from '../src/proxy/transport';
 
@@ -60,7 +50,7 @@ function bodyOf(answer: KvFrameAnswer): string {
 }
 
 describe('MuxTransport', () => {
-  const transport = new MuxTransport({ auth, maxFrameBytes: MAX_FRAME_BYTES, connectTimeoutMs: 500 });
+  const transport = new MuxTransport({ credentials: auth.muxCredentials, maxFrameBytes: MAX_FRAME_BYTES, connectTimeoutMs: 500 });
   const servers: Server[] = [];
   after(async () => {
     await transport.close();
@@ -140,7 +130,7 @@ describe('MuxTransport', () => {
   });
 
   it('is refused, as never sent, by a replica of a cluster with another secret', async () => {
-    const stranger = new MuxTransport({ auth: new ClusterAuth(Buffer.from('a secret of some other cluster')), maxFrameBytes: MAX_FRAME_BYTES, connectTimeoutMs: 500 });
+    const stranger = new MuxTransport({ credentials: new ClusterAuth(Buffer.from('a secret of some other cluster')).muxCredentials, maxFrameBytes: MAX_FRAME_BYTES, connectTimeoutMs: 500 });
     let ran = false;
     const { url } = await serving(() => {
       ran = true;

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_REQUEST_ID_LENGTH } from '@kvstore/cluster';
-import { KvError, type ClusterView } from '@kvstore/protocol';
+import { KvError, MAX_REQUEST_ID_LENGTH, type ClusterView } from '@kvstore/protocol';
 import pino from 'pino';
 import request from 'supertest';
 import { createApp } from '../src/http/app';

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { ClusterAuth, FrameKind, decodeKvAnswer, decodeKvFrameAnswer, encodeKvFrameRequest, encodeKvRequest, type KvFrameAnswer } from '@kvstore/cluster';
+import { ClusterAuth, decodeKvAnswer, encodeKvRequest } from '@kvstore/cluster';
 import { KvError, clusterPaths } from '@kvstore/protocol';
 import request from 'supertest';
+import { FrameKind, decodeKvFrameAnswer, encodeKvFrameRequest, type KvFrameAnswer } from '@kvstore/wire';
 import { createApp } from '../src/http/app';
 import { ImportReceiver } from '../src/migration/import-receiver';
 import type { Logger } from '../src/replication/types';

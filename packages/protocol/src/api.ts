@@ -133,6 +133,20 @@ export const HEADER_PARTITION = 'x-kv-partition';
 export const HEADER_REPLICA = 'x-kv-replica';
 /** The request's id: the client's when well-formed, else one the gate (or a replica asked directly) made; every answer carries it. */
 export const HEADER_REQUEST_ID = 'x-request-id';
+/** Long enough for a UUID, a W3C traceparent or a prefixed id; short enough to log. */
+export const MAX_REQUEST_ID_LENGTH = 128;
+/** Printable ASCII without spaces: safe in a header, a log line and a JSON body as given. */
+const WELL_FORMED_REQUEST_ID = /^[\x21-\x7e]+$/;
+
+/** Whether a request id may be used as given (a client's X-Request-Id, a kv frame's field). */
+export function isWellFormedRequestId(value: string): boolean {
+  return value.length > 0 && value.length <= MAX_REQUEST_ID_LENGTH && WELL_FORMED_REQUEST_ID.test(value);
+}
+
+/** The content type of a JSON answer. */
+export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+/** A value's type: values are opaque bytes. */
+export const OCTET_STREAM = 'application/octet-stream';
 /**
  * The `/ring` version a gate routed a request with (request) or a replica
  * judged it by (a WRONG_PARTITION answer): the side with the older one

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HEADER_REQUEST_ID, KvError, payloadTooLarge } from '@kvstore/protocol';
+import { HEADER_REQUEST_ID, JSON_CONTENT_TYPE, KvError, payloadTooLarge } from '@kvstore/protocol';
 
 /**
  * The public data path on plain node:http, shared by kvgate and kvserver.
@@ -46,9 +46,6 @@ export interface Answer {
   body: Buffer;
 }
 
-export const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
-/** A value's type: values are opaque bytes. */
-export const OCTET_STREAM = 'application/octet-stream';
 
 export function jsonAnswer(status: number, value: unknown, headers: Record<string, string> = {}): Answer {
   return { status, headers: { ...headers, 'content-type': JSON_CONTENT_TYPE }, body: Buffer.from(JSON.stringify(value)) };

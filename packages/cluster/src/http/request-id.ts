@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isWellFormedRequestId } from '@kvstore/protocol';
 
 /**
  * Request ids (X-Request-Id): a client's own when it is well-formed, else
@@ -7,18 +8,8 @@ import { randomBytes } from 'node:crypto';
  * every request of the data path.
  */
 
-/** Long enough for a UUID, a W3C traceparent or a prefixed id; short enough to log. */
-export const MAX_REQUEST_ID_LENGTH = 128;
-
-/** Printable ASCII without spaces: safe in a header, a log line and a JSON body as given. */
-const WELL_FORMED = /^[\x21-\x7e]+$/;
-
 const PREFIX = randomBytes(6).toString('base64url');
 let made = 0;
-
-export function isWellFormedRequestId(value: string): boolean {
-  return value.length > 0 && value.length <= MAX_REQUEST_ID_LENGTH && WELL_FORMED.test(value);
-}
 
 /** A new id, `<prefix>-<counter in base 36>`. */
 export function newRequestId(): string {

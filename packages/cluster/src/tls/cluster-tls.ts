@@ -151,13 +151,6 @@ export class ClusterTls {
   }
 }
 
-/** tls.connect's options for a url's host: SNI only for names (Node refuses an IP as a server name). */
-export function tlsTarget(origin: URL): { host: string; port: number; servername?: string } {
-  const host = origin.hostname.replace(/^\[|\]$/g, '');
-  const port = Number(origin.port || 443);
-  return net.isIP(host) === 0 ? { host, port, servername: host } : { host, port };
-}
-
 /**
  * Why a connection to an internal route is refused for its certificate, or
  * undefined: with TLS on, a peer must present a certificate the cluster CA

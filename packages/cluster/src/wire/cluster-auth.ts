@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as fs from 'node:fs';
+import { MUX_PATH, MUX_PROTOCOL, type MuxCredentials } from '@kvstore/wire';
 
 /**
  * The cluster secret, and the proofs of it that every internal connection
@@ -93,6 +94,11 @@ export class ClusterAuth {
   /** The header for a plain HTTP request to `url` (path and query). */
   headersFor(method: string, url: string): Record<string, string> {
     return { [CLUSTER_PROOF_HEADER]: this.prove(proofSubject(method, url)) };
+  }
+
+  /** How a gate or a replica opens a multiplexed connection to a peer: a fresh proof on each upgrade. */
+  get muxCredentials(): MuxCredentials {
+    return { path: MUX_PATH, headerLines: () => `${CLUSTER_PROOF_HEADER}: ${this.prove(proofSubject('GET', MUX_PATH, MUX_PROTOCOL))}\r\n` };
   }
 
   /** Undefined when `proof` proves the secret for `subject`, now, for the first time; otherwise why not. */

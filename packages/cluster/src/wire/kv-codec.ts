@@ -14,8 +14,8 @@
  */
 
 import { HEADER_ROUTING_VERSION, type KvMethod } from '@kvstore/protocol';
+import { ByteReader } from '@kvstore/wire';
 import type { Answer } from '../http/raw-http';
-import { ByteReader } from './byte-reader';
 
 export interface KvWireRequest {
   method: KvMethod;

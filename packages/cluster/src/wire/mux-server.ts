@@ -1,8 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { CLUSTER_PROOF_HEADER, proofSubject, type ClusterAuth } from './cluster-auth';
-import { FrameKind, FrameReader, MUX_PATH, MUX_PROTOCOL, frameKindsHeader, type Frame, type RequestKind } from './frames';
-import { FrameWriter } from './frame-writer';
+import { FrameKind, FrameReader, FrameWriter, MUX_PATH, MUX_PROTOCOL, frameKindsHeader, type Frame, type RequestKind } from '@kvstore/wire';
 import { peerCertificateRefusal } from '../tls/cluster-tls';
 
 /** Serves one kind of request: the payload in, the answer's payload out. A rejection is sent as `failed`. */

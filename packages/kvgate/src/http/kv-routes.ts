@@ -1,11 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SlowRequestLog, header, kvFrameRequest, readBody, refusalAnswer, requestIdFor, sendAnswer, type Answer } from '@kvstore/cluster';
+import { SlowRequestLog, header, readBody, refusalAnswer, requestIdFor, sendAnswer, type Answer } from '@kvstore/cluster';
 import { HEADER_REPLICA, HEADER_REQUEST_ID, parseConsistency, parseKvRequest, parseSeedGetKey, parseSeedPut, seedBodyLimit } from '@kvstore/protocol';
 import express, { type Router } from 'express';
 import type { Logger } from 'pino';
 import { challengeHeaders, requireKeyAccess, type RequestAuthenticator } from '../auth/access-guard';
 import { requireAccess } from '@kvstore/cluster';
+import { kvFrameRequest } from '@kvstore/wire';
 import type { ForwardRequest, Forwarder } from '../proxy/forwarder';
 import type { GateMetrics } from '../metrics/gate-metrics';
 import { clientOf, retryAfterHeaders, type RequestLimits } from '../limits/request-limits';

@@ -1,5 +1,5 @@
-import type { KvFrameAnswer, KvFrameRequest } from '@kvstore/cluster';
 import { KvError, timeout, unavailable } from '@kvstore/protocol';
+import { type KvFrameAnswer, type KvFrameRequest } from '@kvstore/wire';
 import type { RouteSource } from '../routing/routing-state';
 import type { Endpoint } from '../routing/routing-table';
 import { TransportError, type DataTransport, type TransportResponse } from './transport';

@@ -1,5 +1,6 @@
-import { OCTET_STREAM, JSON_CONTENT_TYPE, type Answer, type KvFrameAnswer, type KvFrameRequest, type KvWireRequest } from '@kvstore/cluster';
-import { HEADER_REPLICA, HEADER_REQUEST_ID, HEADER_ROUTING_VERSION, errorFromAnswer, kvPath } from '@kvstore/protocol';
+import { type Answer, type KvWireRequest } from '@kvstore/cluster';
+import { HEADER_REPLICA, HEADER_REQUEST_ID, HEADER_ROUTING_VERSION, JSON_CONTENT_TYPE, OCTET_STREAM, errorFromAnswer, kvPath } from '@kvstore/protocol';
+import { type KvFrameAnswer, type KvFrameRequest } from '@kvstore/wire';
 
 /**
  * A request and its answer in the `kv` frame's url-and-headers form, for a

@@ -1,4 +1,5 @@
-import { FrameKind, MuxPool, decodeKvAnswer, decodeKvFrameAnswer, encodeKvFrameRequest, encodeKvRequest, type MuxPoolOptions } from '@kvstore/cluster';
+import { decodeKvAnswer, encodeKvRequest } from '@kvstore/cluster';
+import { FrameKind, MuxPool, decodeKvFrameAnswer, encodeKvFrameRequest, type MuxPoolOptions } from '@kvstore/wire';
 import { answerFromHttp, legacyKvRequest } from './legacy-kv';
 import type { DataTransport, TransportRequest, TransportResponse } from './transport';
 

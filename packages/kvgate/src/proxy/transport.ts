@@ -1,3 +1,4 @@
+import { type KvFrameAnswer, type KvFrameRequest } from '@kvstore/wire';
 /**
  * The seam between the forwarder and the wire. The forwarder only needs one
  * request/answer exchange, in the kv frame's typed fields, and to know, when
@@ -5,7 +6,6 @@
  * server. MuxTransport is the real one; MemoryTransport plays it in tests.
  */
 
-import type { KvFrameAnswer, KvFrameRequest } from '@kvstore/cluster';
 
 export interface TransportRequest extends KvFrameRequest {
   /** The replica's base url, e.g. `http://127.0.0.1:4001`. */
@@ -17,7 +17,7 @@ export interface TransportRequest extends KvFrameRequest {
 
 export type TransportResponse = KvFrameAnswer;
 
-export { TransportError, type TransportFailure } from '@kvstore/cluster';
+export { TransportError, type TransportFailure } from '@kvstore/wire';
 
 export interface DataTransport {
   request(request: TransportRequest): Promise<TransportResponse>;

@@ -1,22 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  FrameKind,
-  SlowRequestLog,
-  decodeKvFrameRequest,
-  decodeKvRequest,
-  encodeKvAnswer,
-  encodeKvFrameAnswer,
-  header,
-  kvFrameRequest,
-  readBody,
-  requestIdFor,
-  sendAnswer,
-  type KvFrameAnswer,
-  type KvFrameRequest,
-  type MuxHandlers,
-} from '@kvstore/cluster';
+import { SlowRequestLog, decodeKvRequest, encodeKvAnswer, header, readBody, requestIdFor, sendAnswer, type MuxHandlers } from '@kvstore/cluster';
 import { HEADER_REQUEST_ID, HEADER_ROUTING_VERSION, KV_PREFIX, parseKvRequest, parseRoutingVersion } from '@kvstore/protocol';
+import { FrameKind, decodeKvFrameRequest, encodeKvFrameAnswer, kvFrameRequest, type KvFrameAnswer, type KvFrameRequest } from '@kvstore/wire';
 import type { Logger } from '../replication/types';
 import type { KvService } from './kv-service';
 

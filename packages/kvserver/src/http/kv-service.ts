@@ -1,5 +1,17 @@
-import { JSON_CONTENT_TYPE, OCTET_STREAM, errorAnswer, type Answer, type KvFrameAnswer, type KvFrameRequest } from '@kvstore/cluster';
-import { HEADER_PARTITION, HEADER_REPLICA, HEADER_REQUEST_ID, HEADER_ROUTING_VERSION, KvError, notFound, payloadTooLarge, type Consistency } from '@kvstore/protocol';
+import { errorAnswer, type Answer } from '@kvstore/cluster';
+import {
+  HEADER_PARTITION,
+  HEADER_REPLICA,
+  HEADER_REQUEST_ID,
+  HEADER_ROUTING_VERSION,
+  JSON_CONTENT_TYPE,
+  KvError,
+  OCTET_STREAM,
+  notFound,
+  payloadTooLarge,
+  type Consistency,
+} from '@kvstore/protocol';
+import { type KvFrameAnswer, type KvFrameRequest } from '@kvstore/wire';
 import type { Precondition } from '../replication/precondition';
 import type { Replica } from '../replication/replica';
 import type { Logger } from '../replication/types';

@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import { ByteReader } from '@kvstore/cluster';
+import { ByteReader } from '@kvstore/wire';
 import type { LogEntry } from '../replication/entry';
 import type { StoredValue } from '../replication/kv-store';
 import { decodeSlotOperation, encodeSlotOperation, isSlotOperation } from '../wire/slot-operation-codec';

@@ -1,4 +1,4 @@
-import { ByteReader } from '@kvstore/cluster';
+import { ByteReader } from '@kvstore/wire';
 import type { LogEntry, Operation } from '../replication/entry';
 import type { AppendRequest } from '../replication/messages';
 import { ByteWriter, stringBytes } from './byte-writer';

@@ -1,5 +1,5 @@
-import { MUX_FRAME_HEADROOM } from '@kvstore/cluster';
 import { MAX_KEY_BYTES } from '@kvstore/protocol';
+import { MUX_FRAME_HEADROOM } from '@kvstore/wire';
 import type { ReplicationOptions } from '../replication/types';
 
 /**

@@ -1,5 +1,5 @@
-import { ByteReader } from '@kvstore/cluster';
 import { ERROR_CODES, type ErrorCode } from '@kvstore/protocol';
+import { ByteReader } from '@kvstore/wire';
 import type { ImportRequest, ImportResponse } from '../migration/messages';
 import { decodeSlotOperation, encodeSlotOperation } from './slot-operation-codec';
 

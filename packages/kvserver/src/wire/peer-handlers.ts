@@ -1,4 +1,5 @@
-import { FrameKind, type MuxHandlers } from '@kvstore/cluster';
+import { type MuxHandlers } from '@kvstore/cluster';
+import { FrameKind } from '@kvstore/wire';
 import type { InstallSnapshotRequest } from '../replication/messages';
 import type { Replica } from '../replication/replica';
 import { decodeAppend } from './append-codec';

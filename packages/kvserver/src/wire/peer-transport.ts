@@ -1,5 +1,6 @@
-import { FrameKind, MuxPool, type ClusterAuth, type ClusterTls } from '@kvstore/cluster';
+import { type ClusterAuth, type ClusterTls } from '@kvstore/cluster';
 import { Agent, buildConnector, request } from 'undici';
+import { FrameKind, MuxPool } from '@kvstore/wire';
 import type { AppendRequest, AppendResponse, InstallSnapshotRequest, SnapshotStream } from '../replication/messages';
 import type { PeerTransport } from '../replication/transport';
 import { readSnapshot } from './snapshot-stream';
@@ -22,7 +23,7 @@ export class MuxPeerTransport implements PeerTransport, SlotTransport {
   constructor(options: { auth: ClusterAuth; maxFrameBytes: number; tls?: ClusterTls | undefined }) {
     const { tls } = options;
     this.auth = options.auth;
-    this.pool = new MuxPool({ auth: options.auth, maxFrameBytes: options.maxFrameBytes, connectTimeoutMs: 1000, tls: tls && (() => tls.clientOptions()) });
+    this.pool = new MuxPool({ credentials: options.auth.muxCredentials, maxFrameBytes: options.maxFrameBytes, connectTimeoutMs: 1000, tls: tls && (() => tls.clientOptions()) });
     this.snapshots = new Agent({ keepAliveTimeout: 30_000, connections: 2, ...(tls && { connect: tls.connector(buildConnector, 10_000) }) });
   }
 

@@ -1,5 +1,5 @@
-import type { ByteReader } from '@kvstore/cluster';
 import { SLOT_COUNT } from '@kvstore/protocol';
+import { type ByteReader } from '@kvstore/wire';
 import type { Operation, SlotOperation } from '../replication/entry';
 import type { SnapshotRecord } from '../replication/kv-store';
 import { isSlot } from '../store/slot-state';

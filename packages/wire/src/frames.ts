@@ -8,7 +8,10 @@
  * so many requests share one connection and answers come back in any order.
  */
 
+/** Where peers (gates, replicas) upgrade, proving the cluster secret. */
 export const MUX_PATH = '/internal/mux';
+/** Where clients upgrade, with a user's bearer token when the replica runs `--auth on`: kv requests only. */
+export const CLIENT_MUX_PATH = '/v1/mux';
 export const MUX_PROTOCOL = 'kvstore-mux/1';
 
 const HEADER_BYTES = 9;

@@ -1,4 +1,4 @@
-import type { KvFrameRequest } from '../wire/kv-frame';
+import type { KvFrameRequest } from '../kv-frame';
 
 /** A typed kv frame's request for key `k`: a strong GET unless `fields` say otherwise. */
 export function sampleKvFrameRequest(fields: Partial<KvFrameRequest> = {}): KvFrameRequest {

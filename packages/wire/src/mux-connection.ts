@@ -1,8 +1,6 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { tlsTarget } from '../tls/cluster-tls';
-import { CLUSTER_PROOF_HEADER, proofSubject, type ClusterAuth } from './cluster-auth';
-import { FrameKind, FrameReader, MUX_PATH, MUX_PROTOCOL, parseFrameKinds, type Frame, type RequestKind } from './frames';
+import { FrameKind, FrameReader, MUX_PROTOCOL, parseFrameKinds, type Frame, type RequestKind } from './frames';
 import { FrameWriter } from './frame-writer';
 import { TransportError } from './transport-error';
 
@@ -30,9 +28,19 @@ const MAX_HANDSHAKE_BYTES = 4096;
 /** Ids wrap well before u32 does; a request is long answered by then. */
 const MAX_ID = 0x7fffffff;
 
+/**
+ * Who opens a connection, and so which door of the replica it knocks on:
+ * a peer proves the cluster secret on `/internal/mux`, a client shows its
+ * bearer token (if any) on `/v1/mux`.
+ */
+export interface MuxCredentials {
+  path: string;
+  /** The upgrade's header lines that prove the caller, each ending in CRLF; made anew for each connection. */
+  headerLines(): string;
+}
+
 export interface MuxConnectionOptions {
-  /** Proves the cluster secret on the upgrade. */
-  auth: ClusterAuth;
+  credentials: MuxCredentials;
   /** The longest answer frame accepted; a longer one closes the connection. */
   maxFrameBytes: number;
   connectTimeoutMs: number;
@@ -41,8 +49,8 @@ export interface MuxConnectionOptions {
 }
 
 /**
- * One multiplexed connection to a replica: connects, upgrades (with a proof
- * of the cluster secret), then carries any number of concurrent requests.
+ * One multiplexed connection to a replica: connects, upgrades (with the
+ * caller's credentials), then carries any number of concurrent requests.
  * Requests made while it connects wait in a queue and fail as `refused` if
  * it never opens. Its memory is bounded by its callers (their requests in
  * flight) and by maxFrameBytes per answer.
@@ -71,10 +79,8 @@ export class MuxConnection {
     const connectTimer = setTimeout(() => this.fail(new Error(`no connection within ${connectTimeoutMs} ms`)), connectTimeoutMs);
     connectTimer.unref();
     this.socket.once(secure ? 'secureConnect' : 'connect', () => {
-      const proof = options.auth.prove(proofSubject('GET', MUX_PATH, MUX_PROTOCOL));
-      this.socket.write(
-        `GET ${MUX_PATH} HTTP/1.1\r\nHost: ${origin.host}\r\nConnection: Upgrade\r\nUpgrade: ${MUX_PROTOCOL}\r\n${CLUSTER_PROOF_HEADER}: ${proof}\r\n\r\n`,
-      );
+      const { path, headerLines } = options.credentials;
+      this.socket.write(`GET ${path} HTTP/1.1\r\nHost: ${origin.host}\r\nConnection: Upgrade\r\nUpgrade: ${MUX_PROTOCOL}\r\n${headerLines()}\r\n`);
     });
     this.readHandshake(() => clearTimeout(connectTimer));
     this.socket.on('error', (error) => this.fail(error));
@@ -197,4 +203,11 @@ export class MuxConnection {
     this.socket.destroy();
     this.onClose(this);
   }
+}
+
+/** tls.connect's options for a url's host: SNI only for names (Node refuses an IP as a server name). */
+export function tlsTarget(origin: URL): { host: string; port: number; servername?: string } {
+  const host = origin.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(origin.port || 443);
+  return net.isIP(host) === 0 ? { host, port, servername: host } : { host, port };
 }

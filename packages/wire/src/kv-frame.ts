@@ -16,9 +16,18 @@
  */
 
 import { isUtf8 } from 'node:buffer';
-import { ERROR_CODES, KvError, checkTtl, validateKey, type ErrorCode, type KvMethod, type KvRequest } from '@kvstore/protocol';
-import { JSON_CONTENT_TYPE, OCTET_STREAM } from '../http/raw-http';
-import { isWellFormedRequestId } from '../http/request-id';
+import {
+  ERROR_CODES,
+  JSON_CONTENT_TYPE,
+  KvError,
+  OCTET_STREAM,
+  checkTtl,
+  isWellFormedRequestId,
+  validateKey,
+  type ErrorCode,
+  type KvMethod,
+  type KvRequest,
+} from '@kvstore/protocol';
 import { ByteReader } from './byte-reader';
 
 /** A kv frame that breaks the layout's rules: forged, or from a broken peer. */

@@ -1,12 +1,11 @@
 import type { ConnectionOptions } from 'node:tls';
-import type { ClusterAuth } from './cluster-auth';
 import type { RequestKind } from './frames';
-import { MuxConnection, type MuxChoice, type MuxConnectionOptions } from './mux-connection';
+import { MuxConnection, type MuxChoice, type MuxConnectionOptions, type MuxCredentials } from './mux-connection';
 import { TransportError } from './transport-error';
 
 export interface MuxPoolOptions {
-  /** Proves the cluster secret to every replica. */
-  auth: ClusterAuth;
+  /** Proves who this is to every replica (a peer's cluster proof, a client's token). */
+  credentials: MuxCredentials;
   /** The longest answer frame accepted. */
   maxFrameBytes: number;
   /** Bound on establishing a connection; past it the waiting requests fail as `refused`. */
@@ -28,7 +27,7 @@ export class MuxPool {
   private closing = false;
 
   constructor(options: MuxPoolOptions) {
-    this.connectionOptions = { auth: options.auth, maxFrameBytes: options.maxFrameBytes, connectTimeoutMs: options.connectTimeoutMs ?? 1000, tls: options.tls };
+    this.connectionOptions = { credentials: options.credentials, maxFrameBytes: options.maxFrameBytes, connectTimeoutMs: options.connectTimeoutMs ?? 1000, tls: options.tls };
     this.size = options.connectionsPerOrigin ?? 1;
   }
 

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KvError } from '@kvstore/protocol';
 import { sampleKvFrameRequest } from '../src/testing';
-import { frameKindsHeader, parseFrameKinds } from '../src/wire/frames';
-import { KvFrameError, decodeKvFrameAnswer, decodeKvFrameRequest, encodeKvFrameAnswer, encodeKvFrameRequest, type KvFrameAnswer, type KvFrameRequest } from '../src/wire/kv-frame';
+import { frameKindsHeader, parseFrameKinds } from '../src/frames';
+import { KvFrameError, decodeKvFrameAnswer, decodeKvFrameRequest, encodeKvFrameAnswer, encodeKvFrameRequest, type KvFrameAnswer, type KvFrameRequest } from '../src/kv-frame';
 
 const GET: KvFrameRequest = sampleKvFrameRequest({ requestId: 'Zx9_abcd-1z' });
 
