@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { ClusterAuth, acceptMux } from '@kvstore/cluster';
+import { ClusterAuth, peerMuxDoor } from '@kvstore/cluster';
 import { decodeAppend, type AppendRequest } from '@kvstore/kvserver/internal';
-import { FrameKind, decodeKvFrameRequest, encodeKvFrameAnswer, type KvFrameRequest } from '@kvstore/wire';
+import { FrameKind, acceptMux, decodeKvFrameRequest, encodeKvFrameAnswer, type KvFrameRequest } from '@kvstore/wire';
 import { FORGED_EPOCH, Forger } from '../src/nemesis/forge';
 
 async function listen(server: http.Server): Promise<string> {
@@ -28,29 +28,24 @@ async function trustingReplica(lastSeq: number): Promise<{ url: string; appends:
       return undefined;
     }
   })(Buffer.alloc(32));
-  acceptMux(server, {
-    auth: trustingAuth,
-    maxFrameBytes: 1024 * 1024,
-    onError: () => undefined,
-    onRefused: () => undefined,
-    handlers: {
-      [FrameKind.append]: (payload: Buffer) => {
-        const request = decodeAppend(payload);
-        appends.push(request);
-        const answer = request.prevSeq > lastSeq ? { ok: false, reason: 'mismatch', epoch: request.epoch, lastSeq } : { ok: true, epoch: request.epoch, matchSeq: lastSeq + request.entries.length };
-        return Buffer.from(JSON.stringify(answer));
-      },
-      [FrameKind.typedKv]: (payload: Buffer) => {
-        writes.push(decodeKvFrameRequest(payload));
-        return encodeKvFrameAnswer({ ok: true, replica: 'r1', version: 1, contentType: 'application/json; charset=utf-8', body: Buffer.from('{}') });
-      },
-      [FrameKind.installSnapshot]: async (payload: Buffer) => {
-        const { leaderUrl } = JSON.parse(payload.toString('utf8')) as { leaderUrl: string };
-        const response = await fetch(`${leaderUrl}/internal/snapshot?epoch=1`);
-        throw new Error(`snapshot from ${leaderUrl} failed: ${response.status}`);
-      },
+  const handlers = {
+    [FrameKind.append]: (payload: Buffer) => {
+      const request = decodeAppend(payload);
+      appends.push(request);
+      const answer = request.prevSeq > lastSeq ? { ok: false, reason: 'mismatch', epoch: request.epoch, lastSeq } : { ok: true, epoch: request.epoch, matchSeq: lastSeq + request.entries.length };
+      return Buffer.from(JSON.stringify(answer));
     },
-  });
+    [FrameKind.typedKv]: (payload: Buffer) => {
+      writes.push(decodeKvFrameRequest(payload));
+      return encodeKvFrameAnswer({ ok: true, replica: 'r1', version: 1, contentType: 'application/json; charset=utf-8', body: Buffer.from('{}') });
+    },
+    [FrameKind.installSnapshot]: async (payload: Buffer) => {
+      const { leaderUrl } = JSON.parse(payload.toString('utf8')) as { leaderUrl: string };
+      const response = await fetch(`${leaderUrl}/internal/snapshot?epoch=1`);
+      throw new Error(`snapshot from ${leaderUrl} failed: ${response.status}`);
+    },
+  };
+  acceptMux(server, { doors: peerMuxDoor({ auth: trustingAuth, maxFrameBytes: 1024 * 1024, handlers }), onError: () => undefined, onRefused: () => undefined });
   return { url: await listen(server), appends, writes, server };
 }
 

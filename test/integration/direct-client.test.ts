@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { KvClient, KvError, type RoutingView } from '@kvstore/kvclient';
 import { Ring } from '@kvstore/protocol';
-import { get, put, request, startCluster, waitFor } from '@kvstore/testkit';
+import { get, put, rawMuxUpgrade, request, startCluster, waitFor } from '@kvstore/testkit';
+import { CLIENT_MUX_PATH } from '@kvstore/wire';
 
 /** A key that `partition` owns on the ring of `view`. */
 function keyOwnedBy(view: RoutingView, partition: string): string {
@@ -94,5 +95,19 @@ test('a self-routing client: straight to the replicas, following a killed leader
     assert.equal((await put(gate, 'warm', 'forger', { headers: { authorization: `Bearer ${issued.token.split('.')[0]}.${'x'.repeat(43)}` } })).status, 401);
     assert.equal((await request('GET', `${replica}/metrics`, { headers: { authorization: `Bearer ${issued.token}` } })).status, 403);
     assert.equal((await client.get('warm')).value.toString(), 'up');
+
+    // The clients' binary door wants a valid token on the upgrade...
+    const port = Number(new URL(replica).port);
+    const forged = `${issued.token.split('.')[0]}.${'x'.repeat(43)}`;
+    for (const headerLines of ['', `Authorization: Bearer ${forged}\r\n`]) {
+      assert.equal(await rawMuxUpgrade({ port, path: CLIENT_MUX_PATH, headerLines }), 'HTTP/1.1 401 Unauthorized');
+    }
+    assert.equal(await rawMuxUpgrade({ port, path: CLIENT_MUX_PATH, headerLines: `Authorization: Bearer ${issued.token}\r\n` }), 'HTTP/1.1 101 Switching Protocols');
+    // ...and checks each request against the token's grants as they are now: a grant taken away stops the next read on an open connection.
+    await client.revoke('reader', 'read');
+    await waitFor(
+      () => withoutGate(() => reader.get('warm').then(() => false, (error: unknown) => error instanceof KvError && error.code === 'FORBIDDEN')),
+      { what: 'the replica to refuse the reader once its grant is gone' },
+    );
   });
 });

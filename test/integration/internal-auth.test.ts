@@ -6,8 +6,8 @@ import * as net from 'node:net';
 import { test } from 'node:test';
 import { encodeAppend, type AppendRequest } from '@kvstore/kvserver/internal';
 import { CLUSTER_PROOF_HEADER, ClusterAuth, proofSubject } from '@kvstore/cluster';
-import { clusterAuthOf, get, internalGet, put, startCluster, type TestServer } from '@kvstore/testkit';
-import { FrameKind, FrameReader, MUX_PATH, MUX_PROTOCOL, encodeKvFrameRequest, type KvFrameRequest } from '@kvstore/wire';
+import { clusterAuthOf, get, internalGet, put, rawMuxAnswers, rawMuxUpgrade, startCluster, type RawUpgrade, type TestServer } from '@kvstore/testkit';
+import { CLIENT_MUX_PATH, FrameKind, MUX_PATH, MUX_PROTOCOL, encodeKvFrameRequest, type KvFrameRequest } from '@kvstore/wire';
 
 const HUGE_EPOCH = 2 ** 52;
 
@@ -20,46 +20,13 @@ function frame(id: number, kind: number, parts: Buffer[]): Buffer {
   return Buffer.concat([header, payload]);
 }
 
-/**
- * A raw client: the mux upgrade (with `proof` if given) and `frames` in one
- * write, as a stranger in a hurry would send them. Resolves to the status
- * line once the replica has closed the connection, or at once on a 101.
- */
-async function upgradeWith(server: TestServer, proof: string | undefined, frames: Buffer[] = []): Promise<string> {
-  const socket = net.connect({ host: '127.0.0.1', port: server.port });
-  await once(socket, 'connect');
-  const proofLine = proof === undefined ? '' : `${CLUSTER_PROOF_HEADER}: ${proof}\r\n`;
-  socket.write(Buffer.concat([Buffer.from(`GET ${MUX_PATH} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: ${MUX_PROTOCOL}\r\n${proofLine}\r\n`), ...frames]));
-  let received = '';
-  socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
-  const closed = once(socket, 'close');
-  while (!received.includes('\r\n') && !socket.closed) await Promise.race([once(socket, 'data'), closed]);
-  const statusLine = received.slice(0, received.indexOf('\r\n'));
-  if (statusLine.includes(' 101 ')) socket.destroy();
-  await closed;
-  return statusLine;
-}
+/** The peers' door with `proof` (when given) on the upgrade. */
+const peerDoor = (server: TestServer, proof?: string): RawUpgrade => ({ port: server.port, headerLines: proof === undefined ? '' : `${CLUSTER_PROOF_HEADER}: ${proof}\r\n` });
 
 /** With a valid proof: the answer frames to `frames` (one answer each), as kind and text. */
 async function answersTo(server: TestServer, proof: string, frames: Buffer[]): Promise<{ kind: number; text: string }[]> {
-  const socket = net.connect({ host: '127.0.0.1', port: server.port });
-  await once(socket, 'connect');
-  socket.write(Buffer.concat([Buffer.from(`GET ${MUX_PATH} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: ${MUX_PROTOCOL}\r\n${CLUSTER_PROOF_HEADER}: ${proof}\r\n\r\n`), ...frames]));
-  const answers: { id: number; kind: number; payload: Buffer }[] = [];
-  const reader = new FrameReader((answer) => answers.push(answer), 1024 * 1024);
-  let handshake: string | undefined = '';
-  socket.on('data', (chunk: Buffer) => {
-    if (handshake === undefined) return reader.push(chunk);
-    handshake += chunk.toString('latin1');
-    const end = handshake.indexOf('\r\n\r\n');
-    if (end < 0) return;
-    const rest = Buffer.from(handshake.slice(end + 4), 'latin1');
-    handshake = undefined;
-    reader.push(rest);
-  });
-  while (answers.length < frames.length && !socket.closed) await Promise.race([once(socket, 'data'), once(socket, 'close')]);
-  socket.destroy();
-  return answers.sort((a, b) => a.id - b.id).map((answer) => ({ kind: answer.kind, text: answer.payload.toString('utf8') }));
+  const { answers } = await rawMuxAnswers(peerDoor(server, proof), frames);
+  return answers.map(({ kind, payload }) => ({ kind, text: payload.toString('utf8') }));
 }
 
 test('a stranger without the cluster secret cannot drive replication: forged appends and snapshot orders are refused', async (t) => {
@@ -121,7 +88,7 @@ test('a stranger without the cluster secret cannot drive replication: forged app
   const attempts = [undefined, wrongSecret.prove(muxSubject), 'not-a-proof'];
   const statusLines: string[] = [];
   for (const target of [follower, leader]) {
-    for (const proof of attempts) statusLines.push(await upgradeWith(target, proof, forgedFrames));
+    for (const proof of attempts) statusLines.push(await rawMuxUpgrade(peerDoor(target, proof), forgedFrames));
   }
   const httpStatuses: number[] = [];
   for (const path of ['/internal/status', `/internal/snapshot?epoch=${before.epoch}`]) {
@@ -142,6 +109,14 @@ test('a stranger without the cluster secret cannot drive replication: forged app
     { kind: FrameKind.failed, text: 'kv frame has a value for a GET' },
   ]);
 
+  // The clients' door (open: this cluster runs without --auth) serves kv frames only: replication's kinds have no handler there.
+  const clientDoor = await rawMuxAnswers({ port: follower.port, path: CLIENT_MUX_PATH }, forgedFrames.slice(0, 2));
+  assert.match(clientDoor.head, /^HTTP\/1\.1 101 [^]*\r\nx-kv-frame-kinds: 5$/);
+  assert.deepEqual(
+    clientDoor.answers.map(({ kind, payload }) => ({ kind, text: payload.toString('utf8') })),
+    [FrameKind.append, FrameKind.installSnapshot].map((kind) => ({ kind: FrameKind.failed, text: `no handler for frame kind ${kind}` })),
+  );
+
   // Nothing changed: every acknowledged value reads back, from the leader and from the follower itself.
   for (const [key, value] of acknowledged) {
     assert.equal((await get(gate, key)).body.toString(), value, `${key} through the gate`);
@@ -154,7 +129,7 @@ test('a stranger without the cluster secret cannot drive replication: forged app
   assert.deepEqual(statusLines, Array(statusLines.length).fill('HTTP/1.1 401 Unauthorized'));
   assert.deepEqual(httpStatuses, [401, 401, 401, 401]);
   // The raw client itself is sound: with this cluster's secret the same upgrade is accepted.
-  assert.equal(await upgradeWith(follower, clusterAuthOf(follower).prove(muxSubject)), 'HTTP/1.1 101 Switching Protocols');
+  assert.equal(await rawMuxUpgrade(peerDoor(follower, clusterAuthOf(follower).prove(muxSubject))), 'HTTP/1.1 101 Switching Protocols');
 
   // Each refused connection is logged once, without the proof.
   const log = fs.readFileSync(follower.process.logFile, 'utf8');

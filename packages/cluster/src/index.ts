@@ -17,10 +17,10 @@ export {
   type ProofRefusal,
 } from './wire/cluster-auth';
 export { clusterAuthOrExit, exitWith, configOrExit, shutdownOnSignals, tlsOrExit, type ShutdownLogger } from './program';
-export { acceptMux, type MuxHandler, type MuxHandlers, type MuxServer, type MuxServerOptions } from './wire/mux-server';
+export { peerMuxDoor, type PeerDoorOptions } from './wire/peer-door';
 export { decodeKvAnswer, decodeKvRequest, encodeKvAnswer, encodeKvRequest, type KvWireRequest } from './wire/kv-codec';
 export { errorAnswer, header, jsonAnswer, readBody, refusalAnswer, sendAnswer, type Answer } from './http/raw-http';
-export { newRequestId, requestIdFor } from './http/request-id';
+export { requestIdFor } from './http/request-id';
 export { createLimitedServer, type ServerLimits } from './http/server-limits';
 export { SlowRequestLog, type RequestSummary, type SlowRequestLogger } from './http/slow-request-log';
 export {

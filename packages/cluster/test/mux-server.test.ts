@@ -3,9 +3,9 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import * as net from 'node:net';
 import { after, describe, it } from 'node:test';
-import { FrameKind, FrameReader, MUX_PATH, MUX_PROTOCOL, MuxPool, frameHeader, type Frame } from '@kvstore/wire';
+import { FrameKind, FrameReader, MUX_PATH, MUX_PROTOCOL, MuxPool, acceptMux, frameHeader, type Frame, type MuxHandlers, type MuxServerOptions } from '@kvstore/wire';
 import { CLUSTER_PROOF_HEADER, ClusterAuth, proofSubject } from '../src/wire/cluster-auth';
-import { acceptMux, type MuxHandlers, type MuxServerOptions } from '../src/wire/mux-server';
+import { peerMuxDoor } from '../src/wire/peer-door';
 
 const auth = new ClusterAuth(Buffer.from('the secret of this test cluster'));
 const MAX_FRAME_BYTES = 64 * 1024;
@@ -30,7 +30,7 @@ interface Served {
   sockets: net.Socket[];
 }
 
-describe('acceptMux', () => {
+describe('acceptMux with the peers\' door', () => {
   const servers: Server[] = [];
   const pools: MuxPool[] = [];
   const clients: net.Socket[] = [];
@@ -47,9 +47,7 @@ describe('acceptMux', () => {
     const served: Served = { port: 0, refusals: [], sockets: [] };
     server.on('upgrade', (_request, socket: net.Socket) => served.sockets.push(socket));
     acceptMux(server, {
-      handlers,
-      auth,
-      maxFrameBytes: MAX_FRAME_BYTES,
+      doors: peerMuxDoor({ auth, handlers, maxFrameBytes: MAX_FRAME_BYTES }),
       onError: () => undefined,
       onRefused: (refusal) => served.refusals.push(refusal),
       ...options,

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { KvError, MAX_REQUEST_ID_LENGTH, isWellFormedRequestId } from '@kvstore/protocol';
+import { KvError, MAX_REQUEST_ID_LENGTH, isWellFormedRequestId, newRequestId } from '@kvstore/protocol';
 import { errorAnswer } from '../src/http/raw-http';
-import { newRequestId, requestIdFor } from '../src/http/request-id';
+import { requestIdFor } from '../src/http/request-id';
 import { SlowRequestLog } from '../src/http/slow-request-log';
 
 describe('request ids', () => {

@@ -14,12 +14,9 @@
  * back to the gates for what the replica refused as safe to retry.
  */
 import {
-  HEADER_PARTITION,
   HEADER_REPLICA,
   KvError,
-  kvPath,
   readErrorBody,
-  validateKey,
   type ClusterView,
   type Consistency,
   type DeleteResult,
@@ -33,6 +30,7 @@ import {
   type UserView,
   type PutResult,
   type RoutingView,
+  type KvRequest,
 } from '@kvstore/protocol';
 import { createAgents, type Agents, type GateTls } from './agents';
 import { DirectSender } from './direct/direct-sender';
@@ -41,6 +39,7 @@ import { RouteCache } from './direct/route-cache';
 import { GateLink, type ClientRequest, type GateAnswer } from './gate-link';
 import { parseHosts } from './hosts';
 import { NoAnswer, errorOf, parseJson, unknownOutcome } from './http-errors';
+import { gateRequest, headerOf, keyAnswerOf, keyRequest, versionOf, type KeyAnswer } from './key-request';
 import { mayRepeat, withRetries } from './retry';
 import { readPartitionSnapshot, type PartitionSnapshot } from './snapshot';
 
@@ -64,10 +63,10 @@ export interface KvClientOptions {
   /**
    * 'gate' (default): every request goes through a gate. 'direct': reads and
    * writes of keys go straight to the replica that serves the key (the
-   * leader; any in-sync replica for eventual reads) on its public port, by
-   * the routing table of a gate's `/v1/routing`; a refusal that is safe to
-   * retry there, and everything else, goes through the gates. The token and
-   * the CA apply to the replicas as to the gates.
+   * leader; any in-sync replica for eventual reads) as binary frames on
+   * its port (`/v1/mux`), by the routing table of a gate's `/v1/routing`; a
+   * refusal that is safe to retry there, and everything else, goes through
+   * the gates. The token and the CA apply to the replicas as to the gates.
    */
   routing?: 'gate' | 'direct';
   /** With routing 'direct': how old the routing table may get before it is read again (it is also read at once when a replica's answer shows it wrong). Default 5000. */
@@ -138,7 +137,8 @@ export class KvClient {
     this.links = this.hosts.map((host) => new GateLink(host, this.agents, timeoutMs, headers));
     if (options.routing === 'direct') {
       const routes = new RouteCache(() => this.routing(), checkCount('routingRefreshMs', options.routingRefreshMs ?? 5000, 1));
-      this.direct = new DirectSender(routes, (url) => new GateLink(url, this.agents, timeoutMs, headers));
+      const { ca, insecure } = this.tls;
+      this.direct = new DirectSender(routes, { token: options.token, tls: () => ({ ca, rejectUnauthorized: insecure !== true }), timeoutMs, connectTimeoutMs });
     }
   }
 
@@ -148,25 +148,17 @@ export class KvClient {
   }
 
   async put(key: string, value: Buffer | Uint8Array | string, options: PutOptions = {}): Promise<PutResult> {
-    const headers: Record<string, string> = { 'content-type': 'application/octet-stream' };
-    if (options.ifMatch !== undefined) headers['if-match'] = `"${options.ifMatch}"`;
-    if (options.ifNoneMatch) headers['if-none-match'] = '*';
-    const query = options.ttlSeconds === undefined ? '' : `ttl=${encodeURIComponent(String(options.ttlSeconds))}`;
-    const answer = await this.keyCall(key, 'write', { method: 'PUT', path: keyPath(key, query), headers, body: asBuffer(value), write: true });
+    const { ttlSeconds: ttl, ifMatch, ifNoneMatch } = options;
+    const fields = keyRequest({ method: 'PUT', key, ttl, consistency: 'strong', ifMatch, ifNoneMatch: ifNoneMatch === true });
+    const answer = await this.keyCall(fields, asBuffer(value), 'write');
     const result = parseJson(answer.body.toString('utf8')) as Partial<PutResult> | undefined;
     return { key, version: versionOf(answer, result?.version) };
   }
 
   async get(key: string, options: GetOptions = {}): Promise<GetResult> {
-    const query = options.consistency ? `consistency=${encodeURIComponent(options.consistency)}` : '';
-    const answer = await this.keyCall(key, options.consistency ?? 'strong', { method: 'GET', path: keyPath(key, query), write: false });
-    return {
-      key,
-      value: answer.body,
-      version: versionOf(answer),
-      partition: headerOf(answer, HEADER_PARTITION),
-      replica: headerOf(answer, HEADER_REPLICA),
-    };
+    const consistency = options.consistency ?? 'strong';
+    const answer = await this.keyCall(keyRequest({ method: 'GET', key, ttl: undefined, consistency, ifMatch: undefined, ifNoneMatch: false }), EMPTY, consistency);
+    return { key, value: answer.body, version: versionOf(answer), partition: answer.partition, replica: answer.replica };
   }
 
   /** Like get, but an absent key is null instead of a NOT_FOUND error. */
@@ -180,9 +172,8 @@ export class KvClient {
   }
 
   async delete(key: string, options: DeleteOptions = {}): Promise<DeleteResult> {
-    const headers: Record<string, string> = {};
-    if (options.ifMatch !== undefined) headers['if-match'] = `"${options.ifMatch}"`;
-    const answer = await this.keyCall(key, 'write', { method: 'DELETE', path: keyPath(key), headers, write: true });
+    const fields = keyRequest({ method: 'DELETE', key, ttl: undefined, consistency: 'strong', ifMatch: options.ifMatch, ifNoneMatch: false });
+    const answer = await this.keyCall(fields, EMPTY, 'write');
     const result = parseJson(answer.body.toString('utf8')) as Partial<DeleteResult> | undefined;
     return { key, deleted: result?.deleted === true, version: versionOf(answer, result?.version) };
   }
@@ -343,8 +334,8 @@ export class KvClient {
   }
 
   /** A key's request: straight to its replica with routing 'direct', else (and when the replica's refusal says so) through the gates. */
-  private async keyCall(key: string, use: KeyUse, request: ClientRequest): Promise<Answer> {
-    return (await this.direct?.send(request, key, use)) ?? this.call(request);
+  private async keyCall(fields: KvRequest, body: Buffer, use: KeyUse): Promise<KeyAnswer> {
+    return (await this.direct?.send(fields, body, use)) ?? keyAnswerOf(await this.call(gateRequest(fields, body)));
   }
 
   /** One request with retry rounds for failures the contract says were not applied. */
@@ -396,6 +387,7 @@ export class KvClient {
   }
 }
 
+const EMPTY = Buffer.alloc(0);
 const DEFAULT_TRANSFER_TIMEOUT_MS = 10_000;
 /** Past a transfer's catch-up: the handover, the target's election, the gate seeing it. */
 const TRANSFER_ANSWER_MARGIN_MS = 10_000;
@@ -419,24 +411,6 @@ function checkToken(token: string): string {
 function asObject<T>(value: unknown, host: string, what: string): T {
   if (typeof value !== 'object' || value === null) throw new KvError('INTERNAL', `${host}: ${what} is not JSON`);
   return value as T;
-}
-
-/** Refuses a key the API would refuse before anything is sent. */
-function keyPath(key: string, query = ''): string {
-  return kvPath(validateKey(key), query);
-}
-
-/** The version from the JSON body when it has one, else from the ETag. */
-function versionOf(answer: Answer, fromBody?: unknown): number {
-  if (typeof fromBody === 'number') return fromBody;
-  const match = /^(?:W\/)?"?(\d+)"?$/.exec(headerOf(answer, 'etag') ?? '');
-  if (!match) throw new KvError('INTERNAL', `${answer.host} answered without a version`);
-  return Number(match[1]);
-}
-
-function headerOf(answer: GateAnswer<unknown>, name: string): string | null {
-  const value = answer.headers[name];
-  return typeof value === 'string' ? value : null;
 }
 
 /** A view, not a copy: values may be up to a MiB. */

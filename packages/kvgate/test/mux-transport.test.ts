@@ -3,8 +3,8 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { after, describe, it } from 'node:test';
-import { ClusterAuth, acceptMux, decodeKvRequest, encodeKvAnswer, type MuxHandler, type MuxHandlers } from '@kvstore/cluster';
-import { FrameKind, decodeKvFrameRequest, encodeKvFrameAnswer, type KvFrameAnswer } from '@kvstore/wire';
+import { ClusterAuth, decodeKvRequest, encodeKvAnswer, peerMuxDoor } from '@kvstore/cluster';
+import { FrameKind, acceptMux, decodeKvFrameRequest, encodeKvFrameAnswer, type KvFrameAnswer, type MuxHandler, type MuxHandlers } from '@kvstore/wire';
 import { sampleKvFrameRequest } from '@kvstore/wire/testing';
 import { MuxTransport } from '../src/proxy/mux-transport';
 import { TransportError, type TransportRequest } from '../src/proxy/transport';
@@ -68,7 +68,7 @@ describe('MuxTransport', () => {
     const sockets = new Set<Socket>();
     server.on('connection', (socket: Socket) => sockets.add(socket));
     servers.push(server);
-    acceptMux(server, { handlers, auth, maxFrameBytes: MAX_FRAME_BYTES, onError: () => undefined, onRefused: () => undefined });
+    acceptMux(server, { doors: peerMuxDoor({ handlers, auth, maxFrameBytes: MAX_FRAME_BYTES }), onError: () => undefined, onRefused: () => undefined });
     return { url: await listen(server), sockets };
   }
 

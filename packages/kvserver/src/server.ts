@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
-import { Authenticator, UserDirectory, ZkSession, acceptMux, createLimitedServer, type ClusterAuth, type ClusterTls, type MuxServer } from '@kvstore/cluster';
+import { Authenticator, UserDirectory, ZkSession, createLimitedServer, peerMuxDoor, type ClusterAuth, type ClusterTls } from '@kvstore/cluster';
+import { acceptMux, type MuxServer } from '@kvstore/wire';
 import { clusterPaths } from '@kvstore/protocol';
 import type { Logger } from 'pino';
 import { systemClock } from './clock';
@@ -181,10 +182,7 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
   const server = createLimitedServer(app.http, config.serverLimits, tls && { tls, askPeers: true });
   server.keepAliveTimeout = 30_000;
   const mux: MuxServer = acceptMux(server, {
-    handlers: app.mux,
-    auth,
-    requirePeerCertificate: tls !== undefined,
-    maxFrameBytes,
+    doors: { ...peerMuxDoor({ auth, requirePeerCertificate: tls !== undefined, handlers: app.mux, maxFrameBytes }), ...app.clientMux },
     onError: (error) => logger.warn({ err: error }, 'internal protocol request failed'),
     onRefused: (refusal) => logger.warn(refusal, 'internal protocol connection refused'),
   });

@@ -27,6 +27,7 @@ export {
   MAX_REQUEST_ID_LENGTH,
   OCTET_STREAM,
   isWellFormedRequestId,
+  newRequestId,
   type ClusterView,
   type ForceRemoveResult,
   type LeaderTransferResult,
@@ -44,7 +45,7 @@ export {
   type Role,
   type RoutingView,
 } from './api';
-export { DEFAULT_MAX_VALUE_BYTES, MAX_KEY_BYTES, encodeKey, validateKey } from './keys';
+export { DEFAULT_MAX_VALUE_BYTES, MAX_KEY_BYTES, MAX_VALUE_BYTES_LIMIT, encodeKey, validateKey } from './keys';
 export { KV_PREFIX, isKvUrl, kvPath, queryParam, splitKvUrl, type KvUrl } from './kv-url';
 export {
   checkTtl,

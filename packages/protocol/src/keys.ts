@@ -2,6 +2,8 @@ import { badRequest } from './errors';
 
 export const MAX_KEY_BYTES = 1024;
 export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
+/** The largest `--max-value-bytes` a process accepts. */
+export const MAX_VALUE_BYTES_LIMIT = 512 * 1024 * 1024;
 
 /**
  * Validates a key, the one check every way in uses: non-empty, well-formed

@@ -13,6 +13,7 @@ export { clusterAuthOf, internalGet } from './internal';
 export { parseMetricsText, scrapeMetrics, type MetricSample, type MetricsScrape } from './metrics-text';
 export { runKvctl, type KvctlOptions, type KvctlRun } from './kvctl';
 export { TcpProxy } from './tcp-proxy';
+export { rawMuxAnswers, rawMuxUpgrade, type RawUpgrade } from './raw-mux';
 export { tempDir } from './temp';
 export { privateZooKeeper, privateZooKeeperEnsemble, zookeeperForTests } from './test-zookeeper';
 export {

@@ -34,3 +34,4 @@ export {
 } from './kv-frame';
 export { MuxConnection, tlsTarget, type MuxChoice, type MuxConnectionOptions, type MuxCredentials, type MuxRequest } from './mux-connection';
 export { MuxPool, type MuxPoolOptions } from './mux-pool';
+export { acceptMux, type MuxAdmission, type MuxDoor, type MuxHandler, type MuxHandlers, type MuxServer, type MuxServerOptions } from './mux-server';

@@ -1,4 +1,4 @@
-import { DEFAULT_MAX_VALUE_BYTES } from '@kvstore/protocol';
+import { DEFAULT_MAX_VALUE_BYTES, MAX_VALUE_BYTES_LIMIT } from '@kvstore/protocol';
 import type { ServerLimits } from '../http/server-limits';
 import { MAKE_SECRET_HINT } from '../wire/cluster-auth';
 import { readZkAuthFile } from '../zk/zk-acl';
@@ -45,7 +45,7 @@ export const MAX_VALUE_BYTES = {
   flags: '--max-value-bytes <n>',
   env: 'KV_MAX_VALUE_BYTES',
   description: 'largest value accepted',
-  parse: integer(1, 512 * 1024 * 1024),
+  parse: integer(1, MAX_VALUE_BYTES_LIMIT),
   default: String(DEFAULT_MAX_VALUE_BYTES),
 } as const satisfies Setting;
 

@@ -1,65 +1,88 @@
-import { HEADER_ROUTING_VERSION, errorFromAnswer, type KvError } from '@kvstore/protocol';
-import type { ClientRequest, GateAnswer, GateLink } from '../gate-link';
-import { NoAnswer, unknownOutcome } from '../http-errors';
+import type { ConnectionOptions } from 'node:tls';
+import { KvError, MAX_VALUE_BYTES_LIMIT, newRequestId, type KvRequest } from '@kvstore/protocol';
+import {
+  CLIENT_MUX_PATH,
+  FrameKind,
+  KvFrameError,
+  MUX_FRAME_HEADROOM,
+  MuxPool,
+  TransportError,
+  decodeKvFrameAnswer,
+  encodeKvFrameRequest,
+  kvFrameRequest,
+  type KvFrameAnswer,
+} from '@kvstore/wire';
+import type { KeyAnswer } from '../key-request';
 import { mayRepeat } from '../retry';
 import type { KeyUse } from './direct-routes';
 import type { RouteCache } from './route-cache';
 
+export interface DirectSenderOptions {
+  /** Sent on each connection's upgrade: the user's bearer token, when the client has one. */
+  token: string | undefined;
+  /** For https:// replicas: how to verify them. */
+  tls: () => ConnectionOptions;
+  timeoutMs: number;
+  connectTimeoutMs: number;
+}
+
 /**
- * Sends a `/v1/kv` request straight to the replica that serves its key, on
- * the replica's public port, by the ring version it routed by. What a gate
- * would retry (the failures the API says were not applied, and a read's
- * unknown outcome) is handed back as "take the gate" with the table marked
- * wrong; a write that may have arrived is never sent again (TIMEOUT), and
- * every other answer is the request's answer, as through a gate.
+ * Sends a key's request straight to the replica that serves it, as a typed
+ * kv frame on the replica's client door (`/v1/mux`: one multiplexed
+ * connection per replica, binary, no HTTP parse on either side), by the ring
+ * version it routed by. What a gate would retry (the refusals the API says
+ * were not applied, a connection that was never made, and a read's unknown
+ * outcome) is handed back as "take the gate" with the table marked wrong; a
+ * write that may have arrived is never sent again (TIMEOUT), and every
+ * other answer is the request's answer, as through a gate.
  */
 export class DirectSender {
-  private readonly links = new Map<string, GateLink>();
+  private readonly pool: MuxPool;
+  private readonly timeoutMs: number;
 
   constructor(
     private readonly cache: RouteCache,
-    private readonly linkTo: (url: string) => GateLink,
-  ) {}
+    options: DirectSenderOptions,
+  ) {
+    const { token } = options;
+    this.timeoutMs = options.timeoutMs;
+    this.pool = new MuxPool({
+      credentials: { path: CLIENT_MUX_PATH, headerLines: () => (token === undefined ? '' : `Authorization: Bearer ${token}\r\n`) },
+      // A replica may be configured for values up to the limit; it is trusted to send no more than one.
+      maxFrameBytes: MAX_VALUE_BYTES_LIMIT + MUX_FRAME_HEADROOM,
+      connectTimeoutMs: options.connectTimeoutMs,
+      tls: options.tls,
+    });
+  }
 
   /** The replica's success answer; undefined when the request is to go through a gate instead. Throws the replica's final refusal. */
-  async send(request: ClientRequest, key: string, use: KeyUse): Promise<GateAnswer<Buffer> | undefined> {
+  async send(fields: KvRequest, body: Buffer, use: KeyUse): Promise<KeyAnswer | undefined> {
     const routes = await this.cache.routes();
-    const target = routes?.target(key, use);
+    const target = routes?.target(fields.key, use);
     if (!routes || !target) return undefined;
-    let answer: GateAnswer<Buffer>;
+    const write = fields.method !== 'GET';
+    let answer: KvFrameAnswer;
     try {
-      const headers = { ...request.headers, [HEADER_ROUTING_VERSION]: String(routes.ringVersion) };
-      answer = await this.link(target.url).exchange({ ...request, headers });
+      const payload = encodeKvFrameRequest(kvFrameRequest(fields, newRequestId(), routes.ringVersion, body));
+      answer = decodeKvFrameAnswer(await this.pool.call(target.url, FrameKind.typedKv, payload, this.timeoutMs));
     } catch (error) {
-      if (!(error instanceof NoAnswer)) throw error;
-      if (request.write && !error.sentNothing) throw unknownOutcome(error);
+      if (!(error instanceof TransportError) && !(error instanceof KvFrameError)) throw error;
+      const sentNothing = error instanceof TransportError && error.failure === 'refused';
+      if (write && !sentNothing) {
+        throw new KvError('TIMEOUT', `${target.url} gave no usable answer after the request was sent (${error.message}); the write's outcome is unknown`, { cause: error });
+      }
       this.cache.invalidate();
       return undefined;
     }
-    if (answer.status >= 200 && answer.status < 300) return answer;
-    const refusal = errorFromAnswer(answer.status, answer.body, answer.host);
-    if (!mayRepeat(refusal, request.write)) throw refusal;
-    this.cache.invalidate(judgedBy(refusal, answer));
+    if (answer.ok) return { host: target.url, body: answer.body, version: answer.version, partition: target.partition, replica: answer.replica ?? null };
+    if (!mayRepeat(answer.error, write)) throw answer.error;
+    // A WRONG_PARTITION names the ring the replica judged by: only a newer one than ours makes our table wrong.
+    this.cache.invalidate(answer.error.code === 'WRONG_PARTITION' ? answer.routingVersion : undefined);
     return undefined;
   }
 
   stop(): void {
     this.cache.stop();
+    void this.pool.close();
   }
-
-  private link(url: string): GateLink {
-    let link = this.links.get(url);
-    if (!link) {
-      link = this.linkTo(url);
-      this.links.set(url, link);
-    }
-    return link;
-  }
-}
-
-/** A WRONG_PARTITION names the ring the replica judged by: only a newer one than ours makes our table wrong. */
-function judgedBy(refusal: KvError, answer: GateAnswer<Buffer>): number | undefined {
-  if (refusal.code !== 'WRONG_PARTITION') return undefined;
-  const value = answer.headers[HEADER_ROUTING_VERSION];
-  return typeof value === 'string' && /^\d{1,15}$/.test(value) ? Number(value) : undefined;
 }

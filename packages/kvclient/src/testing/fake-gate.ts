@@ -3,15 +3,31 @@
  * 127.0.0.1, for tests of the client, the CLI and anything built on them.
  * One process-local map stands in for the whole cluster; faults can be
  * switched on to see how callers cope with errors and broken connections.
+ * It also opens a replica's client door (`/v1/mux`), so that it can play
+ * the replicas of a self-routing client.
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  CLIENT_MUX_PATH,
+  FrameKind,
+  MUX_FRAME_HEADROOM,
+  acceptMux,
+  decodeKvFrameRequest,
+  encodeKvFrameAnswer,
+  type KvFrameAnswer,
+  type KvFrameRequest,
+  type MuxServer,
+} from '@kvstore/wire';
+import { gateRequest } from '../key-request';
 import {
   DEFAULT_MAX_VALUE_BYTES,
   SLOT_COUNT,
   HEADER_PARTITION,
   HEADER_REPLICA,
+  JSON_CONTENT_TYPE,
   KvError,
+  OCTET_STREAM,
   badRequest,
   decodeKey,
   isKvUrl,
@@ -98,6 +114,7 @@ export class FakeGate {
   private sequence = 0;
   private readonly maxValueBytes: number;
   private readonly now: () => number;
+  private mux: MuxServer | undefined;
 
   private constructor(
     private readonly server: http.Server,
@@ -112,6 +129,8 @@ export class FakeGate {
     const server = http.createServer();
     const gate = new FakeGate(server, options);
     server.on('request', (request, response) => gate.receive(request, response));
+    const admission = { handlers: { [FrameKind.typedKv]: (payload: Buffer) => gate.receiveFrame(decodeKvFrameRequest(payload)) }, maxFrameBytes: gate.maxValueBytes + MUX_FRAME_HEADROOM };
+    gate.mux = acceptMux(server, { doors: { [CLIENT_MUX_PATH]: { admit: () => admission } }, onError: () => undefined, onRefused: () => undefined });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return gate;
   }
@@ -122,6 +141,7 @@ export class FakeGate {
   }
 
   async close(): Promise<void> {
+    this.mux?.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -148,6 +168,39 @@ export class FakeGate {
       response.statusCode = failure.status;
       sendJson(response, failure.toJSON());
     });
+  }
+
+  /** A typed kv frame on the client door, logged as the gate's url for it; faults as over HTTP (`bare` fails the frame). */
+  private async receiveFrame(request: KvFrameRequest): Promise<Buffer[]> {
+    this.requests.push(`${request.method} ${gateRequest(request, request.body).path}`);
+    const fault = this.fault;
+    if (fault?.kind === 'reset') this.mux?.close();
+    if (fault?.kind === 'reset' || fault?.kind === 'hang') return new Promise(() => undefined);
+    if (fault?.kind === 'bare') throw new Error(`bare ${fault.status}`);
+    let answer: KvFrameAnswer;
+    try {
+      if (fault?.kind === 'too-many') throw new KvError('TOO_MANY_REQUESTS', 'over this client\'s limit of request rate');
+      if (fault?.kind === 'error') throw new KvError(fault.code, fault.message ?? fault.code);
+      answer = this.serveFrame(request);
+    } catch (error) {
+      answer = { ok: false, replica: FAKE_REPLICA, error: error instanceof KvError ? error : new KvError('INTERNAL', String(error)), routingVersion: undefined };
+    }
+    return encodeKvFrameAnswer(answer);
+  }
+
+  private serveFrame(request: KvFrameRequest): KvFrameAnswer {
+    const { key } = request;
+    const ifMatch = request.ifMatch === undefined ? undefined : request.ifMatch === '*' ? '*' : `"${request.ifMatch}"`;
+    const json = (value: unknown, version: number | undefined): KvFrameAnswer => ({ ok: true, replica: FAKE_REPLICA, version, contentType: JSON_CONTENT_TYPE, body: Buffer.from(JSON.stringify(value)) });
+    if (request.method === 'PUT') {
+      if (request.body.length > this.maxValueBytes) throw payloadTooLarge(`value is ${request.body.length} bytes; the limit is ${this.maxValueBytes}`);
+      const version = this.store(key, request.body, request.ttl, ifMatch, request.ifNoneMatch);
+      return json({ key, version }, version);
+    }
+    if (request.method === 'DELETE') return json(this.remove(key, ifMatch), undefined);
+    const entry = this.live(key);
+    if (!entry) throw notFound();
+    return { ok: true, replica: FAKE_REPLICA, version: entry.version, contentType: OCTET_STREAM, body: entry.value };
   }
 
   private async route(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
@@ -243,13 +296,16 @@ export class FakeGate {
     const value = await readBody(request, this.maxValueBytes);
     const ttl = params.get('ttl');
     if (ttl !== null && !/^[1-9]\d*$/.test(ttl)) throw badRequest('ttl must be whole seconds >= 1');
-    const current = this.live(key);
-    checkPreconditions(request, current);
-    const version = ++this.sequence;
-    const expiresAtMs = ttl === null ? null : this.now() + Number(ttl) * 1000;
-    this.entries.set(key, { value, version, expiresAtMs });
+    const version = this.store(key, value, ttl === null ? undefined : Number(ttl), request.headers['if-match'], request.headers['if-none-match'] === '*');
     response.setHeader('etag', `"${version}"`);
     sendJson(response, { key, version });
+  }
+
+  private store(key: string, value: Buffer, ttl: number | undefined, ifMatch: string | undefined, ifNoneMatch: boolean): number {
+    checkPreconditions(this.live(key), ifMatch, ifNoneMatch);
+    const version = ++this.sequence;
+    this.entries.set(key, { value, version, expiresAtMs: ttl === undefined ? null : this.now() + ttl * 1000 });
+    return version;
   }
 
   private get(key: string, params: URLSearchParams, response: http.ServerResponse): void {
@@ -265,11 +321,15 @@ export class FakeGate {
   }
 
   private delete(key: string, request: http.IncomingMessage, response: http.ServerResponse): void {
+    sendJson(response, this.remove(key, request.headers['if-match']));
+  }
+
+  private remove(key: string, ifMatch: string | undefined): { key: string; deleted: boolean; version: number } {
     const current = this.live(key);
-    checkPreconditions(request, current);
-    if (!current) return sendJson(response, { key, deleted: false, version: this.sequence });
+    checkPreconditions(current, ifMatch, false);
+    if (!current) return { key, deleted: false, version: this.sequence };
     this.entries.delete(key);
-    sendJson(response, { key, deleted: true, version: ++this.sequence });
+    return { key, deleted: true, version: ++this.sequence };
   }
 
   /** The partition a key belongs to in this fake: a stable hash over the ring's partitions. */
@@ -324,12 +384,11 @@ export async function refusingHost(): Promise<string> {
   return `127.0.0.1:${port}`;
 }
 
-function checkPreconditions(request: http.IncomingMessage, current: Entry | undefined): void {
-  const ifMatch = request.headers['if-match'];
+function checkPreconditions(current: Entry | undefined, ifMatch: string | undefined, ifNoneMatch: boolean): void {
   if (ifMatch !== undefined && (!current || ifMatch !== `"${current.version}"`)) {
     throw preconditionFailed(`version does not match ${ifMatch}`);
   }
-  if (request.headers['if-none-match'] === '*' && current) throw preconditionFailed('key exists');
+  if (ifNoneMatch && current) throw preconditionFailed('key exists');
 }
 
 async function readBody(request: http.IncomingMessage, limit: number): Promise<Buffer> {

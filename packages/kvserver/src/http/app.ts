@@ -1,6 +1,7 @@
 import type { RequestListener } from 'node:http';
 import express from 'express';
-import { serveMetrics, type ClusterAuth, type MuxHandlers } from '@kvstore/cluster';
+import { serveMetrics, type ClusterAuth } from '@kvstore/cluster';
+import type { MuxDoor, MuxHandlers } from '@kvstore/wire';
 import { isKvUrl, unavailable } from '@kvstore/protocol';
 import type { Replica } from '../replication/replica';
 import type { Logger } from '../replication/types';
@@ -10,7 +11,7 @@ import type { ReplicaMetrics } from '../metrics/replica-metrics';
 import { adminRoutes } from './admin-routes';
 import { errorHandler, unknownRoute } from './error-handler';
 import { internalRoutes } from './internal-routes';
-import { KvRequestLog, kvMuxHandler, serveKvHttp } from './kv-http';
+import { KvRequestLog, clientMuxDoor, kvMuxHandler, serveKvHttp } from './kv-http';
 import { KvService, type KeyRouting } from './kv-service';
 import { kvAccessGranted, publicAccessGuard, type PublicAuth } from './public-auth';
 import { nameRequests } from './request-id';
@@ -38,10 +39,12 @@ export interface AppDeps {
   users?: PublicAuth;
 }
 
-/** What a replica serves: plain HTTP, and the internal protocol's frames (see main.ts). */
+/** What a replica serves: plain HTTP, the internal protocol's frames (see main.ts), and clients' kv frames. */
 export interface ReplicaApp {
   http: RequestListener;
   mux: MuxHandlers;
+  /** The clients' door, `/v1/mux`. */
+  clientMux: Record<string, MuxDoor>;
 }
 
 /**
@@ -83,5 +86,6 @@ export function createApp(deps: AppDeps): ReplicaApp {
       else void kvAccessGranted(users, kv, request, response).then((granted) => (granted ? serveKvHttp(kv, kvLog, request, response, deps.maxValueBytes) : undefined));
     },
     mux: { ...kvMuxHandler(kv, kvLog), ...peerMuxHandlers(deps.replica, deps.imports) },
+    clientMux: clientMuxDoor(kv, kvLog, users, deps.maxValueBytes),
   };
 }

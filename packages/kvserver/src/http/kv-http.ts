@@ -1,10 +1,31 @@
 import { performance } from 'node:perf_hooks';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SlowRequestLog, decodeKvRequest, encodeKvAnswer, header, readBody, requestIdFor, sendAnswer, type MuxHandlers } from '@kvstore/cluster';
+import {
+  SlowRequestLog,
+  decodeKvRequest,
+  encodeKvAnswer,
+  header,
+  readBody,
+  requestIdFor,
+  requireAccess,
+  sendAnswer,
+} from '@kvstore/cluster';
 import { HEADER_REQUEST_ID, HEADER_ROUTING_VERSION, KV_PREFIX, parseKvRequest, parseRoutingVersion } from '@kvstore/protocol';
-import { FrameKind, decodeKvFrameRequest, encodeKvFrameAnswer, kvFrameRequest, type KvFrameAnswer, type KvFrameRequest } from '@kvstore/wire';
+import {
+  CLIENT_MUX_PATH,
+  FrameKind,
+  MUX_FRAME_HEADROOM,
+  decodeKvFrameRequest,
+  encodeKvFrameAnswer,
+  kvFrameRequest,
+  type KvFrameAnswer,
+  type KvFrameRequest,
+  type MuxDoor,
+  type MuxHandlers,
+} from '@kvstore/wire';
 import type { Logger } from '../replication/types';
 import type { KvService } from './kv-service';
+import type { PublicAuth } from './public-auth';
 
 const EMPTY: Buffer = Buffer.alloc(0);
 
@@ -75,6 +96,47 @@ export async function serveKvHttp(kv: KvService, log: KvRequestLog, request: Inc
   log.finished(started, loggedRequest(parsed), answer);
 }
 
+/** A typed kv frame's request, served and logged; its answer's payload. */
+async function serveKvFrame(kv: KvService, log: KvRequestLog, request: KvFrameRequest): Promise<Buffer[]> {
+  const started = log.start();
+  const answer = await kv.serve(request);
+  log.finished(started, loggedRequest(request), answer);
+  return encodeKvFrameAnswer(answer);
+}
+
+/**
+ * A client's connection to `/v1/mux` (a self-routing kvclient): typed kv
+ * frames only. With `--auth on` (users) the upgrade wants a valid token,
+ * and each request is checked against that token's grants as it comes, so a
+ * token revoked or a grant taken away stops the next request, not the next
+ * connection. A refusal is the request's answer (401, 403), as over HTTP.
+ */
+export function clientMuxDoor(kv: KvService, log: KvRequestLog, users: PublicAuth | undefined, maxValueBytes: number): Record<string, MuxDoor> {
+  const serve = (request: KvFrameRequest) => serveKvFrame(kv, log, request);
+  const maxFrameBytes = maxValueBytes + MUX_FRAME_HEADROOM;
+  const open = { handlers: { [FrameKind.typedKv]: (payload: Buffer) => serve(decodeKvFrameRequest(payload)) }, maxFrameBytes };
+  const door: MuxDoor = {
+    async admit(request) {
+      if (!users) return open;
+      const { authorization } = request.headers;
+      await users.authenticate(authorization);
+      const handlers: MuxHandlers = {
+        [FrameKind.typedKv]: async (payload: Buffer) => {
+          const kvRequest = decodeKvFrameRequest(payload);
+          try {
+            requireAccess(await users.authenticate(authorization), { kind: 'key', key: kvRequest.key, write: kvRequest.method !== 'GET' });
+          } catch (error) {
+            return encodeKvFrameAnswer(kv.refused(error, kvRequest.requestId));
+          }
+          return serve(kvRequest);
+        },
+      };
+      return { handlers, maxFrameBytes };
+    },
+  };
+  return { [CLIENT_MUX_PATH]: door };
+}
+
 /**
  * `/v1/kv` over the internal protocol: a gate's typed kv frames, and the
  * url-and-headers frames of gates that predate them (until the next
@@ -82,13 +144,7 @@ export async function serveKvHttp(kv: KvService, log: KvRequestLog, request: Inc
  */
 export function kvMuxHandler(kv: KvService, log: KvRequestLog): MuxHandlers {
   return {
-    [FrameKind.typedKv]: async (payload: Buffer) => {
-      const started = log.start();
-      const request = decodeKvFrameRequest(payload);
-      const answer = await kv.serve(request);
-      log.finished(started, loggedRequest(request), answer);
-      return encodeKvFrameAnswer(answer);
-    },
+    [FrameKind.typedKv]: (payload: Buffer) => serveKvFrame(kv, log, decodeKvFrameRequest(payload)),
     [FrameKind.kv]: async (payload: Buffer) => {
       const started = log.start();
       const { method, path, headers, body, routingVersion } = decodeKvRequest(payload);

@@ -1,5 +1,4 @@
-import { type MuxHandlers } from '@kvstore/cluster';
-import { FrameKind } from '@kvstore/wire';
+import { FrameKind, type MuxHandlers } from '@kvstore/wire';
 import type { InstallSnapshotRequest } from '../replication/messages';
 import type { Replica } from '../replication/replica';
 import { decodeAppend } from './append-codec';

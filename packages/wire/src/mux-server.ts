@@ -1,8 +1,7 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { CLUSTER_PROOF_HEADER, proofSubject, type ClusterAuth } from './cluster-auth';
-import { FrameKind, FrameReader, FrameWriter, MUX_PATH, MUX_PROTOCOL, frameKindsHeader, type Frame, type RequestKind } from '@kvstore/wire';
-import { peerCertificateRefusal } from '../tls/cluster-tls';
+import { FrameKind, FrameReader, MUX_PROTOCOL, frameKindsHeader, type Frame, type RequestKind } from './frames';
+import { FrameWriter } from './frame-writer';
 
 /** Serves one kind of request: the payload in, the answer's payload out. A rejection is sent as `failed`. */
 export type MuxHandler = (payload: Buffer) => Promise<Buffer | readonly Buffer[]> | Buffer | readonly Buffer[];
@@ -12,19 +11,30 @@ export type MuxHandlers = Partial<Record<RequestKind, MuxHandler>>;
 /** Requests one connection may have in flight before its socket is no longer read. */
 const DEFAULT_MAX_IN_FLIGHT = 1024;
 
-export interface MuxServerOptions {
+/** What a connection that came in through a door may ask, and the longest frame it may send. */
+export interface MuxAdmission {
   handlers: MuxHandlers;
-  /** Every upgrade must carry a proof of this cluster's secret. */
-  auth: ClusterAuth;
-  /** With TLS: every upgrade must also come with a client certificate the cluster CA signed. */
-  requirePeerCertificate?: boolean;
-  /** The longest frame accepted; a longer one closes its connection. */
   maxFrameBytes: number;
+}
+
+/**
+ * One path a connection may upgrade on, and who may: `admit` sees the
+ * upgrade request and its socket (a TLS client certificate) and answers
+ * what the connection may do, or throws (or rejects) with the reason it is
+ * refused: the upgrade is then answered 401 and closed.
+ */
+export interface MuxDoor {
+  admit(request: IncomingMessage, socket: Socket): MuxAdmission | Promise<MuxAdmission>;
+}
+
+export interface MuxServerOptions {
+  /** By upgrade path: `/internal/mux` for peers (cluster-auth.ts), `/v1/mux` for clients. Any other path is answered 404. */
+  doors: Readonly<Record<string, MuxDoor>>;
   /** Default DEFAULT_MAX_IN_FLIGHT. */
   maxInFlight?: number;
   /** A handler failed (its request is answered `failed`). */
   onError(error: Error): void;
-  /** A connection was refused or closed for misbehaving: once per connection, never with the proof. */
+  /** A connection was refused or closed for misbehaving: once per connection, never with what it proved itself with. */
   onRefused(refusal: { remote: string; reason: string }): void;
 }
 
@@ -41,38 +51,44 @@ function refuse(socket: Socket, statusLine: string): void {
 }
 
 /**
- * Accepts the internal protocol on an HTTP server's own port: a client
- * sends `GET /internal/mux` with `Upgrade: kvstore-mux/1` and a proof of the
- * cluster secret, and the socket then carries frames both ways. Each
- * request runs as soon as it is read; answers go back in whatever order
- * they finish.
+ * Accepts the binary protocol on an HTTP server's own port: a caller sends
+ * `GET <door> HTTP/1.1` with `Upgrade: kvstore-mux/1` and what the door
+ * wants, and the socket then carries frames both ways. Each request runs as
+ * soon as it is read; answers go back in whatever order they finish.
  */
 export function acceptMux(server: Server, options: MuxServerOptions): MuxServer {
   const sockets = new Set<Socket>();
-  const subject = proofSubject('GET', MUX_PATH, MUX_PROTOCOL);
-  const kinds = frameKindsHeader(Object.keys(options.handlers).map(Number));
+  const open = (socket: Socket, head: Buffer, { handlers, maxFrameBytes }: MuxAdmission): void => {
+    if (socket.destroyed) return;
+    socket.setNoDelay(true);
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${MUX_PROTOCOL}\r\n${frameKindsHeader(Object.keys(handlers).map(Number))}\r\n\r\n`);
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    // HTTP servers allow half-open sockets; a peer that hung up gets no more answers.
+    socket.on('end', () => socket.destroy());
+    serveFrames(socket, head, handlers, maxFrameBytes, options);
+  };
+  const turnAway = (socket: Socket, error: unknown): void => {
+    options.onRefused({ remote: remoteOf(socket), reason: (error as Error).message });
+    refuse(socket, '401 Unauthorized');
+  };
   server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
     const upgrade = request.headers.upgrade;
-    if (request.url !== MUX_PATH || upgrade === undefined || upgrade.toLowerCase() !== MUX_PROTOCOL) {
+    const door = Object.hasOwn(options.doors, request.url ?? '') ? options.doors[request.url!] : undefined;
+    if (door === undefined || upgrade === undefined || upgrade.toLowerCase() !== MUX_PROTOCOL) {
       refuse(socket, '404 Not Found');
       return;
     }
-    const proof = request.headers[CLUSTER_PROOF_HEADER];
-    const proofRefusal = options.auth.check(subject, typeof proof === 'string' ? proof : undefined);
-    const refusal = proofRefusal === undefined ? (options.requirePeerCertificate === true ? peerCertificateRefusal(socket) : undefined) : `no valid cluster proof (${proofRefusal})`;
-    if (refusal !== undefined) {
-      options.onRefused({ remote: remoteOf(socket), reason: refusal });
-      refuse(socket, '401 Unauthorized');
+    let admission;
+    try {
+      admission = door.admit(request, socket);
+    } catch (error) {
+      turnAway(socket, error);
       return;
     }
-    socket.setNoDelay(true);
-    socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${MUX_PROTOCOL}\r\n${kinds}\r\n\r\n`);
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-    // HTTP servers allow half-open sockets; a peer that hung up gets no more answers.
-    socket.on('end', () => socket.destroy());
-    serveFrames(socket, head, options);
+    if (!(admission instanceof Promise)) open(socket, head, admission);
+    else admission.then((admitted) => open(socket, head, admitted), (error: unknown) => turnAway(socket, error));
   });
   return {
     close() {
@@ -91,8 +107,8 @@ function remoteOf(socket: Socket): string {
  * waiting to be sent by the socket's buffer: while either is full, the
  * socket is not read (the peer's own writes then back up).
  */
-function serveFrames(socket: Socket, head: Buffer, options: MuxServerOptions): void {
-  const { handlers, onError } = options;
+function serveFrames(socket: Socket, head: Buffer, handlers: MuxHandlers, maxFrameBytes: number, options: Pick<MuxServerOptions, 'maxInFlight' | 'onError' | 'onRefused'>): void {
+  const { onError } = options;
   const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
   const writer = new FrameWriter(socket);
   let inFlight = 0;
@@ -166,7 +182,7 @@ function serveFrames(socket: Socket, head: Buffer, options: MuxServerOptions): v
       },
     );
   };
-  const reader = new FrameReader(answer, options.maxFrameBytes);
+  const reader = new FrameReader(answer, maxFrameBytes);
   const push = (chunk: Buffer): void => {
     try {
       reader.push(chunk);
