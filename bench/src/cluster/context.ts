@@ -71,7 +71,7 @@ export async function loadCluster(run: Run, cluster: KvCluster, first: number, c
 export async function warmUp(run: Run, endpoint: Endpoint): Promise<void> {
   const keys = uniformKeys(run.options.hotKeys);
   for (const next of [run.workload.kvPut(keys), run.workload.kvGet(keys, 'strong')]) {
-    await runLoad({ url: endpoint.url, access: endpoint.access, connections: run.options.connections, durationS: 1, next });
+    await runLoad({ url: endpoint.url, access: endpoint.access, send: endpoint.send, connections: run.options.connections, durationS: 1, next });
   }
 }
 

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import { percentile } from '../common';
+import { runClientLoad, type SendThrough } from './client-load';
 
 /** One request of a load; `next()` makes a new one for every request sent. */
 export interface RequestShape {
@@ -32,6 +33,8 @@ export interface LoadOptions {
   onAnswer?: (request: RequestShape, status: number, ms: number, body: string) => void;
   /** Sees every request that got no answer (a connection error or a timeout). */
   onNoAnswer?: () => void;
+  /** Send each request through this client library instead of autocannon's HTTP (client-load.ts). */
+  send?: SendThrough;
 }
 
 /** How long an open-ended load (`until`) may run at most: autocannon needs a duration. */
@@ -90,8 +93,9 @@ function duration(options: LoadOptions): { duration: number } | { amount: number
   return { duration: options.until ? UNTIL_MAX_S : options.durationS! };
 }
 
-/** Runs autocannon in this process, with a request made by `next()` for each one sent. */
+/** Runs autocannon in this process (or the client library of `send`), with a request made by `next()` for each one sent. */
 export function runLoad(options: LoadOptions): Promise<LoadResult> {
+  if (options.send) return runClientLoad(options, options.send);
   const latencies = new Latencies();
   const { onAnswer, access } = options;
   const headers: Record<string, string> = access?.token === undefined ? {} : { authorization: `Bearer ${access.token}` };

@@ -1,10 +1,12 @@
 import { startCpuMeter, type CpuSeconds, type Tracked } from './cpu';
+import type { SendThrough } from './client-load';
 import { runLoad, type Access, type LoadResult, type RequestShape } from './load';
 
-/** Where a load goes: a base url and what it takes to be let in. */
+/** Where a load goes: a base url and what it takes to be let in; with `send`, a client library sends it (from that url). */
 export interface Endpoint {
   url: string;
   access?: Access;
+  send?: SendThrough;
 }
 
 /** What a scenario loads: an endpoint, and the processes whose CPU time it costs. */
@@ -62,7 +64,7 @@ export async function runScenario(scenario: Scenario): Promise<Row> {
   const { target, next, ...described } = scenario;
   try {
     const stopMeter = startCpuMeter(await target.tracked());
-    const load = await runLoad({ url: target.url, access: target.access, connections: scenario.connections, durationS: scenario.durationS, next });
+    const load = await runLoad({ url: target.url, access: target.access, send: target.send, connections: scenario.connections, durationS: scenario.durationS, next });
     const cpuSeconds = stopMeter();
     const row: Row = { ...described, ...load, cpuSeconds, cpuPer10k: per10k(cpuSeconds, load.requests) };
     if (load.requests === 0) row.failure = 'no request was answered';

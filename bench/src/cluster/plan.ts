@@ -23,7 +23,7 @@ import {
   variantScenario,
   type HeadlineTargets,
 } from './scenarios';
-import { selfRoutingLoad, selfRoutingScenarios } from './self-routing';
+import { selfRoutingLoad, selfRoutingScenarios, type SelfRoutingLoad } from './self-routing';
 
 async function baselines(run: Run): Promise<void> {
   const logs = path.join(run.dir, 'logs');
@@ -120,7 +120,7 @@ function etcdSkipped(run: Run): string | undefined {
  * server and etcd's 3-member cluster are started beside the main cluster,
  * loaded and warmed up, and stopped after.
  */
-async function headlineRounds(run: Run, cluster: KvCluster): Promise<void> {
+async function headlineRounds(run: Run, cluster: KvCluster, selfRouting: SelfRoutingLoad): Promise<void> {
   const logs = path.join(run.dir, 'logs');
   const map = run.lifecycle.track(await BaselineServer.start('map', logs));
   let etcd: Etcd | undefined;
@@ -131,7 +131,6 @@ async function headlineRounds(run: Run, cluster: KvCluster): Promise<void> {
     }
     await load(run, [{ url: map.url, keys: range(run.options.hotKeys) }]);
     await warmUp(run, map);
-    const selfRouting = await selfRoutingLoad(cluster, run.options.hotKeys);
     const targets: HeadlineTargets = { map, cluster, selfRouting, ...(etcd && { etcd }) };
     await runRounds(run, `Headline ratios: ${describeShape(run.options)}, ${describeConfig(cluster.options.config)}`, headlineComparisons(targets, run.workload, run.options));
   } finally {
@@ -145,9 +144,14 @@ async function mainCluster(run: Run, cluster: KvCluster): Promise<void> {
   await loadCluster(run, cluster, 0, run.options.uniformKeys);
   await measure(run, gateScenarios(cluster, run.workload, run.options));
   await measure(run, await directScenarios(cluster, run.workload, run.options));
-  await measure(run, await selfRoutingScenarios(cluster, run.workload, run.options));
-  if (run.options.scaleConnections.length > 0) await measure(run, connectionScenarios(cluster, run.workload, run.options));
-  await headlineRounds(run, cluster);
+  const selfRouting = await selfRoutingLoad(cluster, run.options.hotKeys);
+  try {
+    await measure(run, selfRoutingScenarios(selfRouting, run.workload, run.options));
+    if (run.options.scaleConnections.length > 0) await measure(run, connectionScenarios(cluster, run.workload, run.options));
+    await headlineRounds(run, cluster, selfRouting);
+  } finally {
+    await selfRouting.stop();
+  }
 }
 
 /** GETs over ever more keys: each count is loaded on top of the last. */

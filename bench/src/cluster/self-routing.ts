@@ -1,4 +1,6 @@
-import { DirectRoutes, KvClient } from '@kvstore/kvclient';
+import { DirectRoutes, KvClient, KvError } from '@kvstore/kvclient';
+import { parseKvRequest } from '@kvstore/protocol';
+import type { SendThrough } from './client-load';
 import type { KvCluster } from './kvcluster';
 import type { Scenario, Target } from './measure';
 import type { ClusterBenchOptions } from './options';
@@ -7,21 +9,21 @@ import { keyOf, keysFrom, type KeyPicker, type Workload } from './workload';
 
 /**
  * The self-routing client's rows (`new KvClient({ routing: 'direct' })`):
- * each request goes where kvclient's own table (the gate's `/v1/routing`)
- * sends it, on the replica's public port. The load generator drives one
- * address a row, so the rows take the hot keys of the first leader the
+ * the load goes through kvclient itself, which sends each request where its
+ * own table (the gate's `/v1/routing`) says, as a binary kv frame on the
+ * replica's client door. The rows take the hot keys of the first leader the
  * table names: all of them on the main cluster (one partition).
  */
-/** Where the self-routing client sends the hot keys, and the keys it sends there (those of the first leader the table names). */
 export interface SelfRoutingLoad {
   target: Target;
   keys: KeyPicker;
+  /** Closes the client's connections. */
+  stop(): Promise<void>;
 }
 
 export async function selfRoutingLoad(cluster: KvCluster, hotKeys: number): Promise<SelfRoutingLoad> {
-  const client = new KvClient({ hosts: cluster.url });
-  const routes = await client.routing().finally(() => client.close());
-  const table = new DirectRoutes(routes);
+  const client = new KvClient({ hosts: cluster.url, routing: 'direct', token: cluster.access.token, retries: 0 });
+  const table = new DirectRoutes(await client.routing());
   const byLeader = new Map<string, number[]>();
   for (let n = 0; n < hotKeys; n++) {
     const url = table.target(keyOf(n), 'write')?.url;
@@ -31,15 +33,35 @@ export async function selfRoutingLoad(cluster: KvCluster, hotKeys: number): Prom
     keys.push(n);
   }
   const [url, keys] = [...byLeader].sort(([a], [b]) => a.localeCompare(b))[0]!;
-  return { target: { url, tracked: () => cluster.tracked() }, keys: keysFrom(keys) };
+  return {
+    target: { url, tracked: () => cluster.tracked(), send: sendThrough(client) },
+    keys: keysFrom(keys),
+    stop: async () => client.close(),
+  };
 }
 
-export async function selfRoutingScenarios(
-  cluster: KvCluster,
+/** A load's request, made by the workload as a url, sent with the client's own get, put and delete. */
+function sendThrough(client: KvClient): SendThrough {
+  return async (request) => {
+    const { method, key, consistency, ttl } = parseKvRequest(request.method, request.path, undefined, undefined);
+    try {
+      if (method === 'GET') await client.get(key, { consistency });
+      else if (method === 'PUT') await client.put(key, request.body ?? '', { ttlSeconds: ttl });
+      else await client.delete(key);
+      return 200;
+    } catch (error) {
+      if (error instanceof KvError) return error.status;
+      throw error;
+    }
+  };
+}
+
+export function selfRoutingScenarios(
+  selfRouting: SelfRoutingLoad,
   workload: Workload,
-  options: Pick<ClusterBenchOptions, 'connections' | 'durationS' | 'hotKeys'>,
-): Promise<Scenario[]> {
-  const { target, keys } = await selfRoutingLoad(cluster, options.hotKeys);
+  options: Pick<ClusterBenchOptions, 'connections' | 'durationS'>,
+): Scenario[] {
+  const { target, keys } = selfRouting;
   const load = { group: 'direct' as const, target, connections: options.connections, durationS: options.durationS };
   return [
     { name: 'self-routing GET strong', next: workload.kvGet(keys, 'strong'), comparedWith: { baseline: REFERENCE.mapGet, etcd: REFERENCE.etcdRange }, ...load },
