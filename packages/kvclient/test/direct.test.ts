@@ -221,6 +221,17 @@ describe('KvClient with routing: direct', () => {
     assert.deepEqual(kvRequests(gate), []);
   });
 
+  test('a request\'s fields reach the replica as the frame\'s: ttl, create-only, if-match and consistency', async () => {
+    await client.put('k', 'v', { ttlSeconds: 30 });
+    assert.ok(leader.entries.get('k')?.expiresAtMs !== null, 'the ttl arrived');
+    await assert.rejects(client.put('k', 'again', { ifNoneMatch: true }), (error: unknown) => error instanceof KvError && error.code === 'PRECONDITION_FAILED');
+    const { version } = await client.get('k');
+    assert.equal((await client.delete('k', { ifMatch: version })).deleted, true);
+    await assert.rejects(client.put('k', 'v', { ttlSeconds: 0 }), (error: unknown) => error instanceof KvError && error.code === 'BAD_REQUEST');
+    assert.deepEqual(kvRequests(leader), ['PUT /v1/kv/k?ttl=30', 'PUT /v1/kv/k', 'GET /v1/kv/k', 'DELETE /v1/kv/k']);
+    assert.deepEqual(kvRequests(gate), [], 'nothing, not even the refused ttl, went through the gate');
+  });
+
   test('without a routing table (a gate with no ring) every request goes through the gate', async () => {
     gate.routing = null;
     await client.put('k', 'v');
