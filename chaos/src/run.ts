@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError } from '@kvstore/cluster';
+import { KvClient } from '@kvstore/kvclient';
 import { Ring } from '@kvstore/protocol';
 import { clockOffsets } from './clock-skew';
 import { ChaosCluster, writeClusterSecret } from './cluster';
@@ -19,6 +20,8 @@ import { finalReads, Workload } from './workload/workload';
 const PARTITIONS = 2;
 const REPLICAS = 3;
 const FINAL_READERS = 8;
+/** How long the workload's clients wait for one answer. */
+const REQUEST_TIMEOUT_MS = 3000;
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -75,12 +78,14 @@ async function main(argv: string[]): Promise<number> {
   let gateReadiness: Record<string, number> = {};
   let eventualReads: EventualRead[] = [];
   let markers: { at: number; label: string }[] = [];
+  let selfRouting: KvClient | undefined;
   try {
     const view = await cluster.cluster.clusterView();
     log(`cluster ${view.cluster} ready: ${view.partitions.map((p) => `${p.name} leader ${p.leader} isr [${p.isr.join(',')}]`).join('; ')}`);
     const ring = new Ring(view.ring);
-    const recorder = new HistoryRecorder({ gateUrls: () => cluster.gateUrls, ring });
-    const workload = new Workload({ seed: options.seed, concurrency: options.concurrency, keys: options.keys, recorder });
+    selfRouting = new KvClient({ hosts: cluster.gateUrls, routing: 'direct', timeoutMs: REQUEST_TIMEOUT_MS });
+    const recorder = new HistoryRecorder({ gateUrls: () => cluster.gateUrls, ring, requestTimeoutMs: REQUEST_TIMEOUT_MS, selfRouting });
+    const workload = new Workload({ seed: options.seed, concurrency: options.concurrency, keys: options.keys, recorder, selfRouting: true });
     const locks = new LockWorkload({
       seed: options.seed,
       clients: options.lockClients,
@@ -145,6 +150,7 @@ async function main(argv: string[]): Promise<number> {
       { at: finalAt, label: 'final reads' },
     ];
   } finally {
+    selfRouting?.close();
     await cluster.stop();
   }
 

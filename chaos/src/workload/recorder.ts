@@ -1,6 +1,8 @@
+import type { KvClient } from '@kvstore/kvclient';
 import type { Ring } from '@kvstore/protocol';
 import type { HistoryOperation, OperationKind } from '../history';
 import { errorCodeOf, send, type Attempt } from './http';
+import { selfRoutingAttempt } from './self-routing';
 
 /** An eventual read: kept out of the linearizability check, checked only for values never written. */
 export interface EventualRead {
@@ -17,11 +19,12 @@ export interface EventualRead {
 
 /**
  * Where a request goes: through a gate (the preferred one; the other when
- * the connection is refused), or straight to one replica, which serves the
+ * the connection is refused), straight to one replica, which serves the
  * same API for its own partition (a client beside a replica, or one that
- * talks to a replica a gate no longer routes to).
+ * talks to a replica a gate no longer routes to), or through the
+ * self-routing kvclient (self-routing.ts).
  */
-export type Route = { gate: number } | { replica: string; url: string };
+export type Route = { gate: number } | { replica: string; url: string } | { selfRouting: true };
 
 /** An operation as recorded, and the ETag of the version it read or wrote (null: none). */
 export interface Recorded {
@@ -34,6 +37,8 @@ export interface RecorderOptions {
   ring: Ring;
   /** Per request (default 3000 ms). */
   requestTimeoutMs?: number;
+  /** The client that `{ selfRouting: true }` routes send through. */
+  selfRouting?: KvClient;
 }
 
 const OCTET_STREAM = { 'content-type': 'application/octet-stream' };
@@ -116,6 +121,7 @@ export class HistoryRecorder {
 
   private async attempt(route: Route, method: 'GET' | 'PUT' | 'DELETE', path: string, headers: Record<string, string>, body?: string): Promise<Attempt> {
     if ('url' in route) return send({ method, url: `${route.url}${path}`, headers, body, timeoutMs: this.timeoutMs });
+    if ('selfRouting' in route) return selfRoutingAttempt(this.options.selfRouting!, method, path, headers, body);
     const urls = this.options.gateUrls();
     const order = [urls[route.gate % urls.length], urls[(route.gate + 1) % urls.length]];
     let last: Attempt = { kind: 'refused', error: 'no gate' };
@@ -154,7 +160,7 @@ export class HistoryRecorder {
   ): void {
     operation.outcome = outcome;
     if (outcome !== 'unknown') operation.completedAt = Date.now();
-    const direct = 'replica' in route ? ` direct to ${route.replica}` : '';
+    const direct = 'replica' in route ? ` direct to ${route.replica}` : 'selfRouting' in route ? ' self-routing' : '';
     if (attempt.kind === 'answered') {
       const code = attempt.status >= 300 ? errorCodeOf(attempt.body) : undefined;
       operation.detail = `${attempt.status}${code ? ` ${code}` : ''}${attempt.replica ? ` @${attempt.replica}` : ''}${direct}`;

@@ -1,12 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Random } from '../random';
-import type { HistoryRecorder } from './recorder';
+import type { HistoryRecorder, Route } from './recorder';
 
 export interface WorkloadOptions {
   seed: number;
   concurrency: number;
   keys: number;
   recorder: HistoryRecorder;
+  /** A third of the operations go through the self-routing kvclient instead of a gate. */
+  selfRouting: boolean;
 }
 
 export function keyName(index: number): string {
@@ -37,7 +39,8 @@ export class Workload {
     let written = 0;
     while (Date.now() < until) {
       const key = keyName(rng.int(this.options.keys));
-      const route = { gate: rng.int(2) };
+      const gate = rng.int(2);
+      const route: Route = this.options.selfRouting && rng.chance(1 / 3) ? { selfRouting: true } : { gate };
       const choice = rng.next();
       let outcome: string;
       if (choice < 0.5) {
