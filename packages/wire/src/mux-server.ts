@@ -28,7 +28,7 @@ export interface MuxDoor {
 }
 
 export interface MuxServerOptions {
-  /** By upgrade path: `/internal/mux` for peers (cluster-auth.ts), `/v1/mux` for clients. Any other path is answered 404. */
+  /** By upgrade path: `/internal/mux` for peers (@kvstore/cluster's peerMuxDoor), `/v1/mux` for clients (kvserver's clientMuxDoor). Any other path is answered 404. */
   doors: Readonly<Record<string, MuxDoor>>;
   /** Default DEFAULT_MAX_IN_FLIGHT. */
   maxInFlight?: number;
