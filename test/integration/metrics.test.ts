@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { KvClient } from '@kvstore/kvclient';
+import { Ring } from '@kvstore/protocol';
 import { get, put, scrapeMetrics, startCluster, waitFor } from '@kvstore/testkit';
 
 const KEYS = 40;
@@ -64,6 +66,18 @@ test('GET /metrics on a gate and on replicas moves with traffic', async (t) => {
     assert.ok(after.leader.sum('kvstore_storage_disk_bytes') > 0);
     assert.ok(after.leader.sum('kvstore_storage_filesystem_free_bytes') > 0);
     assert.equal(after.leader.sum('kvstore_zookeeper_session_state', { state: 'connected' }), 1);
+    assert.ok(after.leader.sum('kvstore_replica_mux_connections', { door: 'peers' }) >= 1, 'the gate\'s connection');
+  });
+
+  await t.test('a replica counts the self-routing clients\' connections on its door', async () => {
+    const client = new KvClient({ hosts: gate, routing: 'direct' });
+    t.after(() => client.close());
+    const ring = new Ring((await client.routing()).ring);
+    const key = Array.from({ length: KEYS }, (_, i) => `key-${i}`).find((candidate) => ring.ownerOf(candidate) === 'p0')!;
+    const opened = (await scrapeMetrics(leader)).sum('kvstore_replica_mux_connections', { door: 'clients' });
+    await client.put(key, 'self-routed');
+    assert.equal((await client.get(key)).value.toString(), 'self-routed');
+    assert.equal((await scrapeMetrics(leader)).sum('kvstore_replica_mux_connections', { door: 'clients' }), opened + 1);
   });
 
   await t.test('the follower applies what the leader committed', async () => {

@@ -96,6 +96,8 @@ export async function startServer(config: ServerConfig, auth: ClusterAuth, logge
     minInsync: config.minInsync,
     records: () => coordinator,
     disk: config.dataDir === undefined ? undefined : { file: lmdbPath(config.dataDir), dir: config.dataDir },
+    // Scrapes come once the port is open, after the mux server exists.
+    muxConnections: () => mux.connections(),
   });
   storage.engine?.onDurableBatch((writes, seconds) => metrics.durableBatch(writes, seconds));
   const replica: Replica = new Replica({

@@ -41,6 +41,8 @@ export interface MuxServerOptions {
 export interface MuxServer {
   /** Ends every connection (requests in flight get no answer, which their senders see as unknown outcomes). */
   close(): void;
+  /** Open connections by the door they came in through (for metrics). */
+  connections(): Map<string, number>;
 }
 
 function refuse(socket: Socket, statusLine: string): void {
@@ -57,12 +59,12 @@ function refuse(socket: Socket, statusLine: string): void {
  * soon as it is read; answers go back in whatever order they finish.
  */
 export function acceptMux(server: Server, options: MuxServerOptions): MuxServer {
-  const sockets = new Set<Socket>();
-  const open = (socket: Socket, head: Buffer, { handlers, maxFrameBytes }: MuxAdmission): void => {
+  const sockets = new Map<Socket, string>();
+  const open = (socket: Socket, head: Buffer, door: string, { handlers, maxFrameBytes }: MuxAdmission): void => {
     if (socket.destroyed) return;
     socket.setNoDelay(true);
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ${MUX_PROTOCOL}\r\n${frameKindsHeader(Object.keys(handlers).map(Number))}\r\n\r\n`);
-    sockets.add(socket);
+    sockets.set(socket, door);
     socket.on('close', () => sockets.delete(socket));
     // HTTP servers allow half-open sockets; a peer that hung up gets no more answers.
     socket.on('end', () => socket.destroy());
@@ -75,7 +77,8 @@ export function acceptMux(server: Server, options: MuxServerOptions): MuxServer 
   server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const upgrade = request.headers.upgrade;
-    const door = Object.hasOwn(options.doors, request.url ?? '') ? options.doors[request.url!] : undefined;
+    const path = request.url ?? '';
+    const door = Object.hasOwn(options.doors, path) ? options.doors[path] : undefined;
     if (door === undefined || upgrade === undefined || upgrade.toLowerCase() !== MUX_PROTOCOL) {
       refuse(socket, '404 Not Found');
       return;
@@ -87,12 +90,17 @@ export function acceptMux(server: Server, options: MuxServerOptions): MuxServer 
       turnAway(socket, error);
       return;
     }
-    if (!(admission instanceof Promise)) open(socket, head, admission);
-    else admission.then((admitted) => open(socket, head, admitted), (error: unknown) => turnAway(socket, error));
+    if (!(admission instanceof Promise)) open(socket, head, path, admission);
+    else admission.then((admitted) => open(socket, head, path, admitted), (error: unknown) => turnAway(socket, error));
   });
   return {
     close() {
-      for (const socket of sockets) socket.destroy();
+      for (const socket of sockets.keys()) socket.destroy();
+    },
+    connections() {
+      const counts = new Map<string, number>();
+      for (const door of sockets.values()) counts.set(door, (counts.get(door) ?? 0) + 1);
+      return counts;
     },
   };
 }

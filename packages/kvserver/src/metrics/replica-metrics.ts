@@ -1,5 +1,6 @@
 import { statSync, statfsSync } from 'node:fs';
 import { Counter, FastHistogram, Gauge, Histogram, ZkSessionMetrics, createMetricsRegistry, type HistogramCell, type Registry } from '@kvstore/cluster';
+import { CLIENT_MUX_PATH, MUX_PATH } from '@kvstore/wire';
 import { slotsLeaving } from '../migration/plan';
 import type { MovedBatch } from '../migration/slot-mover';
 import type { KvStore } from '../replication/kv-store';
@@ -21,7 +22,12 @@ export interface ReplicaMetricsSources {
   records: () => Pick<RoutingRecords, 'currentRing' | 'currentMigration'>;
   /** The LMDB file and the data dir, with --data-dir. */
   disk?: { file: string; dir: string };
+  /** Open binary-protocol connections by door path (read when scraped, once the port is open). */
+  muxConnections?: () => Map<string, number>;
 }
+
+/** The doors' names in the metric: who came in through them. */
+const DOORS: Readonly<Record<string, string>> = { [MUX_PATH]: 'peers', [CLIENT_MUX_PATH]: 'clients' };
 
 const ROLES: readonly ReplicaRole[] = ['leader', 'follower', 'stopped'];
 /** From 0.25 ms (a write to memory without followers) to 10 s (past any write timeout). */
@@ -107,6 +113,18 @@ export class ReplicaMetrics {
     scrapedGauge(registry, 'kvstore_replica_keys', 'Keys in the state (values whose TTL ran out but not yet expired included)', () => store.size);
     scrapedGauge(registry, 'kvstore_replica_min_insync', 'The --min-insync setting: writes are refused while the in-sync set is smaller', () => sources.minInsync);
 
+    const { muxConnections } = sources;
+    new Gauge({
+      name: 'kvstore_replica_mux_connections',
+      help: 'Open binary-protocol connections to this replica: from peers (gates, the leader) and from self-routing clients',
+      labelNames: ['door'],
+      registers,
+      collect() {
+        this.reset();
+        const open = muxConnections?.() ?? new Map<string, number>();
+        for (const [path, door] of Object.entries(DOORS)) this.set({ door }, open.get(path) ?? 0);
+      },
+    });
     new Gauge({
       name: 'kvstore_replica_in_sync_replicas',
       help: 'Size of the in-sync set, leader included (reported by the leader only)',
