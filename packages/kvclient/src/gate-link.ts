@@ -19,7 +19,7 @@ export interface GateRequest {
   timeoutMs?: number;
 }
 
-/** A request of the client, to a gate or (routing 'direct') to a replica's public port. */
+/** A request of the client to a gate. */
 export interface ClientRequest extends GateRequest {
   /** Sending it twice could apply it twice, so it is never resent once it may have arrived. */
   write: boolean;
