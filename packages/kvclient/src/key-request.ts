@@ -7,7 +7,7 @@ import type { ClientRequest, GateAnswer } from './gate-link';
  * and headers made from them here. What the API would refuse is refused
  * before anything is sent.
  */
-export function keyRequest(fields: Omit<KvRequest, 'key'> & { key: string }): KvRequest {
+export function keyRequest(fields: KvRequest): KvRequest {
   validateKey(fields.key);
   if (fields.ttl !== undefined) checkTtl(fields.ttl);
   if (typeof fields.ifMatch === 'number' && !(Number.isSafeInteger(fields.ifMatch) && fields.ifMatch >= 0)) throw badRequest('ifMatch must be a version: an integer >= 0');
