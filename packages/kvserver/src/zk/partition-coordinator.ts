@@ -190,9 +190,12 @@ export class PartitionCoordinator implements IsrCoordination, RoutingRecords {
     session.close();
   }
 
+  /** A malformed `/state` holds the change until the record is read again (retrying at once would read it in a loop). */
   updateIsr(epoch: number, change: IsrChange): Promise<string[]> {
-    if (!this.session) return Promise.reject(new DeposedError('no ZooKeeper session'));
-    return updateIsr(this.nodes(this.session), epoch, change);
+    return this.untilWellFormed(this.stateNode, () => {
+      if (!this.session) return Promise.reject(new DeposedError('no ZooKeeper session'));
+      return updateIsr(this.nodes(this.session), epoch, change);
+    });
   }
 
   handOver(epoch: number, target: Member): Promise<void> {
