@@ -179,7 +179,10 @@ export class FakeGate {
     if (fault?.kind === 'bare') throw new Error(`bare ${fault.status}`);
     let answer: KvFrameAnswer;
     try {
-      if (fault?.kind === 'too-many') throw new KvError('TOO_MANY_REQUESTS', 'over this client\'s limit of request rate');
+      if (fault?.kind === 'too-many') {
+        if (--fault.times === 0) this.fault = null;
+        throw new KvError('TOO_MANY_REQUESTS', 'over this client\'s limit of request rate');
+      }
       if (fault?.kind === 'error') throw new KvError(fault.code, fault.message ?? fault.code);
       answer = this.serveFrame(request);
     } catch (error) {
