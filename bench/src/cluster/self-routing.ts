@@ -1,6 +1,5 @@
-import { DirectRoutes, KvClient, KvError } from '@kvstore/kvclient';
-import { parseKvRequest } from '@kvstore/protocol';
-import type { SendThrough } from './client-load';
+import { DirectRoutes, KvClient } from '@kvstore/kvclient';
+import { requestThroughClient } from '@kvstore/testkit/harness';
 import type { KvCluster } from './kvcluster';
 import type { Scenario, Target } from './measure';
 import type { ClusterBenchOptions } from './options';
@@ -34,25 +33,9 @@ export async function selfRoutingLoad(cluster: KvCluster, hotKeys: number): Prom
   }
   const [url, keys] = [...byLeader].sort(([a], [b]) => a.localeCompare(b))[0]!;
   return {
-    target: { url, tracked: () => cluster.tracked(), send: sendThrough(client) },
+    target: { url, tracked: () => cluster.tracked(), send: async (request) => (await requestThroughClient(client, request)).status },
     keys: keysFrom(keys),
     stop: async () => client.close(),
-  };
-}
-
-/** A load's request, made by the workload as a url, sent with the client's own get, put and delete. */
-function sendThrough(client: KvClient): SendThrough {
-  return async (request) => {
-    const { method, key, consistency, ttl } = parseKvRequest(request.method, request.path, undefined, undefined);
-    try {
-      if (method === 'GET') await client.get(key, { consistency });
-      else if (method === 'PUT') await client.put(key, request.body ?? '', { ttlSeconds: ttl });
-      else await client.delete(key);
-      return 200;
-    } catch (error) {
-      if (error instanceof KvError) return error.status;
-      throw error;
-    }
   };
 }
 

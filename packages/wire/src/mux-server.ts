@@ -49,7 +49,6 @@ function refuse(socket: Socket, statusLine: string): void {
   socket.end(`HTTP/1.1 ${statusLine}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   // A peer that keeps its side open must not keep the socket.
   socket.once('finish', () => socket.destroy());
-  socket.on('error', () => socket.destroy());
 }
 
 /**
@@ -75,6 +74,7 @@ export function acceptMux(server: Server, options: MuxServerOptions): MuxServer 
     refuse(socket, '401 Unauthorized');
   };
   server.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) => {
+    // Every upgraded socket, refused or served: an error ends it, never the process.
     socket.on('error', () => socket.destroy());
     const upgrade = request.headers.upgrade;
     const path = request.url ?? '';
