@@ -50,8 +50,26 @@ export function readTlsMaterial(files: TlsFiles): TlsMaterial {
   return material;
 }
 
-/** How often the files are polled; fs.watchFile survives the rename that replaces a file, fs.watch does not. */
+/**
+ * How often the files are read to notice a change. Their bytes are compared,
+ * not their stat: a rewrite within one tick of the kernel's file clock keeps
+ * size and mtime, and fs.watchFile's first stat is taken later, off the main
+ * thread, so a change made just after start could become its baseline.
+ */
 const WATCH_INTERVAL_MS = 500;
+
+/** The three files' bytes (or why one cannot be read), to notice any change, however the file was replaced. */
+function snapshotOf(files: TlsFiles): string {
+  return [files.certFile, files.keyFile, files.caFile]
+    .map((file) => {
+      try {
+        return fs.readFileSync(file).toString('base64');
+      } catch (error) {
+        return `unreadable: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
+      }
+    })
+    .join('\n');
+}
 
 /**
  * A process's TLS: its certificate and key for its listener and as a client
@@ -61,15 +79,17 @@ const WATCH_INTERVAL_MS = 500;
  */
 export class ClusterTls {
   private current: TlsMaterial;
+  /** The files as last seen by the watch, taken before they were read: a change in between is seen at the next look. */
+  private seen: string;
   private readonly servers = new Set<SecureContextTarget>();
-  private watching = false;
+  private watch: NodeJS.Timeout | undefined;
   private readonly onSignal = (): void => void this.reload('SIGHUP');
-  private readonly onFileChange = (): void => void this.reload('file changed');
 
   constructor(
     readonly files: TlsFiles,
     private readonly logger: TlsLogger,
   ) {
+    this.seen = snapshotOf(files);
     this.current = readTlsMaterial(files);
   }
 
@@ -115,11 +135,18 @@ export class ClusterTls {
   /** Gives `server` every reloaded context (and returns it); starts watching the files on the first call. */
   serve<Target extends SecureContextTarget>(server: Target): Target {
     this.servers.add(server);
-    if (this.watching) return server;
-    this.watching = true;
-    for (const file of this.fileList()) fs.watchFile(file, { interval: WATCH_INTERVAL_MS, persistent: false }, this.onFileChange);
+    if (this.watch) return server;
+    // Unref'd: the watch does not hold the process (its servers do).
+    this.watch = setInterval(() => this.look(), WATCH_INTERVAL_MS).unref();
     process.on('SIGHUP', this.onSignal);
     return server;
+  }
+
+  private look(): void {
+    const now = snapshotOf(this.files);
+    if (now === this.seen) return;
+    this.seen = now;
+    this.reload('file changed');
   }
 
   /** Re-reads the files; true when the new material is in use. */
@@ -139,15 +166,11 @@ export class ClusterTls {
   }
 
   close(): void {
-    if (!this.watching) return;
-    this.watching = false;
-    for (const file of this.fileList()) fs.unwatchFile(file, this.onFileChange);
+    if (!this.watch) return;
+    clearInterval(this.watch);
+    this.watch = undefined;
     process.off('SIGHUP', this.onSignal);
     this.servers.clear();
-  }
-
-  private fileList(): string[] {
-    return [this.files.certFile, this.files.keyFile, this.files.caFile];
   }
 }
 
