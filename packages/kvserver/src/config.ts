@@ -39,6 +39,8 @@ export interface ServerConfig {
   writeTimeoutMs: number;
   replicaTimeoutMs: number;
   readLeaseMs: number;
+  /** Append requests a leader keeps in flight to one caught-up follower. */
+  appendsInFlight: number;
   sessionTimeoutMs: number;
   maxKeys: number | undefined;
   maxLogEntries: number;
@@ -84,6 +86,13 @@ const SETTINGS = {
     env: 'KV_READ_LEASE',
     description: 'sync mode: a leader answers strong reads without a round to its followers for this long after they all acknowledged it, and a follower waits as long before its own term starts (0: a round per read; default 500, or half --write-timeout if less)',
     parse: integer(0, 600_000),
+  },
+  appendsInFlight: {
+    flags: '--appends-in-flight <n>',
+    env: 'KV_APPENDS_IN_FLIGHT',
+    description: 'append requests a leader sends a caught-up follower without waiting for the answers (more pays on links with a real round trip)',
+    parse: integer(1, 64),
+    default: '4',
   },
   maxLogEntries: {
     flags: '--max-log-entries <n>',
@@ -156,6 +165,7 @@ export function parseServerConfig(argv: readonly string[], env: Environment): Se
     writeTimeoutMs,
     replicaTimeoutMs,
     readLeaseMs,
+    appendsInFlight: values.appendsInFlight,
     sessionTimeoutMs: values.sessionTimeout,
     maxKeys: values.maxKeys,
     maxLogEntries: values.maxLogEntries,

@@ -67,6 +67,7 @@ export function replicationOptions(config: ServerConfig): ReplicationOptions {
     writeTimeoutMs: config.writeTimeoutMs,
     replicaTimeoutMs: config.replicaTimeoutMs,
     readLeaseMs: config.readLeaseMs,
+    maxAppendsInFlight: config.appendsInFlight,
     maxLogEntries: config.maxLogEntries,
     // Half the session: the leader stops acknowledging well before ZooKeeper can have let another replica win.
     zooKeeperLeaseMs: Math.floor(config.sessionTimeoutMs / 2),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, parseServerConfig } from '../src/config';
+import { replicationOptions } from '../src/server';
 
 const REQUIRED = ['--zk', '127.0.0.1:2181', '--partition', 'p0', '--id', 'r1', '--port', '7001', '--cluster-secret-file', '/etc/kv/cluster.secret'];
 
@@ -32,6 +33,7 @@ describe('parseServerConfig', () => {
       writeTimeoutMs: 1000,
       replicaTimeoutMs: 500,
       readLeaseMs: 500,
+      appendsInFlight: 4,
       sessionTimeoutMs: 5000,
       maxKeys: undefined,
       maxLogEntries: 20000,
@@ -180,5 +182,12 @@ describe('parseServerConfig', () => {
     assert.equal(parseServerConfig([...REQUIRED, '--write-timeout', '300', '--replica-timeout', '200'], {}).readLeaseMs, 150);
     assert.equal(parseServerConfig([...REQUIRED, '--read-lease', '0'], {}).readLeaseMs, 0);
     assert.equal(parseServerConfig(REQUIRED, { KV_READ_LEASE: '800' }).readLeaseMs, 800);
+  });
+
+  it('takes the appends in flight per follower, at least one, into the replication options', () => {
+    assertRefused([...REQUIRED, '--appends-in-flight', '0'], '--appends-in-flight');
+    assertRefused([...REQUIRED, '--appends-in-flight', '65'], '--appends-in-flight');
+    assert.equal(replicationOptions(parseServerConfig([...REQUIRED, '--appends-in-flight', '1'], {})).maxAppendsInFlight, 1);
+    assert.equal(replicationOptions(parseServerConfig(REQUIRED, { KV_APPENDS_IN_FLIGHT: '16' })).maxAppendsInFlight, 16);
   });
 });
