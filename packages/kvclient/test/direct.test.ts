@@ -213,6 +213,32 @@ describe('KvClient with routing: direct', () => {
     assert.deepEqual(kvRequests(gate), ['PUT /v1/kv/k']);
   });
 
+  test('a replica without the door (a rolling upgrade) is asked once: its keys go through the gate, the table stays good for the others', async () => {
+    const old = await FakeGate.start({ clientDoor: false });
+    try {
+      // p1 (the key "upgraded") is led by a replica with the door, p0 (every other key) by one from before it.
+      const owners = new Array<string>(SLOT_COUNT).fill('p0');
+      owners[slotOf('upgraded')] = 'p1';
+      gate.routing = {
+        ring: ringRecord(1, owners),
+        partitions: {
+          p0: { epoch: 1, leader: { id: 'old', url: url(old) }, isr: ['old'], members: [{ id: 'old', url: url(old) }] },
+          p1: { epoch: 1, leader: { id: 'l', url: url(leader) }, isr: ['l'], members: [{ id: 'l', url: url(leader) }] },
+        },
+      };
+      for (let i = 0; i < 3; i++) {
+        await client.put(`k${i}`, 'v');
+        await client.put('upgraded', `v${i}`);
+      }
+      assert.deepEqual(kvRequests(gate), ['PUT /v1/kv/k0', 'PUT /v1/kv/k1', 'PUT /v1/kv/k2']);
+      assert.deepEqual(kvRequests(leader), ['PUT /v1/kv/upgraded', 'PUT /v1/kv/upgraded', 'PUT /v1/kv/upgraded'], 'the other partition still goes straight to its leader');
+      assert.deepEqual(old.upgrades, ['/v1/mux'], 'one knock, not one per request');
+      assert.deepEqual(gate.requests.filter((line) => line === 'GET /v1/routing'), ['GET /v1/routing'], 'the table was not read again');
+    } finally {
+      await old.close();
+    }
+  });
+
   test('a final refusal of the replica is the answer, not sent again', async () => {
     await client.put('k', 'v');
     await assert.rejects(client.put('k', 'w', { ifMatch: 999 }), (error: unknown) => error instanceof KvError && error.code === 'PRECONDITION_FAILED');

@@ -20,7 +20,7 @@ export {
 } from './frames';
 export { FrameWriter } from './frame-writer';
 export { ByteReader } from './byte-reader';
-export { TransportError, type TransportFailure } from './transport-error';
+export { TransportError, UpgradeRefusedError, type TransportFailure } from './transport-error';
 export {
   KvFrameError,
   decodeKvFrameAnswer,

@@ -2,7 +2,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { FrameKind, FrameReader, MUX_PROTOCOL, parseFrameKinds, type Frame, type RequestKind } from './frames';
 import { FrameWriter } from './frame-writer';
-import { TransportError } from './transport-error';
+import { TransportError, UpgradeRefusedError } from './transport-error';
 
 interface Pending {
   resolve(payload: Buffer): void;
@@ -140,7 +140,7 @@ export class MuxConnection {
       this.socket.off('data', onData);
       const statusLine = text.slice(0, text.indexOf('\r\n'));
       if (!/^HTTP\/1\.1 101 /.test(statusLine)) {
-        this.fail(new Error(`upgrade refused: ${statusLine}`));
+        this.fail(new UpgradeRefusedError(statusLine));
         return;
       }
       onOpen();

@@ -7,6 +7,7 @@ import {
   MUX_FRAME_HEADROOM,
   MuxPool,
   TransportError,
+  UpgradeRefusedError,
   decodeKvFrameAnswer,
   encodeKvFrameRequest,
   kvFrameRequest,
@@ -16,6 +17,14 @@ import type { KeyAnswer } from '../key-request';
 import { mayRepeat } from '../retry';
 import type { KeyUse } from './direct-routes';
 import type { RouteCache } from './route-cache';
+
+/**
+ * A replica that turned the door away (404: from before the door, in a
+ * rolling upgrade; 401: not for this token) is asked again after this;
+ * until then its keys go through the gates, and the table stays good for
+ * the others.
+ */
+const CLOSED_DOOR_RECHECK_MS = 30_000;
 
 export interface DirectSenderOptions {
   /** Sent on each connection's upgrade: the user's bearer token, when the client has one. */
@@ -32,17 +41,22 @@ export interface DirectSenderOptions {
  * connection per replica, binary, no HTTP parse on either side), by the ring
  * version it routed by. What a gate would retry (the refusals the API says
  * were not applied, a connection that was never made, and a read's unknown
- * outcome) is handed back as "take the gate" with the table marked wrong; a
- * write that may have arrived is never sent again (TIMEOUT), and every
- * other answer is the request's answer, as through a gate.
+ * outcome) is handed back as "take the gate" with the table marked wrong,
+ * but a replica whose door turns the connection away leaves the table
+ * good and is skipped for a while (CLOSED_DOOR_RECHECK_MS); a write that
+ * may have arrived is never sent again (TIMEOUT), and every other answer
+ * is the request's answer, as through a gate.
  */
 export class DirectSender {
   private readonly pool: MuxPool;
   private readonly timeoutMs: number;
+  /** Replicas whose door turned us away, and until when they are not asked. */
+  private readonly closedDoors = new Map<string, number>();
 
   constructor(
     private readonly cache: RouteCache,
     options: DirectSenderOptions,
+    private readonly now: () => number = Date.now,
   ) {
     const { token } = options;
     this.timeoutMs = options.timeoutMs;
@@ -59,7 +73,7 @@ export class DirectSender {
   async send(fields: KvRequest, body: Buffer, use: KeyUse): Promise<KeyAnswer | undefined> {
     const routes = await this.cache.routes();
     const target = routes?.target(fields.key, use);
-    if (!routes || !target) return undefined;
+    if (!routes || !target || this.doorClosed(target.url)) return undefined;
     const write = fields.method !== 'GET';
     let answer: KvFrameAnswer;
     try {
@@ -68,6 +82,10 @@ export class DirectSender {
     } catch (error) {
       if (!(error instanceof TransportError) && !(error instanceof KvFrameError)) throw error;
       const sentNothing = error instanceof TransportError && error.failure === 'refused';
+      if (sentNothing && error.cause instanceof UpgradeRefusedError) {
+        this.closedDoors.set(target.url, this.now() + CLOSED_DOOR_RECHECK_MS);
+        return undefined;
+      }
       if (write && !sentNothing) {
         throw new KvError('TIMEOUT', `${target.url} gave no usable answer after the request was sent (${error.message}); the write's outcome is unknown`, { cause: error });
       }
@@ -79,6 +97,14 @@ export class DirectSender {
     // A WRONG_PARTITION names the ring the replica judged by: only a newer one than ours makes our table wrong.
     this.cache.invalidate(answer.error.code === 'WRONG_PARTITION' ? answer.routingVersion : undefined);
     return undefined;
+  }
+
+  private doorClosed(url: string): boolean {
+    const until = this.closedDoors.get(url);
+    if (until === undefined) return false;
+    if (this.now() < until) return true;
+    this.closedDoors.delete(url);
+    return false;
   }
 
   stop(): void {

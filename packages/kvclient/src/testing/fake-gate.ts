@@ -13,6 +13,7 @@ import {
   FrameKind,
   MUX_FRAME_HEADROOM,
   acceptMux,
+  type MuxDoor,
   decodeKvFrameRequest,
   encodeKvFrameAnswer,
   type KvFrameAnswer,
@@ -63,6 +64,8 @@ export interface FakeGateOptions {
   /** Clock for TTL expiry, in milliseconds. */
   now?: () => number;
   cluster?: ClusterView;
+  /** false: no client door (`/v1/mux` answered 404), as a replica from before it. */
+  clientDoor?: boolean;
 }
 
 interface Entry {
@@ -106,6 +109,8 @@ export class FakeGate {
   migration: MigrationView | null = null;
   /** Called at each `GET /v1/admin/migration` before it answers: moves the migration along between polls. */
   onMigrationRead: ((migration: MigrationView) => MigrationView) | null = null;
+  /** Connections that asked to upgrade, by path (opened or turned away). */
+  readonly upgrades: string[] = [];
   /** What `GET /v1/routing` answers (a self-routing client's table); null: 503, as a gate without a ring. */
   routing: RoutingView | null = null;
   /** What a forced removal says of the keys it gave up (null: no replica answered). */
@@ -130,7 +135,9 @@ export class FakeGate {
     const gate = new FakeGate(server, options);
     server.on('request', (request, response) => gate.receive(request, response));
     const admission = { handlers: { [FrameKind.typedKv]: (payload: Buffer) => gate.receiveFrame(decodeKvFrameRequest(payload)) }, maxFrameBytes: gate.maxValueBytes + MUX_FRAME_HEADROOM };
-    gate.mux = acceptMux(server, { doors: { [CLIENT_MUX_PATH]: { admit: () => admission } }, onError: () => undefined, onRefused: () => undefined });
+    server.on('upgrade', (request: http.IncomingMessage) => gate.upgrades.push(request.url ?? ''));
+    const doors: Record<string, MuxDoor> = options.clientDoor === false ? {} : { [CLIENT_MUX_PATH]: { admit: () => admission } };
+    gate.mux = acceptMux(server, { doors, onError: () => undefined, onRefused: () => undefined });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return gate;
   }
