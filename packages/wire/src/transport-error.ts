@@ -23,11 +23,8 @@ export class TransportError extends Error {
 /** The replica answered the connection's upgrade with something other than 101: no such door there (404, a replica from before it), or not for these credentials (401). */
 export class UpgradeRefusedError extends Error {
   override name = 'UpgradeRefusedError';
-  /** The HTTP status it answered, 0 when the line had none. */
-  readonly status: number;
 
-  constructor(readonly statusLine: string) {
+  constructor(statusLine: string) {
     super(`upgrade refused: ${statusLine}`);
-    this.status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1] ?? 0);
   }
 }

@@ -56,7 +56,6 @@ export class DirectSender {
   constructor(
     private readonly cache: RouteCache,
     options: DirectSenderOptions,
-    private readonly now: () => number = Date.now,
   ) {
     const { token } = options;
     this.timeoutMs = options.timeoutMs;
@@ -83,7 +82,7 @@ export class DirectSender {
       if (!(error instanceof TransportError) && !(error instanceof KvFrameError)) throw error;
       const sentNothing = error instanceof TransportError && error.failure === 'refused';
       if (sentNothing && error.cause instanceof UpgradeRefusedError) {
-        this.closedDoors.set(target.url, this.now() + CLOSED_DOOR_RECHECK_MS);
+        this.closedDoors.set(target.url, Date.now() + CLOSED_DOOR_RECHECK_MS);
         return undefined;
       }
       if (write && !sentNothing) {
@@ -102,7 +101,7 @@ export class DirectSender {
   private doorClosed(url: string): boolean {
     const until = this.closedDoors.get(url);
     if (until === undefined) return false;
-    if (this.now() < until) return true;
+    if (Date.now() < until) return true;
     this.closedDoors.delete(url);
     return false;
   }
