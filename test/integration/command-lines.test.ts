@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ensureClusterSecretFile } from '@kvstore/cluster';
@@ -13,6 +13,31 @@ const bin = (name: string): string => join(root, 'packages', name, 'bin', `${nam
 function run(name: string, args: string[], env: Record<string, string> = {}) {
   const result = spawnSync(process.execPath, [bin(name), ...args], { encoding: 'utf8', timeout: 10_000, env: { ...process.env, ...env } });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Each option of a program's --help: its variable, and its default when the help shows one. */
+function helpOptions(help: string): Map<string, { env: string; fallback: string | undefined }> {
+  const options = new Map<string, { env: string; fallback: string | undefined }>();
+  // An option starts at a line indented by two, its description wraps onto deeper lines.
+  for (const block of help.split(/\n(?=  -)/).slice(1)) {
+    const flag = /^ {2}(?:-\w, )?(--[a-z-]+)/.exec(block)?.[1];
+    if (flag === undefined || flag === '--help') continue;
+    const env = /env\s+(KV_[A-Z_]+)/.exec(block)?.[1];
+    assert.ok(env, `${flag} names its variable in --help`);
+    options.set(flag, { env, fallback: /\(default:\s+"([^"]*)"\)/.exec(block)?.[1] });
+  }
+  return options;
+}
+
+/** The flags of a program's table in docs/command-lines.md (the first cell of each row may hold several), each with its whole row. */
+function documentedFlags(name: string): Map<string, string> {
+  const doc = readFileSync(join(root, 'docs', 'command-lines.md'), 'utf8');
+  const section = doc.slice(doc.indexOf(`\n## ${name}\n`) + 1).split(/\n## /)[0]!;
+  const rows = new Map<string, string>();
+  for (const row of section.split('\n').filter((line) => line.startsWith('| `--'))) {
+    for (const [, flag] of row.split(' | ')[0]!.matchAll(/`(--[a-z-]+)/g)) rows.set(flag!, row);
+  }
+  return rows;
 }
 
 /** The parsers never read the file; the programs do, after parsing. */
@@ -55,10 +80,18 @@ for (const name of ['kvserver', 'kvgate']) {
     assert.match(result.stderr, /--port/);
   });
 
-  test(`${name} --help describes every flag`, () => {
+  test(`${name} --help and docs/command-lines.md name the same flags, each with its variable and default`, () => {
     const result = run(name, ['--help']);
     assert.equal(result.code, 0);
-    for (const flag of ['--zk', '--port', '--host', '--cluster', '--session-timeout', '--cluster-secret-file', '--zk-auth-file']) assert.match(result.stdout, new RegExp(flag));
+    const helped = helpOptions(result.stdout);
+    assert.ok(helped.size > 20, `${helped.size} flags in --help`);
+    const documented = documentedFlags(name);
+    assert.deepEqual([...documented.keys()].sort(), [...helped.keys()].sort(), 'the same flags in --help and in the docs');
+    for (const [flag, { env, fallback }] of helped) {
+      const row = documented.get(flag)!;
+      assert.ok(row.includes(`\`${env}\``), `${flag}: the docs name ${env}: ${row}`);
+      if (fallback !== undefined) assert.ok(row.includes(`\`${fallback}\``), `${flag}: the docs give the default ${fallback}: ${row}`);
+    }
   });
 
   test(`${name}: no cluster secret, or an unusable one, is one line saying how to make one and exit 2`, () => {
