@@ -258,6 +258,28 @@ describe('KvClient with routing: direct', () => {
     assert.deepEqual(kvRequests(gate), [], 'nothing, not even the refused ttl, went through the gate');
   });
 
+  test('with every gate down, requests go on straight to the replicas by the last table', async () => {
+    const lone = await FakeGate.start();
+    lone.routing = onePartition('l', { l: url(leader) }, ['l']);
+    const alone = new KvClient({ hosts: lone.host, routing: 'direct', retries: 0, routingRefreshMs: 1 });
+    try {
+      await alone.put('before', 'v');
+      lone.fault = { kind: 'reset' };
+      const tableReads = (): number => lone.requests.filter((line) => line === 'GET /v1/routing').length;
+      let sent = 0;
+      // Until the table's background refresh has failed twice against the gate that is down.
+      await waitFor(async () => {
+        await alone.put(`after-${sent++}`, 'v');
+        return tableReads() >= 3;
+      });
+      assert.equal(kvRequests(leader).length, sent + 1, 'every write reached the leader');
+      assert.deepEqual(kvRequests(lone), [], 'none was handed to the gate');
+    } finally {
+      alone.close();
+      await lone.close();
+    }
+  });
+
   test('without a routing table (a gate with no ring) every request goes through the gate', async () => {
     gate.routing = null;
     await client.put('k', 'v');
