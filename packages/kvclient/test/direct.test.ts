@@ -173,6 +173,42 @@ describe('KvClient with routing: direct', () => {
     assert.deepEqual(kvRequests(follower), ['PUT /v1/kv/k']);
   });
 
+  test('a NOT_LEADER naming another member is followed there once, not through the gate, and the table takes that leader', async () => {
+    await client.put('warm', 'up');
+    leader.fault = { kind: 'error', code: 'NOT_LEADER', leader: url(follower) };
+    gate.routing = onePartition('f', { l: url(leader), f: url(follower) }, ['l', 'f']);
+    await client.put('k', 'v1');
+    await client.put('k', 'v2');
+    assert.deepEqual(kvRequests(leader), ['PUT /v1/kv/warm', 'PUT /v1/kv/k'], 'refused once, then passed by');
+    assert.deepEqual(kvRequests(follower), ['PUT /v1/kv/k', 'PUT /v1/kv/k']);
+    assert.deepEqual(kvRequests(gate), []);
+  });
+
+  test('a NOT_LEADER naming a replica that is no member of the partition, or naming one that refuses too, goes to the gate', async () => {
+    await client.put('warm', 'up');
+    const stranger = await FakeGate.start();
+    try {
+      leader.fault = { kind: 'error', code: 'NOT_LEADER', leader: url(stranger) };
+      await client.put('k', 'v1');
+      assert.deepEqual(kvRequests(stranger), [], 'a replica the table does not know is not sent the request (nor the token)');
+      assert.deepEqual(kvRequests(gate), ['PUT /v1/kv/k']);
+    } finally {
+      await stranger.close();
+    }
+
+    await waitFor(async () => {
+      leader.fault = null;
+      const before = kvRequests(leader).length;
+      await client.put('warm', 'up');
+      return kvRequests(leader).length > before;
+    });
+    leader.fault = { kind: 'error', code: 'NOT_LEADER', leader: url(follower) };
+    follower.fault = { kind: 'error', code: 'NOT_LEADER', leader: url(leader) };
+    await client.put('k', 'v2');
+    assert.deepEqual(kvRequests(follower), ['PUT /v1/kv/k'], 'followed once, not back and forth');
+    assert.deepEqual(kvRequests(gate).filter((line) => line === 'PUT /v1/kv/k'), ['PUT /v1/kv/k', 'PUT /v1/kv/k']);
+  });
+
   test('a WRONG_PARTITION or a 503 goes to the gate, and the table is read again', async () => {
     for (const code of ['WRONG_PARTITION', 'UNAVAILABLE'] as const) {
       // The table the last refusal asked for is in once a write reaches the leader again (until then the gate takes them).

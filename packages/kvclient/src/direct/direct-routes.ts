@@ -26,7 +26,7 @@ export class DirectRoutes {
   private readonly partitions = new Map<string, PartitionTargets>();
   private cursor = 0;
 
-  constructor(view: RoutingView) {
+  constructor(private readonly view: RoutingView) {
     this.ring = new Ring(view.ring);
     this.ringVersion = this.ring.version;
     for (const [name, route] of Object.entries(view.partitions)) {
@@ -34,6 +34,19 @@ export class DirectRoutes {
       const inSync = route.isr.flatMap((id) => live.get(id) ?? []);
       this.partitions.set(name, { leader: route.leader?.url, inSync: inSync.length > 0 ? inSync : route.leader ? [route.leader.url] : [] });
     }
+  }
+
+  /**
+   * This table with `url` as `partition`'s leader, when a replica named it
+   * so (NOT_LEADER); undefined unless `url` is one of the partition's
+   * members here: a name from elsewhere is not followed (it would get the
+   * request, and the token).
+   */
+  withLeader(partition: string, url: string): DirectRoutes | undefined {
+    const route = this.view.partitions[partition];
+    const member = route?.members.find((candidate) => candidate.url === url);
+    if (!route || !member) return undefined;
+    return new DirectRoutes({ ...this.view, partitions: { ...this.view.partitions, [partition]: { ...route, leader: { id: member.id, url } } } });
   }
 
   /** Where `key` goes for `use`; undefined when the table knows no such replica (no leader now, say): the gate waits for one. */

@@ -44,6 +44,20 @@ export class RouteCache {
     void this.refresh();
   }
 
+  /**
+   * A replica of `from` answered NOT_LEADER naming `url`: the table with
+   * that leader (see DirectRoutes.withLeader), in use from now on unless a
+   * newer table came meanwhile, and read again from a gate in the
+   * background; undefined when `url` is no member (then invalidate).
+   */
+  leaderMoved(from: DirectRoutes, partition: string, url: string): DirectRoutes | undefined {
+    const moved = from.withLeader(partition, url);
+    if (!moved) return undefined;
+    if (this.current === from) this.current = moved;
+    void this.refresh();
+    return moved;
+  }
+
   /** Drops a refresh that is put off (the client is closing). */
   stop(): void {
     clearTimeout(this.pending);

@@ -52,7 +52,7 @@ import {
  * no answer at all; or a 429 for a while.
  */
 export type Fault =
-  | { kind: 'error'; code: ErrorCode; message?: string }
+  | { kind: 'error'; code: ErrorCode; message?: string; /** A NOT_LEADER's hint: the leader's url. */ leader?: string }
   | { kind: 'bare'; status: number }
   | { kind: 'reset' }
   | { kind: 'hang' }
@@ -190,7 +190,7 @@ export class FakeGate {
         if (--fault.times === 0) this.fault = null;
         throw new KvError('TOO_MANY_REQUESTS', 'over this client\'s limit of request rate');
       }
-      if (fault?.kind === 'error') throw new KvError(fault.code, fault.message ?? fault.code);
+      if (fault?.kind === 'error') throw new KvError(fault.code, fault.message ?? fault.code, { leader: fault.leader });
       answer = this.serveFrame(request);
     } catch (error) {
       answer = { ok: false, replica: FAKE_REPLICA, error: error instanceof KvError ? error : new KvError('INTERNAL', String(error)), routingVersion: undefined };
@@ -214,7 +214,7 @@ export class FakeGate {
   }
 
   private async route(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
-    if (this.fault?.kind === 'error') throw new KvError(this.fault.code, this.fault.message ?? this.fault.code);
+    if (this.fault?.kind === 'error') throw new KvError(this.fault.code, this.fault.message ?? this.fault.code, { leader: this.fault.leader });
     // The raw url, as the real gate takes it: a WHATWG parse would turn the keys `.` and `..` into other paths.
     const raw = request.url ?? '/';
     if (isKvUrl(raw)) {
