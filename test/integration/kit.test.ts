@@ -14,6 +14,7 @@ import {
   kvGateArgs,
   kvServerArgs,
   ManagedProcess,
+  parseMetricsText,
   privateZooKeeper,
   put,
   del,
@@ -48,6 +49,21 @@ describe('waitFor', () => {
       ),
       /timed out after 50 ms waiting for the moon: last error: still broken/,
     );
+  });
+});
+
+describe('parseMetricsText', () => {
+  test('reads what prom-client writes, "Nan" among it, and refuses what Prometheus would not read', () => {
+    const scrape = parseMetricsText(
+      ['# HELP lag the lag', '# TYPE lag gauge', 'lag{replica="r1"} Nan', 'lag{replica="r2"} NaN', 'le_inf +Inf', 'count 3 1700000000000'].join('\n'),
+    );
+    assert.deepEqual(
+      scrape.samples.map((sample) => sample.value),
+      [NaN, NaN, Infinity, 3],
+    );
+    assert.equal(scrape.types.get('lag'), 'gauge');
+    assert.throws(() => parseMetricsText('lag NotANumber'), /bad value in metrics line: lag NotANumber/);
+    assert.throws(() => parseMetricsText('lag{replica="r1} 1'), /bad/);
   });
 });
 

@@ -30,7 +30,8 @@ function parseLabels(text: string, line: string): Record<string, string> {
 function parseValue(text: string, line: string): number {
   if (text === '+Inf') return Infinity;
   if (text === '-Inf') return -Infinity;
-  if (text === 'NaN') return NaN;
+  // prom-client writes "Nan" (an empty event-loop-lag histogram's mean, say); Prometheus reads any case (Go's ParseFloat).
+  if (/^nan$/i.test(text)) return NaN;
   const value = Number(text);
   if (Number.isNaN(value)) throw new Error(`bad value in metrics line: ${line}`);
   return value;
