@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { ensureClusterSecretFile } from '@kvstore/cluster';
 import { tempDir } from '@kvstore/testkit';
 import { ensureTlsFiles } from '@kvstore/testkit/harness';
+import { programHelp } from './deploy-support';
 
 const root = join(__dirname, '..', '..', '..');
 const bin = (name: string): string => join(root, 'packages', name, 'bin', `${name}.js`);
@@ -13,20 +14,6 @@ const bin = (name: string): string => join(root, 'packages', name, 'bin', `${nam
 function run(name: string, args: string[], env: Record<string, string> = {}) {
   const result = spawnSync(process.execPath, [bin(name), ...args], { encoding: 'utf8', timeout: 10_000, env: { ...process.env, ...env } });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-/** Each option of a program's --help: its variable, and its default when the help shows one. */
-function helpOptions(help: string): Map<string, { env: string; fallback: string | undefined }> {
-  const options = new Map<string, { env: string; fallback: string | undefined }>();
-  // An option starts at a line indented by two, its description wraps onto deeper lines.
-  for (const block of help.split(/\n(?=  -)/).slice(1)) {
-    const flag = /^ {2}(?:-\w, )?(--[a-z-]+)/.exec(block)?.[1];
-    if (flag === undefined || flag === '--help') continue;
-    const env = /env\s+(KV_[A-Z_]+)/.exec(block)?.[1];
-    assert.ok(env, `${flag} names its variable in --help`);
-    options.set(flag, { env, fallback: /\(default:\s+"([^"]*)"\)/.exec(block)?.[1] });
-  }
-  return options;
 }
 
 /** The flags of a program's table in docs/command-lines.md (the first cell of each row may hold several), each with its whole row. */
@@ -55,7 +42,7 @@ function assertRefusals(name: string, cases: [args: string[], says: RegExp][], h
   }
 }
 
-for (const name of ['kvserver', 'kvgate']) {
+for (const name of ['kvserver', 'kvgate'] as const) {
   test(`${name}: a bad flag is one line on stderr and exit 2`, () => {
     const base = name === 'kvserver' ? ['--zk', '127.0.0.1:1', '--partition', 'p0', '--id', 'r1', ...SECRET] : ['--zk', '127.0.0.1:1', ...SECRET];
     for (const args of [
@@ -81,9 +68,8 @@ for (const name of ['kvserver', 'kvgate']) {
   });
 
   test(`${name} --help and docs/command-lines.md name the same flags, each with its variable and default`, () => {
-    const result = run(name, ['--help']);
-    assert.equal(result.code, 0);
-    const helped = helpOptions(result.stdout);
+    assert.equal(run(name, ['--help']).code, 0, 'the installed command answers --help too');
+    const helped = programHelp(name).options;
     assert.ok(helped.size > 20, `${helped.size} flags in --help`);
     const documented = documentedFlags(name);
     assert.deepEqual([...documented.keys()].sort(), [...helped.keys()].sort(), 'the same flags in --help and in the docs');

@@ -1,8 +1,9 @@
 /**
  * @kvstore/testkit/harness: start and stop kvserver, kvgate and ZooKeeper
  * processes, hold free ports, wait for conditions, read a gate's cluster
- * view, send a url-shaped request through a KvClient. No side effects on import (no signal handlers, no exit hooks), so
- * `npm start`, the test runner and the bench use it as well as the kit.
+ * view, send a url-shaped request through a KvClient. No side effects on
+ * import (no signal handlers, no exit hooks), so `npm start`, the test
+ * runner and the bench use it as well as the kit.
  */
 export { requestThroughClient, type ClientAnswer, type UrlRequest } from './client-request';
 export { fetchClusterView, unsettledReason, waitForSettledCluster, type ExpectedLayout } from './cluster-view';
