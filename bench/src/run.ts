@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- <suite> ...] [--quick] [options]`: runs the named
- * benchmark suites in order, or every suite but `reshard` and `compare` when
- * none is named. Each step is
+ * benchmark suites in order, or every suite but `reshard`, `compare` and
+ * `pipeline` when none is named. Each step is
  * a script run in its own Node process (a fresh heap and LMDB environment per
  * step); flags are passed to the steps that take them. Exits non-zero as
  * soon as a step fails.
@@ -43,7 +43,7 @@ const CLUSTER_FLAGS = {
   '--smoke': 'switch',
 } as const satisfies Step['flags'];
 
-/** The flags of the suites that compare in interleaved rounds (cluster, compare, security). */
+/** The flags of the suites that compare in interleaved rounds (cluster, compare, security, pipeline). */
 const ROUNDS_FLAGS = { ...CLUSTER_FLAGS, '--rounds': 'value' } as const satisfies Step['flags'];
 
 /** The suites, in the order `npm run bench` runs them. */
@@ -74,6 +74,12 @@ const SUITES: Record<string, Suite> = {
     description:
       'what --auth on and TLS cost on the data path: plain, auth, tls and auth+tls clusters of this build side by side, interleaved rounds (--rounds) of gate GET and PUT; median ratio against plain, spread, CPU per 10k requests',
     steps: [{ script: 'cluster/main.js', args: ['--security'], flags: ROUNDS_FLAGS }],
+  },
+  pipeline: {
+    description:
+      'what several appends in flight per follower buy when replicas are far: a cluster per --windows value of --appends-in-flight, each replica --rtt-ms away, side by side, interleaved rounds (--rounds) of gate PUT against the first (only when named)',
+    steps: [{ script: 'cluster/main.js', args: ['--pipeline'], flags: { ...ROUNDS_FLAGS, '--windows': 'value', '--rtt-ms': 'value' } }],
+    onlyWhenNamed: true,
   },
   storage: {
     description: "the replica's storage layer (puts, gets, restart, disk use), then the LevelDB vs LMDB engine comparison",
@@ -108,7 +114,7 @@ interface Plan {
 /** Throws ConfigError for a bad command line, or with the help text (exit code 0) for --help. */
 function parse(argv: string[]): Plan {
   const command = new Command('npm run bench --')
-    .description('Runs the named benchmark suites in order (no suite: all of them but reshard and compare), passing each step the flags it takes.')
+    .description('Runs the named benchmark suites in order (no suite: all of them but reshard, compare and pipeline), passing each step the flags it takes.')
     .addArgument(new Argument('[suites...]', 'suites to run').choices(Object.keys(SUITES)))
     .addHelpText('after', SUITES_HELP);
   const flags = parseCommandLine(command, SETTINGS, argv);

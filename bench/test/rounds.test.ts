@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import type { Row } from '../src/cluster/measure';
 import { median, summarize } from '../src/cluster/rounds';
 
-/** A rounds row of `entrant` in round `number`: req/s, p99, and CPU seconds per 10k of a gate and the client. */
+/** A rounds row of `entrant` in round `number`: req/s, p50, p99, and CPU seconds per 10k of a gate and the client. */
 function row(entrant: string, number: number, reqPerSec: number, failure?: string): Row {
   return {
     name: `GET [${entrant}]`,
@@ -12,7 +12,7 @@ function row(entrant: string, number: number, reqPerSec: number, failure?: strin
     durationS: 1,
     round: { comparison: 'GET', entrant, number },
     ...(failure === undefined
-      ? { reqPerSec, latencyMs: { p50: 1, p99: number, p99_9: 3, max: 4 }, cpuPer10k: { gate: number, leader: 1, client: 0.5 } }
+      ? { reqPerSec, latencyMs: { p50: number / 2, p99: number, p99_9: 3, max: 4 }, cpuPer10k: { gate: number, leader: 1, client: 0.5 } }
       : { failure }),
   };
 }
@@ -41,7 +41,8 @@ test('each ratio pairs an entrant with the reference of the same round, and a ro
   assert.equal(tls.ran, 3);
   assert.equal(tls.reqPerSec, 90);
   assert.deepEqual(tls.ratio, { rounds: [0.5, 0.75], median: 0.625, min: 0.5, max: 0.75 });
-  // Medians over the rounds it ran: p99 and gate CPU are the round number here; servers sum every kind but the client.
+  // Medians over the rounds it ran: p99 and gate CPU are the round number here (p50 half of it); servers sum every kind but the client.
+  assert.equal(tls.p50, 1);
   assert.equal(tls.p99, 2);
   assert.deepEqual(tls.cpuPer10k, { gate: 2, leader: 1, client: 0.5, servers: 3 });
 });

@@ -15,6 +15,7 @@ export interface ResultRow {
   group: string;
   requests?: number;
   errors?: number;
+  latencyMs?: { p50: number; p99: number };
   failure?: string;
   round?: { comparison: string; entrant: string; number: number };
 }

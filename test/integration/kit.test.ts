@@ -4,6 +4,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { once } from 'node:events';
+import { setTimeout } from 'node:timers/promises';
 import { describe, test } from 'node:test';
 import { isValidName, type ClusterView } from '@kvstore/protocol';
 import {
@@ -275,6 +276,41 @@ describe('TcpProxy', () => {
     later.write('kept');
     await waitFor(() => received.length === 3 && received[2] === 'kept', { intervalMs: 5, what: 'a new lagged connection' });
     assert.equal(received[1], '', 'the held bytes of a reset connection never reach the target');
+  });
+
+  test('does not hold back small writes (no Nagle): a request in two parts is not kept waiting for an ack', async (t) => {
+    // The target answers once both parts are in, so it has nothing to send
+    // (and delays its ack) while it waits for the second; a proxy socket with
+    // Nagle's algorithm on would hold that part until the ack, ~40 ms later.
+    const target = net.createServer((socket) => {
+      let got = '';
+      socket.setNoDelay(true);
+      socket.on('error', () => undefined).on('data', (chunk: Buffer) => {
+        got += chunk.toString();
+        if (got.length >= 2) socket.write((got = '').concat('ok'));
+      });
+    });
+    target.listen(0, '127.0.0.1');
+    await once(target, 'listening');
+    t.after(() => target.close());
+    const proxy = await TcpProxy.start((target.address() as net.AddressInfo).port);
+    t.after(() => proxy.close());
+    const client = net.connect({ port: proxy.port, host: '127.0.0.1', noDelay: true });
+    t.after(() => client.destroy());
+    await once(client, 'connect');
+    const took: number[] = [];
+    for (let exchange = 0; exchange < 40; exchange++) {
+      const answered = once(client, 'data');
+      const started = performance.now();
+      client.write('a');
+      await setTimeout(2);
+      client.write('b');
+      await answered;
+      took.push(performance.now() - started);
+    }
+    took.sort((a, b) => a - b);
+    // The median, so that a stall of a loaded machine cannot fail it: with Nagle it is the delayed ack's 40 ms.
+    assert.ok(took[20]! < 20, `an exchange took ${took[20]!.toFixed(1)} ms (median), as if the second part waited for an ack`);
   });
 
   test('keeps half-closed requests alive (ZooKeeper four-letter words)', async (t) => {

@@ -16,6 +16,7 @@ import {
   type TlsFileSet,
   type ZooKeeperHandle,
 } from '@kvstore/testkit/harness';
+import { TcpProxy } from '@kvstore/testkit';
 import { startNodeProgram, type Stoppable } from './lifecycle';
 import type { Access } from './load';
 import { keyOf } from './workload';
@@ -62,12 +63,25 @@ export interface KvClusterOptions {
   /** The checkout whose build runs the processes (default: this one). */
   programRoot?: string;
   security?: ClusterSecurity;
+  /**
+   * Every replica is reached (by the gate and by its peers) through a proxy
+   * in this process that holds each byte sent to it this long: a round trip
+   * as if each replica were on a host of its own (answers are not held).
+   */
+  rttMs?: number;
 }
 
 interface Server {
   id: string;
   partition: string;
   process: ManagedProcess;
+  /** The delaying proxy it is advertised behind (rttMs). */
+  link?: TcpProxy;
+}
+
+async function stopServer(server: Server): Promise<void> {
+  await server.process.stop();
+  await server.link?.close();
 }
 
 /** A partition's leader, and which of some keys its partition owns. */
@@ -106,6 +120,9 @@ async function startServer(options: KvClusterOptions, clusterSecretFile: string,
   const { config, dir, zookeeper, name } = options;
   const { id, partition, port } = server;
   const logFile = path.join(dir, 'logs', `${id}.log`);
+  const scheme = schemeOf(options.security ?? {});
+  const link = options.rttMs ? await TcpProxy.start(port) : undefined;
+  link?.lag(options.rttMs!);
   const args = kvServerArgs({
     zk: zookeeper.connectString,
     port,
@@ -118,17 +135,23 @@ async function startServer(options: KvClusterOptions, clusterSecretFile: string,
     replication: config.replication,
     fsync: config.memory ? undefined : config.fsync,
     logFile,
+    advertise: link && `${scheme}://${link.address}`,
     extraArgs: ['--log-level', 'warn', ...(options.serverArgs ?? [])],
   });
-  const child = await startNodeProgram({
-    name: `kvserver ${id}`,
-    script: programMain('kvserver', options.programRoot),
-    args,
-    url: `${schemeOf(options.security ?? {})}://127.0.0.1:${port}`,
-    logFile,
-    execArgv: execArgv(options),
-  });
-  return { id, partition, process: child };
+  try {
+    const child = await startNodeProgram({
+      name: `kvserver ${id}`,
+      script: programMain('kvserver', options.programRoot),
+      args,
+      url: `${scheme}://127.0.0.1:${port}`,
+      logFile,
+      execArgv: execArgv(options),
+    });
+    return { id, partition, process: child, link };
+  } catch (error) {
+    await link?.close();
+    throw error;
+  }
 }
 
 /** A kvstore cluster on our ZooKeeper: replicas p<i>-r<j> and one gate, all on 127.0.0.1. */
@@ -221,7 +244,7 @@ export class KvCluster implements Stoppable {
   /** Stops the replicas of `partition` (once it is off the ring). */
   async stopPartition(partition: string): Promise<void> {
     const leaving = this.servers.filter((server) => server.partition === partition);
-    await Promise.all(leaving.map((server) => server.process.stop()));
+    await Promise.all(leaving.map(stopServer));
     this.servers = this.servers.filter((server) => server.partition !== partition);
   }
 
@@ -259,6 +282,6 @@ export class KvCluster implements Stoppable {
   /** The gate first, so that it does not retry against replicas going away; SIGTERM lets --cpu-prof write its profile. */
   async stop(): Promise<void> {
     await this.gate?.stop();
-    await Promise.all(this.servers.map((server) => server.process.stop()));
+    await Promise.all(this.servers.map(stopServer));
   }
 }

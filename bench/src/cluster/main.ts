@@ -13,7 +13,9 @@
  * interleaved comparison with that commit's build (compare.ts), into
  * <out>/<stamp>-compare.json and .svg; with --security (`npm run bench --
  * security`) only the security variants' comparison (security.ts), into
- * <out>/<stamp>-security.json and .svg.
+ * <out>/<stamp>-security.json and .svg; with --pipeline (`npm run bench --
+ * pipeline`) only the replication window's comparison (pipeline.ts), into
+ * <out>/<stamp>-pipeline.json and .svg.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -31,6 +33,7 @@ import { printProfileSummaries } from './profile-summary';
 import { addRatios, mainRows, printMainTable, printReshardTable, printScalingTables } from './report';
 import { describeReshard, runReshard } from './reshard';
 import type { ReshardResult } from './reshard-result';
+import { runPipeline } from './pipeline';
 import { printRounds } from './rounds';
 import { runSecurity } from './security';
 import { chartSvg } from './svg';
@@ -59,9 +62,11 @@ async function main(): Promise<number> {
       ? `against ${options.against}, ${options.rounds} interleaved rounds`
       : options.security
         ? `plain, auth, tls and auth+tls side by side, ${options.rounds} interleaved rounds`
-        : `${options.rounds} interleaved rounds of the headline ratios`;
+        : options.pipeline
+          ? `--appends-in-flight ${options.windows.join(', ')} side by side, ${options.rttMs} ms added round trip, ${options.rounds} interleaved rounds`
+          : `${options.rounds} interleaved rounds of the headline ratios`;
   const what = options.reshard ? `resharding: ${describeReshard(options, config)}` : `${shape}; ${load}; ${compared}`;
-  const suite = options.reshard ? 'reshard' : options.against !== undefined ? 'compare' : options.security ? 'security' : 'cluster';
+  const suite = options.reshard ? 'reshard' : options.against !== undefined ? 'compare' : options.security ? 'security' : options.pipeline ? 'pipeline' : 'cluster';
   console.log(`kvstore cluster bench${options.smoke ? ' (--smoke)' : ''}: ${what}; node ${process.version}, ${os.cpus().length} cpus; work dir ${run.dir}`);
   let reshard: ReshardResult | undefined;
   let compare: CompareResult | undefined;
@@ -69,6 +74,7 @@ async function main(): Promise<number> {
     if (options.reshard) reshard = await runReshard(run);
     else if (options.against !== undefined) compare = await runCompare(run, options.against);
     else if (options.security) await runSecurity(run);
+    else if (options.pipeline) await runPipeline(run);
     else await runAll(run);
   } finally {
     await run.lifecycle.stopAll();

@@ -42,6 +42,12 @@ export interface ClusterBenchOptions {
   against: string | undefined;
   /** Run only the security variants' comparison (security.ts). */
   security: boolean;
+  /** Run only the pipelining comparison (pipeline.ts). */
+  pipeline: boolean;
+  /** kvserver --appends-in-flight of each cluster of the pipelining comparison, the reference first. */
+  windows: number[];
+  /** Round trip added to every connection to a replica in the pipelining comparison (0: plain loopback). */
+  rttMs: number;
   /** Interleaved rounds of each comparison (rounds.ts). */
   rounds: number;
 }
@@ -62,6 +68,18 @@ const keyCounts: ValueParser<number[]> = (raw) => {
   } catch {
     throw new InvalidArgumentError(`must be comma-separated integers from 1 to ${MAX_SCALE_KEYS}`);
   }
+};
+
+/** Appends in flight per follower, comma-separated, each once, in the order given (the first is the reference). */
+const windowList: ValueParser<number[]> = (raw) => {
+  let windows: number[];
+  try {
+    windows = raw.split(',').map(integer(1, 64));
+  } catch {
+    throw new InvalidArgumentError('must be comma-separated integers from 1 to 64');
+  }
+  if (windows.length < 2 || new Set(windows).size !== windows.length) throw new InvalidArgumentError('must list at least two different windows');
+  return windows;
 };
 
 /** Partition counts, comma-separated: at least two, each one more or one fewer than the one before. */
@@ -116,6 +134,16 @@ const SETTINGS = {
     flags: '--security',
     description: 'run only the security comparison: plain, --auth on, TLS and auth+TLS clusters side by side, in interleaved rounds of gate GET and PUT',
   },
+  pipeline: {
+    flags: '--pipeline',
+    description: 'run only the pipelining comparison: a cluster per --windows value of kvserver --appends-in-flight, every replica --rtt-ms away, side by side, in interleaved rounds of gate PUT',
+  },
+  windows: { flags: '--windows <list>', description: 'with --pipeline: the --appends-in-flight of each cluster, the first the reference (default: 1,4,16)', parse: windowList },
+  rttMs: {
+    flags: '--rtt-ms <ms>',
+    description: "with --pipeline: round trip added to every connection to a replica, as if each were on a host of its own (default: 2; 0: plain loopback)",
+    parse: integer(0, 1000),
+  },
   rounds: { flags: '--rounds <n>', description: 'interleaved rounds of each comparison (default: 5; 2 with --smoke)', parse: integer(1, 100) },
 } as const satisfies Settings;
 
@@ -128,7 +156,10 @@ export function parseOptions(argv: string[]): ClusterBenchOptions {
     throw new ConfigError('--reshard-keys, --reshard-steps and --migration-rate go with --reshard');
   }
   if (reshard && values.rounds !== undefined) throw new ConfigError('--rounds does not go with --reshard');
-  if ([reshard, values.against !== undefined, values.security].filter(Boolean).length > 1) throw new ConfigError('--reshard, --against and --security are different runs: give one');
+  if ([reshard, values.against !== undefined, values.security, values.pipeline].filter(Boolean).length > 1) {
+    throw new ConfigError('--reshard, --against, --security and --pipeline are different runs: give one');
+  }
+  if (!values.pipeline && (values.windows !== undefined || values.rttMs !== undefined)) throw new ConfigError('--windows and --rtt-ms go with --pipeline');
   const first = values.reshardSteps?.[0];
   if (first !== undefined && values.partitions !== undefined && values.partitions !== first) throw new ConfigError('--partitions must be the first of --reshard-steps');
   const partitions = values.partitions ?? first ?? (reshard ? 2 : 1);
@@ -162,6 +193,9 @@ export function parseOptions(argv: string[]): ClusterBenchOptions {
     migrationRate: values.migrationRate,
     against: values.against,
     security: values.security,
+    pipeline: values.pipeline,
+    windows: values.windows ?? [1, 4, 16],
+    rttMs: values.rttMs ?? 2,
     rounds: values.rounds ?? (smoke ? 2 : 5),
   };
 }

@@ -49,6 +49,8 @@ export interface ClusterExtras {
   /** The checkout whose build runs it (default: this one). */
   programRoot?: string;
   security?: ClusterSecurity;
+  /** See KvClusterOptions.rttMs. */
+  rttMs?: number;
 }
 
 /**

@@ -6,7 +6,7 @@
  * up at once, first to last in odd rounds and last to first in even ones, and
  * each entrant's req/s is divided by the reference's (the comparison's first
  * entrant) of the same round. Reported: the median ratio with its min and
- * max, and per entrant the medians of req/s, p99 and CPU seconds per 10k
+ * max, and per entrant the medians of req/s, p50, p99 and CPU seconds per 10k
  * requests by process kind (the figure that holds still).
  */
 import { formatCell, printTable, type Cell } from '../common';
@@ -37,6 +37,7 @@ export interface EntrantSummary {
   ran: number;
   /** Medians over those rounds. */
   reqPerSec?: number;
+  p50?: number;
   p99?: number;
   cpuPer10k: CpuMedians;
   /** req/s over the reference's in the same round, for each round both ran; absent for the reference. */
@@ -125,6 +126,7 @@ export function summarize(rows: Row[], comparison: Pick<Comparison, 'workload'> 
         label,
         ran: ran.length,
         reqPerSec: medianOrUndefined(ran.map((row) => row.reqPerSec)),
+        p50: medianOrUndefined(ran.map((row) => row.latencyMs?.p50)),
         p99: medianOrUndefined(ran.map((row) => row.latencyMs?.p99)),
         cpuPer10k: cpuMedians(ran),
       };
@@ -145,7 +147,7 @@ export function printRounds(result: RoundsResult): void {
   const orDash = (value: number | undefined): Cell => (value === undefined ? '-' : value);
   printTable(
     `${result.title}: medians of ${result.rounds} interleaved round${result.rounds === 1 ? '' : 's'}`,
-    ['workload', 'entrant', 'req/s', 'ratio (min–max)', ...CPU_COLUMNS.map((kind) => (kind === 'baseline' ? 'base' : kind)), 'p99'],
+    ['workload', 'entrant', 'req/s', 'ratio (min–max)', ...CPU_COLUMNS.map((kind) => (kind === 'baseline' ? 'base' : kind)), 'p50', 'p99'],
     result.comparisons.flatMap((comparison) =>
       comparison.entrants.map((entrant): Cell[] => [
         comparison.workload,
@@ -153,13 +155,14 @@ export function printRounds(result: RoundsResult): void {
         entrant.ran === 0 ? 'FAILED' : orDash(entrant.reqPerSec),
         entrant.ratio ? `${entrant.ratio.median.toFixed(3)}× (${entrant.ratio.min.toFixed(3)}–${entrant.ratio.max.toFixed(3)})` : entrant.label === comparison.reference ? 'reference' : '-',
         ...CPU_COLUMNS.map((kind) => orDash(entrant.cpuPer10k[kind])),
+        orDash(entrant.p50),
         orDash(entrant.p99),
       ]),
     ),
   );
   console.log(
     'ratio: req/s over the reference\'s (each workload\'s first entrant) in the same round; CPU: seconds per 10,000 requests ' +
-      '(servers: every process but the load generator; leader/followers: kvservers or etcd members; base: a baseline server; client: the load generator, this process); p99 in ms',
+      '(servers: every process but the load generator; leader/followers: kvservers or etcd members; base: a baseline server; client: the load generator, this process); p50 and p99 in ms',
   );
   for (const comparison of result.comparisons) {
     for (const entrant of comparison.entrants.filter((candidate) => candidate.ratio)) {

@@ -111,7 +111,11 @@ export class TcpProxy {
       client.resetAndDestroy();
       return;
     }
-    const upstream = net.connect({ ...this.target, allowHalfOpen: true });
+    // No Nagle on either leg: a network does not hold back small segments,
+    // only a sender does, and the programs on both ends already turn it off
+    // (held, a pipelined request waits for the peer's delayed ack, ~40 ms).
+    client.setNoDelay(true);
+    const upstream = net.connect({ ...this.target, allowHalfOpen: true, noDelay: true });
     const link: Link = { client, upstream };
     this.links.add(link);
     // A failing side resets the other, as a broken connection would; a side
