@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { REPO_ROOT, freePort, startZooKeeper, type ZooKeeperHandle } from '@kvstore/testkit/harness';
+import { REPO_ROOT, freePort, nodeTestArgs, startZooKeeper, type NodeTestSettings, type ZooKeeperHandle } from '@kvstore/testkit/harness';
 
 /**
  * `npm test [-- filter ...]`: unit tests of every package, then the
@@ -11,13 +11,9 @@ import { REPO_ROOT, freePort, startZooKeeper, type ZooKeeperHandle } from '@kvst
  * any failure.
  */
 
-interface Suite {
+interface Suite extends NodeTestSettings {
   name: string;
   files: string[];
-  /** Unit tests are pure and run side by side; integration tests start whole clusters and run one at a time. */
-  concurrency: number;
-  /** Per test, so that one hang cannot eat the CI budget. */
-  timeoutMs: number;
 }
 
 interface Tally {
@@ -51,21 +47,14 @@ function suites(filters: string[]): Suite[] {
     // Unit tests mostly wait on timers and sockets, so they overlap well even on
     // two cores (measured there: 2.8 s one at a time, 2.0 s two, 1.5 s four).
     { name: 'unit', files: unit.filter(keep).sort(), concurrency: 4, timeoutMs: 60_000 },
+    // Integration tests start whole clusters: one at a time.
     { name: 'integration', files: integration.filter(keep).sort(), concurrency: 1, timeoutMs: 180_000 },
   ];
 }
 
 /** Runs one suite with `node --test`, passing its output through while reading the summary counts. */
 function runSuite(suite: Suite, env: NodeJS.ProcessEnv, onStart: (child: ChildProcess) => void): Promise<Tally> {
-  const reporter = process.stdout.isTTY ? ['--test-reporter=spec'] : [];
-  const args = [
-    '--test',
-    `--test-concurrency=${suite.concurrency}`,
-    `--test-timeout=${suite.timeoutMs}`,
-    '--test-force-exit',
-    ...reporter,
-    ...suite.files,
-  ];
+  const args = nodeTestArgs({ ...suite, spec: process.stdout.isTTY }, suite.files);
   // Its own process group, so that an interrupted run can signal every test
   // process and every server they started at once (see main).
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'inherit'], detached: true });

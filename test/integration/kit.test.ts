@@ -3,8 +3,10 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import { describe, test } from 'node:test';
 import { isValidName, type ClusterView } from '@kvstore/protocol';
 import {
@@ -27,6 +29,7 @@ import {
   waitForHealthy,
   zookeeperForTests,
 } from '@kvstore/testkit';
+import { nodeTestArgs } from '@kvstore/testkit/harness';
 
 /** Starts `node -e <script>` as a managed child logging into a temp dir. */
 function startNode(script: string, name = 'child'): Promise<ManagedProcess> {
@@ -87,6 +90,23 @@ describe('command lines', () => {
       '--cluster-secret-file',
       '/s',
     ]);
+  });
+});
+
+describe('nodeTestArgs', () => {
+  test('every test a file ran is reported, however much it printed (node --test without --test-force-exit)', async () => {
+    // Long names fill the pipe from the file's process to the runner, which
+    // is when --test-force-exit loses the last results (nodejs/node#64833).
+    const file = path.join(tempDir('node-test'), 'many.test.cjs');
+    const tests = 200;
+    fs.writeFileSync(file, `const { test } = require('node:test');\nfor (let i = 0; i < ${tests}; i++) test('t' + i + ' ' + 'x'.repeat(20000), () => {});\n`);
+    // Without the variable that tells a test file it runs under a runner (this one does), so that it is a runner itself.
+    const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+    for (let run = 0; run < 3; run++) {
+      const { stdout } = await promisify(execFile)(process.execPath, nodeTestArgs({ concurrency: 1, timeoutMs: 60_000 }, [file]), { env, maxBuffer: 64 * 1024 * 1024 });
+      const count = (name: string): number => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(stdout)?.[1]);
+      assert.deepEqual({ tests: count('tests'), pass: count('pass') }, { tests, pass: tests }, `run ${run + 1}`);
+    }
   });
 });
 

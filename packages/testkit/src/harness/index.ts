@@ -1,13 +1,15 @@
 /**
  * @kvstore/testkit/harness: start and stop kvserver, kvgate and ZooKeeper
  * processes, hold free ports, wait for conditions, read a gate's cluster
- * view, send a url-shaped request through a KvClient. No side effects on
+ * view, send a url-shaped request through a KvClient, run test files with
+ * node's test runner. No side effects on
  * import (no signal handlers, no exit hooks), so `npm start`, the test
  * runner and the bench use it as well as the kit.
  */
 export { requestThroughClient, type ClientAnswer, type UrlRequest } from './client-request';
 export { fetchClusterView, unsettledReason, waitForSettledCluster, type ExpectedLayout } from './cluster-view';
 export { ManagedProcess, type ExitStatus, type ProcessSpec } from './managed-process';
+export { nodeTestArgs, type NodeTestSettings } from './node-test';
 export { HeldPorts, freePort, isPortFree } from './ports';
 export {
   REPO_ROOT,
