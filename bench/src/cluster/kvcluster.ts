@@ -10,13 +10,13 @@ import {
   kvServerArgs,
   programMain,
   schemeOf,
+  TcpProxy,
   waitFor,
   waitForSettledCluster,
   type ManagedProcess,
   type TlsFileSet,
   type ZooKeeperHandle,
 } from '@kvstore/testkit/harness';
-import { TcpProxy } from '@kvstore/testkit';
 import { startNodeProgram, type Stoppable } from './lifecycle';
 import type { Access } from './load';
 import { keyOf } from './workload';

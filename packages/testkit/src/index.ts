@@ -12,7 +12,6 @@ export { del, get, keyUrl, put, request, type HttpResult, type RequestOptions } 
 export { clusterAuthOf, internalGet } from './internal';
 export { parseMetricsText, scrapeMetrics, type MetricSample, type MetricsScrape } from './metrics-text';
 export { runKvctl, type KvctlOptions, type KvctlRun } from './kvctl';
-export { TcpProxy } from './tcp-proxy';
 export { rawMuxAnswers, rawMuxUpgrade, type RawUpgrade } from './raw-mux';
 export { tempDir } from './temp';
 export { privateZooKeeper, privateZooKeeperEnsemble, zookeeperForTests } from './test-zookeeper';
@@ -30,6 +29,7 @@ export {
   kvServerArgs,
   startKvGate,
   startKvServer,
+  TcpProxy,
   unsettledReason,
   waitFor,
   waitForHealthy,

@@ -1,10 +1,10 @@
 /**
  * @kvstore/testkit/harness: start and stop kvserver, kvgate and ZooKeeper
  * processes, hold free ports, wait for conditions, read a gate's cluster
- * view, send a url-shaped request through a KvClient, run test files with
- * node's test runner. No side effects on
- * import (no signal handlers, no exit hooks), so `npm start`, the test
- * runner and the bench use it as well as the kit.
+ * view, send a url-shaped request through a KvClient, put a failing link
+ * between processes (TcpProxy), run test files with node's test runner. No
+ * side effects on import (no signal handlers, no exit hooks), so `npm
+ * start`, the test runner and the bench use it as well as the kit.
  */
 export { requestThroughClient, type ClientAnswer, type UrlRequest } from './client-request';
 export { fetchClusterView, unsettledReason, waitForSettledCluster, type ExpectedLayout } from './cluster-view';
@@ -23,6 +23,7 @@ export {
   type KvGateOptions,
   type KvServerOptions,
 } from './processes';
+export { TcpProxy } from './tcp-proxy';
 export { ensureTlsFiles, issueCertificate, peerFingerprint, trustCa, type TlsFileSet } from './tls-files';
 export { waitFor, type WaitOptions } from './wait';
 export {
