@@ -6,7 +6,7 @@ import * as net from 'node:net';
 import { test } from 'node:test';
 import { encodeAppend, type AppendRequest } from '@kvstore/kvserver/internal';
 import { CLUSTER_PROOF_HEADER, ClusterAuth, proofSubject } from '@kvstore/cluster';
-import { clusterAuthOf, get, internalGet, put, rawMuxAnswers, rawMuxUpgrade, startCluster, type RawUpgrade, type TestServer } from '@kvstore/testkit';
+import { clusterAuthOf, get, internalGet, put, rawMuxAnswers, rawMuxUpgrade, startCluster, waitFor, type RawUpgrade, type TestServer } from '@kvstore/testkit';
 import { CLIENT_MUX_PATH, FrameKind, MUX_PATH, MUX_PROTOCOL, encodeKvFrameRequest, type KvFrameRequest } from '@kvstore/wire';
 
 const HUGE_EPOCH = 2 ** 52;
@@ -145,4 +145,20 @@ test('a stranger without the cluster secret cannot drive replication: forged app
     assert.equal((await put(gate, `after-${n}`, `later-${n}`)).status, 200);
     assert.equal((await get(gate, `after-${n}`)).body.toString(), `later-${n}`);
   }
+});
+
+test('a flood of forged internal requests writes a bounded number of warnings and then one line with the count', async (t) => {
+  const cluster = await startCluster({ partitions: 1, replicas: 1, gates: 1, name: 'internal-flood' });
+  t.after(() => cluster.stop());
+  const [replica] = [...cluster.servers.values()] as [TestServer];
+  const forged = 200;
+  for (let n = 0; n < forged; n++) assert.equal((await fetch(`${replica.url}/internal/status`)).status, 401);
+  const refusals = (): number => fs.readFileSync(replica.process.logFile, 'utf8').split('"msg":"internal request refused"').length - 1;
+  // 20 a window of 10 s (DEFAULT_WARN_BUDGET): however slow this machine, 200 requests do not span ten windows.
+  assert.ok(refusals() < forged / 2, `${refusals()} of ${forged} refusals logged`);
+  await waitFor(() => /more \\"internal request refused\\" warnings in 10 s were not written/.test(fs.readFileSync(replica.process.logFile, 'utf8')), {
+    timeoutMs: 30_000,
+    what: 'the line that counts the warnings not written',
+  });
+  assert.equal((await put(cluster.gateUrls[0]!, 'still', 'serving')).status, 200);
 });

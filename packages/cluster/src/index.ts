@@ -23,6 +23,7 @@ export { errorAnswer, header, jsonAnswer, readBody, refusalAnswer, sendAnswer, t
 export { requestIdFor } from './http/request-id';
 export { createLimitedServer, type ServerLimits } from './http/server-limits';
 export { SlowRequestLog, type RequestSummary, type SlowRequestLogger } from './http/slow-request-log';
+export { DEFAULT_WARN_BUDGET, warnBudgetHook, type WarnBudget } from './log/warn-budget';
 export {
   CLUSTER,
   CONFIG_FILE,
