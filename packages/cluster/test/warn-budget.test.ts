@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import pino from 'pino';
 import { warnBudgetHook } from '../src/log/warn-budget';
 
@@ -10,29 +10,20 @@ interface Line {
   message?: string;
 }
 
-/** A pino logger with the hook (a window of `windowMs` real ms, judged by the settable clock), and what it wrote. */
+/** A pino logger with the hook, writing into `lines` (synchronously), on mocked timers. */
 function capture(linesPerWindow: number, windowMs: number) {
-  const clock = { now: 1_000_000 };
+  mock.timers.enable({ apis: ['setTimeout'] });
   const lines: Line[] = [];
-  let onLine = (): void => undefined;
-  const logger = pino(
-    { level: 'debug', hooks: { logMethod: warnBudgetHook({ linesPerWindow, windowMs }, () => clock.now) } },
-    {
-      write: (text: string) => {
-        lines.push(JSON.parse(text) as Line);
-        onLine();
-      },
-    },
-  );
-  const nextLine = (): Promise<void> => new Promise((resolve) => (onLine = resolve));
-  return { logger, lines, clock, nextLine };
+  const logger = pino({ level: 'debug', hooks: { logMethod: warnBudgetHook({ linesPerWindow, windowMs }) } }, { write: (text: string) => lines.push(JSON.parse(text) as Line) });
+  return { logger, lines };
 }
 
 const count = (lines: Line[], msg: string, level = 40): number => lines.filter((line) => line.msg === msg && line.level === level).length;
 
 describe('warnBudgetHook', () => {
-  it('writes the first lines of one warning in a window, then only counts them and says how many at the window end', async () => {
-    const { logger, lines, nextLine } = capture(3, 50);
+  it('writes the first lines of one warning in a window, then only counts them and says how many at the window end', (t) => {
+    t.after(() => mock.timers.reset());
+    const { logger, lines } = capture(3, 50);
     const child = logger.child({ partition: 'p0' });
     for (let i = 0; i < 10; i++) child.warn({ requestId: `r${i}` }, 'request failed');
     logger.warn('another warning');
@@ -42,20 +33,22 @@ describe('warnBudgetHook', () => {
     assert.equal(count(lines, 'another warning'), 1, 'another message has its own budget');
     assert.equal(count(lines, 'request failed', 50), 10, 'errors are never held back');
     assert.equal(count(lines, 'request failed', 30), 10, 'info is --log-level business');
-    // The hook's timer is unref'd (it must not keep a process up): keep this one up while it runs.
-    const keepAlive = setInterval(() => undefined, 1000);
-    await nextLine();
-    clearInterval(keepAlive);
+    const written = lines.length;
+    mock.timers.tick(49);
+    assert.equal(lines.length, written, 'nothing said before the window ends');
+    mock.timers.tick(1);
+    assert.equal(lines.length, written + 1, 'one line for the flood, none for the other message');
     const last = lines.at(-1)!;
     assert.deepEqual({ level: last.level, dropped: last.dropped, message: last.message }, { level: 40, dropped: 7, message: 'request failed' });
     assert.match(last.msg, /^7 more "request failed" warnings in 0\.05 s were not written$/);
   });
 
-  it('starts a new window once the last is over, and says nothing when nothing was held back', () => {
-    const { logger, lines, clock } = capture(2, 60_000);
+  it('starts a new window once the last is over, and says nothing when nothing was held back', (t) => {
+    t.after(() => mock.timers.reset());
+    const { logger, lines } = capture(2, 60_000);
     logger.warn('stepping down');
     logger.warn('stepping down');
-    clock.now += 60_000;
+    mock.timers.tick(60_000);
     logger.warn('stepping down');
     logger.warn('stepping down');
     assert.equal(count(lines, 'stepping down'), 4);
