@@ -85,6 +85,9 @@ export interface SyncFloor {
   perSec: number;
   p50Us: number;
   p99Us: number;
+  /** The process's CPU per write + sync, in the program and in the kernel. */
+  userUsPerSync: number;
+  systemUsPerSync: number;
 }
 
 /**
@@ -105,17 +108,26 @@ export function measureSyncedWrites(
   fs.fsyncSync(fd);
   const samples: number[] = [];
   const keepGoing = forSeconds(seconds);
+  const cpuBefore = process.cpuUsage();
   while (keepGoing()) {
     const start = performance.now();
     fs.writeSync(fd, record, 0, record.length, offsetOf(samples.length));
     sync(fd);
     samples.push(performance.now() - start);
   }
+  const cpu = process.cpuUsage(cpuBefore);
   fs.closeSync(fd);
   fs.rmSync(file);
   const { p50Ms, p99Ms } = latencies(samples);
   const totalMs = samples.reduce((sum, ms) => sum + ms, 0);
-  return { perSec: (samples.length * 1000) / totalMs, p50Us: p50Ms * 1000, p99Us: p99Ms * 1000 };
+  const syncs = Math.max(1, samples.length);
+  return {
+    perSec: (samples.length * 1000) / totalMs,
+    p50Us: p50Ms * 1000,
+    p99Us: p99Ms * 1000,
+    userUsPerSync: cpu.user / syncs,
+    systemUsPerSync: cpu.system / syncs,
+  };
 }
 
 export interface ClosedLoopRun extends Latencies {

@@ -602,8 +602,8 @@ async function main(): Promise<void> {
   console.log(`records: ${KEY_BYTES}-byte keys + ${VALUE_BYTES}-byte random values; settings ${JSON.stringify(s)}`);
   try {
     const fsyncFloor = measureFsyncFloor(root, s.fsyncFloorSeconds);
-    printTable('0. Disk floor: write one 108-byte record + sync, in a loop (no engine)', ['how', 'syncs/s', 'p50 us', 'p99 us'],
-      fsyncFloor.map((f) => [f.how, f.perSec, f.p50Us, f.p99Us]));
+    printTable('0. Disk floor: write one 108-byte record + sync, in a loop (no engine)', ['how', 'syncs/s', 'p50 us', 'p99 us', 'CPU us/sync: user', 'kernel'],
+      fsyncFloor.map((f) => [f.how, f.perSec, f.p50Us, f.p99Us, f.userUsPerSync, f.systemUsPerSync]));
 
     const appendsFsync = await measureAppendMatrix(root, FSYNC_VARIANTS, s);
     printAppends(`1. Log appends WITH fsync, group commit (one commit for all writes waiting), median of ${s.rounds}`, appendsFsync);

@@ -32,7 +32,7 @@ import { filePath, integer, parseCommandLine, type Settings as CommandLineSettin
 import { Command } from 'commander';
 import { DEFAULT_REPLICATION_OPTIONS, StorageWriter, type Operation } from '@kvstore/kvserver/internal';
 import { parseOrExit } from './command-line';
-import { MB, diskUsage, formatCell, forSeconds, measureSyncedWrites, medianRun, printTable, runClosedLoop, shuffled, timeMs, withDir } from './common';
+import { MB, diskUsage, formatCell, forSeconds, measureSyncedWrites, medianRun, printTable, runClosedLoop, shuffled, timeMs, withDir, type SyncFloor } from './common';
 
 // ---------------------------------------------------------------- settings
 
@@ -159,17 +159,15 @@ async function loadKeys(kv: WritePath, order: Uint32Array, valueFor: (n: number)
 
 // ---------------------------------------------------------------- measurements
 
-interface FsyncFloor {
+interface FsyncFloor extends Omit<SyncFloor, 'perSec'> {
   syncsPerSec: number;
-  p50Us: number;
-  p99Us: number;
 }
 
 /** One small write + fdatasync in a loop, overwriting in place (as LMDB mostly writes): the disk's floor for W = 1. */
 function measureFsyncFloor(root: string, seconds: number): FsyncFloor {
   const size = 1 << 20;
-  const { perSec, p50Us, p99Us } = measureSyncedWrites(path.join(root, 'fsync-floor'), size, valueOf(0, 128), seconds, (i) => (i * 4096) % size, fs.fdatasyncSync);
-  return { syncsPerSec: perSec, p50Us, p99Us };
+  const { perSec, ...rest } = measureSyncedWrites(path.join(root, 'fsync-floor'), size, valueOf(0, 128), seconds, (i) => (i * 4096) % size, fs.fdatasyncSync);
+  return { syncsPerSec: perSec, ...rest };
 }
 
 interface WriteRun {
@@ -177,6 +175,9 @@ interface WriteRun {
   putsPerSec: number;
   commitsPerSec: number;
   putsPerCommit: number;
+  /** This process's CPU (every thread: LMDB commits on its own) per commit, in the program and in the kernel (fsync). */
+  userUsPerCommit: number;
+  systemUsPerCommit: number;
   p50Ms: number;
   p99Ms: number;
 }
@@ -184,15 +185,19 @@ interface WriteRun {
 /** Closed-loop writers: each waits for its put to be durable and applied before the next, as a client waiting for its PUT. */
 async function runWriters(kv: WritePath, writers: number, seconds: number, valueBytes: number): Promise<WriteRun> {
   const commitsBefore = kv.commits;
+  const cpuBefore = process.cpuUsage();
   let n = 0;
   const nextRecord = (): [string, Buffer] => [keyOf(Math.floor(Math.random() * WRITE_KEY_SPACE)), valueOf(n++, valueBytes)];
   const { count, elapsedMs, p50Ms, p99Ms } = await runClosedLoop(writers, forSeconds(seconds), nextRecord, (key, value) => kv.put(key, value));
-  const commits = kv.commits - commitsBefore;
+  const commits = Math.max(1, kv.commits - commitsBefore);
+  const cpu = process.cpuUsage(cpuBefore);
   return {
     puts: count,
     putsPerSec: (count * 1000) / elapsedMs,
     commitsPerSec: (commits * 1000) / elapsedMs,
-    putsPerCommit: count / Math.max(1, commits),
+    putsPerCommit: count / commits,
+    userUsPerCommit: cpu.user / commits,
+    systemUsPerCommit: cpu.system / commits,
     p50Ms,
     p99Ms,
   };
@@ -406,15 +411,15 @@ async function main(): Promise<void> {
   console.log(`keys "${keyOf(0)}" (${Buffer.byteLength(keyOf(0))} bytes), ${s.valueBytes}-byte random values, log compacted past ${thousands(maxLogEntries)} entries${s.quick ? ', --quick' : ''}`);
   try {
     const fsyncFloor = measureFsyncFloor(root, s.fsyncFloorSeconds);
-    printTable('0. Disk floor: one 128-byte overwrite + fdatasync in a loop (no engine)', ['syncs/s', 'p50 us', 'p99 us'],
-      [[fsyncFloor.syncsPerSec, fsyncFloor.p50Us, fsyncFloor.p99Us]]);
+    printTable('0. Disk floor: one 128-byte overwrite + fdatasync in a loop (no engine)', ['syncs/s', 'p50 us', 'p99 us', 'CPU us/sync: user', 'kernel'],
+      [[fsyncFloor.syncsPerSec, fsyncFloor.p50Us, fsyncFloor.p99Us, fsyncFloor.userUsPerSync, fsyncFloor.systemUsPerSync]]);
 
     const writes = await measureWrites(root, s);
     printTable(
       `1. Puts: append → await flush (group commit) → apply; random keys of ${thousands(WRITE_KEY_SPACE)}; ${s.writeSeconds} s per run, median of ${s.rounds}`,
-      ['fsync', 'writers', 'puts/s', 'min..max', 'commits/s', 'puts/commit', 'p50 ms', 'p99 ms'],
+      ['fsync', 'writers', 'puts/s', 'min..max', 'commits/s', 'puts/commit', 'CPU us/commit: user', 'kernel', 'p50 ms', 'p99 ms'],
       writes.map((r) => [r.fsync ? 'on' : 'off', r.writers, r.putsPerSec, `${formatCell(r.minPutsPerSec)}..${formatCell(r.maxPutsPerSec)}`,
-        r.commitsPerSec, r.putsPerCommit, r.p50Ms, r.p99Ms]),
+        r.commitsPerSec, r.putsPerCommit, r.userUsPerCommit, r.systemUsPerCommit, r.p50Ms, r.p99Ms]),
     );
 
     const reads = await measureReads(root, s);

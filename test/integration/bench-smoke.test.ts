@@ -24,7 +24,8 @@ test('the storage bench runs in --quick mode and writes its JSON (no speed is as
     assert.equal(files.length, 1, `one results file in ${out}: ${fs.readdirSync(out).join(', ')}`);
     const results = JSON.parse(fs.readFileSync(join(out, files[0]!), 'utf8')) as {
       suite: string;
-      writes: Array<{ fsync: boolean; writers: number; puts: number }>;
+      fsyncFloor: { userUsPerSync: number; systemUsPerSync: number };
+      writes: Array<{ fsync: boolean; writers: number; puts: number; userUsPerCommit: number; systemUsPerCommit: number }>;
       reads: { keys: number };
       restart: { keys: number; scannedKeys: number };
       disk: { keys: number };
@@ -35,6 +36,9 @@ test('the storage bench runs in --quick mode and writes its JSON (no speed is as
       [[true, 1], [true, 16], [true, 64], [false, 1], [false, 16], [false, 64]],
     );
     for (const run of results.writes) assert.ok(run.puts > 0, 'every write configuration made puts');
+    // The CPU a commit costs, by where it is spent: what a replica's fsync'd commit costs the machine.
+    for (const run of results.writes) assert.ok(run.userUsPerCommit > 0 && Number.isFinite(run.systemUsPerCommit), `CPU per commit: ${JSON.stringify(run)}`);
+    assert.ok(results.fsyncFloor.userUsPerSync + results.fsyncFloor.systemUsPerSync > 0, `CPU per sync: ${JSON.stringify(results.fsyncFloor)}`);
     assert.equal(results.restart.keys, 20_000);
     assert.equal(results.restart.scannedKeys, 20_000);
   } finally {
