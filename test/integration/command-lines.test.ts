@@ -77,6 +77,9 @@ for (const name of ['kvserver', 'kvgate'] as const) {
       const row = documented.get(flag)!;
       assert.ok(row.includes(`\`${env}\``), `${flag}: the docs name ${env}: ${row}`);
       if (fallback !== undefined) assert.ok(row.includes(`\`${fallback}\``), `${flag}: the docs give the default ${fallback}: ${row}`);
+      // A default the docs give as one value (`1000`, or `0`: none) must be the one --help shows.
+      const documentedDefault = /^`([^`]+)`(?::|$)/.exec(row.split(' | ')[2] ?? '')?.[1];
+      if (documentedDefault !== undefined) assert.equal(fallback, documentedDefault, `${flag}: --help shows the default the docs give: ${row}`);
     }
   });
 

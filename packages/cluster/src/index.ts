@@ -40,6 +40,7 @@ export {
   integer,
   name,
   parseCommandLine,
+  programCommand,
   text,
   tlsFilesOf,
   type Environment,

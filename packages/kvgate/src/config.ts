@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import {
   choice,
   connectString,
@@ -7,6 +7,7 @@ import {
   httpUrl,
   integer,
   parseCommandLine,
+  programCommand,
   serverLimitsOf,
   tlsFilesOf,
   type Environment,
@@ -104,19 +105,7 @@ const SETTINGS = {
 } as const satisfies Settings;
 
 function gateCommand(): Command {
-  return new Command('kvgate')
-    .description('kvstore gateway: routes the public API to partition leaders')
-    .allowExcessArguments(false)
-    .configureHelp({
-      optionDescription: (option) =>
-        [
-          option.description,
-          option.envVar === undefined ? '' : `(env ${option.envVar})`,
-          option.defaultValueDescription === undefined ? '' : `(default: ${JSON.stringify(option.defaultValueDescription)})`,
-        ]
-          .filter((part) => part !== '')
-          .join(' '),
-    });
+  return programCommand('kvgate', 'kvstore gateway: routes the public API to partition leaders');
 }
 
 /**

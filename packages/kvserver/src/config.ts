@@ -1,10 +1,11 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import {
   ConfigError,
   choice,
   integer,
   name,
   parseCommandLine,
+  programCommand,
   serverLimitsOf,
   text,
   tlsFilesOf,
@@ -128,10 +129,7 @@ const SETTINGS = {
 } as const satisfies Settings;
 
 function serverCommand(): Command {
-  return new Command('kvserver')
-    .description('a kvstore replica')
-    .allowExcessArguments(false)
-    .configureHelp({ optionDescription: (option) => (option.envVar === undefined ? option.description : `${option.description} [env ${option.envVar}]`) });
+  return programCommand('kvserver', 'a kvstore replica');
 }
 
 /** Parses arguments (after the program name) and environment; throws ConfigError naming the bad flag, or with the help text. */

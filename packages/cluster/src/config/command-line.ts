@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { type Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { configValue, readConfigFile } from './config-file';
 import { ConfigError } from './config-error';
 import type { ValueParser } from './values';
@@ -104,6 +104,26 @@ function applyConfigFile(command: Command, options: readonly ParsedOption[], fil
     const source = command.getOptionValueSource(attribute);
     if (source !== 'cli' && source !== 'env') command.setOptionValueWithSource(attribute, value, 'config');
   }
+}
+
+/**
+ * The command of a cluster program (kvserver, kvgate): no stray arguments,
+ * and each option's help line names its variable and its default.
+ */
+export function programCommand(name: string, description: string): Command {
+  return new Command(name)
+    .description(description)
+    .allowExcessArguments(false)
+    .configureHelp({
+      optionDescription: (option) =>
+        [
+          option.description,
+          option.envVar === undefined ? '' : `(env ${option.envVar})`,
+          option.defaultValueDescription === undefined ? '' : `(default: ${JSON.stringify(option.defaultValueDescription)})`,
+        ]
+          .filter((part) => part !== '')
+          .join(' '),
+    });
 }
 
 /**

@@ -1,5 +1,5 @@
 export { ConfigError } from './config-error';
-export { parseCommandLine, type Environment, type Setting, type Settings, type Values } from './command-line';
+export { parseCommandLine, programCommand, type Environment, type Setting, type Settings, type Values } from './command-line';
 export { choice, connectString, filePath, hostAddress, httpUrl, integer, name, text, type ValueParser } from './values';
 export {
   CLUSTER,
