@@ -58,6 +58,9 @@ describe('GateMetrics', () => {
     assert.equal(routeOf('/readyz'), 'probe');
     assert.equal(routeOf('/metrics'), 'metrics');
     assert.equal(routeOf('/ui/app.js'), 'ui');
+    assert.equal(routeOf('/v1/ui/view'), 'ui', 'the page polls its view once a second');
+    assert.equal(routeOf('/v1/ui/session'), 'ui');
+    assert.equal(routeOf('/v1/routing'), 'cluster');
     assert.equal(routeOf('/nonsense'), 'other');
   });
 });

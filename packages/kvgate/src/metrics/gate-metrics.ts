@@ -143,10 +143,12 @@ function inner<K, InnerKey, V>(map: Map<K, Map<InnerKey, V>>, key: K): Map<Inner
 /** Which kind of route a path is, for the `route` label (the data path is labelled where it is served). */
 export function routeOf(path: string): GateRoute {
   if (path.startsWith('/v1/admin/')) return 'admin';
-  if (path === '/v1/cluster' || path.startsWith('/v1/cluster/')) return 'cluster';
+  // The routing table is the cluster view a self-routing client reads.
+  if (path === '/v1/cluster' || path.startsWith('/v1/cluster/') || path === '/v1/routing') return 'cluster';
   if (path.startsWith('/api/cache/')) return 'seed';
   if (path === '/healthz' || path === '/readyz') return 'probe';
   if (path === '/metrics') return 'metrics';
-  if (path === '/ui' || path.startsWith('/ui/')) return 'ui';
+  // The page's files and what it polls (the view, key lookups, its session).
+  if (path === '/ui' || path.startsWith('/ui/') || path.startsWith('/v1/ui/')) return 'ui';
   return 'other';
 }
