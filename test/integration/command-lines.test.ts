@@ -43,18 +43,22 @@ function assertRefusals(name: string, cases: [args: string[], says: RegExp][], h
 }
 
 for (const name of ['kvserver', 'kvgate'] as const) {
-  test(`${name}: a bad flag is one line on stderr and exit 2`, () => {
+  test(`${name}: a bad flag is one line on stderr naming it, and exit 2`, () => {
     const base = name === 'kvserver' ? ['--zk', '127.0.0.1:1', '--partition', 'p0', '--id', 'r1', ...SECRET] : ['--zk', '127.0.0.1:1', ...SECRET];
-    for (const args of [
-      [...base, '--port', 'abc'],
-      [...base, '--port', '70000'],
-      [...base, '--port', '4000', '--no-such-flag'],
-      [...base, '--port', '4000', '--session-timeout', 'soon'],
-    ]) {
+    const cases: [args: string[], names: RegExp][] = [
+      [[...base, '--port', 'abc'], /--port/],
+      [[...base, '--port', '70000'], /--port/],
+      [[...base, '--port', '4000', '--no-such-flag'], /--no-such-flag/],
+      [[...base, '--port', '4000', '--session-timeout', 'soon'], /--session-timeout/],
+      [[...base.map((arg) => (arg === '127.0.0.1:1' ? 'garbage' : arg)), '--port', '4000'], /--zk must be host:port/],
+      [[...base, '--port', '4000', '--host', 'not a host'], /--host must be a host name or address/],
+    ];
+    for (const [args, names] of cases) {
       const result = run(name, args);
       assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
       assert.equal(result.stderr.trim().split('\n').length, 1, `one line: ${result.stderr}`);
       assert.match(result.stderr, new RegExp(`^${name}: `));
+      assert.match(result.stderr, names, args.join(' '));
     }
   });
 

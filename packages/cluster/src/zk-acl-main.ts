@@ -13,7 +13,7 @@ import { OPEN_ACLS, closedAcls } from './zk/zk-acl';
  */
 
 const SETTINGS = {
-  zk: { flags: '--zk <connect>', env: 'KV_ZK', description: 'ZooKeeper connect string (required)', parse: connectString, required: true },
+  zk: { flags: '--zk <connect>', env: 'KV_ZK', description: 'ZooKeeper connect string', parse: connectString, required: true },
   cluster: CLUSTER,
   zkAuthFile: { ...ZK_AUTH_FILE, required: 'the identity that is to own the cluster, as kvserver and kvgate will be given it' },
   open: { flags: '--open', description: 'undo: give every node of the cluster the open ACL again' },

@@ -54,7 +54,7 @@ export interface GateConfig {
 }
 
 const SETTINGS = {
-  zk: { flags: '--zk <connect>', env: 'KV_ZK', description: 'ZooKeeper connect string (required)', parse: connectString, required: true },
+  zk: { flags: '--zk <connect>', env: 'KV_ZK', description: 'ZooKeeper connect string', parse: connectString, required: true },
   port: { flags: '--port <n>', env: 'KV_PORT', description: 'port to listen on', parse: integer(1, 65535), default: '3000' },
   host: { flags: '--host <host>', env: 'KV_BIND_HOST', description: 'address to listen on', parse: hostAddress, default: '127.0.0.1' },
   advertise: { flags: '--advertise <url>', env: 'KV_ADVERTISE', description: 'url this gate is reached at (default http://host:port, https:// with --tls-cert)', parse: httpUrl },

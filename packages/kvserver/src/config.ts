@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import {
   ConfigError,
   choice,
+  connectString,
+  hostAddress,
   integer,
   name,
   parseCommandLine,
@@ -65,11 +67,11 @@ const DEFAULT_READ_LEASE_MS = 500;
 
 /** Every flag, its environment variable, and how its text is checked. docs/command-lines.md lists them. */
 const SETTINGS = {
-  zk: { flags: '--zk <hosts>', env: 'KV_ZK', description: 'ZooKeeper connect string', parse: text, required: true },
+  zk: { flags: '--zk <hosts>', env: 'KV_ZK', description: 'ZooKeeper connect string', parse: connectString, required: true },
   partition: { flags: '--partition <name>', env: 'KV_PARTITION', description: 'partition this replica belongs to', parse: name, required: true },
   id: { flags: '--id <id>', env: 'KV_ID', description: 'stable replica id', parse: name, required: true },
   port: { flags: '--port <n>', env: 'KV_PORT', description: 'port to listen on', parse: integer(1, 65535), required: true },
-  host: { flags: '--host <addr>', env: 'KV_BIND_HOST', description: 'address to bind', parse: text, default: '127.0.0.1' },
+  host: { flags: '--host <addr>', env: 'KV_BIND_HOST', description: 'address to bind', parse: hostAddress, default: '127.0.0.1' },
   advertise: { flags: '--advertise <url>', env: 'KV_ADVERTISE', description: 'url peers and gates use (default http://host:port, https:// with --tls-cert)', parse: text },
   dataDir: { flags: '--data-dir <dir>', env: 'KV_DATA_DIR', description: 'keep the log, state (LMDB) and identity here; without it, memory only', parse: text },
   replication: { flags: '--replication <mode>', env: 'KV_REPLICATION', description: 'sync or async', parse: choice(['sync', 'async']), default: 'sync' },

@@ -43,7 +43,7 @@ class Refusal {
 }
 
 function toOption(setting: Setting): Option {
-  const option = new Option(setting.flags, setting.description);
+  const option = new Option(setting.flags, setting.required === undefined ? setting.description : `${setting.description} (required)`);
   assert.equal(option.isBoolean(), setting.parse === undefined, `${setting.flags}: a value flag needs a parser, a switch has none`);
   if (setting.env !== undefined) option.env(setting.env);
   const parse = setting.parse;

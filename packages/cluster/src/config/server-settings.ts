@@ -28,7 +28,7 @@ export const CLUSTER = {
 export const CLUSTER_SECRET_FILE = {
   flags: '--cluster-secret-file <path>',
   env: 'KV_CLUSTER_SECRET_FILE',
-  description: 'file holding the secret shared by every replica and gate (required)',
+  description: 'file holding the secret shared by every replica and gate',
   parse: text,
   required: `the secret every replica and gate of the cluster shares; ${MAKE_SECRET_HINT}`,
 } as const satisfies Setting;
