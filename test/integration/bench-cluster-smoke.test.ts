@@ -37,6 +37,15 @@ test('the cluster bench runs in --smoke mode and writes its JSON and SVG, with t
       { workload: 'GET strong', entrants: ['Map server', 'gate', 'self-routing'] },
       { workload: 'PUT (sync, fsync on)', entrants: ['Map server', 'gate', 'self-routing'] },
     ], 2);
+    // A write through kvstore is made durable in group commits on the leader and on each follower, counted from their /metrics.
+    const rowNamed = (name: string): ResultRow => results.rows.find((row) => row.name === name)!;
+    for (const name of ['gate PUT (sync, fsync on)', 'self-routing PUT', 'PUT (sync, fsync on) [gate]']) {
+      const { leader, followers } = rowNamed(name).requestsPerCommit ?? {};
+      assert.ok(leader! > 0 && followers! > 0, `${name}: requests per commit of the leader and a follower: ${leader}, ${followers}`);
+    }
+    assert.deepEqual(rowNamed('baseline Map PUT').requestsPerCommit, {}, 'no kvserver, no commits');
+    const gatePut = results.rounds[0]!.comparisons[1]!.entrants[1]!;
+    assert.ok(gatePut.requestsPerCommit.leader! > 0, `PUT [gate]: the rounds' median requests per commit: ${JSON.stringify(gatePut.requestsPerCommit)}`);
     assert.equal(results.rows.filter((row) => row.group === 'connections').length, 4, 'gate GET and PUT at 1 and 4 connections');
     assert.equal(results.rows.filter((row) => row.group === 'keys').length, 1, 'gate GET with 2,000 keys loaded');
     for (const row of results.rows) {

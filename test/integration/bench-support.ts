@@ -18,6 +18,7 @@ export interface ResultRow {
   latencyMs?: { p50: number; p99: number };
   failure?: string;
   round?: { comparison: string; entrant: string; number: number };
+  requestsPerCommit?: { leader?: number; followers?: number };
 }
 
 /** A set of interleaved rounds in the results JSON (bench/src/cluster/rounds.ts), as far as the tests look. */
@@ -27,7 +28,7 @@ export interface RoundsResult {
   comparisons: Array<{
     workload: string;
     reference: string;
-    entrants: Array<{ label: string; ran: number; reqPerSec?: number; cpuPer10k: Record<string, number>; ratio?: { rounds: number[]; median: number; min: number; max: number } }>;
+    entrants: Array<{ label: string; ran: number; reqPerSec?: number; cpuPer10k: Record<string, number>; requestsPerCommit: { leader?: number; followers?: number }; ratio?: { rounds: number[]; median: number; min: number; max: number } }>;
   }>;
 }
 

@@ -74,6 +74,8 @@ export interface KvClusterOptions {
 interface Server {
   id: string;
   partition: string;
+  /** Its own port, not the proxy's. */
+  url: string;
   process: ManagedProcess;
   /** The delaying proxy it is advertised behind (rttMs). */
   link?: TcpProxy;
@@ -116,7 +118,7 @@ function execArgv(options: KvClusterOptions): string[] {
 }
 
 /** Starts replica `id` of `partition` on `port` (free by now), with the cluster's config; resolves once it answers /healthz. */
-async function startServer(options: KvClusterOptions, clusterSecretFile: string, server: Omit<Server, 'process'> & { port: number }): Promise<Server> {
+async function startServer(options: KvClusterOptions, clusterSecretFile: string, server: Omit<Server, 'process' | 'url'> & { port: number }): Promise<Server> {
   const { config, dir, zookeeper, name } = options;
   const { id, partition, port } = server;
   const logFile = path.join(dir, 'logs', `${id}.log`);
@@ -138,16 +140,10 @@ async function startServer(options: KvClusterOptions, clusterSecretFile: string,
     advertise: link && `${scheme}://${link.address}`,
     extraArgs: ['--log-level', 'warn', ...(options.serverArgs ?? [])],
   });
+  const url = `${scheme}://127.0.0.1:${port}`;
   try {
-    const child = await startNodeProgram({
-      name: `kvserver ${id}`,
-      script: programMain('kvserver', options.programRoot),
-      args,
-      url: `${scheme}://127.0.0.1:${port}`,
-      logFile,
-      execArgv: execArgv(options),
-    });
-    return { id, partition, process: child, link };
+    const child = await startNodeProgram({ name: `kvserver ${id}`, script: programMain('kvserver', options.programRoot), args, url, logFile, execArgv: execArgv(options) });
+    return { id, partition, url, process: child, link };
   } catch (error) {
     await link?.close();
     throw error;
@@ -262,7 +258,11 @@ export class KvCluster implements Stoppable {
     const leaders = new Set((await this.view()).partitions.map((partition) => partition.leader));
     return [
       ...(this.gate ? [{ pid: this.gate.pid, kind: 'gate' as const }] : []),
-      ...this.servers.map((server) => ({ pid: server.process.pid, kind: leaders.has(server.id) ? ('leader' as const) : ('followers' as const) })),
+      ...this.servers.map((server) => ({
+        pid: server.process.pid,
+        kind: leaders.has(server.id) ? ('leader' as const) : ('followers' as const),
+        metrics: { url: `${server.url}/metrics`, token: this.access.token },
+      })),
       ...(this.options.zookeeper.pid === undefined ? [] : [{ pid: this.options.zookeeper.pid, kind: 'zookeeper' as const }]),
     ];
   }

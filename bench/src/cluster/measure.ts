@@ -1,3 +1,4 @@
+import { requestsPerCommit, startCommitMeter, type RequestsPerCommit } from './commits';
 import { startCpuMeter, type CpuSeconds, type Tracked } from './cpu';
 import type { SendThrough } from './client-load';
 import { runLoad, type Access, type LoadResult, type RequestShape } from './load';
@@ -42,6 +43,8 @@ export interface Row extends Omit<Scenario, 'target' | 'next'>, Partial<LoadResu
   cpuSeconds?: CpuSeconds;
   /** CPU seconds per 10,000 requests, by process kind. */
   cpuPer10k?: CpuSeconds;
+  /** Requests per group commit of one replica, leader and followers (kvservers only): how far writes were batched. */
+  requestsPerCommit?: RequestsPerCommit;
   /** Set once every row is in (etcd's come last): against the node:http baseline, and against etcd. */
   ratio?: Ratio;
   etcdRatio?: Ratio;
@@ -63,10 +66,14 @@ export function per10k(cpu: CpuSeconds, requests: number): CpuSeconds {
 export async function runScenario(scenario: Scenario): Promise<Row> {
   const { target, next, ...described } = scenario;
   try {
-    const stopMeter = startCpuMeter(await target.tracked());
+    const tracked = await target.tracked();
+    // Read outside the CPU meter's window: scraping /metrics costs the replicas too.
+    const stopCommits = await startCommitMeter(tracked);
+    const stopMeter = startCpuMeter(tracked);
     const load = await runLoad({ url: target.url, access: target.access, send: target.send, connections: scenario.connections, durationS: scenario.durationS, next });
     const cpuSeconds = stopMeter();
-    const row: Row = { ...described, ...load, cpuSeconds, cpuPer10k: per10k(cpuSeconds, load.requests) };
+    const commits = await stopCommits();
+    const row: Row = { ...described, ...load, cpuSeconds, cpuPer10k: per10k(cpuSeconds, load.requests), requestsPerCommit: requestsPerCommit(commits, load.requests) };
     if (load.requests === 0) row.failure = 'no request was answered';
     return row;
   } catch (error) {

@@ -12,6 +12,7 @@
 import { formatCell, printTable, type Cell } from '../common';
 import { measure, type Run } from './context';
 import { PROCESS_KINDS, type ProcessKind } from './cpu';
+import type { RequestsPerCommit } from './commits';
 import type { RequestShape } from './load';
 import type { Row, Target } from './measure';
 
@@ -40,6 +41,8 @@ export interface EntrantSummary {
   p50?: number;
   p99?: number;
   cpuPer10k: CpuMedians;
+  /** Requests per group commit of one leader and of one follower (kvservers; writes only). */
+  requestsPerCommit: RequestsPerCommit;
   /** req/s over the reference's in the same round, for each round both ran; absent for the reference. */
   ratio?: { rounds: number[]; median: number; min: number; max: number };
 }
@@ -112,6 +115,15 @@ function cpuMedians(rows: Row[]): CpuMedians {
   return medians;
 }
 
+function commitMedians(rows: Row[]): RequestsPerCommit {
+  const medians: RequestsPerCommit = {};
+  for (const kind of ['leader', 'followers'] as const) {
+    const value = medianOrUndefined(rows.map((row) => row.requestsPerCommit?.[kind]));
+    if (value !== undefined) medians[kind] = value;
+  }
+  return medians;
+}
+
 /** One comparison's figures from the rows of its rounds. */
 export function summarize(rows: Row[], comparison: Pick<Comparison, 'workload'> & { entrants: Array<Pick<Entrant, 'label'>> }): ComparisonSummary {
   const { workload, entrants } = comparison;
@@ -129,6 +141,7 @@ export function summarize(rows: Row[], comparison: Pick<Comparison, 'workload'> 
         p50: medianOrUndefined(ran.map((row) => row.latencyMs?.p50)),
         p99: medianOrUndefined(ran.map((row) => row.latencyMs?.p99)),
         cpuPer10k: cpuMedians(ran),
+        requestsPerCommit: commitMedians(ran),
       };
       const ratios = [...byRound].flatMap(([number, row]) => {
         const base = reference.get(number);
@@ -147,7 +160,7 @@ export function printRounds(result: RoundsResult): void {
   const orDash = (value: number | undefined): Cell => (value === undefined ? '-' : value);
   printTable(
     `${result.title}: medians of ${result.rounds} interleaved round${result.rounds === 1 ? '' : 's'}`,
-    ['workload', 'entrant', 'req/s', 'ratio (min–max)', ...CPU_COLUMNS.map((kind) => (kind === 'baseline' ? 'base' : kind)), 'p50', 'p99'],
+    ['workload', 'entrant', 'req/s', 'ratio (min–max)', ...CPU_COLUMNS.map((kind) => (kind === 'baseline' ? 'base' : kind)), 'req/commit: leader', 'follower', 'p50', 'p99'],
     result.comparisons.flatMap((comparison) =>
       comparison.entrants.map((entrant): Cell[] => [
         comparison.workload,
@@ -155,6 +168,8 @@ export function printRounds(result: RoundsResult): void {
         entrant.ran === 0 ? 'FAILED' : orDash(entrant.reqPerSec),
         entrant.ratio ? `${entrant.ratio.median.toFixed(3)}× (${entrant.ratio.min.toFixed(3)}–${entrant.ratio.max.toFixed(3)})` : entrant.label === comparison.reference ? 'reference' : '-',
         ...CPU_COLUMNS.map((kind) => orDash(entrant.cpuPer10k[kind])),
+        orDash(entrant.requestsPerCommit.leader),
+        orDash(entrant.requestsPerCommit.followers),
         orDash(entrant.p50),
         orDash(entrant.p99),
       ]),
@@ -162,7 +177,8 @@ export function printRounds(result: RoundsResult): void {
   );
   console.log(
     'ratio: req/s over the reference\'s (each workload\'s first entrant) in the same round; CPU: seconds per 10,000 requests ' +
-      '(servers: every process but the load generator; leader/followers: kvservers or etcd members; base: a baseline server; client: the load generator, this process); p50 and p99 in ms',
+      '(servers: every process but the load generator; leader/followers: kvservers or etcd members; base: a baseline server; client: the load generator, this process); ' +
+      'req/commit: requests per fsync\'d group commit of the kvserver leader and of one follower (from their /metrics; writes only); p50 and p99 in ms',
   );
   for (const comparison of result.comparisons) {
     for (const entrant of comparison.entrants.filter((candidate) => candidate.ratio)) {
