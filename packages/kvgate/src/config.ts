@@ -1,4 +1,3 @@
-import type { Command } from 'commander';
 import {
   choice,
   connectString,
@@ -104,10 +103,6 @@ const SETTINGS = {
   ...SERVER_SETTINGS,
 } as const satisfies Settings;
 
-function gateCommand(): Command {
-  return programCommand('kvgate', 'kvstore gateway: routes the public API to partition leaders');
-}
-
 /**
  * Reads flags (argv = the arguments after the program name), falling back to
  * the environment we are handed (not process.env, so tests stay hermetic),
@@ -115,7 +110,7 @@ function gateCommand(): Command {
  * flag, or with the help text and exit code 0.
  */
 export function parseGateConfig(argv: readonly string[], env: Environment): GateConfig {
-  const values = parseCommandLine(gateCommand(), SETTINGS, argv, env);
+  const values = parseCommandLine(programCommand('kvgate', 'kvstore gateway: routes the public API to partition leaders'), SETTINGS, argv, env);
   const { host, port } = values;
   const tls = tlsFilesOf(values);
   if (values.authBootstrapTokenFile !== undefined && values.auth !== 'on') throw new ConfigError('--auth-bootstrap-token-file needs --auth on');

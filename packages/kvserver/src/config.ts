@@ -1,4 +1,3 @@
-import type { Command } from 'commander';
 import {
   ConfigError,
   choice,
@@ -130,13 +129,9 @@ const SETTINGS = {
   ...SERVER_SETTINGS,
 } as const satisfies Settings;
 
-function serverCommand(): Command {
-  return programCommand('kvserver', 'a kvstore replica');
-}
-
 /** Parses arguments (after the program name) and environment; throws ConfigError naming the bad flag, or with the help text. */
 export function parseServerConfig(argv: readonly string[], env: Environment): ServerConfig {
-  const values = parseCommandLine(serverCommand(), SETTINGS, argv, env);
+  const values = parseCommandLine(programCommand('kvserver', 'a kvstore replica'), SETTINGS, argv, env);
   const { host, port, writeTimeout: writeTimeoutMs, replicaTimeout: replicaTimeoutMs } = values;
   const readLeaseMs = values.readLease ?? Math.min(DEFAULT_READ_LEASE_MS, Math.floor(writeTimeoutMs / 2));
   if (replicaTimeoutMs >= writeTimeoutMs) {
