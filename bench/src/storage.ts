@@ -12,7 +12,9 @@
  * running replica.
  *
  *   0. the disk's fsync floor (no engine), to judge the fsync rows by
- *   1. puts/s with fsync on and off, 1, 16 and 64 concurrent writers
+ *   1. puts/s with fsync on and off, 1, 16 and 64 concurrent writers, and
+ *      the CPU of a group commit (every thread of this process: LMDB commits
+ *      on a thread of its own), in the program and in the kernel
  *   2. get/s of random existing keys
  *   3. restart: write N keys, close, time recoverStorage + first get, a full scan
  *   4. disk use after writing the same 10,000 keys 100 times, against the live data
