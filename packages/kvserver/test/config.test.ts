@@ -166,7 +166,11 @@ describe('parseServerConfig', () => {
   it('returns the help text with exit code 0', () => {
     assert.throws(
       () => parseServerConfig(['--help'], {}),
-      (error: unknown) => error instanceof ConfigError && error.exitCode === 0 && error.message.includes('--max-log-entries <n>') && error.message.includes('[env KV_CLUSTER_SECRET_FILE]'),
+      (error: unknown) => {
+        // Each option's line names its variable and its default, as kvgate's do (one format: programCommand).
+        const help = error instanceof ConfigError ? error.message.replace(/\s+/g, ' ') : '';
+        return (error as ConfigError).exitCode === 0 && help.includes('--max-log-entries <n>') && help.includes('(env KV_CLUSTER_SECRET_FILE)') && help.includes('(env KV_REPLICATION) (default: "sync")');
+      },
     );
   });
 

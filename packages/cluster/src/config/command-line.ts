@@ -49,6 +49,8 @@ function toOption(setting: Setting): Option {
   const parse = setting.parse;
   if (parse !== undefined) {
     option.argParser((raw: string) => {
+      // An empty value of a required setting is no value: refused below as missing, not as malformed.
+      if (raw === '' && setting.required !== undefined) return raw;
       try {
         return parse(raw);
       } catch (error) {
