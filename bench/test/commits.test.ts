@@ -6,19 +6,19 @@ import { requestsPerCommit, startCommitMeter } from '../src/cluster/commits';
 import type { Tracked } from '../src/cluster/cpu';
 
 /** A /metrics that reports `counts[i]` group commits at its i-th scrape (the last one after that), or 403. */
-async function metricsServer(counts: number[] | 'refused'): Promise<{ server: Server; url: string; tokens: Array<string | undefined> }> {
+async function metricsServer(counts: number[] | 'refused'): Promise<{ server: Server; baseUrl: string; tokens: Array<string | undefined> }> {
   const tokens: Array<string | undefined> = [];
   let scrapes = 0;
   const server = createServer((request, response) => {
     tokens.push(request.headers.authorization);
     if (counts === 'refused') return response.writeHead(403).end();
     const count = counts[Math.min(scrapes++, counts.length - 1)];
-    response.end(
+    response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(
       ['# TYPE kvstore_storage_fsync_batch_writes histogram', 'kvstore_storage_fsync_batch_writes_bucket{le="+Inf"} 9', `kvstore_storage_fsync_batch_writes_sum 999`, `kvstore_storage_fsync_batch_writes_count ${count}`, ''].join('\n'),
     );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`, tokens };
+  return { server, baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, tokens };
 }
 
 test('group commits by replica kind between two scrapes, and requests per commit of one replica', async () => {
@@ -28,9 +28,9 @@ test('group commits by replica kind between two scrapes, and requests per commit
   try {
     const tracked: Tracked[] = [
       { pid: 1, kind: 'gate' },
-      { pid: 2, kind: 'leader', metrics: { url: leader.url, token: 'secret' } },
-      { pid: 3, kind: 'followers', metrics: { url: first.url } },
-      { pid: 4, kind: 'followers', metrics: { url: second.url } },
+      { pid: 2, kind: 'leader', metrics: { baseUrl: leader.baseUrl, token: 'secret' } },
+      { pid: 3, kind: 'followers', metrics: { baseUrl: first.baseUrl } },
+      { pid: 4, kind: 'followers', metrics: { baseUrl: second.baseUrl } },
     ];
     const stop = await startCommitMeter(tracked);
     const commits = await stop();
@@ -50,9 +50,9 @@ test('a kind with a replica that cannot be read is left out, and a kind without 
   const follower = await metricsServer([1, 3]);
   try {
     const stop = await startCommitMeter([
-      { pid: 2, kind: 'leader', metrics: { url: leader.url } },
-      { pid: 3, kind: 'followers', metrics: { url: refusing.url } },
-      { pid: 4, kind: 'followers', metrics: { url: follower.url } },
+      { pid: 2, kind: 'leader', metrics: { baseUrl: leader.baseUrl } },
+      { pid: 3, kind: 'followers', metrics: { baseUrl: refusing.baseUrl } },
+      { pid: 4, kind: 'followers', metrics: { baseUrl: follower.baseUrl } },
     ]);
     const commits = await stop();
     assert.deepEqual(commits, { leader: { commits: 0, replicas: 1 } });

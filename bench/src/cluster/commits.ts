@@ -1,3 +1,4 @@
+import { scrapeMetrics } from '@kvstore/testkit/harness';
 import type { Tracked } from './cpu';
 
 /** The replica kinds whose group commits a row reports. */
@@ -10,16 +11,10 @@ export type Commits = Partial<Record<ReplicaKind, { commits: number; replicas: n
 /** Requests per group commit of one replica, by kind (followers: the mean of them): how far the write path batched. */
 export type RequestsPerCommit = Partial<Record<ReplicaKind, number>>;
 
-/** The count of kvstore_storage_fsync_batch_writes: one observation per group commit. */
-const COMMITS_SERIES = /^kvstore_storage_fsync_batch_writes_count(?:\{[^}]*\})? (\S+)$/m;
-
-/** A replica's group commits so far, from its /metrics; undefined when it cannot say (not a kvserver, gone, refused). */
-async function commitsSoFar(metrics: NonNullable<Tracked['metrics']>): Promise<number | undefined> {
+/** A replica's group commits so far (one observation of kvstore_storage_fsync_batch_writes each); undefined when it cannot say (gone, refused). */
+async function commitsSoFar({ baseUrl, token }: NonNullable<Tracked['metrics']>): Promise<number | undefined> {
   try {
-    const answer = await fetch(metrics.url, { headers: metrics.token === undefined ? {} : { authorization: `Bearer ${metrics.token}` }, signal: AbortSignal.timeout(2000) });
-    if (!answer.ok) return undefined;
-    const count = Number(COMMITS_SERIES.exec(await answer.text())?.[1]);
-    return Number.isFinite(count) ? count : undefined;
+    return (await scrapeMetrics(baseUrl, token)).sum('kvstore_storage_fsync_batch_writes_count');
   } catch {
     return undefined;
   }

@@ -9,8 +9,8 @@ export type ProcessKind = (typeof PROCESS_KINDS)[number];
 export interface Tracked {
   pid: number;
   kind: ProcessKind;
-  /** A kvserver's /metrics, where its group commits are counted (commits.ts), and the token it wants. */
-  metrics?: { url: string; token?: string };
+  /** A kvserver's base url, whose /metrics counts its group commits (commits.ts), and the token it wants. */
+  metrics?: { baseUrl: string; token?: string };
 }
 
 /** CPU seconds per kind, and `client`: this process, the load generator. */

@@ -261,7 +261,7 @@ export class KvCluster implements Stoppable {
       ...this.servers.map((server) => ({
         pid: server.process.pid,
         kind: leaders.has(server.id) ? ('leader' as const) : ('followers' as const),
-        metrics: { url: `${server.url}/metrics`, token: this.access.token },
+        metrics: { baseUrl: server.url, token: this.access.token },
       })),
       ...(this.options.zookeeper.pid === undefined ? [] : [{ pid: this.options.zookeeper.pid, kind: 'zookeeper' as const }]),
     ];

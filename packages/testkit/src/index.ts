@@ -10,7 +10,7 @@ export { startCluster, uniqueClusterName, TestCluster, type ClusterOptions, type
 export { readSlotRecords, type SlotRecords } from './cluster-records';
 export { del, get, keyUrl, put, request, type HttpResult, type RequestOptions } from './http';
 export { clusterAuthOf, internalGet } from './internal';
-export { parseMetricsText, scrapeMetrics, type MetricSample, type MetricsScrape } from './metrics-text';
+export { parseMetricsText, scrapeMetrics, type MetricSample, type MetricsScrape } from './harness';
 export { runKvctl, type KvctlOptions, type KvctlRun } from './kvctl';
 export { rawMuxAnswers, rawMuxUpgrade, type RawUpgrade } from './raw-mux';
 export { tempDir } from './temp';

@@ -1,7 +1,7 @@
 /**
  * @kvstore/testkit/harness: start and stop kvserver, kvgate and ZooKeeper
  * processes, hold free ports, wait for conditions, read a gate's cluster
- * view, send a url-shaped request through a KvClient, put a failing link
+ * view, scrape and parse a /metrics, send a url-shaped request through a KvClient, put a failing link
  * between processes (TcpProxy), run test files with node's test runner. No
  * side effects on import (no signal handlers, no exit hooks), so `npm
  * start`, the test runner and the bench use it as well as the kit.
@@ -9,6 +9,7 @@
 export { requestThroughClient, type ClientAnswer, type UrlRequest } from './client-request';
 export { fetchClusterView, unsettledReason, waitForSettledCluster, type ExpectedLayout } from './cluster-view';
 export { ManagedProcess, type ExitStatus, type ProcessSpec } from './managed-process';
+export { parseMetricsText, scrapeMetrics, type MetricSample, type MetricsScrape } from './metrics-text';
 export { nodeTestArgs, type NodeTestSettings } from './node-test';
 export { HeldPorts, freePort, isPortFree } from './ports';
 export {

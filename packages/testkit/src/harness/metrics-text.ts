@@ -63,9 +63,10 @@ export function parseMetricsText(text: string): MetricsScrape {
   };
 }
 
-/** `GET <baseUrl>/metrics`, parsed; throws unless it answers 200 in Prometheus text format. */
-export async function scrapeMetrics(baseUrl: string): Promise<MetricsScrape> {
-  const response = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(10_000) });
+/** `GET <baseUrl>/metrics` (with `token` as a bearer token, for a process with --auth on), parsed; throws unless it answers 200 in Prometheus text format. */
+export async function scrapeMetrics(baseUrl: string, token?: string): Promise<MetricsScrape> {
+  const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
+  const response = await fetch(`${baseUrl}/metrics`, { headers, signal: AbortSignal.timeout(10_000) });
   const text = await response.text();
   if (response.status !== 200) throw new Error(`${baseUrl}/metrics answered ${response.status}: ${text.slice(0, 200)}`);
   if (!(response.headers.get('content-type') ?? '').startsWith('text/plain')) throw new Error(`${baseUrl}/metrics is not text/plain`);
